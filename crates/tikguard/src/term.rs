@@ -1,0 +1,66 @@
+//! Terminal output: colour only on a terminal and never with `NO_COLOR`, and source excerpts
+//! with a caret under the column, as compilers print them.
+
+use std::io::IsTerminal;
+
+use routeros_config::LineIndex;
+
+#[derive(Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    pub fn stdout() -> Style {
+        Style {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.paint("1;31", t)
+    }
+    pub fn yellow(&self, t: &str) -> String {
+        self.paint("1;33", t)
+    }
+    pub fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+    pub fn cyan(&self, t: &str) -> String {
+        self.paint("36", t)
+    }
+}
+
+/// The source line `line` with a caret under `column`, indented, lossily decoded.
+pub fn excerpt(style: Style, src: &[u8], lines: &LineIndex, line: usize, column: usize) -> String {
+    let range = lines.line_range(src, line);
+    let text = String::from_utf8_lossy(&src[range]);
+    let text: String = text
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .take(200)
+        .collect();
+    let gutter = format!("{line:>5} | ");
+    let pad = " ".repeat(gutter.len() - 2);
+    let caret_pad = " ".repeat(column.saturating_sub(1).min(200));
+    format!(
+        "{}{}\n{}{} {}{}",
+        style.dim(&gutter),
+        text,
+        pad,
+        style.dim("|"),
+        caret_pad,
+        style.red("^")
+    )
+}
