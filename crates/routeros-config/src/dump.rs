@@ -1,7 +1,8 @@
 //! A stable, readable rendering of a [`Config`], for snapshot tests and `tikguard parse --dump`.
 //!
 //! One line per item: `/menu [index] *id origin key=value ...`, values quoted when they need it.
-//! Settings menus print their settings as `/menu settings key=value ...`.
+//! Settings menus print their settings as `/menu settings key=value ...`. Secret values are
+//! shown as `***`.
 
 use std::fmt::Write;
 
@@ -10,7 +11,8 @@ use crate::model::{Config, Item, Origin};
 
 fn props(out: &mut String, item: &Item) {
     for p in &item.props {
-        let v = p.value.as_bytes();
+        let v = crate::secrets::redact(&p.key, p.value.as_bytes());
+        let v = &*crate::secrets::redact_embedded(v);
         let plain = !v.is_empty()
             && v.iter()
                 .all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\\' && c != b'$');

@@ -22,6 +22,7 @@ pub mod defaults;
 pub mod dump;
 pub mod escape;
 pub mod model;
+pub mod secrets;
 pub mod span;
 pub mod syntax;
 pub mod value;

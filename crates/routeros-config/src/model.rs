@@ -178,6 +178,7 @@ pub struct Config {
     pub warnings: Vec<Diagnostic>,
     source: Bytes,
     lines: LineIndex,
+    last_menu: Option<(Arc<str>, usize)>,
 }
 
 impl Config {
@@ -190,6 +191,7 @@ impl Config {
             warnings: Vec::new(),
             source: Bytes::new(),
             lines: LineIndex::new(b""),
+            last_menu: None,
         };
         defaults::install(&mut c);
         c
@@ -254,7 +256,14 @@ impl Config {
         &mut self.menus[i]
     }
 
+    /// The menu for a parsed command's path. Consecutive commands share one `Arc` for their
+    /// menu, so the last lookup is remembered by pointer before hashing.
     fn menu_mut_arc(&mut self, path: &Arc<str>) -> &mut Menu {
+        if let Some((last, i)) = &self.last_menu {
+            if Arc::ptr_eq(last, path) {
+                return &mut self.menus[*i];
+            }
+        }
         let i = match self.index.get(path) {
             Some(&i) => i,
             None => {
@@ -263,6 +272,7 @@ impl Config {
                 self.menus.len() - 1
             }
         };
+        self.last_menu = Some((path.clone(), i));
         &mut self.menus[i]
     }
 
@@ -305,6 +315,7 @@ impl Config {
         let menu = self.menu_mut_arc(&cmd.menu);
         let id = menu.alloc_id();
         let mut item = Item::new(id, Origin::Added, span);
+        item.props.reserve_exact(cmd.args.len());
         for arg in &cmd.args {
             match arg.key.as_deref() {
                 Some(b"place-before") => place_before = Some(&arg.value),

@@ -190,10 +190,6 @@ const SCRIPT_WORDS: &[&str] = &[
     "return", "parse", "resolve",
 ];
 
-fn is_verb(w: &str) -> bool {
-    VERBS.contains(&w)
-}
-
 fn is_segment(w: &[u8]) -> bool {
     !w.is_empty()
         && w.iter()
@@ -225,6 +221,8 @@ pub fn parse(source: impl Into<Bytes>) -> Parsed {
         version: None,
         in_header: true,
         path_buf: String::new(),
+        verbs: VERBS.iter().map(|v| Arc::from(*v)).collect(),
+        scratch: Vec::with_capacity(64),
     };
     if p.src.starts_with(b"\xEF\xBB\xBF") {
         p.pos = 3;
@@ -257,6 +255,9 @@ struct Parser<'a> {
     version: Option<Version>,
     in_header: bool,
     path_buf: String,
+    /// One shared string per known verb, so commands do not allocate their verb.
+    verbs: Vec<Arc<str>>,
+    scratch: Vec<Arg>,
 }
 
 /// Why a statement could not be read, and where to resume.
@@ -266,8 +267,9 @@ struct Broken {
     resume: usize,
 }
 
+#[derive(Clone, Copy)]
 enum Seg {
-    Bare { escapes: bool },
+    Bare,
     Quoted,
     Group,
 }
@@ -345,7 +347,8 @@ impl<'a> Parser<'a> {
 
     fn statement(&mut self) {
         let start = self.pos;
-        let mut args: Vec<Arg> = Vec::new();
+        let mut args = std::mem::take(&mut self.scratch);
+        args.clear();
         let mut end = start;
         let n = self.src.len();
         loop {
@@ -381,6 +384,7 @@ impl<'a> Parser<'a> {
                     args.push(arg);
                 }
                 Err(b) => {
+                    self.scratch = args;
                     self.diag(b.at, b.message);
                     let resume = b.resume.max(start + 1).min(n);
                     self.statements.push(Statement {
@@ -393,7 +397,11 @@ impl<'a> Parser<'a> {
             }
         }
         let span = Span::new(start, end.max(start));
-        let kind = self.classify(args);
+        // An exactly sized copy: statements are many and most have few arguments.
+        let mut exact = Vec::with_capacity(args.len());
+        exact.append(&mut args);
+        self.scratch = args;
+        let kind = self.classify(exact);
         self.statements.push(Statement { span, kind });
     }
 
@@ -447,16 +455,15 @@ impl<'a> Parser<'a> {
         let src = self.src;
         let n = src.len();
         let mut i = start;
-        let mut segs: Vec<Seg> = Vec::new();
+        // How the value is written: the number of segments (bare runs, quoted strings, bracket
+        // groups) and the kind of the first decide whether it is a literal or an expression.
+        let mut segs = 0u32;
+        let mut first: Option<Seg> = None;
+        let mut escapes = false;
         let mut joined = false;
         let mut in_bare = false;
         let mut last = start;
         loop {
-            if let Some(j) = continuation_at(src, i) {
-                joined = true;
-                i = j;
-                continue;
-            }
             if i >= n {
                 break;
             }
@@ -466,12 +473,14 @@ impl<'a> Parser<'a> {
                 b'"' => {
                     in_bare = false;
                     i = self.quoted(i)?;
-                    segs.push(Seg::Quoted);
+                    segs += 1;
+                    first.get_or_insert(Seg::Quoted);
                 }
                 b'[' | b'(' | b'{' => {
                     in_bare = false;
                     i = self.group(i)?;
-                    segs.push(Seg::Group);
+                    segs += 1;
+                    first.get_or_insert(Seg::Group);
                 }
                 b']' | b')' | b'}' => {
                     return Err(Broken {
@@ -484,21 +493,23 @@ impl<'a> Parser<'a> {
                     });
                 }
                 b'\\' => {
-                    if !in_bare {
-                        segs.push(Seg::Bare { escapes: true });
-                        in_bare = true;
-                    } else if let Some(Seg::Bare { escapes }) = segs.last_mut() {
-                        *escapes = true;
+                    if let Some(j) = continuation_at(src, i) {
+                        joined = true;
+                        i = j;
+                        continue;
                     }
-                    i += if i + 1 < n && src[i + 1] != b'\n' {
-                        2
-                    } else {
-                        1
-                    };
+                    if !in_bare {
+                        segs += 1;
+                        first.get_or_insert(Seg::Bare);
+                        in_bare = true;
+                    }
+                    escapes = true;
+                    i += if i + 1 < n { 2 } else { 1 };
                 }
                 _ => {
                     if !in_bare {
-                        segs.push(Seg::Bare { escapes: false });
+                        segs += 1;
+                        first.get_or_insert(Seg::Bare);
                         in_bare = true;
                     }
                     i += 1;
@@ -509,10 +520,10 @@ impl<'a> Parser<'a> {
         self.pos = last.max(start);
         let span = Span::new(start, last.max(start));
         let raw = &src[span.range()];
-        let (kind, bytes) = match segs.as_slice() {
-            [] => (ValueKind::Empty, Bytes::new()),
-            [Seg::Bare { escapes }] => {
-                let bytes = if *escapes {
+        let (kind, bytes) = match (segs, first) {
+            (0, _) => (ValueKind::Empty, Bytes::new()),
+            (1, Some(Seg::Bare)) => {
+                let bytes = if escapes {
                     Bytes::from(unescape(&join_lines(raw)))
                 } else if joined {
                     Bytes::from(join_lines(raw))
@@ -526,7 +537,7 @@ impl<'a> Parser<'a> {
                 };
                 (kind, bytes)
             }
-            [Seg::Quoted] => {
+            (1, Some(Seg::Quoted)) => {
                 let inner = &raw[1..raw.len() - 1];
                 let plain = !inner.contains(&b'\\');
                 let bytes = if plain {
@@ -539,7 +550,7 @@ impl<'a> Parser<'a> {
             }
             _ => (
                 ValueKind::Expr,
-                if joined {
+                if joined || raw.contains(&b'\\') {
                     Bytes::from(join_lines(raw))
                 } else {
                     self.bytes.slice(span.range())
@@ -649,7 +660,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn classify(&mut self, args: Vec<Arg>) -> StatementKind {
+    fn classify(&mut self, mut args: Vec<Arg>) -> StatementKind {
         let Some(first) = args.first() else {
             return StatementKind::Invalid;
         };
@@ -668,38 +679,53 @@ impl<'a> Parser<'a> {
                 return StatementKind::Script;
             }
         }
-
-        // The menu path: an absolute first word (`/ip`, `/ip/firewall/filter/add`) or the current
-        // menu, then plain words until the command.
-        let mut path: Vec<&[u8]> = Vec::new();
-        let mut verb: Option<String> = None;
-        let mut used = 0;
-        let mut path_words = 0;
         let absolute = first.key.is_none()
             && first.value.kind == ValueKind::Bare
             && first.value.bytes.first() == Some(&b'/');
-        let current = self.current.clone();
-        if !absolute {
-            path.extend(
-                current
-                    .trim_start_matches('/')
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(str::as_bytes),
-            );
+
+        // Fast path, most lines of a sectioned export: `add ...` / `set ...` in the current menu.
+        if !absolute && first.key.is_none() && first.value.kind == ValueKind::Bare {
+            if let Some(v) = verb_index(&first.value.bytes) {
+                args.remove(0);
+                return StatementKind::Command(Command {
+                    menu: self.current.clone(),
+                    verb: self.verbs[v].clone(),
+                    args,
+                });
+            }
         }
+
+        // The menu path: an absolute first word (`/ip`, `/ip/firewall/filter/add`) or the current
+        // menu, then plain words until the command. Built in canonical form in `path_buf`:
+        // `/ip firewall filter`, the root is `/`.
+        let mut path = std::mem::take(&mut self.path_buf);
+        path.clear();
+        path.push_str(if absolute { "/" } else { &self.current });
+        let push = |path: &mut String, seg: &[u8]| {
+            if path.len() > 1 {
+                path.push(' ');
+            }
+            path.push_str(std::str::from_utf8(seg).unwrap_or("?"));
+        };
+        let pop = |path: &mut String| {
+            let cut = path.rfind(' ').unwrap_or(1);
+            path.truncate(cut.max(1));
+        };
+        let mut verb: Option<Arc<str>> = None;
+        let mut used = 0;
+        let mut last_word: Option<(usize, usize)> = None;
         let mut bad: Option<(usize, String)> = None;
         if absolute {
             used = 1;
             let word = &first.value.bytes[..];
-            let segs: Vec<&[u8]> = word
+            let count = word.split(|&c| c == b'/').filter(|s| !s.is_empty()).count();
+            for (k, seg) in word
                 .split(|&c| c == b'/')
                 .filter(|s| !s.is_empty())
-                .collect();
-            let count = segs.len();
-            for (k, seg) in segs.into_iter().enumerate() {
+                .enumerate()
+            {
                 if seg == b".." {
-                    path.pop();
+                    pop(&mut path);
                 } else if !is_segment(seg) {
                     bad = Some((
                         first.span.start as usize,
@@ -709,11 +735,12 @@ impl<'a> Parser<'a> {
                         ),
                     ));
                     break;
-                } else if k + 1 == count && is_verb(std::str::from_utf8(seg).unwrap_or("")) {
-                    verb = Some(String::from_utf8_lossy(seg).into_owned());
+                } else if let Some(v) = verb_index(seg).filter(|_| k + 1 == count) {
+                    verb = Some(self.verbs[v].clone());
                 } else {
-                    path.push(seg);
-                    path_words += 1;
+                    let before = path.len();
+                    push(&mut path, seg);
+                    last_word = Some((before, path.len()));
                 }
             }
         }
@@ -724,7 +751,7 @@ impl<'a> Parser<'a> {
                 }
                 let w = &arg.value.bytes[..];
                 if w == b".." {
-                    path.pop();
+                    pop(&mut path);
                     used += 1;
                     continue;
                 }
@@ -741,21 +768,23 @@ impl<'a> Parser<'a> {
                     break;
                 }
                 used += 1;
-                let ws = std::str::from_utf8(w).unwrap_or("");
-                if is_verb(ws) {
-                    verb = Some(ws.to_string());
+                if let Some(v) = verb_index(w) {
+                    verb = Some(self.verbs[v].clone());
                     break;
                 }
-                path.push(w);
-                path_words += 1;
+                let before = path.len();
+                push(&mut path, w);
+                last_word = Some((before, path.len()));
             }
         }
         if let Some((at, msg)) = bad {
+            self.path_buf = path;
             self.diag(at, format!("{msg}; statement ignored"));
             return StatementKind::Invalid;
         }
         if verb.is_none() && used < args.len() {
-            if path_words == 0 {
+            let Some((before, after)) = last_word else {
+                self.path_buf = path;
                 let a = &args[used];
                 self.diag(
                     a.span.start as usize,
@@ -765,41 +794,33 @@ impl<'a> Parser<'a> {
                     ),
                 );
                 return StatementKind::Invalid;
-            }
+            };
             // `/tool fetch url=...`: the last path word is the command.
-            let last = path.pop().unwrap_or(b"");
-            verb = Some(String::from_utf8_lossy(last).into_owned());
+            let word = path[before..after].trim_start().to_string();
+            path.truncate(before.max(1));
+            verb = Some(self.intern(&word));
         }
-        // Canonical form: `/ip firewall filter`, the root is `/`.
-        self.path_buf.clear();
-        self.path_buf.push('/');
-        for (k, seg) in path.iter().enumerate() {
-            if k > 0 {
-                self.path_buf.push(' ');
-            }
-            self.path_buf
-                .push_str(std::str::from_utf8(seg).unwrap_or("?"));
-        }
-        let menu = if *self.path_buf == *current {
-            current
+        let menu = if *path == *self.current {
+            self.current.clone()
         } else {
-            let buf = std::mem::take(&mut self.path_buf);
-            let menu = self.intern(&buf);
-            self.path_buf = buf;
-            menu
+            self.intern(&path)
         };
+        self.path_buf = path;
         match verb {
             None => {
                 self.current = menu.clone();
                 StatementKind::Menu { path: menu }
             }
-            Some(v) => {
-                let verb = self.intern(&v);
-                let args = args.into_iter().skip(used).collect();
+            Some(verb) => {
+                args.drain(..used);
                 StatementKind::Command(Command { menu, verb, args })
             }
         }
     }
+}
+
+fn verb_index(w: &[u8]) -> Option<usize> {
+    VERBS.iter().position(|v| v.as_bytes() == w)
 }
 
 fn closer(open: u8) -> u8 {

@@ -1,6 +1,7 @@
 //! `tikguard parse`: read exports and report what the parser saw and where it struggled.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use routeros_config::{dump::dump, Config};
 use serde::Serialize;
@@ -66,13 +67,15 @@ struct FileOut<'a> {
     menus: BTreeMap<&'a str, usize>,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> std::io::Result<u8> {
     let style = Style::stdout();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut worst = 0u8;
     for path in &args.files {
         let bytes = match input::read(path) {
             Ok(b) => b,
             Err(e) => {
+                out.flush()?;
                 eprintln!("tikguard: {e}");
                 worst = 2;
                 continue;
@@ -85,7 +88,7 @@ pub fn run(args: Args) -> u8 {
         }
         match args.format {
             Format::Json => {
-                let out = FileOut {
+                let file = FileOut {
                     path: name,
                     routeros_version: parsed.version.as_ref().map(|v| v.to_string()),
                     statements: parsed.statements.len(),
@@ -97,10 +100,8 @@ pub fn run(args: Args) -> u8 {
                         .map(|m| (&*m.path, m.items.len()))
                         .collect(),
                 };
-                println!(
-                    "{}",
-                    serde_json::to_string(&out).expect("plain data serializes")
-                );
+                serde_json::to_writer(&mut out, &file)?;
+                writeln!(out)?;
             }
             Format::Text => {
                 let version = parsed
@@ -108,24 +109,26 @@ pub fn run(args: Args) -> u8 {
                     .as_ref()
                     .map(|v| format!("RouterOS {v}"))
                     .unwrap_or_else(|| "no version header".into());
-                println!(
+                writeln!(
+                    out,
                     "{}: {version}, {} statements, {} diagnostics, {} warnings",
                     style.bold(name),
                     parsed.statements.len(),
                     parsed.diagnostics.len(),
                     config.warnings.len()
-                );
+                )?;
                 for (d, kind) in parsed
                     .diagnostics
                     .iter()
                     .map(|d| (d, style.red("error")))
                     .chain(config.warnings.iter().map(|d| (d, style.yellow("warning"))))
                 {
-                    println!("{name}:{}:{}: {kind}: {}", d.line, d.column, d.message);
-                    println!(
+                    writeln!(out, "{name}:{}:{}: {kind}: {}", d.line, d.column, d.message)?;
+                    writeln!(
+                        out,
                         "{}",
                         excerpt(style, &parsed.source, &parsed.lines, d.line, d.column)
-                    );
+                    )?;
                 }
                 let menus: Vec<String> = config
                     .menus()
@@ -133,13 +136,14 @@ pub fn run(args: Args) -> u8 {
                     .map(|m| format!("{} {}", m.path, style.cyan(&m.items.len().to_string())))
                     .collect();
                 if !menus.is_empty() {
-                    println!("  {}", menus.join(", "));
+                    writeln!(out, "  {}", menus.join(", "))?;
                 }
                 if args.dump {
-                    print!("{}", dump(&config));
+                    write!(out, "{}", dump(&config))?;
                 }
             }
         }
     }
-    worst
+    out.flush()?;
+    Ok(worst)
 }

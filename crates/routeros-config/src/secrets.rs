@@ -1,0 +1,139 @@
+//! Which properties hold secrets, so that nothing downstream prints them.
+//!
+//! Every output of tikguard (reports, model dumps, snapshots, logs) passes property values through
+//! [`redact`]. The list is by property name, from the secret-bearing properties seen in real
+//! exports: passwords, pre-shared keys, RADIUS/PPP secrets, private keys, SNMP auth/encryption
+//! passwords, WEP keys.
+
+/// True when a property of this name holds a secret.
+pub fn is_secret_key(key: &[u8]) -> bool {
+    const SUFFIXES: &[&[u8]] = &[
+        b"password",
+        b"passphrase",
+        b"secret",
+        b"pre-shared-key",
+        b"private-key",
+        b"-psk",
+        b"enc-key",
+        b"transmit-key",
+        b"protection-key",
+        b"auth-key",
+    ];
+    let key = key.strip_prefix(b"!").unwrap_or(key);
+    key == b"key"
+        || key == b"psk"
+        || key.starts_with(b"static-key-")
+        || SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+/// The text to show for a property value: `***` for a non-empty secret, else the value.
+pub fn redact<'a>(key: &[u8], value: &'a [u8]) -> &'a [u8] {
+    if is_secret_key(key) && !value.is_empty() {
+        b"***"
+    } else {
+        value
+    }
+}
+
+/// Hides `secret-key=value` pairs inside text, such as a script `source=` that runs
+/// `/tool fetch ... password="x"` or `/ppp secret add ... password=x`.
+pub fn redact_embedded(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let is_key = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'=', &text[i..]) {
+        let eq = i + off;
+        let mut k = eq;
+        while k > 0 && is_key(text[k - 1]) {
+            k -= 1;
+        }
+        i = eq + 1;
+        if k == eq || !is_secret_key(&text[k..eq]) {
+            continue;
+        }
+        let start = eq + 1;
+        let mut end = start;
+        if text.get(start) == Some(&b'"') {
+            end += 1;
+            while end < text.len() && text[end] != b'"' {
+                end += if text[end] == b'\\' { 2 } else { 1 };
+            }
+            end = (end + 1).min(text.len());
+        } else {
+            while end < text.len() && !matches!(text[end], b' ' | b'\t' | b'\r' | b'\n' | b';') {
+                end += 1;
+            }
+        }
+        if end == start {
+            continue;
+        }
+        let o = out.get_or_insert_with(Vec::new);
+        o.extend_from_slice(&text[copied..start]);
+        o.extend_from_slice(b"***");
+        copied = end;
+        i = end;
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(mut o) => {
+            o.extend_from_slice(&text[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_properties_are_recognised_and_others_are_not() {
+        for k in [
+            "password",
+            "secret",
+            "wpa2-pre-shared-key",
+            "ipsec-secret",
+            "authentication-password",
+            "mschapv2-password",
+            "static-key-0",
+            "wireless-psk",
+            "export-passphrase",
+            "private-key",
+            "key",
+        ] {
+            assert!(is_secret_key(k.as_bytes()), "{k}");
+        }
+        for k in [
+            "public-key",
+            "key-size",
+            "always-allow-password-login",
+            "name",
+            "passthrough",
+        ] {
+            assert!(!is_secret_key(k.as_bytes()), "{k}");
+        }
+    }
+
+    #[test]
+    fn embedded_secrets_in_script_text_are_hidden() {
+        let src =
+            b"/tool fetch user=\"u\" password=\"p w\" x=1;/ppp secret add name=a password=b\r\n";
+        let r = redact_embedded(src);
+        assert_eq!(
+            &r[..],
+            b"/tool fetch user=\"u\" password=*** x=1;/ppp secret add name=a password=***\r\n"
+        );
+        assert!(matches!(
+            redact_embedded(b"name=x"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn redact_hides_non_empty_secrets_only() {
+        assert_eq!(redact(b"password", b"hunter2"), b"***");
+        assert_eq!(redact(b"password", b""), b"");
+        assert_eq!(redact(b"comment", b"hunter2"), b"hunter2");
+    }
+}
