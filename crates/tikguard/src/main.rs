@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cli;
-mod input;
-mod term;
+use tikguard::cli;
 
 /// Lock down the management plane of MikroTik RouterOS routers.
 ///
@@ -28,13 +26,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Audit(cli::audit::Args),
     Parse(cli::parse::Args),
+    Rules(cli::rules::RulesArgs),
+    Explain(cli::rules::ExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Audit(a) => cli::audit::run(a),
         Command::Parse(a) => cli::parse::run(a),
+        Command::Rules(a) => cli::rules::rules(a),
+        Command::Explain(a) => cli::rules::explain(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -17,6 +17,11 @@ impl Style {
         }
     }
 
+    /// No colour: for files.
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+
     pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")

@@ -1,0 +1,247 @@
+//! Sets of source addresses as sorted, disjoint, inclusive intervals, one family per set.
+//!
+//! The exposure analysis reasons about *all* sources at once ("0.0.0.0/0 minus 10.0.0.0/8"), not
+//! sample packets, so every firewall matcher becomes a set and every rule a set operation.
+//! IPv4 addresses live in the low 32 bits of the `u128` domain.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use routeros_config::value::AddrRange;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddrSet {
+    pub v6: bool,
+    /// Sorted, disjoint, non-adjacent inclusive ranges.
+    ranges: Vec<(u128, u128)>,
+}
+
+impl AddrSet {
+    pub fn empty(v6: bool) -> AddrSet {
+        AddrSet {
+            v6,
+            ranges: Vec::new(),
+        }
+    }
+
+    pub fn all(v6: bool) -> AddrSet {
+        AddrSet {
+            v6,
+            ranges: vec![(0, Self::max(v6))],
+        }
+    }
+
+    fn max(v6: bool) -> u128 {
+        if v6 {
+            u128::MAX
+        } else {
+            u32::MAX as u128
+        }
+    }
+
+    pub fn from_range(r: AddrRange) -> AddrSet {
+        AddrSet {
+            v6: r.v6,
+            ranges: vec![(r.start, r.end)],
+        }
+    }
+
+    /// A set from ranges in any order, overlapping or not.
+    pub fn from_ranges(v6: bool, mut rs: Vec<(u128, u128)>) -> AddrSet {
+        rs.sort_unstable();
+        let mut out: Vec<(u128, u128)> = Vec::with_capacity(rs.len());
+        for (a, b) in rs {
+            match out.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        AddrSet { v6, ranges: out }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    #[cfg(test)]
+    pub fn is_all(&self) -> bool {
+        self.ranges == [(0, Self::max(self.v6))]
+    }
+
+    pub fn ranges(&self) -> &[(u128, u128)] {
+        &self.ranges
+    }
+
+    pub fn union(&self, o: &AddrSet) -> AddrSet {
+        if o.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return o.clone();
+        }
+        let mut all = self.ranges.clone();
+        all.extend_from_slice(&o.ranges);
+        AddrSet::from_ranges(self.v6, all)
+    }
+
+    pub fn intersect(&self, o: &AddrSet) -> AddrSet {
+        let (mut i, mut j) = (0, 0);
+        let mut out = Vec::new();
+        while i < self.ranges.len() && j < o.ranges.len() {
+            let (a1, b1) = self.ranges[i];
+            let (a2, b2) = o.ranges[j];
+            let lo = a1.max(a2);
+            let hi = b1.min(b2);
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+            if b1 < b2 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        AddrSet {
+            v6: self.v6,
+            ranges: out,
+        }
+    }
+
+    pub fn complement(&self) -> AddrSet {
+        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        let mut next: Option<u128> = Some(0);
+        for &(a, b) in &self.ranges {
+            if let Some(n) = next {
+                if a > n {
+                    out.push((n, a - 1));
+                }
+            }
+            next = b.checked_add(1);
+        }
+        if let Some(n) = next {
+            if n <= Self::max(self.v6) {
+                out.push((n, Self::max(self.v6)));
+            }
+        }
+        AddrSet {
+            v6: self.v6,
+            ranges: out,
+        }
+    }
+
+    pub fn minus(&self, o: &AddrSet) -> AddrSet {
+        if o.is_empty() || self.is_empty() {
+            return self.clone();
+        }
+        self.intersect(&o.complement())
+    }
+
+    #[cfg(test)]
+    pub fn contains_set(&self, o: &AddrSet) -> bool {
+        o.minus(self).is_empty()
+    }
+
+    /// The minimal list of CIDR prefixes covering exactly this set.
+    pub fn to_prefixes(&self) -> Vec<String> {
+        let bits = if self.v6 { 128 } else { 32 };
+        let mut out = Vec::new();
+        for &(a, b) in &self.ranges {
+            let mut start = a;
+            loop {
+                // The largest aligned block starting at `start` that stays within `b`.
+                let mut size_log = if start == 0 {
+                    bits
+                } else {
+                    start.trailing_zeros().min(bits)
+                };
+                while size_log > 0 {
+                    let span = if size_log >= 128 {
+                        u128::MAX
+                    } else {
+                        (1u128 << size_log) - 1
+                    };
+                    if start.checked_add(span).is_some_and(|end| end <= b) {
+                        break;
+                    }
+                    size_log -= 1;
+                }
+                out.push(self.fmt_prefix(start, bits - size_log));
+                let span = if size_log >= 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << size_log) - 1
+                };
+                match start.checked_add(span).and_then(|e| e.checked_add(1)) {
+                    Some(n) if n <= b => start = n,
+                    _ => break,
+                }
+            }
+        }
+        out
+    }
+
+    fn fmt_prefix(&self, addr: u128, len: u32) -> String {
+        if self.v6 {
+            format!("{}/{len}", Ipv6Addr::from(addr))
+        } else {
+            format!("{}/{len}", Ipv4Addr::from(addr as u32))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use routeros_config::value::parse_addr;
+
+    fn set(s: &str) -> AddrSet {
+        AddrSet::from_range(parse_addr(s.as_bytes()).unwrap().range)
+    }
+
+    #[test]
+    fn all_minus_a_private_block_is_the_expected_prefixes() {
+        let s = AddrSet::all(false).minus(&set("10.0.0.0/8"));
+        assert_eq!(
+            s.to_prefixes(),
+            [
+                "0.0.0.0/5",
+                "8.0.0.0/7",
+                "11.0.0.0/8",
+                "12.0.0.0/6",
+                "16.0.0.0/4",
+                "32.0.0.0/3",
+                "64.0.0.0/2",
+                "128.0.0.0/1"
+            ]
+        );
+        assert_eq!(AddrSet::all(false).to_prefixes(), ["0.0.0.0/0"]);
+        assert_eq!(AddrSet::all(true).to_prefixes(), ["::/0"]);
+        assert!(AddrSet::empty(false).to_prefixes().is_empty());
+    }
+
+    #[test]
+    fn ranges_become_minimal_prefixes() {
+        assert_eq!(
+            set("10.0.0.1-10.0.0.6").to_prefixes(),
+            ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"]
+        );
+        assert_eq!(set("2001:db8::/32").to_prefixes(), ["2001:db8::/32"]);
+    }
+
+    #[test]
+    fn union_intersect_complement_agree() {
+        let a = set("10.0.0.0/8");
+        let b = set("10.1.0.0/16");
+        let c = set("192.168.0.0/16");
+        assert_eq!(a.union(&b), a);
+        assert_eq!(a.intersect(&b), b);
+        assert!(a.intersect(&c).is_empty());
+        assert_eq!(a.complement().complement(), a);
+        assert!(a.union(&a.complement()).is_all());
+        assert!(a.contains_set(&b) && !b.contains_set(&a));
+        // Adjacent ranges merge.
+        assert_eq!(
+            set("10.0.0.0/25").union(&set("10.0.0.128/25")),
+            set("10.0.0.0/24")
+        );
+    }
+}

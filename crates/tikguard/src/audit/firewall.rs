@@ -1,0 +1,817 @@
+//! The `input` chain of `/ip firewall filter` and `/ipv6 firewall filter`, evaluated over sets.
+//!
+//! For a management connection (TCP, state `new`, to a given port, arriving on a given interface)
+//! this decides which *source addresses* the chain accepts. Rules are compiled once; evaluation
+//! walks the chain with the set of sources not yet decided, as RouterOS walks it with one packet:
+//! `accept` takes the matching part, `drop`/`reject`/`tarpit` remove it, `jump` evaluates the
+//! target chain and `return` hands the rest back, and the end of `input` accepts.
+//!
+//! Matchers the model does not decide (`limit`, `time`, `dst-address`, `tcp-flags`, ...) are
+//! settled in the attacker's favour, which over-approximates what is reachable: an `accept` with
+//! such a matcher is assumed to match, a `drop` with one is assumed to be avoidable. Every rule
+//! that needed this is named in [`Evaluation::approximations`], so a report can say so.
+//! Address lists filled at run time by `add-src-to-address-list` hold nothing for a first
+//! connection, so only their static entries count.
+
+use std::collections::{HashMap, HashSet};
+
+use routeros_config::value::{parse_addr, parse_list, parse_ports, PortSet};
+use routeros_config::{Config, Item, Span};
+
+use super::addrset::AddrSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Accept,
+    Drop,
+    Jump,
+    Return,
+    /// log, passthrough, add-src-to-address-list, ...: the packet goes on.
+    Passthrough,
+    /// Anything else in `input` (fasttrack-connection, ...): treated as passing through.
+    Other,
+}
+
+/// One compiled filter rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Index among the menu's items (what `print` numbers).
+    pub number: usize,
+    pub chain: String,
+    pub action: Action,
+    pub jump_target: Option<String>,
+    pub statement: Span,
+    /// `protocol=`: None for any; (negated, is_tcp).
+    protocol: Option<(bool, bool)>,
+    /// Raw values of the matchers compared for shadowing.
+    protocol_raw: Option<String>,
+    conn_state_raw: Option<Vec<String>>,
+    nat_state_raw: Option<String>,
+    dst_type_raw: Option<String>,
+    dst_address_raw: Option<String>,
+    dst_port: Option<PortSet>,
+    in_interface: Option<(bool, String)>,
+    in_interface_list: Option<(bool, String)>,
+    /// (negated, list includes `new`)
+    conn_state: Option<(bool, bool)>,
+    /// (negated, list includes dstnat or srcnat)
+    nat_state: Option<(bool, bool)>,
+    /// The sources matched by `src-address` and `src-address-list` together.
+    src: Option<AddrSet>,
+    /// `dst-address-type`: Some(false) when it excludes traffic to the router's own unicast address.
+    dst_type_ok: Option<bool>,
+    /// `dst-address` inside 127.0.0.0/8 or `::1`: never matches traffic from an interface.
+    loopback_only: bool,
+    /// Matchers that were not decided (see the module docs).
+    pub undecided: Vec<String>,
+    pub disabled: bool,
+    pub log: bool,
+    /// `add-src-to-address-list` target list.
+    pub adds_src_to: Option<String>,
+    pub has_src_restriction: bool,
+    /// `src-address-list=` as written: (negated, name).
+    pub src_list: Option<(bool, String)>,
+    pub dst_ports_raw: Option<String>,
+}
+
+/// What a management connection looks like to the chain.
+#[derive(Clone, Copy, Debug)]
+pub struct Probe<'a> {
+    pub port: u16,
+    pub interface: &'a str,
+}
+
+const NOT_MATCHERS: &[&str] = &[
+    "chain",
+    "action",
+    "comment",
+    "disabled",
+    "log",
+    "log-prefix",
+    "jump-target",
+    "address-list",
+    "address-list-timeout",
+    "reject-with",
+    "place-before",
+    "copy-from",
+    "protocol",
+    "dst-port",
+    "in-interface",
+    "in-interface-list",
+    "connection-state",
+    "connection-nat-state",
+    "src-address",
+    "src-address-list",
+    "dst-address-type",
+    "dst-address",
+];
+
+/// Interface lists with their members, from `/interface list` and `/interface list member`.
+#[derive(Debug, Default)]
+pub struct InterfaceLists {
+    members: HashMap<String, HashSet<String>>,
+}
+
+impl InterfaceLists {
+    pub fn from_config(c: &Config) -> InterfaceLists {
+        let mut members: HashMap<String, HashSet<String>> = HashMap::new();
+        for m in c.items("/interface list member") {
+            if m.is_disabled() {
+                continue;
+            }
+            if let (Some(l), Some(i)) = (m.get_str("list"), m.get_str("interface")) {
+                members.entry(l).or_default().insert(i);
+            }
+        }
+        // `include=`/`exclude=` of other lists, one level deep as RouterOS allows.
+        let mut extra: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+        for l in c.items("/interface list") {
+            let Some(name) = l.get_str("name") else {
+                continue;
+            };
+            let inc = l.get_str("include").unwrap_or_default();
+            let exc = l.get_str("exclude").unwrap_or_default();
+            let split = |s: &str| -> Vec<String> {
+                s.split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
+            extra.push((name, split(&inc), split(&exc)));
+        }
+        for (name, inc, exc) in extra {
+            let mut set = members.get(&name).cloned().unwrap_or_default();
+            for i in inc {
+                set.extend(members.get(&i).cloned().unwrap_or_default());
+            }
+            for e in exc {
+                for x in members.get(&e).cloned().unwrap_or_default() {
+                    set.remove(&x);
+                }
+            }
+            members.insert(name, set);
+        }
+        InterfaceLists { members }
+    }
+
+    pub fn contains(&self, list: &str, iface: &str) -> bool {
+        match list {
+            "all" => true,
+            "none" => false,
+            _ => self.members.get(list).is_some_and(|s| s.contains(iface)),
+        }
+    }
+
+    pub fn members(&self, list: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .members
+            .get(list)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+/// Static entries of firewall address lists, per family.
+#[derive(Debug, Default)]
+pub struct AddressLists {
+    lists: HashMap<String, (AddrSet, bool)>,
+    v6: bool,
+}
+
+impl AddressLists {
+    pub fn from_config(c: &Config, v6: bool) -> AddressLists {
+        let menu = if v6 {
+            "/ipv6 firewall address-list"
+        } else {
+            "/ip firewall address-list"
+        };
+        let mut ranges: HashMap<String, (Vec<(u128, u128)>, bool)> = HashMap::new();
+        for e in c.items(menu) {
+            if e.is_disabled() {
+                continue;
+            }
+            let Some(list) = e.get_str("list") else {
+                continue;
+            };
+            let entry = ranges.entry(list).or_default();
+            match e.get("address").and_then(parse_addr) {
+                Some(a) if !a.negated && a.range.v6 == v6 => {
+                    entry.0.push((a.range.start, a.range.end))
+                }
+                Some(_) => {}
+                // A DNS name resolved at run time: unknown here.
+                None => entry.1 = true,
+            }
+        }
+        AddressLists {
+            lists: ranges
+                .into_iter()
+                .map(|(k, (r, unknown))| (k, (AddrSet::from_ranges(v6, r), unknown)))
+                .collect(),
+            v6,
+        }
+    }
+
+    /// The static entries of a list, and whether it also has entries unknown until run time.
+    pub fn get(&self, name: &str) -> (AddrSet, bool) {
+        self.lists
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| (AddrSet::empty(self.v6), false))
+    }
+
+    pub fn has_entries(&self, name: &str) -> bool {
+        self.lists
+            .get(name)
+            .is_some_and(|(s, unknown)| !s.is_empty() || *unknown)
+    }
+}
+
+/// Whether every port `narrow` matches, `wide` matches too.
+fn ports_cover(wide: &PortSet, narrow: &PortSet) -> bool {
+    if wide.negated || narrow.negated {
+        return wide == narrow;
+    }
+    narrow.ranges.iter().all(|&(a, b)| {
+        let mut p = a as u32;
+        // Walk the narrow range through the wide ranges that cover it.
+        while p <= b as u32 {
+            match wide
+                .ranges
+                .iter()
+                .find(|&&(wa, wb)| wa as u32 <= p && p <= wb as u32)
+            {
+                Some(&(_, wb)) => p = wb as u32 + 1,
+                None => return false,
+            }
+        }
+        true
+    })
+}
+
+fn is_loopback(r: routeros_config::value::AddrRange) -> bool {
+    if r.v6 {
+        r.start == 1 && r.end == 1
+    } else {
+        r.start >= 0x7F00_0000 && r.end <= 0x7FFF_FFFF
+    }
+}
+
+fn negation(v: &[u8]) -> (bool, &[u8]) {
+    match v.strip_prefix(b"!") {
+        Some(r) => (true, r),
+        None => (false, v),
+    }
+}
+
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
+
+impl Rule {
+    fn compile(number: usize, item: &Item, lists: &AddressLists, v6: bool) -> Rule {
+        let get = |k: &str| item.get(k);
+        let action = match get("action").unwrap_or(b"accept") {
+            b"accept" => Action::Accept,
+            b"drop" | b"reject" | b"tarpit" => Action::Drop,
+            b"jump" => Action::Jump,
+            b"return" => Action::Return,
+            b"log" | b"passthrough" | b"add-src-to-address-list" | b"add-dst-to-address-list" => {
+                Action::Passthrough
+            }
+            _ => Action::Other,
+        };
+        let mut undecided = Vec::new();
+        let protocol = get("protocol").map(|v| {
+            let (neg, p) = negation(v);
+            (neg, p == b"tcp" || p == b"6")
+        });
+        let dst_port = get("dst-port").and_then(|v| {
+            let p = parse_ports(v);
+            if p.is_none() {
+                undecided.push(format!("dst-port={}", text(v)));
+            }
+            p
+        });
+        let in_interface = get("in-interface").map(|v| {
+            let (n, name) = negation(v);
+            (n, text(name))
+        });
+        let in_interface_list = get("in-interface-list").map(|v| {
+            let (n, name) = negation(v);
+            (n, text(name))
+        });
+        let conn_state = get("connection-state").map(|v| {
+            let (n, l) = negation(v);
+            (n, parse_list(l).iter().any(|e| e.name == b"new"))
+        });
+        let nat_state = get("connection-nat-state").map(|v| {
+            let (n, l) = negation(v);
+            (n, !l.is_empty())
+        });
+        let mut src: Option<AddrSet> = None;
+        let mut has_src_restriction = false;
+        if let Some(v) = get("src-address") {
+            has_src_restriction = true;
+            match parse_addr(v) {
+                Some(a) if a.range.v6 == v6 => {
+                    let s = AddrSet::from_range(a.range);
+                    src = Some(if a.negated { s.complement() } else { s });
+                }
+                _ => undecided.push(format!("src-address={}", text(v))),
+            }
+        }
+        if let Some(v) = get("src-address-list") {
+            has_src_restriction = true;
+            let (neg, name) = negation(v);
+            let (set, unknown) = lists.get(&text(name));
+            if unknown {
+                undecided.push(format!("src-address-list={} (has DNS entries)", text(v)));
+            } else {
+                let s = if neg { set.complement() } else { set };
+                src = Some(match src {
+                    Some(prev) => prev.intersect(&s),
+                    None => s,
+                });
+            }
+        }
+        let dst_type_ok = get("dst-address-type").map(|v| {
+            let (neg, l) = negation(v);
+            let hits = parse_list(l)
+                .iter()
+                .any(|e| e.name == b"local" || e.name == b"unicast");
+            hits != neg
+        });
+        // A connection from outside never has a loopback destination (the default configuration's
+        // "accept to local loopback (for CAPsMAN)" rule); other destinations depend on which of the
+        // router's addresses the attacker connects to, so they are left undecided.
+        let mut loopback_only = false;
+        if let Some(v) = get("dst-address") {
+            match parse_addr(v) {
+                Some(a) if !a.negated && a.range.v6 == v6 && is_loopback(a.range) => {
+                    loopback_only = true
+                }
+                _ => undecided.push(format!("dst-address={}", text(v))),
+            }
+        }
+        for p in &item.props {
+            let k = std::str::from_utf8(&p.key).unwrap_or("?");
+            if !NOT_MATCHERS.contains(&k) {
+                undecided.push(format!("{k}={}", p.value.to_lossy()));
+            }
+        }
+        let conn_state_raw = get("connection-state").map(|v| {
+            let mut l: Vec<String> = parse_list(v).iter().map(|e| text(e.name)).collect();
+            if v.starts_with(b"!") {
+                l.insert(0, "!".into());
+            }
+            l.sort();
+            l
+        });
+        Rule {
+            number,
+            chain: item.get_str("chain").unwrap_or_default(),
+            protocol_raw: item.get_str("protocol"),
+            conn_state_raw,
+            nat_state_raw: item.get_str("connection-nat-state"),
+            dst_type_raw: item.get_str("dst-address-type"),
+            dst_address_raw: item.get_str("dst-address"),
+            action,
+            jump_target: item.get_str("jump-target"),
+            statement: item.statement,
+            protocol,
+            dst_port,
+            in_interface,
+            in_interface_list,
+            conn_state,
+            nat_state,
+            src,
+            dst_type_ok,
+            loopback_only,
+            undecided,
+            disabled: item.is_disabled(),
+            log: item.get("log") == Some(b"yes"),
+            adds_src_to: (item.get("action") == Some(b"add-src-to-address-list"))
+                .then(|| item.get_str("address-list"))
+                .flatten(),
+            has_src_restriction,
+            src_list: get("src-address-list").map(|v| {
+                let (n, name) = negation(v);
+                (n, text(name))
+            }),
+            dst_ports_raw: item.get_str("dst-port"),
+        }
+    }
+
+    /// Whether the rule can match a new TCP connection to `probe.port` on `probe.interface`,
+    /// ignoring source addresses.
+    pub fn matches_probe(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> bool {
+        if let Some((neg, tcp)) = self.protocol {
+            if tcp == neg {
+                return false;
+            }
+        }
+        if let Some(p) = &self.dst_port {
+            // RouterOS only accepts dst-port with a protocol; without one it cannot be tcp.
+            if !p.contains(probe.port) {
+                return false;
+            }
+        }
+        if let Some((neg, name)) = &self.in_interface {
+            if (name == probe.interface) == *neg {
+                return false;
+            }
+        }
+        if let Some((neg, list)) = &self.in_interface_list {
+            if ifl.contains(list, probe.interface) == *neg {
+                return false;
+            }
+        }
+        if let Some((neg, new)) = self.conn_state {
+            if new == neg {
+                return false;
+            }
+        }
+        if let Some((neg, natted)) = self.nat_state {
+            if natted != neg {
+                return false;
+            }
+        }
+        if self.dst_type_ok == Some(false) || self.loopback_only {
+            return false;
+        }
+        true
+    }
+
+    /// Whether the rule matches TCP traffic to `port` as far as protocol and port go.
+    pub fn covers_port(&self, port: u16) -> bool {
+        let tcp_ok = self.protocol.is_none_or(|(neg, tcp)| tcp != neg);
+        tcp_ok && self.dst_port.as_ref().is_none_or(|p| p.contains(port))
+    }
+
+    /// Whether the rule names `port` explicitly (`protocol=tcp dst-port=...8728...`).
+    pub fn names_port(&self, port: u16) -> bool {
+        self.protocol == Some((false, true))
+            && self
+                .dst_port
+                .as_ref()
+                .is_some_and(|p| !p.negated && p.contains(port))
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.action, Action::Accept | Action::Drop | Action::Return)
+    }
+
+    /// The grouping key for shadowing: every matcher except ports and sources, raw.
+    fn shadow_key(&self) -> ShadowKey {
+        ShadowKey {
+            protocol: self.protocol_raw.clone(),
+            in_interface: self.in_interface.clone(),
+            in_interface_list: self.in_interface_list.clone(),
+            conn_state: self.conn_state_raw.clone(),
+            nat_state: self.nat_state_raw.clone(),
+            dst_type: self.dst_type_raw.clone(),
+            dst_address: self.dst_address_raw.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ShadowKey {
+    protocol: Option<String>,
+    in_interface: Option<(bool, String)>,
+    in_interface_list: Option<(bool, String)>,
+    conn_state: Option<Vec<String>>,
+    nat_state: Option<String>,
+    dst_type: Option<String>,
+    dst_address: Option<String>,
+}
+
+impl ShadowKey {
+    /// Whether traffic matching `narrow` is always matched by `self` on these matchers.
+    fn covers(&self, narrow: &ShadowKey) -> bool {
+        fn field<T: PartialEq>(wide: &Option<T>, narrow: &Option<T>) -> bool {
+            wide.is_none() || wide == narrow
+        }
+        field(&self.protocol, &narrow.protocol)
+            && field(&self.in_interface, &narrow.in_interface)
+            && field(&self.in_interface_list, &narrow.in_interface_list)
+            && field(&self.nat_state, &narrow.nat_state)
+            && field(&self.dst_type, &narrow.dst_type)
+            && field(&self.dst_address, &narrow.dst_address)
+            && match (&self.conn_state, &narrow.conn_state) {
+                (None, _) => true,
+                (Some(w), Some(n)) if w.first().map(String::as_str) != Some("!") => {
+                    n.first().map(String::as_str) != Some("!") && n.iter().all(|s| w.contains(s))
+                }
+                (Some(w), Some(n)) => w == n,
+                (Some(_), None) => false,
+            }
+    }
+}
+
+/// Disjoint source intervals with logarithmic insert and containment, for shadowing at scale.
+#[derive(Default)]
+struct IntervalMap {
+    map: std::collections::BTreeMap<u128, u128>,
+}
+
+impl IntervalMap {
+    fn insert(&mut self, mut a: u128, mut b: u128) {
+        // Merge with an interval that starts before and reaches `a`.
+        if let Some((&s, &e)) = self.map.range(..=a).next_back() {
+            if e >= a.saturating_sub(1) {
+                a = s;
+                b = b.max(e);
+                self.map.remove(&s);
+            }
+        }
+        // Swallow every interval starting inside [a, b+1].
+        let end = b.saturating_add(1);
+        let inside: Vec<(u128, u128)> = self.map.range(a..=end).map(|(&s, &e)| (s, e)).collect();
+        for (s, e) in inside {
+            b = b.max(e);
+            self.map.remove(&s);
+        }
+        self.map.insert(a, b);
+    }
+
+    /// Intervals that intersect `[a, b]`.
+    fn overlapping(&self, a: u128, b: u128) -> impl Iterator<Item = (u128, u128)> + '_ {
+        let first = self
+            .map
+            .range(..=a)
+            .next_back()
+            .map(|(&s, _)| s)
+            .unwrap_or(a);
+        self.map
+            .range(first..=b)
+            .map(|(&s, &e)| (s, e))
+            .filter(move |&(_, e)| e >= a)
+    }
+
+    fn contains(&self, a: u128, b: u128) -> bool {
+        self.map
+            .range(..=a)
+            .next_back()
+            .is_some_and(|(_, &e)| e >= b)
+    }
+}
+
+/// Earlier terminal rules that share one shadow key and one port matcher.
+struct ShadowGroup {
+    key: ShadowKey,
+    ports: Option<PortSet>,
+    sources: IntervalMap,
+    /// The group's first rules with their sources, to name the one that shadows.
+    rules: Vec<(usize, AddrSet)>,
+}
+
+/// One family's filter table, compiled.
+#[derive(Debug)]
+pub struct Firewall {
+    pub v6: bool,
+    pub rules: Vec<Rule>,
+    chains: HashMap<String, Vec<usize>>,
+    pub lists: AddressLists,
+}
+
+/// Which sources a chain accepts, and what had to be approximated.
+#[derive(Debug)]
+pub struct Evaluation {
+    pub accepted: AddrSet,
+    /// Rule numbers whose matchers were settled in the attacker's favour.
+    pub approximations: Vec<usize>,
+}
+
+impl Firewall {
+    pub fn from_config(c: &Config, v6: bool) -> Firewall {
+        let menu = if v6 {
+            "/ipv6 firewall filter"
+        } else {
+            "/ip firewall filter"
+        };
+        let lists = AddressLists::from_config(c, v6);
+        let rules: Vec<Rule> = c
+            .items(menu)
+            .iter()
+            .enumerate()
+            .map(|(i, it)| Rule::compile(i, it, &lists, v6))
+            .collect();
+        let mut chains: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            if !r.disabled {
+                chains.entry(r.chain.clone()).or_default().push(i);
+            }
+        }
+        Firewall {
+            v6,
+            rules,
+            chains,
+            lists,
+        }
+    }
+
+    /// Rules of a chain that are enabled, in order.
+    pub fn chain(&self, name: &str) -> impl Iterator<Item = &Rule> {
+        self.chains
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.rules[i])
+    }
+
+    /// Rules that can never match because earlier terminal rules of the same chain take all of
+    /// their traffic: `(shadowed rule number, the earlier rules that take it)`.
+    ///
+    /// Earlier rules are grouped by their non-address matchers and port matcher, each group keeping
+    /// the union of its sources as an interval map, so a rule is checked against groups (usually a
+    /// handful) rather than against every earlier rule. A group shadows a rule when its matchers
+    /// are each absent or equal to the rule's (ports: a superset), and the union of the covering
+    /// groups' sources contains the rule's sources. Rules with undecided matchers never shadow.
+    pub fn shadowed(&self) -> Vec<(usize, Vec<usize>)> {
+        let mut out = Vec::new();
+        let mut names: Vec<&String> = self.chains.keys().collect();
+        names.sort();
+        for name in names {
+            let mut groups: Vec<ShadowGroup> = Vec::new();
+            for &i in &self.chains[name] {
+                let r = &self.rules[i];
+                let key = r.shadow_key();
+                let srcs: Vec<(u128, u128)> = match &r.src {
+                    Some(s) => s.ranges().to_vec(),
+                    None => AddrSet::all(self.v6).ranges().to_vec(),
+                };
+                let covering: Vec<&ShadowGroup> = groups
+                    .iter()
+                    .filter(|g| {
+                        g.key.covers(&key)
+                            && match (&g.ports, &r.dst_port) {
+                                (None, _) => true,
+                                (Some(gp), Some(rp)) => ports_cover(gp, rp),
+                                (Some(_), None) => false,
+                            }
+                    })
+                    .collect();
+                if !covering.is_empty() && !srcs.is_empty() {
+                    let all_covered = srcs.iter().all(|&(a, b)| {
+                        // Single groups answer in O(log n); several are merged for this check.
+                        if covering.iter().any(|g| g.sources.contains(a, b)) {
+                            return true;
+                        }
+                        let mut merged = IntervalMap::default();
+                        for g in &covering {
+                            for (s, e) in g.sources.overlapping(a, b) {
+                                merged.insert(s, e);
+                            }
+                        }
+                        merged.contains(a, b)
+                    });
+                    if all_covered {
+                        let mine = AddrSet::from_ranges(self.v6, srcs.clone());
+                        let mut candidates: Vec<&(usize, AddrSet)> =
+                            covering.iter().flat_map(|g| g.rules.iter()).collect();
+                        candidates.sort_by_key(|(n, _)| *n);
+                        // One earlier rule that alone takes it all, else those that take part.
+                        let by: Vec<usize> =
+                            match candidates.iter().find(|(_, s)| mine.minus(s).is_empty()) {
+                                Some((n, _)) => vec![*n],
+                                None => candidates
+                                    .iter()
+                                    .filter(|(_, s)| !s.intersect(&mine).is_empty())
+                                    .map(|(n, _)| *n)
+                                    .take(3)
+                                    .collect(),
+                            };
+                        out.push((r.number, by));
+                    }
+                }
+                if r.is_terminal() && r.undecided.is_empty() {
+                    let pos = groups
+                        .iter()
+                        .position(|g| g.key == key && g.ports == r.dst_port);
+                    let g = match pos {
+                        Some(p) => &mut groups[p],
+                        None => {
+                            groups.push(ShadowGroup {
+                                key,
+                                ports: r.dst_port.clone(),
+                                sources: IntervalMap::default(),
+                                rules: Vec::new(),
+                            });
+                            groups.last_mut().expect("just pushed")
+                        }
+                    };
+                    if g.rules.len() < 64 {
+                        g.rules
+                            .push((r.number, AddrSet::from_ranges(self.v6, srcs.clone())));
+                    }
+                    for (a, b) in srcs {
+                        g.sources.insert(a, b);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The sources whose new connections to `probe` the `input` chain accepts.
+    pub fn evaluate(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> Evaluation {
+        let mut approx = Vec::new();
+        let (accepted, _) =
+            self.eval_chain("input", AddrSet::all(self.v6), probe, ifl, 0, &mut approx);
+        approx.sort_unstable();
+        approx.dedup();
+        Evaluation {
+            accepted,
+            approximations: approx,
+        }
+    }
+
+    /// Returns (accepted, returned) for the sources `input` entering chain `name`.
+    fn eval_chain(
+        &self,
+        name: &str,
+        input: AddrSet,
+        probe: Probe<'_>,
+        ifl: &InterfaceLists,
+        depth: usize,
+        approx: &mut Vec<usize>,
+    ) -> (AddrSet, AddrSet) {
+        let v6 = self.v6;
+        let mut undecided = input;
+        let mut accepted = AddrSet::empty(v6);
+        let mut returned = AddrSet::empty(v6);
+        if depth > 32 {
+            // A jump loop: RouterOS would stop it; assume the worst.
+            return (undecided, AddrSet::empty(v6));
+        }
+        for rule in self.chain(name) {
+            if undecided.is_empty() {
+                break;
+            }
+            if !rule.matches_probe(probe, ifl) {
+                continue;
+            }
+            let m = match &rule.src {
+                Some(s) => undecided.intersect(s),
+                None => undecided.clone(),
+            };
+            if m.is_empty() {
+                continue;
+            }
+            let uncertain = !rule.undecided.is_empty();
+            if uncertain
+                && matches!(
+                    rule.action,
+                    Action::Accept | Action::Drop | Action::Jump | Action::Return
+                )
+            {
+                approx.push(rule.number);
+            }
+            match rule.action {
+                Action::Accept => {
+                    accepted = accepted.union(&m);
+                    if !uncertain {
+                        undecided = undecided.minus(&m);
+                    }
+                }
+                Action::Drop => {
+                    if !uncertain {
+                        undecided = undecided.minus(&m);
+                    }
+                }
+                Action::Jump => {
+                    let Some(target) = rule.jump_target.as_deref() else {
+                        continue;
+                    };
+                    let (acc, ret) =
+                        self.eval_chain(target, m.clone(), probe, ifl, depth + 1, approx);
+                    accepted = accepted.union(&acc);
+                    if !uncertain {
+                        undecided = undecided.minus(&m).union(&ret);
+                    }
+                }
+                Action::Return => {
+                    if name != "input" {
+                        returned = returned.union(&m);
+                        if !uncertain {
+                            undecided = undecided.minus(&m);
+                        }
+                    }
+                }
+                Action::Passthrough | Action::Other => {}
+            }
+        }
+        if name == "input" {
+            // The built-in chain's policy: accept what no rule decided.
+            accepted = accepted.union(&undecided);
+        } else {
+            returned = returned.union(&undecided);
+        }
+        (accepted, returned)
+    }
+}

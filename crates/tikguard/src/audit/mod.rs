@@ -1,0 +1,174 @@
+//! The audit: rules over one configuration model, and the exposure analysis they share.
+//!
+//! `run` builds the [`exposure::Exposure`] once, then each rule in [`rules::ALL`] looks at the
+//! model and the exposure and pushes [`Finding`]s. Rules never print; reporters in
+//! [`report`] turn findings into text or JSON.
+
+pub mod addrset;
+pub mod exposure;
+pub mod firewall;
+pub mod report;
+pub mod rules;
+
+use routeros_config::secrets::redact_embedded;
+use routeros_config::{Config, Item, Span};
+use serde::Serialize;
+
+pub use exposure::WanChoice;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One problem, where it is, and how to fix it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// 1-based; absent when the problem is a RouterOS default the export does not show.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The statement's source text, secrets shown as `***`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// `.rsc` lines that resolve it.
+    pub fix: Vec<String>,
+}
+
+/// A rule: stable id, name, default severity, and its documentation.
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Markdown with *What it checks*, *Why it matters*, *Example* and *Fix*.
+    pub doc: &'static str,
+    pub check: fn(&Context, &mut Vec<Finding>),
+}
+
+/// What every rule can see.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub exposure: exposure::Exposure,
+}
+
+impl Context<'_> {
+    /// A finding located at the statement that set `key` on `item` (or that created the item).
+    pub fn finding(
+        &self,
+        rule: &Rule,
+        item: Option<&Item>,
+        key: Option<&str>,
+        message: String,
+        fix: Vec<String>,
+    ) -> Finding {
+        let span = item.and_then(|i| {
+            key.and_then(|k| i.property(k))
+                .map(|p| p.statement)
+                .filter(|s| !s.is_empty())
+                .or(Some(i.statement).filter(|s| !s.is_empty()))
+        });
+        self.finding_at(rule, rule.severity, span, message, fix)
+    }
+
+    pub fn finding_at(
+        &self,
+        rule: &Rule,
+        severity: Severity,
+        span: Option<Span>,
+        message: String,
+        fix: Vec<String>,
+    ) -> Finding {
+        let src = self.config.source();
+        let (line, column, evidence) = match span {
+            Some(s) if (s.end as usize) <= src.len() => {
+                let lc = self.config.line_index().line_col(src, s.start as usize);
+                let text = redact_evidence(&src[s.range()]);
+                (Some(lc.line), Some(lc.column), Some(text))
+            }
+            _ => (None, None, None),
+        };
+        Finding {
+            rule: rule.id,
+            severity,
+            message,
+            line,
+            column,
+            evidence,
+            fix,
+        }
+    }
+}
+
+/// Source text as a report may show it: continuations joined, secret values as `***`.
+fn redact_evidence(raw: &[u8]) -> String {
+    let joined = routeros_config::escape::join_lines(raw);
+    let mut shown = redact_embedded(&joined).into_owned();
+    if shown.len() > 400 {
+        shown.truncate(400);
+        shown.extend_from_slice(b"...");
+    }
+    String::from_utf8_lossy(&shown).trim_end().to_string()
+}
+
+/// Which rules run.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    fn wants(&self, id: &str) -> bool {
+        let hit = |list: &[String]| list.iter().any(|p| id.starts_with(p.as_str()));
+        (self.select.is_empty() || hit(&self.select)) && !hit(&self.ignore)
+    }
+}
+
+pub struct Audit {
+    pub findings: Vec<Finding>,
+    pub exposure: exposure::Exposure,
+}
+
+/// Runs the selected rules over a configuration.
+pub fn run(config: &Config, wan: &WanChoice, selection: &Selection) -> Audit {
+    let cx = Context {
+        config,
+        exposure: exposure::analyse(config, wan),
+    };
+    let mut findings = Vec::new();
+    for rule in rules::ALL {
+        if selection.wants(rule.id) {
+            (rule.check)(&cx, &mut findings);
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.line.cmp(&b.line))
+            .then(a.rule.cmp(b.rule))
+    });
+    Audit {
+        findings,
+        exposure: cx.exposure,
+    }
+}

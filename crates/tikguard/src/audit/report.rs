@@ -1,0 +1,171 @@
+//! Printers over one result type: text for a terminal, JSON for programs.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::exposure::Row;
+use super::{Audit, Finding, Severity};
+use crate::term::Style;
+
+/// One audited file, as the reporters see it.
+pub struct FileReport<'a> {
+    pub path: &'a str,
+    pub version: Option<String>,
+    pub audit: &'a Audit,
+    pub diagnostics: &'a [routeros_config::Diagnostic],
+}
+
+#[derive(Serialize)]
+struct JsonDiag<'a> {
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    path: &'a str,
+    routeros_version: Option<&'a str>,
+    wan_interfaces: &'a [String],
+    findings: &'a [Finding],
+    exposure: &'a [Row],
+    diagnostics: Vec<JsonDiag<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    files: Vec<JsonFile<'a>>,
+}
+
+pub fn json(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()> {
+    let report = JsonReport {
+        schema_version: 1,
+        files: files
+            .iter()
+            .map(|f| JsonFile {
+                path: f.path,
+                routeros_version: f.version.as_deref(),
+                wan_interfaces: &f.audit.exposure.wan,
+                findings: &f.audit.findings,
+                exposure: &f.audit.exposure.rows,
+                diagnostics: f
+                    .diagnostics
+                    .iter()
+                    .map(|d| JsonDiag {
+                        line: d.line,
+                        column: d.column,
+                        message: &d.message,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}
+
+fn paint_severity(style: Style, s: Severity) -> String {
+    let label = s.as_str().to_uppercase();
+    match s {
+        Severity::Critical | Severity::High => style.red(&label),
+        Severity::Medium => style.yellow(&label),
+        _ => style.cyan(&label),
+    }
+}
+
+pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std::io::Result<()> {
+    for f in files {
+        let version = f
+            .version
+            .as_deref()
+            .map(|v| format!("RouterOS {v}"))
+            .unwrap_or_else(|| "no version header".into());
+        writeln!(out, "{} ({version})", style.bold(f.path))?;
+        for d in f.diagnostics {
+            writeln!(
+                out,
+                "  {}:{}:{}: parse error: {}",
+                f.path, d.line, d.column, d.message
+            )?;
+        }
+        if f.audit.findings.is_empty() {
+            writeln!(out, "  no findings")?;
+        }
+        for finding in &f.audit.findings {
+            let at = match (finding.line, finding.column) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", f.path),
+                _ => format!("{} (default)", f.path),
+            };
+            writeln!(
+                out,
+                "\n  {} {} {}",
+                paint_severity(style, finding.severity),
+                style.bold(finding.rule),
+                finding.message
+            )?;
+            writeln!(out, "    {} {at}", style.dim("at"))?;
+            if let Some(e) = &finding.evidence {
+                writeln!(out, "    {} {e}", style.dim("|"))?;
+            }
+            for (i, line) in finding.fix.iter().enumerate() {
+                let label = if i == 0 { "fix" } else { "   " };
+                writeln!(out, "    {} {}", style.dim(label), style.cyan(line))?;
+            }
+        }
+        let rows: Vec<&Row> = f.audit.exposure.rows.iter().filter(|r| r.enabled).collect();
+        if !rows.is_empty() {
+            writeln!(
+                out,
+                "\n  {} (WAN: {}; from {})",
+                style.bold("Exposure on the WAN side"),
+                f.audit.exposure.wan.join(", "),
+                f.audit.exposure.wan_source
+            )?;
+            writeln!(
+                out,
+                "  {:<8} {:>5}  {:<5} {:<16} reachable from",
+                "service", "port", "ip", "interface"
+            )?;
+            for r in rows {
+                let from = if r.reachable_from.is_empty() {
+                    style.dim("nowhere")
+                } else if r.reachable_from.len() > 4 {
+                    format!(
+                        "{} (+{} more)",
+                        r.reachable_from[..4].join(", "),
+                        r.reachable_from.len() - 4
+                    )
+                } else {
+                    r.reachable_from.join(", ")
+                };
+                let family = if r.family == "ipv6" { "v6" } else { "v4" };
+                writeln!(
+                    out,
+                    "  {:<8} {:>5}  {:<5} {:<16} {from}{}",
+                    r.service,
+                    r.port,
+                    family,
+                    r.interface,
+                    if r.approximated_by.is_empty() {
+                        ""
+                    } else {
+                        " (approx.)"
+                    }
+                )?;
+            }
+        }
+        let count = |s: Severity| f.audit.findings.iter().filter(|x| x.severity == s).count();
+        writeln!(
+            out,
+            "\n  {} critical, {} high, {} medium, {} low, {} info\n",
+            count(Severity::Critical),
+            count(Severity::High),
+            count(Severity::Medium),
+            count(Severity::Low),
+            count(Severity::Info)
+        )?;
+    }
+    Ok(())
+}

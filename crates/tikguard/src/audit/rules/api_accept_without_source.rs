@@ -1,0 +1,50 @@
+#![doc = include_str!("docs/TG203.md")]
+
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "TG203",
+    name: "api-accept-without-source",
+    severity: Severity::High,
+    summary: "an accept rule for an API port has no source restriction",
+    doc: include_str!("docs/TG203.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let ports: Vec<u16> = ["api", "api-ssl"]
+        .iter()
+        .filter_map(|s| super::super::exposure::service_state(cx.config, s, false))
+        .map(|(port, _, _)| port)
+        .collect();
+    for fw in [&cx.exposure.v4, &cx.exposure.v6] {
+        for r in &fw.rules {
+            if r.disabled
+                || r.action != Action::Accept
+                || r.has_src_restriction
+                || !ports.iter().any(|&p| r.names_port(p))
+            {
+                continue;
+            }
+            out.push(cx.finding_at(
+                &RULE,
+                RULE.severity,
+                Some(r.statement),
+                format!(
+                    "{} filter rule {} accepts the API port ({}) from any source",
+                    if fw.v6 { "IPv6" } else { "IPv4" },
+                    r.number,
+                    r.dst_ports_raw.as_deref().unwrap_or("?")
+                ),
+                vec![
+                    "/ip firewall address-list add address=<api client> list=api-clients".into(),
+                    format!(
+                        "/{} firewall filter set {} src-address-list=api-clients",
+                        if fw.v6 { "ipv6" } else { "ip" },
+                        r.number
+                    ),
+                ],
+            ));
+        }
+    }
+}

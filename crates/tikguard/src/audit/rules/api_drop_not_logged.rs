@@ -1,0 +1,45 @@
+#![doc = include_str!("docs/TG207.md")]
+
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "TG207",
+    name: "api-drop-not-logged",
+    severity: Severity::Low,
+    summary: "a drop rule for an API port does not log",
+    doc: include_str!("docs/TG207.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let ports: Vec<u16> = ["api", "api-ssl"]
+        .iter()
+        .filter_map(|s| super::super::exposure::service_state(cx.config, s, false))
+        .map(|(port, _, _)| port)
+        .collect();
+    for fw in [&cx.exposure.v4, &cx.exposure.v6] {
+        for r in &fw.rules {
+            if r.disabled
+                || r.action != Action::Drop
+                || r.log
+                || !ports.iter().any(|&p| r.names_port(p))
+            {
+                continue;
+            }
+            let family = if fw.v6 { "ipv6" } else { "ip" };
+            out.push(cx.finding_at(
+                &RULE,
+                RULE.severity,
+                Some(r.statement),
+                format!(
+                    "{family} filter rule {} drops API connections without logging them",
+                    r.number
+                ),
+                vec![format!(
+                    "/{family} firewall filter set {} log=yes log-prefix=api-drop",
+                    r.number
+                )],
+            ));
+        }
+    }
+}

@@ -1,0 +1,42 @@
+#![doc = include_str!("docs/TG201.md")]
+
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "TG201",
+    name: "api-reachable-from-wan",
+    severity: Severity::Critical,
+    summary: "the API is reachable from the WAN side",
+    doc: include_str!("docs/TG201.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for row in &cx.exposure.rows {
+        if !(row.service == "api" || row.service == "api-ssl") || !wide(&row.set) {
+            continue;
+        }
+        let approx = approximation_note(&row.approximated_by);
+        out.push(cx.finding_at(
+            &RULE,
+            RULE.severity,
+            None,
+            format!(
+                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {}{approx}",
+                row.service,
+                row.port,
+                row.family,
+                row.interface,
+                summarize(&row.reachable_from)
+            ),
+            vec![
+                "/ip firewall address-list add address=<api client> list=api-clients".into(),
+                format!(
+                    "/ip firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=0",
+                    row.port
+                ),
+                format!("/ip service set {} address=<api client>/32", row.service),
+            ],
+        ));
+    }
+}

@@ -1,0 +1,40 @@
+#![doc = include_str!("docs/TG103.md")]
+
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "TG103",
+    name: "service-open-to-all",
+    severity: Severity::Medium,
+    summary: "a management service is enabled with no address restriction",
+    doc: include_str!("docs/TG103.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for &svc in super::super::exposure::SERVICES {
+        let Some(item) = enabled_service(cx.config, svc) else {
+            continue;
+        };
+        if item.get("address").is_some_and(|a| !a.is_empty()) {
+            continue;
+        }
+        let severity = match svc {
+            "api" | "api-ssl" | "winbox" => Severity::High,
+            "ssh" | "www" | "www-ssl" => Severity::Medium,
+            _ => Severity::Low,
+        };
+        let span = item
+            .property("address")
+            .map(|p| p.statement)
+            .filter(|s| !s.is_empty())
+            .or(Some(item.statement).filter(|s| !s.is_empty()));
+        out.push(cx.finding_at(
+            &RULE,
+            severity,
+            span,
+            format!("`{svc}` accepts connections from any address (`address=` is empty)"),
+            vec![format!("/ip service set {svc} address=<trusted prefixes>")],
+        ));
+    }
+}

@@ -1,0 +1,129 @@
+//! `tikguard audit`: findings and WAN exposure for exports.
+
+use std::io::Write;
+
+use routeros_config::Config;
+
+use crate::audit::{self, report, Selection, Severity, WanChoice};
+use crate::input;
+use crate::term::Style;
+
+/// Audit RouterOS exports: what is exposed, what is wrong, and the fix.
+///
+/// Reads each FILE (`-` for standard input) as RouterOS would apply it, on top of RouterOS'
+/// defaults (an export omits them: a service it does not mention is enabled for everyone), then:
+///   - evaluates the firewall `input` chain over sets of source addresses to say exactly which
+///     sources reach each management service on each WAN interface, and
+///   - runs the rules (`tikguard rules` lists them, `tikguard explain TG101` explains one).
+///
+/// Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on a usage error or
+/// an unreadable file.
+///
+/// Examples:
+///   tikguard audit examples/isp-core-v7.rsc
+///   tikguard audit --format json -o report.json router.rsc
+///   tikguard audit --select TG2 --wan ether1 router.rsc      # exposure rules only
+///   ssh admin@router /export | tikguard audit -
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Export or script files; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<String>,
+    /// Exit 1 when a finding has this severity or higher.
+    #[arg(long, value_enum, default_value_t = Severity::High, value_name = "SEVERITY")]
+    fail_on: Severity,
+    /// Only these rules (ids or prefixes, comma-separated: `TG101,TG2`).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    select: Vec<String>,
+    /// Skip these rules (ids or prefixes, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    ignore: Vec<String>,
+    /// Treat this interface as WAN (repeatable); overrides detection.
+    #[arg(long, value_name = "IFACE")]
+    wan: Vec<String>,
+    /// Treat the members of this interface list as WAN; overrides detection.
+    #[arg(long, value_name = "NAME", conflicts_with = "wan")]
+    wan_list: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(args: Args) -> std::io::Result<u8> {
+    for id in args.select.iter().chain(&args.ignore) {
+        if !audit::rules::ALL
+            .iter()
+            .any(|r| r.id.starts_with(id.as_str()))
+        {
+            eprintln!("tikguard: no rule matches `{id}` (see `tikguard rules`)");
+            return Ok(2);
+        }
+    }
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let wan = WanChoice {
+        interfaces: args.wan.clone(),
+        list: args.wan_list.clone(),
+    };
+    let mut loaded = Vec::new();
+    let mut unreadable = false;
+    for path in &args.files {
+        match input::read(path) {
+            Ok(bytes) => {
+                let (config, parsed) = Config::load(bytes);
+                let audit = audit::run(&config, &wan, &selection);
+                loaded.push((input::display_name(path).to_string(), config, parsed, audit));
+            }
+            Err(e) => {
+                eprintln!("tikguard: {e}");
+                unreadable = true;
+            }
+        }
+    }
+    let reports: Vec<report::FileReport<'_>> = loaded
+        .iter()
+        .map(|(path, config, parsed, audit)| report::FileReport {
+            path,
+            version: config.version.as_ref().map(|v| v.to_string()),
+            audit,
+            diagnostics: &parsed.diagnostics,
+        })
+        .collect();
+    let (mut sink, style): (Box<dyn Write>, Style) = match &args.output {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => (Box::new(std::io::BufWriter::new(f)), Style::plain()),
+            Err(e) => {
+                eprintln!("tikguard: cannot write {p}: {e}");
+                return Ok(2);
+            }
+        },
+        None => (
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            Style::stdout(),
+        ),
+    };
+    match args.format {
+        Format::Text => report::text(&mut sink, style, &reports)?,
+        Format::Json => report::json(&mut sink, &reports)?,
+    }
+    sink.flush()?;
+    if unreadable {
+        return Ok(2);
+    }
+    let failed = loaded
+        .iter()
+        .any(|(_, _, _, a)| a.findings.iter().any(|f| f.severity >= args.fail_on));
+    Ok(u8::from(failed))
+}

@@ -1,0 +1,11 @@
+//! tikguard: lock down the management plane of MikroTik RouterOS routers.
+//!
+//! The binary's subcommands live in [`cli`], one file each; the work they do lives in a folder per
+//! job ([`audit`]). Parsing RouterOS text is the `routeros-config` crate's.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod cli;
+pub mod input;
+pub mod term;
