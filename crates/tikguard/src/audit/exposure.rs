@@ -159,6 +159,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                 let (set, approx) = if enabled {
                     let ev = fw.evaluate(
                         Probe {
+                            protocol: "tcp",
                             port,
                             interface: iface,
                         },

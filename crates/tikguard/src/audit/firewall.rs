@@ -41,8 +41,8 @@ pub struct Rule {
     pub action: Action,
     pub jump_target: Option<String>,
     pub statement: Span,
-    /// `protocol=`: None for any; (negated, is_tcp).
-    protocol: Option<(bool, bool)>,
+    /// `protocol=`: None for any; (negated, name with 6/17 read as tcp/udp).
+    protocol: Option<(bool, String)>,
     /// Raw values of the matchers compared for shadowing.
     protocol_raw: Option<String>,
     conn_state_raw: Option<Vec<String>>,
@@ -74,9 +74,11 @@ pub struct Rule {
     pub dst_ports_raw: Option<String>,
 }
 
-/// What a management connection looks like to the chain.
+/// What a new connection to the router looks like to the chain.
 #[derive(Clone, Copy, Debug)]
 pub struct Probe<'a> {
+    /// `tcp` or `udp`.
+    pub protocol: &'a str,
     pub port: u16,
     pub interface: &'a str,
 }
@@ -286,7 +288,12 @@ impl Rule {
         let mut undecided = Vec::new();
         let protocol = get("protocol").map(|v| {
             let (neg, p) = negation(v);
-            (neg, p == b"tcp" || p == b"6")
+            let name = match p {
+                b"6" => "tcp".to_string(),
+                b"17" => "udp".to_string(),
+                other => text(other),
+            };
+            (neg, name)
         });
         let dst_port = get("dst-port").and_then(|v| {
             let p = parse_ports(v);
@@ -408,8 +415,8 @@ impl Rule {
     /// Whether the rule can match a new TCP connection to `probe.port` on `probe.interface`,
     /// ignoring source addresses.
     pub fn matches_probe(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> bool {
-        if let Some((neg, tcp)) = self.protocol {
-            if tcp == neg {
+        if let Some((neg, p)) = &self.protocol {
+            if (p == probe.protocol) == *neg {
                 return false;
             }
         }
@@ -447,13 +454,18 @@ impl Rule {
 
     /// Whether the rule matches TCP traffic to `port` as far as protocol and port go.
     pub fn covers_port(&self, port: u16) -> bool {
-        let tcp_ok = self.protocol.is_none_or(|(neg, tcp)| tcp != neg);
+        let tcp_ok = self
+            .protocol
+            .as_ref()
+            .is_none_or(|(neg, p)| (p == "tcp") != *neg);
         tcp_ok && self.dst_port.as_ref().is_none_or(|p| p.contains(port))
     }
 
     /// Whether the rule names `port` explicitly (`protocol=tcp dst-port=...8728...`).
     pub fn names_port(&self, port: u16) -> bool {
-        self.protocol == Some((false, true))
+        self.protocol
+            .as_ref()
+            .is_some_and(|(neg, p)| !neg && p == "tcp")
             && self
                 .dst_port
                 .as_ref()

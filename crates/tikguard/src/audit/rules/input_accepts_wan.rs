@@ -21,6 +21,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         for iface in &e.wan {
             let ev = fw.evaluate(
                 Probe {
+                    protocol: "tcp",
                     port: 47_913,
                     interface: iface,
                 },

@@ -6,23 +6,39 @@ use super::firewall::Action;
 use super::{Context, Finding, Rule, Severity};
 
 mod api_accept_without_source;
+mod api_default_port;
 mod api_drop_not_logged;
+mod api_group_interactive;
 mod api_reachable_from_wan;
 mod api_ssl_no_certificate;
+mod api_user_no_address;
+mod bandwidth_server;
 mod builtin_admin_present;
+mod discovery_all;
+mod dns_open_resolver;
 mod empty_address_list;
 mod ftp_enabled;
 mod group_api_with_dangerous_policy;
 mod input_accepts_wan;
 mod ipv6_bypass;
+mod known_cve;
+mod login_events_not_persisted;
+mod mac_server_all;
 mod management_reachable_from_wan;
+mod min_password_length;
 mod no_brute_force_staging;
+mod no_remote_logging;
 mod plaintext_api;
+mod proxy_enabled;
+mod romon_enabled;
 mod service_no_address;
 mod shadowed_rule;
+mod ssh_weak_crypto;
 mod telnet_enabled;
 mod tls_below_1_2;
+mod weak_password;
 mod www_enabled;
+mod www_ssl_no_certificate;
 
 /// Every rule, in id order.
 pub const ALL: &[&Rule] = &[
@@ -30,9 +46,18 @@ pub const ALL: &[&Rule] = &[
     &api_ssl_no_certificate::RULE,
     &service_no_address::RULE,
     &tls_below_1_2::RULE,
+    &api_default_port::RULE,
     &telnet_enabled::RULE,
     &ftp_enabled::RULE,
     &www_enabled::RULE,
+    &www_ssl_no_certificate::RULE,
+    &ssh_weak_crypto::RULE,
+    &mac_server_all::RULE,
+    &discovery_all::RULE,
+    &bandwidth_server::RULE,
+    &dns_open_resolver::RULE,
+    &proxy_enabled::RULE,
+    &romon_enabled::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,
@@ -44,6 +69,13 @@ pub const ALL: &[&Rule] = &[
     &ipv6_bypass::RULE,
     &builtin_admin_present::RULE,
     &group_api_with_dangerous_policy::RULE,
+    &api_user_no_address::RULE,
+    &api_group_interactive::RULE,
+    &weak_password::RULE,
+    &min_password_length::RULE,
+    &no_remote_logging::RULE,
+    &login_events_not_persisted::RULE,
+    &known_cve::RULE,
 ];
 
 pub fn by_id(id: &str) -> Option<&'static Rule> {
@@ -137,4 +169,83 @@ fn approximation_note(rules: &[usize]) -> String {
             rules.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
         )
     }
+}
+
+/// Where a settings property was set, if the file set it.
+fn setting_span(c: &Config, menu: &str, key: &str) -> Option<routeros_config::Span> {
+    c.menu(menu)
+        .and_then(|m| m.settings.property(key))
+        .map(|p| p.statement)
+        .filter(|s| !s.is_empty())
+}
+
+/// Whether an interface-list setting (`all`, `none`, `!dynamic`, a list name) covers a WAN
+/// interface.
+fn list_reaches_wan(cx: &Context, list: &str) -> bool {
+    match list {
+        "none" => false,
+        "all" => true,
+        l if l.starts_with('!') => true,
+        l => cx
+            .exposure
+            .wan
+            .iter()
+            .any(|w| cx.exposure.lists.contains(l, w)),
+    }
+}
+
+/// The policies a group grants (negated entries left out).
+fn group_grants(c: &Config, group: &str) -> Vec<String> {
+    use routeros_config::value::parse_list;
+    c.menu("/user group")
+        .and_then(|m| m.by_name(group))
+        .and_then(|g| g.get("policy"))
+        .map(|p| {
+            parse_list(p)
+                .into_iter()
+                .filter(|e| !e.negated)
+                .map(|e| String::from_utf8_lossy(e.name).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Names of enabled logging actions that send to a real remote host (RouterOS' built-in action
+/// `remote` counts once it has an address).
+fn remote_actions(c: &Config) -> Vec<String> {
+    c.items("/system logging action")
+        .iter()
+        .filter(|a| !a.is_disabled())
+        .filter(|a| {
+            a.get("target") == Some(b"remote")
+                || (a.get("target").is_none() && a.get("name") == Some(b"remote"))
+        })
+        .filter(|a| {
+            a.get("remote")
+                .is_some_and(|r| !r.is_empty() && r != b"0.0.0.0")
+        })
+        .filter_map(|a| a.get_str("name"))
+        .collect()
+}
+
+/// Whether a logging rule's topics (`critical`, `info,!debug`) catch a message with `message`
+/// topics: every plain topic present, no negated one.
+fn topics_match(rule: &str, message: &[&str]) -> bool {
+    let mut any = false;
+    for t in rule.split(',').filter(|t| !t.is_empty()) {
+        match t.strip_prefix('!') {
+            Some(neg) => {
+                if message.contains(&neg) {
+                    return false;
+                }
+            }
+            None => {
+                any = true;
+                if !message.contains(&t) {
+                    return false;
+                }
+            }
+        }
+    }
+    any
 }

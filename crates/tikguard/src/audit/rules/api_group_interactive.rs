@@ -1,0 +1,49 @@
+#![doc = include_str!("docs/TG304.md")]
+
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "TG304",
+    name: "api-group-interactive-logins",
+    severity: Severity::Low,
+    summary: "a group used for the API also grants interactive logins",
+    doc: include_str!("docs/TG304.md"),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    const INTERACTIVE: &[&str] = &["local", "telnet", "ssh", "winbox", "web"];
+    for group in cx.config.items("/user group") {
+        // Built-in groups are for people; TG302 covers `full` used for the API.
+        if group.builtin {
+            continue;
+        }
+        let Some(name) = group.get_str("name") else {
+            continue;
+        };
+        let used = cx
+            .config
+            .items("/user")
+            .iter()
+            .any(|u| !u.is_disabled() && u.get_str("group").as_deref() == Some(name.as_str()));
+        let grants = group_grants(cx.config, &name);
+        if !used || !grants.iter().any(|p| p == "api") {
+            continue;
+        }
+        let bad: Vec<&str> = INTERACTIVE
+            .iter()
+            .copied()
+            .filter(|i| grants.iter().any(|g| g == i))
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        out.push(cx.finding(
+            &RULE,
+            Some(group),
+            Some("policy"),
+            format!("group `{name}` grants `api` and interactive logins: {}", bad.join(", ")),
+            vec![format!("/user group set [find name={name}] policy=read,write,api,!local,!telnet,!ssh,!winbox,!web")],
+        ));
+    }
+}
