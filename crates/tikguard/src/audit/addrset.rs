@@ -67,6 +67,13 @@ impl AddrSet {
         self.ranges == [(0, Self::max(self.v6))]
     }
 
+    /// How many addresses, saturating at `u128::MAX`.
+    pub fn size(&self) -> u128 {
+        self.ranges.iter().fold(0u128, |t, &(a, b)| {
+            t.saturating_add(b - a).saturating_add(1)
+        })
+    }
+
     pub fn ranges(&self) -> &[(u128, u128)] {
         &self.ranges
     }

@@ -35,6 +35,12 @@ pub struct Row {
     /// Filter rule numbers whose matchers were assumed to favour the attacker.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approximated_by: Vec<usize>,
+    /// Filter rules whose `accept` lets these sources in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepted_by: Vec<usize>,
+    /// Some sources get in through the `input` chain's default accept.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_default: bool,
     #[serde(skip)]
     pub set: AddrSet,
     #[serde(skip)]
@@ -156,7 +162,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                 continue;
             };
             for iface in &wan {
-                let (set, approx) = if enabled {
+                let (set, approx, accepted_by, by_default) = if enabled {
                     let ev = fw.evaluate(
                         Probe {
                             protocol: "tcp",
@@ -165,9 +171,16 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                         },
                         &lists,
                     );
-                    (ev.accepted.intersect(&allowed), ev.approximations)
+                    let set = ev.accepted.intersect(&allowed);
+                    let open = !set.is_empty();
+                    (
+                        set,
+                        ev.approximations,
+                        if open { ev.accepted_by } else { Vec::new() },
+                        open && ev.by_default,
+                    )
                 } else {
-                    (AddrSet::empty(fw.v6), Vec::new())
+                    (AddrSet::empty(fw.v6), Vec::new(), Vec::new(), false)
                 };
                 rows.push(Row {
                     service: svc.to_string(),
@@ -176,6 +189,8 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                     interface: iface.clone(),
                     reachable_from: set.to_prefixes(),
                     approximated_by: if set.is_empty() { Vec::new() } else { approx },
+                    accepted_by,
+                    by_default,
                     set,
                     enabled,
                 });

@@ -581,6 +581,13 @@ struct ShadowGroup {
     rules: Vec<(usize, AddrSet)>,
 }
 
+#[derive(Default)]
+struct Trace {
+    approx: Vec<usize>,
+    accepted_by: Vec<(usize, u128)>,
+    by_default: bool,
+}
+
 /// One family's filter table, compiled.
 #[derive(Debug)]
 pub struct Firewall {
@@ -594,6 +601,10 @@ pub struct Firewall {
 #[derive(Debug)]
 pub struct Evaluation {
     pub accepted: AddrSet,
+    /// `accept` rules that let some of it in, the widest share first.
+    pub accepted_by: Vec<usize>,
+    /// Some of it reached the end of `input` and the chain's default accept.
+    pub by_default: bool,
     /// Rule numbers whose matchers were settled in the attacker's favour.
     pub approximations: Vec<usize>,
 }
@@ -732,14 +743,21 @@ impl Firewall {
 
     /// The sources whose new connections to `probe` the `input` chain accepts.
     pub fn evaluate(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> Evaluation {
-        let mut approx = Vec::new();
+        let mut trace = Trace::default();
         let (accepted, _) =
-            self.eval_chain("input", AddrSet::all(self.v6), probe, ifl, 0, &mut approx);
-        approx.sort_unstable();
-        approx.dedup();
+            self.eval_chain("input", AddrSet::all(self.v6), probe, ifl, 0, &mut trace);
+        trace.approx.sort_unstable();
+        trace.approx.dedup();
         Evaluation {
             accepted,
-            approximations: approx,
+            accepted_by: {
+                // Widest share first: that rule is the one to fix.
+                let mut by = trace.accepted_by;
+                by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                by.into_iter().map(|(n, _)| n).collect()
+            },
+            by_default: trace.by_default,
+            approximations: trace.approx,
         }
     }
 
@@ -751,7 +769,7 @@ impl Firewall {
         probe: Probe<'_>,
         ifl: &InterfaceLists,
         depth: usize,
-        approx: &mut Vec<usize>,
+        trace: &mut Trace,
     ) -> (AddrSet, AddrSet) {
         let v6 = self.v6;
         let mut undecided = input;
@@ -782,11 +800,20 @@ impl Firewall {
                     Action::Accept | Action::Drop | Action::Jump | Action::Return
                 )
             {
-                approx.push(rule.number);
+                trace.approx.push(rule.number);
             }
             match rule.action {
                 Action::Accept => {
                     accepted = accepted.union(&m);
+                    let size = m.size();
+                    match trace
+                        .accepted_by
+                        .iter_mut()
+                        .find(|(n, _)| *n == rule.number)
+                    {
+                        Some((_, s)) => *s = s.saturating_add(size),
+                        None => trace.accepted_by.push((rule.number, size)),
+                    }
                     if !uncertain {
                         undecided = undecided.minus(&m);
                     }
@@ -801,7 +828,7 @@ impl Firewall {
                         continue;
                     };
                     let (acc, ret) =
-                        self.eval_chain(target, m.clone(), probe, ifl, depth + 1, approx);
+                        self.eval_chain(target, m.clone(), probe, ifl, depth + 1, trace);
                     accepted = accepted.union(&acc);
                     if !uncertain {
                         undecided = undecided.minus(&m).union(&ret);
@@ -820,6 +847,7 @@ impl Firewall {
         }
         if name == "input" {
             // The built-in chain's policy: accept what no rule decided.
+            trace.by_default |= !undecided.is_empty();
             accepted = accepted.union(&undecided);
         } else {
             returned = returned.union(&undecided);

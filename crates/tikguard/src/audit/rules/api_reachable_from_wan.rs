@@ -17,12 +17,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let approx = approximation_note(&row.approximated_by);
+        let table = if row.family == "ipv6" { "ipv6" } else { "ip" };
+        let (span, how) = entry_point(cx, row);
         out.push(cx.finding_at(
             &RULE,
             RULE.severity,
-            None,
+            span,
             format!(
-                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {}{approx}",
+                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {}: {how}{approx}",
                 row.service,
                 row.port,
                 row.family,
@@ -30,9 +32,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 summarize(&row.reachable_from)
             ),
             vec![
-                "/ip firewall address-list add address=<api client> list=api-clients".into(),
+                format!("/{table} firewall address-list add address=<api client> list=api-clients"),
                 format!(
-                    "/ip firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=0",
+                    "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=0",
                     row.port
                 ),
                 format!("/ip service set {} address=<api client>/32", row.service),

@@ -22,12 +22,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Severity::Medium
         };
         let approx = approximation_note(&row.approximated_by);
+        let (span, how) = entry_point(cx, row);
         out.push(cx.finding_at(
             &RULE,
             severity,
-            None,
+            span,
             format!(
-                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {}{approx}",
+                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {}: {how}{approx}",
                 row.service,
                 row.port,
                 row.family,

@@ -141,14 +141,7 @@ fn check_certless(cx: &Context, rule: &Rule, service: &str, out: &mut Vec<Findin
 /// More than "a few explicit prefixes": over a /16 of IPv4 or a /48 of IPv6.
 fn wide(set: &super::addrset::AddrSet) -> bool {
     let limit: u128 = if set.v6 { 1 << 80 } else { 1 << 16 };
-    let mut total: u128 = 0;
-    for &(a, b) in set.ranges() {
-        total = total.saturating_add(b - a).saturating_add(1);
-        if total > limit {
-            return true;
-        }
-    }
-    false
+    set.size() > limit
 }
 
 /// `0.0.0.0/0`, or the first prefixes and a count.
@@ -248,4 +241,36 @@ fn topics_match(rule: &str, message: &[&str]) -> bool {
         }
     }
     any
+}
+
+/// Where a reachable service gets in: the first accepting filter rule, else the service's own
+/// line (or nothing, when the service is a default the export does not show).
+fn entry_point(
+    cx: &Context,
+    row: &super::exposure::Row,
+) -> (Option<routeros_config::Span>, String) {
+    let fw = if row.family == "ipv6" {
+        &cx.exposure.v6
+    } else {
+        &cx.exposure.v4
+    };
+    let table = if row.family == "ipv6" { "ipv6" } else { "ip" };
+    let mut how: Vec<String> = Vec::new();
+    if !row.accepted_by.is_empty() {
+        let list: Vec<String> = row.accepted_by.iter().map(|n| n.to_string()).collect();
+        how.push(format!(
+            "accepted by {table} filter rule{} {}",
+            if list.len() > 1 { "s" } else { "" },
+            list.join(", ")
+        ));
+    }
+    if row.by_default {
+        how.push("let through by the input chain's default accept (no rule drops it)".into());
+    }
+    let span = row
+        .accepted_by
+        .first()
+        .map(|&n| fw.rules[n].statement)
+        .filter(|s| !s.is_empty());
+    (span, how.join("; "))
 }

@@ -1,0 +1,4 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/ip service
+set api-ssl certificate=api-cert tls-version=only-1.2
+set www-ssl disabled=yes

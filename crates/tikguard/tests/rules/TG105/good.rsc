@@ -1,0 +1,4 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/ip service
+set api disabled=yes
+set api-ssl port=18729

@@ -1,0 +1,10 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/interface list add name=WAN
+/interface list add name=LAN
+/interface list member add interface=ether1 list=WAN
+/interface list member add interface=bridge list=LAN
+/ip firewall address-list add address=198.51.100.20 list=api-clients
+/ip firewall filter
+add action=accept chain=input dst-port=8728,8729 protocol=tcp src-address-list=api-clients
+add action=drop chain=input in-interface-list=!LAN
+/ipv6 firewall filter add action=drop chain=input in-interface-list=!LAN

@@ -1,0 +1,6 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/interface list add name=WAN
+/interface list add name=LAN
+/interface list member add interface=ether1 list=WAN
+/interface list member add interface=bridge list=LAN
+/ip firewall filter add action=accept chain=input dst-port=8728 protocol=tcp comment="billing API"

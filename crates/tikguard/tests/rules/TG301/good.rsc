@@ -1,0 +1,3 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/user add name=noc group=full
+/user remove admin

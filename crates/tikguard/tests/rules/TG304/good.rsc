@@ -1,0 +1,3 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/user group add name=crm policy=read,write,api,!local,!telnet,!ssh,!winbox,!web
+/user add name=crm group=crm
