@@ -1,0 +1,166 @@
+//! `tikguard audit`, `rules` and `explain` as a user runs them.
+
+use std::process::Command;
+
+fn tikguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c
+}
+
+fn json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = tikguard().args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code(), v)
+}
+
+#[test]
+fn isp_example_fails_on_high_and_names_the_open_api_rule() {
+    let (code, v) = json(&["audit", "--format", "json", "examples/isp-core-v7.rsc"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["schema_version"], 1);
+    let f = &v["files"][0];
+    assert_eq!(f["path"], "examples/isp-core-v7.rsc");
+    assert_eq!(f["routeros_version"], "7.12.1");
+    let findings = f["findings"].as_array().unwrap();
+    let tg201 = findings
+        .iter()
+        .find(|x| x["rule"] == "TG201" && x["message"].as_str().unwrap().contains("ipv4"))
+        .expect("TG201 for IPv4");
+    assert_eq!(tg201["severity"], "critical");
+    // Located at the "billing API" accept rule.
+    assert_eq!(tg201["line"], 41);
+    assert!(tg201["fix"].as_array().unwrap().len() >= 2);
+    let api = f["exposure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service"] == "api" && r["family"] == "ipv4")
+        .unwrap();
+    assert_eq!(api["reachable_from"], serde_json::json!(["0.0.0.0/0"]));
+    assert_eq!(api["interface"], "vlan100-uplink");
+    assert_eq!(api["port"], 8728);
+    // The CRM password never appears.
+    assert!(!serde_json::to_string(&v).unwrap().contains("password=crm"));
+}
+
+#[test]
+fn fail_on_and_select_control_the_exit_status() {
+    let (code, _) = json(&[
+        "audit",
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+        "--select",
+        "TG101",
+        "examples/isp-core-v7.rsc",
+    ]);
+    assert_eq!(code, Some(0), "TG101 is high, below --fail-on critical");
+    let (code, v) = json(&[
+        "audit",
+        "--format",
+        "json",
+        "--select",
+        "TG1",
+        "--ignore",
+        "TG101",
+        "examples/isp-core-v7.rsc",
+    ]);
+    assert_eq!(code, Some(1));
+    let rules: Vec<&str> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.iter().all(|r| r.starts_with("TG1") && *r != "TG101"),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn unknown_rule_id_is_a_usage_error() {
+    let out = tikguard()
+        .args(["audit", "--select", "TG999", "examples/home-v7.rsc"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rule matches `TG999`"));
+}
+
+#[test]
+fn wan_override_changes_the_exposure_rows() {
+    let (_, v) = json(&[
+        "audit",
+        "--format",
+        "json",
+        "--wan",
+        "bridge",
+        "examples/home-v7.rsc",
+    ]);
+    let rows = v["files"][0]["exposure"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["interface"] == "bridge"));
+    // From the LAN bridge the default configuration lets everyone in.
+    let api = rows
+        .iter()
+        .find(|r| r["service"] == "api" && r["family"] == "ipv4")
+        .unwrap();
+    assert_eq!(api["reachable_from"], serde_json::json!(["0.0.0.0/0"]));
+    let (_, v) = json(&["audit", "--format", "json", "examples/home-v7.rsc"]);
+    let rows = v["files"][0]["exposure"].as_array().unwrap();
+    assert!(rows
+        .iter()
+        .all(|r| r["interface"] == "ether1" && r["reachable_from"].as_array().unwrap().is_empty()));
+}
+
+#[test]
+fn output_file_gets_the_report_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("r.json");
+    let out = tikguard()
+        .args(["audit", "--format", "json", "-o"])
+        .arg(&out_path)
+        .arg("examples/branch-v6.rsc")
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(v["files"][0]["routeros_version"], "6.49.2");
+}
+
+#[test]
+fn text_report_has_findings_fixes_and_the_exposure_table() {
+    let out = tikguard()
+        .args(["audit", "examples/isp-core-v7.rsc"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("CRITICAL TG201"), "{text}");
+    assert!(text.contains("examples/isp-core-v7.rsc:41:1"));
+    assert!(text.contains(
+        "| add action=accept chain=input comment=\"billing API\" dst-port=8728 protocol=tcp"
+    ));
+    assert!(text.contains("fix /ip service set api disabled=yes"));
+    assert!(
+        text.contains("Exposure on the WAN side (WAN: vlan100-uplink; from interface list WAN)")
+    );
+    assert!(text.contains("api-ssl   8729  v4    vlan100-uplink   10.255.0.0/24"));
+}
+
+#[test]
+fn rules_lists_and_explain_teaches() {
+    let out = tikguard().arg("rules").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().count() >= 34);
+    assert!(text.contains("TG201  critical  api-reachable-from-wan"));
+    let out = tikguard().args(["explain", "tg302"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("# TG302 api-group-too-powerful (high)"));
+    assert!(text.contains("CVE-2023-30799"));
+    let out = tikguard().args(["explain", "TG000"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
