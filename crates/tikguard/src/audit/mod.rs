@@ -7,6 +7,7 @@
 pub mod addrset;
 pub mod exposure;
 pub mod firewall;
+pub mod html;
 pub mod report;
 pub mod rules;
 

@@ -66,6 +66,117 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()
     writeln!(out)
 }
 
+/// SARIF 2.1.0, as GitHub code scanning reads it: the rule catalogue with help text, and one
+/// result per finding with a physical location (line 1 for problems that are RouterOS defaults
+/// the file does not show, which the message says).
+pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()> {
+    use serde_json::json;
+    let rules = super::rules::ALL;
+    let level = |s: Severity| match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    };
+    // GitHub maps security-severity to critical (>= 9), high (>= 7), medium (>= 4), low.
+    let score = |s: Severity| match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    };
+    let driver_rules: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": camel(r.name),
+                "shortDescription": { "text": r.summary },
+                "fullDescription": { "text": first_paragraph(r.doc) },
+                "help": { "text": r.doc, "markdown": r.doc },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": {
+                    "security-severity": score(r.severity),
+                    "tags": ["security", "mikrotik", "routeros"]
+                }
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for f in files {
+        let uri = if f.path == "<stdin>" { "stdin" } else { f.path };
+        let uri = uri.trim_start_matches("./");
+        for finding in &f.audit.findings {
+            let index = rules.iter().position(|r| r.id == finding.rule).unwrap_or(0);
+            let (line, column, text) = match (finding.line, finding.column) {
+                (Some(l), Some(c)) => (l, c, finding.message.clone()),
+                _ => (
+                    1,
+                    1,
+                    format!("{} (RouterOS default or whole-configuration property; not on a line of the file)", finding.message),
+                ),
+            };
+            let mut region = json!({ "startLine": line, "startColumn": column });
+            if let Some(e) = &finding.evidence {
+                region["snippet"] = json!({ "text": e });
+            }
+            results.push(json!({
+                "ruleId": finding.rule,
+                "ruleIndex": index,
+                "level": level(finding.severity),
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": region
+                    }
+                }],
+                "properties": { "fix": finding.fix }
+            }));
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "tikguard",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://github.com/tikguard/tikguard",
+                    "rules": driver_rules
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// `api-reachable-from-wan` -> `ApiReachableFromWan`, the SARIF convention for rule names.
+fn camel(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The text under the first heading of a rule's documentation.
+fn first_paragraph(doc: &str) -> String {
+    doc.lines()
+        .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn paint_severity(style: Style, s: Severity) -> String {
     let label = s.as_str().to_uppercase();
     match s {

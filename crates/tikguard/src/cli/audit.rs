@@ -22,6 +22,8 @@ use crate::term::Style;
 /// Examples:
 ///   tikguard audit examples/isp-core-v7.rsc
 ///   tikguard audit --format json -o report.json router.rsc
+///   tikguard audit --format sarif -o tikguard.sarif router.rsc  # GitHub code scanning
+///   tikguard audit --format html -o report.html router.rsc
 ///   tikguard audit --select TG2 --wan ether1 router.rsc      # exposure rules only
 ///   ssh admin@router /export | tikguard audit -
 #[derive(clap::Args)]
@@ -57,6 +59,10 @@ pub struct Args {
 enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning and other SAST dashboards.
+    Sarif,
+    /// One self-contained HTML page: summary, findings, exposure.
+    Html,
 }
 
 pub fn run(args: Args) -> std::io::Result<u8> {
@@ -117,6 +123,8 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     match args.format {
         Format::Text => report::text(&mut sink, style, &reports)?,
         Format::Json => report::json(&mut sink, &reports)?,
+        Format::Sarif => report::sarif(&mut sink, &reports)?,
+        Format::Html => crate::audit::html::render(&mut sink, &reports)?,
     }
     sink.flush()?;
     if unreadable {
