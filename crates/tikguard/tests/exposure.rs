@@ -243,3 +243,31 @@ fn a_rule_with_a_narrower_interface_or_state_is_not_shadowed_by_a_different_one(
     let e = analyse(&c, &WanChoice::default());
     assert_eq!(e.v4.shadowed(), [(4, vec![2])]);
 }
+
+#[test]
+fn interface_list_including_all_covers_every_interface_but_its_exclusions() {
+    let fw = "/interface list add name=everything include=all exclude=LAN\n/ip firewall filter add chain=input action=drop in-interface-list=everything\n";
+    assert!(v4(fw, "ssh").is_empty());
+    let (c, _) = Config::load(format!("{HEAD}{fw}").into_bytes());
+    let e = analyse(
+        &c,
+        &WanChoice {
+            interfaces: vec!["bridge".into()],
+            list: None,
+        },
+    );
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.service == "ssh" && r.family == "ipv4")
+        .unwrap();
+    assert_eq!(row.reachable_from, ALL4);
+}
+
+#[test]
+fn lists_named_like_wan_are_the_wan_side() {
+    let (c, _) = Config::load(&b"/interface list add name=zone-wan\n/interface list member add interface=uplink list=zone-wan\n/ip dhcp-client add interface=mgmt\n"[..]);
+    let e = analyse(&c, &WanChoice::default());
+    assert_eq!(e.wan, ["uplink"]);
+    assert_eq!(e.wan_source, "interface list zone-wan");
+}

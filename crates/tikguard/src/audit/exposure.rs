@@ -3,8 +3,9 @@
 //! Exposure = the sources the `input` chain accepts for the service's port on that interface,
 //! intersected with the service's own `address=` list, or nothing when the service is disabled.
 //! WAN interfaces are, in order of preference: `--wan`/`--wan-list`, members of the `WAN`
-//! interface list, interfaces with a DHCP or PPPoE client or the default route, else every
-//! interface (reported as `*`).
+//! interface list, else of lists whose name contains "wan" (`zone-wan`, `list-WAN`), else
+//! interfaces with a DHCP or PPPoE client or the default route, else every interface (reported
+//! as `*`).
 
 use routeros_config::value::{parse_addr, parse_int};
 use routeros_config::Config;
@@ -90,6 +91,27 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
     let members = lists.members("WAN");
     if !members.is_empty() {
         return (members, "interface list WAN".into());
+    }
+    // Lists named like `zone-wan`, `list-WAN`, `wan-uplinks`.
+    let mut named: Vec<String> = Vec::new();
+    let mut found_lists: Vec<String> = Vec::new();
+    for l in c.items("/interface list") {
+        let Some(name) = l.get_str("name") else {
+            continue;
+        };
+        if !name.to_ascii_lowercase().contains("wan") {
+            continue;
+        }
+        let m = lists.members(&name);
+        if !m.is_empty() {
+            named.extend(m);
+            found_lists.push(name);
+        }
+    }
+    if !named.is_empty() {
+        named.sort();
+        named.dedup();
+        return (named, format!("interface list {}", found_lists.join(", ")));
     }
     let mut found: Vec<String> = Vec::new();
     for i in c.items("/ip dhcp-client") {

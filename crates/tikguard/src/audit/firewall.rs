@@ -112,6 +112,8 @@ const NOT_MATCHERS: &[&str] = &[
 #[derive(Debug, Default)]
 pub struct InterfaceLists {
     members: HashMap<String, HashSet<String>>,
+    /// Lists that include the built-in `all` (minus their `exclude=` members).
+    universal: HashMap<String, HashSet<String>>,
 }
 
 impl InterfaceLists {
@@ -141,7 +143,15 @@ impl InterfaceLists {
             };
             extra.push((name, split(&inc), split(&exc)));
         }
+        let mut universal: HashMap<String, HashSet<String>> = HashMap::new();
         for (name, inc, exc) in extra {
+            if inc.iter().any(|i| i == "all") {
+                let excluded: HashSet<String> = exc
+                    .iter()
+                    .flat_map(|e| members.get(e).cloned().unwrap_or_default())
+                    .collect();
+                universal.insert(name.clone(), excluded);
+            }
             let mut set = members.get(&name).cloned().unwrap_or_default();
             for i in inc {
                 set.extend(members.get(&i).cloned().unwrap_or_default());
@@ -153,14 +163,19 @@ impl InterfaceLists {
             }
             members.insert(name, set);
         }
-        InterfaceLists { members }
+        InterfaceLists { members, universal }
     }
 
     pub fn contains(&self, list: &str, iface: &str) -> bool {
         match list {
             "all" => true,
             "none" => false,
-            _ => self.members.get(list).is_some_and(|s| s.contains(iface)),
+            _ => {
+                if let Some(excluded) = self.universal.get(list) {
+                    return !excluded.contains(iface);
+                }
+                self.members.get(list).is_some_and(|s| s.contains(iface))
+            }
         }
     }
 
