@@ -12,11 +12,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let ports: Vec<u16> = ["api", "api-ssl"]
-        .iter()
-        .filter_map(|s| super::super::exposure::service_state(cx.config, s, false))
-        .map(|(port, _, _)| port)
-        .collect();
+    let ports = api_ports(cx.config);
     for fw in [&cx.exposure.v4, &cx.exposure.v6] {
         for r in &fw.rules {
             if r.disabled

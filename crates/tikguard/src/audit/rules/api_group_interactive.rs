@@ -21,20 +21,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(name) = group.get_str("name") else {
             continue;
         };
-        let used = cx
-            .config
-            .items("/user")
-            .iter()
-            .any(|u| !u.is_disabled() && u.get_str("group").as_deref() == Some(name.as_str()));
-        let grants = group_grants(cx.config, &name);
-        if !used || !grants.iter().any(|p| p == "api") {
-            continue;
-        }
-        let bad: Vec<&str> = INTERACTIVE
-            .iter()
-            .copied()
-            .filter(|i| grants.iter().any(|g| g == i))
-            .collect();
+        let bad = api_group_grants(cx.config, &name, INTERACTIVE);
         if bad.is_empty() {
             continue;
         }

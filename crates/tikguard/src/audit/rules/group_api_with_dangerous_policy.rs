@@ -12,7 +12,6 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    use routeros_config::value::parse_list;
     const DANGEROUS: &[&str] = &[
         "policy",
         "sensitive",
@@ -22,36 +21,15 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         "sniff",
         "romon",
     ];
-    let users = cx.config.items("/user");
     for group in cx.config.items("/user group") {
         let Some(name) = group.get_str("name") else {
             continue;
         };
-        let members: Vec<String> = users
-            .iter()
-            .filter(|u| !u.is_disabled() && u.get_str("group").as_deref() == Some(name.as_str()))
-            .filter_map(|u| u.get_str("name"))
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        let policy = group.get("policy").unwrap_or(b"");
-        let granted: Vec<String> = parse_list(policy)
-            .into_iter()
-            .filter(|e| !e.negated)
-            .map(|e| String::from_utf8_lossy(e.name).into_owned())
-            .collect();
-        if !granted.iter().any(|p| p == "api") {
-            continue;
-        }
-        let bad: Vec<&str> = DANGEROUS
-            .iter()
-            .copied()
-            .filter(|d| granted.iter().any(|p| p == d))
-            .collect();
+        let bad = api_group_grants(cx.config, &name, DANGEROUS);
         if bad.is_empty() {
             continue;
         }
+        let members = group_members(cx.config, &name);
         out.push(cx.finding(
             &RULE,
             Some(group),

@@ -274,3 +274,34 @@ fn entry_point(
         .filter(|s| !s.is_empty());
     (span, how.join("; "))
 }
+
+/// The ports `api` and `api-ssl` listen on (as configured, enabled or not).
+fn api_ports(c: &Config) -> Vec<u16> {
+    ["api", "api-ssl"]
+        .iter()
+        .filter_map(|s| super::exposure::service_state(c, s, false))
+        .map(|(port, _, _)| port)
+        .collect()
+}
+
+/// Enabled users of a group.
+fn group_members(c: &Config, group: &str) -> Vec<String> {
+    c.items("/user")
+        .iter()
+        .filter(|u| !u.is_disabled() && u.get_str("group").as_deref() == Some(group))
+        .filter_map(|u| u.get_str("name"))
+        .collect()
+}
+
+/// Which of `wanted` a group grants, if it grants `api` and has users.
+fn api_group_grants<'a>(c: &Config, group: &str, wanted: &[&'a str]) -> Vec<&'a str> {
+    let grants = group_grants(c, group);
+    if group_members(c, group).is_empty() || !grants.iter().any(|p| p == "api") {
+        return Vec::new();
+    }
+    wanted
+        .iter()
+        .copied()
+        .filter(|w| grants.iter().any(|g| g == w))
+        .collect()
+}
