@@ -241,7 +241,7 @@ impl Query {
         self
     }
     /// Negates the top of the stack.
-    pub fn not(mut self) -> Query {
+    pub fn negate(mut self) -> Query {
         self.words.push("?#!".into());
         self
     }
