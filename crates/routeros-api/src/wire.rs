@@ -165,6 +165,22 @@ impl Decoder {
         self.buf.len() + self.size
     }
 
+    /// Whether a whole sentence is buffered, so that [`Decoder::next_sentence`] would return one
+    /// without more input (a server uses this to batch replies to pipelined commands).
+    pub fn has_complete_sentence(&self) -> bool {
+        let mut i = 0;
+        while let Ok(Some((len, n))) = decode_len(&self.buf[i..]) {
+            if len == 0 {
+                return true;
+            }
+            i += n + len;
+            if i > self.buf.len() {
+                return false;
+            }
+        }
+        false
+    }
+
     /// The next complete sentence, `Ok(None)` if more bytes are needed.
     pub fn next_sentence(&mut self) -> Result<Option<Vec<Bytes>>, WireError> {
         loop {

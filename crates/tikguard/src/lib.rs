@@ -7,5 +7,6 @@
 
 pub mod audit;
 pub mod cli;
+pub mod emu;
 pub mod input;
 pub mod term;

@@ -27,6 +27,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Audit(cli::audit::Args),
+    Emu(cli::emu::Args),
+    Exec(cli::exec::Args),
     Parse(cli::parse::Args),
     Rules(cli::rules::RulesArgs),
     Explain(cli::rules::ExplainArgs),
@@ -36,6 +38,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(a) => cli::audit::run(a),
+        Command::Emu(a) => cli::emu::run(a),
+        Command::Exec(a) => cli::exec::run(a),
         Command::Parse(a) => cli::parse::run(a),
         Command::Rules(a) => cli::rules::rules(a),
         Command::Explain(a) => cli::rules::explain(a),

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod connect;
+pub mod emu;
+pub mod exec;
 pub mod parse;
 pub mod rules;

@@ -1,0 +1,529 @@
+//! An async RouterOS API client: many commands in flight on one connection, told apart by tags.
+//!
+//! One task reads sentences and routes each reply to the command whose `.tag` it carries;
+//! writers share the connection behind a lock. `!fatal` ends every command with
+//! [`Error::Fatal`]. Every step has a timeout: connecting, the TLS handshake, login, and each
+//! command. Passwords are taken as arguments and never logged or put in errors.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use crate::sentence::{Reply, ReplyKind};
+use crate::tls::{Fingerprint, FingerprintVerifier, Known, KnownRouters, Verify};
+use crate::wire::{encode_sentence, Decoder, Limits, WireError};
+
+/// Everything that can go wrong talking to a router.
+#[derive(Debug, Clone)]
+pub enum Error {
+    Io(String),
+    Tls(String),
+    /// The router's certificate differs from the one recorded for it.
+    KnownRouterMismatch {
+        router: String,
+        file: String,
+        line: usize,
+        recorded: String,
+        presented: String,
+    },
+    Wire(WireError),
+    /// A sentence that is not a valid reply.
+    Protocol(String),
+    /// `!trap`: the command failed.
+    Trap {
+        category: Option<u8>,
+        message: String,
+    },
+    /// `!fatal`: the router closed the session.
+    Fatal(String),
+    /// A step took longer than its timeout.
+    Timeout(&'static str),
+    /// The connection is gone.
+    Closed,
+    /// Bad options (an unreadable CA file, a malformed address).
+    Config(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::Tls(e) => write!(f, "TLS error: {e}"),
+            Error::KnownRouterMismatch { router, file, line, recorded, presented } => write!(
+                f,
+                "{router} presented certificate {presented}, but {file}:{line} records {recorded}; if the router's certificate was replaced on purpose, remove that line"
+            ),
+            Error::Wire(e) => write!(f, "protocol error: {e}"),
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::Trap { category, message } => match category {
+                Some(c) => write!(f, "router refused (category {c}): {message}"),
+                None => write!(f, "router refused: {message}"),
+            },
+            Error::Fatal(r) => write!(f, "router closed the session: {r}"),
+            Error::Timeout(what) => write!(f, "timed out {what}"),
+            Error::Closed => write!(f, "connection closed"),
+            Error::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::Io(e.to_string())
+    }
+}
+
+/// Transport security.
+#[derive(Clone, Debug)]
+pub enum Security {
+    /// The plaintext `api` service: credentials cross the network in clear.
+    Plain,
+    /// `api-ssl` with the given verification.
+    Tls(Verify),
+}
+
+/// Connection options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `host:port`.
+    pub addr: String,
+    pub security: Security,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub limits: Limits,
+}
+
+impl Options {
+    pub fn new(addr: impl Into<String>, security: Security) -> Options {
+        Options {
+            addr: addr.into(),
+            security,
+            connect_timeout: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(60),
+            limits: Limits::default(),
+        }
+    }
+}
+
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+type Route = mpsc::UnboundedSender<Result<Reply, Error>>;
+
+#[derive(Default)]
+struct Routes {
+    map: HashMap<Bytes, Route>,
+    closed: Option<Error>,
+}
+
+/// A connection to a router.
+pub struct Client {
+    writer: tokio::sync::Mutex<WriteHalf<Box<dyn Stream>>>,
+    routes: Arc<Mutex<Routes>>,
+    next_tag: AtomicU64,
+    command_timeout: Duration,
+    reader: tokio::task::JoinHandle<()>,
+    fingerprint: Option<Fingerprint>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// The replies of one finished command.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// `!re` sentences.
+    pub items: Vec<Reply>,
+    /// The closing `!done`.
+    pub done: Reply,
+    /// Whether the router said `!empty` (RouterOS 7.18+, a print that found nothing).
+    pub empty: bool,
+}
+
+/// A streaming command (`/listen`, `print follow`): items arrive until it ends or is cancelled.
+pub struct Stream2<'a> {
+    client: &'a Client,
+    tag: Bytes,
+    rx: mpsc::UnboundedReceiver<Result<Reply, Error>>,
+    finished: bool,
+}
+
+impl Stream2<'_> {
+    /// The next `!re`; `None` when the command ended (`!done`, or `!trap` after a cancel).
+    pub async fn next(&mut self) -> Option<Result<Reply, Error>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            match self.rx.recv().await {
+                None => {
+                    self.finished = true;
+                    return Some(Err(Error::Closed));
+                }
+                Some(Err(e)) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+                Some(Ok(r)) => match r.kind {
+                    ReplyKind::Re => return Some(Ok(r)),
+                    ReplyKind::Empty => continue,
+                    ReplyKind::Done => {
+                        self.finished = true;
+                        self.client.unroute(&self.tag);
+                        return None;
+                    }
+                    // `interrupted` after a cancel, or a real failure: either way, the end.
+                    ReplyKind::Trap if r.category() == Some(2) => continue,
+                    ReplyKind::Trap => {
+                        self.finished = true;
+                        self.client.unroute(&self.tag);
+                        return Some(Err(trap(&r)));
+                    }
+                    ReplyKind::Fatal => {
+                        self.finished = true;
+                        return Some(Err(Error::Fatal(fatal_reason(&r))));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Sends `/cancel` for this command; the stream then ends.
+    pub async fn cancel(&mut self) -> Result<(), Error> {
+        let tag = String::from_utf8_lossy(&self.tag).into_owned();
+        self.client
+            .call(&["/cancel".to_string(), format!("=tag={tag}")])
+            .await
+            .map(|_| ())
+    }
+}
+
+fn trap(r: &Reply) -> Error {
+    Error::Trap {
+        category: r.category(),
+        message: r.message().unwrap_or_default(),
+    }
+}
+
+fn fatal_reason(r: &Reply) -> String {
+    r.reason
+        .as_ref()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_else(|| "no reason given".into())
+}
+
+/// The legacy (pre-6.43) challenge response: `00` + MD5(0x00 + password + challenge).
+pub fn legacy_response(password: &[u8], challenge_hex: &[u8]) -> Result<String, Error> {
+    let challenge = hex::decode(challenge_hex)
+        .map_err(|_| Error::Protocol("login challenge is not hex".into()))?;
+    let mut h = Md5::new();
+    h.update([0u8]);
+    h.update(password);
+    h.update(&challenge);
+    Ok(format!("00{}", hex::encode(h.finalize())))
+}
+
+impl Client {
+    /// Connects (and for TLS, handshakes and verifies) within the connect timeout.
+    pub async fn connect(opts: &Options) -> Result<Client, Error> {
+        let tcp = tokio::time::timeout(opts.connect_timeout, TcpStream::connect(&opts.addr))
+            .await
+            .map_err(|_| Error::Timeout("connecting"))??;
+        tcp.set_nodelay(true).ok();
+        let (stream, fingerprint): (Box<dyn Stream>, Option<Fingerprint>) = match &opts.security {
+            Security::Plain => (Box::new(tcp), None),
+            Security::Tls(verify) => {
+                let (s, fp) = tokio::time::timeout(
+                    opts.connect_timeout,
+                    tls_connect(tcp, &opts.addr, verify),
+                )
+                .await
+                .map_err(|_| Error::Timeout("in the TLS handshake"))??;
+                (Box::new(s), fp)
+            }
+        };
+        Ok(Client::over(stream, opts, fingerprint))
+    }
+
+    fn over(stream: Box<dyn Stream>, opts: &Options, fingerprint: Option<Fingerprint>) -> Client {
+        let (r, w) = tokio::io::split(stream);
+        let routes: Arc<Mutex<Routes>> = Arc::default();
+        let reader = tokio::spawn(read_loop(r, routes.clone(), opts.limits));
+        Client {
+            writer: tokio::sync::Mutex::new(w),
+            routes,
+            next_tag: AtomicU64::new(1),
+            command_timeout: opts.command_timeout,
+            reader,
+            fingerprint,
+        }
+    }
+
+    /// The router's certificate fingerprint, on TLS connections.
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        self.fingerprint
+    }
+
+    /// Logs in: `/login =name= =password=` (6.43+), or the MD5 challenge when the router
+    /// answers with `=ret=` (older versions).
+    pub async fn login(&self, user: &str, password: &str) -> Result<(), Error> {
+        let r = self
+            .call_words(vec![
+                b"/login".to_vec(),
+                format!("=name={user}").into_bytes(),
+                [&b"=password="[..], password.as_bytes()].concat(),
+            ])
+            .await?;
+        if let Some(ret) = r.done.ret() {
+            let response = legacy_response(password.as_bytes(), ret)?;
+            self.call_words(vec![
+                b"/login".to_vec(),
+                format!("=name={user}").into_bytes(),
+                format!("=response={response}").into_bytes(),
+            ])
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn route(&self) -> Result<(Bytes, mpsc::UnboundedReceiver<Result<Reply, Error>>), Error> {
+        let tag = Bytes::from(self.next_tag.fetch_add(1, Ordering::Relaxed).to_string());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = &routes.closed {
+            return Err(e.clone());
+        }
+        routes.map.insert(tag.clone(), tx);
+        Ok((tag, rx))
+    }
+
+    fn unroute(&self, tag: &Bytes) {
+        self.routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .remove(tag);
+    }
+
+    async fn send(&self, mut words: Vec<Vec<u8>>, tag: &Bytes) -> Result<(), Error> {
+        words.push([&b".tag="[..], tag].concat());
+        let bytes = encode_sentence(&words);
+        let mut w = self.writer.lock().await;
+        w.write_all(&bytes).await?;
+        w.flush().await?;
+        Ok(())
+    }
+
+    /// Runs a command given as words (`/ip/address/print`, `=.proplist=address`, `?disabled=no`)
+    /// and returns its `!re` items; a `!trap` is [`Error::Trap`].
+    pub async fn call<S: AsRef<str>>(&self, words: &[S]) -> Result<Vec<Reply>, Error> {
+        let words = words
+            .iter()
+            .map(|w| w.as_ref().as_bytes().to_vec())
+            .collect();
+        Ok(self.call_words(words).await?.items)
+    }
+
+    /// Like [`Client::call`] with byte words, returning the closing sentence too.
+    pub async fn call_words(&self, words: Vec<Vec<u8>>) -> Result<Response, Error> {
+        let (tag, mut rx) = self.route()?;
+        let result = tokio::time::timeout(self.command_timeout, async {
+            self.send(words, &tag).await?;
+            let mut items = Vec::new();
+            let mut empty = false;
+            let mut failed: Option<Error> = None;
+            loop {
+                let r = rx.recv().await.ok_or(Error::Closed)??;
+                match r.kind {
+                    ReplyKind::Re => items.push(r),
+                    // RouterOS 7.18+: `!empty` precedes the `!done` of a print that found
+                    // nothing (wire trace in pear2/Net_RouterOS#80).
+                    ReplyKind::Empty => empty = true,
+                    ReplyKind::Trap => failed = Some(trap(&r)),
+                    ReplyKind::Done => {
+                        return match failed {
+                            Some(e) => Err(e),
+                            None => Ok(Response {
+                                items,
+                                done: r,
+                                empty,
+                            }),
+                        };
+                    }
+                    ReplyKind::Fatal => return Err(Error::Fatal(fatal_reason(&r))),
+                }
+            }
+        })
+        .await;
+        self.unroute(&tag);
+        result.map_err(|_| Error::Timeout("waiting for the command to finish"))?
+    }
+
+    /// Starts a streaming command (`/listen`, `print follow`); no timeout applies to it.
+    pub async fn stream<S: AsRef<str>>(&self, words: &[S]) -> Result<Stream2<'_>, Error> {
+        let (tag, rx) = self.route()?;
+        let words = words
+            .iter()
+            .map(|w| w.as_ref().as_bytes().to_vec())
+            .collect();
+        self.send(words, &tag).await?;
+        Ok(Stream2 {
+            client: self,
+            tag,
+            rx,
+            finished: false,
+        })
+    }
+
+    /// Closes the session politely (`/quit`); the router answers `!fatal`.
+    pub async fn quit(self) -> Result<(), Error> {
+        let (tag, mut rx) = self.route()?;
+        self.send(vec![b"/quit".to_vec()], &tag).await?;
+        let _ = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await;
+        Ok(())
+    }
+}
+
+async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>, limits: Limits) {
+    let mut dec = Decoder::new(limits);
+    let mut buf = vec![0u8; 64 * 1024];
+    let end = |e: Error| {
+        let mut routes = routes.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, tx) in routes.map.drain() {
+            let _ = tx.send(Err(e.clone()));
+        }
+        routes.closed = Some(e);
+    };
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) => return end(Error::Closed),
+            Ok(n) => n,
+            Err(e) => return end(Error::Io(e.to_string())),
+        };
+        dec.feed(&buf[..n]);
+        loop {
+            let words = match dec.next_sentence() {
+                Ok(Some(w)) => w,
+                Ok(None) => break,
+                Err(e) => return end(Error::Wire(e)),
+            };
+            let reply = match Reply::parse(&words) {
+                Ok(r) => r,
+                Err(e) => return end(Error::Protocol(e.0)),
+            };
+            if reply.kind == ReplyKind::Fatal {
+                return end(Error::Fatal(fatal_reason(&reply)));
+            }
+            let routes_guard = routes.lock().unwrap_or_else(|p| p.into_inner());
+            let target = match &reply.tag {
+                Some(t) => routes_guard.map.get(t),
+                // An untagged reply can only belong to the one command in flight.
+                None if routes_guard.map.len() == 1 => routes_guard.map.values().next(),
+                None => None,
+            };
+            if let Some(tx) = target {
+                let _ = tx.send(Ok(reply));
+            }
+        }
+    }
+}
+
+async fn tls_connect(
+    tcp: TcpStream,
+    addr: &str,
+    verify: &Verify,
+) -> Result<
+    (
+        tokio_rustls::client::TlsStream<TcpStream>,
+        Option<Fingerprint>,
+    ),
+    Error,
+> {
+    use rustls::ClientConfig;
+    use rustls_pki_types::ServerName;
+
+    let host = addr
+        .rsplit_once(':')
+        .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
+        .unwrap_or(addr);
+    let server_name = ServerName::try_from(host.to_string())
+        .map_err(|_| Error::Config(format!("`{host}` is not a host name or address")))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?;
+    let mut fp_verifier: Option<Arc<FingerprintVerifier>> = None;
+    let config = match verify {
+        Verify::Ca(certs) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in certs {
+                roots
+                    .add(c.clone())
+                    .map_err(|e| Error::Config(format!("bad CA certificate: {e}")))?;
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+        Verify::Pin(fp) => {
+            let v = Arc::new(FingerprintVerifier::new(Some(*fp)));
+            fp_verifier = Some(v.clone());
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(v)
+                .with_no_client_auth()
+        }
+        Verify::TrustOnFirstUse(_) | Verify::InsecureSkipVerification => {
+            let v = Arc::new(FingerprintVerifier::new(None));
+            fp_verifier = Some(v.clone());
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(v)
+                .with_no_client_auth()
+        }
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let stream = connector
+        .connect(server_name, tcp)
+        .await
+        .map_err(|e| Error::Tls(e.to_string()))?;
+    let seen = fp_verifier
+        .as_ref()
+        .and_then(|v| *v.seen.lock().unwrap_or_else(|p| p.into_inner()))
+        .or_else(|| {
+            stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| Fingerprint::of(c))
+        });
+    if let (Verify::TrustOnFirstUse(path), Some(fp)) = (verify, seen) {
+        let known = KnownRouters::new(path);
+        match known.check(addr, &fp).map_err(Error::Config)? {
+            Known::Match => {}
+            Known::Unknown => known.record(addr, &fp).map_err(Error::Config)?,
+            Known::Mismatch { line, recorded } => {
+                return Err(Error::KnownRouterMismatch {
+                    router: addr.to_string(),
+                    file: path.display().to_string(),
+                    line,
+                    recorded,
+                    presented: fp.to_string(),
+                })
+            }
+        }
+    }
+    Ok((stream, seen))
+}

@@ -1,0 +1,137 @@
+//! `tikguard emu`: serve the RouterOS API from an export.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use routeros_config::{Config, Version};
+
+use crate::emu;
+use crate::input;
+
+/// Serve the RouterOS API as the router of an export would, for tests and demos.
+///
+/// Users, groups, services and their `address=` come from the export (and RouterOS' defaults:
+/// user `admin` in group `full`). Passwords are never taken from the command line: give each
+/// user's with --password-file USER=PATH.
+///
+/// Examples:
+///   echo secret > /tmp/admin.pass
+///   tikguard emu examples/isp-core-v7.rsc --api 127.0.0.1:8728 --password-file admin=/tmp/admin.pass
+///   tikguard emu router.rsc --api-ssl 127.0.0.1:8729 --tls-cert cert.pem --tls-key key.pem \
+///       --password-file admin=/tmp/admin.pass --syslog 127.0.0.1:5514 --version 7.18
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment, disable_version_flag = true)]
+pub struct Args {
+    /// The export to serve.
+    config: String,
+    /// Serve the plaintext `api` here (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    api: Option<SocketAddr>,
+    /// Serve `api-ssl` here; needs --tls-cert and --tls-key.
+    #[arg(long, value_name = "ADDR", requires_all = ["tls_cert", "tls_key"])]
+    api_ssl: Option<SocketAddr>,
+    /// PEM certificate chain for api-ssl.
+    #[arg(long, value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for api-ssl.
+    #[arg(long, value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+    /// A user's password, read from a file: USER=PATH (repeatable).
+    #[arg(long, value_name = "USER=PATH")]
+    password_file: Vec<String>,
+    /// Behave as this RouterOS version (`!empty` from 7.18, MD5 login before 6.43); default:
+    /// the export's header, else 7.18.
+    #[arg(long, value_name = "VERSION")]
+    version: Option<String>,
+    /// Send log lines to this syslog receiver over UDP, as a remote logging action would.
+    #[arg(long, value_name = "HOST:PORT")]
+    syslog: Option<SocketAddr>,
+    /// BSD syslog framing (`bsd-syslog=yes`, RouterOS up to 7.17).
+    #[arg(long)]
+    syslog_bsd: bool,
+}
+
+pub fn run(a: Args) -> std::io::Result<u8> {
+    if a.api.is_none() && a.api_ssl.is_none() {
+        eprintln!("tikguard: give --api ADDR and/or --api-ssl ADDR");
+        return Ok(2);
+    }
+    let bytes = match input::read(&a.config) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
+    };
+    let mut passwords = HashMap::new();
+    for spec in &a.password_file {
+        let Some((user, path)) = spec.split_once('=') else {
+            eprintln!("tikguard: --password-file takes USER=PATH, not `{spec}`");
+            return Ok(2);
+        };
+        match std::fs::read_to_string(path) {
+            Ok(t) => {
+                passwords.insert(user.to_string(), t.lines().next().unwrap_or("").to_string());
+            }
+            Err(e) => {
+                eprintln!("tikguard: cannot read {path}: {e}");
+                return Ok(2);
+            }
+        }
+    }
+    let version = match &a.version {
+        Some(v) => match Version::parse(v) {
+            Some(v) => Some(v),
+            None => {
+                eprintln!("tikguard: --version `{v}` is not a RouterOS version");
+                return Ok(2);
+            }
+        },
+        None => None,
+    };
+    let api_ssl = match (&a.api_ssl, &a.tls_cert, &a.tls_key) {
+        (Some(addr), Some(c), Some(k)) => match emu::tls_config(c, k) {
+            Ok(cfg) => Some((*addr, cfg)),
+            Err(e) => {
+                eprintln!("tikguard: {e}");
+                return Ok(2);
+            }
+        },
+        _ => None,
+    };
+    let (config, parsed) = Config::load(bytes);
+    for d in &parsed.diagnostics {
+        eprintln!(
+            "tikguard: {}:{}:{}: {}",
+            a.config, d.line, d.column, d.message
+        );
+    }
+    let router = emu::router_from(config, passwords, version);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let e = emu::start(
+            router,
+            emu::Options {
+                api: a.api,
+                api_ssl,
+                syslog: a.syslog,
+                syslog_bsd: a.syslog_bsd,
+            },
+        )
+        .await?;
+        if let Some(addr) = e.api {
+            println!("api {addr}");
+        }
+        if let Some(addr) = e.api_ssl {
+            println!("api-ssl {addr}");
+        }
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        tokio::signal::ctrl_c().await?;
+        Ok::<u8, std::io::Error>(0)
+    })
+}

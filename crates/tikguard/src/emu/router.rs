@@ -1,0 +1,548 @@
+//! The emulated router's state and what each API command does to it.
+//!
+//! The configuration is `routeros-config`'s model of an export; users, groups and services come
+//! from it (with RouterOS' defaults), passwords from `--password-file`. Behaviour follows
+//! MikroTik's API manual and what RouterOS answers on the wire:
+//!
+//! - login (`/login =name= =password=`; before 6.43 the MD5 challenge) checks the password, the
+//!   group's `api` policy, the user's `address=`, and the service's `address=` and `disabled`;
+//!   every failure answers `invalid user name or password (6)` and is logged as RouterOS logs it;
+//! - `print` (`.proplist`, `?` queries, `count-only`), `add` (`=ret=*ID`), `set`, `unset`,
+//!   `remove` (comma lists), `enable`, `disable` on any menu, `read`/`write` policies enforced,
+//!   secrets shown only with `sensitive` and user passwords never;
+//! - `listen` streams changes (`=.dead=true` on removal), `/cancel` interrupts;
+//! - unknown paths answer category 0 `no such command prefix`; RouterOS 7.18+ answers a print
+//!   that finds nothing with `!empty` before `!done` (as wire traces in client projects show,
+//!   e.g. pear2/Net_RouterOS#80).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use routeros_api::sentence::{Reply, ReplyKind, Request};
+use routeros_config::secrets::is_secret_key;
+use routeros_config::value::{parse_addr, parse_list};
+use routeros_config::{Config, Item, Value, Version};
+
+use super::query;
+
+const MENUS: &str = include_str!("menus.txt");
+
+/// One log line, as `/log print` shows it.
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    pub id: u32,
+    pub time: String,
+    pub topics: String,
+    pub message: String,
+}
+
+/// A `/listen` registration.
+pub struct Listener {
+    pub session: u64,
+    pub menu: String,
+    pub tag: Option<Bytes>,
+    pub tx: tokio::sync::mpsc::UnboundedSender<Reply>,
+}
+
+pub struct Router {
+    pub config: Config,
+    pub passwords: HashMap<String, String>,
+    pub version: Version,
+    pub log: Vec<LogEntry>,
+    pub listeners: Vec<Listener>,
+    /// Log lines to forward to the remote syslog, taken by the server.
+    pub outbox: Vec<LogEntry>,
+    known_menus: std::collections::HashSet<String>,
+    next_log: u32,
+}
+
+/// Who is talking, once logged in.
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub user: String,
+    pub policies: Vec<String>,
+}
+
+impl Login {
+    fn can(&self, p: &str) -> bool {
+        self.policies.iter().any(|x| x == p)
+    }
+}
+
+pub fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, Vec<u8>)>) -> Reply {
+    Reply {
+        kind,
+        tag: tag.clone(),
+        attrs: attrs
+            .into_iter()
+            .map(|(k, v)| (Bytes::copy_from_slice(k.as_bytes()), Bytes::from(v)))
+            .collect(),
+        reason: None,
+    }
+}
+
+pub fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
+    let mut attrs = Vec::new();
+    if let Some(c) = category {
+        attrs.push(("category", c.to_string().into_bytes()));
+    }
+    attrs.push(("message", message.as_bytes().to_vec()));
+    vec![
+        reply(ReplyKind::Trap, tag, attrs),
+        reply(ReplyKind::Done, tag, vec![]),
+    ]
+}
+
+fn done(tag: &Option<Bytes>) -> Reply {
+    reply(ReplyKind::Done, tag, vec![])
+}
+
+/// API booleans are `true`/`false`; exports write `yes`/`no`.
+fn api_value(v: &[u8]) -> Vec<u8> {
+    match v {
+        b"yes" => b"true".to_vec(),
+        b"no" => b"false".to_vec(),
+        other => other.to_vec(),
+    }
+}
+
+fn config_value(v: &[u8]) -> Vec<u8> {
+    match v {
+        b"true" => b"yes".to_vec(),
+        b"false" => b"no".to_vec(),
+        other => other.to_vec(),
+    }
+}
+
+fn ip_in(list: &[u8], ip: IpAddr) -> bool {
+    let (v6, n) = match ip {
+        IpAddr::V4(a) => (false, u32::from(a) as u128),
+        IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => (false, u32::from(v4) as u128),
+            None => (true, u128::from(a)),
+        },
+    };
+    list.split(|&c| c == b',')
+        .filter_map(parse_addr)
+        .any(|m| m.range.v6 == v6 && m.range.start <= n && n <= m.range.end)
+}
+
+fn now_hms() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let s = secs % 86_400;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+impl Router {
+    pub fn new(config: Config, passwords: HashMap<String, String>, version: Version) -> Router {
+        let known_menus = MENUS
+            .lines()
+            .filter(|l| l.starts_with('/'))
+            .map(str::to_string)
+            .collect();
+        Router {
+            config,
+            passwords,
+            version,
+            log: Vec::new(),
+            listeners: Vec::new(),
+            outbox: Vec::new(),
+            known_menus,
+            next_log: 1,
+        }
+    }
+
+    pub fn log(&mut self, topics: &str, message: String) {
+        let e = LogEntry {
+            id: self.next_log,
+            time: now_hms(),
+            topics: topics.to_string(),
+            message,
+        };
+        self.next_log += 1;
+        self.outbox.push(e.clone());
+        self.log.push(e);
+    }
+
+    fn menu_exists(&self, menu: &str) -> bool {
+        menu == "/log" || self.known_menus.contains(menu) || self.config.menu(menu).is_some()
+    }
+
+    /// Checks a login; on success, the user and their policies. Failures and successes are logged.
+    pub fn login(
+        &mut self,
+        user: &str,
+        check: impl FnOnce(&str) -> bool,
+        peer: IpAddr,
+        service: &str,
+    ) -> Option<Login> {
+        let ok = (|| {
+            let u = self.config.menu("/user")?.by_name(user)?;
+            if u.is_disabled() {
+                return None;
+            }
+            let password = self.passwords.get(user)?;
+            if !check(password) {
+                return None;
+            }
+            let group = u.get_str("group")?;
+            let policies: Vec<String> = self
+                .config
+                .menu("/user group")?
+                .by_name(&group)?
+                .get("policy")
+                .map(|p| {
+                    parse_list(p)
+                        .into_iter()
+                        .filter(|e| !e.negated)
+                        .map(|e| String::from_utf8_lossy(e.name).into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !policies.iter().any(|p| p == "api") {
+                return None;
+            }
+            if let Some(a) = u.get("address").filter(|a| !a.is_empty()) {
+                if !ip_in(a, peer) {
+                    return None;
+                }
+            }
+            let svc = self.config.menu("/ip service")?.by_name(service)?;
+            if svc.is_disabled() {
+                return None;
+            }
+            if let Some(a) = svc.get("address").filter(|a| !a.is_empty()) {
+                if !ip_in(a, peer) {
+                    return None;
+                }
+            }
+            Some(Login {
+                user: user.to_string(),
+                policies,
+            })
+        })();
+        match &ok {
+            Some(_) => self.log(
+                "system,info,account",
+                format!("user {user} logged in from {peer} via {service}"),
+            ),
+            None => self.log(
+                "system,error,critical",
+                format!("login failure for user {user} from {peer} via {service}"),
+            ),
+        }
+        ok
+    }
+
+    fn item_attrs(
+        &self,
+        menu: &str,
+        item: &Item,
+        who: &Login,
+        proplist: Option<&[Vec<u8>]>,
+    ) -> Vec<(Bytes, Bytes)> {
+        let mut attrs: Vec<(Bytes, Bytes)> = Vec::with_capacity(item.props.len() + 2);
+        let want = |k: &[u8]| proplist.is_none_or(|l| l.iter().any(|p| p == k));
+        if want(b".id") {
+            attrs.push((
+                Bytes::from_static(b".id"),
+                Bytes::from(format!("*{:X}", item.id)),
+            ));
+        }
+        let mut has_disabled = false;
+        for p in &item.props {
+            if &p.key[..] == b"password" && menu == "/user" {
+                continue;
+            }
+            if is_secret_key(&p.key) && !who.can("sensitive") {
+                continue;
+            }
+            has_disabled |= &p.key[..] == b"disabled";
+            if want(&p.key) {
+                attrs.push((p.key.clone(), Bytes::from(api_value(p.value.as_bytes()))));
+            }
+        }
+        if !has_disabled && want(b"disabled") && menu != "/log" {
+            attrs.push((
+                Bytes::from_static(b"disabled"),
+                Bytes::from_static(b"false"),
+            ));
+        }
+        attrs
+    }
+
+    fn log_items(&self) -> Vec<Item> {
+        self.log
+            .iter()
+            .map(|e| {
+                let mut m = routeros_config::Config::with_defaults(None);
+                let menu = m.menu_mut("/log");
+                menu.push(&[
+                    ("time", &e.time),
+                    ("topics", &e.topics),
+                    ("message", &e.message),
+                ]);
+                let mut it = menu.items.pop().expect("pushed");
+                it.id = e.id;
+                it
+            })
+            .collect()
+    }
+
+    /// Runs one command for a logged-in session; returns the replies to send.
+    pub fn command(
+        &mut self,
+        session: u64,
+        who: &Login,
+        req: &Request,
+        tx: &tokio::sync::mpsc::UnboundedSender<Reply>,
+    ) -> Vec<Reply> {
+        let tag = &req.tag;
+        let cmd = String::from_utf8_lossy(&req.command).into_owned();
+        let segs: Vec<&str> = cmd.split('/').filter(|s| !s.is_empty()).collect();
+        let Some((verb, path)) = segs.split_last() else {
+            return trap(tag, Some(0), "no such command prefix");
+        };
+        let menu = format!("/{}", path.join(" "));
+        if path.is_empty() || !self.menu_exists(&menu) {
+            return trap(tag, Some(0), "no such command prefix");
+        }
+        let needs = match *verb {
+            "print" | "getall" | "listen" => "read",
+            "add" | "set" | "unset" | "remove" | "enable" | "disable" => "write",
+            _ => return trap(tag, Some(0), "no such command"),
+        };
+        if !who.can(needs) {
+            return trap(tag, None, "not enough permissions (9)");
+        }
+        match *verb {
+            "print" | "getall" => self.print(&menu, who, req),
+            "listen" => {
+                self.listeners.push(Listener {
+                    session,
+                    menu,
+                    tag: tag.clone(),
+                    tx: tx.clone(),
+                });
+                Vec::new()
+            }
+            "add" => self.add(&menu, who, req),
+            _ => self.edit(&menu, verb, who, req),
+        }
+    }
+
+    fn print(&self, menu: &str, who: &Login, req: &Request) -> Vec<Reply> {
+        let tag = &req.tag;
+        let proplist: Option<Vec<Vec<u8>>> = req
+            .get(".proplist")
+            .map(|p| p.split(|&c| c == b',').map(<[u8]>::to_vec).collect());
+        let mut words = Vec::new();
+        for q in &req.queries {
+            match query::parse(q) {
+                Some(w) => words.push(w),
+                None => return trap(tag, Some(1), "unknown parameter"),
+            }
+        }
+        let log_items;
+        let items: &[Item] = if menu == "/log" {
+            log_items = self.log_items();
+            &log_items
+        } else {
+            self.config.items(menu)
+        };
+        let mut out = Vec::new();
+        let settings = self.config.menu(menu).map(|m| &m.settings);
+        if items.is_empty() && settings.is_some_and(|s| !s.props.is_empty()) {
+            // A settings menu prints its one record.
+            let s = settings.expect("checked");
+            let attrs = s
+                .props
+                .iter()
+                .filter(|p| !is_secret_key(&p.key) || who.can("sensitive"))
+                .map(|p| (p.key.clone(), Bytes::from(api_value(p.value.as_bytes()))))
+                .collect();
+            out.push(Reply {
+                kind: ReplyKind::Re,
+                tag: tag.clone(),
+                attrs,
+                reason: None,
+            });
+        }
+        for item in items {
+            let attrs = self.item_attrs(menu, item, who, None);
+            let pass = query::matches(&words, |k| {
+                attrs.iter().find(|(n, _)| &n[..] == k).map(|(_, v)| &v[..])
+            });
+            if !pass {
+                continue;
+            }
+            let attrs = match &proplist {
+                Some(l) => self.item_attrs(menu, item, who, Some(l)),
+                None => attrs,
+            };
+            out.push(Reply {
+                kind: ReplyKind::Re,
+                tag: tag.clone(),
+                attrs,
+                reason: None,
+            });
+        }
+        if req.get("count-only").is_some() {
+            return vec![reply(
+                ReplyKind::Done,
+                tag,
+                vec![("ret", out.len().to_string().into_bytes())],
+            )];
+        }
+        if out.is_empty() && self.version.at_least(7, 18, 0) {
+            out.push(reply(ReplyKind::Empty, tag, vec![]));
+        }
+        out.push(done(tag));
+        out
+    }
+
+    fn notify(&self, menu: &str, attrs: Vec<(Bytes, Bytes)>) {
+        for l in self.listeners.iter().filter(|l| l.menu == menu) {
+            let _ = l.tx.send(Reply {
+                kind: ReplyKind::Re,
+                tag: l.tag.clone(),
+                attrs: attrs.clone(),
+                reason: None,
+            });
+        }
+    }
+
+    fn add(&mut self, menu: &str, who: &Login, req: &Request) -> Vec<Reply> {
+        let tag = &req.tag;
+        let m = self.config.menu_mut(menu);
+        let props: Vec<(String, String)> = req
+            .attrs
+            .iter()
+            .filter(|(k, _)| !k.starts_with(b"."))
+            .map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(&config_value(v)).into_owned(),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = props
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let id = m.push(&refs);
+        // Values stay bytes: replace the lossy text with the exact words sent.
+        if let Some(it) = m.items.iter_mut().find(|i| i.id == id) {
+            for (k, v) in &req.attrs {
+                if !k.starts_with(b".") {
+                    it.set(k, Value::new(config_value(v)), Default::default());
+                }
+            }
+        }
+        let item = self.config.items(menu).iter().find(|i| i.id == id).cloned();
+        if let Some(item) = item {
+            let attrs = self.item_attrs(menu, &item, who, None);
+            self.notify(menu, attrs);
+        }
+        vec![reply(
+            ReplyKind::Done,
+            tag,
+            vec![("ret", format!("*{id:X}").into_bytes())],
+        )]
+    }
+
+    fn edit(&mut self, menu: &str, verb: &str, who: &Login, req: &Request) -> Vec<Reply> {
+        let tag = &req.tag;
+        let target = req.get(".id").or_else(|| req.get("numbers")).cloned();
+        let Some(target) = target else {
+            if verb == "set" {
+                // A settings menu.
+                let m = self.config.menu_mut(menu);
+                for (k, v) in &req.attrs {
+                    if !k.starts_with(b".") {
+                        m.settings
+                            .set(k, Value::new(config_value(v)), Default::default());
+                    }
+                }
+                return vec![done(tag)];
+            }
+            return trap(tag, Some(1), "missing value for numbers");
+        };
+        let m = self.config.menu_mut(menu);
+        let mut idx = Vec::new();
+        for part in target.split(|&c| c == b',').filter(|p| !p.is_empty()) {
+            let found = match part.strip_prefix(b"*") {
+                Some(hex) => std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(|id| m.items.iter().position(|i| i.id == id)),
+                None => m.items.iter().position(|i| i.get("name") == Some(part)),
+            };
+            match found {
+                Some(i) => idx.push(i),
+                None => return trap(tag, None, "no such item"),
+            }
+        }
+        let mut changed: Vec<(Item, bool)> = Vec::new();
+        if verb == "remove" {
+            idx.sort_unstable();
+            for &i in idx.iter().rev() {
+                changed.push((m.items.remove(i), true));
+            }
+        } else {
+            for &i in &idx {
+                let it = &mut m.items[i];
+                match verb {
+                    "enable" => it.set(b"disabled", Value::new(&b"no"[..]), Default::default()),
+                    "disable" => it.set(b"disabled", Value::new(&b"yes"[..]), Default::default()),
+                    "unset" => {
+                        if let Some(names) = req.get("value-name") {
+                            for n in names.split(|&c| c == b',') {
+                                it.unset(n);
+                            }
+                        }
+                    }
+                    _ => {
+                        for (k, v) in &req.attrs {
+                            if !k.starts_with(b".") && &k[..] != b"numbers" {
+                                it.set(k, Value::new(config_value(v)), Default::default());
+                            }
+                        }
+                    }
+                }
+                changed.push((it.clone(), false));
+            }
+        }
+        for (item, dead) in changed {
+            let mut attrs = if dead {
+                vec![(
+                    Bytes::from_static(b".id"),
+                    Bytes::from(format!("*{:X}", item.id)),
+                )]
+            } else {
+                self.item_attrs(menu, &item, who, None)
+            };
+            if dead {
+                attrs.push((Bytes::from_static(b".dead"), Bytes::from_static(b"true")));
+            }
+            self.notify(menu, attrs);
+        }
+        vec![done(tag)]
+    }
+
+    /// Ends a session's `/listen` with `tag`; returns whether one was registered.
+    pub fn cancel(&mut self, session: u64, tag: &[u8]) -> bool {
+        let before = self.listeners.len();
+        self.listeners
+            .retain(|l| !(l.session == session && l.tag.as_deref() == Some(tag)));
+        before != self.listeners.len()
+    }
+
+    pub fn drop_session(&mut self, session: u64) {
+        self.listeners.retain(|l| l.session != session);
+    }
+}
