@@ -21,4 +21,4 @@ pub use client::{Client, Error, Options, Response, Security};
 pub use tls::{Fingerprint, KnownRouters, Verify};
 
 pub use sentence::{Query, Reply, ReplyKind, Request};
-pub use wire::{decode_len, encode_len, encode_sentence, Decoder, Limits, WireError};
+pub use wire::{decode_len, encode_len, encode_sentence, Decoder, Limits, Sentence, WireError};

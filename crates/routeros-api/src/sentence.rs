@@ -7,6 +7,8 @@
 
 use bytes::Bytes;
 
+use crate::wire::Sentence;
+
 /// Splits `=name=value` into name and value.
 pub fn split_attr(word: &[u8]) -> Option<(&[u8], &[u8])> {
     let rest = word.strip_prefix(b"=")?;
@@ -65,11 +67,11 @@ impl std::fmt::Display for NotAReply {
 impl std::error::Error for NotAReply {}
 
 impl Reply {
-    pub fn parse(words: &[Bytes]) -> Result<Reply, NotAReply> {
-        let Some(first) = words.first() else {
+    pub fn parse(words: &Sentence) -> Result<Reply, NotAReply> {
+        if words.is_empty() {
             return Err(NotAReply("empty sentence".into()));
-        };
-        let kind = match &first[..] {
+        }
+        let kind = match words.word(0) {
             b"!re" => ReplyKind::Re,
             b"!done" => ReplyKind::Done,
             b"!trap" => ReplyKind::Trap,
@@ -88,15 +90,16 @@ impl Reply {
             attrs: Vec::new(),
             reason: None,
         };
-        for w in &words[1..] {
+        for i in 1..words.len() {
+            let w = words.word(i);
             if let Some((k, v)) = split_attr(w) {
-                r.attrs.push((w.slice_ref(k), w.slice_ref(v)));
+                r.attrs.push((words.slice_ref(k), words.slice_ref(v)));
             } else if let Some((k, v)) = split_api_attr(w) {
                 if k == b"tag" {
-                    r.tag = Some(w.slice_ref(v));
+                    r.tag = Some(words.slice_ref(v));
                 }
             } else if kind == ReplyKind::Fatal {
-                r.reason = Some(w.clone());
+                r.reason = Some(words.word_bytes(i));
             }
         }
         Ok(r)
@@ -161,10 +164,11 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn parse(words: &[Bytes]) -> Result<Request, NotAReply> {
-        let Some(first) = words.first() else {
+    pub fn parse(words: &Sentence) -> Result<Request, NotAReply> {
+        if words.is_empty() {
             return Err(NotAReply("empty sentence".into()));
-        };
+        }
+        let first = words.word(0);
         if first.first() != Some(&b'/') {
             return Err(NotAReply(format!(
                 "a command starts with `/`, not `{}`",
@@ -172,18 +176,19 @@ impl Request {
             )));
         }
         let mut r = Request {
-            command: first.clone(),
+            command: words.word_bytes(0),
             ..Request::default()
         };
-        for w in &words[1..] {
+        for i in 1..words.len() {
+            let w = words.word(i);
             if let Some((k, v)) = split_attr(w) {
-                r.attrs.push((w.slice_ref(k), w.slice_ref(v)));
+                r.attrs.push((words.slice_ref(k), words.slice_ref(v)));
             } else if let Some((k, v)) = split_api_attr(w) {
                 if k == b"tag" {
-                    r.tag = Some(w.slice_ref(v));
+                    r.tag = Some(words.slice_ref(v));
                 }
             } else if w.first() == Some(&b'?') {
-                r.queries.push(w.clone());
+                r.queries.push(words.word_bytes(i));
             } else {
                 return Err(NotAReply(format!(
                     "unexpected word `{}`",

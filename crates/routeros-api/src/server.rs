@@ -4,8 +4,7 @@
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sentence::Reply;
-use crate::wire::{encode_sentence, Decoder, Limits, WireError};
-use bytes::Bytes;
+use crate::wire::{encode_sentence, Decoder, Limits, Sentence, WireError};
 
 /// One client connection, as a server sees it.
 pub struct Connection<S> {
@@ -42,7 +41,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// The next sentence, or `Ok(None)` when the client closed the connection cleanly.
-    pub async fn read_sentence(&mut self) -> Result<Option<Vec<Bytes>>, ConnError> {
+    pub async fn read_sentence(&mut self) -> Result<Option<Sentence>, ConnError> {
         loop {
             if let Some(s) = self.decoder.next_sentence().map_err(ConnError::Wire)? {
                 return Ok(Some(s));

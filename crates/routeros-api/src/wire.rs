@@ -18,7 +18,7 @@
 
 use std::fmt;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 /// Appends the length prefix for `len` to `out`.
 pub fn encode_len(len: usize, out: &mut Vec<u8>) {
@@ -130,13 +130,74 @@ impl Default for Limits {
     }
 }
 
+/// A decoded sentence: one shared buffer and the word boundaries in it, so decoding allocates
+/// once per sentence however many words it has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sentence {
+    data: Bytes,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Sentence {
+    /// A sentence made of the given words (for tests and for building replies).
+    pub fn from_words<W: AsRef<[u8]>>(words: &[W]) -> Sentence {
+        let mut data = Vec::new();
+        let mut spans = Vec::with_capacity(words.len());
+        for w in words {
+            let start = data.len() as u32;
+            data.extend_from_slice(w.as_ref());
+            spans.push((start, data.len() as u32));
+        }
+        Sentence {
+            data: Bytes::from(data),
+            spans,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Word `i` as bytes.
+    pub fn word(&self, i: usize) -> &[u8] {
+        let (a, b) = self.spans[i];
+        &self.data[a as usize..b as usize]
+    }
+
+    /// Word `i` as a shared slice of the sentence's buffer.
+    pub fn word_bytes(&self, i: usize) -> Bytes {
+        let (a, b) = self.spans[i];
+        self.data.slice(a as usize..b as usize)
+    }
+
+    /// A part of word `i` (which must lie inside it) as a shared slice.
+    pub fn slice_ref(&self, part: &[u8]) -> Bytes {
+        self.data.slice_ref(part)
+    }
+
+    pub fn words(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.spans
+            .iter()
+            .map(|&(a, b)| &self.data[a as usize..b as usize])
+    }
+}
+
 /// An incremental sentence decoder: feed bytes as they arrive, take sentences when complete.
+///
+/// It scans word lengths in place, remembering how far it got, and when the closing empty word
+/// arrives it splits the whole sentence off the buffer once; words are slices of that one
+/// shared allocation.
 #[derive(Debug, Default)]
 pub struct Decoder {
     buf: BytesMut,
     limits: Limits,
-    /// Words of the sentence being read.
-    words: Vec<Bytes>,
+    /// Where the scan of the sentence being read stopped, and its words so far.
+    scan: usize,
+    spans: Vec<(u32, u32)>,
     size: usize,
 }
 
@@ -145,7 +206,8 @@ impl Decoder {
         Decoder {
             buf: BytesMut::with_capacity(8192),
             limits,
-            words: Vec::new(),
+            scan: 0,
+            spans: Vec::with_capacity(16),
             size: 0,
         }
     }
@@ -162,14 +224,14 @@ impl Decoder {
 
     /// Bytes received but not yet part of a returned sentence.
     pub fn pending(&self) -> usize {
-        self.buf.len() + self.size
+        self.buf.len()
     }
 
     /// Whether a whole sentence is buffered, so that [`Decoder::next_sentence`] would return one
     /// without more input (a server uses this to batch replies to pipelined commands).
     pub fn has_complete_sentence(&self) -> bool {
-        let mut i = 0;
-        while let Ok(Some((len, n))) = decode_len(&self.buf[i..]) {
+        let mut i = self.scan;
+        while let Ok(Some((len, n))) = decode_len(&self.buf[i.min(self.buf.len())..]) {
             if len == 0 {
                 return true;
             }
@@ -182,9 +244,9 @@ impl Decoder {
     }
 
     /// The next complete sentence, `Ok(None)` if more bytes are needed.
-    pub fn next_sentence(&mut self) -> Result<Option<Vec<Bytes>>, WireError> {
+    pub fn next_sentence(&mut self) -> Result<Option<Sentence>, WireError> {
         loop {
-            let Some((len, n)) = decode_len(&self.buf)? else {
+            let Some((len, n)) = decode_len(&self.buf[self.scan..])? else {
                 return Ok(None);
             };
             if len > self.limits.max_word {
@@ -194,25 +256,29 @@ impl Decoder {
                 });
             }
             if self.size + len > self.limits.max_sentence
-                || self.words.len() >= self.limits.max_words
+                || self.spans.len() >= self.limits.max_words
             {
                 return Err(WireError::SentenceTooLong {
                     max: self.limits.max_sentence.min(self.limits.max_words),
                 });
             }
-            if self.buf.len() < n + len {
+            let start = self.scan + n;
+            if self.buf.len() < start + len {
                 // Reserve once for the whole word rather than growing in steps.
-                self.buf.reserve(n + len - self.buf.len());
+                self.buf.reserve(start + len - self.buf.len());
                 return Ok(None);
             }
-            self.buf.advance(n);
-            let word = self.buf.split_to(len).freeze();
+            self.scan = start + len;
             if len == 0 {
+                let data = self.buf.split_to(self.scan).freeze();
+                let spans = self.spans.clone();
+                self.spans.clear();
+                self.scan = 0;
                 self.size = 0;
-                return Ok(Some(std::mem::take(&mut self.words)));
+                return Ok(Some(Sentence { data, spans }));
             }
             self.size += len;
-            self.words.push(word);
+            self.spans.push((start as u32, (start + len) as u32));
         }
     }
 }

@@ -29,7 +29,7 @@ proptest! {
         for part in stream.chunks(chunk) {
             d.feed(part);
             while let Some(s) = d.next_sentence().unwrap() {
-                got.push(s.iter().map(|w| w.to_vec()).collect::<Vec<_>>());
+                got.push(s.words().map(<[u8]>::to_vec).collect::<Vec<_>>());
             }
         }
         prop_assert_eq!(got, sentences);

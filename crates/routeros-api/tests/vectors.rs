@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use routeros_api::{
     decode_len, encode_len, encode_sentence, Decoder, Limits, Reply, ReplyKind, Request,
 };
@@ -76,7 +75,7 @@ fn every_sentence_vector_round_trips_from_every_split_point() {
             }
             let got = early.or_else(|| d.next_sentence().unwrap()).unwrap();
             let got: Vec<String> = got
-                .iter()
+                .words()
                 .map(|w| String::from_utf8(w.to_vec()).unwrap())
                 .collect();
             assert_eq!(got, words, "{} split at {split}", r[1]);
@@ -93,7 +92,8 @@ fn raw_byte_words_stay_bytes() {
         assert_eq!(encode_sentence(&[&word]), want);
         let mut d = Decoder::new(Limits::default());
         d.feed(&want);
-        assert_eq!(d.next_sentence().unwrap().unwrap(), vec![Bytes::from(word)]);
+        let s = d.next_sentence().unwrap().unwrap();
+        assert_eq!(s.words().collect::<Vec<_>>(), vec![&word[..]]);
     }
 }
 
