@@ -174,6 +174,27 @@ async fn print_with_proplist_and_stack_queries() {
 }
 
 #[tokio::test]
+async fn the_query_builder_speaks_the_emulators_stack() {
+    use routeros_api::Query;
+    let (e, _, _) = start(EXPORT, None, false).await;
+    let c = admin(e.api.unwrap()).await;
+    let q = Query::new()
+        .eq("comment", "lan")
+        .eq("comment", "wan")
+        .or()
+        .has("address")
+        .and();
+    let mut words = vec!["/ip/address/print".to_string()];
+    words.extend(q.words().iter().cloned());
+    assert_eq!(c.call(&words).await.unwrap().len(), 2);
+    let q = Query::new().eq("interface", "bridge").negate();
+    let mut words = vec!["/ip/address/print".to_string()];
+    words.extend(q.words().iter().cloned());
+    let r = c.call(&words).await.unwrap();
+    assert_eq!((r.len(), val(&r[0], "comment")), (1, "wan".to_string()));
+}
+
+#[tokio::test]
 async fn add_set_unset_disable_enable_remove() {
     let (e, _, _) = start(EXPORT, None, false).await;
     let c = admin(e.api.unwrap()).await;

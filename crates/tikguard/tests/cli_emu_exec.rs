@@ -1,0 +1,150 @@
+//! `tikguard emu` and `tikguard exec` as processes, the way a user runs them.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Emu(Child);
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tikguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c
+}
+
+fn pem_pair(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let cert = params.self_signed(&key).unwrap();
+    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    (c, k)
+}
+
+#[test]
+fn exec_against_emu_over_plain_and_tls_with_trust_on_first_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("admin.pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let (cert, key) = pem_pair(dir.path());
+    let mut child = tikguard()
+        .args([
+            "emu",
+            "examples/isp-core-v7.rsc",
+            "--api",
+            "127.0.0.1:0",
+            "--api-ssl",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--password-file")
+        .arg(format!("admin={}", pw.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let api = lines.next().unwrap().unwrap();
+    let ssl = lines.next().unwrap().unwrap();
+    let _emu = Emu(child);
+    let api = api.strip_prefix("api ").unwrap().to_string();
+    let ssl = ssl.strip_prefix("api-ssl ").unwrap().to_string();
+
+    let out = tikguard()
+        .args([
+            "exec",
+            "--plain",
+            &api,
+            "/ip/service/print",
+            "?name=api",
+            "--format",
+            "json",
+            "--password-file",
+        ])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"][0]["port"], "8728");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plaintext API"));
+
+    // TLS, trust on first use: recorded, then matched.
+    let known = dir.path().join("known");
+    for _ in 0..2 {
+        let out = tikguard()
+            .args(["exec", &ssl, "/ip/address/print", "--known-routers"])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(&pw)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(".id"), "{text}");
+        assert!(text.contains("203.0.113.2/30"));
+    }
+    // A different recorded fingerprint is refused, naming the file and line.
+    std::fs::write(&known, format!("{ssl} {}\n", "ab".repeat(32))).unwrap();
+    let out = tikguard()
+        .args(["exec", &ssl, "/ip/address/print", "--known-routers"])
+        .arg(&known)
+        .arg("--password-file")
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:1", known.display())), "{err}");
+
+    // A wrong password: RouterOS' message, exit 1, and the password is in no output.
+    std::fs::write(&pw, "wrong-one\n").unwrap();
+    let out = tikguard()
+        .args([
+            "exec",
+            "--plain",
+            &api,
+            "/ip/address/print",
+            "--password-file",
+        ])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid user name or password (6)"), "{err}");
+    assert!(!err.contains("wrong-one"));
+}
+
+#[test]
+fn exec_without_a_password_source_says_how_to_give_one() {
+    let out = tikguard()
+        .args(["exec", "--plain", "127.0.0.1:1", "/ip/address/print"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--password-env VAR or --password-file PATH")
+    );
+}
