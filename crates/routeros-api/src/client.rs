@@ -90,6 +90,12 @@ pub enum Security {
     Plain,
     /// `api-ssl` with the given verification.
     Tls(Verify),
+    /// `api-ssl` on a router without a certificate: anonymous Diffie-Hellman through OpenSSL
+    /// (`ADH:@SECLEVEL=0`, plus the DHE suites old RouterOS 6 needs). Encrypted, but the router
+    /// is not authenticated: a man in the middle can read the password. Only to reach such a
+    /// router once and give it a certificate.
+    #[cfg(feature = "openssl-anon-dh")]
+    InsecureAnonDh,
 }
 
 /// Connection options.
@@ -253,6 +259,13 @@ impl Client {
                 .await
                 .map_err(|_| Error::Timeout("in the TLS handshake"))??;
                 (Box::new(s), fp)
+            }
+            #[cfg(feature = "openssl-anon-dh")]
+            Security::InsecureAnonDh => {
+                let s = tokio::time::timeout(opts.connect_timeout, anon_dh_connect(tcp))
+                    .await
+                    .map_err(|_| Error::Timeout("in the TLS handshake"))??;
+                (Box::new(s), None)
             }
         };
         Ok(Client::over(stream, opts, fingerprint))
@@ -526,4 +539,30 @@ async fn tls_connect(
         }
     }
     Ok((stream, seen))
+}
+
+#[cfg(feature = "openssl-anon-dh")]
+async fn anon_dh_connect(tcp: TcpStream) -> Result<tokio_openssl::SslStream<TcpStream>, Error> {
+    use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+    let tls = |e: openssl::error::ErrorStack| Error::Tls(e.to_string());
+    let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(tls)?;
+    // Anonymous DH is refused at OpenSSL's default security level; RouterOS 6 also needs the
+    // older DHE suites.
+    b.set_cipher_list("ADH:DHE:@SECLEVEL=0").map_err(tls)?;
+    b.set_verify(SslVerifyMode::NONE);
+    b.set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+        .map_err(tls)?;
+    let cfg = b
+        .build()
+        .configure()
+        .map_err(tls)?
+        .verify_hostname(false)
+        .use_server_name_indication(false);
+    let ssl = cfg.into_ssl("router").map_err(tls)?;
+    let mut s = tokio_openssl::SslStream::new(ssl, tcp).map_err(tls)?;
+    std::pin::Pin::new(&mut s)
+        .connect()
+        .await
+        .map_err(|e| Error::Tls(e.to_string()))?;
+    Ok(s)
 }

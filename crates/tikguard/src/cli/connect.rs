@@ -35,6 +35,11 @@ pub struct ConnectArgs {
     /// Do not verify the router at all (encrypted, but not authenticated).
     #[arg(long)]
     pub insecure_skip_verify: bool,
+    /// Reach a certless api-ssl router, which only speaks anonymous Diffie-Hellman: no server
+    /// authentication at all. Use once, to give the router a certificate. Needs a build with
+    /// `--features insecure-anon-dh` (OpenSSL).
+    #[arg(long, conflicts_with_all = ["plain", "ca", "pin", "insecure_skip_verify"])]
+    pub insecure_anon_dh: bool,
     /// Timeout for connecting, logging in and each command.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
@@ -68,6 +73,15 @@ impl ConnectArgs {
                 "tikguard: warning: plaintext API: the password crosses the network in clear"
             );
             return Ok(Security::Plain);
+        }
+        if self.insecure_anon_dh {
+            #[cfg(feature = "insecure-anon-dh")]
+            {
+                eprintln!("tikguard: warning: --insecure-anon-dh: anonymous Diffie-Hellman; the router is NOT authenticated and anyone on the path can read the password");
+                return Ok(Security::InsecureAnonDh);
+            }
+            #[cfg(not(feature = "insecure-anon-dh"))]
+            return Err("this build has no OpenSSL support for --insecure-anon-dh; rebuild with `cargo build --release --features insecure-anon-dh`".into());
         }
         if self.insecure_skip_verify {
             eprintln!("tikguard: warning: --insecure-skip-verify: the router is not authenticated");
