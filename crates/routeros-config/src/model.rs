@@ -534,6 +534,8 @@ enum Cond {
 #[derive(Debug)]
 enum Selector {
     Find(Vec<Cond>),
+    /// `[:pick [find ...] N]`.
+    Pick(Vec<Cond>, usize),
     List(Vec<Ref>),
 }
 
@@ -548,6 +550,23 @@ fn parse_selector(v: &Value) -> Result<Selector, String> {
     let b = v.as_bytes();
     if v.kind == ValueKind::Expr {
         if b.first() == Some(&b'[') && b.last() == Some(&b']') {
+            let inner = String::from_utf8_lossy(&b[1..b.len() - 1])
+                .trim()
+                .to_string();
+            // `[:pick [find ...] N]`: the N-th item found, as scripts write "the first rule".
+            if let Some(rest) = inner.strip_prefix(":pick ") {
+                let rest = rest.trim();
+                if let Some(close) = rest.rfind(']') {
+                    if rest.starts_with('[') {
+                        let n: usize = rest[close + 1..]
+                            .trim()
+                            .parse()
+                            .map_err(|_| format!("`{}` is not understood", v.to_lossy()))?;
+                        let conds = parse_find(&rest.as_bytes()[1..close])?;
+                        return Ok(Selector::Pick(conds, n));
+                    }
+                }
+            }
             return parse_find(&b[1..b.len() - 1]).map(Selector::Find);
         }
         return Err(format!(
@@ -703,6 +722,18 @@ fn select(menu: &Menu, v: &Value) -> Result<Selected, String> {
                 }
             }
         }
+        Selector::Pick(conds, n) => {
+            if let Some(i) = menu
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| conds.iter().all(|c| item_matches(item, c)))
+                .map(|(i, _)| i)
+                .nth(n)
+            {
+                out.push(i);
+            }
+        }
         Selector::List(refs) => {
             for r in refs {
                 let found = match &r {
@@ -736,6 +767,7 @@ fn implicit_items(menu: &mut Menu, v: &Value) -> Option<Vec<usize>> {
     let sel = parse_selector(v).ok()?;
     let mut item = Item::new(0, Origin::Implicit, Span::default());
     match sel {
+        Selector::Pick(..) => None,
         Selector::Find(conds) => {
             if conds.is_empty() {
                 return None;

@@ -176,3 +176,12 @@ fn property_spans_point_to_the_statement_that_set_them() {
     );
     assert_eq!(&src.as_bytes()[p.value.span.range()], b"10.0.0.0/8");
 }
+
+#[test]
+fn pick_of_find_selects_the_nth_match() {
+    let c = load("/ip firewall filter\nadd chain=forward comment=a\nadd chain=input comment=b\nadd chain=input comment=c place-before=[:pick [find] 0]\nadd chain=input comment=d place-before=[:pick [find chain=input] 1]\n");
+    assert_eq!(
+        names(&c, "/ip firewall filter", "comment"),
+        ["c", "a", "d", "b"]
+    );
+}

@@ -8,5 +8,6 @@
 pub mod audit;
 pub mod cli;
 pub mod emu;
+pub mod harden;
 pub mod input;
 pub mod term;

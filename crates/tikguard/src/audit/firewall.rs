@@ -467,6 +467,11 @@ impl Rule {
         true
     }
 
+    /// The sources `src-address` and `src-address-list` restrict it to, if they do.
+    pub fn src(&self) -> Option<&AddrSet> {
+        self.src.as_ref()
+    }
+
     /// Whether the rule matches TCP traffic to `port` as far as protocol and port go.
     pub fn covers_port(&self, port: u16) -> bool {
         let tcp_ok = self

@@ -4,5 +4,6 @@ pub mod audit;
 pub mod connect;
 pub mod emu;
 pub mod exec;
+pub mod harden;
 pub mod parse;
 pub mod rules;

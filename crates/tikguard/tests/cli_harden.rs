@@ -1,0 +1,192 @@
+//! `tikguard harden` as a user runs it: files written, JSON shape, exit codes, usage errors.
+
+use std::process::Command;
+
+fn tikguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c
+}
+
+#[test]
+fn writes_script_and_rollback_and_summarises_with_the_proof() {
+    let dir = tempfile::tempdir().unwrap();
+    let (script, undo) = (dir.path().join("h.rsc"), dir.path().join("undo.rsc"));
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/isp-core-v7.rsc",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "10.255.0.0/24",
+            "-o",
+        ])
+        .arg(&script)
+        .arg("--rollback")
+        .arg(&undo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains("disable the plaintext API (8728)  [fixes TG101, TG103]"),
+        "{summary}"
+    );
+    assert!(summary.contains("proof: findings"));
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(text.contains(
+        ":if ([:len [/ip firewall filter find comment=tikguard:ip-mgmt-drop]] = 0) do={"
+    ));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&undo).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(std::fs::read_to_string(&undo)
+        .unwrap()
+        .contains("/ip service set api disabled=no"));
+}
+
+#[test]
+fn json_lists_changes_with_what_they_fix() {
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/home-v7.rsc",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "192.168.88.0/24",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["refused"], serde_json::Value::Null);
+    let changes = v["changes"].as_array().unwrap();
+    assert!(changes
+        .iter()
+        .any(|c| c["id"] == "service-api"
+            && c["fixes"].as_array().unwrap().contains(&"TG101".into())));
+    assert!(v["script"]
+        .as_str()
+        .unwrap()
+        .contains("/ip service set api disabled=yes"));
+}
+
+#[test]
+fn no_guards_script_appended_to_the_export_audits_clean_of_the_fixed_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("h.rsc");
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/isp-core-v7.rsc",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "10.255.0.0/24",
+            "--no-guards",
+            "--syslog",
+            "192.0.2.10:5514",
+            "-o",
+        ])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mut all = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/isp-core-v7.rsc"
+    ))
+    .unwrap();
+    all.extend(std::fs::read(&script).unwrap());
+    let combined = dir.path().join("combined.rsc");
+    std::fs::write(&combined, all).unwrap();
+    let out = tikguard()
+        .args(["audit", "--format", "json"])
+        .arg(&combined)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for fixed in [
+        "TG101", "TG102", "TG103", "TG104", "TG108", "TG201", "TG202", "TG203", "TG206", "TG501",
+        "TG502",
+    ] {
+        assert!(!rules.contains(&fixed), "{fixed} still in {rules:?}");
+    }
+}
+
+#[test]
+fn mgmt_is_required_and_bad_prefixes_are_usage_errors() {
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/home-v7.rsc",
+            "--api-client",
+            "198.51.100.20",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mgmt"));
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/home-v7.rsc",
+            "--api-client",
+            "crm.example",
+            "--mgmt",
+            "10.0.0.0/8",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`crm.example` is not an address or prefix")
+    );
+}
+
+#[test]
+fn hardening_the_hardened_result_is_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("h.rsc");
+    let args = ["--api-client", "198.51.100.20", "--mgmt", "192.168.10.0/24"];
+    tikguard()
+        .args(["harden", "examples/branch-v6.rsc", "--no-guards", "-o"])
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap();
+    let mut all = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/branch-v6.rsc"
+    ))
+    .unwrap();
+    all.extend(std::fs::read(&script).unwrap());
+    let combined = dir.path().join("combined.rsc");
+    std::fs::write(&combined, all).unwrap();
+    let out = tikguard()
+        .arg("harden")
+        .arg(&combined)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+}
