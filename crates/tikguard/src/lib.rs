@@ -10,4 +10,5 @@ pub mod cli;
 pub mod emu;
 pub mod harden;
 pub mod input;
+pub mod live;
 pub mod term;

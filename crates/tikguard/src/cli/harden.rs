@@ -32,8 +32,18 @@ use crate::input;
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The export to harden; `-` reads standard input.
-    config: String,
+    /// The export to harden; `-` reads standard input. Not needed with --apply.
+    #[arg(required_unless_present = "apply")]
+    config: Option<String>,
+    /// Read the configuration from this router over the API and apply the changes there:
+    /// a dry run that lists the API commands, unless --yes is given; then audit the router again.
+    #[arg(long, value_name = "ROUTER", conflicts_with = "config")]
+    apply: Option<String>,
+    /// With --apply: make the changes.
+    #[arg(long, requires = "apply")]
+    yes: bool,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Where the CRM/billing system connects from (repeatable, or comma-separated).
     #[arg(
         long = "api-client",
@@ -118,18 +128,44 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         Ok(p) => p,
         Err(e) => return usage(format!("--mgmt: {e}")),
     };
-    let bytes = match input::read(&a.config) {
-        Ok(b) => b,
-        Err(e) => return usage(e),
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut client = None;
+    let source_name: String;
+    let bytes = match (&a.config, &a.apply) {
+        (Some(path), _) => {
+            source_name = input::display_name(path).to_string();
+            match input::read(path) {
+                Ok(b) => b,
+                Err(e) => return usage(e),
+            }
+        }
+        (None, Some(router)) => {
+            source_name = router.clone();
+            let fetched = rt.block_on(async {
+                let c = a.connect.connect(router).await?;
+                let (bytes, _) = crate::live::fetch(&c).await?;
+                Ok::<_, String>((c, bytes))
+            });
+            match fetched {
+                Ok((c, b)) => {
+                    client = Some(c);
+                    b
+                }
+                Err(e) => {
+                    eprintln!("tikguard: {e}");
+                    return Ok(1);
+                }
+            }
+        }
+        (None, None) => return usage("give CONFIG or --apply ROUTER".into()),
     };
     let (config, parsed) = Config::load(bytes.clone());
     for d in &parsed.diagnostics {
         eprintln!(
-            "tikguard: {}:{}:{}: {} (line left out)",
-            input::display_name(&a.config),
-            d.line,
-            d.column,
-            d.message
+            "tikguard: {source_name}:{}:{}: {} (line left out)",
+            d.line, d.column, d.message
         );
     }
     let target = match &a.target_version {
@@ -184,7 +220,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     let proof = harden::prove(&bytes, &config, &changes, &intent);
     let header = format!(
         "tikguard harden for {} (RouterOS {target})\napi clients: {}; management: {}",
-        input::display_name(&a.config),
+        source_name,
         a.api_clients.join(", "),
         a.mgmt.join(", ")
     );
@@ -211,6 +247,14 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 return usage(format!("cannot write {path}: {e}"));
             }
         }
+    }
+    if let (Some(client), None) = (&client, &refused) {
+        let mut ordered = changes.clone();
+        if a.connect.plain {
+            // Connected through the plaintext API: disable it last, after everything else is in.
+            ordered.sort_by_key(|c| c.id == "service-api");
+        }
+        return rt.block_on(apply_live(client, &ordered, a.yes, &intent));
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match a.format {
@@ -262,4 +306,74 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     }
     out.flush()?;
     Ok(if refused.is_some() { 1 } else { 0 })
+}
+
+/// Lists (dry run) or runs the changes on a live router, then audits it again.
+async fn apply_live(
+    client: &routeros_api::Client,
+    changes: &[harden::Change],
+    yes: bool,
+    intent: &Intent,
+) -> std::io::Result<u8> {
+    let (_, before) = match crate::live::fetch(client).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(1);
+        }
+    };
+    let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
+        .findings
+        .len();
+    if changes.is_empty() {
+        println!("nothing to do: the router already has what tikguard would add");
+        return Ok(0);
+    }
+    for ch in changes {
+        println!(
+            "{} {}",
+            if yes { "applying:" } else { "would apply:" },
+            ch.description
+        );
+        for line in &ch.lines {
+            let sentences = match crate::live::to_api(client, line).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tikguard: {e}");
+                    return Ok(1);
+                }
+            };
+            for words in sentences {
+                let shown: Vec<String> = words
+                    .iter()
+                    .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
+                    .map(|w| String::from_utf8_lossy(&w).into_owned())
+                    .collect();
+                println!("    {}", shown.join(" "));
+                if yes {
+                    if let Err(e) = client.call_words(words).await {
+                        eprintln!("tikguard: {}: {e}", shown.join(" "));
+                        return Ok(1);
+                    }
+                }
+            }
+        }
+    }
+    if !yes {
+        println!("dry run: nothing changed; run again with --yes to apply");
+        return Ok(0);
+    }
+    match crate::live::fetch(client).await {
+        Ok((_, after)) => {
+            let n = crate::audit::run(&after, &intent.wan, &Default::default())
+                .findings
+                .len();
+            println!("live audit: findings {findings_before} -> {n}");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            Ok(1)
+        }
+    }
 }

@@ -314,6 +314,8 @@ impl Router {
         let needs = match *verb {
             "print" | "getall" | "listen" => "read",
             "add" | "set" | "unset" | "remove" | "enable" | "disable" => "write",
+            // Signing a certificate: the emulator has no keys; the certificate is marked signed.
+            "sign" if menu == "/certificate" => "write",
             _ => return trap(tag, Some(0), "no such command"),
         };
         if !who.can(needs) {
@@ -331,6 +333,7 @@ impl Router {
                 Vec::new()
             }
             "add" => self.add(&menu, who, req),
+            "sign" => self.sign(req),
             _ => self.edit(&menu, verb, who, req),
         }
     }
@@ -346,6 +349,22 @@ impl Router {
                 Some(w) => words.push(w),
                 None => return trap(tag, Some(1), "unknown parameter"),
             }
+        }
+        if menu == "/system resource" {
+            let v = format!("{} (stable)", self.version);
+            return vec![
+                reply(
+                    ReplyKind::Re,
+                    tag,
+                    vec![
+                        ("version", v.into_bytes()),
+                        ("board-name", b"CHR".to_vec()),
+                        ("platform", b"MikroTik".to_vec()),
+                        ("architecture-name", b"x86_64".to_vec()),
+                    ],
+                ),
+                done(tag),
+            ];
         }
         let log_items;
         let items: &[Item] = if menu == "/log" {
@@ -416,6 +435,27 @@ impl Router {
         }
     }
 
+    fn sign(&mut self, req: &Request) -> Vec<Reply> {
+        let tag = &req.tag;
+        let target = req
+            .get("numbers")
+            .or_else(|| req.get("name"))
+            .cloned()
+            .unwrap_or_default();
+        let m = self.config.menu_mut("/certificate");
+        let found = m.items.iter_mut().find(|i| {
+            i.get("name") == Some(&target[..]) || format!("*{:X}", i.id).as_bytes() == &target[..]
+        });
+        match found {
+            Some(it) => {
+                it.set(b"private-key", Value::new(&b"yes"[..]), Default::default());
+                it.set(b"trusted", Value::new(&b"yes"[..]), Default::default());
+                vec![done(tag)]
+            }
+            None => trap(tag, None, "no such item"),
+        }
+    }
+
     fn add(&mut self, menu: &str, who: &Login, req: &Request) -> Vec<Reply> {
         let tag = &req.tag;
         let m = self.config.menu_mut(menu);
@@ -438,7 +478,7 @@ impl Router {
         // Values stay bytes: replace the lossy text with the exact words sent.
         if let Some(it) = m.items.iter_mut().find(|i| i.id == id) {
             for (k, v) in &req.attrs {
-                if !k.starts_with(b".") {
+                if !k.starts_with(b".") && &k[..] != b"place-before" {
                     it.set(k, Value::new(config_value(v)), Default::default());
                 }
             }

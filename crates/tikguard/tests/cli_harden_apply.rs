@@ -1,0 +1,107 @@
+//! `tikguard harden --apply` against `tikguard emu` over verified TLS: a dry run changes
+//! nothing, `--yes` applies and audits the router again, and a second run has nothing to do.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Emu(Child);
+impl Drop for Emu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tikguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c
+}
+
+#[test]
+fn dry_run_then_apply_then_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("admin.pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let cert = params.self_signed(&key).unwrap();
+    let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    let mut child = tikguard()
+        .args([
+            "emu",
+            "examples/isp-core-v7.rsc",
+            "--api-ssl",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(&c)
+        .arg("--tls-key")
+        .arg(&k)
+        .arg("--password-file")
+        .arg(format!("admin={}", pw.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _emu = Emu(child);
+    let addr = line.strip_prefix("api-ssl ").unwrap().to_string();
+    let known = dir.path().join("known");
+    let run = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--known-routers",
+            ])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(&pw)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, dry, err) = run(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        dry.contains("would apply: disable the plaintext API (8728)"),
+        "{dry}"
+    );
+    assert!(dry.contains("/ip/service/set =.id="), "{dry}");
+    assert!(dry.contains("dry run: nothing changed"));
+    // The dry run changed nothing: the same plan again.
+    let (_, dry2, _) = run(&[]);
+    assert_eq!(dry, dry2);
+    let (code, applied, err) = run(&["--yes"]);
+    assert_eq!(code, Some(0), "{err}");
+    let audit_line = applied
+        .lines()
+        .find(|l| l.starts_with("live audit: findings"))
+        .unwrap();
+    let nums: Vec<usize> = audit_line
+        .trim_start_matches("live audit: findings ")
+        .split(" -> ")
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(nums[1] < nums[0], "{audit_line}");
+    let (code, again, err) = run(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(again.contains("nothing to do"), "{again}");
+}
