@@ -147,6 +147,7 @@ impl KnownRouters {
 pub(crate) struct FingerprintVerifier {
     pub expected: Option<Fingerprint>,
     pub seen: Mutex<Option<Fingerprint>>,
+    pub seen_der: Mutex<Option<Vec<u8>>>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -155,6 +156,7 @@ impl FingerprintVerifier {
         FingerprintVerifier {
             expected,
             seen: Mutex::new(None),
+            seen_der: Mutex::new(None),
             provider: Arc::new(rustls::crypto::ring::default_provider()),
         }
     }
@@ -171,6 +173,7 @@ impl ServerCertVerifier for FingerprintVerifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         let fp = Fingerprint::of(end_entity);
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(fp);
+        *self.seen_der.lock().unwrap_or_else(|p| p.into_inner()) = Some(end_entity.to_vec());
         match self.expected {
             Some(e) if e != fp => Err(rustls::Error::General(format!(
                 "certificate fingerprint {fp} does not match the pinned {e}"
@@ -212,4 +215,30 @@ impl ServerCertVerifier for FingerprintVerifier {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+/// The certificate a TLS server presents (for inspection, not trust): a TLS 1.2/1.3 handshake
+/// that accepts any certificate and returns the end-entity one as DER.
+pub async fn fetch_certificate(
+    addr: &str,
+    server_name: &str,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, String> {
+    let tcp = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| "timed out connecting".to_string())?
+        .map_err(|e| e.to_string())?;
+    let v = Arc::new(FingerprintVerifier::new(None));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(v.clone())
+        .with_no_client_auth();
+    let name = ServerName::try_from(server_name.to_string()).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let _ = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
+    let der = v.seen_der.lock().unwrap_or_else(|p| p.into_inner()).take();
+    der.ok_or_else(|| "no certificate presented".to_string())
 }

@@ -11,4 +11,5 @@ pub mod emu;
 pub mod harden;
 pub mod input;
 pub mod live;
+pub mod probe;
 pub mod term;

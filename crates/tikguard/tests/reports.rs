@@ -127,3 +127,54 @@ fn html_is_one_self_contained_page_with_summary_findings_and_exposure() {
     assert!(html.contains("comment=&quot;billing API&quot;"));
     assert!(!html.contains("password=crm"));
 }
+
+#[test]
+fn probe_sarif_passes_microsofts_validator() {
+    let Some(tool) = std::env::var_os("SARIF_MULTITOOL").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set SARIF_MULTITOOL (see .ci/run)"
+        );
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut s = Command::new("openssl")
+        .args([
+            "s_server",
+            "-nocert",
+            "-cipher",
+            "ADH:@SECLEVEL=0",
+            "-tls1_2",
+            "-quiet",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = tikguard()
+        .args(["probe", &format!("127.0.0.1:{port}"), "--format", "sarif"])
+        .output()
+        .unwrap();
+    let _ = s.kill();
+    let _ = s.wait();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "TG410");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("probe.sarif");
+    std::fs::write(&f, &out.stdout).unwrap();
+    let complaints = multitool_complaints(tool.to_str().unwrap(), &f);
+    assert!(complaints.is_empty(), "{complaints:#?}");
+}

@@ -6,4 +6,5 @@ pub mod emu;
 pub mod exec;
 pub mod harden;
 pub mod parse;
+pub mod probe;
 pub mod rules;

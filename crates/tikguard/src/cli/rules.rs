@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use crate::audit::rules::{by_id, ALL};
+use crate::audit::rules::{by_id, catalogue};
 
-/// List every audit rule with its id, default severity and summary.
+/// List every rule (audit and probe) with its id, default severity and summary.
 #[derive(clap::Args)]
 pub struct RulesArgs {}
 
@@ -19,7 +19,7 @@ pub struct ExplainArgs {
 
 pub fn rules(_: RulesArgs) -> std::io::Result<u8> {
     let mut out = std::io::stdout().lock();
-    for r in ALL {
+    for r in catalogue() {
         writeln!(
             out,
             "{}  {:<8}  {:<34} {}",

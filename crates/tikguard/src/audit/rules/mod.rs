@@ -29,6 +29,7 @@ mod min_password_length;
 mod no_brute_force_staging;
 mod no_remote_logging;
 mod plaintext_api;
+pub mod probe_rules;
 mod proxy_enabled;
 mod romon_enabled;
 mod service_no_address;
@@ -78,8 +79,20 @@ pub const ALL: &[&Rule] = &[
     &known_cve::RULE,
 ];
 
+/// A rule of the audit or of the probe.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
-    ALL.iter().copied().find(|r| r.id.eq_ignore_ascii_case(id))
+    catalogue().find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+/// Audit and probe rules, in id order.
+pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
+    let mut all: Vec<&'static Rule> = ALL
+        .iter()
+        .chain(probe_rules::PROBE.iter())
+        .copied()
+        .collect();
+    all.sort_by_key(|r| r.id);
+    all.into_iter()
 }
 
 /// The `/ip service` item of that name, if enabled.
