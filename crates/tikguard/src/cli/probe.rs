@@ -41,6 +41,9 @@ pub struct Args {
     /// Also list closed and filtered ports (text format).
     #[arg(long)]
     all: bool,
+    /// Only the TCP connect scan: no API or TLS analysis.
+    #[arg(long)]
+    tcp_only: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Write the report here instead of standard output.
@@ -90,11 +93,17 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         .enable_all()
         .build()?;
     let tick = bar.clone();
-    let results = rt.block_on(probe::run(work, a.timeout, a.concurrency, move || {
-        if let Some(b) = &tick {
-            b.inc(1);
-        }
-    }));
+    let results = rt.block_on(probe::run(
+        work,
+        a.timeout,
+        a.concurrency,
+        !a.tcp_only,
+        move || {
+            if let Some(b) = &tick {
+                b.inc(1);
+            }
+        },
+    ));
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -333,6 +333,16 @@ fn findings(r: &PortResult) -> Vec<ProbeFinding> {
 
 /// Probes one port.
 pub async fn probe_port(host: String, port: u16, timeout: Duration) -> PortResult {
+    probe_port_with(host, port, timeout, true).await
+}
+
+/// Probes one port; without `analyse`, only the TCP state.
+pub async fn probe_port_with(
+    host: String,
+    port: u16,
+    timeout: Duration,
+    analyse: bool,
+) -> PortResult {
     let a = addr(&host, port);
     let (state, ms, stream) = tcp_state(&a, timeout).await;
     let mut r = PortResult {
@@ -344,7 +354,7 @@ pub async fn probe_port(host: String, port: u16, timeout: Duration) -> PortResul
         tls: None,
         findings: Vec::new(),
     };
-    if let Some(s) = stream {
+    if let Some(s) = stream.filter(|_| analyse) {
         let reply_wait = timeout.min(Duration::from_secs(2));
         r.api_plaintext = api_answers(s, reply_wait).await;
         if !r.api_plaintext {
@@ -357,29 +367,45 @@ pub async fn probe_port(host: String, port: u16, timeout: Duration) -> PortResul
 
 /// Probes everything with at most `concurrency` connections in flight; `progress` is called
 /// after each port.
+///
+/// `concurrency` workers take the next port from a shared counter, rather than one task per
+/// port: a probe's future is large (it holds the TLS analysis), and spawning thousands at once
+/// spent the scan's time copying them.
 pub async fn run(
     work: Vec<(String, u16)>,
     timeout: Duration,
     concurrency: usize,
+    analyse: bool,
     progress: impl Fn() + Send + Sync + 'static,
 ) -> Vec<PortResult> {
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = work.len();
+    let work = Arc::new(work);
+    let next = Arc::new(AtomicUsize::new(0));
     let progress = Arc::new(progress);
     let mut set = tokio::task::JoinSet::new();
-    for (i, (host, port)) in work.into_iter().enumerate() {
-        let sem = sem.clone();
-        let progress = progress.clone();
+    for _ in 0..concurrency.max(1).min(n) {
+        let (work, next, progress) = (work.clone(), next.clone(), progress.clone());
         set.spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore open");
-            let r = probe_port(host, port, timeout).await;
-            progress();
-            (i, r)
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((host, port)) = work.get(i) else {
+                    break;
+                };
+                done.push((
+                    i,
+                    probe_port_with(host.clone(), *port, timeout, analyse).await,
+                ));
+                progress();
+            }
+            done
         });
     }
-    let mut out = Vec::new();
+    let mut out: Vec<(usize, PortResult)> = Vec::with_capacity(n);
     while let Some(r) = set.join_next().await {
-        if let Ok(r) = r {
-            out.push(r);
+        if let Ok(mut part) = r {
+            out.append(&mut part);
         }
     }
     out.sort_by_key(|(i, _)| *i);
