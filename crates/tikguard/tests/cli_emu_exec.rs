@@ -1,40 +1,17 @@
 //! `tikguard emu` and `tikguard exec` as processes, the way a user runs them.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-struct Emu(Child);
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tikguard() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    c
-}
-
-fn pem_pair(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
-    let cert = params.self_signed(&key).unwrap();
-    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&c, cert.pem()).unwrap();
-    std::fs::write(&k, key.serialize_pem()).unwrap();
-    (c, k)
-}
+mod common;
+use common::{self_signed_pem, tikguard, Proc as Emu};
 
 #[test]
 fn exec_against_emu_over_plain_and_tls_with_trust_on_first_use() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("admin.pass");
     std::fs::write(&pw, "s3cret\n").unwrap();
-    let (cert, key) = pem_pair(dir.path());
+    let (cert, key) = self_signed_pem(dir.path());
     let mut child = tikguard()
         .args([
             "emu",

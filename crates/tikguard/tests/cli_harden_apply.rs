@@ -2,34 +2,17 @@
 //! nothing, `--yes` applies and audits the router again, and a second run has nothing to do.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-struct Emu(Child);
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tikguard() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    c
-}
+mod common;
+use common::{self_signed_pem, tikguard, Proc as Emu};
 
 #[test]
 fn dry_run_then_apply_then_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("admin.pass");
     std::fs::write(&pw, "s3cret\n").unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
-    let cert = params.self_signed(&key).unwrap();
-    let (c, k) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
-    std::fs::write(&c, cert.pem()).unwrap();
-    std::fs::write(&k, key.serialize_pem()).unwrap();
+    let (c, k) = self_signed_pem(dir.path());
     let mut child = tikguard()
         .args([
             "emu",

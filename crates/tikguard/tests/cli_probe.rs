@@ -1,46 +1,16 @@
 //! `tikguard probe` as a user runs it (127.0.0.1 only).
 
-use std::process::{Command, Stdio};
-
-fn tikguard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tikguard"))
-}
+mod common;
+use common::{anon_dh_server, tikguard};
 
 #[test]
 fn json_shape_and_exit_status_for_an_anonymous_dh_server() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut s = Command::new("openssl")
-        .args([
-            "s_server",
-            "-nocert",
-            "-cipher",
-            "ADH:@SECLEVEL=0",
-            "-tls1_2",
-            "-quiet",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (server, port) = anon_dh_server();
     let out = tikguard()
         .args(["probe", &format!("127.0.0.1:{port}"), "--format", "json"])
         .output()
         .unwrap();
-    let _ = s.kill();
-    let _ = s.wait();
+    drop(server);
     assert_eq!(out.status.code(), Some(1), "a high finding exits 1");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema_version"], 1);

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use routeros_api::{Client, Error, Fingerprint, Options, Security, Verify};
 use routeros_config::{Config, Version};
 use tikguard::emu;
+
+mod common;
 
 const EXPORT: &str = "# 2025-01-01 00:00:00 by RouterOS 7.18.2
 /user group
@@ -52,37 +53,13 @@ async fn start(
     let mut fp = None;
     let mut ca_pem = Vec::new();
     if tls {
-        let (cfg, f, ca) = tls_server();
+        let (cfg, f, ca) = common::ca_signed_server_config();
+        let ca = ca.into_bytes();
         opts.api_ssl = Some(("127.0.0.1:0".parse().unwrap(), cfg));
         fp = Some(f);
         ca_pem = ca;
     }
     (emu::start(router, opts).await.unwrap(), fp, ca_pem)
-}
-
-/// A CA and a router certificate for 127.0.0.1 signed by it.
-fn tls_server() -> (Arc<rustls::ServerConfig>, Fingerprint, Vec<u8>) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    let fp = Fingerprint::of(cert.der());
-    let chain = vec![cert.der().clone()];
-    let key_der = rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key_der)
-    .unwrap();
-    (Arc::new(cfg), fp, ca.pem().into_bytes())
 }
 
 async fn client(addr: SocketAddr, security: Security) -> Result<Client, Error> {

@@ -6,51 +6,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+mod common;
+use common::{free_port, s_server, wait_listening, Proc};
 use std::time::Duration;
 
 use tikguard::probe::{self, PortResult, State};
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_listening(port: u16) {
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nothing listens on {port}");
-}
-
-fn s_server(args: &[&str]) -> (Proc, u16) {
-    let port = free_port();
-    let child = Command::new("openssl")
-        .arg("s_server")
-        .args(args)
-        .args(["-quiet", "-accept", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl");
-    wait_listening(port);
-    (Proc(child), port)
-}
 
 fn openssl_cert(dir: &Path, name: &str, bits: u32) -> (String, String) {
     let (c, k) = (

@@ -4,11 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn tikguard() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
-    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    c
-}
+mod common;
+use common::tikguard;
 
 fn report(format: &str, files: &[&str]) -> Vec<u8> {
     let out = tikguard()
@@ -137,39 +134,12 @@ fn probe_sarif_passes_microsofts_validator() {
         );
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut s = Command::new("openssl")
-        .args([
-            "s_server",
-            "-nocert",
-            "-cipher",
-            "ADH:@SECLEVEL=0",
-            "-tls1_2",
-            "-quiet",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (server, port) = common::anon_dh_server();
     let out = tikguard()
         .args(["probe", &format!("127.0.0.1:{port}"), "--format", "sarif"])
         .output()
         .unwrap();
-    let _ = s.kill();
-    let _ = s.wait();
+    drop(server);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["runs"][0]["results"][0]["ruleId"], "TG410");
     let dir = tempfile::tempdir().unwrap();

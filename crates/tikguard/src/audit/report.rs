@@ -156,7 +156,7 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
 }
 
 /// `api-reachable-from-wan` -> `ApiReachableFromWan`, the SARIF convention for rule names.
-fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     name.split('-')
         .map(|w| {
             let mut c = w.chars();

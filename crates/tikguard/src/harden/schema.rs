@@ -52,6 +52,24 @@ fn tree() -> &'static Tree {
     })
 }
 
+/// `add` in `/ip firewall filter` and `/ipv6 firewall filter` (same arguments in both).
+const FILTER_ADD: &[&str] = &[
+    "chain",
+    "action",
+    "protocol",
+    "dst-port",
+    "src-address-list",
+    "connection-state",
+    "log",
+    "log-prefix",
+    "comment",
+    "place-before",
+    "address-list",
+    "address-list-timeout",
+    "in-interface-list",
+    "disabled",
+];
+
 /// The RouterOS 6 arguments of the commands harden emits (MikroTik's v6 manual pages).
 pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
     (
@@ -59,46 +77,8 @@ pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
         "set",
         &["numbers", "address", "disabled", "port", "certificate"],
     ),
-    (
-        "/ip firewall filter",
-        "add",
-        &[
-            "chain",
-            "action",
-            "protocol",
-            "dst-port",
-            "src-address-list",
-            "connection-state",
-            "log",
-            "log-prefix",
-            "comment",
-            "place-before",
-            "address-list",
-            "address-list-timeout",
-            "in-interface-list",
-            "disabled",
-        ],
-    ),
-    (
-        "/ipv6 firewall filter",
-        "add",
-        &[
-            "chain",
-            "action",
-            "protocol",
-            "dst-port",
-            "src-address-list",
-            "connection-state",
-            "log",
-            "log-prefix",
-            "comment",
-            "place-before",
-            "address-list",
-            "address-list-timeout",
-            "in-interface-list",
-            "disabled",
-        ],
-    ),
+    ("/ip firewall filter", "add", FILTER_ADD),
+    ("/ipv6 firewall filter", "add", FILTER_ADD),
     (
         "/ip firewall address-list",
         "add",

@@ -110,7 +110,7 @@ pub fn sarif(out: &mut dyn Write, results: &[PortResult]) -> std::io::Result<()>
         .map(|r| {
             json!({
                 "id": r.id,
-                "name": r.name.split('-').map(|w| { let mut c = w.chars(); c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default() }).collect::<String>(),
+                "name": crate::audit::report::camel(r.name),
                 "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": r.summary },
                 "help": { "text": r.doc, "markdown": r.doc },

@@ -1,0 +1,112 @@
+//! Helpers the integration tests share: the binary, child processes that are always reaped,
+//! free loopback ports, real TLS peers and certificates.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The built `tikguard`, run from the repository root.
+pub fn tikguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c
+}
+
+/// A child process killed and reaped when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn wait_listening(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on 127.0.0.1:{port}");
+}
+
+/// `openssl s_server` on a free loopback port with these arguments.
+pub fn s_server(args: &[&str]) -> (Proc, u16) {
+    let port = free_port();
+    let child = Command::new("openssl")
+        .arg("s_server")
+        .args(args)
+        .args(["-quiet", "-accept", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl on PATH");
+    wait_listening(port);
+    (Proc(child), port)
+}
+
+/// A server like certless RouterOS api-ssl: anonymous Diffie-Hellman only.
+pub fn anon_dh_server() -> (Proc, u16) {
+    s_server(&["-nocert", "-cipher", "ADH:@SECLEVEL=0", "-tls1_2"])
+}
+
+/// A CA and a certificate for 127.0.0.1 it signed (distinct subject names, so OpenSSL-based
+/// clients do not take the leaf for self-signed): the server configuration, the leaf's
+/// fingerprint, and the CA as PEM.
+pub fn ca_signed_server_config() -> (Arc<rustls::ServerConfig>, routeros_api::Fingerprint, String) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, SanType,
+    };
+    let dn = |cn: &str| {
+        let mut d = DistinguishedName::new();
+        d.push(DnType::CommonName, cn);
+        d
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.distinguished_name = dn("tikguard test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name = dn("router.test");
+    params.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let fp = routeros_api::Fingerprint::of(cert.der());
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    (Arc::new(cfg), fp, ca.pem())
+}
+
+/// A self-signed certificate for 127.0.0.1 written as PEM files: (cert, key).
+pub fn self_signed_pem(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let cert = params.self_signed(&key).unwrap();
+    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    (c, k)
+}
