@@ -162,9 +162,12 @@ pub fn run(config: &Config, wan: &WanChoice, selection: &Selection) -> Audit {
             (rule.check)(&cx, &mut findings);
         }
     }
+    // Most severe first; within a severity, findings on a line of the file (the ones to edit)
+    // before those about defaults, then in file order.
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
+            .then(a.line.is_none().cmp(&b.line.is_none()))
             .then(a.line.cmp(&b.line))
             .then(a.rule.cmp(b.rule))
     });

@@ -34,7 +34,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             vec![
                 format!("/{table} firewall address-list add address=<api client> list=api-clients"),
                 format!(
-                    "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=0",
+                    "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=[:pick [find] 0]",
                     row.port
                 ),
                 format!("/ip service set {} address=<api client>/32", row.service),

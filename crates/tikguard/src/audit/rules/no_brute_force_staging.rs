@@ -50,7 +50,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 row.port
             ),
             vec![
-                format!("/ip firewall filter add action=drop chain=input src-address-list={svc}-blacklist place-before=0"),
+                format!("/ip firewall filter add action=drop chain=input src-address-list={svc}-blacklist place-before=[:pick [find] 0]"),
                 format!("/ip firewall filter add action=add-src-to-address-list address-list={svc}-blacklist address-list-timeout=1d chain=input connection-state=new dst-port={} protocol=tcp src-address-list={svc}-stage1", row.port),
                 format!("/ip firewall filter add action=add-src-to-address-list address-list={svc}-stage1 address-list-timeout=1m chain=input connection-state=new dst-port={} protocol=tcp", row.port),
             ],
