@@ -10,8 +10,11 @@ use tikguard::cli;
 
 /// Lock down the management plane of MikroTik RouterOS routers.
 ///
-/// tikguard reads RouterOS exports (`/export` output, v6 or v7) and scripts, and tells what is
-/// exposed and how to fix it.
+/// tikguard reads RouterOS exports (`/export` output, v6 or v7) and live routers, says exactly what
+/// of the management plane (above all the API) is exposed and to whom, writes the fix as a script
+/// proven not to lock you out, and checks routers from the network.
+///
+/// Start with: tikguard audit examples/isp-core-v7.rsc
 #[derive(Parser)]
 #[command(
     name = "tikguard",
