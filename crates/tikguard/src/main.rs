@@ -29,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Audit(cli::audit::Args),
+    Audit(Box<cli::audit::Args>),
     Emu(cli::emu::Args),
     Exec(cli::exec::Args),
     Harden(Box<cli::harden::Args>),
@@ -42,7 +42,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Audit(a) => cli::audit::run(a),
+        Command::Audit(a) => cli::audit::run(*a),
         Command::Emu(a) => cli::emu::run(a),
         Command::Exec(a) => cli::exec::run(a),
         Command::Harden(a) => cli::harden::run(*a),

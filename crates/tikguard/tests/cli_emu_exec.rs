@@ -125,3 +125,96 @@ fn exec_without_a_password_source_says_how_to_give_one() {
         String::from_utf8_lossy(&out.stderr).contains("--password-env VAR or --password-file PATH")
     );
 }
+
+#[test]
+fn audit_live_reads_the_router_over_the_api_and_finds_what_the_export_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("admin.pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let (cert, key) = self_signed_pem(dir.path());
+    let mut child = tikguard()
+        .args([
+            "emu",
+            "examples/isp-core-v7.rsc",
+            "--api-ssl",
+            "127.0.0.1:0",
+            "--tls-cert",
+        ])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--password-file")
+        .arg(format!("admin={}", pw.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _emu = Emu(child);
+    let ssl = line.strip_prefix("api-ssl ").unwrap().to_string();
+    let out = tikguard()
+        .args([
+            "audit",
+            "--live",
+            &ssl,
+            "--format",
+            "json",
+            "--known-routers",
+        ])
+        .arg(dir.path().join("known"))
+        .arg("--password-file")
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = tikguard()
+        .args(["audit", "--format", "json", "examples/isp-core-v7.rsc"])
+        .output()
+        .unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&file.stdout).unwrap();
+    // The same exposure from both sources.
+    let rows = |v: &serde_json::Value| {
+        v["files"][0]["exposure"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["service"].clone(),
+                    r["family"].clone(),
+                    r["interface"].clone(),
+                    r["reachable_from"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&live), rows(&file));
+    assert_eq!(live["files"][0]["routeros_version"], "7.12.1");
+    let rules = |v: &serde_json::Value| {
+        let mut r: Vec<String> = v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        r.sort();
+        r.dedup();
+        r
+    };
+    for rule in ["TG101", "TG102", "TG201", "TG202", "TG302"] {
+        assert!(
+            rules(&live).contains(&rule.to_string()),
+            "{rule} missing live: {:?}",
+            rules(&live)
+        );
+    }
+}

@@ -26,12 +26,19 @@ use crate::term::Style;
 ///   tikguard audit --format html -o report.html router.rsc
 ///   tikguard audit --select TG2 --wan ether1 router.rsc      # exposure rules only
 ///   ssh admin@router /export | tikguard audit -
+///   tikguard audit --live 192.0.2.1 --password-env ROS_PASS  # over API-SSL
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Export or script files; `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "live", value_name = "FILE")]
     files: Vec<String>,
+    /// Audit a live router instead: read its configuration over the API (same connection
+    /// options as `exec`: verified API-SSL by default).
+    #[arg(long, value_name = "ROUTER", conflicts_with = "files")]
+    live: Option<String>,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -85,6 +92,26 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     };
     let mut loaded = Vec::new();
     let mut unreadable = false;
+    if let Some(router) = &args.live {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let fetched = rt.block_on(async {
+            let c = args.connect.connect(router).await?;
+            crate::live::fetch(&c).await
+        });
+        match fetched {
+            Ok((bytes, _)) => {
+                let (config, parsed) = Config::load(bytes);
+                let audit = audit::run(&config, &wan, &selection);
+                loaded.push((router.clone(), config, parsed, audit));
+            }
+            Err(e) => {
+                eprintln!("tikguard: {e}");
+                return Ok(2);
+            }
+        }
+    }
     for path in &args.files {
         match input::read(path) {
             Ok(bytes) => {
