@@ -275,22 +275,21 @@ impl Router {
         attrs
     }
 
+    /// The log as items of a `/log` menu, for `print` and its queries.
     fn log_items(&self) -> Vec<Item> {
-        self.log
-            .iter()
-            .map(|e| {
-                let mut m = routeros_config::Config::with_defaults(None);
-                let menu = m.menu_mut("/log");
-                menu.push(&[
-                    ("time", &e.time),
-                    ("topics", &e.topics),
-                    ("message", &e.message),
-                ]);
-                let mut it = menu.items.pop().expect("pushed");
+        let mut scratch = Config::with_defaults(None);
+        let menu = scratch.menu_mut("/log");
+        for e in &self.log {
+            menu.push(&[
+                ("time", &e.time),
+                ("topics", &e.topics),
+                ("message", &e.message),
+            ]);
+            if let Some(it) = menu.items.last_mut() {
                 it.id = e.id;
-                it
-            })
-            .collect()
+            }
+        }
+        std::mem::take(&mut menu.items)
     }
 
     /// Runs one command for a logged-in session; returns the replies to send.
