@@ -964,14 +964,33 @@ fn reach(fw: &Firewall, lists: &InterfaceLists, port: u16, iface: &str) -> AddrS
     .accepted
 }
 
-fn service_reach(c: &Config, svc: &str, v6: bool, iface: &str) -> Option<AddrSet> {
-    let (port, enabled, allowed) = exposure::service_state(c, svc, v6)?;
-    if !enabled {
-        return None;
+/// A configuration's firewalls and interface lists, compiled once for the lockout check.
+struct Reach<'a> {
+    config: &'a Config,
+    v4: Firewall,
+    v6: Firewall,
+    lists: InterfaceLists,
+}
+
+impl<'a> Reach<'a> {
+    fn new(config: &'a Config) -> Reach<'a> {
+        Reach {
+            config,
+            v4: Firewall::from_config(config, false),
+            v6: Firewall::from_config(config, true),
+            lists: InterfaceLists::from_config(config),
+        }
     }
-    let fw = Firewall::from_config(c, v6);
-    let lists = InterfaceLists::from_config(c);
-    Some(reach(&fw, &lists, port, iface).intersect(&allowed))
+
+    /// The sources that reach an enabled service on an interface; `None` when it is disabled.
+    fn service(&self, svc: &str, v6: bool, iface: &str) -> Option<AddrSet> {
+        let (port, enabled, allowed) = exposure::service_state(self.config, svc, v6)?;
+        if !enabled {
+            return None;
+        }
+        let fw = if v6 { &self.v6 } else { &self.v4 };
+        Some(reach(fw, &self.lists, port, iface).intersect(&allowed))
+    }
 }
 
 /// Every interface name the configuration mentions, plus `*` for any other.
@@ -1047,10 +1066,11 @@ pub fn prove(
 
     // Lockout: management keeps winbox, ssh and api-ssl wherever it has them today; API clients
     // reach api-ssl on every WAN interface.
+    let (was, now_reach) = (Reach::new(before), Reach::new(&after));
     for v6 in [false, true] {
         for iface in interfaces(before) {
             for svc in ["winbox", "ssh", "api-ssl"] {
-                let Some(had) = service_reach(before, svc, v6, &iface) else {
+                let Some(had) = was.service(svc, v6, &iface) else {
                     continue;
                 };
                 for p in intent.mgmt.iter().filter(|p| p.m.range.v6 == v6) {
@@ -1058,7 +1078,8 @@ pub fn prove(
                     if needed.is_empty() {
                         continue;
                     }
-                    let now = service_reach(&after, svc, v6, &iface)
+                    let now = now_reach
+                        .service(svc, v6, &iface)
                         .unwrap_or_else(|| AddrSet::empty(v6));
                     if !needed.minus(&now).is_empty() {
                         return Err(Refusal(lockout_reason(&after, svc, v6, &iface, p)));
@@ -1070,7 +1091,8 @@ pub fn prove(
     let e = exposure::analyse(&after, &intent.wan);
     for p in &intent.api_clients {
         for iface in &e.wan {
-            let now = service_reach(&after, "api-ssl", p.m.range.v6, iface)
+            let now = now_reach
+                .service("api-ssl", p.m.range.v6, iface)
                 .unwrap_or_else(|| AddrSet::empty(p.m.range.v6));
             if !p.set().minus(&now).is_empty() {
                 return Err(Refusal(lockout_reason(
