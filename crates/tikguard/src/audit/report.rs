@@ -204,7 +204,18 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
         if f.audit.findings.is_empty() {
             writeln!(out, "  no findings")?;
         }
+        let mut group: Option<Severity> = None;
         for finding in &f.audit.findings {
+            if group != Some(finding.severity) {
+                group = Some(finding.severity);
+                let n = f
+                    .audit
+                    .findings
+                    .iter()
+                    .filter(|x| x.severity == finding.severity)
+                    .count();
+                writeln!(out, "\n {} ({n})", paint_severity(style, finding.severity))?;
+            }
             let at = match (finding.line, finding.column) {
                 (Some(l), Some(c)) => format!("{}:{l}:{c}", f.path),
                 _ => format!("{} (default)", f.path),

@@ -146,7 +146,12 @@ fn check_certless(cx: &Context, rule: &Rule, service: &str, out: &mut Vec<Findin
         vec![
             format!("/certificate add name={service}-cert common-name=<router name> key-size=2048 days-valid=825"),
             format!("/certificate sign {service}-cert"),
-            format!("/ip service set {service} certificate={service}-cert tls-version=only-1.2"),
+            // tls-version exists from RouterOS 7 on.
+            if cx.config.version.as_ref().is_some_and(|v| v.major < 7) {
+                format!("/ip service set {service} certificate={service}-cert")
+            } else {
+                format!("/ip service set {service} certificate={service}-cert tls-version=only-1.2")
+            },
         ],
     ));
 }
