@@ -81,6 +81,15 @@ pub fn service_state(c: &Config, name: &str, v6: bool) -> Option<(u16, bool, Add
     Some((port, enabled, allowed))
 }
 
+/// The ports `api` and `api-ssl` listen on (as configured, enabled or not).
+pub fn api_ports(c: &Config) -> Vec<u16> {
+    ["api", "api-ssl"]
+        .iter()
+        .filter_map(|s| service_state(c, s, false))
+        .map(|(port, _, _)| port)
+        .collect()
+}
+
 fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<String>, String) {
     if !choice.interfaces.is_empty() {
         return (choice.interfaces.clone(), "--wan".into());

@@ -657,6 +657,17 @@ impl Firewall {
         }
     }
 
+    /// Enabled rules with this action that name one of `ports` (`protocol=tcp dst-port=...`).
+    pub fn rules_naming<'a>(
+        &'a self,
+        action: Action,
+        ports: &'a [u16],
+    ) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.rules.iter().filter(move |r| {
+            !r.disabled && r.action == action && ports.iter().any(|&p| r.names_port(p))
+        })
+    }
+
     /// Rules of a chain that are enabled, in order.
     pub fn chain(&self, name: &str) -> impl Iterator<Item = &Rule> {
         self.chains

@@ -6,7 +6,6 @@ use routeros_config::Config;
 
 use crate::audit::{self, report, Selection, Severity, WanChoice};
 use crate::input;
-use crate::term::Style;
 
 /// Audit RouterOS exports: what is exposed, what is wrong, and the fix.
 ///
@@ -134,18 +133,12 @@ pub fn run(args: Args) -> std::io::Result<u8> {
             diagnostics: &parsed.diagnostics,
         })
         .collect();
-    let (mut sink, style): (Box<dyn Write>, Style) = match &args.output {
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => (Box::new(std::io::BufWriter::new(f)), Style::plain()),
-            Err(e) => {
-                eprintln!("tikguard: cannot write {p}: {e}");
-                return Ok(2);
-            }
-        },
-        None => (
-            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-            Style::stdout(),
-        ),
+    let (mut sink, style) = match super::output(args.output.as_deref()) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
     };
     match args.format {
         Format::Text => report::text(&mut sink, style, &reports)?,

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::probe::{self, report};
-use crate::term::Style;
 
 /// Test routers from the outside, as the hardening guides tell admins to do, without credentials.
 ///
@@ -107,18 +106,12 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let (mut sink, style): (Box<dyn Write>, Style) = match &a.output {
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => (Box::new(std::io::BufWriter::new(f)), Style::plain()),
-            Err(e) => {
-                eprintln!("tikguard: cannot write {p}: {e}");
-                return Ok(2);
-            }
-        },
-        None => (
-            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-            Style::stdout(),
-        ),
+    let (mut sink, style) = match super::output(a.output.as_deref()) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
     };
     match a.format {
         Format::Text => report::text(&mut sink, style, &results, a.all)?,

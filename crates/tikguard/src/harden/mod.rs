@@ -781,19 +781,12 @@ pub fn plan(c: &Config, intent: &Intent) -> Vec<Change> {
     // those a comment identifies, so nobody re-enables the open door by reordering (TG203).
     for fam in ["ip", "ipv6"] {
         let filter = format!("/{fam} firewall filter");
-        let api_ports: Vec<u16> = ["api", "api-ssl"]
-            .iter()
-            .filter_map(|s| service_get(c, s, "port").and_then(|p| p.parse().ok()))
-            .collect();
+        let api_ports = exposure::api_ports(c);
         let fw = Firewall::from_config(c, fam == "ipv6");
-        for r in &fw.rules {
-            if r.disabled
-                || r.action != crate::audit::firewall::Action::Accept
-                || r.has_src_restriction
-                || !api_ports.iter().any(|&p| r.names_port(p))
-            {
-                continue;
-            }
+        for r in fw
+            .rules_naming(crate::audit::firewall::Action::Accept, &api_ports)
+            .filter(|r| !r.has_src_restriction)
+        {
             let item = &c.items(&filter)[r.number];
             let Some(comment) = item.get_str("comment") else {
                 continue;

@@ -14,14 +14,10 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let ports = api_ports(cx.config);
     for fw in [&cx.exposure.v4, &cx.exposure.v6] {
-        for r in &fw.rules {
-            if r.disabled
-                || r.action != Action::Accept
-                || r.has_src_restriction
-                || !ports.iter().any(|&p| r.names_port(p))
-            {
-                continue;
-            }
+        for r in fw
+            .rules_naming(Action::Accept, &ports)
+            .filter(|r| !r.has_src_restriction)
+        {
             out.push(cx.finding_at(
                 &RULE,
                 RULE.severity,

@@ -14,14 +14,7 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let ports = api_ports(cx.config);
     for fw in [&cx.exposure.v4, &cx.exposure.v6] {
-        for r in &fw.rules {
-            if r.disabled
-                || r.action != Action::Drop
-                || r.log
-                || !ports.iter().any(|&p| r.names_port(p))
-            {
-                continue;
-            }
+        for r in fw.rules_naming(Action::Drop, &ports).filter(|r| !r.log) {
             let family = if fw.v6 { "ipv6" } else { "ip" };
             out.push(cx.finding_at(
                 &RULE,

@@ -2,6 +2,7 @@
 
 use routeros_config::{Config, Item};
 
+use super::exposure::api_ports;
 use super::firewall::Action;
 use super::{Context, Finding, Rule, Severity};
 
@@ -291,15 +292,6 @@ fn entry_point(
         .map(|&n| fw.rules[n].statement)
         .filter(|s| !s.is_empty());
     (span, how.join("; "))
-}
-
-/// The ports `api` and `api-ssl` listen on (as configured, enabled or not).
-fn api_ports(c: &Config) -> Vec<u16> {
-    ["api", "api-ssl"]
-        .iter()
-        .filter_map(|s| super::exposure::service_state(c, s, false))
-        .map(|(port, _, _)| port)
-        .collect()
 }
 
 /// Enabled users of a group.
