@@ -1,41 +1,19 @@
 //! `tikguard emu` and `tikguard exec` as processes, the way a user runs them.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 mod common;
-use common::{self_signed_pem, tikguard, Proc as Emu};
+use common::{emu_process, tikguard};
 
 #[test]
 fn exec_against_emu_over_plain_and_tls_with_trust_on_first_use() {
     let dir = tempfile::tempdir().unwrap();
-    let pw = dir.path().join("admin.pass");
-    std::fs::write(&pw, "s3cret\n").unwrap();
-    let (cert, key) = self_signed_pem(dir.path());
-    let mut child = tikguard()
-        .args([
-            "emu",
-            "examples/isp-core-v7.rsc",
-            "--api",
-            "127.0.0.1:0",
-            "--api-ssl",
-            "127.0.0.1:0",
-            "--tls-cert",
-        ])
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .arg("--password-file")
-        .arg(format!("admin={}", pw.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let api = lines.next().unwrap().unwrap();
-    let ssl = lines.next().unwrap().unwrap();
-    let _emu = Emu(child);
-    let api = api.strip_prefix("api ").unwrap().to_string();
-    let ssl = ssl.strip_prefix("api-ssl ").unwrap().to_string();
+    let emu = emu_process(dir.path(), true);
+    let (api, ssl, pw) = (
+        emu.api.clone().unwrap(),
+        emu.ssl.clone(),
+        emu.password_file.clone(),
+    );
 
     let out = tikguard()
         .args([
@@ -129,32 +107,8 @@ fn exec_without_a_password_source_says_how_to_give_one() {
 #[test]
 fn audit_live_reads_the_router_over_the_api_and_finds_what_the_export_shows() {
     let dir = tempfile::tempdir().unwrap();
-    let pw = dir.path().join("admin.pass");
-    std::fs::write(&pw, "s3cret\n").unwrap();
-    let (cert, key) = self_signed_pem(dir.path());
-    let mut child = tikguard()
-        .args([
-            "emu",
-            "examples/isp-core-v7.rsc",
-            "--api-ssl",
-            "127.0.0.1:0",
-            "--tls-cert",
-        ])
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .arg("--password-file")
-        .arg(format!("admin={}", pw.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let _emu = Emu(child);
-    let ssl = line.strip_prefix("api-ssl ").unwrap().to_string();
+    let emu = emu_process(dir.path(), false);
+    let (ssl, pw) = (emu.ssl.clone(), emu.password_file.clone());
     let out = tikguard()
         .args([
             "audit",

@@ -1,41 +1,14 @@
 //! `tikguard harden --apply` against `tikguard emu` over verified TLS: a dry run changes
 //! nothing, `--yes` applies and audits the router again, and a second run has nothing to do.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 mod common;
-use common::{self_signed_pem, tikguard, Proc as Emu};
+use common::{emu_process, tikguard};
 
 #[test]
 fn dry_run_then_apply_then_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let pw = dir.path().join("admin.pass");
-    std::fs::write(&pw, "s3cret\n").unwrap();
-    let (c, k) = self_signed_pem(dir.path());
-    let mut child = tikguard()
-        .args([
-            "emu",
-            "examples/isp-core-v7.rsc",
-            "--api-ssl",
-            "127.0.0.1:0",
-            "--tls-cert",
-        ])
-        .arg(&c)
-        .arg("--tls-key")
-        .arg(&k)
-        .arg("--password-file")
-        .arg(format!("admin={}", pw.display()))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let _emu = Emu(child);
-    let addr = line.strip_prefix("api-ssl ").unwrap().to_string();
+    let emu = emu_process(dir.path(), false);
+    let (addr, pw) = (emu.ssl.clone(), emu.password_file.clone());
     let known = dir.path().join("known");
     let run = |extra: &[&str]| {
         let out = tikguard()

@@ -110,3 +110,57 @@ pub fn self_signed_pem(dir: &std::path::Path) -> (std::path::PathBuf, std::path:
     std::fs::write(&k, key.serialize_pem()).unwrap();
     (c, k)
 }
+
+/// `tikguard emu` serving `examples/isp-core-v7.rsc` as a process: api-ssl with a self-signed
+/// certificate for 127.0.0.1, plain `api` too when asked; user `admin`'s password in a file.
+pub struct EmuProcess {
+    _proc: Proc,
+    pub api: Option<String>,
+    pub ssl: String,
+    pub password_file: std::path::PathBuf,
+}
+
+pub fn emu_process(dir: &std::path::Path, with_plain: bool) -> EmuProcess {
+    use std::io::{BufRead, BufReader};
+    let pw = dir.join("admin.pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let (cert, key) = self_signed_pem(dir);
+    let mut cmd = tikguard();
+    cmd.args(["emu", "examples/isp-core-v7.rsc"]);
+    if with_plain {
+        cmd.args(["--api", "127.0.0.1:0"]);
+    }
+    let mut child = cmd
+        .args(["--api-ssl", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--password-file")
+        .arg(format!("admin={}", pw.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let api = with_plain.then(|| {
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .strip_prefix("api ")
+            .unwrap()
+            .to_string()
+    });
+    let ssl = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("api-ssl ")
+        .unwrap()
+        .to_string();
+    EmuProcess {
+        _proc: Proc(child),
+        api,
+        ssl,
+        password_file: pw,
+    }
+}
