@@ -8,8 +8,10 @@
 use std::fmt::Write as _;
 
 use routeros_api::Client;
-use routeros_config::escape::{quote, unescape};
-use routeros_config::{parse, Config, StatementKind};
+use routeros_config::escape::quote;
+use routeros_config::Config;
+
+use crate::harden::script::{Cond, Stmt, Target, Val};
 
 /// Menus read from a live router: (API path, built-in item names that exist before config).
 pub const MENUS: &[(&str, &[&str])] = &[
@@ -149,157 +151,78 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
     Ok((bytes, config))
 }
 
-/// Splits the inside of `[find a=b c="d e"]` into (key, value) conditions; `None` for anything
-/// else.
-fn find_conditions(expr: &str) -> Option<Vec<(String, Vec<u8>)>> {
-    let inner = expr.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
-    let rest = inner.strip_prefix("find")?.trim();
-    let rest = rest.strip_prefix("where").unwrap_or(rest).trim();
-    let mut out = Vec::new();
-    let bytes = rest.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && bytes[i] == b' ' {
-            i += 1;
+/// Whether an item's value satisfies a `find` condition, comparing booleans as RouterOS does
+/// (`yes`/`true`, `no`/`false`).
+fn cond_holds(item: &routeros_api::Reply, c: &Cond) -> bool {
+    let norm = |v: &[u8]| -> Vec<u8> {
+        match v {
+            b"yes" | b"true" => b"true".to_vec(),
+            b"no" | b"false" => b"false".to_vec(),
+            o => o.to_vec(),
         }
-        if i >= bytes.len() {
-            break;
-        }
-        let eq = rest[i..].find('=')? + i;
-        let key = rest[i..eq].to_string();
-        let mut j = eq + 1;
-        let value = if bytes.get(j) == Some(&b'"') {
-            let start = j + 1;
-            j = start;
-            while j < bytes.len() && bytes[j] != b'"' {
-                j += if bytes[j] == b'\\' { 2 } else { 1 };
-            }
-            let v = unescape(&bytes[start..j.min(bytes.len())]);
-            j += 1;
-            v
-        } else {
-            let start = j;
-            while j < bytes.len() && bytes[j] != b' ' {
-                j += 1;
-            }
-            bytes[start..j].to_vec()
-        };
-        if key != "and" {
-            out.push((key, value));
-        }
-        i = j;
-    }
-    Some(out)
+    };
+    let have = item.get(&c.key).map(|b| norm(b));
+    let hit = match &c.value {
+        Some(v) => have.as_deref() == Some(&norm(v.as_bytes())[..]),
+        None => have.as_deref() == Some(b"true"),
+    };
+    hit != c.negated
 }
 
-/// The internal ids a selector picks on the router.
-async fn resolve(client: &Client, api_menu: &str, selector: &str) -> Result<Vec<String>, String> {
-    let s = selector.trim();
-    let pick = s
-        .strip_prefix("[:pick ")
-        .and_then(|r| r.strip_suffix(']'))
-        .map(str::trim);
-    let (find, nth) = match pick {
-        Some(p) => {
-            let close = p
-                .rfind(']')
-                .ok_or_else(|| format!("cannot resolve `{s}`"))?;
-            let n: usize = p[close + 1..]
-                .trim()
-                .parse()
-                .map_err(|_| format!("cannot resolve `{s}`"))?;
-            (p[..=close].to_string(), Some(n))
-        }
-        None => (s.to_string(), None),
-    };
-    let mut words = vec![format!("{api_menu}/print"), "=.proplist=.id".to_string()];
-    if let Some(conds) = find_conditions(&find) {
-        for (k, v) in conds {
-            words.push(format!("?{k}={}", String::from_utf8_lossy(&v)));
-        }
-    } else {
-        // A name.
-        words.push(format!("?name={s}"));
-    }
+/// The internal ids of the items matching every condition, in the router's order.
+async fn resolve(client: &Client, api_menu: &str, conds: &[Cond]) -> Result<Vec<String>, String> {
+    let mut keys: Vec<&str> = vec![".id"];
+    keys.extend(conds.iter().map(|c| c.key.as_str()));
+    let words = vec![
+        format!("{api_menu}/print"),
+        format!("=.proplist={}", keys.join(",")),
+    ];
     let items = client
         .call(&words)
         .await
         .map_err(|e| format!("{api_menu}: {e}"))?;
-    let ids: Vec<String> = items
+    Ok(items
         .iter()
+        .filter(|i| conds.iter().all(|c| cond_holds(i, c)))
         .filter_map(|i| {
             i.get(".id")
                 .map(|b| String::from_utf8_lossy(b).into_owned())
         })
-        .collect();
-    Ok(match nth {
-        Some(n) => ids.into_iter().nth(n).into_iter().collect(),
-        None => ids,
-    })
+        .collect())
 }
 
-/// One script line as API words, with its selectors resolved on the router.
-pub async fn to_api(client: &Client, line: &str) -> Result<Vec<Vec<Vec<u8>>>, String> {
-    let parsed = parse(line.as_bytes().to_vec());
-    let mut out = Vec::new();
-    for st in parsed.statements {
-        let StatementKind::Command(cmd) = st.kind else {
-            return Err(format!("not a command: {line}"));
-        };
-        let api_menu = cmd.menu.replace(' ', "/");
-        let mut words = vec![format!("{api_menu}/{}", cmd.verb).into_bytes()];
-        let selector = cmd.positional(0).map(|v| v.to_lossy());
-        if let Some(sel) = selector {
-            let ids = if &*cmd.verb == "sign" {
-                vec![sel.clone()]
-            } else {
-                resolve(client, &api_menu, &sel).await?
+/// One planned command as API words, with its `find`s resolved on the router.
+pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, String> {
+    let api_menu = stmt.menu.replace(' ', "/");
+    let mut words = vec![format!("{api_menu}/{}", stmt.verb).into_bytes()];
+    match &stmt.target {
+        Target::None => {}
+        Target::Name(n) if stmt.verb == "sign" => {
+            words.push([b"=numbers=".to_vec(), n.as_bytes().to_vec()].concat())
+        }
+        target => {
+            let conds = match target {
+                Target::Name(n) => vec![Cond::eq("name", n)],
+                Target::Find(c) => c.clone(),
+                Target::None => unreachable!(),
             };
-            if ids.is_empty() {
-                return Err(format!("`{sel}` matches nothing in {}", cmd.menu));
+            let ids = resolve(client, &api_menu, &conds).await?;
+            if ids.is_empty() && stmt.verb != "remove" {
+                return Err(format!("{}: nothing matches {}", stmt.menu, stmt.render()));
             }
-            let key = if &*cmd.verb == "sign" {
-                "numbers"
-            } else {
-                ".id"
-            };
-            words.push(format!("={key}={}", ids.join(",")).into_bytes());
+            words.push(format!("=.id={}", ids.join(",")).into_bytes());
         }
-        for a in &cmd.args {
-            let Some(k) = &a.key else { continue };
-            let k = String::from_utf8_lossy(k).into_owned();
-            let v = if k == "place-before" {
-                let ids = resolve(client, &api_menu, &a.value.to_lossy()).await?;
-                match ids.first() {
-                    Some(id) => id.clone().into_bytes(),
-                    // Nothing to place before: append.
-                    None => continue,
-                }
-            } else {
-                a.value.as_bytes().to_vec()
-            };
-            words.push([format!("={k}=").into_bytes(), v].concat());
-        }
-        out.push(words);
     }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn find_conditions_read_quoted_and_bare_values() {
-        let c = find_conditions("[find comment=\"billing API\" chain=input]").unwrap();
-        assert_eq!(
-            c,
-            vec![
-                ("comment".into(), b"billing API".to_vec()),
-                ("chain".into(), b"input".to_vec())
-            ]
-        );
-        assert_eq!(find_conditions("[find]").unwrap(), vec![]);
-        assert!(find_conditions("ether1").is_none());
+    for (k, v) in &stmt.args {
+        let v = match v {
+            Val::Text(t) => t.as_bytes().to_vec(),
+            Val::Pick(conds) => match resolve(client, &api_menu, conds).await?.first() {
+                Some(id) => id.clone().into_bytes(),
+                // Nothing to place before: append.
+                None => continue,
+            },
+        };
+        words.push([format!("={k}=").into_bytes(), v].concat());
     }
+    Ok(words)
 }

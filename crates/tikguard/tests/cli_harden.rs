@@ -41,7 +41,7 @@ fn writes_script_and_rollback_and_summarises_with_the_proof() {
     assert!(summary.contains("proof: findings"));
     let text = std::fs::read_to_string(&script).unwrap();
     assert!(text.contains(
-        ":if ([:len [/ip firewall filter find comment=tikguard:ip-mgmt-drop]] = 0) do={"
+        ":if (([:len [/ip firewall filter find where comment=tikguard:ip-mgmt-drop]] = 0) && "
     ));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -189,4 +189,115 @@ fn hardening_the_hardened_result_is_nothing_to_do() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+}
+
+#[test]
+fn ranges_every_address_and_versions_before_6_are_refused_and_any_ipv6_length_is_taken() {
+    let run = |mgmt: &str, extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "examples/home-v7.rsc",
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                mgmt,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run("192.168.88.10-192.168.88.20", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("use 192.168.88.10/31,192.168.88.12/30,192.168.88.16/30,192.168.88.20"),
+        "{err}"
+    );
+    for all in ["0.0.0.0/0", "::/0"] {
+        let (code, err) = run(all, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("no restriction"), "{err}");
+    }
+    let (code, err) = run("192.168.88.0/24", &["--target-version", "5.0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("6.0 to 7.x"), "{err}");
+    let (code, err) = run("192.168.88.0/24,2001:db8::/32", &[]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_script_holding_a_password_is_0600_and_an_existing_rollback_becomes_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (script, undo, pw) = (
+        dir.path().join("h.rsc"),
+        dir.path().join("undo.rsc"),
+        dir.path().join("pw"),
+    );
+    std::fs::write(&pw, "s3cret-Password\n").unwrap();
+    std::fs::write(&undo, "old").unwrap();
+    std::fs::set_permissions(&undo, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/home-v7.rsc",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "192.168.88.0/24",
+            "--create-api-user",
+            "--api-password-file",
+        ])
+        .arg(&pw)
+        .arg("-o")
+        .arg(&script)
+        .arg("--rollback")
+        .arg(&undo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read_to_string(&script)
+        .unwrap()
+        .contains("password="));
+    for f in [&script, &undo] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    // The summary on the terminal never shows it.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
+}
+
+#[test]
+fn control_bytes_from_the_router_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("r.rsc");
+    std::fs::write(
+        &cfg,
+        "/system identity\nset name=\"r1\\1B[2J\\n/user add name=evil group=full\"\n",
+    )
+    .unwrap();
+    let out = tikguard()
+        .arg("harden")
+        .arg(&cfg)
+        .args(["--api-client", "198.51.100.20", "--mgmt", "192.168.88.0/24"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'));
+    assert!(!text.lines().any(|l| l.starts_with("/user add")), "{text}");
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use routeros_config::{Config, Version};
 use tikguard::audit::WanChoice;
+use tikguard::harden::script::{Line, Stmt, Target};
 use tikguard::harden::{self, CertPlan, Intent, Prefix};
 
 fn intent(c: &Config) -> Intent {
@@ -21,7 +22,8 @@ fn intent(c: &Config) -> Intent {
         cert: CertPlan::Generate,
         syslog: Some(("192.0.2.10".into(), 514)),
         target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
-        api_user: "tikguard-api".into(),
+        api_user: None,
+        create_api_user: false,
         password_in_script: None,
     }
 }
@@ -36,7 +38,7 @@ fn shared() -> PathBuf {
 fn harden_ok(name: &str, bytes: Vec<u8>) -> String {
     let (config, _) = Config::load(bytes.clone());
     let i = intent(&config);
-    let changes = harden::plan(&config, &i);
+    let changes = harden::plan(&config, &i).changes;
     assert!(!changes.is_empty(), "{name}: nothing planned");
     let (after, proof) =
         harden::prove(&bytes, &config, &changes, &i).unwrap_or_else(|r| panic!("{name}: {}", r.0));
@@ -45,7 +47,7 @@ fn harden_ok(name: &str, bytes: Vec<u8>) -> String {
         "{name}: {proof:?}"
     );
     // Idempotent: the hardened configuration needs nothing more.
-    let again = harden::plan(&after, &i);
+    let again = harden::plan(&after, &i).changes;
     assert!(
         again.is_empty(),
         "{name}: second plan not empty: {:?}",
@@ -100,7 +102,7 @@ fn rollback_restores_the_services_and_removes_what_was_added() {
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/isp-core-v7.rsc"))
             .unwrap();
     let (config, _) = Config::load(bytes.clone());
-    let changes = harden::plan(&config, &intent(&config));
+    let changes = harden::plan(&config, &intent(&config)).changes;
     let mut all = bytes.clone();
     all.extend(harden::render(&changes, false, "").into_bytes());
     all.extend(harden::rollback(&changes).into_bytes());
@@ -139,11 +141,14 @@ fn rollback_restores_the_services_and_removes_what_was_added() {
             "{menu} keeps tikguard items"
         );
     }
-    assert!(restored
-        .menu("/user group")
-        .unwrap()
-        .by_name("tikguard-api")
-        .is_none());
+    let policy = |c: &Config| {
+        c.menu("/user group")
+            .unwrap()
+            .by_name("billing")
+            .unwrap()
+            .get_str("policy")
+    };
+    assert_eq!(policy(&restored), policy(&config));
 }
 
 #[test]
@@ -153,13 +158,15 @@ fn a_plan_that_would_cut_off_management_is_refused_with_the_reason() {
             .unwrap();
     let (config, _) = Config::load(bytes.clone());
     let i = intent(&config);
-    let mut changes = harden::plan(&config, &i);
+    let mut changes = harden::plan(&config, &i).changes;
     // Restrict winbox to a prefix that is not management.
     let ch = changes
         .iter_mut()
         .find(|c| c.id == "service-winbox")
         .unwrap();
-    ch.lines = vec!["/ip service set winbox address=203.0.113.0/24".into()];
+    ch.lines = vec![Line::Script(
+        "/ip service set winbox address=203.0.113.0/24".into(),
+    )];
     let refused = harden::prove(&bytes, &config, &changes, &i).unwrap_err();
     assert!(
         refused.0.contains("192.0.2.0/24 would lose `winbox`"),
@@ -168,7 +175,7 @@ fn a_plan_that_would_cut_off_management_is_refused_with_the_reason() {
     );
     assert!(refused.0.contains("address="), "{}", refused.0);
     // And a firewall rule that drops management is named.
-    let mut changes = harden::plan(&config, &i);
+    let mut changes = harden::plan(&config, &i).changes;
     changes.retain(|c| !c.id.ends_with("mgmt-accept"));
     let refused = harden::prove(&bytes, &config, &changes, &i).unwrap_err();
     assert!(refused.0.contains("would drop it"), "{}", refused.0);
@@ -181,10 +188,12 @@ fn a_command_missing_from_the_target_version_is_refused() {
             .unwrap();
     let (config, _) = Config::load(bytes.clone());
     let i = intent(&config);
-    let mut changes = harden::plan(&config, &i);
-    changes[0]
-        .lines
-        .push("/ip service set api-ssl max-sessions=5".into());
+    let mut changes = harden::plan(&config, &i).changes;
+    changes[0].lines.push(
+        Stmt::set("/ip service", Target::Name("api-ssl".into()))
+            .arg("max-sessions", "5")
+            .into(),
+    );
     let mut old = i.clone();
     old.target = Version::parse("7.12.1").unwrap();
     let refused = harden::prove(&bytes, &config, &changes, &old).unwrap_err();

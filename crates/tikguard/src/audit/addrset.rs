@@ -62,7 +62,6 @@ impl AddrSet {
         self.ranges.is_empty()
     }
 
-    #[cfg(test)]
     pub fn is_all(&self) -> bool {
         self.ranges == [(0, Self::max(self.v6))]
     }

@@ -66,7 +66,12 @@ pub fn service_state(c: &Config, name: &str, v6: bool) -> Option<(u16, bool, Add
         .and_then(parse_int)
         .and_then(|p| u16::try_from(p).ok())?;
     let enabled = !item.is_disabled();
-    let addr = item.get("address").unwrap_or(b"");
+    // RouterOS 7.24 renamed `address` to `available-from` (7.24 changelog; both are in its
+    // command tree): read either.
+    let addr = item
+        .get("available-from")
+        .or_else(|| item.get("address"))
+        .unwrap_or(b"");
     let allowed = if addr.is_empty() {
         AddrSet::all(v6)
     } else {

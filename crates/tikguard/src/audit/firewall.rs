@@ -12,6 +12,12 @@
 //! that needed this is named in [`Evaluation::approximations`], so a report can say so.
 //! Address lists filled at run time by `add-src-to-address-list` hold nothing for a first
 //! connection, so only their static entries count.
+//!
+//! [`Assume::Defender`] asks the opposite question, for `harden`'s lockout check: which sources
+//! are *certainly* accepted. There an undecided matcher favours the drop (an `accept` with one is
+//! assumed not to match, a `drop` with one to match), and a list filled at run time (by an
+//! `add-*-to-address-list` rule, or one with no static entry, which `tikguard watch`, CrowdSec or a
+//! script may fill) is assumed to hold any source.
 
 use std::collections::{HashMap, HashSet};
 
@@ -30,6 +36,16 @@ pub enum Action {
     Passthrough,
     /// Anything else in `input` (fasttrack-connection, ...): treated as passing through.
     Other,
+}
+
+/// Which way undecided matchers are settled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Assume {
+    /// What can get in: undecided matchers favour the attacker (the audit).
+    #[default]
+    Attacker,
+    /// What certainly gets in: undecided matchers and run-time lists favour the drop (lockout).
+    Defender,
 }
 
 /// One compiled filter rule.
@@ -72,6 +88,10 @@ pub struct Rule {
     /// `src-address-list=` as written: (negated, name).
     pub src_list: Option<(bool, String)>,
     pub dst_ports_raw: Option<String>,
+    /// `src-address-list=` names a list filled at run time.
+    runtime_list: bool,
+    /// The sources `src-address` alone matches.
+    src_address: Option<AddrSet>,
 }
 
 /// What a new connection to the router looks like to the chain.
@@ -194,6 +214,8 @@ impl InterfaceLists {
 #[derive(Debug, Default)]
 pub struct AddressLists {
     lists: HashMap<String, (AddrSet, bool)>,
+    /// Lists an `add-src-to-address-list`/`add-dst-to-address-list` rule fills.
+    filled: HashSet<String>,
     v6: bool,
 }
 
@@ -222,13 +244,31 @@ impl AddressLists {
                 None => entry.1 = true,
             }
         }
+        let fam = if v6 { "/ipv6 firewall" } else { "/ip firewall" };
+        let filled = ["filter", "raw", "mangle"]
+            .iter()
+            .flat_map(|t| c.items(&format!("{fam} {t}")))
+            .filter(|i| {
+                matches!(
+                    i.get("action"),
+                    Some(b"add-src-to-address-list" | b"add-dst-to-address-list")
+                )
+            })
+            .filter_map(|i| i.get_str("address-list"))
+            .collect();
         AddressLists {
             lists: ranges
                 .into_iter()
                 .map(|(k, (r, unknown))| (k, (AddrSet::from_ranges(v6, r), unknown)))
                 .collect(),
+            filled,
             v6,
         }
+    }
+
+    /// Whether a list may hold entries added at run time.
+    pub fn filled_at_run_time(&self, name: &str) -> bool {
+        self.filled.contains(name) || !self.has_entries(name)
     }
 
     /// The static entries of a list, and whether it also has entries unknown until run time.
@@ -345,9 +385,12 @@ impl Rule {
                 _ => undecided.push(format!("src-address={}", text(v))),
             }
         }
+        let src_address = src.clone();
+        let mut runtime_list = false;
         if let Some(v) = get("src-address-list") {
             has_src_restriction = true;
             let (neg, name) = negation(v);
+            runtime_list = lists.filled_at_run_time(&text(name));
             let (set, unknown) = lists.get(&text(name));
             if unknown {
                 undecided.push(format!("src-address-list={} (has DNS entries)", text(v)));
@@ -424,6 +467,8 @@ impl Rule {
                 (n, text(name))
             }),
             dst_ports_raw: item.get_str("dst-port"),
+            runtime_list,
+            src_address,
         }
     }
 
@@ -615,6 +660,7 @@ pub struct Firewall {
     pub rules: Vec<Rule>,
     chains: HashMap<String, Vec<usize>>,
     pub lists: AddressLists,
+    assume: Assume,
 }
 
 /// Which sources a chain accepts, and what had to be approximated.
@@ -631,6 +677,11 @@ pub struct Evaluation {
 
 impl Firewall {
     pub fn from_config(c: &Config, v6: bool) -> Firewall {
+        Firewall::assuming(c, v6, Assume::Attacker)
+    }
+
+    /// The filter table, with undecided matchers settled as `assume` says.
+    pub fn assuming(c: &Config, v6: bool, assume: Assume) -> Firewall {
         let menu = if v6 {
             "/ipv6 firewall filter"
         } else {
@@ -654,6 +705,7 @@ impl Firewall {
             rules,
             chains,
             lists,
+            assume,
         }
     }
 
@@ -817,14 +869,35 @@ impl Firewall {
             if !rule.matches_probe(probe, ifl) {
                 continue;
             }
-            let m = match &rule.src {
+            let defender = self.assume == Assume::Defender;
+            // For the defender a run-time list holds any source: only `src-address` restricts.
+            let src = if defender && rule.runtime_list {
+                rule.src_address.as_ref()
+            } else {
+                rule.src.as_ref()
+            };
+            let m = match src {
                 Some(s) => undecided.intersect(s),
                 None => undecided.clone(),
             };
             if m.is_empty() {
                 continue;
             }
-            let uncertain = !rule.undecided.is_empty();
+            let uncertain = !rule.undecided.is_empty() || (defender && rule.runtime_list);
+            if defender && uncertain {
+                // The worst case for the sources: no accept, every drop, jumps and returns lose
+                // them.
+                match rule.action {
+                    Action::Accept | Action::Passthrough | Action::Other => {}
+                    Action::Drop | Action::Jump => undecided = undecided.minus(&m),
+                    Action::Return => {
+                        if name != "input" {
+                            undecided = undecided.minus(&m);
+                        }
+                    }
+                }
+                continue;
+            }
             if uncertain
                 && matches!(
                     rule.action,

@@ -1,28 +1,33 @@
 //! `tikguard harden`: plan, prove, and write the hardening script.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use routeros_config::{Config, Version};
 use serde::Serialize;
 
 use crate::audit::WanChoice;
-use crate::harden::{self, CertPlan, Intent, Prefix};
+use crate::harden::script::{comment_text, Line};
+use crate::harden::{self, intent, CertPlan, Intent, Plan, Prefix};
 use crate::input;
 
 /// Write the script that hardens a router's management plane, proven not to lock you out.
 ///
-/// Plans only what CONFIG needs: disable the plaintext API; api-ssl with a certificate, TLS 1.2+
-/// and `address=` limited to the API clients and management; other management services limited
-/// to --mgmt; telnet, ftp, www, proxies, bandwidth server, MAC server and discovery on WAN off;
-/// a dedicated API group and user; address lists, brute-force staging and a logged final drop
-/// for management ports, placed above the existing rules; remote logging with --syslog.
+/// Plans only what CONFIG needs: api-ssl with a certificate, TLS 1.2+ and `address=` limited to
+/// the API clients and management; other management services limited to --mgmt (and, when --mgmt
+/// is IPv4 only, to the IPv6 and link-local addresses of the interfaces where management lives);
+/// telnet, ftp, www, proxies and the bandwidth server off; MAC server and discovery only where
+/// management lives; the CRM's groups (those holding `api`) cut to read, write and api, and
+/// their users restricted to --api-client; accepts for the API clients and management above a
+/// block-list drop, brute-force staging and a logged final drop of the management ports in use;
+/// login events logged (remotely with --syslog, else to disk); the plaintext API disabled last.
 ///
-/// Before anything is written the script is applied to CONFIG in memory and audited again:
-/// every finding it claims to fix must be gone, nothing new may reach high, every --mgmt prefix
-/// must keep winbox, ssh and api-ssl wherever it has them today, every --api-client must reach
-/// api-ssl, and every command and argument must exist in RouterOS' command tree for the target
-/// version. Otherwise it refuses and says why (exit 1).
+/// The script runs in an order that survives a stop after any line (RouterOS stops an import at
+/// the first error). Before anything is written it is applied to CONFIG in memory line by line:
+/// after every line management keeps winbox, ssh and api-ssl and the API clients keep the API,
+/// even when the block lists hold them; after the whole script every finding it claims to fix is
+/// gone, nothing new reaches high, and every command and argument exists in RouterOS' command
+/// tree for the target version. Otherwise it refuses and says why (exit 1).
 ///
 /// Examples:
 ///   tikguard harden examples/isp-core-v7.rsc --api-client 198.51.100.20 --mgmt 10.255.0.0/24 -o harden.rsc
@@ -73,12 +78,17 @@ pub struct Args {
     /// RouterOS version the script is for (default: the export's, else 7.18).
     #[arg(long, value_name = "VERSION")]
     target_version: Option<String>,
-    /// Name of the dedicated API user.
-    #[arg(long, default_value = "tikguard-api", value_name = "NAME")]
-    api_user: String,
-    /// Put the API user's password, read from this file, into the script (by default the user is
-    /// created disabled and the password is set by hand).
-    #[arg(long, value_name = "PATH")]
+    /// The CRM's user: only its address is restricted (and its group tightened, when the
+    /// configuration shows which). Without it, every user of the groups holding `api` is.
+    #[arg(long, value_name = "NAME")]
+    api_user: Option<String>,
+    /// Also create a dedicated API user (`--api-user`, default `tikguard-api`) in a group with
+    /// read, write and api only; created disabled unless --api-password-file is given.
+    #[arg(long)]
+    create_api_user: bool,
+    /// With --create-api-user: put its password, read from this file, into the script (which is
+    /// then written 0600).
+    #[arg(long, value_name = "PATH", requires = "create_api_user")]
     api_password_file: Option<String>,
     /// Write the script here (default: standard output).
     #[arg(short = 'o', long = "output", value_name = "SCRIPT")]
@@ -104,75 +114,42 @@ enum Format {
 struct JsonOut<'a> {
     schema_version: u32,
     changes: &'a [harden::Change],
+    notes: &'a [String],
     refused: Option<String>,
     script: String,
     unchecked: Vec<String>,
 }
 
 fn usage(msg: String) -> std::io::Result<u8> {
-    eprintln!("tikguard: {msg}");
+    eprintln!("tikguard: {}", comment_text(&msg));
     Ok(2)
 }
 
-pub fn run(a: Args) -> std::io::Result<u8> {
-    let parse_all = |v: &[String]| {
+/// Writes a file; one that may hold a secret is created 0600, and an existing one set to 0600.
+fn write_file(path: &str, bytes: &[u8], private: bool) -> Result<(), String> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    if private {
+        o.mode(0o600);
+    }
+    let r = o.open(path).and_then(|mut f| {
+        if private {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        f.write_all(bytes)
+    });
+    r.map_err(|e| format!("cannot write {path}: {e}"))
+}
+
+/// The intent from the arguments, or a usage error.
+fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
+    let parse_all = |flag: &str, v: &[String]| {
         v.iter()
-            .map(|s| Prefix::parse(s.trim()))
+            .map(|s| Prefix::parse(s).map_err(|e| format!("{flag}: {e}")))
             .collect::<Result<Vec<_>, _>>()
     };
-    let api_clients = match parse_all(&a.api_clients) {
-        Ok(p) => p,
-        Err(e) => return usage(format!("--api-client: {e}")),
-    };
-    let mgmt = match parse_all(&a.mgmt) {
-        Ok(p) => p,
-        Err(e) => return usage(format!("--mgmt: {e}")),
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut client = None;
-    let source_name: String;
-    let bytes = match (&a.config, &a.apply) {
-        (Some(path), _) => {
-            source_name = input::display_name(path).to_string();
-            match input::read(path) {
-                Ok(b) => b,
-                Err(e) => return usage(e),
-            }
-        }
-        (None, Some(router)) => {
-            source_name = router.clone();
-            let fetched = rt.block_on(async {
-                let c = a.connect.connect(router).await?;
-                let (bytes, _) = crate::live::fetch(&c).await?;
-                Ok::<_, String>((c, bytes))
-            });
-            match fetched {
-                Ok((c, b)) => {
-                    client = Some(c);
-                    b
-                }
-                Err(e) => {
-                    eprintln!("tikguard: {e}");
-                    return Ok(1);
-                }
-            }
-        }
-        (None, None) => return usage("give CONFIG or --apply ROUTER".into()),
-    };
-    let (config, parsed) = Config::load(bytes.clone());
-    for d in &parsed.diagnostics {
-        eprintln!(
-            "tikguard: {source_name}:{}:{}: {} (line left out)",
-            d.line, d.column, d.message
-        );
-    }
     let target = match &a.target_version {
-        Some(v) => match Version::parse(v) {
-            Some(v) => v,
-            None => return usage(format!("--target-version `{v}` is not a RouterOS version")),
-        },
+        Some(v) => intent::target_version(v).map_err(|e| format!("--target-version: {e}"))?,
         None => config
             .version
             .clone()
@@ -180,27 +157,24 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     };
     let syslog = match &a.syslog {
         None => None,
-        Some(s) => {
-            let (h, p) = match s.rsplit_once(':') {
-                Some((h, p)) if !h.contains(':') || h.starts_with('[') => match p.parse() {
-                    Ok(p) => (h.trim_matches(|c| c == '[' || c == ']').to_string(), p),
-                    Err(_) => return usage(format!("--syslog `{s}`: bad port")),
-                },
-                _ => (s.clone(), 514),
-            };
-            Some((h, p))
-        }
+        Some(s) => Some(match s.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') || h.starts_with('[') => match p.parse() {
+                Ok(p) => (h.trim_matches(|c| c == '[' || c == ']').to_string(), p),
+                Err(_) => return Err(format!("--syslog `{s}`: bad port")),
+            },
+            _ => (s.clone(), 514),
+        }),
     };
     let password_in_script = match &a.api_password_file {
         None => None,
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => Some(t.lines().next().unwrap_or("").to_string()),
-            Err(e) => return usage(format!("cannot read {p}: {e}")),
+            Err(e) => return Err(format!("cannot read {p}: {e}")),
         },
     };
-    let intent = Intent {
-        api_clients,
-        mgmt,
+    Ok(Intent {
+        api_clients: parse_all("--api-client", &a.api_clients)?,
+        mgmt: parse_all("--mgmt", &a.mgmt)?,
         wan: WanChoice {
             interfaces: a.wan.clone(),
             list: a.wan_list.clone(),
@@ -212,59 +186,110 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             CertPlan::Named(a.cert.clone())
         },
         syslog,
-        target: target.clone(),
+        target,
         api_user: a.api_user.clone(),
+        create_api_user: a.create_api_user,
         password_in_script,
+    })
+}
+
+pub fn run(a: Args) -> std::io::Result<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut client = None;
+    let (source_name, bytes) = match (&a.config, &a.apply) {
+        (Some(path), _) => match input::read(path) {
+            Ok(b) => (input::display_name(path).to_string(), b),
+            Err(e) => return usage(e),
+        },
+        (None, Some(router)) => {
+            let fetched = rt.block_on(async {
+                let c = a.connect.connect(router).await?;
+                let (bytes, _) = crate::live::fetch(&c).await?;
+                Ok::<_, String>((c, bytes))
+            });
+            match fetched {
+                Ok((c, b)) => {
+                    client = Some(c);
+                    (router.clone(), b)
+                }
+                Err(e) => {
+                    eprintln!("tikguard: {}", comment_text(&e));
+                    return Ok(1);
+                }
+            }
+        }
+        (None, None) => return usage("give CONFIG or --apply ROUTER".into()),
     };
-    let changes = harden::plan(&config, &intent);
-    let proof = harden::prove(&bytes, &config, &changes, &intent);
+    let (config, parsed) = Config::load(bytes.clone());
+    for d in &parsed.diagnostics {
+        eprintln!(
+            "tikguard: {}:{}:{}: {} (line left out)",
+            comment_text(&source_name),
+            d.line,
+            d.column,
+            comment_text(&d.message)
+        );
+    }
+    let intent = match intent_from(&a, &config) {
+        Ok(i) => i,
+        Err(e) => return usage(e),
+    };
+    let plan = harden::plan(&config, &intent);
+    let proof = harden::prove(&bytes, &config, &plan.changes, &intent);
     let header = format!(
-        "tikguard harden for {} (RouterOS {target})\napi clients: {}; management: {}",
+        "tikguard harden for {} (RouterOS {})\napi clients: {}; management: {}",
         source_name,
+        intent.target,
         a.api_clients.join(", "),
         a.mgmt.join(", ")
     );
-    let script = harden::render(&changes, !a.no_guards, &header);
-    let (refused, unchecked) = match &proof {
-        Ok((_, p)) => (None, p.unchecked.clone()),
-        Err(r) => (Some(r.0.clone()), Vec::new()),
-    };
+    let script = harden::render(&plan.changes, !a.no_guards, &header);
+    let refused = proof.as_ref().err().map(|r| r.0.clone());
     if refused.is_none() {
-        if let Some(path) = &a.output {
-            if let Err(e) = std::fs::write(path, &script) {
-                return usage(format!("cannot write {path}: {e}"));
-            }
-        }
-        if let Some(path) = &a.rollback {
-            let r = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(path)
-                .and_then(|mut f| f.write_all(harden::rollback(&changes).as_bytes()));
-            if let Err(e) = r {
-                return usage(format!("cannot write {path}: {e}"));
+        let secret = intent.password_in_script.is_some();
+        let writes = [
+            (&a.output, script.clone(), secret),
+            (&a.rollback, harden::rollback(&plan.changes), true),
+        ];
+        for (path, text, private) in writes {
+            if let Some(path) = path {
+                if let Err(e) = write_file(path, text.as_bytes(), private) {
+                    return usage(e);
+                }
             }
         }
     }
     if let (Some(client), None) = (&client, &refused) {
-        let mut ordered = changes.clone();
-        if a.connect.plain {
-            // Connected through the plaintext API: disable it last, after everything else is in.
-            ordered.sort_by_key(|c| c.id == "service-api");
-        }
-        return rt.block_on(apply_live(client, &ordered, a.yes, &intent));
+        return rt.block_on(apply_live(client, &plan, a.yes, &intent));
     }
+    report(&a, &plan, &proof, &script, &intent)?;
+    Ok(if refused.is_some() { 1 } else { 0 })
+}
+
+/// The summary on standard output (the script itself without -o).
+fn report(
+    a: &Args,
+    plan: &Plan,
+    proof: &Result<(Config, harden::Proof), harden::Refusal>,
+    script: &str,
+    intent: &Intent,
+) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let unchecked = proof
+        .as_ref()
+        .map(|(_, p)| p.unchecked.clone())
+        .unwrap_or_default();
     match a.format {
         Format::Json => {
             let j = JsonOut {
                 schema_version: 1,
-                changes: &changes,
-                refused: refused.clone(),
-                script: if refused.is_none() {
-                    script.clone()
+                changes: &plan.changes,
+                notes: &plan.notes,
+                refused: proof.as_ref().err().map(|r| r.0.clone()),
+                script: if proof.is_ok() {
+                    script.to_string()
                 } else {
                     String::new()
                 },
@@ -273,86 +298,104 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             serde_json::to_writer_pretty(&mut out, &j)?;
             writeln!(out)?;
         }
-        Format::Text => {
-            if let Some(r) = &refused {
+        Format::Text => match proof {
+            Err(r) => {
                 out.flush()?;
-                eprintln!("tikguard: {r}");
-            } else if changes.is_empty() {
+                eprintln!("tikguard: {}", comment_text(&r.0));
+            }
+            Ok(_) if plan.is_empty() => {
                 writeln!(
                     out,
                     "# nothing to do: the configuration already has what tikguard would add"
                 )?;
-            } else {
+            }
+            Ok((_, p)) => {
                 if a.output.is_some() {
-                    for ch in &changes {
+                    for ch in &plan.changes {
                         let fixes = if ch.fixes.is_empty() {
                             String::new()
                         } else {
                             format!("  [fixes {}]", ch.fixes.join(", "))
                         };
-                        writeln!(out, "{}{fixes}", ch.description)?;
+                        writeln!(out, "{}{fixes}", comment_text(&ch.description))?;
                     }
-                    if let Ok((_, p)) = &proof {
-                        writeln!(out, "proof: findings {} -> {}; management and API clients keep access; commands checked against RouterOS {}", p.findings_before, p.findings_after, harden::schema::schema_version(&target).map(|v| v.to_string()).unwrap_or_else(|| format!("{target} (v6 argument set)")))?;
-                    }
+                    let schema = harden::schema::schema_version(&intent.target)
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| format!("{} (v6 argument set)", intent.target));
+                    writeln!(out, "proof: findings {} -> {}; management and API clients keep access after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)?;
                 } else {
                     write!(out, "{script}")?;
                 }
+                for n in &plan.notes {
+                    eprintln!("tikguard: note: {}", comment_text(n));
+                }
                 for u in &unchecked {
-                    eprintln!("tikguard: note: {u}");
+                    eprintln!("tikguard: note: {}", comment_text(u));
                 }
             }
-        }
+        },
     }
-    out.flush()?;
-    Ok(if refused.is_some() { 1 } else { 0 })
+    out.flush()
 }
 
-/// Lists (dry run) or runs the changes on a live router, then audits it again.
+/// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
+/// again.
 async fn apply_live(
     client: &routeros_api::Client,
-    changes: &[harden::Change],
+    plan: &Plan,
     yes: bool,
     intent: &Intent,
 ) -> std::io::Result<u8> {
     let (_, before) = match crate::live::fetch(client).await {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("tikguard: {e}");
+            eprintln!("tikguard: {}", comment_text(&e));
             return Ok(1);
         }
     };
     let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
         .findings
         .len();
-    if changes.is_empty() {
+    if plan.is_empty() {
         println!("nothing to do: the router already has what tikguard would add");
         return Ok(0);
     }
-    for ch in changes {
+    for ch in &plan.changes {
         println!(
             "{} {}",
             if yes { "applying:" } else { "would apply:" },
-            ch.description
+            comment_text(&ch.description)
         );
         for line in &ch.lines {
-            let sentences = match crate::live::to_api(client, line).await {
+            let Line::Cmd(stmt) = line else {
+                // Scripting (the wait for a signed certificate) has its API form below.
+                continue;
+            };
+            let words = match crate::live::stmt_to_api(client, stmt).await {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("tikguard: {e}");
+                    eprintln!("tikguard: {}", comment_text(&e));
                     return Ok(1);
                 }
             };
-            for words in sentences {
-                let shown: Vec<String> = words
-                    .iter()
-                    .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
-                    .map(|w| String::from_utf8_lossy(&w).into_owned())
-                    .collect();
-                println!("    {}", shown.join(" "));
-                if yes {
-                    if let Err(e) = client.call_words(words).await {
-                        eprintln!("tikguard: {}: {e}", shown.join(" "));
+            let shown: Vec<String> = words
+                .iter()
+                .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
+                .map(|w| comment_text(&String::from_utf8_lossy(&w)))
+                .collect();
+            println!("    {}", shown.join(" "));
+            if yes {
+                if let Err(e) = client.call_words(words).await {
+                    eprintln!(
+                        "tikguard: {}: {}",
+                        shown.join(" "),
+                        comment_text(&e.to_string())
+                    );
+                    return Ok(1);
+                }
+                if stmt.verb == "sign" {
+                    if let Err(e) = wait_signed(client, stmt).await {
+                        eprintln!("tikguard: {e}");
                         return Ok(1);
                     }
                 }
@@ -372,8 +415,38 @@ async fn apply_live(
             Ok(0)
         }
         Err(e) => {
-            eprintln!("tikguard: {e}");
+            eprintln!("tikguard: {}", comment_text(&e));
             Ok(1)
         }
     }
+}
+
+/// Waits (at most 120 s) until the certificate just signed has its private key.
+async fn wait_signed(
+    client: &routeros_api::Client,
+    stmt: &harden::script::Stmt,
+) -> Result<(), String> {
+    let harden::script::Target::Name(name) = &stmt.target else {
+        return Ok(());
+    };
+    for _ in 0..120 {
+        let items = client
+            .call(&[
+                "/certificate/print".to_string(),
+                "=.proplist=name,private-key".into(),
+            ])
+            .await
+            .map_err(|e| e.to_string())?;
+        if items.iter().any(|i| {
+            i.get("name").map(|b| &b[..]) == Some(name.as_bytes())
+                && matches!(i.get("private-key").map(|b| &b[..]), Some(b"true" | b"yes"))
+        }) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Err(format!(
+        "certificate {} is not signed after 120 s; stopped before anything uses it",
+        comment_text(name)
+    ))
 }

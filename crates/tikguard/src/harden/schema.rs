@@ -67,6 +67,8 @@ const FILTER_ADD: &[&str] = &[
     "address-list",
     "address-list-timeout",
     "in-interface-list",
+    "in-interface",
+    "src-address",
     "disabled",
 ];
 
@@ -120,11 +122,15 @@ pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
         "add",
         &["topics", "action", "prefix", "disabled"],
     ),
-    ("/tool mac-server", "set", &["allowed-interface-list"]),
+    (
+        "/tool mac-server",
+        "set",
+        &["numbers", "allowed-interface-list", "disabled", "interface"],
+    ),
     (
         "/tool mac-server mac-winbox",
         "set",
-        &["allowed-interface-list"],
+        &["numbers", "allowed-interface-list", "disabled", "interface"],
     ),
     (
         "/ip neighbor discovery-settings",
@@ -141,6 +147,36 @@ pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
     ("/ip proxy", "set", &["enabled"]),
     ("/ip firewall filter", "remove", &["numbers"]),
     ("/ipv6 firewall filter", "remove", &["numbers"]),
+    ("/ip firewall filter", "disable", &["numbers"]),
+    ("/ip firewall filter", "enable", &["numbers"]),
+    (
+        "/user group",
+        "set",
+        &["numbers", "name", "policy", "skin", "comment"],
+    ),
+    (
+        "/user",
+        "set",
+        &["numbers", "name", "group", "address", "comment", "disabled"],
+    ),
+    (
+        "/interface list",
+        "add",
+        &["name", "comment", "include", "exclude"],
+    ),
+    ("/interface list", "remove", &["numbers"]),
+    (
+        "/interface list member",
+        "add",
+        &["list", "interface", "comment", "disabled"],
+    ),
+    ("/interface list member", "remove", &["numbers"]),
+    ("/tool mac-server", "add", &["interface", "disabled"]),
+    (
+        "/tool mac-server mac-winbox",
+        "add",
+        &["interface", "disabled"],
+    ),
     ("/ip firewall address-list", "remove", &["numbers"]),
     ("/ipv6 firewall address-list", "remove", &["numbers"]),
     ("/user", "remove", &["numbers"]),

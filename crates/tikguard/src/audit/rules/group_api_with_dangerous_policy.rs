@@ -21,28 +21,55 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         "sniff",
         "romon",
     ];
+    // Only while the API listens.
+    let api_on = ["api", "api-ssl"].iter().any(|s| {
+        cx.config
+            .menu("/ip service")
+            .and_then(|m| m.by_name(s))
+            .is_some_and(|i| !i.is_disabled())
+    });
+    if !api_on {
+        return;
+    }
     for group in cx.config.items("/user group") {
+        // The built-in groups are for administrators, who need them (`full` above all).
+        if group.builtin {
+            continue;
+        }
         let Some(name) = group.get_str("name") else {
             continue;
         };
-        let bad = api_group_grants(cx.config, &name, DANGEROUS);
+        // Users are not in exports: judge the group by its policies alone.
+        let grants = group_grants(cx.config, &name);
+        if !grants.iter().any(|p| p == "api") {
+            continue;
+        }
+        let bad: Vec<&str> = DANGEROUS
+            .iter()
+            .copied()
+            .filter(|w| grants.iter().any(|g| g == w))
+            .collect();
         if bad.is_empty() {
             continue;
         }
         let members = group_members(cx.config, &name);
+        let users = if members.is_empty() {
+            String::new()
+        } else {
+            format!(" (users: {})", members.join(", "))
+        };
         out.push(cx.finding(
             &RULE,
             Some(group),
             Some("policy"),
             format!(
-                "group `{name}` (users: {}) grants `api` together with {}",
-                members.join(", "),
+                "group `{name}`{users} grants `api` together with {}",
                 bad.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")
             ),
-            vec![
-                "/user group add name=api-crm policy=read,write,api,!local,!telnet,!ssh,!ftp,!reboot,!policy,!test,!winbox,!password,!web,!sniff,!sensitive,!romon".into(),
-                format!("/user set [find group={name}] group=api-crm"),
-            ],
+            vec![format!(
+                "/user group set [find name={}] policy=read,write,api,!local,!telnet,!ssh,!ftp,!reboot,!policy,!test,!winbox,!password,!web,!sniff,!sensitive,!romon",
+                crate::harden::script::value(&name)
+            )],
         ));
     }
 }

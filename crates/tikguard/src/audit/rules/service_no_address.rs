@@ -16,7 +16,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(item) = enabled_service(cx.config, svc) else {
             continue;
         };
-        if item.get("address").is_some_and(|a| !a.is_empty()) {
+        // 7.24 renamed `address` to `available-from`.
+        let restricted = ["available-from", "address"]
+            .iter()
+            .any(|k| item.get(k).is_some_and(|a| !a.is_empty()));
+        if restricted {
             continue;
         }
         let severity = match svc {

@@ -1,0 +1,141 @@
+//! What the administrator asks for, checked before anything is planned.
+//!
+//! `--api-client` and `--mgmt` become [`Prefix`]es. `/ip service address=` and address lists take
+//! prefixes, not ranges, so a range is refused with the prefixes that cover it; `0.0.0.0/0` and
+//! `::/0` are refused because they restrict nothing. A prefix is written as RouterOS prints it
+//! (the network address; a single host without `/32` or `/128`), so that a guard comparing
+//! `address=` finds the entry an earlier run added.
+
+use routeros_config::value::parse_addr;
+use routeros_config::Version;
+
+use crate::audit::addrset::AddrSet;
+use crate::audit::exposure::WanChoice;
+
+/// A prefix given on the command line.
+#[derive(Clone, Debug)]
+pub struct Prefix {
+    /// As RouterOS prints it: `198.51.100.20`, `192.0.2.0/24`, `2001:db8::/48`.
+    pub text: String,
+    pub set: AddrSet,
+    pub v6: bool,
+}
+
+impl Prefix {
+    pub fn parse(s: &str) -> Result<Prefix, String> {
+        let s = s.trim();
+        let m = parse_addr(s.as_bytes())
+            .filter(|m| !m.negated)
+            .ok_or_else(|| {
+                format!("`{s}` is not an address or prefix (e.g. 198.51.100.20/32, 2001:db8::/48)")
+            })?;
+        let set = AddrSet::from_range(m.range);
+        let prefixes = set.to_prefixes();
+        if prefixes.len() != 1 {
+            return Err(format!(
+                "`{s}` is a range; RouterOS takes prefixes here: use {}",
+                prefixes.join(",")
+            ));
+        }
+        if set.is_all() {
+            return Err(format!(
+                "`{s}` is every address: that is no restriction; name the prefixes that need access"
+            ));
+        }
+        let full = if m.range.v6 { "/128" } else { "/32" };
+        let text = prefixes[0]
+            .strip_suffix(full)
+            .unwrap_or(&prefixes[0])
+            .to_string();
+        Ok(Prefix {
+            text,
+            set,
+            v6: m.range.v6,
+        })
+    }
+}
+
+/// The certificate api-ssl should use.
+#[derive(Clone, Debug)]
+pub enum CertPlan {
+    /// Create and sign one on the router (`tikguard-api`).
+    Generate,
+    /// Use this existing certificate.
+    Named(String),
+}
+
+/// What the administrator wants.
+#[derive(Clone, Debug)]
+pub struct Intent {
+    pub api_clients: Vec<Prefix>,
+    pub mgmt: Vec<Prefix>,
+    pub wan: WanChoice,
+    pub api_port: Option<u16>,
+    pub cert: CertPlan,
+    pub syslog: Option<(String, u16)>,
+    pub target: Version,
+    /// The CRM's user, when it is known (`--api-user`).
+    pub api_user: Option<String>,
+    /// Create a dedicated API user (`--create-api-user`).
+    pub create_api_user: bool,
+    /// Put the new API user's password in the script (off by default: it is created disabled).
+    pub password_in_script: Option<String>,
+}
+
+/// The user a new API user gets when `--api-user` does not name one.
+pub const DEFAULT_API_USER: &str = "tikguard-api";
+
+/// A target version tikguard writes scripts for: RouterOS 6.0 and later.
+pub fn target_version(s: &str) -> Result<Version, String> {
+    let v = Version::parse(s).ok_or_else(|| format!("`{s}` is not a RouterOS version"))?;
+    if v.major < 6 || v.major > 7 {
+        return Err(format!(
+            "RouterOS {v} is not supported: tikguard writes scripts for RouterOS 6.0 to 7.x"
+        ));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_is_refused_with_the_covering_prefixes() {
+        let e = Prefix::parse("192.168.88.10-192.168.88.20").unwrap_err();
+        assert!(
+            e.contains("192.168.88.10/31,192.168.88.12/30,192.168.88.16/30,192.168.88.20"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_address_is_refused_as_no_restriction() {
+        for s in ["0.0.0.0/0", "::/0"] {
+            assert!(Prefix::parse(s).unwrap_err().contains("no restriction"));
+        }
+    }
+
+    #[test]
+    fn prefixes_are_written_as_routeros_prints_them() {
+        assert_eq!(
+            Prefix::parse("198.51.100.20/32").unwrap().text,
+            "198.51.100.20"
+        );
+        assert_eq!(Prefix::parse("10.1.2.3/24").unwrap().text, "10.1.2.0/24");
+        assert_eq!(Prefix::parse("2001:db8::1").unwrap().text, "2001:db8::1");
+        // Any IPv6 length is a prefix.
+        assert_eq!(
+            Prefix::parse("2001:db8::/29").unwrap().text,
+            "2001:db8::/29"
+        );
+    }
+
+    #[test]
+    fn versions_before_6_are_refused() {
+        assert!(target_version("5.0").is_err());
+        assert!(target_version("6.0").is_ok());
+        assert!(target_version("7.24").is_ok());
+        assert!(target_version("seven").is_err());
+    }
+}

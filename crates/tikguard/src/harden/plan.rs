@@ -1,0 +1,707 @@
+//! Which changes a configuration needs: services, settings, the CRM's group and users, logging.
+//! The firewall rules are [`super::block`]'s; the order everything runs in is [`super::order`]'s.
+//!
+//! RouterOS facts this relies on, each pinned by a test in `tests/harden.rs`:
+//! - From 7.19 `/ip service` also lists every open connection as a dynamic entry named after its
+//!   service, and `set www-ssl ...` can hit one and fail with "this is configured elsewhere"
+//!   (7.19 changelog "ip-service - show all TCP/UDP connections on the system";
+//!   terraform-routeros/terraform-provider-routeros#769; foorschtbar/routeros-letsencrypt-docker#20,
+//!   fixed there with `[find dynamic=no and name=...]`). So from 7.19 services are addressed as
+//!   `[find where name=X and dynamic=no]`.
+//! - 7.24 renamed `/ip service address` to `available-from` (7.24 changelog; both are in 7.24's
+//!   command tree).
+//! - `/certificate sign` can take from seconds to minutes depending on key size and hardware, and
+//!   a script goes on meanwhile; scripts in the field wait with `:delay`. The script waits until
+//!   the certificate has its private key (flag `K`, `private-key`), at most two minutes, and
+//!   stops with an error otherwise, before anything uses the certificate.
+//! - Users are not in exports. `/user set [find group=G] address=...` restricts every user of a
+//!   group without knowing their names.
+
+use routeros_config::value::parse_list;
+use routeros_config::{Config, Item, Version};
+
+use super::intent::{CertPlan, Intent, Prefix, DEFAULT_API_USER};
+use super::order::{self, Phase};
+use super::script::{value, Cond, Guard, Line, Stmt, Target};
+use super::{block, Change, Plan, TAG};
+use crate::audit::{self, Selection};
+
+/// RouterOS' policies a CRM must not hold: everything but read, write and api.
+fn denied_policies(v: &Version) -> Vec<&'static str> {
+    let mut deny = vec![
+        "local",
+        "telnet",
+        "ssh",
+        "ftp",
+        "reboot",
+        "policy",
+        "test",
+        "winbox",
+        "password",
+        "web",
+        "sniff",
+        "sensitive",
+        "romon",
+    ];
+    if v.major >= 7 {
+        deny.push("rest-api");
+    } else {
+        // RouterOS 6 also has these two.
+        deny.extend(["dude", "tikapp"]);
+    }
+    deny
+}
+
+/// The CRM's least privilege: `read,write,api` and every other policy denied.
+pub fn api_policy(v: &Version) -> String {
+    let mut p = vec!["read".to_string(), "write".into(), "api".into()];
+    p.extend(denied_policies(v).iter().map(|d| format!("!{d}")));
+    p.join(",")
+}
+
+/// Whether a policy list grants `name`.
+fn grants(policy: &str, name: &str) -> bool {
+    parse_list(policy.as_bytes())
+        .iter()
+        .any(|e| e.name == name.as_bytes() && !e.negated)
+}
+
+pub(crate) fn service<'a>(c: &'a Config, name: &str) -> Option<&'a Item> {
+    c.menu("/ip service")?.by_name(name)
+}
+
+pub(crate) fn service_enabled(c: &Config, name: &str) -> bool {
+    service(c, name).is_some_and(|i| !i.is_disabled())
+}
+
+pub(crate) fn service_port(c: &Config, name: &str) -> Option<u16> {
+    service(c, name)?.get_str("port")?.parse().ok()
+}
+
+/// `address=`, or 7.24's `available-from`.
+fn service_address(i: &Item) -> String {
+    i.get_str("available-from")
+        .or_else(|| i.get_str("address"))
+        .unwrap_or_default()
+}
+
+/// How a script names a service on the target version.
+fn service_target(v: &Version, name: &str) -> Target {
+    if v.at_least(7, 19, 0) {
+        Target::Find(vec![Cond::eq("name", name), Cond::eq("dynamic", "no")])
+    } else {
+        Target::Name(name.into())
+    }
+}
+
+fn address_key(v: &Version) -> &'static str {
+    if v.at_least(7, 24, 0) {
+        "available-from"
+    } else {
+        "address"
+    }
+}
+
+/// The prefixes as one `address=` value, sorted.
+pub(crate) fn join(ps: &[&Prefix]) -> String {
+    let mut v: Vec<String> = ps.iter().map(|p| p.text.clone()).collect();
+    v.sort();
+    v.dedup();
+    v.join(",")
+}
+
+/// Sets properties of a service that differ; `address` means `available-from` on 7.24.
+fn service_set(
+    c: &Config,
+    intent: &Intent,
+    name: &str,
+    want: Vec<(&str, String)>,
+    description: String,
+    fixes: Vec<&'static str>,
+    phase: Phase,
+) -> Option<Change> {
+    let item = service(c, name)?;
+    let have = |k: &str| -> String {
+        if k == "address" {
+            service_address(item)
+        } else {
+            item.get_str(k).unwrap_or_default()
+        }
+    };
+    let diff: Vec<(&str, String)> = want.into_iter().filter(|(k, v)| have(k) != *v).collect();
+    if diff.is_empty() {
+        return None;
+    }
+    let key = |k: &str| {
+        if k == "address" {
+            address_key(&intent.target)
+        } else {
+            k
+        }
+        .to_string()
+    };
+    let target = service_target(&intent.target, name);
+    let mut doit = Stmt::set("/ip service", target.clone());
+    let mut undo = Stmt::set("/ip service", target);
+    for (k, v) in &diff {
+        doit = doit.arg(&key(k), v.clone());
+        undo = undo.arg(&key(k), have(k));
+    }
+    Some(Change {
+        id: format!("service-{name}"),
+        description,
+        fixes,
+        phase,
+        lines: vec![doit.into()],
+        guard: None,
+        undo: vec![undo.into()],
+    })
+}
+
+/// A settings property: menu, key, the value wanted, RouterOS' default.
+struct Setting<'a>(&'a str, &'a str, &'a str, &'a str);
+
+fn setting_set(
+    c: &Config,
+    Setting(menu, key, want, default): Setting<'_>,
+    id: &str,
+    description: &str,
+    fixes: Vec<&'static str>,
+) -> Option<Change> {
+    let have = c
+        .setting(menu, key)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_else(|| default.to_string());
+    if have == want {
+        return None;
+    }
+    Some(Change {
+        id: id.to_string(),
+        description: description.to_string(),
+        fixes,
+        phase: Phase::Restrict,
+        lines: vec![Stmt::set(menu, Target::None).arg(key, want).into()],
+        guard: None,
+        undo: vec![Stmt::set(menu, Target::None).arg(key, have).into()],
+    })
+}
+
+/// An addition guarded by the properties RouterOS keeps unique (`unique`), removed on undo by
+/// those and, where the menu has comments, by the tag too.
+pub(crate) fn add_unique(
+    menu: &str,
+    id: &str,
+    props: Vec<(&str, String)>,
+    unique: &[&str],
+    tagged: bool,
+    description: String,
+    phase: Phase,
+) -> Change {
+    let mut props = props;
+    let mut undo_conds: Vec<Cond> = Vec::new();
+    let guard_conds: Vec<Cond> = unique
+        .iter()
+        .map(|k| {
+            let v = props
+                .iter()
+                .find(|(pk, _)| pk == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            Cond::eq(k, &v)
+        })
+        .collect();
+    undo_conds.extend(guard_conds.iter().cloned());
+    if tagged {
+        let tag = format!("{TAG}{id}");
+        props.push(("comment", tag.clone()));
+        undo_conds.push(Cond::eq("comment", &tag));
+    }
+    Change {
+        id: id.to_string(),
+        description,
+        fixes: vec![],
+        phase,
+        lines: vec![Stmt::add(menu).args(props).into()],
+        guard: Some(Guard::absent(menu, guard_conds)),
+        undo: vec![Stmt::new(menu, "remove", Target::Find(undo_conds)).into()],
+    }
+}
+
+/// Lists the changes the configuration needs, in the order they run.
+pub fn plan(c: &Config, intent: &Intent) -> Plan {
+    let mut out: Vec<Change> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let v = &intent.target;
+    let v7 = v.major >= 7;
+    let before = audit::run(c, &intent.wan, &Selection::default());
+    let has = |rule: &str| before.findings.iter().any(|f| f.rule == rule);
+    // Management over IPv6 where --mgmt names only IPv4: the IPv6 prefixes and link-local
+    // addresses of the interfaces where management lives keep the services.
+    let (v6_derived, v6_ifaces) = block::derived_v6_mgmt(c, intent);
+    let link_local = block::link_local();
+    let mut mgmt_refs: Vec<&Prefix> = intent.mgmt.iter().collect();
+    if crate::audit::exposure::ipv6_active(c) {
+        mgmt_refs.extend(v6_derived.iter());
+        if !v6_ifaces.is_empty() {
+            mgmt_refs.push(&link_local);
+        }
+    }
+    let clients_and_mgmt: Vec<&Prefix> = intent
+        .api_clients
+        .iter()
+        .chain(mgmt_refs.iter().copied())
+        .collect();
+
+    // The certificate api-ssl will use.
+    let cert_name = certificate(c, intent, &mut out);
+
+    // api-ssl: what the CRM will use, ready before anything restricts the plaintext API.
+    let mut ssl: Vec<(&str, String)> = vec![
+        ("disabled", "no".into()),
+        ("certificate", cert_name.clone()),
+        ("address", join(&clients_and_mgmt)),
+    ];
+    if v7 {
+        ssl.push(("tls-version", "only-1.2".into()));
+    }
+    let mut ssl_fixes = vec!["TG102", "TG103"];
+    if v7 {
+        ssl_fixes.push("TG104");
+    }
+    if let Some(p) = intent.api_port {
+        ssl.push(("port", p.to_string()));
+        if p != 8729 {
+            ssl_fixes.push("TG105");
+        }
+    }
+    out.extend(service_set(
+        c,
+        intent,
+        "api-ssl",
+        ssl,
+        format!(
+            "api-ssl: certificate {cert_name}{}, only the API clients and management may connect",
+            if v7 { ", TLS 1.2+" } else { "" }
+        ),
+        ssl_fixes,
+        Phase::ApiSsl,
+    ));
+
+    // Other services.
+    for svc in ["winbox", "ssh"] {
+        if service_enabled(c, svc) {
+            out.extend(service_set(
+                c,
+                intent,
+                svc,
+                vec![("address", join(&mgmt_refs))],
+                format!("{svc}: only management may connect"),
+                vec!["TG103"],
+                Phase::Restrict,
+            ));
+        }
+    }
+    if service_enabled(c, "www-ssl") {
+        let mut w: Vec<(&str, String)> = vec![
+            ("address", join(&mgmt_refs)),
+            ("certificate", cert_name.clone()),
+        ];
+        if v7 {
+            w.push(("tls-version", "only-1.2".into()));
+        }
+        let mut fixes = vec!["TG103", "TG109"];
+        if v7 {
+            fixes.push("TG104");
+        }
+        let what = format!(
+            "www-ssl: certificate{}, only management may connect",
+            if v7 { ", TLS 1.2+" } else { "" }
+        );
+        out.extend(service_set(
+            c,
+            intent,
+            "www-ssl",
+            w,
+            what,
+            fixes,
+            Phase::Restrict,
+        ));
+    }
+    let letsencrypt = block::uses_letsencrypt(c);
+    for (svc, rule) in [("telnet", "TG106"), ("ftp", "TG107"), ("www", "TG108")] {
+        if !service_enabled(c, svc) {
+            continue;
+        }
+        if svc == "www" && letsencrypt {
+            notes.push("www (tcp/80) kept enabled: a script runs `/certificate enable-ssl-certificate`, whose Let's Encrypt challenge is answered on port 80".into());
+            continue;
+        }
+        out.extend(service_set(
+            c,
+            intent,
+            svc,
+            vec![("disabled", "yes".into())],
+            format!("disable {svc} (clear-text logins)"),
+            vec![rule, "TG103"],
+            Phase::Restrict,
+        ));
+    }
+
+    // Settings the findings name.
+    if service_enabled(c, "ssh") {
+        out.extend(setting_set(
+            c,
+            Setting("/ip ssh", "strong-crypto", "yes", "no"),
+            "ssh-strong-crypto",
+            "ssh: strong ciphers only",
+            vec!["TG111"],
+        ));
+    }
+    block::layer2(c, intent, &mut out, &mut notes);
+    out.extend(setting_set(
+        c,
+        Setting("/tool bandwidth-server", "enabled", "no", "yes"),
+        "bandwidth-server",
+        "disable the bandwidth-test server",
+        vec!["TG114"],
+    ));
+    for (menu, id, what) in [
+        ("/ip socks", "socks", "SOCKS proxy"),
+        ("/ip proxy", "proxy", "web proxy"),
+    ] {
+        if c.setting(menu, "enabled") == Some(b"yes") {
+            out.extend(setting_set(
+                c,
+                Setting(menu, "enabled", "no", "no"),
+                id,
+                &format!("disable the {what}"),
+                vec!["TG116"],
+            ));
+        }
+    }
+    if has("TG306") {
+        out.extend(setting_set(
+            c,
+            Setting("/user settings", "minimum-password-length", "12", "0"),
+            "min-password-length",
+            "passwords of at least 12 characters",
+            vec!["TG306"],
+        ));
+    }
+
+    crm_access(c, intent, &mut out);
+    block::plan(c, intent, &mut out, &mut notes);
+    logging(c, intent, has("TG502"), &mut out);
+
+    // Last: the plaintext API, once api-ssl has its certificate and accept.
+    if service_enabled(c, "api") {
+        out.extend(service_set(
+            c,
+            intent,
+            "api",
+            vec![("disabled", "yes".into())],
+            "disable the plaintext API (8728)".into(),
+            vec!["TG101", "TG103"],
+            Phase::Last,
+        ));
+    }
+    for ch in &mut out {
+        if letsencrypt && service_enabled(c, "www") {
+            // www stays open for Let's Encrypt: TG103 stays with it.
+            ch.fixes.retain(|f| *f != "TG103");
+        }
+        ch.fixes.sort_unstable();
+        ch.fixes.dedup();
+    }
+    order::sort(&mut out);
+    Plan {
+        changes: out,
+        notes,
+    }
+}
+
+/// The certificate api-ssl will use: named, already set, or created and signed.
+fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
+    match &intent.cert {
+        CertPlan::Named(n) => n.clone(),
+        CertPlan::Generate => {
+            let current = service(c, "api-ssl")
+                .and_then(|i| i.get_str("certificate"))
+                .filter(|n| n != "none" && !n.is_empty());
+            if let Some(n) = current {
+                return n;
+            }
+            let name = "tikguard-api".to_string();
+            let exists = c
+                .items("/certificate")
+                .iter()
+                .any(|i| i.get("name") == Some(name.as_bytes()));
+            if !exists {
+                let cn = c
+                    .setting("/system identity", "name")
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_else(|| "router".into());
+                let q = value(&name);
+                out.push(Change {
+                    id: "certificate".into(),
+                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for api-ssl, and wait until it is signed"),
+                    fixes: vec![],
+                    phase: Phase::Prepare,
+                    lines: vec![
+                        Stmt::add("/certificate")
+                            .arg("name", name.clone())
+                            .arg("common-name", cn)
+                            .arg("key-size", "2048")
+                            .arg("days-valid", "825")
+                            .arg("key-usage", "digital-signature,key-encipherment,tls-server")
+                            .into(),
+                        Stmt::new("/certificate", "sign", Target::Name(name.clone())).into(),
+                        Line::Script(format!(
+                            ":local n 0; :while ([:len [/certificate find where name={q} and private-key]] = 0 && $n < 120) do={{ :delay 1s; :set n ($n + 1) }}"
+                        )),
+                        Line::Script(format!(
+                            ":if ([:len [/certificate find where name={q} and private-key]] = 0) do={{ :error \"tikguard: certificate {name} is not signed after 120 s; nothing that needs it was changed\" }}"
+                        )),
+                    ],
+                    guard: Some(Guard::absent("/certificate", vec![Cond::eq("name", &name)])),
+                    undo: vec![Stmt::new("/certificate", "remove", Target::Find(vec![Cond::eq("name", &name)])).into()],
+                });
+            }
+            name
+        }
+    }
+}
+
+/// The CRM's existing groups tightened and their users restricted to the API clients; a new
+/// user only when asked.
+fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
+    let v = &intent.target;
+    let want = api_policy(v);
+    let clients: Vec<&Prefix> = intent.api_clients.iter().collect();
+    let clients_text = join(&clients);
+    let user_item = intent.api_user.as_deref().and_then(|u| {
+        c.items("/user")
+            .iter()
+            .find(|i| i.get("name") == Some(u.as_bytes()))
+    });
+    // The groups holding `api` that are not built in; with --api-user, that user's group alone
+    // when the configuration shows it.
+    let mut groups: Vec<&Item> = c
+        .items("/user group")
+        .iter()
+        .filter(|g| !g.builtin)
+        .filter(|g| grants(&g.get_str("policy").unwrap_or_default(), "api"))
+        .filter(|g| g.get_str("name").as_deref() != Some("tikguard-api") || !intent.create_api_user)
+        .collect();
+    if let Some(group) = user_item.and_then(|u| u.get_str("group")) {
+        groups.retain(|g| g.get_str("name").as_deref() == Some(group.as_str()));
+    }
+    for g in groups {
+        let Some(name) = g.get_str("name") else {
+            continue;
+        };
+        let have = g.get_str("policy").unwrap_or_default();
+        if normalise(&have) != normalise(&want) {
+            out.push(Change {
+                id: format!("group-{name}"),
+                description: format!(
+                    "group `{name}` (holds api): read, write and api only, every other policy denied; its users keep the API and lose everything else"
+                ),
+                fixes: vec!["TG302", "TG304"],
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set("/user group", Target::Find(vec![Cond::eq("name", &name)]))
+                    .arg("policy", want.clone())
+                    .into()],
+                guard: None,
+                undo: vec![Stmt::set("/user group", Target::Find(vec![Cond::eq("name", &name)]))
+                    .arg("policy", have.clone())
+                    .into()],
+            });
+        }
+        if intent.api_user.is_none() && !clients_text.is_empty() {
+            let users: Vec<&Item> = c
+                .items("/user")
+                .iter()
+                .filter(|u| u.get_str("group").as_deref() == Some(name.as_str()))
+                .collect();
+            let shown = !users.is_empty();
+            // Users are not in exports: when none is shown, the restriction goes with the
+            // group's tightening, so a hardened group is not restricted again.
+            let restricted = if shown {
+                users
+                    .iter()
+                    .all(|u| u.get_str("address").as_deref() == Some(clients_text.as_str()))
+            } else {
+                normalise(&have) == normalise(&want)
+            };
+            if !restricted {
+                let before = if shown {
+                    users[0].get_str("address").unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                out.push(Change {
+                    id: format!("users-of-{name}"),
+                    description: format!(
+                        "users of group `{name}` may log in only from the API clients"
+                    ),
+                    fixes: vec![],
+                    phase: Phase::Restrict,
+                    lines: vec![
+                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
+                            .arg("address", clients_text.clone())
+                            .into(),
+                    ],
+                    guard: None,
+                    undo: vec![
+                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
+                            .arg("address", before)
+                            .into(),
+                    ],
+                });
+            }
+        }
+    }
+    if let (Some(user), false) = (&intent.api_user, intent.create_api_user) {
+        let have = user_item.and_then(|u| u.get_str("address"));
+        if have.as_deref() != Some(clients_text.as_str()) {
+            out.push(Change {
+                id: "api-user-address".into(),
+                description: format!("user `{user}` may log in only from the API clients"),
+                fixes: vec![],
+                phase: Phase::Restrict,
+                lines: vec![
+                    Stmt::set("/user", Target::Find(vec![Cond::eq("name", user)]))
+                        .arg("address", clients_text.clone())
+                        .into(),
+                ],
+                guard: None,
+                undo: vec![
+                    Stmt::set("/user", Target::Find(vec![Cond::eq("name", user)]))
+                        .arg("address", have.unwrap_or_default())
+                        .into(),
+                ],
+            });
+        }
+    }
+    if intent.create_api_user {
+        let group = "tikguard-api";
+        if !c
+            .items("/user group")
+            .iter()
+            .any(|g| g.get("name") == Some(group.as_bytes()))
+        {
+            let mut ch = add_unique(
+                "/user group",
+                "api-group",
+                vec![("name", group.into()), ("policy", want.clone())],
+                &["name"],
+                false,
+                format!("group `{group}`: read, write and api only, every other policy denied"),
+                Phase::Restrict,
+            );
+            ch.fixes.clear();
+            out.push(ch);
+        }
+        let user = intent.api_user.as_deref().unwrap_or(DEFAULT_API_USER);
+        if !c
+            .items("/user")
+            .iter()
+            .any(|u| u.get("name") == Some(user.as_bytes()))
+        {
+            let mut props = vec![
+                ("name", user.to_string()),
+                ("group", group.to_string()),
+                ("address", clients_text.clone()),
+            ];
+            let description = match &intent.password_in_script {
+                Some(pw) => {
+                    props.push(("password", pw.clone()));
+                    format!("user `{user}` in `{group}`, allowed only from the API clients (password in the script, as asked)")
+                }
+                None => {
+                    props.push(("disabled", "yes".into()));
+                    format!("user `{user}` in `{group}`, allowed only from the API clients; created disabled: set its password interactively, then enable it")
+                }
+            };
+            out.push(add_unique(
+                "/user",
+                "api-user",
+                props,
+                &["name"],
+                true,
+                description,
+                Phase::Restrict,
+            ));
+        }
+    }
+}
+
+/// A policy list as a sorted set, to compare.
+fn normalise(p: &str) -> Vec<String> {
+    let mut v: Vec<String> = parse_list(p.as_bytes())
+        .iter()
+        .map(|e| {
+            format!(
+                "{}{}",
+                if e.negated { "!" } else { "" },
+                String::from_utf8_lossy(e.name)
+            )
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Login events kept: remotely with `--syslog`, else on disk.
+fn logging(c: &Config, intent: &Intent, not_persisted: bool, out: &mut Vec<Change>) {
+    let action = match &intent.syslog {
+        Some((host, port)) => {
+            let action = "tikguard-syslog";
+            if !c
+                .items("/system logging action")
+                .iter()
+                .any(|a| a.get("name") == Some(action.as_bytes()))
+            {
+                let mut ch = add_unique(
+                    "/system logging action",
+                    "syslog-action",
+                    vec![
+                        ("name", action.into()),
+                        ("target", "remote".into()),
+                        ("remote", host.clone()),
+                        ("remote-port", port.to_string()),
+                    ],
+                    &["name"],
+                    false,
+                    format!("remote logging action to {host}:{port}"),
+                    Phase::Restrict,
+                );
+                ch.fixes = vec!["TG501"];
+                out.push(ch);
+            }
+            action
+        }
+        None if not_persisted => "disk",
+        None => return,
+    };
+    for topics in ["critical", "account"] {
+        let exists = c.items("/system logging").iter().any(|r| {
+            r.get("topics") == Some(topics.as_bytes()) && r.get("action") == Some(action.as_bytes())
+        });
+        if !exists {
+            let mut ch = add_unique(
+                "/system logging",
+                &format!("logging-{topics}-{action}"),
+                vec![("topics", topics.into()), ("action", action.into())],
+                &["topics", "action"],
+                false,
+                format!("log `{topics}` (login failures and logins) to `{action}`"),
+                Phase::Restrict,
+            );
+            ch.fixes = vec!["TG502"];
+            out.push(ch);
+        }
+    }
+}

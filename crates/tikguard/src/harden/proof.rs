@@ -1,0 +1,390 @@
+//! The proof: before a script is shown it is applied to the export in memory, one line at a
+//! time, and checked.
+//!
+//! - The whole script parses, and every command and argument exists in RouterOS' command tree for
+//!   the target version ([`super::schema`]).
+//! - After the whole script, every finding a change claims to fix is gone and nothing new reaches
+//!   high.
+//! - After *every prefix* of the script (an import that stopped at any line), management keeps
+//!   winbox, ssh and api-ssl wherever it was certain to have them, and the API clients keep the
+//!   API (plaintext, or api-ssl with a certificate) on every WAN interface they had it on. After
+//!   the whole script management keeps what it could reach before, and the API clients reach
+//!   api-ssl on every WAN interface.
+//!
+//! Reach here is the defender's ([`Assume::Defender`]): undecided matchers favour the drop, and
+//! lists filled at run time (the block list, staging lists, CrowdSec's) hold any source. So a
+//! block list holding management or the CRM cannot lock them out. Link-local IPv6 management is
+//! checked on the interfaces where management lives.
+
+use routeros_config::{parse, Config, StatementKind};
+use serde::Serialize;
+
+use super::block::{derived_v6_mgmt, link_local};
+use super::intent::{Intent, Prefix};
+use super::script::{self, Line};
+use super::{schema, Change};
+use crate::audit::addrset::AddrSet;
+use crate::audit::exposure;
+use crate::audit::firewall::{Action, Assume, Firewall, InterfaceLists, Probe};
+use crate::audit::{self, Finding, Selection, Severity};
+
+/// Why a plan is refused.
+#[derive(Debug, Serialize)]
+pub struct Refusal(pub String);
+
+/// The outcome of the proof.
+#[derive(Debug, Default, Serialize)]
+pub struct Proof {
+    pub findings_before: usize,
+    pub findings_after: usize,
+    /// How many prefixes of the script were checked for lockout.
+    pub prefixes_checked: usize,
+    /// Schema notes (unchecked commands on RouterOS 6).
+    pub unchecked: Vec<String>,
+}
+
+/// A configuration's firewalls and interface lists, compiled once.
+struct Reach<'a> {
+    config: &'a Config,
+    v4: Firewall,
+    v6: Firewall,
+    lists: InterfaceLists,
+}
+
+impl<'a> Reach<'a> {
+    fn new(config: &'a Config, assume: Assume) -> Reach<'a> {
+        Reach {
+            config,
+            v4: Firewall::assuming(config, false, assume),
+            v6: Firewall::assuming(config, true, assume),
+            lists: InterfaceLists::from_config(config),
+        }
+    }
+
+    /// The sources that reach an enabled service on an interface; empty when it is disabled.
+    fn service(&self, svc: &str, v6: bool, iface: &str) -> AddrSet {
+        let Some((port, enabled, allowed)) = exposure::service_state(self.config, svc, v6) else {
+            return AddrSet::empty(v6);
+        };
+        if !enabled {
+            return AddrSet::empty(v6);
+        }
+        let fw = if v6 { &self.v6 } else { &self.v4 };
+        fw.evaluate(
+            Probe {
+                protocol: "tcp",
+                port,
+                interface: iface,
+            },
+            &self.lists,
+        )
+        .accepted
+        .intersect(&allowed)
+    }
+
+    /// The API as a CRM can use it: plaintext, or api-ssl with a certificate.
+    fn api(&self, v6: bool, iface: &str) -> AddrSet {
+        let mut s = self.service("api", v6, iface);
+        let cert = self
+            .config
+            .menu("/ip service")
+            .and_then(|m| m.by_name("api-ssl"))
+            .and_then(|i| i.get_str("certificate"))
+            .is_some_and(|c| !c.is_empty() && c != "none");
+        if cert {
+            s = s.union(&self.service("api-ssl", v6, iface));
+        }
+        s
+    }
+}
+
+/// Every interface name the configuration mentions, plus `*` for any other.
+fn interfaces(c: &Config) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for m in c.menus() {
+        if !m.path.starts_with("/interface") || m.path.contains("list") {
+            continue;
+        }
+        for i in &m.items {
+            v.extend(i.get_str("name"));
+        }
+    }
+    for i in c.items("/interface list member") {
+        v.extend(i.get_str("interface"));
+    }
+    v.push("*".into());
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// One access that must be kept: who, which service, where.
+struct Need {
+    who: String,
+    svc: &'static str,
+    v6: bool,
+    iface: String,
+    /// Certain before the script: must hold after every prefix.
+    certain: AddrSet,
+    /// Possible before the script: must hold after the whole script.
+    possible: AddrSet,
+}
+
+/// Menus whose lines can change who reaches a service.
+fn changes_reach(line: &str) -> bool {
+    ["/ip service", "/ip firewall", "/ipv6 firewall"]
+        .iter()
+        .any(|m| line.starts_with(m))
+}
+
+/// Applies the script to the export line by line, audits, and checks lockout and the schema.
+pub fn prove(
+    original: &[u8],
+    before: &Config,
+    changes: &[Change],
+    intent: &Intent,
+) -> Result<(Config, Proof), Refusal> {
+    let lines = script::lines(changes);
+    let with = |n: usize| {
+        let mut combined = original.to_vec();
+        combined.push(b'\n');
+        for l in &lines[..n] {
+            combined.extend_from_slice(l.as_bytes());
+            combined.push(b'\n');
+        }
+        Config::load(combined)
+    };
+    let (after, parsed) = with(lines.len());
+    if let Some(d) = parsed.diagnostics.first() {
+        return Err(Refusal(format!(
+            "the generated script does not parse: {}",
+            d.message
+        )));
+    }
+    let unchecked = schema_check(changes, intent)?;
+    {
+        let sel = Selection::default();
+        let a_before = audit::run(before, &intent.wan, &sel);
+        let a_after = audit::run(&after, &intent.wan, &sel);
+        // Prefixes the administrator named wider than the audit calls narrow are theirs to name:
+        // exposure to them is what was asked for, not a new finding to refuse.
+        let wide = intent
+            .api_clients
+            .iter()
+            .chain(&intent.mgmt)
+            .any(|p| p.set.size() > if p.v6 { 1 << 80 } else { 1 << 16 });
+        claimed_fixes_hold(changes, &a_before.findings, &a_after.findings, wide)?;
+
+        let needs = needs(before, intent);
+        let mut checked = 0;
+        for n in 0..=lines.len() {
+            let last = n == lines.len();
+            if n > 0 && !last && !changes_reach(&lines[n - 1]) {
+                continue;
+            }
+            let cfg = if last { None } else { Some(with(n).0) };
+            let cfg = cfg.as_ref().unwrap_or(&after);
+            let now = Reach::new(cfg, Assume::Defender);
+            checked += 1;
+            for need in &needs {
+                let has = if need.svc == "api" {
+                    now.api(need.v6, &need.iface)
+                } else {
+                    now.service(need.svc, need.v6, &need.iface)
+                };
+                let want = if last && need.svc != "api" {
+                    &need.possible
+                } else {
+                    &need.certain
+                };
+                if !want.minus(&has).is_empty() {
+                    let at = if last {
+                        String::new()
+                    } else if n == 0 {
+                        " before the script runs".into()
+                    } else {
+                        format!(" if the import stops after line {n} (`{}`)", lines[n - 1])
+                    };
+                    return Err(Refusal(lockout_reason(cfg, need, &at)));
+                }
+            }
+        }
+        // After the whole script the API clients reach api-ssl on every WAN interface.
+        let now = Reach::new(&after, Assume::Defender);
+        let e = exposure::analyse(&after, &intent.wan);
+        for p in &intent.api_clients {
+            for iface in &e.wan {
+                if !p.set.minus(&now.service("api-ssl", p.v6, iface)).is_empty() {
+                    let need = Need {
+                        who: p.text.clone(),
+                        svc: "api-ssl",
+                        v6: p.v6,
+                        iface: iface.clone(),
+                        certain: p.set.clone(),
+                        possible: p.set.clone(),
+                    };
+                    return Err(Refusal(lockout_reason(&after, &need, "")));
+                }
+            }
+        }
+        let proof = Proof {
+            findings_before: a_before.findings.len(),
+            findings_after: a_after.findings.len(),
+            prefixes_checked: checked,
+            unchecked,
+        };
+        drop(now);
+        Ok((after, proof))
+    }
+}
+
+/// What management and the API clients have before the script, which they must keep.
+fn needs(before: &Config, intent: &Intent) -> Vec<Need> {
+    let certain = Reach::new(before, Assume::Defender);
+    let possible = Reach::new(before, Assume::Attacker);
+    let mut mgmt: Vec<(Prefix, Option<Vec<String>>)> =
+        intent.mgmt.iter().map(|p| (p.clone(), None)).collect();
+    if exposure::ipv6_active(before) {
+        let (derived, ifaces) = derived_v6_mgmt(before, intent);
+        mgmt.extend(derived.into_iter().map(|p| (p, None)));
+        if !ifaces.is_empty() {
+            mgmt.push((link_local(), Some(ifaces)));
+        }
+    }
+    let mut out = Vec::new();
+    for iface in interfaces(before) {
+        for (p, only) in &mgmt {
+            if only.as_ref().is_some_and(|o| !o.contains(&iface)) {
+                continue;
+            }
+            for svc in ["winbox", "ssh", "api-ssl"] {
+                let poss = possible.service(svc, p.v6, &iface).intersect(&p.set);
+                if poss.is_empty() {
+                    continue;
+                }
+                out.push(Need {
+                    who: p.text.clone(),
+                    svc,
+                    v6: p.v6,
+                    iface: iface.clone(),
+                    certain: certain.service(svc, p.v6, &iface).intersect(&p.set),
+                    possible: poss,
+                });
+            }
+        }
+        for p in &intent.api_clients {
+            let had = certain.api(p.v6, &iface).intersect(&p.set);
+            if had.is_empty() {
+                continue;
+            }
+            out.push(Need {
+                who: p.text.clone(),
+                svc: "api",
+                v6: p.v6,
+                iface: iface.clone(),
+                certain: had.clone(),
+                possible: had,
+            });
+        }
+    }
+    out
+}
+
+fn claimed_fixes_hold(
+    changes: &[Change],
+    before: &[Finding],
+    after: &[Finding],
+    wide_intent: bool,
+) -> Result<(), Refusal> {
+    for rule in changes.iter().flat_map(|c| c.fixes.iter().copied()) {
+        if let Some(f) = after.iter().find(|f| f.rule == rule) {
+            return Err(Refusal(format!(
+                "the plan claims to fix {rule}, but after it: {}",
+                f.message
+            )));
+        }
+    }
+    if let Some(f) = after.iter().find(|f| {
+        f.severity >= Severity::High
+            && !before.iter().any(|b| b.rule == f.rule)
+            && !(wide_intent && ["TG201", "TG202", "TG209"].contains(&f.rule))
+    }) {
+        return Err(Refusal(format!(
+            "the plan would add a new {} finding {}: {}",
+            f.severity.as_str(),
+            f.rule,
+            f.message
+        )));
+    }
+    Ok(())
+}
+
+fn schema_check(changes: &[Change], intent: &Intent) -> Result<Vec<String>, Refusal> {
+    let mut unchecked = Vec::new();
+    for line in changes.iter().flat_map(|c| &c.lines) {
+        let Line::Cmd(cmd) = line else { continue };
+        for st in parse(cmd.render().into_bytes()).statements {
+            let StatementKind::Command(cmd) = st.kind else {
+                continue;
+            };
+            let args: Vec<String> = cmd
+                .args
+                .iter()
+                .filter_map(|a| {
+                    a.key
+                        .as_ref()
+                        .map(|k| String::from_utf8_lossy(k).into_owned())
+                })
+                .collect();
+            for p in schema::check(&intent.target, &cmd.menu, &cmd.verb, &args) {
+                match p {
+                    schema::Problem::Unchecked { .. } => unchecked.push(p.to_string()),
+                    _ => return Err(Refusal(format!("{p} (RouterOS {})", intent.target))),
+                }
+            }
+        }
+    }
+    unchecked.sort();
+    unchecked.dedup();
+    Ok(unchecked)
+}
+
+fn lockout_reason(after: &Config, need: &Need, at: &str) -> String {
+    let (svc, v6, iface, who) = (need.svc, need.v6, need.iface.as_str(), &need.who);
+    let fam = if v6 { "ipv6" } else { "ip" };
+    let svc_name = if svc == "api" { "api-ssl" } else { svc };
+    if let Some((_, enabled, allowed)) = exposure::service_state(after, svc_name, v6) {
+        if !enabled && svc != "api" {
+            return format!(
+                "refusing: {who} would lose `{svc}` on `{iface}`{at}: the service would be disabled"
+            );
+        }
+        if !need.certain.minus(&allowed).is_empty() && svc != "api" {
+            return format!("refusing: {who} would lose `{svc}` on `{iface}`{at}: `/ip service {svc} address=` would not include it");
+        }
+    }
+    let fw = Firewall::assuming(after, v6, Assume::Defender);
+    let port = exposure::service_state(after, svc_name, v6)
+        .map(|s| s.0)
+        .unwrap_or(0);
+    let lists = InterfaceLists::from_config(after);
+    let dropper = fw
+        .chain("input")
+        .find(|r| {
+            r.action == Action::Drop
+                && r.matches_probe(
+                    Probe {
+                        protocol: "tcp",
+                        port,
+                        interface: iface,
+                    },
+                    &lists,
+                )
+                && r.src()
+                    .is_none_or(|s| !s.intersect(&need.certain).is_empty())
+        })
+        .map(|r| format!("{fam} filter rule {} would drop it", r.number))
+        .unwrap_or_else(|| "the firewall would not accept it".into());
+    let what = if svc == "api" { "the API" } else { svc };
+    format!("refusing: {who} would lose {what} on `{iface}`{at}: {dropper}")
+}

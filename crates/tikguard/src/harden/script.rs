@@ -1,0 +1,338 @@
+//! Rendering changes as RouterOS script text, and the one function that quotes values.
+//!
+//! Text that reaches a generated script may come from the router (identity, comments, names a CRM
+//! with `write` can set) and so may carry quotes, `$`, brackets, line breaks and control bytes. It
+//! enters script text in exactly two ways, both decided here:
+//! - as a *value* (`key=value`, a positional name, a `find` condition): [`value`] writes it bare
+//!   when every byte is harmless, else as a quoted string with every special byte escaped
+//!   (`\"`, `\\`, `\$`, `\?`, `\n`, other control bytes as `\XX`), so it can never end the
+//!   statement or start another;
+//! - in a `#` comment line: [`comment`] escapes line breaks and control bytes the same way, so a
+//!   comment is always one line.
+//!
+//! Statements are typed ([`Stmt`]) and rendered here, never assembled with `format!` elsewhere.
+
+use std::fmt::Write as _;
+
+use routeros_config::escape::quote;
+
+/// A value as RouterOS script text: bare when every byte is safe there, else quoted and escaped.
+pub fn value(v: &str) -> String {
+    let plain = !v.is_empty()
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.:,/*!@+".contains(&c));
+    if plain {
+        v.to_string()
+    } else {
+        quote(v.as_bytes())
+    }
+}
+
+/// Text for a `#` comment line or a terminal: line breaks and control bytes escaped.
+pub fn comment_text(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let mut b = [0u8; 4];
+                for byte in c.encode_utf8(&mut b).bytes() {
+                    let _ = write!(out, "\\{byte:02X}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `#` line.
+pub fn comment(t: &str) -> String {
+    format!("# {}", comment_text(t))
+}
+
+/// One condition of a `find where`: `key=value`, `key!=value`, `flag` or `!flag`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cond {
+    pub key: String,
+    pub value: Option<String>,
+    pub negated: bool,
+}
+
+impl Cond {
+    pub fn eq(key: &str, value: &str) -> Cond {
+        Cond {
+            key: key.into(),
+            value: Some(value.into()),
+            negated: false,
+        }
+    }
+    pub fn ne(key: &str, value: &str) -> Cond {
+        Cond {
+            negated: true,
+            ..Cond::eq(key, value)
+        }
+    }
+    fn render(&self) -> String {
+        match (&self.value, self.negated) {
+            (Some(v), false) => format!("{}={}", self.key, value(v)),
+            (Some(v), true) => format!("{}!={}", self.key, value(v)),
+            (None, false) => self.key.clone(),
+            (None, true) => format!("!{}", self.key),
+        }
+    }
+}
+
+/// `[find where a and b]`, or `[/menu find where ...]` with a menu.
+pub fn find(menu: Option<&str>, conds: &[Cond]) -> String {
+    let menu = menu.map(|m| format!("{m} ")).unwrap_or_default();
+    let conds: Vec<String> = conds.iter().map(Cond::render).collect();
+    if conds.is_empty() {
+        format!("[{menu}find]")
+    } else {
+        format!("[{menu}find where {}]", conds.join(" and "))
+    }
+}
+
+/// `[:pick [find where ...] 0]`: the first item found, in list order.
+pub fn pick_first(conds: &[Cond]) -> String {
+    format!("[:pick {} 0]", find(None, conds))
+}
+
+/// A property value: text (quoted by [`value`]), or the first item a `find` picks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Val {
+    Text(String),
+    Pick(Vec<Cond>),
+}
+
+/// What a `set`/`remove`/`disable` acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A settings menu: no item.
+    None,
+    /// A positional name (`set api-ssl ...`, `sign tikguard-api`).
+    Name(String),
+    /// `[find where ...]`.
+    Find(Vec<Cond>),
+}
+
+/// One RouterOS command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stmt {
+    pub menu: String,
+    pub verb: &'static str,
+    pub target: Target,
+    pub args: Vec<(String, Val)>,
+}
+
+impl Stmt {
+    pub fn new(menu: &str, verb: &'static str, target: Target) -> Stmt {
+        Stmt {
+            menu: menu.into(),
+            verb,
+            target,
+            args: Vec::new(),
+        }
+    }
+    pub fn add(menu: &str) -> Stmt {
+        Stmt::new(menu, "add", Target::None)
+    }
+    pub fn set(menu: &str, target: Target) -> Stmt {
+        Stmt::new(menu, "set", target)
+    }
+    pub fn arg(mut self, key: &str, v: impl Into<String>) -> Stmt {
+        self.args.push((key.into(), Val::Text(v.into())));
+        self
+    }
+    pub fn args<'a>(mut self, kv: impl IntoIterator<Item = (&'a str, String)>) -> Stmt {
+        for (k, v) in kv {
+            self.args.push((k.into(), Val::Text(v)));
+        }
+        self
+    }
+    pub fn pick(mut self, key: &str, conds: Vec<Cond>) -> Stmt {
+        self.args.push((key.into(), Val::Pick(conds)));
+        self
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = format!("{} {}", self.menu, self.verb);
+        match &self.target {
+            Target::None => {}
+            Target::Name(n) => {
+                s.push(' ');
+                s.push_str(&value(n));
+            }
+            Target::Find(c) => {
+                s.push(' ');
+                s.push_str(&find(None, c));
+            }
+        }
+        for (k, v) in &self.args {
+            let v = match v {
+                Val::Text(t) => value(t),
+                Val::Pick(c) => pick_first(c),
+            };
+            let _ = write!(s, " {k}={v}");
+        }
+        s
+    }
+}
+
+/// A line of the script: a command, or a fixed piece of scripting (a wait, a stop) whose only
+/// values were quoted by [`value`] when it was built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
+    Cmd(Stmt),
+    Script(String),
+}
+
+impl Line {
+    pub fn render(&self) -> String {
+        match self {
+            Line::Cmd(s) => s.render(),
+            Line::Script(t) => t.clone(),
+        }
+    }
+}
+
+impl From<Stmt> for Line {
+    fn from(s: Stmt) -> Line {
+        Line::Cmd(s)
+    }
+}
+
+/// When a guarded change runs: items that must be absent, and items that must be present.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Guard {
+    pub absent: Vec<(String, Vec<Cond>)>,
+    pub present: Vec<(String, Vec<Cond>)>,
+}
+
+impl Guard {
+    pub fn absent(menu: &str, conds: Vec<Cond>) -> Guard {
+        Guard {
+            absent: vec![(menu.into(), conds)],
+            present: Vec::new(),
+        }
+    }
+
+    fn condition(&self) -> String {
+        let mut parts: Vec<String> = self
+            .absent
+            .iter()
+            .map(|(m, c)| format!("[:len {}] = 0", find(Some(m), c)))
+            .collect();
+        parts.extend(
+            self.present
+                .iter()
+                .map(|(m, c)| format!("[:len {}] > 0", find(Some(m), c))),
+        );
+        if parts.len() == 1 {
+            return parts.remove(0);
+        }
+        parts
+            .iter()
+            .map(|p| format!("({p})"))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    }
+}
+
+/// Renders lines, inside `:if (guard) do={ ... }` when a guard is given.
+pub fn render_block(out: &mut String, guard: Option<&Guard>, lines: &[Line]) {
+    match guard {
+        Some(g) if !g.absent.is_empty() || !g.present.is_empty() => {
+            let _ = writeln!(out, ":if ({}) do={{", g.condition());
+            for l in lines {
+                let _ = writeln!(out, "    {}", l.render());
+            }
+            let _ = writeln!(out, "}}");
+        }
+        _ => {
+            for l in lines {
+                let _ = writeln!(out, "{}", l.render());
+            }
+        }
+    }
+}
+
+/// The script: guarded (idempotent on a router) or plain (to append to an export).
+pub fn render(changes: &[super::Change], guards: bool, header: &str) -> String {
+    let mut s = String::new();
+    for line in header.lines() {
+        let _ = writeln!(s, "{}", comment(line));
+    }
+    for ch in changes {
+        let fixes = if ch.fixes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", ch.fixes.join(", "))
+        };
+        let _ = writeln!(s, "{}", comment(&format!("{}{fixes}", ch.description)));
+        render_block(&mut s, ch.guard.as_ref().filter(|_| guards), &ch.lines);
+    }
+    s
+}
+
+/// Every command of the unguarded script, one per element, in order: the prefixes the proof
+/// applies.
+pub fn lines(changes: &[super::Change]) -> Vec<String> {
+    changes
+        .iter()
+        .flat_map(|c| c.lines.iter().map(Line::render))
+        .collect()
+}
+
+/// The script that undoes the changes, last first.
+pub fn rollback(changes: &[super::Change]) -> String {
+    let mut s = String::from("# tikguard rollback: restores what `harden` changed\n");
+    for ch in changes.iter().rev() {
+        if ch.undo.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "{}", comment(&format!("undo: {}", ch.description)));
+        render_block(&mut s, None, &ch.undo);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_with_script_syntax_are_quoted_and_escaped() {
+        assert_eq!(value("api-ssl"), "api-ssl");
+        assert_eq!(value(""), "\"\"");
+        assert_eq!(value("a b"), "\"a b\"");
+        assert_eq!(value("r1\n/user add"), "\"r1\\n/user add\"");
+        assert_eq!(value("$x[y]"), "\"\\$x[y]\"");
+        assert_eq!(value("\x01"), "\"\\01\"");
+    }
+
+    #[test]
+    fn a_comment_line_never_carries_a_line_break() {
+        let c = comment("x\n/user add name=evil\r\x1b[31m");
+        assert_eq!(c.lines().count(), 1);
+        assert!(!c.contains('\x1b'));
+    }
+
+    #[test]
+    fn find_renders_conditions_joined_by_and() {
+        assert_eq!(
+            find(
+                Some("/ip service"),
+                &[Cond::eq("name", "www-ssl"), Cond::eq("dynamic", "no")]
+            ),
+            "[/ip service find where name=www-ssl and dynamic=no]"
+        );
+        assert_eq!(
+            pick_first(&[Cond::ne("comment", "tikguard:a b")]),
+            "[:pick [find where comment!=\"tikguard:a b\"] 0]"
+        );
+    }
+}

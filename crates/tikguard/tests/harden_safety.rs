@@ -1,0 +1,447 @@
+//! What `harden` must never do, each test named after what it prevents: hostile text turned into
+//! statements, its own block lists locking out management or the CRM, an import that stops
+//! half-way leaving no access, a re-run putting a drop above the accepts, the CRM left
+//! over-privileged, IPv6 and layer-2 management removed silently, ports of other features dropped.
+
+use proptest::prelude::*;
+use routeros_config::{parse, Config, StatementKind, Version};
+use tikguard::audit::addrset::AddrSet;
+use tikguard::audit::exposure::service_state;
+use tikguard::audit::firewall::{Assume, Firewall, InterfaceLists, Probe};
+use tikguard::audit::{self, Severity, WanChoice};
+use tikguard::harden::{self, CertPlan, Intent, Prefix};
+
+const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
+
+fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
+    Intent {
+        api_clients: clients.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+        mgmt: mgmt.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+        wan: WanChoice::default(),
+        api_port: None,
+        cert: CertPlan::Generate,
+        syslog: None,
+        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
+        api_user: None,
+        create_api_user: false,
+        password_in_script: None,
+    }
+}
+
+fn guide_intent(c: &Config) -> Intent {
+    intent(c, &["198.51.100.20"], &["192.168.88.0/24"])
+}
+
+/// Sources certainly reaching a service on an interface (run-time lists hold anyone).
+fn certain(c: &Config, svc: &str, v6: bool, iface: &str) -> AddrSet {
+    let Some((port, enabled, allowed)) = service_state(c, svc, v6) else {
+        return AddrSet::empty(v6);
+    };
+    if !enabled {
+        return AddrSet::empty(v6);
+    }
+    Firewall::assuming(c, v6, Assume::Defender)
+        .evaluate(
+            Probe {
+                protocol: "tcp",
+                port,
+                interface: iface,
+            },
+            &InterfaceLists::from_config(c),
+        )
+        .accepted
+        .intersect(&allowed)
+}
+
+fn with_lines(base: &str, lines: &[String]) -> Config {
+    let mut s = base.to_string();
+    s.push('\n');
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    Config::load(s.into_bytes()).0
+}
+
+/// The shape of a script: each statement's menu, verb and argument keys.
+fn shape(script: &str) -> Vec<(String, String, Vec<String>)> {
+    parse(script.as_bytes().to_vec())
+        .statements
+        .into_iter()
+        .filter_map(|st| match st.kind {
+            StatementKind::Command(c) => Some((
+                c.menu.to_string(),
+                c.verb.to_string(),
+                c.args
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a.key.as_deref().unwrap_or(b"")).into_owned())
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn scripts_for(identity: &str, comment: &str, group: &str) -> (String, String) {
+    let config = format!(
+        "{GUIDE}\n/system identity\nset name={}\n/ip firewall filter\nadd action=accept chain=input dst-port=8728 protocol=tcp comment={}\n/user group\nadd name={} policy=read,write,api,sensitive\n",
+        harden::script::value(identity),
+        harden::script::value(comment),
+        harden::script::value(group),
+    );
+    let (c, _) = Config::load(config.clone().into_bytes());
+    let plan = harden::plan(&c, &guide_intent(&c));
+    (
+        harden::render(&plan.changes, true, "x"),
+        harden::rollback(&plan.changes),
+    )
+}
+
+#[test]
+fn a_newline_in_the_identity_cannot_become_a_user_add_statement() {
+    let (script, undo) = scripts_for("r1\n/user add name=evil group=full password=x", "c", "g");
+    for s in [&script, &undo] {
+        assert!(
+            !s.lines().any(|l| l.trim_start().starts_with("/user add")),
+            "{s}"
+        );
+        assert!(!shape(s).iter().any(|(m, v, _)| m == "/user" && v == "add"));
+    }
+    // The same plan with a harmless identity has the same statements.
+    let (plain, _) = scripts_for("r1", "c", "g");
+    assert_eq!(shape(&script), shape(&plain));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+    /// Arbitrary text (quotes, `$`, brackets, line breaks, control bytes) in the identity, a
+    /// firewall comment and a group name never adds or changes a statement.
+    #[test]
+    fn hostile_text_never_adds_or_changes_a_statement(
+        identity in "[ -~\n\r\t\x01\x1b\"$\\[\\];{}]{1,40}",
+        comment in "[ -~\n\"$\\[\\];]{1,30}",
+        group in "[a-z][ -~\n\"$]{0,20}",
+    ) {
+        let (script, undo) = scripts_for(&identity, &comment, &group);
+        let (plain_script, plain_undo) = scripts_for("r1", "c", "g1");
+        prop_assert!(parse(script.as_bytes().to_vec()).diagnostics.is_empty());
+        let norm = |s: Vec<(String, String, Vec<String>)>| {
+            // The group's own changes come and go with its policy, not with its name.
+            s.into_iter().filter(|(m, _, _)| m != "/user group" && m != "/user").collect::<Vec<_>>()
+        };
+        prop_assert_eq!(norm(shape(&script)), norm(shape(&plain_script)));
+        prop_assert_eq!(norm(shape(&undo)), norm(shape(&plain_undo)));
+        for s in [&script, &undo] {
+            for line in s.lines() {
+                prop_assert!(!line.contains('\r') && !line.contains('\x1b'), "{:?}", line);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_guide_router_hardens_with_no_critical_or_high_left_and_a_second_plan_empty() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let (after, proof) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    let left: Vec<_> = audit::run(&after, &i.wan, &Default::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.severity >= Severity::High)
+        .map(|f| format!("{} {}", f.rule, f.message))
+        .collect();
+    assert!(left.is_empty(), "{left:#?}");
+    assert!(proof.prefixes_checked > 10, "{proof:?}");
+    assert!(harden::plan(&after, &i).is_empty());
+}
+
+#[test]
+fn an_import_that_stops_after_any_line_leaves_management_and_the_crm_access() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let lines = harden::script::lines(&plan.changes);
+    let mgmt = Prefix::parse("192.168.88.0/24").unwrap().set;
+    let crm = Prefix::parse("198.51.100.20").unwrap().set;
+    for n in 0..=lines.len() {
+        let cfg = with_lines(GUIDE, &lines[..n]);
+        assert!(
+            mgmt.minus(&certain(&cfg, "winbox", false, "bridge"))
+                .is_empty(),
+            "winbox lost after line {n}: {}",
+            lines[n.saturating_sub(1)]
+        );
+        let api = certain(&cfg, "api", false, "ether1");
+        let cert = cfg
+            .menu("/ip service")
+            .unwrap()
+            .by_name("api-ssl")
+            .unwrap()
+            .get_str("certificate")
+            .is_some_and(|c| c != "none");
+        let ssl = if cert {
+            certain(&cfg, "api-ssl", false, "ether1")
+        } else {
+            AddrSet::empty(false)
+        };
+        assert!(
+            crm.minus(&api.union(&ssl)).is_empty(),
+            "the CRM loses the API after line {n}: {}",
+            lines[n.saturating_sub(1)]
+        );
+    }
+    // The plaintext API goes last, after api-ssl has its certificate and accept.
+    assert!(
+        lines.last().unwrap().contains("set api disabled=yes"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn a_drop_added_before_the_accepts_is_refused_at_the_line_it_would_stop() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let mut changes = harden::plan(&c, &i).changes;
+    // Today's order would be: the drop first.
+    let at = changes.iter().position(|c| c.id == "ip-mgmt-drop").unwrap();
+    let drop = changes.remove(at);
+    changes.insert(0, drop);
+    let refused = harden::prove(GUIDE.as_bytes(), &c, &changes, &i).unwrap_err();
+    assert!(
+        refused.0.contains("if the import stops after line 1"),
+        "{}",
+        refused.0
+    );
+}
+
+#[test]
+fn block_lists_holding_management_and_the_crm_do_not_lock_them_out() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let mut lines = harden::script::lines(&plan.changes);
+    // Staging caught both (an admin opening http://router, a CRM still polling 8728).
+    for list in ["tikguard-blacklist", "tikguard-stage1", "tikguard-stage2"] {
+        for a in ["192.168.88.10", "198.51.100.20"] {
+            lines.push(format!(
+                "/ip firewall address-list add list={list} address={a}"
+            ));
+        }
+    }
+    let cfg = with_lines(GUIDE, &lines);
+    let mgmt = Prefix::parse("192.168.88.0/24").unwrap().set;
+    for svc in ["winbox", "ssh", "api-ssl"] {
+        assert!(
+            mgmt.minus(&certain(&cfg, svc, false, "bridge")).is_empty(),
+            "{svc}"
+        );
+    }
+    let crm = Prefix::parse("198.51.100.20").unwrap().set;
+    assert!(crm
+        .minus(&certain(&cfg, "api-ssl", false, "ether1"))
+        .is_empty());
+    // The block-list drop covers the management ports only, below the accepts.
+    let script = harden::render(&plan.changes, false, "");
+    let bl = script
+        .lines()
+        .find(|l| l.contains("comment=tikguard:ip-blacklist-drop"))
+        .unwrap();
+    assert!(bl.contains("protocol=tcp dst-port="), "{bl}");
+    // Staging never counts the API clients.
+    let s1 = script
+        .lines()
+        .find(|l| l.contains("comment=tikguard:ip-stage1"))
+        .unwrap();
+    assert!(
+        s1.contains("src-address-list=!tikguard-api-clients"),
+        "{s1}"
+    );
+}
+
+#[test]
+fn rerunning_after_an_operator_removed_the_drop_puts_it_below_the_accepts() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let mut lines = harden::script::lines(&plan.changes);
+    lines.push("/ip firewall filter remove [find comment=tikguard:ip-mgmt-drop]".into());
+    // The guarded re-run adds only what is missing: the drop.
+    let drop = lines
+        .iter()
+        .find(|l| l.contains("comment=tikguard:ip-mgmt-drop"))
+        .unwrap()
+        .clone();
+    assert!(
+        drop.contains(
+            "place-before=[:pick [find where dynamic=no and comment!=tikguard:ip-api-accept"
+        ),
+        "{drop}"
+    );
+    lines.push(drop);
+    let cfg = with_lines(GUIDE, &lines);
+    let order: Vec<String> = cfg
+        .items("/ip firewall filter")
+        .iter()
+        .map(|i| i.get_str("comment").unwrap_or_default())
+        .collect();
+    let pos = |t: &str| order.iter().position(|c| c == t).unwrap();
+    assert!(
+        pos("tikguard:ip-mgmt-drop") > pos("tikguard:ip-mgmt-accept"),
+        "{order:?}"
+    );
+    assert!(
+        pos("tikguard:ip-mgmt-drop") > pos("tikguard:ip-stage1"),
+        "{order:?}"
+    );
+    assert!(
+        pos("tikguard:ip-mgmt-drop") > pos("tikguard:ip-blacklist-drop"),
+        "{order:?}"
+    );
+    // And the guarded form only adds a drop while the accepts are there.
+    let guarded = harden::render(&plan.changes, true, "");
+    assert!(guarded.contains("([:len [/ip firewall filter find where comment=tikguard:ip-mgmt-drop]] = 0) && ([:len [/ip firewall filter find where comment=tikguard:ip-api-accept]] > 0)"), "{guarded}");
+}
+
+#[test]
+fn the_existing_crm_group_is_tightened_and_no_unused_user_is_created() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("/user group set [find where name=crm] policy=read,write,api,!local"),
+        "{script}"
+    );
+    assert!(
+        script.contains("/user set [find where group=crm] address=198.51.100.20"),
+        "{script}"
+    );
+    assert!(!script.contains("/user add"), "{script}");
+    // A new user only when asked.
+    let mut asked = i.clone();
+    asked.create_api_user = true;
+    let script = harden::render(&harden::plan(&c, &asked).changes, false, "");
+    assert!(
+        script.contains("/user add name=tikguard-api group=tikguard-api"),
+        "{script}"
+    );
+}
+
+#[test]
+fn ipv4_only_management_keeps_ipv6_and_link_local_access_on_its_lan() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let (after, _) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i).unwrap();
+    for p in ["fe80::/10", "fd00:88::/64"] {
+        let set = Prefix::parse(p).unwrap().set;
+        assert!(
+            set.minus(&certain(&after, "winbox", true, "bridge"))
+                .is_empty(),
+            "{p}"
+        );
+    }
+    // Link-local from WAN does not get in, and new IPv6 TCP from WAN is dropped at the end.
+    let ll = Prefix::parse("fe80::/10").unwrap().set;
+    assert!(certain(&after, "winbox", true, "ether1")
+        .intersect(&ll)
+        .is_empty());
+    let script = harden::render(&plan.changes, false, "");
+    assert!(script.contains("/ipv6 firewall filter add chain=input action=drop protocol=tcp connection-state=new in-interface=ether1"), "{script}");
+}
+
+#[test]
+fn layer2_access_goes_to_the_management_interfaces_not_to_none() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let plan = harden::plan(&c, &guide_intent(&c));
+    let script = harden::render(&plan.changes, false, "");
+    // `LAN` holds exactly the management interface and no WAN.
+    assert!(
+        script.contains("/tool mac-server mac-winbox set allowed-interface-list=LAN"),
+        "{script}"
+    );
+    assert!(!script.contains("allowed-interface-list=none"));
+}
+
+#[test]
+fn routeros_before_6_41_mac_server_is_read_and_written_per_interface() {
+    let cfg = "# jan/02/2018 10:00:00 by RouterOS 6.40.9\n/ip address\nadd address=192.168.88.1/24 interface=ether2\nadd address=203.0.113.2/30 interface=ether1\n/ip route\nadd gateway=203.0.113.1\n/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n";
+    let (c, _) = Config::load(cfg.as_bytes().to_vec());
+    let plan = harden::plan(&c, &intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]));
+    let script = harden::render(&plan.changes, false, "");
+    // Already limited to the LAN: nothing to change, and never `allowed-interface-list` on 6.40.
+    assert!(!script.contains("mac-server"), "{script}");
+    let open = "# jan/02/2018 10:00:00 by RouterOS 6.40.9\n/ip address\nadd address=192.168.88.1/24 interface=ether2\nadd address=203.0.113.2/30 interface=ether1\n/ip route\nadd gateway=203.0.113.1\n";
+    let (c, _) = Config::load(open.as_bytes().to_vec());
+    let plan = harden::plan(&c, &intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]));
+    let script = harden::render(&plan.changes, false, "");
+    assert!(script.contains("/tool mac-server set [find where default=yes] disabled=yes\n/tool mac-server add interface=ether2"), "{script}");
+    assert!(!script.contains("allowed-interface-list"), "{script}");
+}
+
+#[test]
+fn ports_the_sstp_server_and_lets_encrypt_need_are_left_out_of_the_drop() {
+    let cfg = format!("{GUIDE}\n/interface sstp-server server\nset enabled=yes\n/ip service\nset www-ssl disabled=no\n/system scheduler\nadd name=le interval=1d on-event=\"/certificate enable-ssl-certificate dns-name=r.example.net\"\n");
+    let (c, _) = Config::load(cfg.clone().into_bytes());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let script = harden::render(&plan.changes, false, "");
+    let drop = script
+        .lines()
+        .find(|l| l.contains("comment=tikguard:ip-mgmt-drop"))
+        .unwrap();
+    assert!(!drop.contains("443") && !drop.contains(",80,"), "{drop}");
+    assert!(!script.contains("set www disabled=yes"), "{script}");
+    assert!(
+        plan.notes.iter().any(|n| n.contains("SSTP")),
+        "{:?}",
+        plan.notes
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.contains("Let's Encrypt")),
+        "{:?}",
+        plan.notes
+    );
+}
+
+#[test]
+fn from_7_19_services_are_set_by_name_and_dynamic_no_and_7_24_writes_available_from() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let mut i = guide_intent(&c);
+    i.target = Version::parse("7.19").unwrap();
+    let script = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(
+        script.contains("/ip service set [find where name=api-ssl and dynamic=no]"),
+        "{script}"
+    );
+    i.target = Version::parse("7.24").unwrap();
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("available-from=192.168.88.0/24"),
+        "{script}"
+    );
+    // The model reads it back: the plan is proven and idempotent.
+    let (after, _) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(harden::plan(&after, &i).is_empty());
+}
+
+#[test]
+fn without_syslog_login_events_go_to_disk() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let script = harden::render(&harden::plan(&c, &guide_intent(&c)).changes, false, "");
+    assert!(script.contains("/system logging add topics=critical action=disk"));
+    assert!(script.contains("/system logging add topics=account action=disk"));
+}
+
+#[test]
+fn address_list_guards_key_on_list_and_address_as_routeros_prints_them() {
+    let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let script = harden::render(&harden::plan(&c, &guide_intent(&c)).changes, true, "");
+    // A /32 is printed without its length: the guard must find the bare address.
+    assert!(script.contains("[/ip firewall address-list find where list=tikguard-api-clients and address=198.51.100.20]"), "{script}");
+}
