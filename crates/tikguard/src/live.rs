@@ -161,7 +161,13 @@ fn cond_holds(item: &routeros_api::Reply, c: &Cond) -> bool {
             o => o.to_vec(),
         }
     };
-    let have = item.get(&c.key).map(|b| norm(b));
+    // A flag a reply leaves out is off (`dynamic` on a static item).
+    let have = item.get(&c.key).map(|b| norm(b)).or_else(|| {
+        c.value
+            .as_deref()
+            .filter(|v| norm(v.as_bytes()) == b"false")
+            .map(|_| b"false".to_vec())
+    });
     let hit = match &c.value {
         Some(v) => have.as_deref() == Some(&norm(v.as_bytes())[..]),
         None => have.as_deref() == Some(b"true"),
