@@ -167,8 +167,13 @@ struct BlockRule {
 }
 
 /// Address lists, the rule block per family, IPv6's final drop, and open API accepts disabled.
-pub fn plan(c: &Config, intent: &Intent, out: &mut Vec<Change>, notes: &mut Vec<String>) {
-    let e = exposure::analyse(c, &intent.wan);
+pub fn plan(
+    c: &Config,
+    intent: &Intent,
+    e: &exposure::Exposure,
+    out: &mut Vec<Change>,
+    notes: &mut Vec<String>,
+) {
     let api_ssl_port = intent
         .api_port
         .or_else(|| service_port(c, "api-ssl"))
@@ -373,7 +378,7 @@ pub fn plan(c: &Config, intent: &Intent, out: &mut Vec<Change>, notes: &mut Vec<
         }
         emit_block(c, &filter, block, &accepts, out);
         if v6 {
-            final_v6_drop(c, &e, &filter, out, notes);
+            final_v6_drop(c, e, &filter, out, notes);
         }
     }
     disable_open_api_accepts(c, out);
@@ -555,8 +560,13 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
 /// lives. RouterOS 6.41 introduced `allowed-interface-list`; before it, the MAC server is
 /// configured per interface (`set [find default=yes] disabled=yes`, `add interface=X`), which
 /// is read and written as such.
-pub fn layer2(c: &Config, intent: &Intent, out: &mut Vec<Change>, notes: &mut Vec<String>) {
-    let e = exposure::analyse(c, &intent.wan);
+pub fn layer2(
+    c: &Config,
+    intent: &Intent,
+    e: &exposure::Exposure,
+    out: &mut Vec<Change>,
+    notes: &mut Vec<String>,
+) {
     let lists = &e.lists;
     let ifaces = mgmt_interfaces(c, &intent.mgmt);
     let reaches_wan = |list: &str| match list {

@@ -17,6 +17,7 @@
 //! - Users are not in exports. `/user set [find group=G] address=...` restricts every user of a
 //!   group without knowing their names.
 
+use routeros_config::defaults::POLICIES;
 use routeros_config::value::parse_list;
 use routeros_config::{Config, Item, Version};
 
@@ -26,27 +27,16 @@ use super::script::{value, Cond, Guard, Line, Stmt, Target};
 use super::{block, Change, Plan, TAG};
 use crate::audit::{self, Selection};
 
-/// RouterOS' policies a CRM must not hold: everything but read, write and api.
+/// RouterOS' policies a CRM must not hold: every policy of the version but read, write and api.
 fn denied_policies(v: &Version) -> Vec<&'static str> {
-    let mut deny = vec![
-        "local",
-        "telnet",
-        "ssh",
-        "ftp",
-        "reboot",
-        "policy",
-        "test",
-        "winbox",
-        "password",
-        "web",
-        "sniff",
-        "sensitive",
-        "romon",
-    ];
-    if v.major >= 7 {
-        deny.push("rest-api");
-    } else {
-        // RouterOS 6 also has these two.
+    let mut deny: Vec<&'static str> = POLICIES
+        .iter()
+        .copied()
+        .filter(|p| !["read", "write", "api"].contains(p))
+        .collect();
+    if v.major < 7 {
+        // RouterOS 6 had `dude` and `tikapp` and no `rest-api`.
+        deny.retain(|p| *p != "rest-api");
         deny.extend(["dude", "tikapp"]);
     }
     deny
@@ -357,7 +347,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             vec!["TG111"],
         ));
     }
-    block::layer2(c, intent, &mut out, &mut notes);
+    block::layer2(c, intent, &before.exposure, &mut out, &mut notes);
     out.extend(setting_set(
         c,
         Setting("/tool bandwidth-server", "enabled", "no", "yes"),
@@ -390,7 +380,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     }
 
     crm_access(c, intent, &mut out);
-    block::plan(c, intent, &mut out, &mut notes);
+    block::plan(c, intent, &before.exposure, &mut out, &mut notes);
     logging(c, intent, has("TG502"), &mut out);
 
     // Last: the plaintext API, once api-ssl has its certificate and accept.

@@ -211,9 +211,8 @@ pub fn prove(
         }
         // After the whole script the API clients reach api-ssl on every WAN interface.
         let now = Reach::new(&after, Assume::Defender);
-        let e = exposure::analyse(&after, &intent.wan);
         for p in &intent.api_clients {
-            for iface in &e.wan {
+            for iface in &a_after.exposure.wan {
                 if !p.set.minus(&now.service("api-ssl", p.v6, iface)).is_empty() {
                     let need = Need {
                         who: p.text.clone(),
@@ -233,7 +232,6 @@ pub fn prove(
             prefixes_checked: checked,
             unchecked,
         };
-        drop(now);
         Ok((after, proof))
     }
 }
