@@ -58,18 +58,29 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         } else {
             format!(" (users: {})", members.join(", "))
         };
-        out.push(cx.finding(
-            &RULE,
-            Some(group),
-            Some("policy"),
-            format!(
-                "group `{name}`{users} grants `api` together with {}",
-                bad.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", ")
+        out.push(
+            cx.finding(
+                &RULE,
+                Some(group),
+                Some("policy"),
+                format!(
+                    "group `{name}`{users} grants `api` together with {}",
+                    bad.iter()
+                        .map(|b| format!("`{b}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                vec![format!(
+                    "/user group set [find name={}] policy={}",
+                    crate::harden::script::value(&name),
+                    crate::harden::plan::api_policy(
+                        &cx.config
+                            .version
+                            .clone()
+                            .unwrap_or_else(|| routeros_config::Version::new(7, 18, 0))
+                    )
+                )],
             ),
-            vec![format!(
-                "/user group set [find name={}] policy=read,write,api,!local,!telnet,!ssh,!ftp,!reboot,!policy,!test,!winbox,!password,!web,!sniff,!sensitive,!romon",
-                crate::harden::script::value(&name)
-            )],
-        ));
+        );
     }
 }
