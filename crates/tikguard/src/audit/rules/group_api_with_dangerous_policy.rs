@@ -58,19 +58,18 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         } else {
             format!(" (users: {})", members.join(", "))
         };
-        out.push(
-            cx.finding(
-                &RULE,
-                Some(group),
-                Some("policy"),
-                format!(
+        out.push(cx.finding(
+            &RULE,
+            Some(group),
+            Some("policy"),
+            format!(
                     "group `{name}`{users} grants `api` together with {}",
                     bad.iter()
                         .map(|b| format!("`{b}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                vec![format!(
+            vec![format!(
                     "/user group set [find name={}] policy={}",
                     crate::harden::script::value(&name),
                     crate::harden::plan::api_policy(
@@ -80,7 +79,6 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                             .unwrap_or_else(|| routeros_config::Version::new(7, 18, 0))
                     )
                 )],
-            ),
-        );
+        ));
     }
 }
