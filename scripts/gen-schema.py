@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes crates/tikguard/src/harden/schema.txt, the compact command tree `harden` checks its
-scripts against, from RouterOS' own trees in shared/routeros-schema/<version>.json (7.9-7.24).
+"""Writes crates/tikguard/src/schema.txt, the compact command tree `harden` checks its
+scripts and `emu` checks API arguments against, from RouterOS' own trees in shared/routeros-schema/<version>.json (7.9-7.24).
 
 Format: a header `versions v1 v2 ...`, then one line per command:
 `/menu path<TAB>cmd<TAB>cmd-mask<TAB>arg=mask,arg=mask,...` where a mask is a hex bitmask of the
@@ -38,7 +38,7 @@ for bit, f in enumerate(files):
                         entry[1][a] = entry[1].get(a, 0) | (1 << bit)
 
     walk(tree, [])
-out = os.path.join(here, "..", "crates", "tikguard", "src", "harden", "schema.txt")
+out = os.path.join(here, "..", "crates", "tikguard", "src", "schema.txt")
 with open(out, "w") as o:
     o.write("versions " + " ".join(versions) + "\n")
     for (path, cmd), (mask, args) in sorted(cmds.items()):

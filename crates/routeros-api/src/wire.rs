@@ -186,6 +186,9 @@ impl Sentence {
     }
 }
 
+/// The most the decoder reserves ahead of the bytes it has.
+const RESERVE_AHEAD: usize = 64 * 1024;
+
 /// An incremental sentence decoder: feed bytes as they arrive, take sentences when complete.
 ///
 /// It scans word lengths in place, remembering how far it got, and when the closing empty word
@@ -220,6 +223,16 @@ impl Decoder {
     /// Mutable access to the buffer, for reading straight into it.
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
         &mut self.buf
+    }
+
+    /// Changes the limits for what is decoded from now on.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Bytes the receive buffer has allocated.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Bytes received but not yet part of a returned sentence.
@@ -264,8 +277,10 @@ impl Decoder {
             }
             let start = self.scan + n;
             if self.buf.len() < start + len {
-                // Reserve once for the whole word rather than growing in steps.
-                self.buf.reserve(start + len - self.buf.len());
+                // Reserve ahead for the word, but never more than 64 KiB on the strength of a
+                // length prefix alone: five bytes from a peer must not buy megabytes.
+                self.buf
+                    .reserve((start + len - self.buf.len()).min(RESERVE_AHEAD));
                 return Ok(None);
             }
             self.scan = start + len;

@@ -3,7 +3,8 @@
 //! Every output of tikguard (reports, model dumps, snapshots, logs) passes property values through
 //! [`redact`]. The list is by property name, from the secret-bearing properties seen in real
 //! exports: passwords, pre-shared keys, RADIUS/PPP secrets, private keys, SNMP auth/encryption
-//! passwords, WEP keys.
+//! passwords, WEP keys, BGP's `tcp-md5-key` (MikroTik's BGP manual), WireGuard's
+//! `preshared-key` (WireGuard manual) and RoMON's `secrets` (RoMON manual).
 
 /// True when a property of this name holds a secret.
 pub fn is_secret_key(key: &[u8]) -> bool {
@@ -18,6 +19,9 @@ pub fn is_secret_key(key: &[u8]) -> bool {
         b"transmit-key",
         b"protection-key",
         b"auth-key",
+        b"md5-key",
+        b"preshared-key",
+        b"secrets",
     ];
     let key = key.strip_prefix(b"!").unwrap_or(key);
     key == b"key"
@@ -128,6 +132,18 @@ mod tests {
             redact_embedded(b"name=x"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    /// BGP `tcp-md5-key` (v6 `/routing bgp peer`, v7 `/routing bgp connection`), WireGuard
+    /// peers' `preshared-key`, RoMON's `secrets` (on `/tool romon` and its ports).
+    #[test]
+    fn bgp_md5_wireguard_preshared_and_romon_secrets_are_secrets() {
+        for k in ["tcp-md5-key", "preshared-key", "secrets"] {
+            assert!(is_secret_key(k.as_bytes()), "{k}");
+        }
+        for k in ["public-key", "md5", "secret-name"] {
+            assert!(!is_secret_key(k.as_bytes()), "{k}");
+        }
     }
 
     #[test]

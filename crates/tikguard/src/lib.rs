@@ -12,4 +12,5 @@ pub mod harden;
 pub mod input;
 pub mod live;
 pub mod probe;
+pub mod schema;
 pub mod term;

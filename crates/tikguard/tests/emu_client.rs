@@ -49,6 +49,7 @@ async fn start(
         api_ssl: None,
         syslog: None,
         syslog_bsd: false,
+        ..Default::default()
     };
     let mut fp = None;
     let mut ca_pem = Vec::new();
@@ -497,6 +498,7 @@ async fn login_events_reach_a_remote_syslog() {
             api_ssl: None,
             syslog: Some(recv.local_addr().unwrap()),
             syslog_bsd: false,
+            ..Default::default()
         },
     )
     .await

@@ -41,6 +41,7 @@ async fn librouteros_talks_to_the_emulator_over_plain_and_tls() {
             api_ssl: Some(("127.0.0.1:0".parse().unwrap(), cfg)),
             syslog: None,
             syslog_bsd: false,
+            ..Default::default()
         },
     )
     .await

@@ -200,6 +200,7 @@ async fn plaintext_api_on_the_emulator_and_no_false_positive_on_http_or_ssh() {
             api_ssl: None,
             syslog: None,
             syslog_bsd: false,
+            ..Default::default()
         },
     )
     .await

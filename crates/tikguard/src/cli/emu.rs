@@ -120,6 +120,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 api_ssl,
                 syslog: a.syslog,
                 syslog_bsd: a.syslog_bsd,
+                ..Default::default()
             },
         )
         .await?;

@@ -319,7 +319,7 @@ fn report(
                         };
                         writeln!(out, "{}{fixes}", comment_text(&ch.description))?;
                     }
-                    let schema = harden::schema::schema_version(&intent.target)
+                    let schema = crate::schema::schema_version(&intent.target)
                         .map(|v| v.to_string())
                         .unwrap_or_else(|| format!("{} (v6 argument set)", intent.target));
                     writeln!(out, "proof: findings {} -> {}; management and API clients keep access after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)?;

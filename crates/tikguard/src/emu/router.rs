@@ -10,7 +10,13 @@
 //! - `print` (`.proplist`, `?` queries, `count-only`), `add` (`=ret=*ID`), `set`, `unset`,
 //!   `remove` (comma lists), `enable`, `disable` on any menu, `read`/`write` policies enforced,
 //!   secrets shown only with `sensitive` and user passwords never;
-//! - `listen` streams changes (`=.dead=true` on removal), `/cancel` interrupts;
+//! - `add` and `set` refuse what RouterOS refuses ([`super::rules`]): unknown arguments,
+//!   duplicates of a unique key, references to things that do not exist; `/user add
+//!   =password=` sets the password the user logs in with;
+//! - `listen` streams changes (`=.dead=true` on removal) through a bounded queue: a session
+//!   that does not read them is ended ([`Sink`]); `/cancel =tag=N` interrupts N, `/cancel`
+//!   without a tag every running command of the session (the API manual: "cancels all running
+//!   commands");
 //! - unknown paths answer category 0 `no such command prefix`; RouterOS 7.18+ answers a print
 //!   that finds nothing with `!empty` before `!done` (as wire traces in client projects show,
 //!   e.g. pear2/Net_RouterOS#80).
@@ -25,6 +31,7 @@ use routeros_config::value::{parse_addr, parse_list};
 use routeros_config::{Config, Item, Value, Version};
 
 use super::query;
+use super::rules::{self, Refusal};
 
 const MENUS: &str = include_str!("menus.txt");
 
@@ -37,12 +44,20 @@ pub struct LogEntry {
     pub message: String,
 }
 
+/// Where a session receives what its `listen`s stream: a bounded queue, and a signal that ends
+/// the session when the queue is full (a client that does not read is disconnected alone).
+#[derive(Clone)]
+pub struct Sink {
+    pub tx: tokio::sync::mpsc::Sender<Reply>,
+    pub kick: std::sync::Arc<tokio::sync::Notify>,
+}
+
 /// A `/listen` registration.
 pub struct Listener {
     pub session: u64,
     pub menu: String,
     pub tag: Option<Bytes>,
-    pub tx: tokio::sync::mpsc::UnboundedSender<Reply>,
+    pub sink: Sink,
 }
 
 pub struct Router {
@@ -80,6 +95,10 @@ pub fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, Vec<u8>)>) 
             .collect(),
         reason: None,
     }
+}
+
+fn refused(tag: &Option<Bytes>, r: Refusal) -> Vec<Reply> {
+    trap(tag, r.category, &r.message)
 }
 
 pub fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
@@ -293,13 +312,7 @@ impl Router {
     }
 
     /// Runs one command for a logged-in session; returns the replies to send.
-    pub fn command(
-        &mut self,
-        session: u64,
-        who: &Login,
-        req: &Request,
-        tx: &tokio::sync::mpsc::UnboundedSender<Reply>,
-    ) -> Vec<Reply> {
+    pub fn command(&mut self, session: u64, who: &Login, req: &Request, sink: &Sink) -> Vec<Reply> {
         let tag = &req.tag;
         let cmd = String::from_utf8_lossy(&req.command).into_owned();
         let segs: Vec<&str> = cmd.split('/').filter(|s| !s.is_empty()).collect();
@@ -320,6 +333,15 @@ impl Router {
         if !who.can(needs) {
             return trap(tag, None, "not enough permissions (9)");
         }
+        let args: Vec<String> = req
+            .attrs
+            .iter()
+            .filter(|(k, _)| !k.starts_with(b"."))
+            .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+            .collect();
+        if let Err(r) = rules::check_arguments(&self.version, &menu, verb, &args) {
+            return refused(tag, r);
+        }
         match *verb {
             "print" | "getall" => self.print(&menu, who, req),
             "listen" => {
@@ -327,7 +349,7 @@ impl Router {
                     session,
                     menu,
                     tag: tag.clone(),
-                    tx: tx.clone(),
+                    sink: sink.clone(),
                 });
                 Vec::new()
             }
@@ -423,14 +445,23 @@ impl Router {
         out
     }
 
-    fn notify(&self, menu: &str, attrs: Vec<(Bytes, Bytes)>) {
+    /// Streams a change to the menu's listeners; a session whose queue is full is ended.
+    fn notify(&mut self, menu: &str, attrs: Vec<(Bytes, Bytes)>) {
+        let mut overflowed = Vec::new();
         for l in self.listeners.iter().filter(|l| l.menu == menu) {
-            let _ = l.tx.send(Reply {
+            let sent = l.sink.tx.try_send(Reply {
                 kind: ReplyKind::Re,
                 tag: l.tag.clone(),
                 attrs: attrs.clone(),
                 reason: None,
             });
+            if let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = sent {
+                l.sink.kick.notify_one();
+                overflowed.push(l.session);
+            }
+        }
+        if !overflowed.is_empty() {
+            self.listeners.retain(|l| !overflowed.contains(&l.session));
         }
     }
 
@@ -455,13 +486,38 @@ impl Router {
         }
     }
 
+    /// The attributes a request sets, in the export's spelling (`yes`/`no`).
+    fn values(req: &Request) -> Vec<(String, Vec<u8>)> {
+        req.attrs
+            .iter()
+            .filter(|(k, _)| !k.starts_with(b".") && &k[..] != b"numbers")
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), config_value(v)))
+            .collect()
+    }
+
     fn add(&mut self, menu: &str, who: &Login, req: &Request) -> Vec<Reply> {
         let tag = &req.tag;
+        let values = Self::values(req);
+        if let Err(r) = rules::check_references(&self.config, menu, &values) {
+            return refused(tag, r);
+        }
+        let lookup = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        if let Err(r) = rules::check_unique(&self.config, menu, lookup, None) {
+            return refused(tag, r);
+        }
+        if menu == "/user" {
+            if let (Some(name), Some(pw)) = (req.get("name"), req.get("password")) {
+                self.passwords.insert(
+                    String::from_utf8_lossy(name).into_owned(),
+                    String::from_utf8_lossy(pw).into_owned(),
+                );
+            }
+        }
         let m = self.config.menu_mut(menu);
         let props: Vec<(String, String)> = req
             .attrs
             .iter()
-            .filter(|(k, _)| !k.starts_with(b"."))
+            .filter(|(k, _)| !(k.starts_with(b".") || menu == "/user" && &k[..] == b"password"))
             .map(|(k, v)| {
                 (
                     String::from_utf8_lossy(k).into_owned(),
@@ -477,7 +533,10 @@ impl Router {
         // Values stay bytes: replace the lossy text with the exact words sent.
         if let Some(it) = m.items.iter_mut().find(|i| i.id == id) {
             for (k, v) in &req.attrs {
-                if !k.starts_with(b".") && &k[..] != b"place-before" {
+                if !k.starts_with(b".")
+                    && &k[..] != b"place-before"
+                    && !(menu == "/user" && &k[..] == b"password")
+                {
                     it.set(k, Value::new(config_value(v)), Default::default());
                 }
             }
@@ -511,6 +570,12 @@ impl Router {
             }
             return trap(tag, Some(1), "missing value for numbers");
         };
+        let values = Self::values(req);
+        if verb == "set" {
+            if let Err(r) = rules::check_references(&self.config, menu, &values) {
+                return refused(tag, r);
+            }
+        }
         let m = self.config.menu_mut(menu);
         let mut idx = Vec::new();
         for part in target.split(|&c| c == b',').filter(|p| !p.is_empty()) {
@@ -526,6 +591,25 @@ impl Router {
                 None => return trap(tag, None, "no such item"),
             }
         }
+        if verb == "set" {
+            for &i in &idx {
+                let item = &self.config.items(menu)[i];
+                let lookup = |k: &str| {
+                    values
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.clone())
+                        .or_else(|| item.get(k).map(<[u8]>::to_vec))
+                };
+                if let Err(r) = rules::check_unique(&self.config, menu, lookup, Some(item.id)) {
+                    return refused(tag, r);
+                }
+            }
+            if menu == "/user" {
+                self.set_user_password(&idx, req);
+            }
+        }
+        let m = self.config.menu_mut(menu);
         let mut changed: Vec<(Item, bool)> = Vec::new();
         if verb == "remove" {
             idx.sort_unstable();
@@ -546,9 +630,9 @@ impl Router {
                         }
                     }
                     _ => {
-                        for (k, v) in &req.attrs {
-                            if !k.starts_with(b".") && &k[..] != b"numbers" {
-                                it.set(k, Value::new(config_value(v)), Default::default());
+                        for (k, v) in &values {
+                            if !(menu == "/user" && k == "password") {
+                                it.set(k.as_bytes(), Value::new(v.clone()), Default::default());
                             }
                         }
                     }
@@ -573,12 +657,38 @@ impl Router {
         vec![done(tag)]
     }
 
-    /// Ends a session's `/listen` with `tag`; returns whether one was registered.
-    pub fn cancel(&mut self, session: u64, tag: &[u8]) -> bool {
-        let before = self.listeners.len();
-        self.listeners
-            .retain(|l| !(l.session == session && l.tag.as_deref() == Some(tag)));
-        before != self.listeners.len()
+    /// `/user set =password=` (and a rename) changes the password the user logs in with.
+    fn set_user_password(&mut self, idx: &[usize], req: &Request) {
+        for &i in idx {
+            let Some(old) = self.config.items("/user")[i].get_str("name") else {
+                continue;
+            };
+            let new = req
+                .get("name")
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_else(|| old.clone());
+            let pw = match req.get("password") {
+                Some(p) => Some(String::from_utf8_lossy(p).into_owned()),
+                None => self.passwords.remove(&old),
+            };
+            if let Some(pw) = pw {
+                self.passwords.insert(new, pw);
+            }
+        }
+    }
+
+    /// Ends a session's `listen` tagged `tag`, or all of them without a tag; returns the tags
+    /// of the commands it ended.
+    pub fn cancel(&mut self, session: u64, tag: Option<&[u8]>) -> Vec<Option<Bytes>> {
+        let mut ended = Vec::new();
+        self.listeners.retain(|l| {
+            let hit = l.session == session && tag.is_none_or(|t| l.tag.as_deref() == Some(t));
+            if hit {
+                ended.push(l.tag.clone());
+            }
+            !hit
+        });
+        ended
     }
 
     pub fn drop_session(&mut self, session: u64) {

@@ -10,14 +10,13 @@
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
 //! - [`proof`]: every prefix of the script applied to the export in memory, audited and checked
-//!   for lockout; every command checked against RouterOS' command tree ([`schema`]).
+//!   for lockout; every command checked against RouterOS' command tree ([`crate::schema`]).
 
 pub mod block;
 pub mod intent;
 pub mod order;
 pub mod plan;
 pub mod proof;
-pub mod schema;
 pub mod script;
 
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //! time, and checked.
 //!
 //! - The whole script parses, and every command and argument exists in RouterOS' command tree for
-//!   the target version ([`super::schema`]).
+//!   the target version ([`crate::schema`]).
 //! - After the whole script, every finding a change claims to fix is gone and nothing new reaches
 //!   high.
 //! - After *every prefix* of the script (an import that stopped at any line), management keeps
@@ -22,11 +22,12 @@ use serde::Serialize;
 use super::block::{derived_v6_mgmt, link_local};
 use super::intent::{Intent, Prefix};
 use super::script::{self, Line};
-use super::{schema, Change};
+use super::Change;
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure;
 use crate::audit::firewall::{Action, Assume, Firewall, InterfaceLists, Probe};
 use crate::audit::{self, Finding, Selection, Severity};
+use crate::schema;
 
 /// Why a plan is refused.
 #[derive(Debug, Serialize)]
