@@ -20,6 +20,10 @@ use crate::input;
 ///   tikguard emu examples/isp-core-v7.rsc --api 127.0.0.1:8728 --password-file admin=/tmp/admin.pass
 ///   tikguard emu router.rsc --api-ssl 127.0.0.1:8729 --tls-cert cert.pem --tls-key key.pem \
 ///       --password-file admin=/tmp/admin.pass --syslog 127.0.0.1:5514 --version 7.18
+///
+/// Bounded like a server facing hostile clients: before login a client may send 8 sentences of
+/// at most 8 KiB within 20 s; every buffered byte counts against --memory-budget; a client that
+/// leaves its replies unread for 30 s, or its `listen` queue full, is disconnected alone.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, disable_version_flag = true)]
 pub struct Args {
@@ -50,6 +54,10 @@ pub struct Args {
     /// BSD syslog framing (`bsd-syslog=yes`, RouterOS up to 7.17).
     #[arg(long)]
     syslog_bsd: bool,
+    /// Memory all connections together may buffer, in MiB; the connection that would exceed it
+    /// is closed alone. Each service also admits at most its `max-sessions` (default 20).
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    memory_budget: usize,
 }
 
 pub fn run(a: Args) -> std::io::Result<u8> {
@@ -120,6 +128,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 api_ssl,
                 syslog: a.syslog,
                 syslog_bsd: a.syslog_bsd,
+                budget: a.memory_budget.saturating_mul(1 << 20),
                 ..Default::default()
             },
         )
