@@ -188,6 +188,41 @@ async fn versions_tls12_only_tls13_only_and_tls10() {
     cross_check(p10, &r10);
 }
 
+/// RouterOS 6 with a certificate was seen negotiating `DHE-RSA-AES256-GCM-SHA384`, which rustls
+/// does not implement; probe names the suite and says whether tikguard's rustls client can
+/// connect at all (TLS 1.3, or an ECDHE suite in TLS 1.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_names_the_negotiated_suite_and_whether_rustls_can_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, k) = openssl_cert(dir.path(), "v6like", 2048);
+    let (_a, dhe) = s_server(&[
+        "-cert",
+        &c,
+        "-key",
+        &k,
+        "-tls1_2",
+        "-cipher",
+        "DHE-RSA-AES256-GCM-SHA384",
+    ]);
+    let (_b, ecdhe) = s_server(&[
+        "-cert",
+        &c,
+        "-key",
+        &k,
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+    ]);
+    let r = probe(dhe).await;
+    let t = r.tls.as_ref().unwrap();
+    assert_eq!(t.negotiated.as_deref(), Some("DHE-RSA-AES256-GCM-SHA384"));
+    assert!(!t.rustls_compatible);
+    let r = probe(ecdhe).await;
+    let t = r.tls.as_ref().unwrap();
+    assert_eq!(t.negotiated.as_deref(), Some("ECDHE-RSA-AES256-GCM-SHA384"));
+    assert!(t.rustls_compatible);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plaintext_api_on_the_emulator_and_no_false_positive_on_http_or_ssh() {
     let (config, _) = routeros_config::Config::load(

@@ -38,6 +38,11 @@ pub enum State {
 #[derive(Clone, Debug, Serialize)]
 pub struct TlsFacts {
     pub versions: Vec<&'static str>,
+    /// The suite the server chose from a broad offer at its highest version (OpenSSL name, or
+    /// the code point in hex).
+    pub negotiated: Option<String>,
+    /// Whether tikguard's rustls client can connect: TLS 1.3, or an ECDHE suite in TLS 1.2.
+    pub rustls_compatible: bool,
     pub anonymous_dh: bool,
     pub certificate: Option<cert::CertFacts>,
 }
@@ -234,12 +239,39 @@ async fn tls_facts(a: &str, host: &str, timeout: Duration) -> Option<TlsFacts> {
     }
     versions.sort();
     versions.dedup();
+    let name = |s: u16| {
+        tls::suite_name(s)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("0x{s:04x}"))
+    };
+    let tls13 = v13
+        .as_ref()
+        .filter(|a| a.version == Some(TlsVersion::V1_3.wire()));
+    let negotiated = tls13
+        .and_then(|a| a.suite)
+        .or(first.suite.filter(|_| first.version.is_some()))
+        .map(name);
+    let rustls_compatible = tls13.is_some()
+        || tls::hello(
+            a,
+            Some(host),
+            TlsVersion::V1_2,
+            tls::RUSTLS_TLS12_SUITES,
+            timeout,
+        )
+        .await
+        .is_ok_and(|x| {
+            x.suite
+                .is_some_and(|s| tls::RUSTLS_TLS12_SUITES.contains(&s))
+        });
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     Some(TlsFacts {
         versions,
+        negotiated,
+        rustls_compatible,
         anonymous_dh,
         certificate: certs.first().and_then(|d| cert::facts(d, now)),
     })

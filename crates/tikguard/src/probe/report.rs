@@ -50,8 +50,14 @@ pub fn text(
         }
         if let Some(t) = &r.tls {
             let mut s = format!("TLS {}", t.versions.join(", "));
+            if let Some(n) = &t.negotiated {
+                s.push_str(&format!(" ({n})"));
+            }
             if t.anonymous_dh {
                 s.push_str(", anonymous DH");
+            }
+            if !t.rustls_compatible && !t.versions.is_empty() {
+                s.push_str(", no ECDHE/TLS 1.3: needs the OpenSSL build");
             }
             what.push(s);
         }

@@ -54,6 +54,51 @@ const CLASSIC_SUITES: &[u16] = &[
     0xccaa, 0x0033, 0x0039, 0x0067, 0x006b, 0x009c, 0x009d, 0x002f, 0x0035, 0x003c, 0x003d, 0x000a,
 ];
 
+/// The suites tikguard's client (rustls) negotiates in TLS 1.2: ECDHE only. A server that
+/// accepts none of these nor TLS 1.3 (RouterOS 6 was seen choosing `DHE-RSA-AES256-GCM-SHA384`)
+/// needs the OpenSSL build.
+pub const RUSTLS_TLS12_SUITES: &[u16] = &[0xc02f, 0xc030, 0xc02b, 0xc02c, 0xcca8, 0xcca9];
+
+/// The OpenSSL name of a suite this module offers.
+pub fn suite_name(suite: u16) -> Option<&'static str> {
+    Some(match suite {
+        0xc02f => "ECDHE-RSA-AES128-GCM-SHA256",
+        0xc030 => "ECDHE-RSA-AES256-GCM-SHA384",
+        0xc02b => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        0xc02c => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        0xcca8 => "ECDHE-RSA-CHACHA20-POLY1305",
+        0xcca9 => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        0xc013 => "ECDHE-RSA-AES128-SHA",
+        0xc014 => "ECDHE-RSA-AES256-SHA",
+        0xc009 => "ECDHE-ECDSA-AES128-SHA",
+        0xc00a => "ECDHE-ECDSA-AES256-SHA",
+        0x009e => "DHE-RSA-AES128-GCM-SHA256",
+        0x009f => "DHE-RSA-AES256-GCM-SHA384",
+        0xccaa => "DHE-RSA-CHACHA20-POLY1305",
+        0x0033 => "DHE-RSA-AES128-SHA",
+        0x0039 => "DHE-RSA-AES256-SHA",
+        0x0067 => "DHE-RSA-AES128-SHA256",
+        0x006b => "DHE-RSA-AES256-SHA256",
+        0x009c => "AES128-GCM-SHA256",
+        0x009d => "AES256-GCM-SHA384",
+        0x002f => "AES128-SHA",
+        0x0035 => "AES256-SHA",
+        0x003c => "AES128-SHA256",
+        0x003d => "AES256-SHA256",
+        0x000a => "DES-CBC3-SHA",
+        0x1301 => "TLS_AES_128_GCM_SHA256",
+        0x1302 => "TLS_AES_256_GCM_SHA384",
+        0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
+        0x00a6 => "ADH-AES128-GCM-SHA256",
+        0x00a7 => "ADH-AES256-GCM-SHA384",
+        0x006c => "ADH-AES128-SHA256",
+        0x006d => "ADH-AES256-SHA256",
+        0x0034 => "ADH-AES128-SHA",
+        0x003a => "ADH-AES256-SHA",
+        _ => return None,
+    })
+}
+
 /// TLS 1.3 suites.
 const TLS13_SUITES: &[u16] = &[0x1301, 0x1302, 0x1303];
 
