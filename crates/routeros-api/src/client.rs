@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use crate::sentence::{Reply, ReplyKind};
-use crate::tls::{Fingerprint, FingerprintVerifier, Known, KnownRouters, Verify};
+use crate::tls::{CaVerifier, Fingerprint, FingerprintVerifier, Known, KnownRouters, Verify};
 use crate::wire::{encode_sentence, Decoder, Limits, WireError};
 
 /// Everything that can go wrong talking to a router.
@@ -140,6 +140,15 @@ pub struct Client {
     command_timeout: Duration,
     reader: tokio::task::JoinHandle<()>,
     fingerprint: Option<Fingerprint>,
+    first_use: Option<FirstUse>,
+}
+
+/// A certificate recorded on first use: where, and under which names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstUse {
+    pub file: std::path::PathBuf,
+    pub names: String,
+    pub fingerprint: Fingerprint,
 }
 
 impl Drop for Client {
@@ -249,15 +258,17 @@ impl Client {
             .await
             .map_err(|_| Error::Timeout("connecting"))??;
         tcp.set_nodelay(true).ok();
+        let mut first_use = None;
         let (stream, fingerprint): (Box<dyn Stream>, Option<Fingerprint>) = match &opts.security {
             Security::Plain => (Box::new(tcp), None),
             Security::Tls(verify) => {
-                let (s, fp) = tokio::time::timeout(
+                let (s, fp, fu) = tokio::time::timeout(
                     opts.connect_timeout,
                     tls_connect(tcp, &opts.addr, verify),
                 )
                 .await
                 .map_err(|_| Error::Timeout("in the TLS handshake"))??;
+                first_use = fu;
                 (Box::new(s), fp)
             }
             #[cfg(feature = "openssl-anon-dh")]
@@ -268,7 +279,15 @@ impl Client {
                 (Box::new(s), None)
             }
         };
-        Ok(Client::over(stream, opts, fingerprint))
+        let mut c = Client::over(stream, opts, fingerprint);
+        c.first_use = first_use;
+        Ok(c)
+    }
+
+    /// Set when this connection recorded the router's certificate on first use: the caller
+    /// should say so (the fingerprint is what a later mismatch will be compared with).
+    pub fn first_use(&self) -> Option<&FirstUse> {
+        self.first_use.as_ref()
     }
 
     fn over(stream: Box<dyn Stream>, opts: &Options, fingerprint: Option<Fingerprint>) -> Client {
@@ -282,6 +301,7 @@ impl Client {
             command_timeout: opts.command_timeout,
             reader,
             fingerprint,
+            first_use: None,
         }
     }
 
@@ -413,6 +433,7 @@ impl Client {
 async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>, limits: Limits) {
     let mut dec = Decoder::new(limits);
     let mut buf = vec![0u8; 64 * 1024];
+    let mut first = true;
     let end = |e: Error| {
         let mut routes = routes.lock().unwrap_or_else(|p| p.into_inner());
         for (_, tx) in routes.map.drain() {
@@ -426,6 +447,11 @@ async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>,
             Ok(n) => n,
             Err(e) => return end(Error::Io(e.to_string())),
         };
+        // A reply starts with a short word (`!done`, `!re`, ...); 0x15/0x16 then 0x03 is a TLS
+        // alert or handshake record: the plaintext client reached a TLS port.
+        if std::mem::take(&mut first) && n >= 2 && matches!(buf[0], 0x15 | 0x16) && buf[1] == 3 {
+            return end(Error::Protocol(TLS_ON_PLAIN.into()));
+        }
         dec.feed(&buf[..n]);
         loop {
             let words = match dec.next_sentence() {
@@ -454,6 +480,9 @@ async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>,
     }
 }
 
+/// What the plaintext client says when the port speaks TLS.
+pub const TLS_ON_PLAIN: &str = "the router answered with TLS: this is an api-ssl port (8729 by default); connect with TLS (without --plain)";
+
 async fn tls_connect(
     tcp: TcpStream,
     addr: &str,
@@ -462,6 +491,7 @@ async fn tls_connect(
     (
         tokio_rustls::client::TlsStream<TcpStream>,
         Option<Fingerprint>,
+        Option<FirstUse>,
     ),
     Error,
 > {
@@ -474,21 +504,19 @@ async fn tls_connect(
         .unwrap_or(addr);
     let server_name = ServerName::try_from(host.to_string())
         .map_err(|_| Error::Config(format!("`{host}` is not a host name or address")))?;
+    let peer = tcp.peer_addr().ok();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?;
     let mut fp_verifier: Option<Arc<FingerprintVerifier>> = None;
     let config = match verify {
-        Verify::Ca(certs) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for c in certs {
-                roots
-                    .add(c.clone())
-                    .map_err(|e| Error::Config(format!("bad CA certificate: {e}")))?;
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
+        Verify::Ca(certs) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(
+                CaVerifier::new(certs.clone()).map_err(Error::Config)?,
+            ))
+            .with_no_client_auth(),
         Verify::Pin(fp) => {
             let v = Arc::new(FingerprintVerifier::new(Some(*fp)));
             fp_verifier = Some(v.clone());
@@ -510,7 +538,7 @@ async fn tls_connect(
     let stream = connector
         .connect(server_name, tcp)
         .await
-        .map_err(|e| Error::Tls(e.to_string()))?;
+        .map_err(|e| Error::Tls(handshake_error(&e, host)))?;
     let seen = fp_verifier
         .as_ref()
         .and_then(|v| *v.seen.lock().unwrap_or_else(|p| p.into_inner()))
@@ -522,11 +550,23 @@ async fn tls_connect(
                 .and_then(|c| c.first())
                 .map(|c| Fingerprint::of(c))
         });
+    let mut first_use = None;
     if let (Verify::TrustOnFirstUse(path), Some(fp)) = (verify, seen) {
         let known = KnownRouters::new(path);
-        match known.check(addr, &fp).map_err(Error::Config)? {
+        let names = match peer.map(|p| p.to_string()) {
+            Some(p) if p != addr => format!("{addr},{p}"),
+            _ => addr.to_string(),
+        };
+        match known.check(addr, peer, &fp).map_err(Error::Config)? {
             Known::Match => {}
-            Known::Unknown => known.record(addr, &fp).map_err(Error::Config)?,
+            Known::Unknown | Known::MatchByAddress => {
+                known.record(&names, &fp).map_err(Error::Config)?;
+                first_use = Some(FirstUse {
+                    file: path.clone(),
+                    names,
+                    fingerprint: fp,
+                });
+            }
             Known::Mismatch { line, recorded } => {
                 return Err(Error::KnownRouterMismatch {
                     router: addr.to_string(),
@@ -538,7 +578,21 @@ async fn tls_connect(
             }
         }
     }
-    Ok((stream, seen))
+    Ok((stream, seen, first_use))
+}
+
+/// A handshake failure in words: the rustls error inside the I/O error, or what an early end
+/// of the stream means.
+fn handshake_error(e: &std::io::Error, host: &str) -> String {
+    if let Some(t) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        return crate::tls::describe(t, host);
+    }
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+            crate::tls::NOT_TLS.into()
+        }
+        _ => e.to_string(),
+    }
 }
 
 #[cfg(feature = "openssl-anon-dh")]

@@ -1,10 +1,12 @@
 //! How the client decides to trust a router's certificate. Verification is always on:
 //!
 //! - a CA bundle (`--ca FILE`): the usual web PKI checks, with the router's name or IP address;
+//!   a router certificate that is itself one of the CA certificates is accepted as its own
+//!   trust anchor ([`CaVerifier`]), as OpenSSL-based clients accept it;
 //! - a pinned SHA-256 of the router's certificate (`--pin`), for self-signed router certificates;
 //! - trust on first use (`--known-routers FILE`), like SSH's `known_hosts`: the first connection
-//!   records the fingerprint, later ones must match it, and a mismatch is a hard error that names
-//!   the file and line.
+//!   records the fingerprint under the name used and the address it resolved to, later ones
+//!   must match it, and a mismatch is a hard error that names the file and line.
 //!
 //! Turning verification off is possible only through [`Verify::InsecureSkipVerification`], whose
 //! name says what it is. Handshake signatures are verified in every mode, so a pin also proves the
@@ -80,7 +82,11 @@ pub fn load_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
-/// The known-routers file: `host:port sha256-hex`, one per line, `#` comments.
+/// The known-routers file, keyed like OpenSSH's `known_hosts`: each line is
+/// `NAME:PORT[,ADDRESS:PORT] SHA256-HEX`, the name the router was reached by and the address it
+/// resolved to, then the certificate's fingerprint; `#` starts a comment. A router is looked up
+/// by both its name and its address, so `localhost:8729` and `127.0.0.1:8729` cannot hold
+/// different certificates without an error.
 #[derive(Debug)]
 pub struct KnownRouters {
     path: PathBuf,
@@ -91,7 +97,12 @@ pub struct KnownRouters {
 pub enum Known {
     Unknown,
     Match,
-    Mismatch { line: usize, recorded: String },
+    /// Matched by address only: the name is new.
+    MatchByAddress,
+    Mismatch {
+        line: usize,
+        recorded: String,
+    },
 }
 
 impl KnownRouters {
@@ -99,40 +110,70 @@ impl KnownRouters {
         KnownRouters { path: path.into() }
     }
 
-    pub fn check(&self, router: &str, fp: &Fingerprint) -> Result<Known, String> {
+    /// Looks the router up by the name used and the address it resolved to. A malformed line
+    /// is an error naming the file and line.
+    pub fn check(
+        &self,
+        name: &str,
+        address: Option<std::net::SocketAddr>,
+        fp: &Fingerprint,
+    ) -> Result<Known, String> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Known::Unknown),
             Err(e) => return Err(format!("cannot read {}: {e}", self.path.display())),
         };
+        let address = address.map(|a| a.to_string());
+        let mut found = Known::Unknown;
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let mut parts = line.split_whitespace();
-            if parts.next() != Some(router) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let parsed = match fields[..] {
+                [names, fp] => Fingerprint::parse(fp).map(|f| (names, f)),
+                _ => None,
+            };
+            let Some((names, recorded)) = parsed else {
+                return Err(format!(
+                    "{}:{}: not a known-routers line: expected `NAME:PORT[,ADDRESS:PORT] SHA256`",
+                    self.path.display(),
+                    i + 1
+                ));
+            };
+            let by_name = names.split(',').any(|n| n == name);
+            let by_address = address
+                .as_deref()
+                .is_some_and(|a| names.split(',').any(|n| n == a));
+            if !by_name && !by_address {
                 continue;
             }
-            let recorded = parts.next().unwrap_or("").to_string();
-            return Ok(match Fingerprint::parse(&recorded) {
-                Some(r) if r == *fp => Known::Match,
-                _ => Known::Mismatch {
+            if recorded != *fp {
+                return Ok(Known::Mismatch {
                     line: i + 1,
-                    recorded,
-                },
-            });
+                    recorded: recorded.to_string(),
+                });
+            }
+            if by_name {
+                found = Known::Match;
+            } else if found == Known::Unknown {
+                found = Known::MatchByAddress;
+            }
         }
-        Ok(Known::Unknown)
+        Ok(found)
     }
 
-    pub fn record(&self, router: &str, fp: &Fingerprint) -> Result<(), String> {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+    /// Appends `names fingerprint`; the file is created 0600.
+    pub fn record(&self, names: &str, fp: &Fingerprint) -> Result<(), String> {
+        let mut o = std::fs::OpenOptions::new();
+        o.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let mut f = o
             .open(&self.path)
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
-        writeln!(f, "{router} {fp}")
+        writeln!(f, "{names} {fp}")
             .and_then(|_| f.sync_all())
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
     }
@@ -141,6 +182,137 @@ impl KnownRouters {
         &self.path
     }
 }
+
+/// Verifies against CA certificates with webpki's checks, except that a presented certificate
+/// that is byte for byte one of the CA certificates is accepted as its own trust anchor, as
+/// OpenSSL-based clients (Python's `ssl`, Node's `tls`) accept it: `openssl req -x509` and the
+/// hardening guides' `key-usage=key-cert-sign,...` then `sign` both make a self-signed CA that
+/// routers serve as their own certificate. Its name and validity period are still checked.
+#[derive(Debug)]
+pub(crate) struct CaVerifier {
+    anchors: Vec<CertificateDer<'static>>,
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+}
+
+impl CaVerifier {
+    pub fn new(anchors: Vec<CertificateDer<'static>>) -> Result<CaVerifier, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in &anchors {
+            roots
+                .add(c.clone())
+                .map_err(|e| format!("bad CA certificate: {e}"))?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let inner =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| format!("bad CA certificates: {e}"))?;
+        Ok(CaVerifier { anchors, inner })
+    }
+}
+
+/// Whether `der` is valid at `now` (seconds since the epoch).
+fn valid_at(der: &[u8], now: UnixTime) -> Result<(), rustls::Error> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))?;
+    let v = cert.validity();
+    let now = now.as_secs() as i64;
+    if now > v.not_after.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::Expired,
+        ));
+    }
+    if now < v.not_before.timestamp() {
+        return Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidYet,
+        ));
+    }
+    Ok(())
+}
+
+impl ServerCertVerifier for CaVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self
+            .anchors
+            .iter()
+            .any(|a| a.as_ref() == end_entity.as_ref())
+        {
+            let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_name(&parsed, server_name)?;
+            valid_at(end_entity, now)?;
+            return Ok(ServerCertVerified::assertion());
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// What a TLS failure means for the user, and what to do; never a debug string.
+pub fn describe(e: &rustls::Error, host: &str) -> String {
+    use rustls::{AlertDescription, CertificateError};
+    match e {
+        rustls::Error::General(msg) => msg.clone(),
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => "the router's certificate is not issued by the --ca certificates; give the CA that signed it, or pin the router's certificate with --pin".into(),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => format!(
+                "the router's certificate is not valid for `{host}`: connect by a name or address the certificate lists"
+            ),
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                "the router's certificate has expired; renew it on the router".into()
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "the router's certificate is not valid yet: check the router's clock".into()
+            }
+            CertificateError::BadSignature => "the router's certificate has a bad signature".into(),
+            CertificateError::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => {
+                "the router presents a CA certificate as its own, and it is not one of the --ca certificates: give that certificate to --ca, or pin it with --pin".into()
+            }
+            other => format!("the router's certificate was refused ({other})"),
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            NOT_TLS.into()
+        }
+        rustls::Error::AlertReceived(AlertDescription::HandshakeFailure)
+        | rustls::Error::AlertReceived(AlertDescription::InsufficientSecurity)
+        | rustls::Error::PeerIncompatible(_) => NO_COMMON_SUITE.into(),
+        other => other.to_string(),
+    }
+}
+
+/// TLS spoken to something that does not answer TLS.
+pub const NOT_TLS: &str = "the router did not answer TLS: is this the plaintext `api` port (8728 by default)? api-ssl listens on 8729; for the plaintext API use --plain";
+
+/// No cipher suite in common.
+pub const NO_COMMON_SUITE: &str = "the router refused every cipher suite offered (TLS 1.3, or ECDHE in TLS 1.2); RouterOS 6 may offer only DHE suites: `tikguard probe` shows what it negotiates";
 
 /// Verifies by fingerprint (pin or trust on first use), and records what it saw.
 #[derive(Debug)]
@@ -166,7 +338,7 @@ impl ServerCertVerifier for FingerprintVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp: &[u8],
         _now: UnixTime,
@@ -175,9 +347,18 @@ impl ServerCertVerifier for FingerprintVerifier {
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(fp);
         *self.seen_der.lock().unwrap_or_else(|p| p.into_inner()) = Some(end_entity.to_vec());
         match self.expected {
-            Some(e) if e != fp => Err(rustls::Error::General(format!(
-                "certificate fingerprint {fp} does not match the pinned {e}"
-            ))),
+            Some(e) if e != fp => {
+                let pinned_issuer = intermediates.iter().any(|c| Fingerprint::of(c) == e);
+                Err(rustls::Error::General(if pinned_issuer {
+                    format!(
+                        "you pinned the CA: the pinned certificate {e} is the issuer the router sent, not the router's own; pin the router's certificate instead: --pin {fp}"
+                    )
+                } else {
+                    format!(
+                        "the router's certificate {fp} does not match the pinned {e}; if the router's certificate was replaced on purpose, pin the new one"
+                    )
+                }))
+            }
             _ => Ok(ServerCertVerified::assertion()),
         }
     }

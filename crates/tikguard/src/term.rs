@@ -69,3 +69,35 @@ pub fn excerpt(style: Style, src: &[u8], lines: &LineIndex, line: usize, column:
         style.red("^")
     )
 }
+
+/// Text from a router made safe to print on a terminal: control characters (escape sequences,
+/// carriage returns, newlines inside a value) are shown as `\xNN` instead of acting.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_from_a_router_do_not_reach_the_terminal() {
+        assert_eq!(printable("core-01"), "core-01");
+        assert_eq!(
+            printable("evil\x1b]0;owned\x07\r\nname"),
+            "evil\\x1b]0;owned\\x07\\x0d\\x0aname"
+        );
+        assert_eq!(printable("\u{9b}31m"), "\\x9b31m");
+    }
+}

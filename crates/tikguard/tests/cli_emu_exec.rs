@@ -41,7 +41,7 @@ fn exec_against_emu_over_plain_and_tls_with_trust_on_first_use() {
 
     // TLS, trust on first use: recorded, then matched.
     let known = dir.path().join("known");
-    for _ in 0..2 {
+    for run in 0..2 {
         let out = tikguard()
             .args(["exec", &ssl, "/ip/address/print", "--known-routers"])
             .arg(&known)
@@ -54,6 +54,13 @@ fn exec_against_emu_over_plain_and_tls_with_trust_on_first_use() {
             Some(0),
             "{}",
             String::from_utf8_lossy(&out.stderr)
+        );
+        // Trust on first use says so on stderr, with the fingerprint, the first time only.
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            err.contains("trust on first use: recorded") && err.contains("sha256"),
+            run == 0,
+            "{err}"
         );
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.starts_with(".id"), "{text}");

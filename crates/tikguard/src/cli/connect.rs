@@ -137,6 +137,14 @@ impl ConnectArgs {
         let client = Client::connect(&opts)
             .await
             .map_err(|e| format!("{}: {e}", opts.addr))?;
+        if let Some(f) = client.first_use() {
+            eprintln!(
+                "tikguard: trust on first use: recorded {} with certificate sha256 {} in {}; later connections must present the same certificate",
+                crate::term::printable(&f.names),
+                f.fingerprint,
+                f.file.display()
+            );
+        }
         client
             .login(&self.user, &password)
             .await

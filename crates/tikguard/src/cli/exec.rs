@@ -101,7 +101,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             let cell = |r: &Vec<(String, String)>, c: &str| {
                 r.iter()
                     .find(|(k, _)| k == c)
-                    .map(|(_, v)| v.clone())
+                    .map(|(_, v)| crate::term::printable(v).into_owned())
                     .unwrap_or_default()
             };
             let widths: Vec<usize> = cols
@@ -128,13 +128,21 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                     .to_string()
             };
             if !cols.is_empty() {
-                writeln!(out, "{}", line(cols.clone()))?;
+                let heads = cols
+                    .iter()
+                    .map(|c| crate::term::printable(c).into_owned())
+                    .collect();
+                writeln!(out, "{}", line(heads))?;
             }
             for r in &rows {
                 writeln!(out, "{}", line(cols.iter().map(|c| cell(r, c)).collect()))?;
             }
             if let Some(ret) = resp.done.ret() {
-                writeln!(out, "ret={}", String::from_utf8_lossy(ret))?;
+                writeln!(
+                    out,
+                    "ret={}",
+                    crate::term::printable(&String::from_utf8_lossy(ret))
+                )?;
             }
         }
     }
