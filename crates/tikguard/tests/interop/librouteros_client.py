@@ -68,5 +68,22 @@ try:
 except TrapError as e:
     check("no such item" in str(e), f"missing item trap says {e}")
 
+# Billing code filters with `disabled == False`, which librouteros sends as `?disabled=no`.
+secrets = api.path("ppp", "secret")
+active = list(secrets.select(Key("name")).where(Key("disabled") == False))  # noqa: E712
+check([s["name"] for s in active] == ["cust1"], f"?disabled=no gave {active}")
+
+try:
+    secrets.add(name="cust1", password="again")
+    check(False, "a duplicate secret was accepted")
+except TrapError as e:
+    check("secret with the same name already exists" in str(e), f"duplicate trap says {e}")
+
+try:
+    secrets.add(name="cust9", bogusattr="1")
+    check(False, "an unknown parameter was accepted")
+except TrapError as e:
+    check("unknown parameter" in str(e), f"unknown parameter trap says {e}")
+
 api.close()
 print("ok")
