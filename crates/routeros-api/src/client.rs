@@ -262,14 +262,38 @@ impl Client {
         let (stream, fingerprint): (Box<dyn Stream>, Option<Fingerprint>) = match &opts.security {
             Security::Plain => (Box::new(tcp), None),
             Security::Tls(verify) => {
-                let (s, fp, fu) = tokio::time::timeout(
+                let done = tokio::time::timeout(
                     opts.connect_timeout,
                     tls_connect(tcp, &opts.addr, verify),
                 )
                 .await
-                .map_err(|_| Error::Timeout("in the TLS handshake"))??;
-                first_use = fu;
-                (Box::new(s), fp)
+                .map_err(|_| Error::Timeout("in the TLS handshake"))?;
+                match done {
+                    Ok((s, fp, fu)) => {
+                        first_use = fu;
+                        (Box::new(s), fp)
+                    }
+                    // No suite in common with rustls: the same verification through OpenSSL,
+                    // which speaks the DHE suites RouterOS 6 offers.
+                    #[cfg(feature = "openssl-tls")]
+                    Err(Error::Tls(m)) if m == crate::tls::NO_COMMON_SUITE => {
+                        let tcp = tokio::time::timeout(
+                            opts.connect_timeout,
+                            TcpStream::connect(&opts.addr),
+                        )
+                        .await
+                        .map_err(|_| Error::Timeout("connecting"))??;
+                        let (s, fp, fu) = tokio::time::timeout(
+                            opts.connect_timeout,
+                            crate::openssl_tls::connect(tcp, &opts.addr, verify),
+                        )
+                        .await
+                        .map_err(|_| Error::Timeout("in the TLS handshake"))??;
+                        first_use = fu;
+                        (Box::new(s), Some(fp))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             #[cfg(feature = "openssl-anon-dh")]
             Security::InsecureAnonDh => {
@@ -550,35 +574,47 @@ async fn tls_connect(
                 .and_then(|c| c.first())
                 .map(|c| Fingerprint::of(c))
         });
-    let mut first_use = None;
-    if let (Verify::TrustOnFirstUse(path), Some(fp)) = (verify, seen) {
-        let known = KnownRouters::new(path);
-        let names = match peer.map(|p| p.to_string()) {
-            Some(p) if p != addr => format!("{addr},{p}"),
-            _ => addr.to_string(),
-        };
-        match known.check(addr, peer, &fp).map_err(Error::Config)? {
-            Known::Match => {}
-            Known::Unknown | Known::MatchByAddress => {
-                known.record(&names, &fp).map_err(Error::Config)?;
-                first_use = Some(FirstUse {
-                    file: path.clone(),
-                    names,
-                    fingerprint: fp,
-                });
-            }
-            Known::Mismatch { line, recorded } => {
-                return Err(Error::KnownRouterMismatch {
-                    router: addr.to_string(),
-                    file: path.display().to_string(),
-                    line,
-                    recorded,
-                    presented: fp.to_string(),
-                })
-            }
-        }
-    }
+    let first_use = match seen {
+        Some(fp) => check_known(verify, addr, peer, fp)?,
+        None => None,
+    };
     Ok((stream, seen, first_use))
+}
+
+/// Trust on first use: looks the router up by name and address, records it when new, and
+/// refuses a certificate other than the recorded one. Other modes: nothing to do.
+pub(crate) fn check_known(
+    verify: &Verify,
+    addr: &str,
+    peer: Option<std::net::SocketAddr>,
+    fp: Fingerprint,
+) -> Result<Option<FirstUse>, Error> {
+    let Verify::TrustOnFirstUse(path) = verify else {
+        return Ok(None);
+    };
+    let known = KnownRouters::new(path);
+    let names = match peer.map(|p| p.to_string()) {
+        Some(p) if p != addr => format!("{addr},{p}"),
+        _ => addr.to_string(),
+    };
+    match known.check(addr, peer, &fp).map_err(Error::Config)? {
+        Known::Match => Ok(None),
+        Known::Unknown | Known::MatchByAddress => {
+            known.record(&names, &fp).map_err(Error::Config)?;
+            Ok(Some(FirstUse {
+                file: path.clone(),
+                names,
+                fingerprint: fp,
+            }))
+        }
+        Known::Mismatch { line, recorded } => Err(Error::KnownRouterMismatch {
+            router: addr.to_string(),
+            file: path.display().to_string(),
+            line,
+            recorded,
+            presented: fp.to_string(),
+        }),
+    }
 }
 
 /// A handshake failure in words: the rustls error inside the I/O error, or what an early end

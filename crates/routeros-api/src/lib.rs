@@ -12,6 +12,8 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+#[cfg(feature = "openssl-tls")]
+mod openssl_tls;
 pub mod sentence;
 pub mod server;
 pub mod tls;

@@ -312,7 +312,28 @@ pub fn describe(e: &rustls::Error, host: &str) -> String {
 pub const NOT_TLS: &str = "the router did not answer TLS: is this the plaintext `api` port (8728 by default)? api-ssl listens on 8729; for the plaintext API use --plain";
 
 /// No cipher suite in common.
-pub const NO_COMMON_SUITE: &str = "the router refused every cipher suite offered (TLS 1.3, or ECDHE in TLS 1.2); RouterOS 6 may offer only DHE suites: `tikguard probe` shows what it negotiates";
+pub const NO_COMMON_SUITE: &str = "the router refused every cipher suite rustls offers (TLS 1.3, or ECDHE in TLS 1.2); RouterOS 6 may offer only DHE suites (`tikguard probe` shows what it negotiates): a build with `--features openssl` reaches such routers with the same verification";
+
+/// Why a presented certificate `fp` fails the pin `expected`, if it does; `chain` are the other
+/// certificates the router sent, so that pinning the CA instead of the router is named.
+pub(crate) fn pin_mismatch(
+    expected: Fingerprint,
+    fp: Fingerprint,
+    mut chain: impl Iterator<Item = Fingerprint>,
+) -> Option<String> {
+    if expected == fp {
+        return None;
+    }
+    Some(if chain.any(|c| c == expected) {
+        format!(
+            "you pinned the CA: the pinned certificate {expected} is the issuer the router sent, not the router's own; pin the router's certificate instead: --pin {fp}"
+        )
+    } else {
+        format!(
+            "the router's certificate {fp} does not match the pinned {expected}; if the router's certificate was replaced on purpose, pin the new one"
+        )
+    })
+}
 
 /// Verifies by fingerprint (pin or trust on first use), and records what it saw.
 #[derive(Debug)]
@@ -347,19 +368,13 @@ impl ServerCertVerifier for FingerprintVerifier {
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(fp);
         *self.seen_der.lock().unwrap_or_else(|p| p.into_inner()) = Some(end_entity.to_vec());
         match self.expected {
-            Some(e) if e != fp => {
-                let pinned_issuer = intermediates.iter().any(|c| Fingerprint::of(c) == e);
-                Err(rustls::Error::General(if pinned_issuer {
-                    format!(
-                        "you pinned the CA: the pinned certificate {e} is the issuer the router sent, not the router's own; pin the router's certificate instead: --pin {fp}"
-                    )
-                } else {
-                    format!(
-                        "the router's certificate {fp} does not match the pinned {e}; if the router's certificate was replaced on purpose, pin the new one"
-                    )
-                }))
+            Some(e) => {
+                match pin_mismatch(e, fp, intermediates.iter().map(|c| Fingerprint::of(c))) {
+                    Some(m) => Err(rustls::Error::General(m)),
+                    None => Ok(ServerCertVerified::assertion()),
+                }
             }
-            _ => Ok(ServerCertVerified::assertion()),
+            None => Ok(ServerCertVerified::assertion()),
         }
     }
 
