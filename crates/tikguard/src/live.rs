@@ -203,8 +203,11 @@ pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, S
     let mut words = vec![format!("{api_menu}/{}", stmt.verb).into_bytes()];
     match &stmt.target {
         Target::None => {}
+        // `/certificate sign` names its certificate with `number` (singular), per RouterOS'
+        // own command tree (`certificate.sign.number`, 7.9-7.24); `numbers` is refused as an
+        // unknown parameter.
         Target::Name(n) if stmt.verb == "sign" => {
-            words.push([b"=numbers=".to_vec(), n.as_bytes().to_vec()].concat())
+            words.push([b"=number=".to_vec(), n.as_bytes().to_vec()].concat())
         }
         target => {
             let conds = match target {

@@ -28,6 +28,8 @@ add name=cust2 password=s3cr3t profile=default disabled=yes
 add list=blocked address=203.0.113.7
 /queue simple
 add name=q-cust1 target=10.0.0.2/32 max-limit=10M/10M
+/certificate
+add name=api-cert common-name=router
 /routing bgp connection
 add name=upstream remote.address=192.0.2.1 local.role=ebgp tcp-md5-key=bgp-md5-secret
 ";
@@ -358,4 +360,22 @@ async fn before_login_size_count_and_time_are_limited() {
     let c = login(addr, "admin", "admin-pass").await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(!c.call(&["/ppp/secret/print"]).await.unwrap().is_empty());
+}
+
+/// RouterOS' command tree: `/certificate sign` names its certificate with `number` (singular);
+/// `numbers` is an unknown parameter there (harden's live apply sent it until this was pinned).
+#[tokio::test]
+async fn certificate_sign_takes_number_not_numbers() {
+    let e = start().await;
+    let c = login(e.api.unwrap(), "admin", "admin-pass").await;
+    let (_, m) = trap(c.call(&["/certificate/sign", "=numbers=api-cert"]).await);
+    assert_eq!(m, "unknown parameter");
+    c.call(&["/certificate/sign", "=number=api-cert"])
+        .await
+        .unwrap();
+    let rows = c
+        .call(&["/certificate/print", "?name=api-cert"])
+        .await
+        .unwrap();
+    assert_eq!(rows[0].get("private-key").unwrap(), &b"true"[..]);
 }

@@ -468,7 +468,7 @@ impl Router {
     fn sign(&mut self, req: &Request) -> Vec<Reply> {
         let tag = &req.tag;
         let target = req
-            .get("numbers")
+            .get("number")
             .or_else(|| req.get("name"))
             .cloned()
             .unwrap_or_default();
