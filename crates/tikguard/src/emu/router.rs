@@ -514,30 +514,12 @@ impl Router {
             }
         }
         let m = self.config.menu_mut(menu);
-        let props: Vec<(String, String)> = req
-            .attrs
-            .iter()
-            .filter(|(k, _)| !(k.starts_with(b".") || menu == "/user" && &k[..] == b"password"))
-            .map(|(k, v)| {
-                (
-                    String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(&config_value(v)).into_owned(),
-                )
-            })
-            .collect();
-        let refs: Vec<(&str, &str)> = props
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let id = m.push(&refs);
-        // Values stay bytes: replace the lossy text with the exact words sent.
+        let id = m.push(&[]);
+        // Values stay bytes, exactly as sent; `place-before` orders, it is not a property.
         if let Some(it) = m.items.iter_mut().find(|i| i.id == id) {
-            for (k, v) in &req.attrs {
-                if !k.starts_with(b".")
-                    && &k[..] != b"place-before"
-                    && !(menu == "/user" && &k[..] == b"password")
-                {
-                    it.set(k, Value::new(config_value(v)), Default::default());
+            for (k, v) in &values {
+                if k != "place-before" && !(menu == "/user" && k == "password") {
+                    it.set(k.as_bytes(), Value::new(v.clone()), Default::default());
                 }
             }
         }
