@@ -379,3 +379,39 @@ async fn certificate_sign_takes_number_not_numbers() {
         .unwrap();
     assert_eq!(rows[0].get("private-key").unwrap(), &b"true"[..]);
 }
+
+/// MikroTik's Firewall Filter manual: `place-before` puts a new rule in front of the given one
+/// (order decides what a rule catches); an id that does not exist is refused.
+#[tokio::test]
+async fn place_before_orders_a_new_rule_and_is_not_stored() {
+    let e = start().await;
+    let c = login(e.api.unwrap(), "admin", "admin-pass").await;
+    let add = |comment: &'static str, before: Option<String>| {
+        let c = &c;
+        async move {
+            let mut w = vec![
+                "/ip/firewall/filter/add".to_string(),
+                "=chain=input".to_string(),
+                "=action=accept".to_string(),
+                format!("=comment={comment}"),
+            ];
+            if let Some(b) = before {
+                w.push(format!("=place-before={b}"));
+            }
+            c.call_words(w.into_iter().map(String::into_bytes).collect())
+                .await
+                .map(|r| String::from_utf8_lossy(r.done.ret().unwrap()).into_owned())
+        }
+    };
+    let first = add("first", None).await.unwrap();
+    add("second", None).await.unwrap();
+    add("top", Some(first)).await.unwrap();
+    let rows = c.call(&["/ip/firewall/filter/print"]).await.unwrap();
+    let order: Vec<String> = rows
+        .iter()
+        .map(|r| String::from_utf8_lossy(r.get("comment").unwrap()).into_owned())
+        .collect();
+    assert_eq!(order, ["top", "first", "second"]);
+    assert!(rows.iter().all(|r| r.get("place-before").is_none()));
+    assert!(add("nowhere", Some("*FFFF".into())).await.is_err());
+}

@@ -514,7 +514,26 @@ impl Router {
             }
         }
         let m = self.config.menu_mut(menu);
+        // `place-before=*ID` puts the new item in front of that one (firewall rules, queues):
+        // MikroTik's Firewall Filter manual, `place-before`.
+        let before = match values.iter().find(|(k, _)| k == "place-before") {
+            Some((_, v)) => match std::str::from_utf8(v)
+                .ok()
+                .and_then(|t| t.strip_prefix('*'))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(|id| m.items.iter().position(|i| i.id == id))
+            {
+                Some(pos) => Some(pos),
+                None => return trap(tag, Some(1), "no such item"),
+            },
+            None => None,
+        };
         let id = m.push(&[]);
+        if let Some(pos) = before {
+            if let Some(new) = m.items.pop() {
+                m.items.insert(pos, new);
+            }
+        }
         // Values stay bytes, exactly as sent; `place-before` orders, it is not a property.
         if let Some(it) = m.items.iter_mut().find(|i| i.id == id) {
             for (k, v) in &values {
