@@ -130,6 +130,37 @@ impl Reply {
             .and_then(|c| std::str::from_utf8(c).ok()?.parse().ok())
     }
 
+    /// Appends this reply's encoded sentence to `out`, without building its words first.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        use crate::wire::{encode_len, encode_word};
+        encode_word(
+            match self.kind {
+                ReplyKind::Re => b"!re",
+                ReplyKind::Done => b"!done",
+                ReplyKind::Trap => b"!trap",
+                ReplyKind::Fatal => b"!fatal",
+                ReplyKind::Empty => b"!empty",
+            },
+            out,
+        );
+        if let Some(r) = &self.reason {
+            encode_word(r, out);
+        }
+        if let Some(t) = &self.tag {
+            encode_len(5 + t.len(), out);
+            out.extend_from_slice(b".tag=");
+            out.extend_from_slice(t);
+        }
+        for (k, v) in &self.attrs {
+            encode_len(2 + k.len() + v.len(), out);
+            out.push(b'=');
+            out.extend_from_slice(k);
+            out.push(b'=');
+            out.extend_from_slice(v);
+        }
+        out.push(0);
+    }
+
     /// The words of this reply, for sending it.
     pub fn to_words(&self) -> Vec<Vec<u8>> {
         let mut out = vec![match self.kind {

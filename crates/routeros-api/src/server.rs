@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sentence::Reply;
-use crate::wire::{encode_word, Decoder, Limits, Sentence, WireError};
+use crate::wire::{Decoder, Limits, Sentence, WireError};
 
 /// A memory budget shared by the connections of one server.
 #[derive(Debug)]
@@ -173,6 +173,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Charges what the connection holds now to the budget.
     fn charge(&mut self) -> Result<(), ConnError> {
         let held = self.buf.capacity() + self.decoder.capacity() + self.out.capacity();
+        if held == self.charged {
+            return Ok(());
+        }
         if held > self.charged {
             if !self.budget.try_grow(held - self.charged) {
                 return Err(ConnError::Budget {
@@ -215,10 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Queues a reply, and flushes when the queue passes the high-water mark.
     pub async fn send(&mut self, reply: &Reply) -> Result<(), ConnError> {
-        for w in reply.to_words() {
-            encode_word(&w, &mut self.out);
-        }
-        self.out.push(0);
+        reply.encode_into(&mut self.out);
         self.charge()?;
         if self.out.len() >= self.out_high_water {
             self.flush().await?;

@@ -36,6 +36,28 @@ proptest! {
         prop_assert_eq!(d.pending(), 0);
     }
 
+    /// The server's direct encoding of a reply is the encoding of its words.
+    #[test]
+    fn reply_encode_into_matches_its_words(
+        kind in 0u8..5,
+        tag in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)),
+        reason in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)),
+        attrs in proptest::collection::vec(
+            (proptest::collection::vec(any::<u8>(), 0..20), proptest::collection::vec(any::<u8>(), 0..300)),
+            0..6),
+    ) {
+        use routeros_api::{Reply, ReplyKind};
+        let r = Reply {
+            kind: [ReplyKind::Re, ReplyKind::Done, ReplyKind::Trap, ReplyKind::Fatal, ReplyKind::Empty][kind as usize],
+            tag: tag.map(bytes::Bytes::from),
+            reason: reason.map(bytes::Bytes::from),
+            attrs: attrs.into_iter().map(|(k, v)| (bytes::Bytes::from(k), bytes::Bytes::from(v))).collect(),
+        };
+        let mut direct = Vec::new();
+        r.encode_into(&mut direct);
+        prop_assert_eq!(direct, encode_sentence(&r.to_words()));
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let mut d = Decoder::new(Limits { max_word: 4096, max_sentence: 8192, max_words: 64 });
