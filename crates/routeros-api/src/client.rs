@@ -262,12 +262,20 @@ impl Client {
         let (stream, fingerprint): (Box<dyn Stream>, Option<Fingerprint>) = match &opts.security {
             Security::Plain => (Box::new(tcp), None),
             Security::Tls(verify) => {
+                // A plaintext API port reads a ClientHello as words and waits for more: no
+                // answer at all is what TLS to the wrong port usually looks like.
                 let done = tokio::time::timeout(
                     opts.connect_timeout,
                     tls_connect(tcp, &opts.addr, verify),
                 )
                 .await
-                .map_err(|_| Error::Timeout("in the TLS handshake"))?;
+                .map_err(|_| {
+                    Error::Tls(format!(
+                        "no answer to the TLS handshake within {:?}: {}",
+                        opts.connect_timeout,
+                        crate::tls::NOT_TLS
+                    ))
+                })?;
                 match done {
                     Ok((s, fp, fu)) => {
                         first_use = fu;
