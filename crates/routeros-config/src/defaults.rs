@@ -1,7 +1,8 @@
 //! What a RouterOS router has before any export line runs, and which an export therefore omits.
 //!
 //! An export lists only differences from defaults, so a service missing from `/ip service` is
-//! *enabled, on its default port, reachable from everyone* (`address=""`). The model must start
+//! *enabled (except `www-ssl`, disabled), on its default port, reachable from everyone*
+//! (`address=""`). The model must start
 //! from this table or every audit would read "not mentioned" as "off". Sources: MikroTik's manual
 //! pages for IP Services and User (policies of the built-in groups), and `/user group print` on
 //! RouterOS 6 and 7; see `ROUTEROS.md` in the project's shared notes.
@@ -19,6 +20,13 @@ pub const SERVICES: &[(&str, u16, bool)] = &[
     ("winbox", 8291, false),
     ("api-ssl", 8729, true),
 ];
+
+/// The one service RouterOS ships disabled, in v6 and v7: `www-ssl`. Sources: MikroTik's IP
+/// Services manual, whose `/ip service print` shows `XI www-ssl 443 none`; and real exports,
+/// which show only differences from defaults: they write `set www-ssl disabled=no` to turn it on
+/// (corpus: alwaldend router1, FoxDenHome router, mm1rza MNET-CHR) and never `set www-ssl
+/// disabled=yes` except in verbose exports, while `set api-ssl disabled=yes` is common.
+pub const DISABLED_BY_DEFAULT: &str = "www-ssl";
 
 /// Every policy a group can grant, as of RouterOS 7.
 pub const POLICIES: &[&str] = &[
@@ -63,7 +71,14 @@ pub(crate) fn install(c: &mut Config) {
             ("name", name),
             ("port", &port),
             ("address", ""),
-            ("disabled", "no"),
+            (
+                "disabled",
+                if name == DISABLED_BY_DEFAULT {
+                    "yes"
+                } else {
+                    "no"
+                },
+            ),
         ];
         if tls {
             props.push(("certificate", "none"));

@@ -33,6 +33,31 @@ fn services_absent_from_an_export_are_enabled_on_default_ports_for_everyone() {
     assert_eq!(ssl.get("tls-version"), Some(&b"only-1.2"[..]));
 }
 
+/// `www-ssl` ships disabled (IP Services manual; exports write `set www-ssl disabled=no` to
+/// turn it on): an export that does not mention it has it off, and one that enables it has it on.
+#[test]
+fn www_ssl_is_disabled_by_default() {
+    let c = load(
+        "/ip service
+set api disabled=yes
+",
+    );
+    let m = c.menu("/ip service").unwrap();
+    assert!(m.by_name("www-ssl").unwrap().is_disabled());
+    assert!(!m.by_name("www").unwrap().is_disabled());
+    let on = load(
+        "/ip service
+set www-ssl certificate=web disabled=no
+",
+    );
+    assert!(!on
+        .menu("/ip service")
+        .unwrap()
+        .by_name("www-ssl")
+        .unwrap()
+        .is_disabled());
+}
+
 #[test]
 fn builtin_groups_and_admin_exist_and_can_be_changed_or_removed() {
     let c = load("/user group set read policy=read,!write\n/user remove admin\n/user add name=crm group=write\n");

@@ -271,3 +271,21 @@ fn lists_named_like_wan_are_the_wan_side() {
     assert_eq!(e.wan, ["uplink"]);
     assert_eq!(e.wan_source, "interface list zone-wan");
 }
+
+/// `www-ssl` ships disabled (MikroTik's IP Services manual; exports write `set www-ssl
+/// disabled=no` to turn it on): an export that does not mention it exposes nothing on 443 and
+/// gets none of the www-ssl findings (TG103, TG104, TG109, TG202, TG209).
+#[test]
+fn www_ssl_is_disabled_by_default_and_reported_nowhere() {
+    assert!(v4("", "www-ssl").is_empty());
+    assert_eq!(v4("/ip service set www-ssl disabled=no\n", "www-ssl"), ALL4);
+    let (c, _) = Config::load(HEAD.as_bytes().to_vec());
+    let audit = tikguard::audit::run(&c, &WanChoice::default(), &Default::default());
+    let about_www_ssl: Vec<_> = audit
+        .findings
+        .iter()
+        .filter(|f| f.message.contains("www-ssl"))
+        .map(|f| f.rule)
+        .collect();
+    assert!(about_www_ssl.is_empty(), "{about_www_ssl:?}");
+}
