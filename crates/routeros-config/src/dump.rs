@@ -9,9 +9,9 @@ use std::fmt::Write;
 use crate::escape::quote;
 use crate::model::{Config, Item, Origin};
 
-fn props(out: &mut String, item: &Item) {
+fn props(out: &mut String, menu: &str, item: &Item) {
     for p in &item.props {
-        let v = crate::secrets::redact(&p.key, p.value.as_bytes());
+        let v = crate::secrets::redact_in(menu, &p.key, p.value.as_bytes());
         let v = &*crate::secrets::redact_embedded(v);
         let plain = !v.is_empty()
             && v.iter()
@@ -34,7 +34,7 @@ pub fn dump(c: &Config) -> String {
     for m in c.menus() {
         if !m.settings.props.is_empty() {
             let _ = write!(out, "{} settings", m.path);
-            props(&mut out, &m.settings);
+            props(&mut out, &m.path, &m.settings);
             out.push('\n');
         }
         for (i, item) in m.items.iter().enumerate() {
@@ -47,7 +47,7 @@ pub fn dump(c: &Config) -> String {
             if item.builtin {
                 out.push_str(" builtin");
             }
-            props(&mut out, item);
+            props(&mut out, &m.path, item);
             out.push('\n');
         }
     }

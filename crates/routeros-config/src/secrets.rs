@@ -30,6 +30,34 @@ pub fn is_secret_key(key: &[u8]) -> bool {
         || SUFFIXES.iter().any(|s| key.ends_with(s))
 }
 
+/// Menus where a property is secret although its name says nothing: in `/snmp community` the
+/// `name` *is* the SNMP v1/v2c community, the shared secret of the protocol (MikroTik's SNMP
+/// manual: "community name").
+const SECRET_IN_MENU: &[(&str, &[u8])] = &[("/snmp community", b"name")];
+
+/// True when a property of this name holds a secret in this menu.
+pub fn is_secret_in(menu: &str, key: &[u8]) -> bool {
+    is_secret_key(key) || SECRET_IN_MENU.iter().any(|(m, k)| *m == menu && *k == key)
+}
+
+/// [`redact`] knowing the menu ([`is_secret_in`]).
+pub fn redact_in<'a>(menu: &str, key: &[u8], value: &'a [u8]) -> &'a [u8] {
+    if is_secret_in(menu, key) && !value.is_empty() {
+        b"***"
+    } else {
+        value
+    }
+}
+
+/// [`redact_embedded`] for the text of a statement in `menu`: also hides the values of the
+/// properties that are secret only there.
+pub fn redact_embedded_in<'a>(menu: &str, text: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    match SECRET_IN_MENU.iter().find(|(m, _)| *m == menu) {
+        Some((_, k)) => std::borrow::Cow::Owned(redact_with(text, &|key| key == *k).into_owned()),
+        None => redact_embedded(text),
+    }
+}
+
 /// The text to show for a property value: `***` for a non-empty secret, else the value.
 pub fn redact<'a>(key: &[u8], value: &'a [u8]) -> &'a [u8] {
     if is_secret_key(key) && !value.is_empty() {
@@ -42,6 +70,11 @@ pub fn redact<'a>(key: &[u8], value: &'a [u8]) -> &'a [u8] {
 /// Hides `secret-key=value` pairs inside text, such as a script `source=` that runs
 /// `/tool fetch ... password="x"` or `/ppp secret add ... password=x`.
 pub fn redact_embedded(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    redact_with(text, &|_| false)
+}
+
+/// Hides the values of secret keys, and of keys `also` accepts, inside text.
+fn redact_with<'a>(text: &'a [u8], also: &dyn Fn(&[u8]) -> bool) -> std::borrow::Cow<'a, [u8]> {
     let is_key = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0;
@@ -53,7 +86,7 @@ pub fn redact_embedded(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             k -= 1;
         }
         i = eq + 1;
-        if k == eq || !is_secret_key(&text[k..eq]) {
+        if k == eq || !(is_secret_key(&text[k..eq]) || also(&text[k..eq])) {
             continue;
         }
         let start = eq + 1;
@@ -132,6 +165,30 @@ mod tests {
             redact_embedded(b"name=x"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    /// SNMP v1/v2c communities are shared secrets carried in `name`: hidden in `/snmp community`
+    /// only; `name` elsewhere is a name.
+    #[test]
+    fn snmp_community_names_are_secrets_in_their_menu_only() {
+        assert!(is_secret_in("/snmp community", b"name"));
+        assert!(!is_secret_in("/ip pool", b"name"));
+        assert_eq!(redact_in("/snmp community", b"name", b"n0tpublic"), b"***");
+        let stmt = b"set [ find default=yes ] name=n0tpublic addresses=10.0.0.0/8";
+        assert_eq!(
+            &redact_embedded_in("/snmp community", stmt)[..],
+            b"set [ find default=yes ] name=*** addresses=10.0.0.0/8"
+        );
+        assert_eq!(
+            &redact_embedded_in("/ip pool", b"add name=p1")[..],
+            b"add name=p1"
+        );
+    }
+
+    /// `/tool e-mail password` ends in `password`.
+    #[test]
+    fn email_password_is_a_secret() {
+        assert!(is_secret_in("/tool e-mail", b"password"));
     }
 
     /// BGP `tcp-md5-key` (v6 `/routing bgp peer`, v7 `/routing bgp connection`), WireGuard

@@ -223,6 +223,32 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// Whether `menu` (`/ip firewall filter`) lies under a top-level menu RouterOS has: one of the
+/// command tree's (7.9 to 7.24), or a RouterOS 6 one the trees no longer list (MikroTik's v6
+/// manual: `/dude`, `/lcd`, `/store`, `/tool user-manager` is under `/tool`).
+pub fn is_routeros_menu(menu: &str) -> bool {
+    static TOP: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    const V6_ONLY: &[&str] = &[
+        "/dude",
+        "/lcd",
+        "/store",
+        "/partitions",
+        "/metarouter",
+        "/openflow",
+    ];
+    let top = TOP.get_or_init(|| {
+        tree()
+            .cmds
+            .keys()
+            .filter_map(|(path, _)| path.split(' ').next())
+            .filter(|w| *w != "/")
+            .map(str::to_string)
+            .chain(V6_ONLY.iter().map(|s| s.to_string()))
+            .collect()
+    });
+    menu.split(' ').next().is_some_and(|w| top.contains(w))
+}
+
 /// The schema version used for a target: the newest known version at or below it, else the
 /// oldest; `None` for RouterOS 6.
 pub fn schema_version(target: &Version) -> Option<Version> {
@@ -289,6 +315,13 @@ pub fn check(target: &Version, menu: &str, verb: &str, args: &[String]) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routeros_menus_are_recognised_and_prose_is_not() {
+        assert!(is_routeros_menu("/ip firewall filter") && is_routeros_menu("/interface"));
+        assert!(is_routeros_menu("/dude"));
+        assert!(!is_routeros_menu("/Permission denied") && !is_routeros_menu("/"));
+    }
 
     #[test]
     fn the_tree_knows_service_arguments_by_version() {

@@ -164,3 +164,108 @@ fn rules_lists_and_explain_teaches() {
     let out = tikguard().args(["explain", "TG000"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// An empty file, text that is not RouterOS, and a binary `.backup` (magic `0xB1A1AC88`,
+/// little-endian) are refused with a message that says how to make an export; none gets a
+/// plausible "router with defaults" report. Every command that reads an export refuses them.
+#[test]
+fn empty_non_routeros_and_backup_files_are_refused_with_how_to_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.rsc");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    let ssh = dir.path().join("ssh.rsc");
+    std::fs::write(&ssh, "Permission denied (publickey).\n").unwrap();
+    let backup = dir.path().join("router.backup");
+    let mut b = 0xB1A1_AC88u32.to_le_bytes().to_vec();
+    b.extend_from_slice(&[0x10, 0, 0, 0, 1, 2, 3, 4, 0, 0, 5]);
+    std::fs::write(&backup, b).unwrap();
+    for (file, says) in [
+        (&empty, "is empty"),
+        (&ssh, "does not look like a RouterOS export"),
+        (&backup, "binary backup"),
+    ] {
+        for cmd in [
+            &["audit"][..],
+            &["parse"][..],
+            &[
+                "harden",
+                "--api-client",
+                "192.0.2.0/24",
+                "--mgmt",
+                "192.0.2.0/24",
+            ][..],
+        ] {
+            let out = tikguard().args(cmd).arg(file).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(says) && err.contains("/export"),
+                "{cmd:?} {}: {err}",
+                file.display()
+            );
+            assert_ne!(out.status.code(), Some(0), "{cmd:?}");
+            assert!(
+                out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains("finding")
+            );
+        }
+    }
+}
+
+/// Control bytes from a router's text (an interface name, a comment) never reach the terminal
+/// raw: the text report shows them as `\xNN`.
+#[test]
+fn control_characters_in_the_export_are_escaped_in_the_text_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rsc = dir.path().join("evil.rsc");
+    std::fs::write(
+        &rsc,
+        "# 2025-01-01 00:00:00 by RouterOS 7.16\n/interface list add name=WAN\n/interface list member add interface=\"ether1\\1B]0;pwned\\07\" list=WAN\n/ip firewall filter add chain=input action=accept comment=\"ok\\1B[2J\"\n",
+    )
+    .unwrap();
+    let out = tikguard().args(["audit"]).arg(&rsc).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.stdout.contains(&0x1b), "raw ESC in: {text}");
+    assert!(!out.stdout.contains(&0x07), "raw BEL in: {text}");
+    assert!(text.contains("\\x1b"), "{text}");
+}
+
+/// SNMP v1/v2c community names are secrets: never in any report format.
+#[test]
+fn snmp_community_names_never_reach_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rsc = dir.path().join("snmp.rsc");
+    std::fs::write(
+        &rsc,
+        "# 2025-01-01 00:00:00 by RouterOS 7.16\n/snmp community\nset [ find default=yes ] name=s3cretcommunity addresses=0.0.0.0/0\nadd name=an0thersecret addresses=0.0.0.0/0\n/snmp set enabled=yes\n/tool e-mail set password=mailpass99 server=192.0.2.5\n/routing bgp connection add name=up remote.address=192.0.2.1 local.role=ebgp tcp-md5-key=md5secret7\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "sarif", "html"] {
+        let out = tikguard()
+            .args(["audit", "--format", format])
+            .arg(&rsc)
+            .output()
+            .unwrap();
+        let all = String::from_utf8_lossy(&out.stdout);
+        for secret in [
+            "s3cretcommunity",
+            "an0thersecret",
+            "mailpass99",
+            "md5secret7",
+        ] {
+            assert!(!all.contains(secret), "{format} shows {secret}");
+        }
+    }
+    let out = tikguard()
+        .args(["parse", "--dump"])
+        .arg(&rsc)
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&out.stdout);
+    for secret in [
+        "s3cretcommunity",
+        "an0thersecret",
+        "mailpass99",
+        "md5secret7",
+    ] {
+        assert!(!dump.contains(secret), "parse --dump shows {secret}");
+    }
+}

@@ -11,7 +11,7 @@ pub mod html;
 pub mod report;
 pub mod rules;
 
-use routeros_config::secrets::redact_embedded;
+use routeros_config::secrets::{redact_embedded, redact_embedded_in};
 use routeros_config::{Config, Item, Span};
 use serde::Serialize;
 
@@ -91,6 +91,20 @@ impl Context<'_> {
         self.finding_at(rule, rule.severity, span, message, fix)
     }
 
+    /// The menu of the statement at `span`: the one whose item or settings it last set.
+    fn menu_of(&self, span: Span) -> Option<&str> {
+        self.config
+            .menus()
+            .find(|m| {
+                m.items.iter().any(|i| i.statement == span)
+                    || m.settings.props.iter().any(|p| p.statement == span)
+                    || m.items
+                        .iter()
+                        .any(|i| i.props.iter().any(|p| p.statement == span))
+            })
+            .map(|m| &*m.path)
+    }
+
     pub fn finding_at(
         &self,
         rule: &Rule,
@@ -103,7 +117,8 @@ impl Context<'_> {
         let (line, column, evidence) = match span {
             Some(s) if (s.end as usize) <= src.len() => {
                 let lc = self.config.line_index().line_col(src, s.start as usize);
-                let text = redact_evidence(&src[s.range()]);
+                let menu = self.menu_of(s);
+                let text = redact_evidence(menu, &src[s.range()]);
                 (Some(lc.line), Some(lc.column), Some(text))
             }
             _ => (None, None, None),
@@ -120,10 +135,14 @@ impl Context<'_> {
     }
 }
 
-/// Source text as a report may show it: continuations joined, secret values as `***`.
-fn redact_evidence(raw: &[u8]) -> String {
+/// Source text as a report may show it: continuations joined, secret values as `***` (with the
+/// menu's own secrets, such as SNMP community names, when the statement's menu is known).
+fn redact_evidence(menu: Option<&str>, raw: &[u8]) -> String {
     let joined = routeros_config::escape::join_lines(raw);
-    let mut shown = redact_embedded(&joined).into_owned();
+    let mut shown = match menu {
+        Some(m) => redact_embedded_in(m, &joined).into_owned(),
+        None => redact_embedded(&joined).into_owned(),
+    };
     if shown.len() > 400 {
         shown.truncate(400);
         shown.extend_from_slice(b"...");

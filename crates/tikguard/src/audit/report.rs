@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::exposure::Row;
 use super::{Audit, Finding, Severity};
-use crate::term::Style;
+use crate::term::{printable, Style};
 
 /// One audited file, as the reporters see it.
 pub struct FileReport<'a> {
@@ -186,19 +186,26 @@ fn paint_severity(style: Style, s: Severity) -> String {
     }
 }
 
+/// The text report. Everything that came from the input (paths, messages quoting names and
+/// comments, evidence lines, interface names) passes through [`printable`]: control bytes in a
+/// router's text never reach the terminal raw.
 pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std::io::Result<()> {
     for f in files {
+        let path = printable(f.path);
         let version = f
             .version
             .as_deref()
             .map(|v| format!("RouterOS {v}"))
             .unwrap_or_else(|| "no version header".into());
-        writeln!(out, "{} ({version})", style.bold(f.path))?;
+        writeln!(out, "{} ({version})", style.bold(&path))?;
         for d in f.diagnostics {
             writeln!(
                 out,
                 "  {}:{}:{}: parse error: {}",
-                f.path, d.line, d.column, d.message
+                path,
+                d.line,
+                d.column,
+                printable(&d.message)
             )?;
         }
         if f.audit.findings.is_empty() {
@@ -217,23 +224,28 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                 writeln!(out, "\n {} ({n})", paint_severity(style, finding.severity))?;
             }
             let at = match (finding.line, finding.column) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}", f.path),
-                _ => format!("{} (default)", f.path),
+                (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+                _ => format!("{path} (default)"),
             };
             writeln!(
                 out,
                 "\n  {} {} {}",
                 paint_severity(style, finding.severity),
                 style.bold(finding.rule),
-                finding.message
+                printable(&finding.message)
             )?;
             writeln!(out, "    {} {at}", style.dim("at"))?;
             if let Some(e) = &finding.evidence {
-                writeln!(out, "    {} {e}", style.dim("|"))?;
+                writeln!(out, "    {} {}", style.dim("|"), printable(e))?;
             }
             for (i, line) in finding.fix.iter().enumerate() {
                 let label = if i == 0 { "fix" } else { "   " };
-                writeln!(out, "    {} {}", style.dim(label), style.cyan(line))?;
+                writeln!(
+                    out,
+                    "    {} {}",
+                    style.dim(label),
+                    style.cyan(&printable(line))
+                )?;
             }
         }
         let rows: Vec<&Row> = f.audit.exposure.rows.iter().filter(|r| r.enabled).collect();
@@ -242,8 +254,8 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                 out,
                 "\n  {} (WAN: {}; from {})",
                 style.bold("Exposure on the WAN side"),
-                f.audit.exposure.wan.join(", "),
-                f.audit.exposure.wan_source
+                printable(&f.audit.exposure.wan.join(", ")),
+                printable(&f.audit.exposure.wan_source)
             )?;
             writeln!(
                 out,
@@ -269,7 +281,7 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                     r.service,
                     r.port,
                     family,
-                    r.interface,
+                    printable(&r.interface),
                     if r.approximated_by.is_empty() {
                         ""
                     } else {

@@ -112,9 +112,8 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         }
     }
     for path in &args.files {
-        match input::read(path) {
-            Ok(bytes) => {
-                let (config, parsed) = Config::load(bytes);
+        match input::load_export(path) {
+            Ok((config, parsed)) => {
                 let audit = audit::run(&config, &wan, &selection);
                 loaded.push((input::display_name(path).to_string(), config, parsed, audit));
             }

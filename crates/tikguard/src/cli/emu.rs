@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use routeros_config::{Config, Version};
+use routeros_config::Version;
 
 use crate::emu;
 use crate::input;
@@ -65,8 +65,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         eprintln!("tikguard: give --api ADDR and/or --api-ssl ADDR");
         return Ok(2);
     }
-    let bytes = match input::read(&a.config) {
-        Ok(b) => b,
+    let (config, parsed) = match input::load_export(&a.config) {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("tikguard: {e}");
             return Ok(2);
@@ -108,7 +108,6 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         },
         _ => None,
     };
-    let (config, parsed) = Config::load(bytes);
     for d in &parsed.diagnostics {
         eprintln!(
             "tikguard: {}:{}:{}: {}",

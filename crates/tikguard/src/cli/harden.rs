@@ -199,7 +199,10 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         .build()?;
     let mut client = None;
     let (source_name, bytes) = match (&a.config, &a.apply) {
-        (Some(path), _) => match input::read(path) {
+        (Some(path), _) => match input::read(path).and_then(|b| {
+            input::check_bytes(input::display_name(path), &b)?;
+            Ok(b)
+        }) {
             Ok(b) => (input::display_name(path).to_string(), b),
             Err(e) => return usage(e),
         },
@@ -223,6 +226,9 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         (None, None) => return usage("give CONFIG or --apply ROUTER".into()),
     };
     let (config, parsed) = Config::load(bytes.clone());
+    if let Err(e) = input::check_parsed(&source_name, &parsed) {
+        return usage(e);
+    }
     for d in &parsed.diagnostics {
         eprintln!(
             "tikguard: {}:{}:{}: {} (line left out)",

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use routeros_config::{dump::dump, Config};
+use routeros_config::dump::dump;
 use serde::Serialize;
 
 use crate::input;
@@ -72,8 +72,8 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut worst = 0u8;
     for path in &args.files {
-        let bytes = match input::read(path) {
-            Ok(b) => b,
+        let (config, parsed) = match input::load_export(path) {
+            Ok(loaded) => loaded,
             Err(e) => {
                 out.flush()?;
                 eprintln!("tikguard: {e}");
@@ -82,7 +82,6 @@ pub fn run(args: Args) -> std::io::Result<u8> {
             }
         };
         let name = input::display_name(path);
-        let (config, parsed) = Config::load(bytes);
         if !parsed.diagnostics.is_empty() {
             worst = worst.max(1);
         }

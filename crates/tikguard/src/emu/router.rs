@@ -26,7 +26,7 @@ use std::net::IpAddr;
 
 use bytes::Bytes;
 use routeros_api::sentence::{Reply, ReplyKind, Request};
-use routeros_config::secrets::is_secret_key;
+use routeros_config::secrets::is_secret_in;
 use routeros_config::value::{parse_addr, parse_list};
 use routeros_config::{Config, Item, Value, Version};
 
@@ -277,7 +277,7 @@ impl Router {
             if &p.key[..] == b"password" && menu == "/user" {
                 continue;
             }
-            if is_secret_key(&p.key) && !who.can("sensitive") {
+            if is_secret_in(menu, &p.key) && !who.can("sensitive") {
                 continue;
             }
             has_disabled |= &p.key[..] == b"disabled";
@@ -402,7 +402,7 @@ impl Router {
             let attrs = s
                 .props
                 .iter()
-                .filter(|p| !is_secret_key(&p.key) || who.can("sensitive"))
+                .filter(|p| !is_secret_in(menu, &p.key) || who.can("sensitive"))
                 .map(|p| (p.key.clone(), Bytes::from(api_value(p.value.as_bytes()))))
                 .collect();
             out.push(Reply {
