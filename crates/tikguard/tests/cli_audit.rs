@@ -269,3 +269,48 @@ fn snmp_community_names_never_reach_a_report() {
         assert!(!dump.contains(secret), "parse --dump shows {secret}");
     }
 }
+
+/// `--wan`/`--wan-list` naming what the configuration does not have is a usage error listing
+/// what it has.
+#[test]
+fn wan_naming_an_unknown_interface_or_list_is_a_usage_error_listing_what_exists() {
+    let out = tikguard()
+        .args(["audit", "--wan", "ether99", "examples/isp-core-v7.rsc"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--wan ether99") && err.contains("it has:"),
+        "{err}"
+    );
+    let out = tikguard()
+        .args(["audit", "--wan-list", "NOPE", "examples/isp-core-v7.rsc"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--wan-list NOPE") && err.contains("WAN"),
+        "{err}"
+    );
+    let out = tikguard()
+        .args([
+            "harden",
+            "--api-client",
+            "192.0.2.0/24",
+            "--mgmt",
+            "192.0.2.0/24",
+            "--wan",
+            "ether99",
+            "examples/isp-core-v7.rsc",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -4,7 +4,9 @@
 use routeros_config::Config;
 use tikguard::audit::exposure::{analyse, WanChoice};
 
-const HEAD: &str = "# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface list add name=WAN\n/interface list add name=LAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=bridge list=LAN\n";
+/// ether1 is the WAN, with a global IPv6 address (without one it is reachable over IPv6 from
+/// its link only: see the link-local tests).
+const HEAD: &str = "# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface list add name=WAN\n/interface list add name=LAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=bridge list=LAN\n/ipv6 address add address=2001:db8:f::2/64 interface=ether1 advertise=no\n";
 
 /// The prefixes that reach `service` over `family` on ether1.
 fn reach(rules: &str, service: &str, family: &str) -> Vec<String> {
@@ -288,4 +290,156 @@ fn www_ssl_is_disabled_by_default_and_reported_nowhere() {
         .map(|f| f.rule)
         .collect();
     assert!(about_www_ssl.is_empty(), "{about_www_ssl:?}");
+}
+
+fn wan_of(export: &str) -> (Vec<String>, String) {
+    let (c, p) =
+        Config::load(format!("# 2024-01-01 00:00:00 by RouterOS 7.16\n{export}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    (e.wan, e.wan_source)
+}
+
+/// MikroTik's Policy Routing manual: a default route with `routing-table=` other than main (v7)
+/// or `routing-mark=` (v6) serves marked traffic only; its interface is not the router's WAN.
+#[test]
+fn a_default_route_in_another_routing_table_does_not_make_a_wan() {
+    let (wan, why) = wan_of(
+        "/ip address\nadd address=203.0.113.2/30 interface=ether1\nadd address=198.51.100.2/30 interface=ether2\n/routing table add name=backup fib\n/ip route\nadd gateway=203.0.113.1\nadd gateway=198.51.100.1 routing-table=backup\nadd gateway=198.51.100.1 routing-mark=old\n",
+    );
+    assert_eq!(wan, ["ether1"]);
+    assert_eq!(why, "ether1: default route");
+}
+
+/// PPP-family clients are created disabled: an export shows `disabled=no` on an enabled one.
+#[test]
+fn ppp_clients_without_disabled_no_are_disabled_and_not_a_wan() {
+    let (wan, _) = wan_of(
+        "/interface pppoe-client\nadd interface=ether1 name=pppoe-old user=a\nadd disabled=no interface=ether2 name=pppoe-out user=b\n/interface l2tp-client\nadd connect-to=192.0.2.1 name=l2tp-lab user=c\n",
+    );
+    assert_eq!(wan, ["pppoe-out"]);
+}
+
+/// Lists named like ISP, uplink or internet mark the outside as `WAN` does.
+#[test]
+fn interface_lists_named_isp_uplink_or_internet_count_as_wan() {
+    for name in ["ISP", "uplinks", "Internet", "zone-wan"] {
+        let (wan, why) = wan_of(&format!(
+            "/interface list add name={name}\n/interface list member add interface=sfp1 list={name}\n"
+        ));
+        assert_eq!(wan, ["sfp1"], "{name}");
+        assert_eq!(why, format!("interface list {name}"));
+    }
+    let (wan, _) = wan_of(
+        "/interface list add name=LAN\n/interface list member add interface=bridge list=LAN\n",
+    );
+    assert_eq!(wan, ["*"]);
+}
+
+/// The report says why each interface was taken as WAN.
+#[test]
+fn wan_reasons_name_each_interface() {
+    let (wan, why) = wan_of(
+        "/ip dhcp-client add interface=ether1\n/interface pppoe-client add disabled=no interface=ether2 name=pppoe-out user=x\n",
+    );
+    assert_eq!(wan, ["ether1", "pppoe-out"]);
+    assert_eq!(why, "ether1: DHCP client; pppoe-out: PPP client");
+}
+
+fn v6_rows(export: &str) -> Vec<String> {
+    let (c, p) = Config::load(
+        format!("# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n{export}")
+            .into_bytes(),
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    e.rows
+        .iter()
+        .find(|r| r.service == "winbox" && r.family == "ipv6")
+        .map(|r| r.reachable_from.join(","))
+        .into_iter()
+        .collect()
+}
+
+/// On v7 IPv6 is on, but an interface with only its link-local address is reachable over IPv6
+/// from its own link only (MikroTik's IPv6 Address manual: every interface gets a link-local
+/// address; a global one comes from `/ipv6 address`, DHCPv6 or SLAAC). Such rows read
+/// `fe80::/10` and raise no TG201/TG202/TG209.
+#[test]
+fn an_interface_with_only_its_link_local_address_is_reachable_from_its_link_only() {
+    assert_eq!(v6_rows(""), ["fe80::/10"]);
+    let (c, _) = Config::load(
+        b"# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip firewall filter add chain=input action=drop in-interface-list=WAN\n".to_vec(),
+    );
+    let audit = tikguard::audit::run(&c, &WanChoice::default(), &Default::default());
+    let v6: Vec<_> = audit
+        .findings
+        .iter()
+        .filter(|f| ["TG201", "TG202", "TG209"].contains(&f.rule))
+        .map(|f| (f.rule, f.message.clone()))
+        .collect();
+    assert!(v6.is_empty(), "{v6:?}");
+}
+
+/// A global address comes from a non-link-local `/ipv6 address`, an `/ipv6 dhcp-client`, or
+/// accepted router advertisements: `yes`, or the default `yes-if-forwarding-disabled` with
+/// `forward=no` (MikroTik's IPv6 ND manual).
+#[test]
+fn a_global_ipv6_address_comes_from_an_address_dhcpv6_or_accepted_ras() {
+    let all = ["::/0"];
+    assert_eq!(
+        v6_rows("/ipv6 address add address=2001:db8::1/64 interface=ether1\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add address=fe80::1/64 interface=ether1\n"),
+        ["fe80::/10"]
+    );
+    assert_eq!(
+        v6_rows("/ipv6 dhcp-client add interface=ether1 request=address\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 settings set accept-router-advertisements=yes\n"),
+        all
+    );
+    assert_eq!(v6_rows("/ipv6 settings set forward=no\n"), all);
+    assert_eq!(
+        v6_rows("/ipv6 settings set accept-router-advertisements=no forward=no\n"),
+        ["fe80::/10"]
+    );
+    // An address on another interface does not give ether1 one.
+    assert_eq!(
+        v6_rows("/ipv6 address add address=2001:db8::1/64 interface=bridge\n"),
+        ["fe80::/10"]
+    );
+    // `disable-ipv6=yes`: no IPv6 at all.
+    assert!(v6_rows("/ipv6 settings set disable-ipv6=yes\n").is_empty());
+}
+
+/// Severity follows who can reach the API: the internet is critical, private/CGNAT space high,
+/// explicit prefixes nothing (TG201's doc).
+#[test]
+fn api_severity_follows_who_can_reach_it() {
+    let sev = |rules: &str| -> Vec<String> {
+        let (c, _) = Config::load(format!("{HEAD}{rules}").into_bytes());
+        tikguard::audit::run(&c, &WanChoice::default(), &Default::default())
+            .findings
+            .iter()
+            .filter(|f| f.rule == "TG201" && f.message.contains("ipv4"))
+            .map(|f| format!("{:?}", f.severity))
+            .collect()
+    };
+    let v6_closed = "/ipv6 firewall filter add chain=input action=drop in-interface-list=WAN\n";
+    assert_eq!(sev(v6_closed), ["Critical", "Critical"]);
+    assert_eq!(
+        sev(&format!(
+            "{v6_closed}/ip service set api,api-ssl address=10.0.0.0/8,100.64.0.0/10\n"
+        )),
+        ["High", "High"]
+    );
+    assert!(sev(&format!(
+        "{v6_closed}/ip service set api,api-ssl address=203.0.113.0/24,10.1.2.0/24\n"
+    ))
+    .is_empty());
 }

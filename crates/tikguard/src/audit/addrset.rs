@@ -141,7 +141,7 @@ impl AddrSet {
         self.intersect(&o.complement())
     }
 
-    #[cfg(test)]
+    /// Whether every address of `o` is in this set.
     pub fn contains_set(&self, o: &AddrSet) -> bool {
         o.minus(self).is_empty()
     }

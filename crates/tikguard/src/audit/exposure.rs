@@ -3,9 +3,9 @@
 //! Exposure = the sources the `input` chain accepts for the service's port on that interface,
 //! intersected with the service's own `address=` list, or nothing when the service is disabled.
 //! WAN interfaces are, in order of preference: `--wan`/`--wan-list`, members of the `WAN`
-//! interface list, else of lists whose name contains "wan" (`zone-wan`, `list-WAN`), else
-//! interfaces with a DHCP or PPPoE client or the default route, else every interface (reported
-//! as `*`).
+//! interface list, else of lists whose name says outside (`zone-wan`, `ISP`, `uplinks`,
+//! `internet`), else interfaces with an enabled DHCP or PPP-family client or the main table's
+//! default route, else every interface (reported as `*`). The report says which, and why.
 
 use routeros_config::value::{parse_addr, parse_int};
 use routeros_config::Config;
@@ -24,6 +24,43 @@ pub const SERVICES: &[&str] = &[
 pub struct WanChoice {
     pub interfaces: Vec<String>,
     pub list: Option<String>,
+}
+
+impl WanChoice {
+    /// `--wan`/`--wan-list` must name what the configuration has; else the error lists what it
+    /// has (the analysis would otherwise run on an interface nothing refers to).
+    pub fn check(&self, c: &Config, source: &str) -> Result<(), String> {
+        let (ifaces, lists) = known_interfaces(c);
+        let show = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.iter()
+                    .map(|s| crate::term::printable(s).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        for i in &self.interfaces {
+            if !ifaces.contains(i) {
+                return Err(format!(
+                    "--wan {}: {source} has no such interface; it has: {}",
+                    crate::term::printable(i),
+                    show(&ifaces)
+                ));
+            }
+        }
+        if let Some(l) = &self.list {
+            if !lists.contains(l) {
+                return Err(format!(
+                    "--wan-list {}: {source} has no such interface list; it has: {}",
+                    crate::term::printable(l),
+                    show(&lists)
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -95,6 +132,30 @@ pub fn api_ports(c: &Config) -> Vec<u16> {
         .collect()
 }
 
+/// Words in an interface list's name that mark it as the outside: `WAN`, `zone-wan`,
+/// `ISP`, `uplinks`, `internet`.
+const WAN_WORDS: &[&str] = &["wan", "isp", "uplink", "internet"];
+
+/// PPP-family clients: RouterOS creates them disabled, so an export shows `disabled=no` on an
+/// enabled one and nothing on a disabled one (real exports in the corpus; ROUTEROS.md,
+/// "Defaults that exports omit").
+const PPP_CLIENTS: &[&str] = &[
+    "/interface pppoe-client",
+    "/interface l2tp-client",
+    "/interface sstp-client",
+    "/interface ovpn-client",
+    "/interface pptp-client",
+];
+
+/// Whether a route is in the main table: v6 `routing-mark=` and v7 `routing-table=` other than
+/// `main` are policy routing (MikroTik's Policy Routing manual), not the router's own default.
+fn in_main_table(r: &routeros_config::Item) -> bool {
+    r.get("routing-mark").is_none_or(<[u8]>::is_empty)
+        && r.get("routing-table")
+            .is_none_or(|t| t.is_empty() || t == b"main")
+}
+
+/// The WAN interfaces, and why each was taken (`ether1 (default route)`), for the report.
 fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<String>, String) {
     if !choice.interfaces.is_empty() {
         return (choice.interfaces.clone(), "--wan".into());
@@ -106,14 +167,15 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
     if !members.is_empty() {
         return (members, "interface list WAN".into());
     }
-    // Lists named like `zone-wan`, `list-WAN`, `wan-uplinks`.
+    // Lists named like `zone-wan`, `list-WAN`, `ISP`, `uplinks`, `internet`.
     let mut named: Vec<String> = Vec::new();
     let mut found_lists: Vec<String> = Vec::new();
     for l in c.items("/interface list") {
         let Some(name) = l.get_str("name") else {
             continue;
         };
-        if !name.to_ascii_lowercase().contains("wan") {
+        let lower = name.to_ascii_lowercase();
+        if !WAN_WORDS.iter().any(|w| lower.contains(w)) {
             continue;
         }
         let m = lists.members(&name);
@@ -127,27 +189,29 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
         named.dedup();
         return (named, format!("interface list {}", found_lists.join(", ")));
     }
-    let mut found: Vec<String> = Vec::new();
+    let mut found: Vec<(String, &'static str)> = Vec::new();
     for i in c.items("/ip dhcp-client") {
         if !i.is_disabled() {
-            found.extend(i.get_str("interface"));
+            found.extend(i.get_str("interface").map(|n| (n, "DHCP client")));
         }
     }
-    for i in c.items("/interface pppoe-client") {
-        if !i.is_disabled() {
-            found.extend(i.get_str("name"));
+    for menu in PPP_CLIENTS {
+        for i in c.items(menu) {
+            if i.get("disabled") == Some(b"no") {
+                found.extend(i.get_str("name").map(|n| (n, "PPP client")));
+            }
         }
     }
     for r in c.items("/ip route") {
         let dst = r.get("dst-address").unwrap_or(b"0.0.0.0/0");
-        if dst != b"0.0.0.0/0" || r.is_disabled() {
+        if dst != b"0.0.0.0/0" || r.is_disabled() || !in_main_table(r) {
             continue;
         }
         let Some(gw) = r.get_str("gateway") else {
             continue;
         };
         match parse_addr(gw.as_bytes()) {
-            None => found.push(gw),
+            None => found.push((gw, "default route")),
             Some(g) => {
                 for a in c.items("/ip address") {
                     let net = a.get("address").and_then(parse_addr);
@@ -156,21 +220,100 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
                             && n.range.start <= g.range.start
                             && g.range.start <= n.range.end
                     }) {
-                        found.extend(a.get_str("interface"));
+                        found.extend(a.get_str("interface").map(|n| (n, "default route")));
                     }
                 }
             }
         }
     }
-    found.sort();
-    found.dedup();
-    if !found.is_empty() {
-        return (found, "DHCP/PPPoE client or default route".into());
+    if found.is_empty() {
+        return (
+            vec!["*".into()],
+            "unknown: every interface counts as WAN".into(),
+        );
     }
-    (
-        vec!["*".into()],
-        "unknown: every interface counts as WAN".into(),
-    )
+    let mut names: Vec<String> = found.iter().map(|(n, _)| n.clone()).collect();
+    names.sort();
+    names.dedup();
+    let why = names
+        .iter()
+        .map(|n| {
+            let mut reasons: Vec<&str> = found
+                .iter()
+                .filter(|(m, _)| m == n)
+                .map(|(_, r)| *r)
+                .collect();
+            reasons.dedup();
+            format!("{n}: {}", reasons.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    (names, why)
+}
+
+/// Interface names the configuration knows: those its menus create, those it refers to, and
+/// the interface lists; for `--wan`/`--wan-list` checks.
+pub fn known_interfaces(c: &Config) -> (Vec<String>, Vec<String>) {
+    let mut ifaces: Vec<String> = Vec::new();
+    for m in c.menus() {
+        let creates = match m.path.strip_prefix("/interface") {
+            Some("") => true,
+            Some(kind) => {
+                let kind = kind.trim_start();
+                !kind.contains(' ') && kind != "list"
+            }
+            None => false,
+        };
+        for i in &m.items {
+            if creates {
+                ifaces.extend(i.get_str("name"));
+            }
+            for key in ["interface", "in-interface", "out-interface"] {
+                ifaces.extend(
+                    i.get_str(key)
+                        .map(|v| v.trim_start_matches('!').to_string())
+                        .filter(|v| !v.is_empty()),
+                );
+            }
+        }
+    }
+    ifaces.sort();
+    ifaces.dedup();
+    let mut lists: Vec<String> = c
+        .items("/interface list")
+        .iter()
+        .filter_map(|l| l.get_str("name"))
+        .collect();
+    lists.extend(["all", "none", "dynamic", "static"].map(String::from));
+    lists.sort();
+    lists.dedup();
+    (ifaces, lists)
+}
+
+/// Whether `iface` has a global IPv6 address, reachable from beyond its link: a non-link-local
+/// `/ipv6 address` on it, an `/ipv6 dhcp-client` on it, or accepted router advertisements
+/// (`/ipv6 settings accept-router-advertisements=yes`, or the default
+/// `yes-if-forwarding-disabled` with `forward=no`; `forward` defaults to `yes`). Otherwise it
+/// has only its link-local address (MikroTik's IPv6 Address and ND manuals; ROUTEROS.md,
+/// "Reachability"). `*` (WAN unknown) has one if any interface has.
+pub fn has_global_v6(c: &Config, iface: &str) -> bool {
+    let on = |i: &routeros_config::Item| {
+        !i.is_disabled() && (iface == "*" || i.get("interface") == Some(iface.as_bytes()))
+    };
+    let ll = super::reach::link_local(true);
+    let global_address = c.items("/ipv6 address").iter().filter(|i| on(i)).any(|i| {
+        i.get("from-pool").is_some_and(|p| !p.is_empty())
+            || i.get("address")
+                .and_then(parse_addr)
+                .is_some_and(|a| a.range.v6 && !ll.contains_set(&AddrSet::from_range(a.range)))
+    });
+    let dhcp = c.items("/ipv6 dhcp-client").iter().any(on);
+    let ra = match c.setting("/ipv6 settings", "accept-router-advertisements") {
+        Some(b"yes") => true,
+        Some(b"no") => false,
+        _ => c.setting("/ipv6 settings", "forward") == Some(b"no"),
+    };
+    global_address || dhcp || ra
 }
 
 /// Whether the router speaks IPv6 at all: RouterOS 6 ships the ipv6 package disabled, so a v6
@@ -207,7 +350,11 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                         },
                         &lists,
                     );
-                    let set = ev.accepted.intersect(&allowed);
+                    let mut set = ev.accepted.intersect(&allowed);
+                    if fw.v6 && !has_global_v6(c, iface) {
+                        // Only its link-local address: only the link can connect.
+                        set = set.intersect(&super::reach::link_local(true));
+                    }
                     let open = !set.is_empty();
                     (
                         set,

@@ -102,6 +102,10 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         match fetched {
             Ok((bytes, _)) => {
                 let (config, parsed) = Config::load(bytes);
+                if let Err(e) = wan.check(&config, router) {
+                    eprintln!("tikguard: {e}");
+                    return Ok(2);
+                }
                 let audit = audit::run(&config, &wan, &selection);
                 loaded.push((router.clone(), config, parsed, audit));
             }
@@ -114,6 +118,10 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     for path in &args.files {
         match input::load_export(path) {
             Ok((config, parsed)) => {
+                if let Err(e) = wan.check(&config, input::display_name(path)) {
+                    eprintln!("tikguard: {e}");
+                    return Ok(2);
+                }
                 let audit = audit::run(&config, &wan, &selection);
                 loaded.push((input::display_name(path).to_string(), config, parsed, audit));
             }

@@ -242,6 +242,9 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         Ok(i) => i,
         Err(e) => return usage(e),
     };
+    if let Err(e) = intent.wan.check(&config, &source_name) {
+        return usage(e);
+    }
     let plan = harden::plan(&config, &intent);
     let proof = harden::prove(&bytes, &config, &plan.changes, &intent);
     let header = format!(

@@ -251,7 +251,11 @@ async fn tls_facts(a: &str, host: &str, timeout: Duration) -> Option<TlsFacts> {
         .and_then(|a| a.suite)
         .or(first.suite.filter(|_| first.version.is_some()))
         .map(name);
+    // One more handshake only when the broad offer did not already settle it.
     let rustls_compatible = tls13.is_some()
+        || first
+            .suite
+            .is_some_and(|s| first.version.is_some() && tls::RUSTLS_TLS12_SUITES.contains(&s))
         || tls::hello(
             a,
             Some(host),

@@ -13,13 +13,22 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for row in &cx.exposure.rows {
-        if row.service == "api" || row.service == "api-ssl" || !wide(&row.set) {
+        if row.service == "api" || row.service == "api-ssl" {
             continue;
         }
-        let severity = if row.service == "winbox" || row.service == "telnet" {
-            Severity::High
-        } else {
-            Severity::Medium
+        // High for winbox and telnet, medium for the rest, when the internet reaches them; one
+        // step lower when only private or CGNAT space does; none for explicit prefixes or the
+        // local link (see TG202's doc).
+        let reach = crate::audit::reach::Reach::of(&row.set);
+        let severity = match (
+            reach.width(),
+            row.service == "winbox" || row.service == "telnet",
+        ) {
+            (crate::audit::reach::Width::Narrow, _) => continue,
+            (crate::audit::reach::Width::Public, true) => Severity::High,
+            (crate::audit::reach::Width::Public, false)
+            | (crate::audit::reach::Width::Private, true) => Severity::Medium,
+            (crate::audit::reach::Width::Private, false) => Severity::Low,
         };
         let approx = approximation_note(&row.approximated_by);
         let (span, how) = entry_point(cx, row);
@@ -28,12 +37,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             severity,
             span,
             format!(
-                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {}: {how}{approx}",
+                "`{}` (tcp/{}, {}) is reachable on WAN interface `{}` from {} ({}): {how}{approx}",
                 row.service,
                 row.port,
                 row.family,
                 row.interface,
-                summarize(&row.reachable_from)
+                summarize(&row.reachable_from),
+                reach.describe()
             ),
             vec![format!(
                 "/ip service set {} address=<management prefixes>",

@@ -159,8 +159,7 @@ fn check_certless(cx: &Context, rule: &Rule, service: &str, out: &mut Vec<Findin
 
 /// More than "a few explicit prefixes": over a /16 of IPv4 or a /48 of IPv6.
 fn wide(set: &super::addrset::AddrSet) -> bool {
-    let limit: u128 = if set.v6 { 1 << 80 } else { 1 << 16 };
-    set.size() > limit
+    super::reach::Reach::of(set).width() != super::reach::Width::Narrow
 }
 
 /// `0.0.0.0/0`, or the first prefixes and a count.

@@ -5,3 +5,4 @@
 /interface list member add interface=bridge list=LAN
 /ip firewall filter add action=drop chain=input in-interface-list=!LAN
 /ipv6 firewall filter add action=drop chain=input in-interface-list=!LAN
+/ipv6 dhcp-client add interface=ether1 request=address,prefix pool-name=isp
