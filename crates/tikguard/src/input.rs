@@ -70,6 +70,18 @@ pub fn check_parsed(name: &str, parsed: &routeros_config::syntax::Parsed) -> Res
     if parsed.version.is_some() || has_menu_command {
         return Ok(());
     }
+    // RouterOS scripting (`:local`, `{ ... }`) is RouterOS, though not an export: the model
+    // does not run it, so say what the result will show.
+    if parsed
+        .statements
+        .iter()
+        .any(|s| matches!(s.kind, StatementKind::Script))
+    {
+        eprintln!(
+            "tikguard: warning: {name} is RouterOS scripting with no configuration command at top level; the analysis sees RouterOS defaults only (an export of the router it configures is what to audit)"
+        );
+        return Ok(());
+    }
     let first = String::from_utf8_lossy(
         parsed
             .source

@@ -65,3 +65,84 @@ fn the_password_check_itself_catches_a_visible_password() {
     );
     assert_no_visible_password("add password=*** name=x");
 }
+
+/// Fix lines are safe to paste: on every corpus file, each fix without a `<placeholder>` parses
+/// as RouterOS without a diagnostic, uses only commands and arguments RouterOS 7's command tree
+/// has (checked against 7.16), and the interface lists and interfaces it names exist in that
+/// configuration (or are RouterOS' built-in lists).
+#[test]
+fn fix_lines_parse_exist_in_the_schema_and_name_what_the_config_has() {
+    use routeros_config::syntax::StatementKind;
+    let dir = corpus();
+    let target = routeros_config::Version::new(7, 16, 0);
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rsc") {
+            continue;
+        }
+        let (config, _) = Config::load(std::fs::read(&path).unwrap());
+        let (ifaces, lists) = tikguard::audit::exposure::known_interfaces(&config);
+        let a = audit::run(&config, &WanChoice::default(), &Selection::default());
+        for f in &a.findings {
+            for fix in f
+                .fix
+                .iter()
+                .filter(|l| l.starts_with('/') && !l.contains('<'))
+            {
+                let (_, parsed) = Config::load(fix.as_bytes().to_vec());
+                assert!(
+                    parsed.diagnostics.is_empty(),
+                    "{}: {} fix does not parse: {fix}: {:?}",
+                    path.display(),
+                    f.rule,
+                    parsed.diagnostics
+                );
+                for s in &parsed.statements {
+                    let StatementKind::Command(c) = &s.kind else {
+                        continue;
+                    };
+                    let args: Vec<String> = c
+                        .args
+                        .iter()
+                        .filter_map(|a| {
+                            a.key
+                                .as_ref()
+                                .map(|k| String::from_utf8_lossy(k).into_owned())
+                        })
+                        .collect();
+                    let problems = tikguard::schema::check(&target, &c.menu, &c.verb, &args);
+                    assert!(
+                        problems.is_empty(),
+                        "{}: {} fix: {fix}: {problems:?}",
+                        path.display(),
+                        f.rule
+                    );
+                    for a in &c.args {
+                        let Some(key) = &a.key else { continue };
+                        let v = String::from_utf8_lossy(a.value.as_bytes())
+                            .trim_start_matches('!')
+                            .to_string();
+                        match &key[..] {
+                            b"in-interface-list" => assert!(
+                                lists.contains(&v),
+                                "{}: {} fix names list {v}: {fix}",
+                                path.display(),
+                                f.rule
+                            ),
+                            b"in-interface" => assert!(
+                                ifaces.contains(&v),
+                                "{}: {} fix names interface {v}: {fix}",
+                                path.display(),
+                                f.rule
+                            ),
+                            _ => {}
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} fix commands checked");
+}

@@ -87,6 +87,8 @@ pub struct Row {
 
 pub struct Exposure {
     pub wan: Vec<String>,
+    /// The interface list the WAN interfaces came from, when one did.
+    pub wan_list: Option<String>,
     /// How the WAN interfaces were chosen, for the report.
     pub wan_source: String,
     pub rows: Vec<Row>,
@@ -156,16 +158,20 @@ fn in_main_table(r: &routeros_config::Item) -> bool {
 }
 
 /// The WAN interfaces, and why each was taken (`ether1 (default route)`), for the report.
-fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<String>, String) {
+fn detect_wan(
+    c: &Config,
+    lists: &InterfaceLists,
+    choice: &WanChoice,
+) -> (Vec<String>, String, Option<String>) {
     if !choice.interfaces.is_empty() {
-        return (choice.interfaces.clone(), "--wan".into());
+        return (choice.interfaces.clone(), "--wan".into(), None);
     }
     if let Some(l) = &choice.list {
-        return (lists.members(l), format!("--wan-list {l}"));
+        return (lists.members(l), format!("--wan-list {l}"), Some(l.clone()));
     }
     let members = lists.members("WAN");
     if !members.is_empty() {
-        return (members, "interface list WAN".into());
+        return (members, "interface list WAN".into(), Some("WAN".into()));
     }
     // Lists named like `zone-wan`, `list-WAN`, `ISP`, `uplinks`, `internet`.
     let mut named: Vec<String> = Vec::new();
@@ -187,7 +193,12 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
     if !named.is_empty() {
         named.sort();
         named.dedup();
-        return (named, format!("interface list {}", found_lists.join(", ")));
+        let one = (found_lists.len() == 1).then(|| found_lists[0].clone());
+        return (
+            named,
+            format!("interface list {}", found_lists.join(", ")),
+            one,
+        );
     }
     let mut found: Vec<(String, &'static str)> = Vec::new();
     for i in c.items("/ip dhcp-client") {
@@ -230,6 +241,7 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
         return (
             vec!["*".into()],
             "unknown: every interface counts as WAN".into(),
+            None,
         );
     }
     let mut names: Vec<String> = found.iter().map(|(n, _)| n.clone()).collect();
@@ -248,7 +260,7 @@ fn detect_wan(c: &Config, lists: &InterfaceLists, choice: &WanChoice) -> (Vec<St
         })
         .collect::<Vec<_>>()
         .join("; ");
-    (names, why)
+    (names, why, None)
 }
 
 /// Interface names the configuration knows: those its menus create, those it refers to, and
@@ -316,6 +328,16 @@ pub fn has_global_v6(c: &Config, iface: &str) -> bool {
     global_address || dhcp || ra
 }
 
+/// The part of `set` that can reach `iface`: over IPv6, only the link unless the interface has
+/// a global address ([`has_global_v6`]).
+pub fn from_beyond(c: &Config, iface: &str, set: AddrSet) -> AddrSet {
+    if set.v6 && !has_global_v6(c, iface) {
+        set.intersect(&super::reach::link_local(true))
+    } else {
+        set
+    }
+}
+
 /// Whether the router speaks IPv6 at all: RouterOS 6 ships the ipv6 package disabled, so a v6
 /// export with no `/ipv6` menu has none; on 7 it is on unless `/ipv6 settings disable-ipv6=yes`.
 pub fn ipv6_active(c: &Config) -> bool {
@@ -328,7 +350,7 @@ pub fn ipv6_active(c: &Config) -> bool {
 
 pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
     let lists = InterfaceLists::from_config(c);
-    let (wan, wan_source) = detect_wan(c, &lists, choice);
+    let (wan, wan_source, wan_list) = detect_wan(c, &lists, choice);
     let v4 = Firewall::from_config(c, false);
     let v6 = Firewall::from_config(c, true);
     let mut rows = Vec::new();
@@ -350,11 +372,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                         },
                         &lists,
                     );
-                    let mut set = ev.accepted.intersect(&allowed);
-                    if fw.v6 && !has_global_v6(c, iface) {
-                        // Only its link-local address: only the link can connect.
-                        set = set.intersect(&super::reach::link_local(true));
-                    }
+                    let set = from_beyond(c, iface, ev.accepted.intersect(&allowed));
                     let open = !set.is_empty();
                     (
                         set,
@@ -382,6 +400,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
     }
     Exposure {
         wan,
+        wan_list,
         wan_source,
         rows,
         v4,

@@ -37,7 +37,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "DNS accepts remote requests and udp/53 is reachable on WAN interface `{iface}` from {}: an open resolver",
                 summarize(&ev.accepted.to_prefixes())
             ),
-            vec!["/ip firewall filter add action=drop chain=input in-interface-list=WAN protocol=udp dst-port=53 place-before=[:pick [find] 0]".into()],
+            vec![format!(
+                "/ip firewall filter add action=drop chain=input {} protocol=udp dst-port=53 place-before=[:pick [find] 0]",
+                wan_matcher(cx, iface)
+            )],
         ));
     }
 }

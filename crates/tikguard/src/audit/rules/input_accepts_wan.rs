@@ -27,18 +27,20 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 },
                 &e.lists,
             );
-            if wide(&ev.accepted) {
+            let accepted = super::super::exposure::from_beyond(cx.config, iface, ev.accepted);
+            if wide(&accepted) {
                 out.push(cx.finding_at(
                     &RULE,
                     RULE.severity,
                     None,
                     format!(
                         "the {family} input chain accepts new connections on `{iface}` from {} to ports no rule mentions: no final drop",
-                        summarize(&ev.accepted.to_prefixes())
+                        summarize(&accepted.to_prefixes())
                     ),
                     vec![format!(
-                        "/{} firewall filter add action=drop chain=input in-interface-list=!LAN comment=\"drop all not coming from LAN\"",
-                        if family == "ipv6" { "ipv6" } else { "ip" }
+                        "/{} firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",
+                        if family == "ipv6" { "ipv6" } else { "ip" },
+                        wan_matcher(cx, iface)
                     )],
                 ));
             }

@@ -33,7 +33,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 v6.interface,
                 summarize(&v6.reachable_from)
             ),
-            vec!["/ipv6 firewall filter add action=drop chain=input in-interface-list=!LAN comment=\"drop all not coming from LAN\"".into()],
+            vec![format!(
+                "/ipv6 firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",
+                wan_matcher(cx, &v6.interface)
+            )],
         ));
     }
 }

@@ -158,6 +158,18 @@ fn check_certless(cx: &Context, rule: &Rule, service: &str, out: &mut Vec<Findin
 }
 
 /// More than "a few explicit prefixes": over a /16 of IPv4 or a /48 of IPv6.
+/// The matcher a fix uses for WAN interface `iface`: the interface list the WAN came from, else
+/// the interface itself; quoted by harden's one quoting function. With the WAN unknown (`*`),
+/// a placeholder the user must fill in.
+fn wan_matcher(cx: &Context, iface: &str) -> String {
+    use crate::harden::script::value;
+    match (&cx.exposure.wan_list, iface) {
+        (Some(l), _) => format!("in-interface-list={}", value(l)),
+        (None, "*") => "in-interface=<WAN interface>".into(),
+        (None, i) => format!("in-interface={}", value(i)),
+    }
+}
+
 fn wide(set: &super::addrset::AddrSet) -> bool {
     super::reach::Reach::of(set).width() != super::reach::Width::Narrow
 }
