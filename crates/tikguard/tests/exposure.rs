@@ -443,3 +443,52 @@ fn api_severity_follows_who_can_reach_it() {
     ))
     .is_empty());
 }
+
+fn row(rules: &str, service: &str) -> tikguard::audit::exposure::Row {
+    let (c, p) = Config::load(format!("{HEAD}{rules}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    analyse(&c, &WanChoice::default())
+        .rows
+        .into_iter()
+        .find(|r| r.service == service && r.family == "ipv4" && r.interface == "ether1")
+        .unwrap()
+}
+
+/// MikroTik's Firewall Filter manual: `port=` "matches if any (source or destination) port
+/// matches". A drop naming the service port closes it; an accept naming another port lets in
+/// whoever picks that source port (`accept port=53` is the classic hole); decided, not
+/// approximated.
+#[test]
+fn port_matches_the_source_or_the_destination_port_and_is_decided() {
+    let closed = row(
+        "/ip firewall filter add chain=input action=drop protocol=tcp port=8728\n",
+        "api",
+    );
+    assert!(closed.reachable_from.is_empty() && closed.approximated_by.is_empty());
+    let hole = row(
+        "/ip firewall filter\nadd chain=input action=accept protocol=tcp port=53\nadd chain=input action=drop in-interface-list=WAN\n",
+        "api",
+    );
+    assert_eq!(hole.reachable_from, ALL4);
+    assert!(hole.approximated_by.is_empty());
+    assert_eq!(hole.accepted_by, [0]);
+    let other_drop = row(
+        "/ip firewall filter add chain=input action=drop protocol=tcp port=53\n",
+        "api",
+    );
+    assert_eq!(other_drop.reachable_from, ALL4);
+}
+
+/// `/ip service vrf=` (v7): the service listens only in that VRF (`/ip vrf interfaces=`); a WAN
+/// port in the main VRF does not reach it, and one in that VRF does.
+#[test]
+fn a_service_in_a_vrf_is_reachable_only_from_that_vrfs_interfaces() {
+    let mgmt_vrf = "/ip vrf add name=mgmt interfaces=ether5\n/ip service set winbox vrf=mgmt\n";
+    assert!(v4(mgmt_vrf, "winbox").is_empty());
+    assert_eq!(v4(mgmt_vrf, "ssh"), ALL4);
+    // The WAN in the service's VRF: reachable.
+    let wan_in_vrf = "/ip vrf add name=cust interfaces=ether1\n/ip service set api vrf=cust\n";
+    assert_eq!(v4(wan_in_vrf, "api"), ALL4);
+    // A main-VRF service is not reachable from a WAN interface moved to another VRF.
+    assert!(v4(wan_in_vrf, "winbox").is_empty());
+}

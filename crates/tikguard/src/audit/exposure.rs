@@ -328,6 +328,27 @@ pub fn has_global_v6(c: &Config, iface: &str) -> bool {
     global_address || dhcp || ra
 }
 
+/// The VRF `iface` is in: the `/ip vrf` whose `interfaces=` names it (or a list holding it),
+/// else `main` (MikroTik's Virtual Routing and Forwarding manual).
+fn vrf_of(c: &Config, lists: &InterfaceLists, iface: &str) -> String {
+    for v in c.items("/ip vrf") {
+        if v.is_disabled() {
+            continue;
+        }
+        let names = v.get("interfaces").unwrap_or(b"");
+        let holds = names.split(|&b| b == b',').any(|n| {
+            let n = String::from_utf8_lossy(n);
+            n == iface || lists.contains(&n, iface)
+        });
+        if holds {
+            if let Some(name) = v.get_str("name") {
+                return name;
+            }
+        }
+    }
+    "main".into()
+}
+
 /// The part of `set` that can reach `iface`: over IPv6, only the link unless the interface has
 /// a global address ([`has_global_v6`]).
 pub fn from_beyond(c: &Config, iface: &str, set: AddrSet) -> AddrSet {
@@ -362,8 +383,17 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
             let Some((port, enabled, allowed)) = service_state(c, svc, fw.v6) else {
                 continue;
             };
+            // `/ip service vrf=` (v7): the service listens only in that VRF; a WAN interface in
+            // another VRF does not reach it (MikroTik's IP Services manual, `vrf`).
+            let svc_vrf = c
+                .menu("/ip service")
+                .and_then(|m| m.by_name(svc))
+                .and_then(|s| s.get_str("vrf"))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "main".into());
             for iface in &wan {
-                let (set, approx, accepted_by, by_default) = if enabled {
+                let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
+                let (set, approx, accepted_by, by_default) = if enabled && !other_vrf {
                     let ev = fw.evaluate(
                         Probe {
                             protocol: "tcp",

@@ -66,6 +66,9 @@ pub struct Rule {
     dst_type_raw: Option<String>,
     dst_address_raw: Option<String>,
     dst_port: Option<PortSet>,
+    /// `port=`: matches when the source *or* the destination port is in the list (MikroTik's
+    /// Firewall Filter manual: "matches if any (source or destination) port matches").
+    any_port: Option<PortSet>,
     in_interface: Option<(bool, String)>,
     in_interface_list: Option<(bool, String)>,
     /// (negated, list includes `new`)
@@ -118,6 +121,7 @@ const NOT_MATCHERS: &[&str] = &[
     "copy-from",
     "protocol",
     "dst-port",
+    "port",
     "in-interface",
     "in-interface-list",
     "connection-state",
@@ -357,6 +361,13 @@ impl Rule {
             }
             p
         });
+        let any_port = get("port").and_then(|v| {
+            let p = parse_ports(v).filter(|p| !p.negated);
+            if p.is_none() {
+                undecided.push(format!("port={}", text(v)));
+            }
+            p
+        });
         let in_interface = get("in-interface").map(|v| {
             let (n, name) = negation(v);
             (n, text(name))
@@ -448,6 +459,7 @@ impl Rule {
             statement: item.statement,
             protocol,
             dst_port,
+            any_port,
             in_interface,
             in_interface_list,
             conn_state,
@@ -870,6 +882,17 @@ impl Firewall {
                 continue;
             }
             let defender = self.assume == Assume::Defender;
+            // `port=L` without the service port: only a packet whose *source* port is in L
+            // matches. An attacker picks such a source port to pass an accept, and avoids it to
+            // pass a drop; a defender's client cannot count on either.
+            if rule
+                .any_port
+                .as_ref()
+                .is_some_and(|p| !p.contains(probe.port))
+                && (defender || rule.action != Action::Accept)
+            {
+                continue;
+            }
             // For the defender a run-time list holds any source: only `src-address` restricts.
             let src = if defender && rule.runtime_list {
                 rule.src_address.as_ref()
