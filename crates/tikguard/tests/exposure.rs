@@ -492,3 +492,48 @@ fn a_service_in_a_vrf_is_reachable_only_from_that_vrfs_interfaces() {
     // A main-VRF service is not reachable from a WAN interface moved to another VRF.
     assert!(v4(wan_in_vrf, "winbox").is_empty());
 }
+
+/// MikroTik's Firewall manual (Raw): `/ip firewall raw` prerouting runs before connection
+/// tracking and the filter. A raw drop means `input` never sees the packet.
+#[test]
+fn a_raw_drop_closes_before_the_filter_accepts() {
+    let fw = "/ip firewall raw add chain=prerouting action=drop protocol=tcp dst-port=8728 in-interface-list=WAN\n/ip firewall filter add chain=input action=accept protocol=tcp dst-port=8728\n";
+    let r = row(fw, "api");
+    assert!(r.reachable_from.is_empty());
+    // Other services are untouched; a raw accept leaves the decision to the filter.
+    assert_eq!(v4(fw, "winbox"), ALL4);
+    let pass = "/ip firewall raw add chain=prerouting action=accept src-address=192.0.2.0/24\n/ip firewall filter add chain=input action=drop in-interface-list=WAN\n";
+    assert!(v4(pass, "api").is_empty());
+}
+
+/// `notrack` makes the connection `untracked`: a filter accepting `connection-state=new` does
+/// not match it, a drop of `new` does not stop it, and one naming `untracked` does.
+#[test]
+fn notrack_makes_connections_untracked_for_the_filter() {
+    let raw = "/ip firewall raw add chain=prerouting action=notrack protocol=tcp dst-port=8728\n";
+    // The filter drops only new connections: an untracked one passes to the default accept.
+    let r = row(
+        &format!("{raw}/ip firewall filter add chain=input action=drop connection-state=new in-interface-list=WAN\n"),
+        "api",
+    );
+    assert_eq!(r.reachable_from, ALL4);
+    // A drop of untracked closes it.
+    assert!(v4(
+        &format!("{raw}/ip firewall filter add chain=input action=drop connection-state=untracked in-interface-list=WAN\n"),
+        "api"
+    )
+    .is_empty());
+}
+
+/// `content=` matches payload; the SYN that opens a TCP connection carries none (RFC 9293), so
+/// such a rule decides nothing about who can connect (the "drop winbox exploit content=user.dat"
+/// rule of real exports): not approximated, not a lockout.
+#[test]
+fn a_content_matcher_never_decides_whether_a_connection_opens() {
+    let r = row(
+        "/ip firewall raw add chain=prerouting action=drop content=user.dat\n/ip firewall filter add chain=input action=drop protocol=tcp dst-port=8291 content=x\n",
+        "winbox",
+    );
+    assert_eq!(r.reachable_from, ALL4);
+    assert!(r.approximated_by.is_empty() && r.raw_approximated_by.is_empty());
+}

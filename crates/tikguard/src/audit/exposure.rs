@@ -73,6 +73,9 @@ pub struct Row {
     /// Filter rule numbers whose matchers were assumed to favour the attacker.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approximated_by: Vec<usize>,
+    /// Raw-table rules settled likewise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub raw_approximated_by: Vec<usize>,
     /// Filter rules whose `accept` lets these sources in.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accepted_by: Vec<usize>,
@@ -393,7 +396,8 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                 .unwrap_or_else(|| "main".into());
             for iface in &wan {
                 let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
-                let (set, approx, accepted_by, by_default) = if enabled && !other_vrf {
+                let (set, (approx, raw_approx), accepted_by, by_default) = if enabled && !other_vrf
+                {
                     let ev = fw.evaluate(
                         Probe {
                             protocol: "tcp",
@@ -406,12 +410,17 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                     let open = !set.is_empty();
                     (
                         set,
-                        ev.approximations,
+                        (ev.approximations, ev.raw_approximations),
                         if open { ev.accepted_by } else { Vec::new() },
                         open && ev.by_default,
                     )
                 } else {
-                    (AddrSet::empty(fw.v6), Vec::new(), Vec::new(), false)
+                    (
+                        AddrSet::empty(fw.v6),
+                        (Vec::new(), Vec::new()),
+                        Vec::new(),
+                        false,
+                    )
                 };
                 rows.push(Row {
                     service: svc.to_string(),
@@ -420,6 +429,11 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                     interface: iface.clone(),
                     reachable_from: set.to_prefixes(),
                     approximated_by: if set.is_empty() { Vec::new() } else { approx },
+                    raw_approximated_by: if set.is_empty() {
+                        Vec::new()
+                    } else {
+                        raw_approx
+                    },
                     accepted_by,
                     by_default,
                     set,

@@ -66,13 +66,20 @@ pub struct Rule {
     dst_type_raw: Option<String>,
     dst_address_raw: Option<String>,
     dst_port: Option<PortSet>,
+    /// `action=notrack` (raw table).
+    notrack: bool,
+    /// `content=`: matches payload bytes. The packet that opens a TCP connection is a SYN
+    /// without payload (RFC 9293), so such a rule never decides whether a new connection gets
+    /// in; it is skipped, in both views.
+    payload_only: bool,
     /// `port=`: matches when the source *or* the destination port is in the list (MikroTik's
     /// Firewall Filter manual: "matches if any (source or destination) port matches").
     any_port: Option<PortSet>,
     in_interface: Option<(bool, String)>,
     in_interface_list: Option<(bool, String)>,
     /// (negated, list includes `new`)
-    conn_state: Option<(bool, bool)>,
+    /// `connection-state=`: negated, names `new`, names `untracked`.
+    conn_state: Option<(bool, bool, bool)>,
     /// (negated, list includes dstnat or srcnat)
     nat_state: Option<(bool, bool)>,
     /// The sources matched by `src-address` and `src-address-list` together.
@@ -122,6 +129,7 @@ const NOT_MATCHERS: &[&str] = &[
     "protocol",
     "dst-port",
     "port",
+    "content",
     "in-interface",
     "in-interface-list",
     "connection-state",
@@ -378,7 +386,12 @@ impl Rule {
         });
         let conn_state = get("connection-state").map(|v| {
             let (n, l) = negation(v);
-            (n, parse_list(l).iter().any(|e| e.name == b"new"))
+            let states = parse_list(l);
+            (
+                n,
+                states.iter().any(|e| e.name == b"new"),
+                states.iter().any(|e| e.name == b"untracked"),
+            )
         });
         let nat_state = get("connection-nat-state").map(|v| {
             let (n, l) = negation(v);
@@ -459,6 +472,8 @@ impl Rule {
             statement: item.statement,
             protocol,
             dst_port,
+            notrack: item.get("action") == Some(b"notrack"),
+            payload_only: get("content").is_some_and(|c| !c.is_empty()),
             any_port,
             in_interface,
             in_interface_list,
@@ -487,6 +502,12 @@ impl Rule {
     /// Whether the rule can match a new TCP connection to `probe.port` on `probe.interface`,
     /// ignoring source addresses.
     pub fn matches_probe(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> bool {
+        self.matches_in_state(probe, ifl, false)
+    }
+
+    /// [`Rule::matches_probe`] for a connection that is `new`, or `untracked` after a raw
+    /// `notrack`.
+    fn matches_in_state(&self, probe: Probe<'_>, ifl: &InterfaceLists, untracked: bool) -> bool {
         if let Some((neg, p)) = &self.protocol {
             if (p == probe.protocol) == *neg {
                 return false;
@@ -508,8 +529,9 @@ impl Rule {
                 return false;
             }
         }
-        if let Some((neg, new)) = self.conn_state {
-            if new == neg {
+        if let Some((neg, new, untr)) = self.conn_state {
+            let named = if untracked { untr } else { new };
+            if named == neg {
                 return false;
             }
         }
@@ -518,7 +540,7 @@ impl Rule {
                 return false;
             }
         }
-        if self.dst_type_ok == Some(false) || self.loopback_only {
+        if self.dst_type_ok == Some(false) || self.loopback_only || self.payload_only {
             return false;
         }
         true
@@ -663,6 +685,8 @@ struct Trace {
     approx: Vec<usize>,
     accepted_by: Vec<(usize, u128)>,
     by_default: bool,
+    /// Evaluating connections the raw table left `untracked`.
+    untracked: bool,
 }
 
 /// One family's filter table, compiled.
@@ -670,6 +694,9 @@ struct Trace {
 pub struct Firewall {
     pub v6: bool,
     pub rules: Vec<Rule>,
+    /// `/ip firewall raw` (`/ipv6 firewall raw`), chain `prerouting`: before connection
+    /// tracking and the filter.
+    pub raw: Vec<Rule>,
     chains: HashMap<String, Vec<usize>>,
     pub lists: AddressLists,
     assume: Assume,
@@ -685,6 +712,8 @@ pub struct Evaluation {
     pub by_default: bool,
     /// Rule numbers whose matchers were settled in the attacker's favour.
     pub approximations: Vec<usize>,
+    /// Raw rule numbers likewise.
+    pub raw_approximations: Vec<usize>,
 }
 
 impl Firewall {
@@ -712,9 +741,21 @@ impl Firewall {
                 chains.entry(r.chain.clone()).or_default().push(i);
             }
         }
+        let raw_menu = if v6 {
+            "/ipv6 firewall raw"
+        } else {
+            "/ip firewall raw"
+        };
+        let raw = c
+            .items(raw_menu)
+            .iter()
+            .enumerate()
+            .map(|(i, it)| Rule::compile(i, it, &lists, v6))
+            .collect();
         Firewall {
             v6,
             rules,
+            raw,
             chains,
             lists,
             assume,
@@ -836,11 +877,83 @@ impl Firewall {
         out
     }
 
-    /// The sources whose new connections to `probe` the `input` chain accepts.
+    /// The raw table's `prerouting` for new connections to `probe`: (sources it lets on with
+    /// connection tracking, sources it `notrack`s, raw rules settled for the attacker).
+    ///
+    /// MikroTik's Firewall manual (Raw): raw `prerouting` runs before connection tracking and
+    /// the filter; a packet it drops never reaches `input`, and `notrack` leaves the connection
+    /// `untracked`. Rules the analysis cannot decide are settled as [`Assume`] says: the
+    /// attacker's view drops nothing on their account, the defender's view loses everything.
+    fn eval_raw(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> (AddrSet, AddrSet, Vec<usize>) {
+        let v6 = self.v6;
+        let mut undecided = AddrSet::all(v6);
+        let mut tracked = AddrSet::empty(v6);
+        let mut untracked = AddrSet::empty(v6);
+        let mut approx = Vec::new();
+        let defender = self.assume == Assume::Defender;
+        for rule in self
+            .raw
+            .iter()
+            .filter(|r| !r.disabled && r.chain == "prerouting")
+        {
+            if undecided.is_empty() {
+                break;
+            }
+            // Connection state does not exist yet in raw; the rest matches as in the filter.
+            if !rule.matches_probe(probe, ifl) {
+                continue;
+            }
+            let m = match &rule.src {
+                Some(s) => undecided.intersect(s),
+                None => undecided.clone(),
+            };
+            if m.is_empty() {
+                continue;
+            }
+            let uncertain = !rule.undecided.is_empty() || rule.runtime_list;
+            let notrack = rule.notrack;
+            match (rule.action, uncertain) {
+                (Action::Drop, false) => undecided = undecided.minus(&m),
+                (Action::Drop, true) => {
+                    if defender {
+                        undecided = undecided.minus(&m);
+                    } else {
+                        approx.push(rule.number);
+                    }
+                }
+                (Action::Accept, false) => {
+                    tracked = tracked.union(&m);
+                    undecided = undecided.minus(&m);
+                }
+                (_, false) if notrack => {
+                    untracked = untracked.union(&m);
+                    undecided = undecided.minus(&m);
+                }
+                (Action::Jump, _) | (Action::Return, _) => {
+                    // Raw jumps are rare; their targets are not followed: approximated.
+                    if defender {
+                        undecided = undecided.minus(&m);
+                    } else {
+                        approx.push(rule.number);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (tracked.union(&undecided), untracked, approx)
+    }
+
+    /// The sources whose new connections to `probe` the `input` chain accepts, after the raw
+    /// table.
     pub fn evaluate(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> Evaluation {
         let mut trace = Trace::default();
-        let (accepted, _) =
-            self.eval_chain("input", AddrSet::all(self.v6), probe, ifl, 0, &mut trace);
+        let (tracked, untracked, raw_approximations) = self.eval_raw(probe, ifl);
+        let (mut accepted, _) = self.eval_chain("input", tracked, probe, ifl, 0, &mut trace);
+        if !untracked.is_empty() {
+            trace.untracked = true;
+            let (acc, _) = self.eval_chain("input", untracked, probe, ifl, 0, &mut trace);
+            accepted = accepted.union(&acc);
+        }
         trace.approx.sort_unstable();
         trace.approx.dedup();
         Evaluation {
@@ -853,6 +966,7 @@ impl Firewall {
             },
             by_default: trace.by_default,
             approximations: trace.approx,
+            raw_approximations,
         }
     }
 
@@ -878,7 +992,7 @@ impl Firewall {
             if undecided.is_empty() {
                 break;
             }
-            if !rule.matches_probe(probe, ifl) {
+            if !rule.matches_in_state(probe, ifl, trace.untracked) {
                 continue;
             }
             let defender = self.assume == Assume::Defender;

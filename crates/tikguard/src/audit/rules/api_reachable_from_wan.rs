@@ -24,7 +24,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             crate::audit::reach::Width::Private => Severity::High,
             crate::audit::reach::Width::Narrow => continue,
         };
-        let approx = approximation_note(&row.approximated_by);
+        let approx = approximation_note(&row.approximated_by, &row.raw_approximated_by);
         let table = if row.family == "ipv6" { "ipv6" } else { "ip" };
         let (span, how) = entry_point(cx, row);
         out.push(cx.finding_at(

@@ -30,7 +30,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             | (crate::audit::reach::Width::Private, true) => Severity::Medium,
             (crate::audit::reach::Width::Private, false) => Severity::Low,
         };
-        let approx = approximation_note(&row.approximated_by);
+        let approx = approximation_note(&row.approximated_by, &row.raw_approximated_by);
         let (span, how) = entry_point(cx, row);
         out.push(cx.finding_at(
             &RULE,

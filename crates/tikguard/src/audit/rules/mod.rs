@@ -183,13 +183,26 @@ fn summarize(prefixes: &[String]) -> String {
     }
 }
 
-fn approximation_note(rules: &[usize]) -> String {
-    if rules.is_empty() {
+fn approximation_note(rules: &[usize], raw: &[usize]) -> String {
+    let list = |v: &[usize]| {
+        v.iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !rules.is_empty() {
+        parts.push(format!("filter rules {}", list(rules)));
+    }
+    if !raw.is_empty() {
+        parts.push(format!("raw rules {}", list(raw)));
+    }
+    if parts.is_empty() {
         String::new()
     } else {
         format!(
-            " (assuming filter rules {} match as an attacker would wish: they use matchers the analysis does not decide)",
-            rules.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+            " (assuming {} match as an attacker would wish: they use matchers the analysis does not decide)",
+            parts.join(" and ")
         )
     }
 }
