@@ -33,8 +33,12 @@ mod plaintext_api;
 pub mod probe_rules;
 mod proxy_enabled;
 mod romon_enabled;
+mod romon_secret;
+mod script_secrets;
 mod service_no_address;
 mod shadowed_rule;
+mod snmp_community;
+mod ssh_none_crypto;
 mod ssh_weak_crypto;
 mod telnet_enabled;
 mod tls_below_1_2;
@@ -60,6 +64,10 @@ pub const ALL: &[&Rule] = &[
     &dns_open_resolver::RULE,
     &proxy_enabled::RULE,
     &romon_enabled::RULE,
+    &ssh_none_crypto::RULE,
+    &snmp_community::RULE,
+    &romon_secret::RULE,
+    &script_secrets::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,

@@ -1,0 +1,49 @@
+#![doc = include_str!("docs/TG121.md")]
+
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "TG121",
+    name: "romon-weak-secret",
+    severity: Severity::High,
+    summary: "RoMON is enabled without a secret, or with a short one",
+    doc: include_str!("docs/TG121.md"),
+    check,
+};
+
+/// Shorter than this is a short secret: the length the hardening guides ask of passwords.
+const MIN_LEN: usize = 12;
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let menu = "/tool romon";
+    let c = cx.config;
+    if c.setting(menu, "enabled") != Some(b"yes") {
+        return;
+    }
+    let secrets = c.setting(menu, "secrets").unwrap_or(b"");
+    let shortest = secrets
+        .split(|&b| b == b',')
+        .filter(|s| !s.is_empty())
+        .map(<[u8]>::len)
+        .min();
+    let (severity, message) = match shortest {
+        None => (
+            Severity::High,
+            "RoMON is enabled without a secret: any RoMON agent on a reachable link can join and manage this router".to_string(),
+        ),
+        Some(n) if n < MIN_LEN => (
+            Severity::Medium,
+            format!("RoMON is enabled with a secret shorter than {MIN_LEN} characters: it is all that authenticates RoMON peers"),
+        ),
+        Some(_) => return,
+    };
+    out.push(cx.finding_at(
+        &RULE,
+        severity,
+        setting_span(c, menu, "secrets").or_else(|| setting_span(c, menu, "enabled")),
+        message,
+        vec![format!(
+            "{menu} set secrets=<a secret of {MIN_LEN} or more characters>"
+        )],
+    ));
+}

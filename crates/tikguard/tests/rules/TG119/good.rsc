@@ -1,0 +1,5 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/interface list add name=WAN
+/interface list member add interface=ether1 list=WAN
+/snmp community set [ find default=yes ] addresses=192.0.2.10/32
+/snmp set enabled=yes
