@@ -148,3 +148,45 @@ fn probe_sarif_passes_microsofts_validator() {
     let complaints = multitool_complaints(tool.to_str().unwrap(), &f);
     assert!(complaints.is_empty(), "{complaints:#?}");
 }
+
+/// SARIF 2.1.0: `artifactLocation.uri` is a valid URI reference, so an absolute path with a
+/// space becomes `file:///...%20...`; the driver carries `version`. Checked with Microsoft's
+/// validator where it is installed (always in CI).
+#[test]
+fn sarif_uses_file_uris_for_absolute_paths_and_names_the_driver_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("core router.rsc");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/isp-core-v7.rsc"
+        ),
+        &src,
+    )
+    .unwrap();
+    let out = tikguard()
+        .args(["audit", "--format", "sarif"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let uri = v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("core%20router.rsc"),
+        "{uri}"
+    );
+    assert_eq!(
+        v["runs"][0]["tool"]["driver"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(tool) = std::env::var_os("SARIF_MULTITOOL") {
+        let file = dir.path().join("abs.sarif");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let complaints = multitool_complaints(tool.to_str().unwrap(), &file);
+        assert!(complaints.is_empty(), "{complaints:#?}");
+    }
+}

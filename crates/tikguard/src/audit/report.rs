@@ -104,8 +104,7 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
         .collect();
     let mut results = Vec::new();
     for f in files {
-        let uri = if f.path == "<stdin>" { "stdin" } else { f.path };
-        let uri = uri.trim_start_matches("./");
+        let uri = sarif_uri(f.path);
         for finding in &f.audit.findings {
             let index = rules.iter().position(|r| r.id == finding.rule).unwrap_or(0);
             let (line, column, text) = match (finding.line, finding.column) {
@@ -142,6 +141,7 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
             "tool": {
                 "driver": {
                     "name": "tikguard",
+                    "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
                     "informationUri": "https://github.com/tikguard/tikguard",
                     "rules": driver_rules
@@ -189,6 +189,38 @@ fn paint_severity(style: Style, s: Severity) -> String {
 /// The text report. Everything that came from the input (paths, messages quoting names and
 /// comments, evidence lines, interface names) passes through [`printable`]: control bytes in a
 /// router's text never reach the terminal raw.
+/// A file's SARIF `artifactLocation.uri`: an absolute path as a `file://` URI, a relative one as
+/// a relative reference, percent-encoded either way (SARIF 2.1.0 §3.10: a valid URI reference);
+/// standard input as `stdin`.
+pub fn sarif_uri(path: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+    const PATH: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'[')
+        .add(b']')
+        .add(b'^')
+        .add(b'|')
+        .add(b'\\');
+    if path == "<stdin>" {
+        return "stdin".into();
+    }
+    let encoded = utf8_percent_encode(path.trim_start_matches("./"), PATH).to_string();
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
 pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std::io::Result<()> {
     for f in files {
         let path = printable(f.path);
