@@ -62,6 +62,9 @@ pub fn check_bytes(name: &str, bytes: &[u8]) -> Result<(), String> {
 /// has neither.
 pub fn check_parsed(name: &str, parsed: &routeros_config::syntax::Parsed) -> Result<(), String> {
     use routeros_config::syntax::StatementKind;
+    if parsed.version.is_some() {
+        return Ok(());
+    }
     let has_menu_command = parsed.statements.iter().any(|s| match &s.kind {
         StatementKind::Command(c) => crate::schema::is_routeros_menu(&c.menu),
         StatementKind::Menu { path } => crate::schema::is_routeros_menu(path),

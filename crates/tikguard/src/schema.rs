@@ -236,11 +236,12 @@ pub fn is_routeros_menu(menu: &str) -> bool {
         "/metarouter",
         "/openflow",
     ];
+    // From the raw table's first column, without building the whole tree.
     let top = TOP.get_or_init(|| {
-        tree()
-            .cmds
-            .keys()
-            .filter_map(|(path, _)| path.split(' ').next())
+        SCHEMA
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(['\t', ' ']).next())
             .filter(|w| *w != "/")
             .map(str::to_string)
             .chain(V6_ONLY.iter().map(|s| s.to_string()))
