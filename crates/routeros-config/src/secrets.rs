@@ -35,6 +35,11 @@ pub fn is_secret_key(key: &[u8]) -> bool {
 /// manual: "community name").
 const SECRET_IN_MENU: &[(&str, &[u8])] = &[("/snmp community", b"name")];
 
+/// The menus that have secrets of their own ([`is_secret_in`]).
+pub fn menus_with_own_secrets() -> impl Iterator<Item = &'static str> {
+    SECRET_IN_MENU.iter().map(|(m, _)| *m)
+}
+
 /// True when a property of this name holds a secret in this menu.
 pub fn is_secret_in(menu: &str, key: &[u8]) -> bool {
     is_secret_key(key) || SECRET_IN_MENU.iter().any(|(m, k)| *m == menu && *k == key)

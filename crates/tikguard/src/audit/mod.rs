@@ -92,10 +92,12 @@ impl Context<'_> {
         self.finding_at(rule, rule.severity, span, message, fix)
     }
 
-    /// The menu of the statement at `span`: the one whose item or settings it last set.
+    /// The menu of the statement at `span`, when it is one of the menus with secrets of their
+    /// own (`/snmp community`); other menus redact alike, so they are not searched (a finding
+    /// per rule of a 50,000-rule export must not scan every item).
     fn menu_of(&self, span: Span) -> Option<&str> {
-        self.config
-            .menus()
+        routeros_config::secrets::menus_with_own_secrets()
+            .filter_map(|m| self.config.menu(m))
             .find(|m| {
                 m.items.iter().any(|i| i.statement == span)
                     || m.settings.props.iter().any(|p| p.statement == span)
