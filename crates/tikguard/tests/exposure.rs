@@ -537,3 +537,33 @@ fn a_content_matcher_never_decides_whether_a_connection_opens() {
     assert_eq!(r.reachable_from, ALL4);
     assert!(r.approximated_by.is_empty() && r.raw_approximated_by.is_empty());
 }
+
+/// One finding per root cause: a service open on several WAN interfaces and both families is one
+/// TG201 finding listing where; the IPv6 bypass of several services on one interface is one
+/// TG209 finding.
+#[test]
+fn one_finding_per_root_cause_across_interfaces_families_and_services() {
+    let (c, _) = Config::load(
+        b"# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=ether2 list=WAN\n/ipv6 dhcp-client add interface=ether1 request=address\n/ipv6 dhcp-client add interface=ether2 request=address\n/ip firewall filter add chain=input action=drop protocol=tcp dst-port=8291,22,23,21,80 in-interface-list=WAN\n".to_vec(),
+    );
+    let a = tikguard::audit::run(&c, &WanChoice::default(), &Default::default());
+    let by = |rule: &str| {
+        a.findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .collect::<Vec<_>>()
+    };
+    let tg201 = by("TG201");
+    assert_eq!(tg201.len(), 2, "api and api-ssl: {tg201:#?}");
+    let api = &tg201[0].message;
+    for part in [
+        "on `ether1` over ipv4",
+        "over ipv6",
+        "on `ether2` over ipv4",
+    ] {
+        assert!(api.contains(part), "{api}");
+    }
+    let tg209 = by("TG209");
+    assert_eq!(tg209.len(), 2, "one per interface: {tg209:#?}");
+    assert!(tg209[0].message.contains("`winbox`") && tg209[0].message.contains("`ssh`"));
+}

@@ -13,29 +13,46 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let rows = &cx.exposure.rows;
-    for v6 in rows.iter().filter(|r| r.family == "ipv6" && wide(&r.set)) {
-        let restricted_v4 = rows.iter().any(|r| {
-            r.family == "ipv4"
-                && r.service == v6.service
-                && r.interface == v6.interface
-                && !wide(&r.set)
-        });
-        if !restricted_v4 {
-            continue;
+    // One finding per interface: the missing IPv6 drop is one cause for all its services.
+    let mut ifaces: Vec<&str> = Vec::new();
+    for r in rows {
+        if !ifaces.contains(&r.interface.as_str()) {
+            ifaces.push(&r.interface);
         }
+    }
+    for iface in ifaces {
+        let bypassed: Vec<&crate::audit::exposure::Row> = rows
+            .iter()
+            .filter(|v6| v6.family == "ipv6" && v6.interface == iface && wide(&v6.set))
+            .filter(|v6| {
+                rows.iter().any(|r| {
+                    r.family == "ipv4"
+                        && r.service == v6.service
+                        && r.interface == v6.interface
+                        && !wide(&r.set)
+                })
+            })
+            .collect();
+        let Some(first) = bypassed.first() else {
+            continue;
+        };
+        let services: Vec<String> = bypassed
+            .iter()
+            .map(|r| format!("`{}`", r.service))
+            .collect();
         out.push(cx.finding_at(
             &RULE,
             RULE.severity,
             None,
             format!(
-                "`{}` is restricted over IPv4 on `{}` but reachable over IPv6 from {}",
-                v6.service,
-                v6.interface,
-                summarize(&v6.reachable_from)
+                "{} {} restricted over IPv4 on `{iface}` but reachable over IPv6 from {}",
+                services.join(", "),
+                if services.len() == 1 { "is" } else { "are" },
+                summarize(&first.reachable_from)
             ),
             vec![format!(
                 "/ipv6 firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",
-                wan_matcher(cx, &v6.interface)
+                wan_matcher(cx, iface)
             )],
         ));
     }

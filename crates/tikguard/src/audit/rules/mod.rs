@@ -296,6 +296,84 @@ fn topics_match(rule: &str, message: &[&str]) -> bool {
 
 /// Where a reachable service gets in: the first accepting filter rule, else the service's own
 /// line (or nothing, when the service is a default the export does not show).
+/// One finding per service for the exposure rules: the rows of one service (its interfaces and
+/// families) are one root cause to fix, so they make one finding listing where it applies, at
+/// the widest reach's severity, with each family's fix once.
+fn per_service(
+    cx: &Context,
+    rule: &Rule,
+    rows: Vec<(&super::exposure::Row, Severity)>,
+    fix: impl Fn(&super::exposure::Row) -> Vec<String>,
+    out: &mut Vec<Finding>,
+) {
+    let mut services: Vec<&str> = rows.iter().map(|(r, _)| r.service.as_str()).collect();
+    services.dedup();
+    let mut seen = std::collections::HashSet::new();
+    services.retain(|s| seen.insert(*s));
+    for svc in services {
+        let mine: Vec<&(&super::exposure::Row, Severity)> =
+            rows.iter().filter(|(r, _)| r.service == svc).collect();
+        let severity = mine
+            .iter()
+            .map(|(_, s)| *s)
+            .max()
+            .expect("one row at least");
+        let widest = mine
+            .iter()
+            .map(|(r, _)| super::reach::Reach::of(&r.set))
+            .max_by_key(|r| r.width())
+            .expect("one row at least");
+        let mut span = None;
+        let mut fixes: Vec<String> = Vec::new();
+        let mut approx_rules: Vec<usize> = Vec::new();
+        let mut raw_rules: Vec<usize> = Vec::new();
+        let mut ifaces: Vec<&str> = mine.iter().map(|(r, _)| r.interface.as_str()).collect();
+        let mut seen = std::collections::HashSet::new();
+        ifaces.retain(|i| seen.insert(*i));
+        let mut parts = Vec::new();
+        for iface in ifaces {
+            let per_family: Vec<String> = mine
+                .iter()
+                .filter(|(r, _)| r.interface == iface)
+                .map(|(r, _)| {
+                    let (s, how) = entry_point(cx, r);
+                    span = span.or(s);
+                    for f in fix(r) {
+                        if !fixes.contains(&f) {
+                            fixes.push(f);
+                        }
+                    }
+                    approx_rules.extend(&r.approximated_by);
+                    raw_rules.extend(&r.raw_approximated_by);
+                    format!(
+                        "over {} from {} ({how})",
+                        r.family,
+                        summarize(&r.reachable_from)
+                    )
+                })
+                .collect();
+            parts.push(format!("on `{iface}` {}", per_family.join(", ")));
+        }
+        approx_rules.sort_unstable();
+        approx_rules.dedup();
+        raw_rules.sort_unstable();
+        raw_rules.dedup();
+        let port = mine[0].0.port;
+        out.push(cx.finding_at(
+            rule,
+            severity,
+            span,
+            format!(
+                "`{svc}` (tcp/{port}) is reachable from {} on the WAN side: {}{}",
+                widest.describe(),
+                parts.join("; "),
+                approximation_note(&approx_rules, &raw_rules)
+            ),
+            fixes,
+        ));
+    }
+}
+
 fn entry_point(
     cx: &Context,
     row: &super::exposure::Row,
