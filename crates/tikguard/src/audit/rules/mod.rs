@@ -42,6 +42,7 @@ mod ssh_none_crypto;
 mod ssh_weak_crypto;
 mod telnet_enabled;
 mod tls_below_1_2;
+mod upnp_wan;
 mod weak_password;
 mod www_enabled;
 mod www_ssl_no_certificate;
@@ -68,6 +69,7 @@ pub const ALL: &[&Rule] = &[
     &snmp_community::RULE,
     &romon_secret::RULE,
     &script_secrets::RULE,
+    &upnp_wan::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,
