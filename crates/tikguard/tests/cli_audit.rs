@@ -314,3 +314,30 @@ fn wan_naming_an_unknown_interface_or_list_is_a_usage_error_listing_what_exists(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The report opens with the few changes that remove the most risk, each naming the findings
+/// it addresses (text and HTML).
+#[test]
+fn reports_open_with_a_fix_first_block() {
+    let out = tikguard()
+        .args(["audit", "examples/isp-core-v7.rsc"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let block = text.split("FIX FIRST").nth(1).expect("a fix-first block");
+    let first = block.lines().nth(1).unwrap_or("");
+    assert!(
+        first.trim_start().starts_with("1. ") && first.contains("TG201"),
+        "{block}"
+    );
+    assert!(text.find("FIX FIRST") < text.find("CRITICAL"), "{text}");
+    let out = tikguard()
+        .args(["audit", "--format", "html", "examples/isp-core-v7.rsc"])
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("<h3>Fix first</h3><ol class=\"fixfirst\"><li>"),
+        "no fix-first list"
+    );
+}

@@ -100,6 +100,21 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
                 esc(&d.message)
             );
         }
+        let first = super::report::fix_first(&f.audit.findings);
+        if !first.is_empty() {
+            h.push_str("<h3>Fix first</h3><ol class=\"fixfirst\">");
+            for (line, fs) in &first {
+                let mut rules: Vec<&str> = fs.iter().map(|f| f.rule).collect();
+                rules.dedup();
+                let _ = write!(
+                    h,
+                    "<li><code>{}</code> <span class=\"loc\">({})</span></li>",
+                    esc(line),
+                    esc(&rules.join(", "))
+                );
+            }
+            h.push_str("</ol>");
+        }
         h.push_str("<h3>Findings</h3>");
         if f.audit.findings.is_empty() {
             h.push_str("<p>No findings.</p>");
