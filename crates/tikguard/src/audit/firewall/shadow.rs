@@ -1,0 +1,233 @@
+//! Rules that can never match: earlier terminal rules of the same chain take all of their
+//! traffic. Kept apart from the evaluation: it compares rules with each other, where the
+//! evaluation follows one connection through them.
+
+use routeros_config::value::PortSet;
+
+use super::{Firewall, Rule};
+use crate::audit::addrset::AddrSet;
+
+/// Whether every port `narrow` matches, `wide` matches too.
+fn ports_cover(wide: &PortSet, narrow: &PortSet) -> bool {
+    if wide.negated || narrow.negated {
+        return wide == narrow;
+    }
+    narrow.ranges.iter().all(|&(a, b)| {
+        let mut p = a as u32;
+        // Walk the narrow range through the wide ranges that cover it.
+        while p <= b as u32 {
+            match wide
+                .ranges
+                .iter()
+                .find(|&&(wa, wb)| wa as u32 <= p && p <= wb as u32)
+            {
+                Some(&(_, wb)) => p = wb as u32 + 1,
+                None => return false,
+            }
+        }
+        true
+    })
+}
+
+impl Rule {
+    /// The grouping key for shadowing: every matcher except ports and sources, raw.
+    fn shadow_key(&self) -> ShadowKey {
+        ShadowKey {
+            protocol: self.protocol_raw.clone(),
+            in_interface: self.in_interface.clone(),
+            in_interface_list: self.in_interface_list.clone(),
+            conn_state: self.conn_state_raw.clone(),
+            nat_state: self.nat_state_raw.clone(),
+            dst_type: self.dst_type_raw.clone(),
+            dst_address: self.dst_address_raw.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ShadowKey {
+    protocol: Option<String>,
+    in_interface: Option<(bool, String)>,
+    in_interface_list: Option<(bool, String)>,
+    conn_state: Option<Vec<String>>,
+    nat_state: Option<String>,
+    dst_type: Option<String>,
+    dst_address: Option<String>,
+}
+
+impl ShadowKey {
+    /// Whether traffic matching `narrow` is always matched by `self` on these matchers.
+    fn covers(&self, narrow: &ShadowKey) -> bool {
+        fn field<T: PartialEq>(wide: &Option<T>, narrow: &Option<T>) -> bool {
+            wide.is_none() || wide == narrow
+        }
+        field(&self.protocol, &narrow.protocol)
+            && field(&self.in_interface, &narrow.in_interface)
+            && field(&self.in_interface_list, &narrow.in_interface_list)
+            && field(&self.nat_state, &narrow.nat_state)
+            && field(&self.dst_type, &narrow.dst_type)
+            && field(&self.dst_address, &narrow.dst_address)
+            && match (&self.conn_state, &narrow.conn_state) {
+                (None, _) => true,
+                (Some(w), Some(n)) if w.first().map(String::as_str) != Some("!") => {
+                    n.first().map(String::as_str) != Some("!") && n.iter().all(|s| w.contains(s))
+                }
+                (Some(w), Some(n)) => w == n,
+                (Some(_), None) => false,
+            }
+    }
+}
+
+/// Disjoint source intervals with logarithmic insert and containment, for shadowing at scale.
+#[derive(Default)]
+struct IntervalMap {
+    map: std::collections::BTreeMap<u128, u128>,
+}
+
+impl IntervalMap {
+    fn insert(&mut self, mut a: u128, mut b: u128) {
+        // Merge with an interval that starts before and reaches `a`.
+        if let Some((&s, &e)) = self.map.range(..=a).next_back() {
+            if e >= a.saturating_sub(1) {
+                a = s;
+                b = b.max(e);
+                self.map.remove(&s);
+            }
+        }
+        // Swallow every interval starting inside [a, b+1].
+        let end = b.saturating_add(1);
+        let inside: Vec<(u128, u128)> = self.map.range(a..=end).map(|(&s, &e)| (s, e)).collect();
+        for (s, e) in inside {
+            b = b.max(e);
+            self.map.remove(&s);
+        }
+        self.map.insert(a, b);
+    }
+
+    /// Intervals that intersect `[a, b]`.
+    fn overlapping(&self, a: u128, b: u128) -> impl Iterator<Item = (u128, u128)> + '_ {
+        let first = self
+            .map
+            .range(..=a)
+            .next_back()
+            .map(|(&s, _)| s)
+            .unwrap_or(a);
+        self.map
+            .range(first..=b)
+            .map(|(&s, &e)| (s, e))
+            .filter(move |&(_, e)| e >= a)
+    }
+
+    fn contains(&self, a: u128, b: u128) -> bool {
+        self.map
+            .range(..=a)
+            .next_back()
+            .is_some_and(|(_, &e)| e >= b)
+    }
+}
+
+/// Earlier terminal rules that share one shadow key and one port matcher.
+struct ShadowGroup {
+    key: ShadowKey,
+    ports: Option<PortSet>,
+    sources: IntervalMap,
+    /// The group's first rules with their sources, to name the one that shadows.
+    rules: Vec<(usize, AddrSet)>,
+}
+
+impl Firewall {
+    /// Rules that can never match because earlier terminal rules of the same chain take all of
+    /// their traffic: `(shadowed rule number, the earlier rules that take it)`.
+    ///
+    /// Earlier rules are grouped by their non-address matchers and port matcher, each group keeping
+    /// the union of its sources as an interval map, so a rule is checked against groups (usually a
+    /// handful) rather than against every earlier rule. A group shadows a rule when its matchers
+    /// are each absent or equal to the rule's (ports: a superset), and the union of the covering
+    /// groups' sources contains the rule's sources. Rules with undecided matchers never shadow.
+    pub fn shadowed(&self) -> Vec<(usize, Vec<usize>)> {
+        let mut out = Vec::new();
+        let mut names: Vec<&String> = self.chains.keys().collect();
+        names.sort();
+        for name in names {
+            let mut groups: Vec<ShadowGroup> = Vec::new();
+            for &i in &self.chains[name] {
+                let r = &self.rules[i];
+                let key = r.shadow_key();
+                let srcs: Vec<(u128, u128)> = match &r.src {
+                    Some(s) => s.ranges().to_vec(),
+                    None => AddrSet::all(self.v6).ranges().to_vec(),
+                };
+                let covering: Vec<&ShadowGroup> = groups
+                    .iter()
+                    .filter(|g| {
+                        g.key.covers(&key)
+                            && match (&g.ports, &r.dst_port) {
+                                (None, _) => true,
+                                (Some(gp), Some(rp)) => ports_cover(gp, rp),
+                                (Some(_), None) => false,
+                            }
+                    })
+                    .collect();
+                if !covering.is_empty() && !srcs.is_empty() {
+                    let all_covered = srcs.iter().all(|&(a, b)| {
+                        // Single groups answer in O(log n); several are merged for this check.
+                        if covering.iter().any(|g| g.sources.contains(a, b)) {
+                            return true;
+                        }
+                        let mut merged = IntervalMap::default();
+                        for g in &covering {
+                            for (s, e) in g.sources.overlapping(a, b) {
+                                merged.insert(s, e);
+                            }
+                        }
+                        merged.contains(a, b)
+                    });
+                    if all_covered {
+                        let mine = AddrSet::from_ranges(self.v6, srcs.clone());
+                        let mut candidates: Vec<&(usize, AddrSet)> =
+                            covering.iter().flat_map(|g| g.rules.iter()).collect();
+                        candidates.sort_by_key(|(n, _)| *n);
+                        // One earlier rule that alone takes it all, else those that take part.
+                        let by: Vec<usize> =
+                            match candidates.iter().find(|(_, s)| mine.minus(s).is_empty()) {
+                                Some((n, _)) => vec![*n],
+                                None => candidates
+                                    .iter()
+                                    .filter(|(_, s)| !s.intersect(&mine).is_empty())
+                                    .map(|(n, _)| *n)
+                                    .take(3)
+                                    .collect(),
+                            };
+                        out.push((r.number, by));
+                    }
+                }
+                if r.is_terminal() && r.undecided.is_empty() {
+                    let pos = groups
+                        .iter()
+                        .position(|g| g.key == key && g.ports == r.dst_port);
+                    let g = match pos {
+                        Some(p) => &mut groups[p],
+                        None => {
+                            groups.push(ShadowGroup {
+                                key,
+                                ports: r.dst_port.clone(),
+                                sources: IntervalMap::default(),
+                                rules: Vec::new(),
+                            });
+                            groups.last_mut().expect("just pushed")
+                        }
+                    };
+                    if g.rules.len() < 64 {
+                        g.rules
+                            .push((r.number, AddrSet::from_ranges(self.v6, srcs.clone())));
+                    }
+                    for (a, b) in srcs {
+                        g.sources.insert(a, b);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
