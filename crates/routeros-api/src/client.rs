@@ -512,6 +512,13 @@ async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>,
     }
 }
 
+/// The host part of `host:port` (brackets of an IPv6 literal removed).
+pub(crate) fn host_of(addr: &str) -> &str {
+    addr.rsplit_once(':')
+        .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
+        .unwrap_or(addr)
+}
+
 /// What the plaintext client says when the port speaks TLS.
 pub const TLS_ON_PLAIN: &str = "the router answered with TLS: this is an api-ssl port (8729 by default); connect with TLS (without --plain)";
 
@@ -530,10 +537,7 @@ async fn tls_connect(
     use rustls::ClientConfig;
     use rustls_pki_types::ServerName;
 
-    let host = addr
-        .rsplit_once(':')
-        .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
-        .unwrap_or(addr);
+    let host = host_of(addr);
     let server_name = ServerName::try_from(host.to_string())
         .map_err(|_| Error::Config(format!("`{host}` is not a host name or address")))?;
     let peer = tcp.peer_addr().ok();

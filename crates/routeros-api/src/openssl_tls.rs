@@ -16,14 +16,8 @@ use openssl::x509::X509;
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 
-use crate::client::{check_known, Error, FirstUse};
+use crate::client::{check_known, host_of, Error, FirstUse};
 use crate::tls::{pin_mismatch, Fingerprint, Verify};
-
-fn host_of(addr: &str) -> &str {
-    addr.rsplit_once(':')
-        .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']'))
-        .unwrap_or(addr)
-}
 
 /// Handshakes and verifies; returns the stream, the router's certificate fingerprint, and the
 /// first-use record when one was made.

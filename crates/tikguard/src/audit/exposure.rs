@@ -114,18 +114,22 @@ pub fn service_state(c: &Config, name: &str, v6: bool) -> Option<(u16, bool, Add
         .get("available-from")
         .or_else(|| item.get("address"))
         .unwrap_or(b"");
-    let allowed = if addr.is_empty() {
-        AddrSet::all(v6)
-    } else {
-        let ranges: Vec<(u128, u128)> = addr
-            .split(|&c| c == b',')
-            .filter_map(parse_addr)
-            .filter(|a| a.range.v6 == v6 && !a.negated)
-            .map(|a| (a.range.start, a.range.end))
-            .collect();
-        AddrSet::from_ranges(v6, ranges)
-    };
-    Some((port, enabled, allowed))
+    Some((port, enabled, allowed_from(addr, v6)))
+}
+
+/// The sources an `address=`-style list admits for a family: everyone when empty (as
+/// `/ip service address` and `/snmp community addresses` read), else its non-negated entries.
+pub fn allowed_from(list: &[u8], v6: bool) -> AddrSet {
+    if list.is_empty() {
+        return AddrSet::all(v6);
+    }
+    let ranges: Vec<(u128, u128)> = list
+        .split(|&c| c == b',')
+        .filter_map(parse_addr)
+        .filter(|a| a.range.v6 == v6 && !a.negated)
+        .map(|a| (a.range.start, a.range.end))
+        .collect();
+    AddrSet::from_ranges(v6, ranges)
 }
 
 /// The ports `api` and `api-ssl` listen on (as configured, enabled or not).
@@ -266,19 +270,25 @@ fn detect_wan(
     (names, why, None)
 }
 
+/// Menus whose items are interfaces, named by `name`: `/interface` itself and each
+/// `/interface KIND` one level below it, except the lists and settings menus.
+pub fn is_interface_menu(menu: &str) -> bool {
+    match menu.strip_prefix("/interface") {
+        Some("") => true,
+        Some(kind) => {
+            let kind = kind.trim_start();
+            !kind.contains(' ') && !matches!(kind, "list" | "detect-internet")
+        }
+        None => false,
+    }
+}
+
 /// Interface names the configuration knows: those its menus create, those it refers to, and
 /// the interface lists; for `--wan`/`--wan-list` checks.
 pub fn known_interfaces(c: &Config) -> (Vec<String>, Vec<String>) {
     let mut ifaces: Vec<String> = Vec::new();
     for m in c.menus() {
-        let creates = match m.path.strip_prefix("/interface") {
-            Some("") => true,
-            Some(kind) => {
-                let kind = kind.trim_start();
-                !kind.contains(' ') && kind != "list"
-            }
-            None => false,
-        };
+        let creates = is_interface_menu(&m.path);
         for i in &m.items {
             if creates {
                 ifaces.extend(i.get_str("name"));

@@ -80,14 +80,17 @@ pub fn large(set: &AddrSet) -> bool {
 
 impl Reach {
     pub fn of(set: &AddrSet) -> Reach {
+        // The fixed ranges, built once per family: this runs for every exposure row and rule.
+        static V4: std::sync::OnceLock<[AddrSet; 3]> = std::sync::OnceLock::new();
+        static V6: std::sync::OnceLock<[AddrSet; 3]> = std::sync::OnceLock::new();
         let v6 = set.v6;
-        let ll = link_local(v6);
-        let private = private(v6);
-        let rest = set.minus(&unroutable(v6));
+        let [ll, private, unroutable] = (if v6 { &V6 } else { &V4 })
+            .get_or_init(|| [link_local(v6), private(v6), unroutable(v6)]);
+        let rest = set.minus(unroutable);
         Reach {
-            public: rest.minus(&private).minus(&ll),
-            private: rest.intersect(&private),
-            link_local: rest.intersect(&ll),
+            public: rest.minus(private).minus(ll),
+            private: rest.intersect(private),
+            link_local: rest.intersect(ll),
         }
     }
 

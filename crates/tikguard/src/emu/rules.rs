@@ -18,6 +18,7 @@
 
 use routeros_config::{Config, Item, Version};
 
+use crate::audit::exposure::is_interface_menu;
 use crate::schema;
 
 /// Menus whose items must be unique on these keys, and RouterOS' answer.
@@ -136,19 +137,6 @@ const REFS: &[(&str, &str, Target)] = &[
 const PPP_PROFILES: &[&str] = &["default", "default-encryption"];
 /// Built-in interface lists (MikroTik's Interface Lists manual).
 const INTERFACE_LISTS: &[&str] = &["all", "none", "dynamic", "static"];
-
-/// Menus whose items are interfaces, named by `name`: `/interface` itself and each
-/// `/interface KIND` one level below it, except the lists.
-fn is_interface_menu(menu: &str) -> bool {
-    match menu.strip_prefix("/interface") {
-        Some("") => true,
-        Some(kind) => {
-            let kind = kind.trim_start();
-            !kind.contains(' ') && !matches!(kind, "list" | "detect-internet")
-        }
-        None => false,
-    }
-}
 
 /// Ports a board has without the export naming them: `ether1`, `sfp-sfpplus1`, `wlan1`, ...
 fn is_board_port(name: &str) -> bool {

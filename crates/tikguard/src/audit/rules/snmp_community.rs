@@ -1,10 +1,8 @@
 #![doc = include_str!("docs/TG119.md")]
 
 use super::*;
-use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::from_beyond;
 use crate::audit::firewall::Probe;
-use routeros_config::value::parse_addr;
 
 pub const RULE: Rule = Rule {
     id: "TG119",
@@ -42,17 +40,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             if v6 && !crate::audit::exposure::ipv6_active(c) {
                 continue;
             }
-            let allowed = if addresses.is_empty() {
-                AddrSet::all(v6)
-            } else {
-                let ranges = addresses
-                    .split(|&b| b == b',')
-                    .filter_map(parse_addr)
-                    .filter(|a| a.range.v6 == v6 && !a.negated)
-                    .map(|a| (a.range.start, a.range.end))
-                    .collect();
-                AddrSet::from_ranges(v6, ranges)
-            };
+            let allowed = crate::audit::exposure::allowed_from(addresses, v6);
             for iface in &e.wan {
                 let ev = fw.evaluate(
                     Probe {
