@@ -22,6 +22,25 @@ pub const MENUS: &[(&str, &[&str])] = &[
     ("/ip/route", &[]),
     ("/ip/dhcp-client", &[]),
     ("/interface/pppoe-client", &[]),
+    ("/interface/l2tp-client", &[]),
+    ("/interface/sstp-client", &[]),
+    ("/interface/ovpn-client", &[]),
+    ("/interface/pptp-client", &[]),
+    ("/interface/ethernet", &[]),
+    ("/interface/vlan", &[]),
+    ("/interface/bridge/port", &[]),
+    ("/interface/wireless", &[]),
+    ("/interface/wireless/security-profiles", &[]),
+    ("/interface/wifi", &[]),
+    ("/interface/wifi/security", &[]),
+    // The subscriber zone (`audit::subscribers`).
+    ("/interface/pppoe-server/server", &[]),
+    ("/ppp/profile", &["default", "default-encryption"]),
+    ("/ppp/secret", &[]),
+    ("/ppp/aaa", &[]),
+    ("/ip/pool", &[]),
+    ("/ipv6/pool", &[]),
+    ("/ip/hotspot", &[]),
     (
         "/ip/service",
         &[
@@ -60,6 +79,13 @@ pub const MENUS: &[(&str, &[&str])] = &[
     ("/user/settings", &[]),
     ("/system/identity", &[]),
 ];
+
+/// Menus read with only the properties the audit needs: `/ppp/secret` holds subscribers'
+/// passwords, which never leave the router.
+const PROPLISTS: &[(&str, &str)] = &[(
+    "/ppp/secret",
+    "name,service,profile,remote-address,disabled",
+)];
 
 const SKIP: &[&str] = &[
     "dynamic",
@@ -108,7 +134,11 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
         let _ = writeln!(text, "# live by RouterOS {v}");
     }
     for (path, builtins) in MENUS {
-        let items = match client.call(&[format!("{path}/print")]).await {
+        let mut words = vec![format!("{path}/print")];
+        if let Some((_, props)) = PROPLISTS.iter().find(|(p, _)| p == path) {
+            words.push(format!("=.proplist={props}"));
+        }
+        let items = match client.call(&words).await {
             Ok(items) => items,
             // A menu this router does not have (a package, an older version).
             Err(routeros_api::Error::Trap { .. }) => continue,

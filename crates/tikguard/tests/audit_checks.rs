@@ -64,3 +64,92 @@ fn beta_builds_count_as_the_release_they_precede() {
     assert!(r.contains(&"CVE-2019-3976..3979".to_string()), "{r:?}");
     assert!(!r.contains(&"CVE-2019-3943".to_string()), "{r:?}");
 }
+
+/// The findings of one rule, as messages.
+fn rule_messages(export: &str, rule: &str) -> Vec<String> {
+    let (c, p) = Config::load(export.as_bytes().to_vec());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+const WLAN_OPEN: &str = "/interface bridge add name=bridge\n/interface bridge port add bridge=bridge interface=wlan1\n/interface wireless set [ find default-name=wlan1 ] disabled=no mode=ap-bridge ssid=Guest\n";
+
+/// Every wireless security profile, the built-in `default` included, has `mode=none` unless
+/// set: an AP on it is open, and bridged clients reach the router on the bridge (TG124).
+#[test]
+fn an_open_ap_bridged_into_the_management_network_reaches_its_services() {
+    let m = rule_messages(&v("6.49.10", WLAN_OPEN), "TG124");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("`wlan1` (SSID `Guest`)"), "{m:?}");
+    assert!(m[0].contains("bridged into `bridge`"), "{m:?}");
+    assert!(m[0].contains("`winbox`"), "{m:?}");
+}
+
+#[test]
+fn a_wpa_profile_or_a_station_is_not_an_open_ap() {
+    let wpa = format!("{WLAN_OPEN}/interface wireless security-profiles set [ find default=yes ] authentication-types=wpa2-psk mode=dynamic-keys\n");
+    assert!(rule_messages(&v("6.49.10", &wpa), "TG124").is_empty());
+    let station = "/interface wireless set [ find default-name=wlan1 ] disabled=no ssid=Uplink\n";
+    assert!(rule_messages(&v("6.49.10", station), "TG124").is_empty());
+    // A default-name radio an export does not enable is disabled.
+    let off = "/interface wireless set [ find default-name=wlan1 ] mode=ap-bridge ssid=Guest\n";
+    assert!(rule_messages(&v("6.49.10", off), "TG124").is_empty());
+}
+
+#[test]
+fn an_open_ap_whose_bridge_is_dropped_on_input_is_not_a_finding() {
+    let dropped =
+        format!("{WLAN_OPEN}/ip firewall filter add chain=input in-interface=bridge action=drop\n");
+    assert!(rule_messages(&v("6.49.10", &dropped), "TG124").is_empty());
+}
+
+/// A hotspot rejects clients until they log in: the subscriber zone covers it, not TG124.
+#[test]
+fn an_open_ap_behind_a_hotspot_is_left_to_the_subscriber_zone() {
+    let hs = format!("{WLAN_OPEN}/ip hotspot add disabled=no interface=bridge name=hs1\n");
+    assert!(rule_messages(&v("6.49.10", &hs), "TG124").is_empty());
+}
+
+/// `/interface wifi` is open with no authentication types and no passphrase, on the interface
+/// or in its security profile.
+#[test]
+fn a_wifi_interface_without_authentication_types_or_passphrase_is_open() {
+    let open = "/interface bridge add name=bridge\n/interface wifi set [ find default-name=wifi1 ] configuration.ssid=Cafe datapath.bridge=bridge disabled=no\n";
+    let m = rule_messages(&v("7.16", open), "TG124");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("SSID `Cafe`") && m[0].contains("`bridge`"),
+        "{m:?}"
+    );
+    let keyed = "/interface bridge add name=bridge\n/interface wifi set [ find default-name=wifi1 ] configuration.ssid=Home datapath.bridge=bridge disabled=no security.authentication-types=wpa2-psk,wpa3-psk\n";
+    assert!(rule_messages(&v("7.16", keyed), "TG124").is_empty());
+    let profile = "/interface bridge add name=bridge\n/interface wifi security add name=sec passphrase=REDACTED\n/interface wifi set [ find default-name=wifi1 ] configuration.ssid=Home datapath.bridge=bridge disabled=no security=sec\n";
+    assert!(rule_messages(&v("7.16", profile), "TG124").is_empty());
+}
+
+/// `default-authentication=no` admits only the access list's MAC addresses: still open, since
+/// MACs travel in clear, but medium (TG124).
+#[test]
+fn an_open_ap_with_a_mac_access_list_only_is_medium() {
+    let (c, _) = Config::load(
+        v(
+            "6.49.10",
+            "/interface bridge add name=bridge\n/interface bridge port add bridge=bridge interface=all\n/interface wireless set [ find default-name=wlan1 ] default-authentication=no disabled=no mode=bridge ssid=PtP\n",
+        )
+        .into_bytes(),
+    );
+    let f = audit::run(&c, &WanChoice::default(), &Selection::default());
+    let f: Vec<_> = f.findings.iter().filter(|f| f.rule == "TG124").collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity.as_str(), "medium");
+    assert!(
+        f[0].message.contains("bridged into `bridge`"),
+        "{}",
+        f[0].message
+    );
+}

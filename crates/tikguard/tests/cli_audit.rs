@@ -144,10 +144,14 @@ fn text_report_has_findings_fixes_and_the_exposure_table() {
         "| add action=accept chain=input comment=\"billing API\" dst-port=8728 protocol=tcp"
     ));
     assert!(text.contains("fix /ip service set api disabled=yes"));
+    assert!(text.contains("Exposure (WAN: vlan100-uplink; from interface list WAN)"));
     assert!(
-        text.contains("Exposure on the WAN side (WAN: vlan100-uplink; from interface list WAN)")
+        text.contains("api-ssl   8729  v4    wan        vlan100-uplink   10.255.0.0/24"),
+        "{text}"
     );
-    assert!(text.contains("api-ssl   8729  v4    vlan100-uplink   10.255.0.0/24"));
+    // PPPoE subscribers are their own zone: the filter drops only the WAN list.
+    assert!(text.contains("subscribers: <pppoe-*> (PPPoE server on vlan200-access)"));
+    assert!(text.contains("api       8728  v4    subscriber <pppoe-*>        100.64.0.10/31"));
 }
 
 #[test]

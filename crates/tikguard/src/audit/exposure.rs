@@ -63,11 +63,31 @@ impl WanChoice {
     }
 }
 
+/// Which side of the router a row looks from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Zone {
+    /// The WAN interfaces: the internet, or a provider's network.
+    Wan,
+    /// PPPoE and hotspot subscribers ([`super::subscribers`]).
+    Subscriber,
+}
+
+impl Zone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Zone::Wan => "wan",
+            Zone::Subscriber => "subscriber",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
     pub service: String,
     pub port: u16,
     pub family: &'static str,
+    pub zone: Zone,
     pub interface: String,
     pub reachable_from: Vec<String>,
     /// Filter rule numbers whose matchers were assumed to favour the attacker.
@@ -88,6 +108,27 @@ pub struct Row {
     pub enabled: bool,
 }
 
+impl Row {
+    /// How wide the reach is, for severity: a subscriber row that reaches anything counts as
+    /// at least private space (subscribers are many untrusted hosts, however few prefixes
+    /// they use) and at most that (they are the ISP's customers, not the whole internet).
+    pub fn width(&self) -> super::reach::Width {
+        use super::reach::{Reach, Width};
+        match self.zone {
+            Zone::Subscriber if !self.set.is_empty() => Width::Private,
+            _ => Reach::of(&self.set).width(),
+        }
+    }
+
+    /// Who reaches it, for messages: `the internet`, `subscribers`, ...
+    pub fn who(&self) -> &'static str {
+        match self.zone {
+            Zone::Subscriber => "subscribers",
+            Zone::Wan => super::reach::Reach::of(&self.set).describe(),
+        }
+    }
+}
+
 pub struct Exposure {
     pub wan: Vec<String>,
     /// The interface list the WAN interfaces came from, when one did.
@@ -95,6 +136,8 @@ pub struct Exposure {
     /// How the WAN interfaces were chosen, for the report.
     pub wan_source: String,
     pub rows: Vec<Row>,
+    /// PPPoE and hotspot subscriber interfaces, analysed as their own zone.
+    pub subscribers: Vec<super::subscribers::Subscriber>,
     pub v4: Firewall,
     pub v6: Firewall,
     pub lists: InterfaceLists,
@@ -383,7 +426,13 @@ pub fn ipv6_active(c: &Config) -> bool {
 }
 
 pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
-    let lists = InterfaceLists::from_config(c);
+    let mut lists = InterfaceLists::from_config(c);
+    let subscribers = super::subscribers::detect(c);
+    for s in &subscribers {
+        if let Some(l) = &s.dynamic_lists {
+            lists.add_dynamic(&s.interface, "ppp", l);
+        }
+    }
     let (wan, wan_source, wan_list) = detect_wan(c, &lists, choice);
     let v4 = Firewall::from_config(c, false);
     let v6 = Firewall::from_config(c, true);
@@ -404,7 +453,12 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                 .and_then(|s| s.get_str("vrf"))
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "main".into());
-            for iface in &wan {
+            let sides = wan.iter().map(|i| (Zone::Wan, i, None)).chain(
+                subscribers
+                    .iter()
+                    .map(|s| (Zone::Subscriber, &s.interface, Some(s))),
+            );
+            for (zone, iface, sub) in sides {
                 let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
                 let (set, (approx, raw_approx), accepted_by, by_default) = if enabled && !other_vrf
                 {
@@ -416,7 +470,11 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                         },
                         &lists,
                     );
-                    let set = from_beyond(c, iface, ev.accepted.intersect(&allowed));
+                    let reached = ev.accepted.intersect(&allowed);
+                    let set = match sub {
+                        Some(s) => reached.intersect(if fw.v6 { &s.v6 } else { &s.v4 }),
+                        None => from_beyond(c, iface, reached),
+                    };
                     let open = !set.is_empty();
                     (
                         set,
@@ -436,6 +494,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                     service: svc.to_string(),
                     port,
                     family: if fw.v6 { "ipv6" } else { "ipv4" },
+                    zone,
                     interface: iface.clone(),
                     reachable_from: set.to_prefixes(),
                     approximated_by: if set.is_empty() { Vec::new() } else { approx },
@@ -457,6 +516,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
         wan_list,
         wan_source,
         rows,
+        subscribers,
         v4,
         v6,
         lists,

@@ -11,6 +11,7 @@ pub mod html;
 pub mod reach;
 pub mod report;
 pub mod rules;
+pub mod subscribers;
 
 use routeros_config::secrets::{redact_embedded, redact_embedded_in};
 use routeros_config::{Config, Item, Span};

@@ -330,14 +330,22 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             writeln!(
                 out,
                 "\n  {} (WAN: {}; from {})",
-                style.bold("Exposure on the WAN side"),
+                style.bold("Exposure"),
                 printable(&f.audit.exposure.wan.join(", ")),
                 printable(&f.audit.exposure.wan_source)
             )?;
+            for s in &f.audit.exposure.subscribers {
+                writeln!(
+                    out,
+                    "  subscribers: {} ({})",
+                    printable(&s.interface),
+                    printable(&s.why)
+                )?;
+            }
             writeln!(
                 out,
-                "  {:<8} {:>5}  {:<5} {:<16} reachable from",
-                "service", "port", "ip", "interface"
+                "  {:<8} {:>5}  {:<5} {:<10} {:<16} reachable from",
+                "service", "port", "ip", "zone", "interface"
             )?;
             for r in rows {
                 let from = if r.reachable_from.is_empty() {
@@ -354,10 +362,11 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                 let family = if r.family == "ipv6" { "v6" } else { "v4" };
                 writeln!(
                     out,
-                    "  {:<8} {:>5}  {:<5} {:<16} {from}{}",
+                    "  {:<8} {:>5}  {:<5} {:<10} {:<16} {from}{}",
                     r.service,
                     r.port,
                     family,
+                    r.zone.as_str(),
                     printable(&r.interface),
                     if r.approximated_by.is_empty() {
                         ""

@@ -13,7 +13,24 @@ pub struct InterfaceLists {
     members: HashMap<String, HashSet<String>>,
     /// Lists that include the built-in `all` (minus their `exclude=` members).
     universal: HashMap<String, HashSet<String>>,
+    /// Interface name to kind (`ppp`, `ethernet`, `wireless`, `vlan`), for the `all-ppp`-style
+    /// names `in-interface=` accepts.
+    kinds: HashMap<String, &'static str>,
 }
+
+/// Menus whose interfaces are of a kind the `all-KIND` interface names match.
+const KIND_MENUS: &[(&str, &str)] = &[
+    ("/interface pppoe-client", "ppp"),
+    ("/interface l2tp-client", "ppp"),
+    ("/interface sstp-client", "ppp"),
+    ("/interface ovpn-client", "ppp"),
+    ("/interface pptp-client", "ppp"),
+    ("/interface ethernet", "ethernet"),
+    ("/interface wireless", "wireless"),
+    ("/interface wifi", "wireless"),
+    ("/interface wifiwave2", "wireless"),
+    ("/interface vlan", "vlan"),
+];
 
 impl InterfaceLists {
     pub fn from_config(c: &Config) -> InterfaceLists {
@@ -62,13 +79,58 @@ impl InterfaceLists {
             }
             members.insert(name, set);
         }
-        InterfaceLists { members, universal }
+        let mut kinds = HashMap::new();
+        for (menu, kind) in KIND_MENUS {
+            for i in c.items(menu) {
+                if let Some(n) = i.get_str("name") {
+                    kinds.insert(n, *kind);
+                }
+            }
+        }
+        InterfaceLists {
+            members,
+            universal,
+            kinds,
+        }
+    }
+
+    /// A dynamic interface the router creates at run time (a PPPoE subscriber's `<pppoe-NAME>`):
+    /// a member of the built-in `dynamic` list and of `lists` (a PPP profile's
+    /// `interface-list=`).
+    pub fn add_dynamic(&mut self, iface: &str, kind: &'static str, lists: &[String]) {
+        self.kinds.insert(iface.to_string(), kind);
+        for l in std::iter::once("dynamic").chain(lists.iter().map(String::as_str)) {
+            self.members
+                .entry(l.to_string())
+                .or_default()
+                .insert(iface.to_string());
+        }
+    }
+
+    /// Whether `in-interface=NAME` matches `iface`: the same name, or `all-ppp`,
+    /// `all-ethernet`, `all-wireless`, `all-vlan` for an interface of that kind (firewall
+    /// matcher values; real exports use `in-interface=all-ppp` on input rules).
+    pub fn name_matches(&self, name: &str, iface: &str) -> bool {
+        if name == iface {
+            return true;
+        }
+        let Some(kind) = name.strip_prefix("all-") else {
+            return false;
+        };
+        match self.kinds.get(iface) {
+            Some(k) => *k == kind,
+            // Board ports keep their default names (`ether1`, `sfp-sfpplus1`, `combo1`) and
+            // appear under `/interface ethernet` only once something is set on them.
+            None => kind == "ethernet" && is_board_port(iface),
+        }
     }
 
     pub fn contains(&self, list: &str, iface: &str) -> bool {
         match list {
             "all" => true,
             "none" => false,
+            // Every interface without the dynamic flag (MikroTik's Interface Lists manual).
+            "static" => !self.contains("dynamic", iface),
             _ => {
                 if let Some(excluded) = self.universal.get(list) {
                     return !excluded.contains(iface);
@@ -87,6 +149,15 @@ impl InterfaceLists {
         v.sort();
         v
     }
+}
+
+/// `ether1`, `sfp1`, `sfp-sfpplus1`, `qsfpplus1-1`, `combo1`: RouterBOARD port default names.
+fn is_board_port(name: &str) -> bool {
+    ["ether", "sfp", "qsfp", "combo"].iter().any(|p| {
+        name.strip_prefix(p)
+            .and_then(|rest| rest.chars().last())
+            .is_some_and(|c| c.is_ascii_digit())
+    })
 }
 
 /// Static entries of firewall address lists, per family.

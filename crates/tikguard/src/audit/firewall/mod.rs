@@ -345,7 +345,7 @@ impl Rule {
             }
         }
         if let Some((neg, name)) = &self.in_interface {
-            if (name == probe.interface) == *neg {
+            if ifl.name_matches(name, probe.interface) == *neg {
                 return false;
             }
         }

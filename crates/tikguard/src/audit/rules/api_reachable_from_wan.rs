@@ -17,9 +17,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         if !(row.service == "api" || row.service == "api-ssl") {
             continue;
         }
-        // Critical when the internet reaches it; high when only private or CGNAT space does;
-        // no finding for explicit prefixes or the local link (see TG201's doc).
-        let severity = match crate::audit::reach::Reach::of(&row.set).width() {
+        // Critical when the internet reaches it; high when only private or CGNAT space, or
+        // subscribers, do; no finding for explicit prefixes or the local link (TG201's doc).
+        let severity = match row.width() {
             crate::audit::reach::Width::Public => Severity::Critical,
             crate::audit::reach::Width::Private => Severity::High,
             crate::audit::reach::Width::Narrow => continue,

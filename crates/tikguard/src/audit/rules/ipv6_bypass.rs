@@ -12,10 +12,16 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let rows = &cx.exposure.rows;
+    // The WAN side: subscriber rows have their own addresses, not a WAN interface to fix.
+    let rows: Vec<&crate::audit::exposure::Row> = cx
+        .exposure
+        .rows
+        .iter()
+        .filter(|r| r.zone == crate::audit::exposure::Zone::Wan)
+        .collect();
     // One finding per interface: the missing IPv6 drop is one cause for all its services.
     let mut ifaces: Vec<&str> = Vec::new();
-    for r in rows {
+    for r in &rows {
         if !ifaces.contains(&r.interface.as_str()) {
             ifaces.push(&r.interface);
         }
@@ -23,6 +29,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for iface in ifaces {
         let bypassed: Vec<&crate::audit::exposure::Row> = rows
             .iter()
+            .copied()
             .filter(|v6| v6.family == "ipv6" && v6.interface == iface && wide(&v6.set))
             .filter(|v6| {
                 rows.iter().any(|r| {

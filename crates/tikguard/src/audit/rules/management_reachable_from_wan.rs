@@ -19,10 +19,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         // High for winbox and telnet, medium for the rest, when the internet reaches them; one
         // step lower when only private or CGNAT space does; none for explicit prefixes or the
-        // local link (see TG202's doc).
-        use crate::audit::reach::{Reach, Width};
+        // local link (see TG202's doc). Subscribers count as private space.
+        use crate::audit::reach::Width;
         let interactive = row.service == "winbox" || row.service == "telnet";
-        let severity = match (Reach::of(&row.set).width(), interactive) {
+        let severity = match (row.width(), interactive) {
             (Width::Narrow, _) => continue,
             (Width::Public, true) => Severity::High,
             (Width::Public, false) | (Width::Private, true) => Severity::Medium,

@@ -29,6 +29,7 @@ mod management_reachable_from_wan;
 mod min_password_length;
 mod no_brute_force_staging;
 mod no_remote_logging;
+mod open_wifi_management;
 mod plaintext_api;
 pub mod probe_rules;
 mod proxy_enabled;
@@ -70,6 +71,7 @@ pub const ALL: &[&Rule] = &[
     &romon_secret::RULE,
     &script_secrets::RULE,
     &upnp_wan::RULE,
+    &open_wifi_management::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,
@@ -320,11 +322,12 @@ fn per_service(
             .map(|(_, s)| *s)
             .max()
             .expect("one row at least");
-        let widest = mine
-            .iter()
-            .map(|(r, _)| super::reach::Reach::of(&r.set))
-            .max_by_key(|r| r.width())
-            .expect("one row at least");
+        // How the sources get in, said once when it is the same everywhere.
+        let hows: Vec<String> = mine.iter().map(|(r, _)| entry_point(cx, r).1).collect();
+        let one_how = hows
+            .windows(2)
+            .all(|w| w[0] == w[1])
+            .then(|| hows[0].clone());
         let mut span = None;
         let mut fixes: Vec<String> = Vec::new();
         let mut approx_rules: Vec<usize> = Vec::new();
@@ -339,6 +342,11 @@ fn per_service(
                 .filter(|(r, _)| r.interface == iface)
                 .map(|(r, _)| {
                     let (s, how) = entry_point(cx, r);
+                    let how = if one_how.is_some() {
+                        String::new()
+                    } else {
+                        format!(" ({how})")
+                    };
                     span = span.or(s);
                     for f in fix(r) {
                         if !fixes.contains(&f) {
@@ -348,13 +356,45 @@ fn per_service(
                     approx_rules.extend(&r.approximated_by);
                     raw_rules.extend(&r.raw_approximated_by);
                     format!(
-                        "over {} from {} ({how})",
+                        "over {} from {}{how}",
                         r.family,
                         summarize(&r.reachable_from)
                     )
                 })
                 .collect();
-            parts.push(format!("on `{iface}` {}", per_family.join(", ")));
+            let zone = mine
+                .iter()
+                .find(|(r, _)| r.interface == iface)
+                .map(|(r, _)| r.zone)
+                .expect("the interface came from these rows");
+            let unknown = zone == super::exposure::Zone::Subscriber
+                && cx
+                    .exposure
+                    .subscribers
+                    .iter()
+                    .any(|s| s.interface == iface && s.addresses_unknown);
+            parts.push(format!(
+                "on `{iface}` {}{}",
+                per_family.join(", "),
+                if unknown {
+                    " (subscriber addresses not in the export, RADIUS or no pool: every IPv4 source counted)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        // Who reaches it: the widest WAN reach, and subscribers.
+        use super::exposure::Zone;
+        let mut who: Vec<String> = Vec::new();
+        if let Some((r, _)) = mine
+            .iter()
+            .filter(|(r, _)| r.zone == Zone::Wan)
+            .max_by_key(|(r, _)| r.width())
+        {
+            who.push(format!("{} on the WAN side", r.who()));
+        }
+        if mine.iter().any(|(r, _)| r.zone == Zone::Subscriber) {
+            who.push("subscribers".into());
         }
         approx_rules.sort_unstable();
         approx_rules.dedup();
@@ -366,9 +406,10 @@ fn per_service(
             severity,
             span,
             format!(
-                "`{svc}` (tcp/{port}) is reachable from {} on the WAN side: {}{}",
-                widest.describe(),
+                "`{svc}` (tcp/{port}) is reachable from {}: {}{}{}",
+                who.join(" and from "),
                 parts.join("; "),
+                one_how.map(|h| format!(" ({h})")).unwrap_or_default(),
                 approximation_note(&approx_rules, &raw_rules)
             ),
             fixes,

@@ -1,0 +1,211 @@
+//! The subscriber zone: PPPoE and hotspot clients are untrusted, and management they reach is a
+//! finding (`tikguard::audit::subscribers` cites the sources).
+
+use routeros_config::Config;
+use tikguard::audit::exposure::{analyse, Exposure, Zone};
+use tikguard::audit::{self, Selection, WanChoice};
+
+const HEAD: &str = "# 2024-01-01 00:00:00 by RouterOS 7.16\n\
+/interface list add name=WAN\n\
+/interface list member add interface=ether1 list=WAN\n\
+/ip pool add name=subs ranges=100.64.0.2-100.64.255.254\n\
+/ppp profile add name=subs-profile remote-address=subs local-address=100.64.0.1\n";
+
+const PPPOE: &str = "/interface pppoe-server server add default-profile=subs-profile disabled=no interface=ether2 service-name=isp\n";
+
+fn exposure(rest: &str) -> Exposure {
+    let (c, p) = Config::load(format!("{HEAD}{rest}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    analyse(&c, &WanChoice::default())
+}
+
+/// What subscribers reach of `service` over IPv4 (`None`: no subscriber row).
+fn from_subscribers(rest: &str, iface: &str, service: &str) -> Option<Vec<String>> {
+    exposure(rest)
+        .rows
+        .iter()
+        .find(|r| {
+            r.zone == Zone::Subscriber
+                && r.interface == iface
+                && r.service == service
+                && r.family == "ipv4"
+        })
+        .map(|r| r.reachable_from.clone())
+}
+
+fn findings(rest: &str) -> Vec<(String, String, String)> {
+    let (c, _) = Config::load(format!("{HEAD}{rest}").into_bytes());
+    audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                f.severity.as_str().to_string(),
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pppoe_subscribers_reach_management_from_their_pool() {
+    let reach = from_subscribers(PPPOE, "<pppoe-*>", "api").unwrap();
+    // 100.64.0.2-100.64.255.254 as prefixes: not the router's own 100.64.0.1, nor the internet.
+    assert_eq!(reach.first().unwrap(), "100.64.0.2/31");
+    assert_eq!(reach.last().unwrap(), "100.64.255.254/32");
+    assert!(!reach
+        .iter()
+        .any(|p| p == "0.0.0.0/0" || p.starts_with("100.64.0.0/")));
+}
+
+#[test]
+fn a_pppoe_server_is_created_disabled_so_one_without_disabled_no_has_no_subscribers() {
+    let rest = "/interface pppoe-server server add default-profile=subs-profile interface=ether2\n";
+    assert!(from_subscribers(rest, "<pppoe-*>", "api").is_none());
+}
+
+/// PPPoE packets arrive on the dynamic `<pppoe-NAME>` interface: a drop on the server's
+/// Ethernet port does not stop them.
+#[test]
+fn a_drop_on_the_pppoe_servers_port_does_not_match_subscribers() {
+    let rest =
+        format!("{PPPOE}/ip firewall filter add chain=input in-interface=ether2 action=drop\n");
+    assert!(!from_subscribers(&rest, "<pppoe-*>", "api")
+        .unwrap()
+        .is_empty());
+}
+
+/// `in-interface=all-ppp`, the built-in `dynamic` list and the profile's `interface-list=`
+/// all match PPPoE subscribers.
+#[test]
+fn all_ppp_the_dynamic_list_and_the_profile_list_match_pppoe_subscribers() {
+    for rule in [
+        "in-interface=all-ppp",
+        "in-interface-list=dynamic",
+        "in-interface-list=subscribers",
+    ] {
+        let rest = format!(
+            "/interface list add name=subscribers\n/ppp profile set subs-profile interface-list=subscribers\n{PPPOE}/ip firewall filter add chain=input {rule} action=drop\n"
+        );
+        assert_eq!(
+            from_subscribers(&rest, "<pppoe-*>", "api"),
+            Some(vec![]),
+            "{rule}"
+        );
+    }
+    // `static` is every interface without the dynamic flag: not a subscriber's.
+    let rest = format!(
+        "{PPPOE}/ip firewall filter add chain=input in-interface-list=static action=drop\n"
+    );
+    assert!(!from_subscribers(&rest, "<pppoe-*>", "api")
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn all_ppp_also_matches_a_pppoe_client_wan() {
+    let e = exposure(
+        "/interface pppoe-client add disabled=no interface=ether1 name=pppoe-out1 user=x\n/interface list member add interface=pppoe-out1 list=WAN\n/ip firewall filter add chain=input in-interface=all-ppp action=drop\n",
+    );
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "pppoe-out1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(row.reachable_from.is_empty());
+}
+
+#[test]
+fn all_ethernet_matches_board_ports_by_their_default_names() {
+    let e = exposure("/ip firewall filter add chain=input in-interface=all-ethernet action=drop\n");
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(row.reachable_from.is_empty());
+}
+
+/// The service's `address=` and the subscribers' pool intersect: management restricted to
+/// another range is out of their reach.
+#[test]
+fn a_service_address_outside_the_subscriber_pool_is_not_reached() {
+    let rest = format!("{PPPOE}/ip service set api address=10.10.10.0/24\n");
+    assert_eq!(from_subscribers(&rest, "<pppoe-*>", "api"), Some(vec![]));
+}
+
+/// With RADIUS the addresses are not in the export: every IPv4 source, said in the finding.
+#[test]
+fn radius_subscribers_have_unknown_addresses_and_the_finding_says_so() {
+    let rest = format!("{PPPOE}/ppp aaa set use-radius=yes\n/ip firewall filter add chain=input in-interface=ether1 action=drop\n");
+    assert_eq!(
+        from_subscribers(&rest, "<pppoe-*>", "api").unwrap(),
+        ["0.0.0.0/0"]
+    );
+    let f = findings(&rest);
+    let api = f
+        .iter()
+        .find(|(r, _, m)| r == "TG201" && m.contains("`api`"))
+        .unwrap();
+    assert_eq!(api.1, "high", "{api:?}");
+    assert!(api.2.contains("subscribers"), "{api:?}");
+    assert!(api.2.contains("RADIUS"), "{api:?}");
+}
+
+/// Subscribers are many untrusted hosts: the API reachable from them is high even though their
+/// pool is a few prefixes, and critical only when the internet reaches it too.
+#[test]
+fn api_reachable_only_from_subscribers_is_high_not_critical() {
+    let rest =
+        format!("{PPPOE}/ip firewall filter add chain=input in-interface=ether1 action=drop\n");
+    let f = findings(&rest);
+    let api: Vec<_> = f.iter().filter(|(r, _, _)| r == "TG201").collect();
+    assert!(api.iter().all(|(_, s, _)| s == "high"), "{api:?}");
+    assert!(
+        api.iter().any(|(_, _, m)| m.contains("from subscribers")),
+        "{api:?}"
+    );
+    // Without the WAN drop: one finding per service, critical, naming both zones.
+    let f = findings(PPPOE);
+    let api = f
+        .iter()
+        .find(|(r, _, m)| r == "TG201" && m.starts_with("`api` "))
+        .unwrap();
+    assert_eq!(api.1, "critical");
+    assert!(
+        api.2
+            .contains("the internet on the WAN side and from subscribers"),
+        "{api:?}"
+    );
+}
+
+#[test]
+fn hotspot_clients_are_subscribers_from_the_hotspot_network() {
+    let rest = "/ip address add address=10.5.50.1/24 interface=ether3\n/ip hotspot add disabled=no interface=ether3 name=hs1\n";
+    assert_eq!(
+        from_subscribers(rest, "ether3", "winbox").unwrap(),
+        ["10.5.50.0/24"]
+    );
+    let e = exposure(rest);
+    assert!(e
+        .subscribers
+        .iter()
+        .any(|s| s.why == "hotspot hs1 on ether3"));
+    // A hotspot created disabled has no clients.
+    let off = "/ip hotspot add interface=ether3 name=hs1\n";
+    assert!(from_subscribers(off, "ether3", "winbox").is_none());
+}
+
+#[test]
+fn exposure_rows_carry_their_zone_in_json() {
+    let e = exposure(PPPOE);
+    let json = serde_json::to_value(&e.rows).unwrap();
+    let zones: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["zone"].as_str().unwrap())
+        .collect();
+    assert!(zones.contains(&"wan") && zones.contains(&"subscriber"));
+}
