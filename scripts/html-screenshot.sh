@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Renders the HTML audit report of the shipped examples and takes a screenshot of it in headless
-# Chromium, to check how it looks. Needs: chromium (Debian package `chromium`).
+# Renders the HTML audit report of the shipped examples, takes screenshots of it in headless
+# Chromium at a desktop and a phone width, and checks the severity filter by clicking it (a
+# filtered-out severity must disappear, the others stay). Needs: chromium (Debian package
+# `chromium`), node and npm (installs playwright-core, which drives that Chromium, into
+# bench/out/node).
 #
-# usage: scripts/html-screenshot.sh [OUT.png]    (default: bench/out/report.png)
+# usage: scripts/html-screenshot.sh [OUT-DIR]    (default: bench/out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-png="${1:-bench/out/report.png}"
-mkdir -p "$(dirname "$png")"
+out="${1:-bench/out}"
+mkdir -p "$out"
 html="$(mktemp --suffix=.html)"
-profile="$(mktemp -d)"
-trap 'rm -rf "$html" "$profile"' EXIT
+trap 'rm -f "$html"' EXIT
 cargo run -q --release -p tikguard -- audit --format html -o "$html" \
   examples/isp-core-v7.rsc examples/home-v7.rsc || true
-chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --window-size=1280,2000 --hide-scrollbars \
-  --screenshot="$png" "file://$html" 2>/dev/null
-echo "$png"
+if [ ! -d bench/out/node/node_modules/playwright-core ]; then
+  npm install --prefix bench/out/node --no-audit --no-fund --silent playwright-core@1.49.1
+fi
+NODE_PATH="$PWD/bench/out/node/node_modules" node scripts/html-screenshot.cjs "$html" "$out"

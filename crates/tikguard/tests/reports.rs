@@ -118,7 +118,9 @@ fn html_is_one_self_contained_page_with_summary_findings_and_exposure() {
     }
     assert!(html.contains("examples/isp-core-v7.rsc"));
     assert!(html.contains("TG201"));
-    assert!(html.contains("Exposure on the WAN side"));
+    assert!(html.contains("<h3 id=\"file-1-exposure\">Exposure</h3>"));
+    // The subscriber zone has its column in the matrix.
+    assert!(html.contains("<code>&lt;pppoe-*&gt;</code><br><span class=\"zone\">subscriber</span>"));
     assert!(html.contains("10.255.0.0/24"));
     // Evidence is escaped, and secrets stay hidden.
     assert!(html.contains("comment=&quot;billing API&quot;"));
