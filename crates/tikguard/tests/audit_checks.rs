@@ -153,3 +153,55 @@ fn an_open_ap_with_a_mac_access_list_only_is_medium() {
         f[0].message
     );
 }
+
+/// One root cause, one finding: the accept rule through which the WAN reaches the API is
+/// TG201's cause and carries TG203's fix; TG203 does not report it again.
+#[test]
+fn the_accept_rule_that_opens_the_api_to_the_wan_is_one_finding_not_two() {
+    let export = v(
+        "7.16",
+        "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip firewall filter add action=accept chain=input dst-port=8728 protocol=tcp comment=\"billing API\"\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n",
+    );
+    assert!(rule_messages(&export, "TG203").is_empty());
+    let (c, _) = Config::load(export.into_bytes());
+    let a = audit::run(&c, &WanChoice::default(), &Selection::default());
+    let tg201: Vec<_> = a.findings.iter().filter(|f| f.rule == "TG201").collect();
+    assert_eq!(tg201.len(), 1);
+    assert!(tg201[0].fix.contains(
+        &"/ip firewall filter set [ find comment=\"billing API\" ] src-address-list=api-clients"
+            .to_string()
+    ));
+}
+
+/// Fix lines never name a filter rule by its print number: `set 2` means the numbering of the
+/// user's last `print`, which counts dynamic rules too.
+#[test]
+fn fix_lines_refer_to_filter_rules_by_comment_or_position_in_their_chain() {
+    let export = v(
+        "7.16",
+        "/ip firewall filter add action=accept chain=forward\n/ip firewall filter add action=drop chain=input protocol=tcp dst-port=8728\n/ip firewall filter add action=drop chain=input protocol=tcp dst-port=8728 src-address-list=!x\n",
+    );
+    let (c, _) = Config::load(export.into_bytes());
+    let a = audit::run(&c, &WanChoice::default(), &Selection::default());
+    let fixes: Vec<&String> = a
+        .findings
+        .iter()
+        .filter(|f| f.rule == "TG204" || f.rule == "TG207")
+        .flat_map(|f| &f.fix)
+        .collect();
+    assert!(!fixes.is_empty());
+    for f in &fixes {
+        let words: Vec<&str> = f.split_whitespace().collect();
+        let verb = words
+            .iter()
+            .position(|w| ["set", "move", "disable"].contains(w))
+            .unwrap();
+        assert!(
+            words[verb + 1].parse::<usize>().is_err(),
+            "a print number in {f}"
+        );
+    }
+    assert!(fixes
+        .iter()
+        .any(|f| f.contains("[ :pick [ find chain=input dynamic=no ] 0 ]")));
+}

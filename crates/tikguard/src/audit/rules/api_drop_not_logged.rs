@@ -26,7 +26,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 ),
                 vec![format!(
                     "/{family} firewall filter set {} log=yes log-prefix=api-drop",
-                    r.number
+                    filter_ref(cx, fw.v6, r.number)
                 )],
             ));
         }

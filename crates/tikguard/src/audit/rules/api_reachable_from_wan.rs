@@ -26,17 +26,57 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         };
         rows.push((row, severity));
     }
-    per_service(cx, &RULE, rows, fix, out);
+    per_service(cx, &RULE, rows, |row| fix(cx, row), out);
 }
 
-fn fix(row: &crate::audit::exposure::Row) -> Vec<String> {
+/// The filter rules through which a reported API row gets in while accepting every source:
+/// TG203's cause, reported here once (TG203 leaves them out).
+pub(super) fn open_accepts(cx: &Context) -> Vec<(bool, usize)> {
+    let mut out = Vec::new();
+    for row in &cx.exposure.rows {
+        if !(row.service == "api" || row.service == "api-ssl")
+            || row.width() == crate::audit::reach::Width::Narrow
+        {
+            continue;
+        }
+        let v6 = row.family == "ipv6";
+        let fw = if v6 { &cx.exposure.v6 } else { &cx.exposure.v4 };
+        for &n in &row.accepted_by {
+            let open = fw
+                .rules
+                .iter()
+                .find(|r| r.number == n)
+                .is_some_and(|r| !r.has_src_restriction);
+            if open && !out.contains(&(v6, n)) {
+                out.push((v6, n));
+            }
+        }
+    }
+    out
+}
+
+fn fix(cx: &Context, row: &crate::audit::exposure::Row) -> Vec<String> {
     let table = if row.family == "ipv6" { "ipv6" } else { "ip" };
-    vec![
+    // An accept rule that lets every source in is the cause: restrict it to the list.
+    let v6 = row.family == "ipv6";
+    let mut lines = vec![format!(
+        "/{table} firewall address-list add address=<api client> list=api-clients"
+    )];
+    for (fam, n) in open_accepts(cx) {
+        if fam == v6 && row.accepted_by.contains(&n) {
+            lines.push(format!(
+                "/{table} firewall filter set {} src-address-list=api-clients",
+                filter_ref(cx, v6, n)
+            ));
+        }
+    }
+    lines.extend([
         format!("/{table} firewall address-list add address=<api client> list=api-clients"),
         format!(
             "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=[:pick [find] 0]",
             row.port
         ),
         format!("/ip service set {} address=<api client>/32", row.service),
-    ]
+    ]);
+    lines
 }

@@ -182,6 +182,46 @@ fn wan_matcher(cx: &Context, iface: &str) -> String {
     }
 }
 
+/// A paste-safe reference to filter rule `number` (its index in the export's menu) for a fix:
+/// `[ find comment="billing API" ]` when its comment is unique in the table, else its position
+/// among the chain's static rules, `[ :pick [ find chain=input dynamic=no ] 2 ]`. A bare number
+/// (`set 2`) would refer to the numbering of the user's last `print`, which also counts dynamic
+/// rules (hotspot, fasttrack counters), so it is never used.
+fn filter_ref(cx: &Context, v6: bool, number: usize) -> String {
+    use crate::harden::script::value;
+    let menu = if v6 {
+        "/ipv6 firewall filter"
+    } else {
+        "/ip firewall filter"
+    };
+    let items = cx.config.items(menu);
+    let Some(item) = items.get(number) else {
+        return number.to_string();
+    };
+    if let Some(comment) = item.get("comment").filter(|c| !c.is_empty()) {
+        if items
+            .iter()
+            .filter(|i| i.get("comment") == Some(comment))
+            .count()
+            == 1
+        {
+            return format!(
+                "[ find comment={} ]",
+                value(&String::from_utf8_lossy(comment))
+            );
+        }
+    }
+    let chain = item.get("chain").unwrap_or(b"");
+    let k = items[..number]
+        .iter()
+        .filter(|i| i.get("chain").unwrap_or(b"") == chain)
+        .count();
+    format!(
+        "[ :pick [ find chain={} dynamic=no ] {k} ]",
+        value(&String::from_utf8_lossy(chain))
+    )
+}
+
 fn wide(set: &super::addrset::AddrSet) -> bool {
     super::reach::Reach::of(set).width() != super::reach::Width::Narrow
 }

@@ -49,7 +49,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         numbers[..3].join(", "),
                         numbers[numbers.len() - 1]
                     ),
-                    vec![format!("/{family} firewall filter disable {}", by[0])],
+                    vec![format!(
+                        "/{family} firewall filter disable {}",
+                        filter_ref(cx, fw.v6, by[0])
+                    )],
                 ));
             } else {
                 for (rule, by) in run {
@@ -61,7 +64,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         format!(
                             "{family} filter rule {rule} (chain `{chain}`) can never match: {who} all of its traffic"
                         ),
-                        vec![format!("/{family} firewall filter move {rule} destination={}", by[0])],
+                        vec![format!(
+                            "/{family} firewall filter move {} destination={}",
+                            filter_ref(cx, fw.v6, *rule),
+                            filter_ref(cx, fw.v6, by[0])
+                        )],
                     ));
                 }
             }
