@@ -205,3 +205,50 @@ fn fix_lines_refer_to_filter_rules_by_comment_or_position_in_their_chain() {
         .iter()
         .any(|f| f.contains("[ :pick [ find chain=input dynamic=no ] 0 ]")));
 }
+
+/// `/export` never lists users: on a plain export neither `admin` nor its removal is visible,
+/// so TG301 and TG303 say nothing; where the input lists users they judge them.
+#[test]
+fn users_are_not_in_exports_so_user_rules_judge_only_listed_users() {
+    let plain = v("7.16", "/ip service set telnet disabled=yes\n");
+    assert!(rule_messages(&plain, "TG301").is_empty());
+    assert!(rule_messages(&plain, "TG303").is_empty());
+    let listed = v("7.16", "/user add name=noc group=full\n");
+    assert_eq!(rule_messages(&listed, "TG301").len(), 1);
+    let m = rule_messages(&listed, "TG303");
+    assert!(m.iter().any(|m| m.contains("`noc`")), "{m:?}");
+    // Without the API listening, an API user without address= reaches nothing.
+    let off = v(
+        "7.16",
+        "/user add name=noc group=full\n/ip service set api disabled=yes\n/ip service set api-ssl disabled=yes\n",
+    );
+    assert!(rule_messages(&off, "TG303").is_empty());
+}
+
+/// Names in fix lines are quoted by the one quoting function: `[find name=billing team]` is not
+/// RouterOS.
+#[test]
+fn user_and_group_names_in_fixes_are_quoted() {
+    let export = v(
+        "7.16",
+        "/user group add name=\"billing team\" policy=read,write,api,ssh\n/user add name=\"crm bot\" group=\"billing team\"\n",
+    );
+    let (c, _) = Config::load(export.into_bytes());
+    let a = audit::run(&c, &WanChoice::default(), &Selection::default());
+    let fixes: Vec<&String> = a
+        .findings
+        .iter()
+        .filter(|f| f.rule == "TG303" || f.rule == "TG304")
+        .flat_map(|f| &f.fix)
+        .collect();
+    assert!(
+        fixes.iter().any(|f| f.contains("[find name=\"crm bot\"]")),
+        "{fixes:?}"
+    );
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f.contains("[find name=\"billing team\"]")),
+        "{fixes:?}"
+    );
+}

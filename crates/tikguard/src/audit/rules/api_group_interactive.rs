@@ -30,7 +30,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Some(group),
             Some("policy"),
             format!("group `{name}` grants `api` and interactive logins: {}", bad.join(", ")),
-            vec![format!("/user group set [find name={name}] policy=read,write,api,!local,!telnet,!ssh,!winbox,!web")],
+            vec![format!(
+                "/user group set [find name={}] policy=read,write,api,!local,!telnet,!ssh,!winbox,!web",
+                crate::harden::script::value(&name)
+            )],
         ));
     }
 }

@@ -12,6 +12,14 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
+    // Users are not in exports (see `users_known`); and without the API listening there is
+    // nothing to reach.
+    let api_on = ["api", "api-ssl"]
+        .iter()
+        .any(|s| enabled_service(cx.config, s).is_some());
+    if !users_known(cx.config) || !api_on {
+        return;
+    }
     for user in cx.config.items("/user") {
         if user.is_disabled() || user.get("address").is_some_and(|a| !a.is_empty()) {
             continue;
@@ -29,7 +37,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Some("address"),
             format!("user `{name}` (group `{group}`) can use the API from any address"),
             vec![format!(
-                "/user set [find name={name}] address=<client prefixes>"
+                "/user set [find name={}] address=<client prefixes>",
+                crate::harden::script::value(&name)
             )],
         ));
     }

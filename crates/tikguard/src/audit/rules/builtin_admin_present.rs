@@ -12,11 +12,14 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
+    if !users_known(cx.config) {
+        return;
+    }
     let Some(item) = cx.config.menu("/user").and_then(|m| m.by_name("admin")) else {
         return;
     };
     let note = if item.statement.is_empty() {
-        " (RouterOS creates it; the file does not remove it)"
+        " (RouterOS creates it; the users listed here do not remove it)"
     } else {
         ""
     };
