@@ -252,3 +252,26 @@ fn user_and_group_names_in_fixes_are_quoted() {
         "{fixes:?}"
     );
 }
+
+/// A service reachable from outside is one finding (TG201/TG202, which carry the `address=`
+/// fix); TG103 speaks only where the firewall keeps the outside away.
+#[test]
+fn a_service_open_to_the_wan_is_reported_once_not_also_as_missing_address() {
+    let open = v(
+        "7.16",
+        "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n",
+    );
+    assert!(!rule_messages(&open, "TG103")
+        .iter()
+        .any(|m| m.starts_with("`winbox`")));
+    assert!(rule_messages(&open, "TG202")
+        .iter()
+        .any(|m| m.starts_with("`winbox`")));
+    let closed = v(
+        "7.16",
+        "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n",
+    );
+    assert!(rule_messages(&closed, "TG103")
+        .iter()
+        .any(|m| m.starts_with("`winbox`")));
+}

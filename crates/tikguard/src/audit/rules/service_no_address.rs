@@ -23,9 +23,19 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         if restricted {
             continue;
         }
+        // Reachable from the WAN side or subscribers: TG201/TG202 report it, with this same
+        // `address=` fix. One finding per root cause.
+        let exposed = cx
+            .exposure
+            .rows
+            .iter()
+            .any(|r| r.service == svc && r.width() != crate::audit::reach::Width::Narrow);
+        if exposed {
+            continue;
+        }
+        // The firewall keeps the outside away: this is the second line of defence.
         let severity = match svc {
-            "api" | "api-ssl" | "winbox" => Severity::High,
-            "ssh" | "www" | "www-ssl" => Severity::Medium,
+            "api" | "api-ssl" | "winbox" => Severity::Medium,
             _ => Severity::Low,
         };
         let span = item
