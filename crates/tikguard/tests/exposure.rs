@@ -539,8 +539,8 @@ fn a_content_matcher_never_decides_whether_a_connection_opens() {
 }
 
 /// One finding per root cause: a service open on several WAN interfaces and both families is one
-/// TG201 finding listing where; the IPv6 bypass of several services on one interface is one
-/// TG209 finding.
+/// TG201 finding listing where; the IPv6 bypass of several services on several interfaces is one
+/// TG209 finding, and the missing final drop on several interfaces and families one TG205.
 #[test]
 fn one_finding_per_root_cause_across_interfaces_families_and_services() {
     let (c, _) = Config::load(
@@ -564,6 +564,19 @@ fn one_finding_per_root_cause_across_interfaces_families_and_services() {
         assert!(api.contains(part), "{api}");
     }
     let tg209 = by("TG209");
-    assert_eq!(tg209.len(), 2, "one per interface: {tg209:#?}");
-    assert!(tg209[0].message.contains("`winbox`") && tg209[0].message.contains("`ssh`"));
+    assert_eq!(tg209.len(), 1, "{tg209:#?}");
+    let m = &tg209[0].message;
+    assert!(m.contains("`winbox`") && m.contains("`ssh`"), "{m}");
+    assert!(
+        m.contains("on `ether1`") && m.contains("on `ether2`"),
+        "{m}"
+    );
+    let tg205 = by("TG205");
+    assert_eq!(tg205.len(), 1, "{tg205:#?}");
+    let m = &tg205[0].message;
+    for part in ["`ether1` over ipv4", "`ether2` over ipv6"] {
+        assert!(m.contains(part), "{m}");
+    }
+    // One fix line per family: the WAN list matcher is the same on both interfaces.
+    assert_eq!(tg205[0].fix.len(), 2, "{:?}", tg205[0].fix);
 }

@@ -26,6 +26,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             ifaces.push(&r.interface);
         }
     }
+    // One cause (no IPv6 drop where IPv4 has one): one finding listing the interfaces.
+    let mut parts: Vec<String> = Vec::new();
+    let mut fixes: Vec<String> = Vec::new();
     for iface in ifaces {
         let bypassed: Vec<&crate::audit::exposure::Row> = rows
             .iter()
@@ -47,20 +50,30 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .map(|r| format!("`{}`", r.service))
             .collect();
-        out.push(cx.finding_at(
-            &RULE,
-            RULE.severity,
-            None,
-            format!(
-                "{} {} restricted over IPv4 on `{iface}` but reachable over IPv6 from {}",
-                services.join(", "),
-                if services.len() == 1 { "is" } else { "are" },
-                summarize(&first.reachable_from)
-            ),
-            vec![format!(
-                "/ipv6 firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",
-                wan_matcher(cx, iface)
-            )],
+        parts.push(format!(
+            "{} on `{iface}` from {}",
+            services.join(", "),
+            summarize(&first.reachable_from)
         ));
+        let fix = format!(
+            "/ipv6 firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",
+            wan_matcher(cx, iface)
+        );
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
     }
+    if parts.is_empty() {
+        return;
+    }
+    out.push(cx.finding_at(
+        &RULE,
+        RULE.severity,
+        None,
+        format!(
+            "restricted over IPv4 but reachable over IPv6 from the WAN side: {}",
+            parts.join("; ")
+        ),
+        fixes,
+    ));
 }
