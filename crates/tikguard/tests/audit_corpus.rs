@@ -130,8 +130,11 @@ fn fix_lines_parse_exist_in_the_schema_and_name_what_the_config_has() {
                                 path.display(),
                                 f.rule
                             ),
+                            // `all-ppp` and its kin are RouterOS' own interface wildcards.
                             b"in-interface" => assert!(
-                                ifaces.contains(&v),
+                                ifaces.contains(&v)
+                                    || ["all-ppp", "all-ethernet", "all-wireless", "all-vlan"]
+                                        .contains(&v.as_str()),
                                 "{}: {} fix names interface {v}: {fix}",
                                 path.display(),
                                 f.rule

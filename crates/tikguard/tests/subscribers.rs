@@ -209,3 +209,25 @@ fn exposure_rows_carry_their_zone_in_json() {
         .collect();
     assert!(zones.contains(&"wan") && zones.contains(&"subscriber"));
 }
+
+/// SNMP reachable from subscribers is a finding (the SNMP check names WAN or
+/// subscribers), one per community, listing every side.
+#[test]
+fn snmp_reachable_from_subscribers_is_reported_with_a_subscriber_side_fix() {
+    let rest = format!("{PPPOE}/snmp set enabled=yes\n/ip firewall filter add chain=input in-interface-list=WAN action=drop\n");
+    let f = findings(&rest);
+    let snmp: Vec<_> = f.iter().filter(|(r, _, _)| r == "TG119").collect();
+    assert_eq!(snmp.len(), 1, "{snmp:?}");
+    assert!(
+        snmp[0].2.contains("subscribers on `<pppoe-*>` (ipv4)"),
+        "{snmp:?}"
+    );
+    assert!(!snmp[0].2.contains("WAN interface"), "{snmp:?}");
+    let (c, _) = Config::load(format!("{HEAD}{rest}").into_bytes());
+    let a = audit::run(&c, &WanChoice::default(), &Selection::default());
+    let fix = &a.findings.iter().find(|f| f.rule == "TG119").unwrap().fix;
+    assert!(
+        fix.iter().any(|l| l.contains("in-interface=all-ppp")),
+        "{fix:?}"
+    );
+}

@@ -143,6 +143,46 @@ pub struct Exposure {
     pub lists: InterfaceLists,
 }
 
+/// One side an attacker comes from: a WAN interface, or a subscriber interface with the
+/// subscribers' addresses.
+#[derive(Clone, Copy)]
+pub struct Side<'a> {
+    pub zone: Zone,
+    pub interface: &'a str,
+    subscriber: Option<&'a super::subscribers::Subscriber>,
+}
+
+impl Side<'_> {
+    /// The part of `accepted` (what the filter lets in on this interface) that comes from this
+    /// side: over IPv6 only the link unless a WAN interface has a global address
+    /// ([`from_beyond`]); for subscribers, their addresses.
+    pub fn sources(&self, c: &Config, accepted: AddrSet) -> AddrSet {
+        match self.subscriber {
+            Some(s) => accepted.intersect(if accepted.v6 { &s.v6 } else { &s.v4 }),
+            None => from_beyond(c, self.interface, accepted),
+        }
+    }
+}
+
+impl Exposure {
+    /// The WAN interfaces, then the subscriber interfaces.
+    pub fn sides(&self) -> Vec<Side<'_>> {
+        self.wan
+            .iter()
+            .map(|i| Side {
+                zone: Zone::Wan,
+                interface: i,
+                subscriber: None,
+            })
+            .chain(self.subscribers.iter().map(|s| Side {
+                zone: Zone::Subscriber,
+                interface: &s.interface,
+                subscriber: Some(s),
+            }))
+            .collect()
+    }
+}
+
 /// The service's port, enabled state and allowed source set for a family.
 pub fn service_state(c: &Config, name: &str, v6: bool) -> Option<(u16, bool, AddrSet)> {
     let item = c.menu("/ip service")?.by_name(name)?;

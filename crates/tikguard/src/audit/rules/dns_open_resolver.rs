@@ -17,6 +17,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let e = &cx.exposure;
+    // One cause (remote requests allowed, udp/53 open): one finding listing the interfaces.
+    // Subscribers are left out: an ISP's resolver serves them on purpose.
+    let mut parts: Vec<String> = Vec::new();
+    let mut fixes: Vec<String> = Vec::new();
     for iface in &e.wan {
         let ev = e.v4.evaluate(
             Probe {
@@ -29,18 +33,29 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         if !wide(&ev.accepted) {
             continue;
         }
-        out.push(cx.finding_at(
-            &RULE,
-            RULE.severity,
-            setting_span(cx.config, "/ip dns", "allow-remote-requests"),
-            format!(
-                "DNS accepts remote requests and udp/53 is reachable on WAN interface `{iface}` from {}: an open resolver",
-                summarize(&ev.accepted.to_prefixes())
-            ),
-            vec![format!(
-                "/ip firewall filter add action=drop chain=input {} protocol=udp dst-port=53 place-before=[:pick [find] 0]",
-                wan_matcher(cx, iface)
-            )],
+        parts.push(format!(
+            "`{iface}` from {}",
+            summarize(&ev.accepted.to_prefixes())
         ));
+        let fix = format!(
+            "/ip firewall filter add action=drop chain=input {} protocol=udp dst-port=53 place-before=[:pick [find] 0]",
+            wan_matcher(cx, iface)
+        );
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
     }
+    if parts.is_empty() {
+        return;
+    }
+    out.push(cx.finding_at(
+        &RULE,
+        RULE.severity,
+        setting_span(cx.config, "/ip dns", "allow-remote-requests"),
+        format!(
+            "DNS accepts remote requests and udp/53 is reachable on the WAN side, an open resolver: {}",
+            parts.join("; ")
+        ),
+        fixes,
+    ));
 }

@@ -222,6 +222,20 @@ fn filter_ref(cx: &Context, v6: bool, number: usize) -> String {
     )
 }
 
+/// The matcher a fix uses for a side: the WAN's ([`wan_matcher`]); for PPPoE subscribers
+/// `in-interface=all-ppp` (their dynamic interfaces; it also covers PPP VPN users, who rarely
+/// need SNMP or management from the subscriber side); for a hotspot, its interface.
+fn side_matcher(cx: &Context, side: super::exposure::Side<'_>) -> String {
+    use crate::harden::script::value;
+    match side.zone {
+        super::exposure::Zone::Wan => wan_matcher(cx, side.interface),
+        super::exposure::Zone::Subscriber if side.interface == super::subscribers::PPPOE => {
+            "in-interface=all-ppp".into()
+        }
+        super::exposure::Zone::Subscriber => format!("in-interface={}", value(side.interface)),
+    }
+}
+
 fn wide(set: &super::addrset::AddrSet) -> bool {
     super::reach::Reach::of(set).width() != super::reach::Width::Narrow
 }

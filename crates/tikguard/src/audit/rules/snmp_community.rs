@@ -1,7 +1,6 @@
 #![doc = include_str!("docs/TG119.md")]
 
 use super::*;
-use crate::audit::exposure::from_beyond;
 use crate::audit::firewall::Probe;
 
 pub const RULE: Rule = Rule {
@@ -35,51 +34,73 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .collect()
     };
     let e = &cx.exposure;
+    // One finding per community (its own item and fix), listing every side that reaches it:
+    // WAN interfaces and subscribers, both families.
     for (n, (is_public, addresses, span)) in communities.iter().enumerate() {
+        let mut parts: Vec<String> = Vec::new();
+        let mut fixes: Vec<String> =
+            vec!["/snmp community set [find] addresses=<monitoring server>/32".into()];
         for (fw, v6) in [(&e.v4, false), (&e.v6, true)] {
             if v6 && !crate::audit::exposure::ipv6_active(c) {
                 continue;
             }
             let allowed = crate::audit::exposure::allowed_from(addresses, v6);
-            for iface in &e.wan {
+            for side in e.sides() {
                 let ev = fw.evaluate(
                     Probe {
                         protocol: "udp",
                         port: 161,
-                        interface: iface,
+                        interface: side.interface,
                     },
                     &e.lists,
                 );
-                let set = from_beyond(c, iface, ev.accepted.intersect(&allowed));
-                if !wide(&set) {
+                let set = side.sources(c, ev.accepted.intersect(&allowed));
+                // Subscribers reaching it at all is a finding; the WAN side when wide.
+                let counts = match side.zone {
+                    crate::audit::exposure::Zone::Subscriber => !set.is_empty(),
+                    crate::audit::exposure::Zone::Wan => wide(&set),
+                };
+                if !counts {
                     continue;
                 }
-                // Community names are secrets: never printed, the built-in one is named by role.
-                let which = if *is_public {
-                    "the default community `public`".to_string()
-                } else {
-                    format!("community #{}", n + 1)
-                };
-                out.push(cx.finding_at(
-                    &RULE,
-                    if *is_public { Severity::High } else { Severity::Medium },
-                    *span,
-                    format!(
-                        "SNMP answers {which} on WAN interface `{iface}` ({}) from {}: it discloses the router's configuration and, with write access, changes it",
-                        if v6 { "ipv6" } else { "ipv4" },
-                        summarize(&set.to_prefixes())
-                    ),
-                    vec![
-                        "/snmp community set [find] addresses=<monitoring server>/32".into(),
-                        format!(
-                            "/{} firewall filter add action=drop chain=input {} protocol=udp dst-port=161 place-before=[:pick [find] 0]",
-                            if v6 { "ipv6" } else { "ip" },
-                            wan_matcher(cx, iface)
-                        ),
-                    ],
+                parts.push(format!(
+                    "{} `{}` ({}) from {}",
+                    match side.zone {
+                        crate::audit::exposure::Zone::Wan => "WAN interface",
+                        crate::audit::exposure::Zone::Subscriber => "subscribers on",
+                    },
+                    side.interface,
+                    if v6 { "ipv6" } else { "ipv4" },
+                    summarize(&set.to_prefixes())
                 ));
-                break;
+                let fix = format!(
+                    "/{} firewall filter add action=drop chain=input {} protocol=udp dst-port=161 place-before=[:pick [find] 0]",
+                    if v6 { "ipv6" } else { "ip" },
+                    side_matcher(cx, side)
+                );
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
             }
         }
+        if parts.is_empty() {
+            continue;
+        }
+        // Community names are secrets: never printed, the built-in one is named by role.
+        let which = if *is_public {
+            "the default community `public`".to_string()
+        } else {
+            format!("community #{}", n + 1)
+        };
+        out.push(cx.finding_at(
+            &RULE,
+            if *is_public { Severity::High } else { Severity::Medium },
+            *span,
+            format!(
+                "SNMP answers {which} on {}: it discloses the router's configuration and, with write access, changes it",
+                parts.join("; ")
+            ),
+            fixes,
+        ));
     }
 }
