@@ -72,6 +72,8 @@ pub struct Rule {
 pub struct Context<'a> {
     pub config: &'a Config,
     pub exposure: exposure::Exposure,
+    /// Per family (IPv4, IPv6), how fixes refer to filter rules; built on first use.
+    pub(crate) filter_refs: [std::sync::OnceLock<Vec<String>>; 2],
 }
 
 impl Context<'_> {
@@ -178,6 +180,7 @@ pub fn run(config: &Config, wan: &WanChoice, selection: &Selection) -> Audit {
     let cx = Context {
         config,
         exposure: exposure::analyse(config, wan),
+        filter_refs: Default::default(),
     };
     let mut findings = Vec::new();
     for rule in rules::ALL {

@@ -188,38 +188,45 @@ fn wan_matcher(cx: &Context, iface: &str) -> String {
 /// (`set 2`) would refer to the numbering of the user's last `print`, which also counts dynamic
 /// rules (hotspot, fasttrack counters), so it is never used.
 fn filter_ref(cx: &Context, v6: bool, number: usize) -> String {
+    // Built once per table: a rule-per-finding lookup over 50,000 rules must not be quadratic.
+    let refs = cx.filter_refs[usize::from(v6)].get_or_init(|| filter_refs(cx.config, v6));
+    refs.get(number)
+        .cloned()
+        .unwrap_or_else(|| number.to_string())
+}
+
+fn filter_refs(c: &Config, v6: bool) -> Vec<String> {
     use crate::harden::script::value;
+    use std::collections::HashMap;
     let menu = if v6 {
         "/ipv6 firewall filter"
     } else {
         "/ip firewall filter"
     };
-    let items = cx.config.items(menu);
-    let Some(item) = items.get(number) else {
-        return number.to_string();
-    };
-    if let Some(comment) = item.get("comment").filter(|c| !c.is_empty()) {
-        if items
-            .iter()
-            .filter(|i| i.get("comment") == Some(comment))
-            .count()
-            == 1
-        {
-            return format!(
-                "[ find comment={} ]",
-                value(&String::from_utf8_lossy(comment))
-            );
+    let items = c.items(menu);
+    let mut comments: HashMap<&[u8], usize> = HashMap::new();
+    for i in items {
+        if let Some(cm) = i.get("comment").filter(|c| !c.is_empty()) {
+            *comments.entry(cm).or_default() += 1;
         }
     }
-    let chain = item.get("chain").unwrap_or(b"");
-    let k = items[..number]
+    let mut in_chain: HashMap<&[u8], usize> = HashMap::new();
+    items
         .iter()
-        .filter(|i| i.get("chain").unwrap_or(b"") == chain)
-        .count();
-    format!(
-        "[ :pick [ find chain={} dynamic=no ] {k} ]",
-        value(&String::from_utf8_lossy(chain))
-    )
+        .map(|item| {
+            let chain = item.get("chain").unwrap_or(b"");
+            let slot = in_chain.entry(chain).or_default();
+            let k = *slot;
+            *slot += 1;
+            match item.get("comment").filter(|c| comments.get(c) == Some(&1)) {
+                Some(cm) => format!("[ find comment={} ]", value(&String::from_utf8_lossy(cm))),
+                None => format!(
+                    "[ :pick [ find chain={} dynamic=no ] {k} ]",
+                    value(&String::from_utf8_lossy(chain))
+                ),
+            }
+        })
+        .collect()
 }
 
 /// The matcher a fix uses for a side: the WAN's ([`wan_matcher`]); for PPPoE subscribers
