@@ -124,7 +124,11 @@ impl Options {
 trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
-type Route = mpsc::UnboundedSender<Result<Reply, Error>>;
+type Route = mpsc::Sender<Result<Reply, Error>>;
+
+/// Replies a command may have waiting for its reader. When they are not taken, the connection
+/// stops reading from the router (backpressure) instead of buffering without bound.
+const ROUTE_QUEUE: usize = 1024;
 
 #[derive(Default)]
 struct Routes {
@@ -172,8 +176,38 @@ pub struct Response {
 pub struct Stream2<'a> {
     client: &'a Client,
     tag: Bytes,
-    rx: mpsc::UnboundedReceiver<Result<Reply, Error>>,
+    rx: mpsc::Receiver<Result<Reply, Error>>,
     finished: bool,
+}
+
+/// A command in flight whose every reply sentence (`!re`, `!empty`, `!trap`, `!done`) is
+/// wanted as is: what a proxy forwards. The router sees the client's own tag.
+pub struct Running {
+    tag: Bytes,
+    rx: mpsc::Receiver<Result<Reply, Error>>,
+    routes: Arc<Mutex<Routes>>,
+}
+
+impl Running {
+    /// The tag this connection gave the command.
+    pub fn tag(&self) -> &Bytes {
+        &self.tag
+    }
+
+    /// The next reply sentence; `!done` (or `!trap` then `!done`) ends the command.
+    pub async fn next(&mut self) -> Result<Reply, Error> {
+        self.rx.recv().await.ok_or(Error::Closed)?
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .remove(&self.tag);
+    }
 }
 
 impl Stream2<'_> {
@@ -364,9 +398,9 @@ impl Client {
         Ok(())
     }
 
-    fn route(&self) -> Result<(Bytes, mpsc::UnboundedReceiver<Result<Reply, Error>>), Error> {
+    fn route(&self) -> Result<(Bytes, mpsc::Receiver<Result<Reply, Error>>), Error> {
         let tag = Bytes::from(self.next_tag.fetch_add(1, Ordering::Relaxed).to_string());
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(ROUTE_QUEUE);
         let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = &routes.closed {
             return Err(e.clone());
@@ -453,6 +487,28 @@ impl Client {
         })
     }
 
+    /// Sends a command given as words (its own `.tag` is added) and returns it running, to take
+    /// its replies one by one; no timeout applies.
+    pub async fn start(&self, words: Vec<Vec<u8>>) -> Result<Running, Error> {
+        let (tag, rx) = self.route()?;
+        let running = Running {
+            tag: tag.clone(),
+            rx,
+            routes: self.routes.clone(),
+        };
+        self.send(words, &tag).await?;
+        Ok(running)
+    }
+
+    /// Whether the connection has ended (the router closed it, or it broke).
+    pub fn is_closed(&self) -> bool {
+        self.routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed
+            .is_some()
+    }
+
     /// Closes the session politely (`/quit`); the router answers `!fatal`.
     pub async fn quit(self) -> Result<(), Error> {
         let (tag, mut rx) = self.route()?;
@@ -469,7 +525,8 @@ async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>,
     let end = |e: Error| {
         let mut routes = routes.lock().unwrap_or_else(|p| p.into_inner());
         for (_, tx) in routes.map.drain() {
-            let _ = tx.send(Err(e.clone()));
+            // A full queue gets `Closed` when the sender drops here.
+            let _ = tx.try_send(Err(e.clone()));
         }
         routes.closed = Some(e);
     };
@@ -498,15 +555,20 @@ async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>,
             if reply.kind == ReplyKind::Fatal {
                 return end(Error::Fatal(fatal_reason(&reply)));
             }
-            let routes_guard = routes.lock().unwrap_or_else(|p| p.into_inner());
-            let target = match &reply.tag {
-                Some(t) => routes_guard.map.get(t),
-                // An untagged reply can only belong to the one command in flight.
-                None if routes_guard.map.len() == 1 => routes_guard.map.values().next(),
-                None => None,
+            let target = {
+                let routes_guard = routes.lock().unwrap_or_else(|p| p.into_inner());
+                match &reply.tag {
+                    Some(t) => routes_guard.map.get(t).cloned(),
+                    // An untagged reply can only belong to the one command in flight.
+                    None if routes_guard.map.len() == 1 => {
+                        routes_guard.map.values().next().cloned()
+                    }
+                    None => None,
+                }
             };
             if let Some(tx) = target {
-                let _ = tx.send(Ok(reply));
+                // Waits while the command's reader is behind: backpressure to the router.
+                let _ = tx.send(Ok(reply)).await;
             }
         }
     }

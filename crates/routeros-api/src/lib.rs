@@ -19,7 +19,7 @@ pub mod server;
 pub mod tls;
 pub mod wire;
 
-pub use client::{Client, Error, FirstUse, Options, Response, Security};
+pub use client::{Client, Error, FirstUse, Options, Response, Running, Security};
 pub use tls::{Fingerprint, KnownRouters, Verify};
 
 pub use sentence::{Query, Reply, ReplyKind, Request};

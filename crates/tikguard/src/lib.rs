@@ -12,5 +12,6 @@ pub mod harden;
 pub mod input;
 pub mod live;
 pub mod probe;
+pub mod proxy;
 pub mod schema;
 pub mod term;

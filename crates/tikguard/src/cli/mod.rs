@@ -7,6 +7,7 @@ pub mod exec;
 pub mod harden;
 pub mod parse;
 pub mod probe;
+pub mod proxy;
 pub mod rules;
 
 /// Where a report goes: the `-o` file (no colour), else standard output (colour on a terminal).

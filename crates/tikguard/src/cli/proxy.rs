@@ -1,0 +1,251 @@
+//! `tikguard proxy`: run the API proxy, check its configuration, verify its audit log.
+
+use std::io::Write;
+
+use crate::proxy::{self, auditlog, config, policy};
+
+/// Give a billing system (CRM) exactly the router access its job needs.
+///
+/// The CRM connects to the proxy as it connects to a router today (same protocol on
+/// 8728/8729, same library) with a credential the proxy issues. The proxy forwards only what the
+/// client's policy allows, to the router over verified API-SSL with a router credential the
+/// CRM never sees, and writes every decision to a hash-chained audit log, on disk before the
+/// client sees the command's final reply.
+///
+/// Examples:
+///   tikguard proxy hash-password < crm.pass          # a client's password-hash
+///   tikguard proxy check --config proxy.toml         # validate, print the effective policies
+///   tikguard proxy check --config proxy.toml --as billing /ppp/secret/add =name=x =comment=ucrm_1
+///   tikguard proxy run --config proxy.toml           # serve (SIGHUP reloads, SIGTERM drains)
+///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl
+///
+/// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, read-only, monitor (see
+/// `tikguard proxy check` for their rules); extend one with `extends = "crm-pppoe"`.
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Serve the listeners of a configuration until SIGTERM.
+    Run {
+        /// The proxy's configuration (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: String,
+    },
+    /// Validate a configuration; print the effective policies, or decide one command.
+    Check {
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        /// Decide a command for this client: `--as billing /ppp/secret/add =name=x`.
+        #[arg(long = "as", value_name = "CLIENT")]
+        client: Option<String>,
+        /// The command's words: the path, then `=key=value` and `?query` words.
+        #[arg(requires = "client", allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
+    /// Check an audit log's hash chain; names the first line edited, deleted or reordered.
+    VerifyLog { file: String },
+    /// Read a password on standard input and print its Argon2id hash for `password-hash`.
+    HashPassword,
+}
+
+pub fn run(a: Args) -> std::io::Result<u8> {
+    match a.command {
+        Sub::Run { config } => serve(&config),
+        Sub::Check {
+            config,
+            client,
+            words,
+        } => check(&config, client.as_deref(), &words),
+        Sub::VerifyLog { file } => verify_log(&file),
+        Sub::HashPassword => hash(),
+    }
+}
+
+fn serve(path: &str) -> std::io::Result<u8> {
+    let cfg = match config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
+    };
+    if cfg.listeners.is_empty() {
+        eprintln!("tikguard: {path}: no [[listener]]");
+        return Ok(2);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let result = rt.block_on(async {
+        let server = tokio::spawn(proxy::server::run(path.to_string(), cfg, Some(tx)));
+        if let Ok(addrs) = rx.await {
+            for a in addrs {
+                println!("listening {a}");
+            }
+            let _ = std::io::stdout().flush();
+        }
+        server.await.unwrap_or_else(|e| Err(e.to_string()))
+    });
+    match result {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            Ok(2)
+        }
+    }
+}
+
+fn describe_rule(r: &policy::Rule) -> String {
+    let mut s = format!(
+        "{} {} /{}",
+        r.name,
+        match r.action {
+            policy::Action::Allow => "allow",
+            policy::Action::Deny => "deny",
+        },
+        r.path.join("/")
+    );
+    if let Some(v) = &r.verbs {
+        s.push_str(&format!(" verbs={}", v.join(",")));
+    }
+    if let Some(a) = &r.args {
+        s.push_str(&format!(
+            " args={}",
+            a.keys().cloned().collect::<Vec<_>>().join(",")
+        ));
+    }
+    if let Some(p) = &r.owner_prefix {
+        s.push_str(&format!(" owner-prefix={p}"));
+    }
+    s
+}
+
+fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<u8> {
+    let cfg = match config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let Some(name) = client else {
+        writeln!(
+            out,
+            "{path}: ok: {} router(s), {} listener(s), {} client(s)",
+            cfg.routers.len(),
+            cfg.listeners.len(),
+            cfg.clients.len()
+        )?;
+        for c in &cfg.clients {
+            let p = cfg.policy_of(c);
+            writeln!(
+                out,
+                "\nclient {} (policy {}, routers {}; replies hide: {})",
+                c.name,
+                p.name,
+                c.routers.join(", "),
+                if p.redact.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    p.redact.join(", ")
+                }
+            )?;
+            for r in &p.rules {
+                writeln!(out, "  {}", describe_rule(r))?;
+            }
+            writeln!(out, "  default: deny")?;
+        }
+        return Ok(0);
+    };
+    let Some(c) = cfg.client(name) else {
+        eprintln!("tikguard: {path} has no client `{name}`");
+        return Ok(2);
+    };
+    if words.is_empty() || !words[0].starts_with('/') {
+        eprintln!("tikguard: give the command after --as: /ppp/secret/add =name=x ...");
+        return Ok(2);
+    }
+    let sentence: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+    let req = match routeros_api::sentence::Request::parse(&routeros_api::Sentence::from_words(
+        &sentence,
+    )) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tikguard: {}", e.0);
+            return Ok(2);
+        }
+    };
+    let cmd = policy::Command::from_request(&req);
+    match policy::decide(cfg.policy_of(c), &cmd) {
+        policy::Decision::Allow {
+            rule, owner_prefix, ..
+        } => {
+            write!(out, "allow {} by {rule}", cmd.word())?;
+            if let (Some(p), true) = (
+                owner_prefix,
+                policy::OWNED_VERBS.contains(&cmd.verb.as_str()),
+            ) {
+                write!(
+                    out,
+                    " (if every item it names has a comment starting with `{p}`)"
+                )?;
+            }
+            writeln!(out)?;
+            Ok(0)
+        }
+        policy::Decision::Deny { rule, reason } => {
+            writeln!(
+                out,
+                "deny {} by {}: {reason}",
+                cmd.word(),
+                rule.as_deref().unwrap_or("the default deny")
+            )?;
+            Ok(1)
+        }
+    }
+}
+
+fn verify_log(file: &str) -> std::io::Result<u8> {
+    match auditlog::verify(std::path::Path::new(file)) {
+        Ok(Ok(n)) => {
+            println!("{file}: {n} lines, chain intact");
+            Ok(0)
+        }
+        Ok(Err(b)) => {
+            println!("{file}: {b}");
+            Ok(1)
+        }
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            Ok(2)
+        }
+    }
+}
+
+fn hash() -> std::io::Result<u8> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\n', '\r']);
+    if pw.is_empty() {
+        eprintln!("tikguard: no password on standard input");
+        return Ok(2);
+    }
+    match proxy::hash_password(pw) {
+        Ok(h) => {
+            println!("{h}");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            Ok(2)
+        }
+    }
+}

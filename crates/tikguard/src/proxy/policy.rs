@@ -1,0 +1,542 @@
+//! What a client may send: ordered allow/deny rules over command paths, verbs and arguments,
+//! default deny. [`decide`] is pure (no I/O), so `tikguard proxy check` and the proxy run the
+//! same function, and tests cover it exhaustively.
+//!
+//! A rule matches a command when its path, verb and every argument constraint hold; the first
+//! rule that matches decides. When none does the command is denied, and the reason names the
+//! nearest rule (same path and verb) and what it did not accept.
+//!
+//! Arguments that carry code run on the router ([`SCRIPT_ARGS`]: `on-up`, `on-down`,
+//! `on-login`, `on-logout`, `on-event`, `source`, netwatch and DHCP scripts; ROUTEROS.md, "What
+//! CRMs send") are refused unless the matching rule names them in `args`, whatever else it
+//! allows.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use routeros_config::value::parse_addr;
+
+/// Arguments whose value is RouterOS script: code execution on the router.
+pub const SCRIPT_ARGS: &[&str] = &[
+    "on-up",
+    "on-down",
+    "on-login",
+    "on-logout",
+    "on-event",
+    "source",
+    "script",
+    "up-script",
+    "down-script",
+    "test-script",
+    "lease-script",
+];
+
+/// Arguments every rule accepts: item selection and print modifiers. `.proplist` has its own
+/// constraint.
+const ALWAYS: &[&str] = &[
+    ".id",
+    "numbers",
+    ".proplist",
+    "count-only",
+    "without-paging",
+    "detail",
+    "follow",
+    "follow-only",
+    "interval",
+    "once",
+    "stats",
+    "as-value",
+];
+
+/// A constraint on one argument's value.
+#[derive(Clone, Debug)]
+pub enum Constraint {
+    /// Any value.
+    Any,
+    /// One of these values.
+    Enum(Vec<String>),
+    /// A match of this regex (anchored by the author: `^...$`).
+    Regex(Regex),
+    /// Addresses or prefixes within one of these ranges (a comma list: each element).
+    Cidr(Vec<(bool, u128, u128)>),
+    /// An integer within the range, inclusive.
+    Range(i64, i64),
+}
+
+impl Constraint {
+    fn holds(&self, value: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(value);
+        match self {
+            Constraint::Any => true,
+            Constraint::Enum(v) => v.iter().any(|e| e.as_bytes() == value),
+            Constraint::Regex(r) => r.is_match(&text),
+            Constraint::Cidr(ranges) => {
+                !text.is_empty()
+                    && text.split(',').all(|part| {
+                        parse_addr(part.as_bytes()).is_some_and(|a| {
+                            !a.negated
+                                && ranges.iter().any(|&(v6, s, e)| {
+                                    v6 == a.range.v6 && s <= a.range.start && a.range.end <= e
+                                })
+                        })
+                    })
+            }
+            Constraint::Range(lo, hi) => text
+                .trim()
+                .parse::<i64>()
+                .is_ok_and(|n| *lo <= n && n <= *hi),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Constraint::Any => "any value".into(),
+            Constraint::Enum(v) => format!("one of {}", v.join(", ")),
+            Constraint::Regex(r) => format!("a match of /{}/", r.as_str()),
+            Constraint::Cidr(_) => "an address within the allowed prefixes".into(),
+            Constraint::Range(lo, hi) => format!("an integer from {lo} to {hi}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    Deny,
+}
+
+/// One rule of a policy.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// `policy crm-pppoe rule 3` (1-based), for logs and denials.
+    pub name: String,
+    pub action: Action,
+    /// Path segments; `*` is one segment, `**` any number (zero or more).
+    pub path: Vec<String>,
+    /// Verbs (`print`, `add`...); `None` for any.
+    pub verbs: Option<Vec<String>>,
+    /// Allowed arguments and their constraints; `None` for any argument except scripts.
+    pub args: Option<BTreeMap<String, Constraint>>,
+    /// Attributes `print` queries (`?name=x`) may name; `None` for any.
+    pub query: Option<Vec<String>>,
+    /// Attributes `.proplist` may name; `None` for any.
+    pub proplist: Option<Vec<String>>,
+    /// `set`/`unset`/`remove`/`enable`/`disable`/`move` only on items whose comment starts with
+    /// it (checked on the router), and `add` only with such a comment.
+    pub owner_prefix: Option<String>,
+    /// Attributes removed from this command's `!re` replies, besides the policy's.
+    pub redact: Vec<String>,
+}
+
+/// A named policy: rules in order, default deny.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: String,
+    pub rules: Vec<Rule>,
+    /// Attributes removed from every `!re` reply (`password`).
+    pub redact: Vec<String>,
+}
+
+/// A client's command, as the policy sees it.
+#[derive(Clone, Debug)]
+pub struct Command {
+    /// `/ppp/secret`.
+    pub path: String,
+    /// `add`.
+    pub verb: String,
+    /// `=key=value` arguments, in order.
+    pub args: Vec<(String, Vec<u8>)>,
+    /// Attribute names of `?` query words (operators dropped).
+    pub queries: Vec<String>,
+}
+
+impl Command {
+    /// From an API request: the command word and its attribute and query words.
+    pub fn from_request(req: &routeros_api::sentence::Request) -> Command {
+        let word = String::from_utf8_lossy(&req.command).into_owned();
+        let (path, verb) = match word.rfind('/') {
+            Some(0) | None => ("/".to_string(), word.trim_start_matches('/').to_string()),
+            Some(i) => (word[..i].to_string(), word[i + 1..].to_string()),
+        };
+        let args = req
+            .attrs
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.to_vec()))
+            .collect();
+        let queries = req
+            .queries
+            .iter()
+            .filter_map(|q| {
+                let q = String::from_utf8_lossy(q);
+                let q = q.strip_prefix('?')?;
+                if q.starts_with('#') {
+                    return None;
+                }
+                let q = q.trim_start_matches(['-', '<', '>', '=']);
+                let name = q.split('=').next().unwrap_or("");
+                (!name.is_empty()).then(|| name.to_string())
+            })
+            .collect();
+        Command {
+            path,
+            verb,
+            args,
+            queries,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        self.args
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// `/ppp/secret/add`.
+    pub fn word(&self) -> String {
+        if self.path == "/" {
+            format!("/{}", self.verb)
+        } else {
+            format!("{}/{}", self.path, self.verb)
+        }
+    }
+}
+
+/// Verbs that change existing items, subject to ownership.
+pub const OWNED_VERBS: &[&str] = &[
+    "set", "unset", "remove", "enable", "disable", "move", "edit",
+];
+
+/// What to do with a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow {
+        rule: String,
+        /// Items the command touches must carry a comment with this prefix.
+        owner_prefix: Option<String>,
+        /// Attributes to remove from its replies.
+        redact: Vec<String>,
+    },
+    Deny {
+        /// The rule that denied it, or `None` for the default deny.
+        rule: Option<String>,
+        reason: String,
+    },
+}
+
+fn path_matches(pattern: &[String], path: &[&str]) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        Some((p, rest)) if p == "**" => {
+            (0..=path.len()).any(|skip| path_matches(rest, &path[skip..]))
+        }
+        Some((p, rest)) => match path.split_first() {
+            Some((s, tail)) => (p == "*" || p == s) && path_matches(rest, tail),
+            None => false,
+        },
+    }
+}
+
+/// Why a rule whose path and verb match does not accept the command's arguments.
+fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
+    for (key, value) in &cmd.args {
+        let named = rule.args.as_ref().and_then(|a| a.get(key));
+        if SCRIPT_ARGS.contains(&key.as_str()) && named.is_none() {
+            return Some(format!(
+                "argument `{key}` carries a script, and the rule does not name it"
+            ));
+        }
+        if key == ".proplist" {
+            if let Some(allowed) = &rule.proplist {
+                let text = String::from_utf8_lossy(value);
+                if let Some(bad) = text.split(',').find(|p| !allowed.iter().any(|a| a == p)) {
+                    return Some(format!("`.proplist` may not name `{bad}`"));
+                }
+            }
+            continue;
+        }
+        match (&rule.args, named) {
+            (_, Some(c)) if !c.holds(value) => {
+                return Some(format!("argument `{key}` must be {}", c.describe()));
+            }
+            (Some(_), None) if !ALWAYS.contains(&key.as_str()) => {
+                return Some(format!("argument `{key}` is not allowed"));
+            }
+            _ => {}
+        }
+    }
+    if let Some(allowed) = &rule.query {
+        if let Some(bad) = cmd.queries.iter().find(|q| !allowed.contains(q)) {
+            return Some(format!("queries may not name `{bad}`"));
+        }
+    }
+    if let (Some(prefix), "add") = (&rule.owner_prefix, cmd.verb.as_str()) {
+        let ok = cmd
+            .get("comment")
+            .is_some_and(|c| c.starts_with(prefix.as_bytes()));
+        if !ok {
+            return Some(format!("`add` needs a `comment` starting with `{prefix}`"));
+        }
+    }
+    None
+}
+
+/// The decision for `cmd` under `policy`.
+pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
+    let segments: Vec<&str> = cmd.path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut nearest: Option<(String, String)> = None;
+    for rule in &policy.rules {
+        if !path_matches(&rule.path, &segments) {
+            continue;
+        }
+        if let Some(verbs) = &rule.verbs {
+            if !verbs.iter().any(|v| v == &cmd.verb) {
+                continue;
+            }
+        }
+        if rule.action == Action::Deny {
+            return Decision::Deny {
+                rule: Some(rule.name.clone()),
+                reason: format!("{} denies {}", rule.name, cmd.word()),
+            };
+        }
+        match arg_problem(rule, cmd) {
+            None => {
+                let mut redact = policy.redact.clone();
+                redact.extend(rule.redact.iter().cloned());
+                // An attribute a rule lets the client set is not hidden from it.
+                return Decision::Allow {
+                    rule: rule.name.clone(),
+                    owner_prefix: rule.owner_prefix.clone(),
+                    redact,
+                };
+            }
+            Some(why) => {
+                nearest.get_or_insert((rule.name.clone(), why));
+            }
+        }
+    }
+    match nearest {
+        Some((rule, why)) => Decision::Deny {
+            reason: format!("{}: {why} ({rule})", cmd.word()),
+            rule: Some(rule),
+        },
+        None => Decision::Deny {
+            rule: None,
+            reason: format!(
+                "{} is not allowed by policy {} (default deny)",
+                cmd.word(),
+                policy.name
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(path: &str, verbs: &[&str]) -> Rule {
+        Rule {
+            name: format!("rule {path}"),
+            action: Action::Allow,
+            path: path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            verbs: (!verbs.is_empty()).then(|| verbs.iter().map(|v| v.to_string()).collect()),
+            args: None,
+            query: None,
+            proplist: None,
+            owner_prefix: None,
+            redact: vec![],
+        }
+    }
+
+    fn cmd(word: &str, args: &[(&str, &str)]) -> Command {
+        let i = word.rfind('/').unwrap();
+        Command {
+            path: word[..i].to_string(),
+            verb: word[i + 1..].to_string(),
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            queries: vec![],
+        }
+    }
+
+    fn policy(rules: Vec<Rule>) -> Policy {
+        Policy {
+            name: "p".into(),
+            rules,
+            redact: vec!["password".into()],
+        }
+    }
+
+    fn allowed(p: &Policy, c: &Command) -> bool {
+        matches!(decide(p, c), Decision::Allow { .. })
+    }
+
+    #[test]
+    fn default_deny() {
+        let p = policy(vec![rule("/ppp/secret", &["print"])]);
+        assert!(allowed(&p, &cmd("/ppp/secret/print", &[])));
+        let d = decide(&p, &cmd("/ip/service/set", &[]));
+        assert!(matches!(d, Decision::Deny { rule: None, .. }), "{d:?}");
+    }
+
+    #[test]
+    fn star_is_one_segment_and_double_star_any() {
+        let p = policy(vec![rule("/ip/hotspot/*", &["print"])]);
+        assert!(allowed(&p, &cmd("/ip/hotspot/user/print", &[])));
+        assert!(!allowed(&p, &cmd("/ip/hotspot/user/profile/print", &[])));
+        assert!(!allowed(&p, &cmd("/ip/hotspot/print", &[])));
+        let p = policy(vec![rule("/**", &["print"])]);
+        assert!(allowed(&p, &cmd("/system/resource/print", &[])));
+        assert!(allowed(&p, &cmd("/print", &[])));
+    }
+
+    #[test]
+    fn first_matching_rule_decides_and_deny_rules_stop() {
+        let mut deny = rule("/user", &[]);
+        deny.action = Action::Deny;
+        let p = policy(vec![deny, rule("/**", &["print"])]);
+        let d = decide(&p, &cmd("/user/print", &[]));
+        assert!(
+            matches!(&d, Decision::Deny { rule: Some(r), .. } if r == "rule /user"),
+            "{d:?}"
+        );
+        assert!(allowed(&p, &cmd("/interface/print", &[])));
+    }
+
+    #[test]
+    fn script_arguments_need_naming_even_when_any_argument_is_allowed() {
+        let p = policy(vec![rule("/ppp/profile", &["add", "set"])]);
+        assert!(allowed(&p, &cmd("/ppp/profile/add", &[("name", "x")])));
+        let d = decide(&p, &cmd("/ppp/profile/set", &[("on-up", "/system reboot")]));
+        assert!(
+            matches!(&d, Decision::Deny { reason, .. } if reason.contains("`on-up` carries a script")),
+            "{d:?}"
+        );
+        let mut named = rule("/ppp/profile", &["set"]);
+        named.args = Some(BTreeMap::from([("on-up".to_string(), Constraint::Any)]));
+        assert!(allowed(
+            &policy(vec![named]),
+            &cmd("/ppp/profile/set", &[("on-up", ":log info up")])
+        ));
+    }
+
+    #[test]
+    fn argument_constraints() {
+        let mut r = rule("/ip/firewall/address-list", &["add"]);
+        r.args = Some(BTreeMap::from([
+            (
+                "list".to_string(),
+                Constraint::Enum(vec!["suspended".into()]),
+            ),
+            (
+                "address".to_string(),
+                Constraint::Cidr(vec![(
+                    false,
+                    u128::from(u32::from(std::net::Ipv4Addr::new(100, 64, 0, 0))),
+                    u128::from(u32::from(std::net::Ipv4Addr::new(100, 127, 255, 255))),
+                )]),
+            ),
+            (
+                "comment".to_string(),
+                Constraint::Regex(Regex::new("^ucrm_").unwrap()),
+            ),
+            ("timeout".to_string(), Constraint::Range(0, 86400)),
+        ]));
+        let p = policy(vec![r]);
+        let ok = [
+            ("list", "suspended"),
+            ("address", "100.64.3.4"),
+            ("comment", "ucrm_42"),
+            ("timeout", "3600"),
+        ];
+        assert!(allowed(&p, &cmd("/ip/firewall/address-list/add", &ok)));
+        for (k, bad) in [
+            ("list", "mgmt"),
+            ("address", "10.0.0.0/8"),
+            ("address", "100.64.0.0/9"),
+            ("comment", "admin"),
+            ("timeout", "99999999"),
+        ] {
+            let mut a = ok.to_vec();
+            a.retain(|(x, _)| *x != k);
+            a.push((k, bad));
+            assert!(
+                !allowed(&p, &cmd("/ip/firewall/address-list/add", &a)),
+                "{k}={bad}"
+            );
+        }
+        // A key the rule does not list.
+        let mut a = ok.to_vec();
+        a.push(("disabled", "yes"));
+        assert!(!allowed(&p, &cmd("/ip/firewall/address-list/add", &a)));
+    }
+
+    #[test]
+    fn proplist_and_query_constraints() {
+        let mut r = rule("/user", &["print"]);
+        r.proplist = Some(vec!["name".into(), "group".into()]);
+        r.query = Some(vec!["name".into()]);
+        let p = policy(vec![r]);
+        assert!(allowed(
+            &p,
+            &cmd("/user/print", &[(".proplist", "name,group")])
+        ));
+        assert!(!allowed(
+            &p,
+            &cmd("/user/print", &[(".proplist", "name,password")])
+        ));
+        let mut c = cmd("/user/print", &[]);
+        c.queries = vec!["group".into()];
+        assert!(!allowed(&p, &c));
+        c.queries = vec!["name".into()];
+        assert!(allowed(&p, &c));
+    }
+
+    #[test]
+    fn ownership_requires_the_prefix_on_add_and_is_passed_on_for_changes() {
+        let mut r = rule("/ppp/secret", &["add", "set", "remove"]);
+        r.owner_prefix = Some("ucrm_".into());
+        let p = policy(vec![r]);
+        assert!(!allowed(&p, &cmd("/ppp/secret/add", &[("name", "a")])));
+        assert!(allowed(
+            &p,
+            &cmd("/ppp/secret/add", &[("name", "a"), ("comment", "ucrm_7")])
+        ));
+        match decide(&p, &cmd("/ppp/secret/remove", &[(".id", "*1,*2")])) {
+            Decision::Allow { owner_prefix, .. } => {
+                assert_eq!(owner_prefix.as_deref(), Some("ucrm_"))
+            }
+            d => panic!("{d:?}"),
+        }
+    }
+
+    #[test]
+    fn query_names_drop_operators() {
+        let words: Vec<Vec<u8>> = [
+            "/ppp/secret/print",
+            "?>comment",
+            "?=name=x",
+            "?-disabled",
+            "?#|",
+            ".tag=4",
+        ]
+        .iter()
+        .map(|w| w.as_bytes().to_vec())
+        .collect();
+        let req =
+            routeros_api::sentence::Request::parse(&routeros_api::Sentence::from_words(&words))
+                .unwrap();
+        let c = Command::from_request(&req);
+        assert_eq!(c.path, "/ppp/secret");
+        assert_eq!(c.verb, "print");
+        assert_eq!(c.queries, ["comment", "name", "disabled"]);
+    }
+}

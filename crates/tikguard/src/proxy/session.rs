@@ -1,0 +1,686 @@
+//! One client connection: login against the proxy's client table, then for each command a
+//! decision, and either a denial (`!trap`, the session goes on) or forwarding on a leased
+//! upstream connection, replies redacted and sent back under the client's own tag.
+//!
+//! Bounds, per connection (on top of [`routeros_api::server`]'s pre-login limits, budget and
+//! write timeout): at most [`MAX_IN_FLIGHT`] commands in flight (more disconnects the client),
+//! replies of its commands queue in one channel of [`REPLY_QUEUE`] sentences (a full channel
+//! stops reading from the router for this client only), an idle timeout of [`IDLE`] while no
+//! command runs, and the client's rate limit. A client that breaks any of them is disconnected
+//! alone.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use routeros_api::sentence::{Reply, ReplyKind, Request};
+use routeros_api::server::{Budget, Connection, ServerLimits};
+use tokio::sync::mpsc;
+
+use super::auditlog::{log_args, now_rfc3339, AuditLog, Entry};
+use super::config::{ClientCfg, ProxyConfig};
+use super::policy::{decide, Command, Decision, OWNED_VERBS};
+use super::upstream::{Lease, Upstream};
+
+/// Commands a client may have running at once.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Reply sentences waiting to be written to one client.
+pub const REPLY_QUEUE: usize = 256;
+/// A logged-in client with nothing running is disconnected after this long.
+pub const IDLE: Duration = Duration::from_secs(600);
+
+/// RouterOS' answer to a failed login (6.43+).
+pub const BAD_LOGIN: &str = "invalid user name or password (6)";
+
+/// What every session shares.
+pub struct Shared {
+    pub config: RwLock<Arc<ProxyConfig>>,
+    pub upstreams: RwLock<HashMap<String, Arc<Upstream>>>,
+    pub log: AuditLog,
+    pub limits: ServerLimits,
+    pub budget: Arc<Budget>,
+}
+
+impl Shared {
+    pub fn config(&self) -> Arc<ProxyConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn upstream(&self, router: &str) -> Option<Arc<Upstream>> {
+        self.upstreams
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(router)
+            .cloned()
+    }
+}
+
+/// Where a connection came in.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub peer: SocketAddr,
+    /// The router of the listener, or `None` to route on `client@router`.
+    pub router: Option<String>,
+    /// `api` or `api-ssl`, for log lines.
+    pub service: &'static str,
+    /// The client presented a certificate the listener's `client-ca` verified.
+    pub client_cert: bool,
+}
+
+fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, String)>) -> Reply {
+    Reply {
+        kind,
+        tag: tag.clone(),
+        attrs: attrs
+            .into_iter()
+            .map(|(k, v)| (Bytes::copy_from_slice(k.as_bytes()), Bytes::from(v)))
+            .collect(),
+        reason: None,
+    }
+}
+
+/// `!trap` then `!done`, as RouterOS ends a failed command.
+fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
+    let mut attrs = Vec::new();
+    if let Some(c) = category {
+        attrs.push(("category", c.to_string()));
+    }
+    attrs.push(("message", message.to_string()));
+    vec![
+        reply(ReplyKind::Trap, tag, attrs),
+        reply(ReplyKind::Done, tag, vec![]),
+    ]
+}
+
+/// A logged-in client.
+struct Who {
+    client: ClientCfg,
+    router: String,
+}
+
+fn source_allowed(c: &ClientCfg, ip: IpAddr) -> bool {
+    let (v6, n) = match ip {
+        IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (true, u128::from(a)),
+    };
+    c.from
+        .iter()
+        .any(|&(f6, s, e)| f6 == v6 && s <= n && n <= e)
+}
+
+/// Checks a login; `Err` is what the log says (never the password).
+async fn login(
+    shared: &Shared,
+    arrival: &Arrival,
+    ip: IpAddr,
+    req: &Request,
+) -> Result<Who, (String, String)> {
+    let cfg = shared.config();
+    let name = req
+        .get("name")
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let fail = |why: &str| Err((name.clone(), why.to_string()));
+    let Some(password) = req.get("password").cloned() else {
+        // The pre-6.43 challenge needs the password in clear on this side; clients here log
+        // in with `=name=` and `=password=` (every maintained library does).
+        return fail("no password (the MD5 challenge login is not offered)");
+    };
+    let (client_name, router) = match (&arrival.router, name.rsplit_once('@')) {
+        (Some(r), _) => (name.clone(), r.clone()),
+        (None, Some((c, r))) => (c.to_string(), r.to_string()),
+        (None, None) => return fail("this listener routes on `client@router` logins"),
+    };
+    let Some(client) = cfg.client(&client_name).cloned() else {
+        return fail("no such client");
+    };
+    if !source_allowed(&client, ip) {
+        return fail("source address not in the client's `from`");
+    }
+    if !client.routers.iter().any(|r| r == &router) {
+        return fail("router not allowed for this client");
+    }
+    if client.require_client_cert && !arrival.client_cert {
+        return fail("client certificate required");
+    }
+    let phc = client.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || super::verify_password(&phc, &password))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return fail("wrong password");
+    }
+    Ok(Who { client, router })
+}
+
+/// One command's progress, from its forwarder task to the session.
+enum Msg {
+    Reply(Reply),
+    /// The command with this client tag ended; `reuse` says whether the upstream connection
+    /// is still good.
+    Finished {
+        key: Option<Bytes>,
+        reuse: bool,
+    },
+}
+
+struct InFlight {
+    upstream_tag: Bytes,
+}
+
+/// Token bucket for a client's rate limit.
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Serves one client connection until it leaves or breaks a limit.
+pub async fn serve<S>(stream: S, arrival: Arrival, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let ip = match arrival.peer.ip() {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    };
+    let limits = shared.limits.clone();
+    let mut conn = Connection::new(stream, &limits, shared.budget.clone());
+    let (tx, mut rx) = mpsc::channel::<Msg>(REPLY_QUEUE);
+    let mut who: Option<Who> = None;
+    let mut before_login = 0usize;
+    let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
+    let mut idle_deadline = tokio::time::Instant::now() + IDLE;
+    let mut lease: Option<Lease> = None;
+    let mut in_flight: HashMap<Option<Bytes>, InFlight> = HashMap::new();
+    let mut bucket: Option<Bucket> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
+            _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && in_flight.is_empty() => break,
+            msg = rx.recv() => {
+                let Some(msg) = msg else { continue };
+                let mut msgs = vec![msg];
+                while msgs.len() < 64 {
+                    match rx.try_recv() {
+                        Ok(m) => msgs.push(m),
+                        Err(_) => break,
+                    }
+                }
+                let mut ok = true;
+                for m in msgs {
+                    match m {
+                        Msg::Reply(r) => {
+                            if conn.send(&r).await.is_err() {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        Msg::Finished { key, reuse } => {
+                            in_flight.remove(&key);
+                            if !reuse {
+                                if let Some(l) = lease.as_mut() {
+                                    l.discard();
+                                }
+                                lease = None;
+                            } else if in_flight.is_empty() {
+                                // Nothing running: give the connection back to the pool.
+                                lease = None;
+                            }
+                            idle_deadline = tokio::time::Instant::now() + IDLE;
+                        }
+                    }
+                }
+                if !ok || conn.flush().await.is_err() {
+                    break;
+                }
+            }
+            sentence = conn.read_sentence() => {
+                let words = match sentence {
+                    Ok(Some(w)) => w,
+                    // Closed, garbage, or over a limit: this client alone is disconnected.
+                    Ok(None) | Err(_) => break,
+                };
+                if who.is_none() {
+                    before_login += 1;
+                    if before_login > limits.sentences_before_login {
+                        break;
+                    }
+                }
+                if words.is_empty() {
+                    continue;
+                }
+                idle_deadline = tokio::time::Instant::now() + IDLE;
+                let req = match Request::parse(&words) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let mut ok = true;
+                        for r in trap(&None, Some(5), &e.0) {
+                            ok &= conn.send(&r).await.is_ok();
+                        }
+                        if !ok || conn.flush().await.is_err() { break; }
+                        continue;
+                    }
+                };
+                let tag = req.tag.clone();
+                let replies: Vec<Reply> = match &req.command[..] {
+                    b"/quit" => {
+                        let _ = conn.send(&Reply {
+                            kind: ReplyKind::Fatal,
+                            tag: None,
+                            attrs: vec![],
+                            reason: Some(Bytes::from_static(b"session terminated on request")),
+                        }).await;
+                        let _ = conn.flush().await;
+                        break;
+                    }
+                    b"/login" if who.is_none() => {
+                        let started = Instant::now();
+                        match login(&shared, &arrival, ip, &req).await {
+                            Ok(w) => {
+                                conn.set_limits(limits.after_login);
+                                bucket = w.client.rate.map(|(rate, burst)| Bucket {
+                                    rate,
+                                    burst: f64::from(burst),
+                                    tokens: f64::from(burst),
+                                    at: Instant::now(),
+                                });
+                                let entry = entry(&w.client.name, ip, &w.router, "/login", &[], "allow", "login", "done".into(), started);
+                                who = Some(w);
+                                if shared.log.record(entry).await.is_err() { break; }
+                                vec![reply(ReplyKind::Done, &tag, vec![])]
+                            }
+                            Err((user, why)) => {
+                                // The line RouterOS logs, for `tikguard watch` and fail2ban.
+                                eprintln!(
+                                    "system,error,critical login failure for user {} from {ip} via {}",
+                                    crate::term::printable(&user), arrival.service
+                                );
+                                let router = arrival.router.clone().unwrap_or_default();
+                                let e = entry(&user, ip, &router, "/login", &[], "deny", "login", format!("login failure: {why}"), started);
+                                if shared.log.record(e).await.is_err() { break; }
+                                trap(&tag, None, BAD_LOGIN)
+                            }
+                        }
+                    }
+                    _ if who.is_none() => trap(&tag, None, "not logged in"),
+                    b"/login" => vec![reply(ReplyKind::Done, &tag, vec![])],
+                    b"/cancel" => {
+                        let target = req.get("tag").cloned();
+                        let victims: Vec<Bytes> = in_flight
+                            .iter()
+                            .filter(|(k, _)| target.is_none() || k.as_ref() == target.as_ref())
+                            .map(|(_, f)| f.upstream_tag.clone())
+                            .collect();
+                        if let Some(l) = &lease {
+                            for t in victims {
+                                let word = format!("=tag={}", String::from_utf8_lossy(&t));
+                                let _ = l.client().start(vec![b"/cancel".to_vec(), word.into_bytes()]).await;
+                            }
+                        }
+                        vec![reply(ReplyKind::Done, &tag, vec![])]
+                    }
+                    _ => {
+                        let w = who.as_ref().expect("logged in");
+                        if in_flight.len() >= MAX_IN_FLIGHT || in_flight.contains_key(&tag) && tag.is_some() {
+                            break;
+                        }
+                        if let Some(b) = bucket.as_mut() {
+                            if !b.take() {
+                                let cmd = Command::from_request(&req);
+                                let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
+                                if shared.log.record(e).await.is_err() { break; }
+                                let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));
+                                let mut ok = true;
+                                for r in &out { ok &= conn.send(r).await.is_ok(); }
+                                if !ok || conn.flush().await.is_err() { break; }
+                                continue;
+                            }
+                        }
+                        match command(&shared, w, ip, &req, &mut lease, &tx).await {
+                            Ok(Some(upstream_tag)) => {
+                                in_flight.insert(tag.clone(), InFlight { upstream_tag });
+                                Vec::new()
+                            }
+                            Ok(None) => Vec::new(),
+                            Err(replies) => replies,
+                        }
+                    }
+                };
+                let mut ok = true;
+                for r in &replies {
+                    if conn.send(r).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                if !ok {
+                    break;
+                }
+                if !conn.has_buffered_sentence() && conn.flush().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    // Commands still running upstream are cancelled with the connection's lease: a lease
+    // with commands in flight is not reused.
+    if !in_flight.is_empty() {
+        if let Some(l) = lease.as_mut() {
+            l.discard();
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn entry(
+    client: &str,
+    ip: IpAddr,
+    router: &str,
+    command: &str,
+    args: &[(String, Vec<u8>)],
+    decision: &'static str,
+    rule: &str,
+    outcome: String,
+    started: Instant,
+) -> Entry {
+    Entry {
+        time: now_rfc3339(),
+        client: client.to_string(),
+        source: ip.to_string(),
+        router: router.to_string(),
+        command: command.to_string(),
+        args: log_args(args),
+        decision,
+        rule: rule.to_string(),
+        outcome,
+        latency_us: started.elapsed().as_micros() as u64,
+    }
+}
+
+/// Decides and starts one command. `Ok(Some(tag))`: forwarded, its replies come through `tx`;
+/// `Err(replies)`: answered here (denied, or the router unreachable).
+async fn command(
+    shared: &Arc<Shared>,
+    w: &Who,
+    ip: IpAddr,
+    req: &Request,
+    lease: &mut Option<Lease>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<Option<Bytes>, Vec<Reply>> {
+    let started = Instant::now();
+    let tag = req.tag.clone();
+    let cfg = shared.config();
+    let mut cmd = Command::from_request(req);
+    // `getall` is the old name of `print`.
+    if cmd.verb == "getall" {
+        cmd.verb = "print".into();
+    }
+    let Some(policy) = cfg.policies.get(&w.client.policy) else {
+        return Err(trap(
+            &tag,
+            Some(4),
+            "tikguard proxy: the client's policy is gone",
+        ));
+    };
+    let deny_tag = tag.clone();
+    let deny = |rule: Option<String>, reason: String| async move {
+        let tag = deny_tag;
+        let e = entry(
+            &w.client.name,
+            ip,
+            &w.router,
+            &cmd_word(req),
+            &Command::from_request(req).args,
+            "deny",
+            rule.as_deref().unwrap_or("default"),
+            format!("denied: {reason}"),
+            started,
+        );
+        if shared.log.record(e).await.is_err() {
+            return trap(
+                &tag,
+                Some(4),
+                "tikguard proxy: the audit log cannot be written",
+            );
+        }
+        trap(
+            &tag,
+            Some(4),
+            &format!(
+                "tikguard proxy: not allowed by policy {}: {reason}",
+                w.client.policy
+            ),
+        )
+    };
+    let (rule, owner_prefix, redact) = match decide(policy, &cmd) {
+        Decision::Deny { rule, reason } => return Err(deny(rule, reason).await),
+        Decision::Allow {
+            rule,
+            owner_prefix,
+            redact,
+        } => (rule, owner_prefix, redact),
+    };
+    let Some(up) = shared.upstream(&w.router) else {
+        return Err(trap(&tag, Some(4), "tikguard proxy: unknown router"));
+    };
+    if lease.is_none() {
+        match up.lease().await {
+            Ok(l) => *lease = Some(l),
+            Err(e) => {
+                let msg = format!("tikguard proxy: router {} unavailable: {e}", w.router);
+                let en = entry(
+                    &w.client.name,
+                    ip,
+                    &w.router,
+                    &cmd.word(),
+                    &cmd.args,
+                    "allow",
+                    &rule,
+                    format!("upstream lost: {e}"),
+                    started,
+                );
+                let _ = shared.log.record(en).await;
+                return Err(trap(&tag, Some(4), &msg));
+            }
+        }
+    }
+    let l = lease.as_ref().expect("leased above");
+    if let (Some(prefix), true) = (&owner_prefix, OWNED_VERBS.contains(&cmd.verb.as_str())) {
+        if let Err(why) = owned(l, &cmd, prefix).await {
+            return Err(deny(Some(rule.clone()), why).await);
+        }
+    }
+    // Forward the client's words, its own `.tag` left out (the upstream connection tags).
+    let words: Vec<Vec<u8>> = {
+        let mut v = vec![req.command.to_vec()];
+        for (k, val) in &req.attrs {
+            v.push([&b"="[..], k, b"=", val].concat());
+        }
+        for q in &req.queries {
+            v.push(q.to_vec());
+        }
+        v
+    };
+    let mut running = match l.client().start(words).await {
+        Ok(r) => r,
+        Err(e) => {
+            let en = entry(
+                &w.client.name,
+                ip,
+                &w.router,
+                &cmd.word(),
+                &cmd.args,
+                "allow",
+                &rule,
+                format!("upstream lost: {e}"),
+                started,
+            );
+            let _ = shared.log.record(en).await;
+            if let Some(l) = lease.as_mut() {
+                l.discard();
+            }
+            *lease = None;
+            return Err(trap(
+                &tag,
+                Some(4),
+                &format!("tikguard proxy: router {} connection lost: {e}", w.router),
+            ));
+        }
+    };
+    let upstream_tag = running.tag().clone();
+    let tx = tx.clone();
+    let log = shared.log.clone();
+    let base = entry(
+        &w.client.name,
+        ip,
+        &w.router,
+        &cmd.word(),
+        &cmd.args,
+        "allow",
+        &rule,
+        String::new(),
+        started,
+    );
+    tokio::spawn(async move {
+        let mut trap_msg: Option<String> = None;
+        let reuse;
+        loop {
+            match running.next().await {
+                Ok(mut r) => {
+                    r.tag = tag.clone();
+                    match r.kind {
+                        ReplyKind::Re => {
+                            r.attrs
+                                .retain(|(k, _)| !redact.iter().any(|x| x.as_bytes() == &k[..]));
+                        }
+                        ReplyKind::Trap => {
+                            trap_msg = Some(r.message().unwrap_or_default());
+                        }
+                        ReplyKind::Done => {
+                            let mut e = base.clone();
+                            e.outcome = match &trap_msg {
+                                Some(m) => format!("trap: {m}"),
+                                None => "done".into(),
+                            };
+                            e.latency_us = started.elapsed().as_micros() as u64;
+                            // The final reply waits for the log line to be on disk.
+                            if log.record(e).await.is_err() {
+                                reuse = false;
+                                break;
+                            }
+                            let _ = tx.send(Msg::Reply(r)).await;
+                            reuse = true;
+                            break;
+                        }
+                        _ => {}
+                    }
+                    if tx.send(Msg::Reply(r)).await.is_err() {
+                        reuse = false;
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // The router went away: the client gets a trap, its session stays.
+                    let mut en = base.clone();
+                    en.outcome = format!("upstream lost: {e}");
+                    en.latency_us = started.elapsed().as_micros() as u64;
+                    let logged = log.record(en).await.is_ok();
+                    if logged {
+                        for r in trap(
+                            &tag,
+                            Some(4),
+                            &format!("tikguard proxy: connection to the router lost: {e}"),
+                        ) {
+                            let _ = tx.send(Msg::Reply(r)).await;
+                        }
+                    }
+                    reuse = false;
+                    break;
+                }
+            }
+        }
+        let _ = tx.send(Msg::Finished { key: tag, reuse }).await;
+    });
+    Ok(Some(upstream_tag))
+}
+
+fn cmd_word(req: &Request) -> String {
+    String::from_utf8_lossy(&req.command).into_owned()
+}
+
+/// Ownership: every item the command names (`.id`/`numbers`, comma lists; ids or names) must
+/// exist and carry a comment starting with `prefix`, checked on the router first.
+async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String> {
+    let target = cmd.get(".id").or_else(|| cmd.get("numbers"));
+    let Some(target) = target else {
+        return Err(format!("`{}` without `.id` or `numbers`", cmd.verb));
+    };
+    let wanted: Vec<String> = String::from_utf8_lossy(target)
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if wanted.is_empty() || wanted.len() > 1000 {
+        return Err("between 1 and 1000 items per command".into());
+    }
+    let mut words = vec![
+        format!("{}/print", cmd.path).into_bytes(),
+        b"=.proplist=.id,name,comment".to_vec(),
+    ];
+    for w in &wanted {
+        let key = if w.starts_with('*') { ".id" } else { "name" };
+        words.push(format!("?{key}={w}").into_bytes());
+    }
+    for _ in 1..wanted.len() {
+        words.push(b"?#|".to_vec());
+    }
+    let items = lease
+        .client()
+        .call_words(words)
+        .await
+        .map_err(|e| format!("ownership check failed: {e}"))?
+        .items;
+    for w in &wanted {
+        let item = items.iter().find(|i| {
+            let key = if w.starts_with('*') { ".id" } else { "name" };
+            i.get(key).is_some_and(|v| v.as_ref() == w.as_bytes())
+        });
+        match item {
+            None => return Err(format!("no item {w}")),
+            Some(i) => {
+                let comment = i.get("comment").map(|c| c.as_ref()).unwrap_or(b"");
+                if !comment.starts_with(prefix.as_bytes()) {
+                    return Err(format!(
+                        "item {w} is not owned: its comment does not start with `{prefix}`"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

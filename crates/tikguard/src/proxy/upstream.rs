@@ -1,0 +1,181 @@
+//! Connections to the routers: verified API-SSL, logged in with the router credential from the
+//! configuration (never seen by clients), at most `max-sessions` per router.
+//!
+//! A client session leases one upstream connection for as long as it has commands in flight
+//! and gives it back afterwards, so a slow client slows only its own connection (replies are
+//! read from the router only as fast as the client takes them). A connection that broke is
+//! dropped, not given back. After a failed connection attempt the router is retried with
+//! exponential backoff (0.5 s doubling to 30 s); meanwhile leases fail at once with a message
+//! saying when the next attempt is.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use routeros_api::{Client, Error, Options, Security, Verify};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::config::{self, RouterCfg};
+
+/// How long a lease waits for a free upstream session before the command is refused.
+const LEASE_WAIT: Duration = Duration::from_secs(10);
+const BACKOFF_MIN: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Health {
+    /// Earliest next connection attempt after a failure.
+    retry_at: Option<Instant>,
+    backoff: Duration,
+    last_error: Option<String>,
+}
+
+/// One router's pool.
+pub struct Upstream {
+    pub cfg: RouterCfg,
+    security: Security,
+    slots: Arc<Semaphore>,
+    idle: Mutex<Vec<Client>>,
+    health: Mutex<Health>,
+    /// Connections made (the first, and every reconnect).
+    pub connects: AtomicU64,
+    /// Connection attempts that failed.
+    pub failures: AtomicU64,
+}
+
+fn security(v: &config::Verify) -> Result<Security, String> {
+    Ok(Security::Tls(match v {
+        config::Verify::Ca(p) => Verify::Ca(routeros_api::tls::load_ca(std::path::Path::new(p))?),
+        config::Verify::Pin(p) => Verify::Pin(
+            routeros_api::Fingerprint::parse(p)
+                .ok_or_else(|| format!("pin `{p}` is not a SHA-256 fingerprint"))?,
+        ),
+        config::Verify::KnownRouters(f) => Verify::TrustOnFirstUse(f.into()),
+    }))
+}
+
+impl Upstream {
+    pub fn new(cfg: RouterCfg) -> Result<Arc<Upstream>, String> {
+        let security = security(&cfg.verify).map_err(|e| format!("router {}: {e}", cfg.name))?;
+        Ok(Arc::new(Upstream {
+            slots: Arc::new(Semaphore::new(cfg.max_sessions)),
+            cfg,
+            security,
+            idle: Mutex::new(Vec::new()),
+            health: Mutex::new(Health::default()),
+            connects: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        }))
+    }
+
+    /// Whether the last connection attempt failed (for metrics).
+    pub fn is_down(&self) -> bool {
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_error
+            .is_some()
+    }
+
+    async fn connect(&self) -> Result<Client, Error> {
+        {
+            let h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = h.retry_at {
+                let now = Instant::now();
+                if at > now {
+                    return Err(Error::Io(format!(
+                        "router {} unreachable ({}); next attempt in {:.1} s",
+                        self.cfg.name,
+                        h.last_error.as_deref().unwrap_or("connection failed"),
+                        (at - now).as_secs_f64()
+                    )));
+                }
+            }
+        }
+        let attempt = async {
+            let opts = Options::new(self.cfg.address.clone(), self.security.clone());
+            let client = Client::connect(&opts).await?;
+            let password = self.cfg.password.read().map_err(Error::Config)?;
+            client.login(&self.cfg.user, &password).await?;
+            Ok::<Client, Error>(client)
+        };
+        let result = attempt.await;
+        let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        match &result {
+            Ok(_) => {
+                self.connects.fetch_add(1, Ordering::Relaxed);
+                *h = Health::default();
+            }
+            Err(e) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                h.backoff = (h.backoff * 2).clamp(BACKOFF_MIN, BACKOFF_MAX);
+                h.retry_at = Some(Instant::now() + h.backoff);
+                h.last_error = Some(e.to_string());
+            }
+        }
+        result
+    }
+
+    /// A connection for one command (or a stream): an idle one, else a new one, within
+    /// `max-sessions`.
+    pub async fn lease(self: &Arc<Self>) -> Result<Lease, Error> {
+        let permit = tokio::time::timeout(LEASE_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| Error::Timeout("waiting for a free upstream session"))?
+            .map_err(|_| Error::Closed)?;
+        let reused = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            let mut found = None;
+            while let Some(c) = idle.pop() {
+                if !c.is_closed() {
+                    found = Some(c);
+                    break;
+                }
+            }
+            found
+        };
+        let client = match reused {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        Ok(Lease {
+            client: Some(client),
+            up: self.clone(),
+            _permit: permit,
+            broken: false,
+        })
+    }
+}
+
+/// A leased upstream connection; given back on drop unless marked broken.
+pub struct Lease {
+    client: Option<Client>,
+    up: Arc<Upstream>,
+    _permit: OwnedSemaphorePermit,
+    broken: bool,
+}
+
+impl Lease {
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("present until dropped")
+    }
+
+    /// The connection failed or is in an unknown state: do not reuse it.
+    pub fn discard(&mut self) {
+        self.broken = true;
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            if !self.broken && !c.is_closed() {
+                self.up
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(c);
+            }
+        }
+    }
+}
