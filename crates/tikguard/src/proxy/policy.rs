@@ -2,9 +2,11 @@
 //! default deny. [`decide`] is pure (no I/O), so `tikguard proxy check` and the proxy run the
 //! same function, and tests cover it exhaustively.
 //!
-//! A rule matches a command when its path, verb and every argument constraint hold; the first
-//! rule that matches decides. When none does the command is denied, and the reason names the
-//! nearest rule (same path and verb) and what it did not accept.
+//! The first rule whose path and verb match a command decides it: an `allow` rule allows it if
+//! every argument constraint holds and denies it, naming what it did not accept, otherwise; a
+//! `deny` rule denies it. Later rules are not tried, so a policy that `extends` another
+//! tightens the base's rules for the commands it names (its rules come first). A command no
+//! rule names is denied (default deny).
 //!
 //! Arguments that carry code run on the router ([`SCRIPT_ARGS`]: `on-up`, `on-down`,
 //! `on-login`, `on-logout`, `on-event`, `source`, netwatch and DHCP scripts; ROUTEROS.md, "What
@@ -284,7 +286,6 @@ fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
 /// The decision for `cmd` under `policy`.
 pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
     let segments: Vec<&str> = cmd.path.split('/').filter(|s| !s.is_empty()).collect();
-    let mut nearest: Option<(String, String)> = None;
     for rule in &policy.rules {
         if !path_matches(&rule.path, &segments) {
             continue;
@@ -312,23 +313,20 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
                 };
             }
             Some(why) => {
-                nearest.get_or_insert((rule.name.clone(), why));
+                return Decision::Deny {
+                    reason: format!("{}: {why} ({})", cmd.word(), rule.name),
+                    rule: Some(rule.name.clone()),
+                }
             }
         }
     }
-    match nearest {
-        Some((rule, why)) => Decision::Deny {
-            reason: format!("{}: {why} ({rule})", cmd.word()),
-            rule: Some(rule),
-        },
-        None => Decision::Deny {
-            rule: None,
-            reason: format!(
-                "{} is not allowed by policy {} (default deny)",
-                cmd.word(),
-                policy.name
-            ),
-        },
+    Decision::Deny {
+        rule: None,
+        reason: format!(
+            "{} is not allowed by policy {} (default deny)",
+            cmd.word(),
+            policy.name
+        ),
     }
 }
 
@@ -516,6 +514,20 @@ mod tests {
             }
             d => panic!("{d:?}"),
         }
+    }
+
+    /// A stricter rule first (as `extends` puts it) is not bypassed by the base's looser one.
+    #[test]
+    fn the_first_rule_naming_the_command_decides_even_when_its_constraints_fail() {
+        let mut strict = rule("/ppp/secret", &["add"]);
+        strict.owner_prefix = Some("ucrm_".into());
+        let p = policy(vec![strict, rule("/ppp/secret", &["add", "print"])]);
+        let d = decide(&p, &cmd("/ppp/secret/add", &[("name", "a")]));
+        assert!(
+            matches!(&d, Decision::Deny { rule: Some(r), .. } if r == "rule /ppp/secret"),
+            "{d:?}"
+        );
+        assert!(allowed(&p, &cmd("/ppp/secret/print", &[])));
     }
 
     #[test]

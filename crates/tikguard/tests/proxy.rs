@@ -1,0 +1,373 @@
+//! `tikguard proxy` as a process in front of `tikguard emu` (api-ssl, verified against its
+//! certificate), with a client as the CRM. RouterOS behaviour relied on: a failed login is
+//! `!trap =message=invalid user name or password (6)` (emulator tests pin it); a trap leaves the
+//! session usable; `.id`s are `*HEX`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use routeros_api::{Client, Error, Options, Security};
+
+mod common;
+use common::{emu_process, tikguard, EmuProcess, Proc};
+
+const CRM_PASSWORD: &str = "crm-pass-7";
+
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub emu: EmuProcess,
+    pub proxy: Proc,
+    pub plain: String,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+fn config_text(dir: &Path, emu: &EmuProcess, extra: &str) -> String {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    format!(
+        r#"[proxy]
+audit-log = "{log}"
+
+[[router]]
+name = "core-01"
+address = "{ssl}"
+ca = "{ca}"
+user = "admin"
+password-file = "{pw}"
+max-sessions = 4
+
+[[listener]]
+address = "127.0.0.1:0"
+router = "core-01"
+
+[[client]]
+name = "billing"
+password-hash = "{hash}"
+from = ["127.0.0.0/8"]
+policy = "billing"
+routers = ["core-01"]
+
+[[client]]
+name = "elsewhere"
+password-hash = "{hash}"
+from = ["192.0.2.0/24"]
+policy = "monitor"
+routers = ["core-01"]
+
+[policy.billing]
+extends = "crm-pppoe"
+
+[[policy.billing.rule]]
+path = "/ppp/secret"
+verbs = ["add", "set", "remove", "enable", "disable"]
+owner-prefix = "ucrm_"
+args = {{ name = {{}}, password = {{}}, profile = {{}}, service = {{ enum = ["pppoe"] }}, comment = {{}}, disabled = {{}} }}
+{extra}"#,
+        log = dir.join("audit.jsonl").display(),
+        ssl = emu.ssl,
+        ca = dir.join("cert.pem").display(),
+        pw = emu.password_file.display(),
+    )
+}
+
+pub fn setup(extra: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let config = dir.path().join("proxy.toml");
+    std::fs::write(&config, config_text(dir.path(), &emu, extra)).unwrap();
+    let mut child = tikguard()
+        .args(["proxy", "run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let plain = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("listening ")
+        .unwrap()
+        .to_string();
+    Setup {
+        log: dir.path().join("audit.jsonl"),
+        dir,
+        emu,
+        proxy: Proc(child),
+        plain,
+        config,
+    }
+}
+
+pub async fn crm(addr: &str, user: &str, password: &str) -> Result<Client, Error> {
+    let c = Client::connect(&Options::new(addr.to_string(), Security::Plain)).await?;
+    c.login(user, password).await?;
+    Ok(c)
+}
+
+fn trap_message(e: &Error) -> String {
+    match e {
+        Error::Trap { message, .. } => message.clone(),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+fn log_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn allowed_commands_are_forwarded_and_denied_ones_trap_while_the_session_goes_on() {
+    let s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+
+    // Allowed: the same items as going direct, passwords hidden.
+    let via_proxy = c.call(&["/ppp/secret/print"]).await.unwrap();
+    let direct = {
+        let d = Client::connect(&Options::new(
+            s.emu.ssl.clone(),
+            Security::Tls(routeros_api::Verify::Ca(
+                routeros_api::tls::load_ca(&s.dir.path().join("cert.pem")).unwrap(),
+            )),
+        ))
+        .await
+        .unwrap();
+        d.login("admin", "s3cret").await.unwrap();
+        d.call(&["/ppp/secret/print"]).await.unwrap()
+    };
+    assert_eq!(via_proxy.len(), direct.len());
+    for (p, d) in via_proxy.iter().zip(&direct) {
+        assert_eq!(p.get("name"), d.get("name"));
+        assert_eq!(p.get(".id"), d.get(".id"));
+        assert!(p.get("password").is_none(), "password redacted: {p:?}");
+    }
+
+    // Denied: a script, with the policy named; the session continues.
+    let e = c
+        .call(&["/system/script/add", "=name=x", "=source=/system reboot"])
+        .await
+        .unwrap_err();
+    let m = trap_message(&e);
+    assert!(m.contains("not allowed by policy billing"), "{m}");
+    assert!(c.call(&["/system/identity/print"]).await.is_ok());
+
+    // A script argument on an allowed path is refused too.
+    let e = c
+        .call(&[
+            "/ppp/profile/set",
+            "=numbers=default",
+            "=on-up=/system reboot",
+        ])
+        .await
+        .unwrap_err();
+    assert!(trap_message(&e).contains("not allowed"), "{e:?}");
+
+    // A CRM adding itself to the management allow-list: refused; the suspension list: fine.
+    let e = c
+        .call(&[
+            "/ip/firewall/address-list/add",
+            "=list=mgmt",
+            "=address=203.0.113.9",
+        ])
+        .await
+        .unwrap_err();
+    assert!(trap_message(&e).contains("`list`"), "{e:?}");
+    c.call(&[
+        "/ip/firewall/address-list/add",
+        "=list=suspended",
+        "=address=100.64.0.99",
+    ])
+    .await
+    .unwrap();
+
+    // `/user` and `/file` prints are not the CRM's business.
+    for p in ["/user/print", "/file/print"] {
+        assert!(c.call(&[p]).await.is_err(), "{p}");
+    }
+
+    // Ownership: an item the CRM did not create (no `ucrm_` comment) cannot be changed; its
+    // own can.
+    let foreign = direct
+        .iter()
+        .find(|i| i.get("name").is_some_and(|n| &n[..] == b"cust-0001"))
+        .and_then(|i| i.get(".id"))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    let e = c
+        .call(&[
+            "/ppp/secret/set",
+            &format!("=.id={foreign}"),
+            "=disabled=yes",
+        ])
+        .await
+        .unwrap_err();
+    assert!(trap_message(&e).contains("not owned"), "{e:?}");
+    let e = c
+        .call(&[
+            "/ppp/secret/add",
+            "=name=new1",
+            "=password=p",
+            "=service=pppoe",
+        ])
+        .await
+        .unwrap_err();
+    assert!(trap_message(&e).contains("comment"), "{e:?}");
+    let added = c
+        .call_words(
+            [
+                "/ppp/secret/add",
+                "=name=new1",
+                "=password=p",
+                "=service=pppoe",
+                "=comment=ucrm_1",
+            ]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect(),
+        )
+        .await
+        .unwrap();
+    let id = String::from_utf8_lossy(added.done.ret().unwrap()).into_owned();
+    c.call(&["/ppp/secret/set", &format!("=.id={id}"), "=disabled=yes"])
+        .await
+        .unwrap();
+    // A comma list is checked item by item: one foreign item refuses the whole command.
+    let e = match c
+        .call(&["/ppp/secret/remove", &format!("=.id={id},{foreign}")])
+        .await
+    {
+        Err(e) => e,
+        Ok(_) => panic!("removed: {}", std::fs::read_to_string(&s.log).unwrap()),
+    };
+    assert!(trap_message(&e).contains("not owned"), "{e:?}");
+    c.call(&["/ppp/secret/remove", &format!("=.id={id}")])
+        .await
+        .unwrap();
+
+    // Every decision is in the log, the chain holds, and no secret is in it.
+    drop(c);
+    let lines = log_lines(&s.log);
+    let denied = lines.iter().filter(|l| l["decision"] == "deny").count();
+    let allowed = lines.iter().filter(|l| l["decision"] == "allow").count();
+    assert!(
+        denied >= 7 && allowed >= 7,
+        "{denied} denied, {allowed} allowed"
+    );
+    let text = std::fs::read_to_string(&s.log).unwrap();
+    for secret in ["s3cret", CRM_PASSWORD, "password\":\"p\""] {
+        assert!(!text.contains(secret), "{secret} in the log");
+    }
+    let out = tikguard()
+        .args(["proxy", "verify-log"])
+        .arg(&s.log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn logins_fail_as_routeros_does_and_are_logged() {
+    let s = setup("");
+    for (user, pw) in [
+        ("billing", "wrong"),
+        ("nobody", CRM_PASSWORD),
+        // Right password, but only allowed from 192.0.2.0/24.
+        ("elsewhere", CRM_PASSWORD),
+        // The router's own credential is not a client credential.
+        ("admin", "s3cret"),
+    ] {
+        let Err(e) = crm(&s.plain, user, pw).await else {
+            panic!("{user} logged in");
+        };
+        assert_eq!(
+            trap_message(&e),
+            "invalid user name or password (6)",
+            "{user}"
+        );
+    }
+    let lines = log_lines(&s.log);
+    let failures: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["command"] == "/login" && l["decision"] == "deny")
+        .collect();
+    assert_eq!(failures.len(), 4);
+    assert!(failures[2]["outcome"]
+        .as_str()
+        .unwrap()
+        .contains("source address"));
+}
+
+#[tokio::test]
+async fn an_edited_log_line_is_named_by_verify_log() {
+    let s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    for _ in 0..3 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    drop(c);
+    let text = std::fs::read_to_string(&s.log).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    assert!(lines.len() >= 4);
+    lines[1] = lines[1].replace("/system/identity/print", "/system/identity/set");
+    std::fs::write(&s.log, lines.join("\n") + "\n").unwrap();
+    let out = tikguard()
+        .args(["proxy", "verify-log"])
+        .arg(&s.log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("line 3 does not follow line 2"), "{said}");
+}
+
+#[test]
+fn check_says_allow_or_deny_and_which_rule_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let config = dir.path().join("proxy.toml");
+    std::fs::write(&config, config_text(dir.path(), &emu, "")).unwrap();
+    let run = |words: &[&str]| {
+        let out = tikguard()
+            .args(["proxy", "check", "--config"])
+            .arg(&config)
+            .args(["--as", "billing"])
+            .args(words)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(&["/ppp/secret/add", "=name=x", "=comment=ucrm_1"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("allow /ppp/secret/add by policy billing rule 1"),
+        "{out}"
+    );
+    let (code, out) = run(&["/system/scheduler/add", "=on-event=/system reboot"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("deny /system/scheduler/add by the default deny"),
+        "{out}"
+    );
+    // A bad file: line and column.
+    std::fs::write(&config, "[proxy]\naudit-log = \"x\"\n[[client]]\nnam = 1\n").unwrap();
+    let out = tikguard()
+        .args(["proxy", "check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("proxy.toml:4:1: unknown field `nam`"), "{err}");
+}
