@@ -19,6 +19,8 @@ pub struct Setup {
     pub emu: EmuProcess,
     pub proxy: Proc,
     pub plain: String,
+    /// The TLS listener (the emulator's certificate and key), when asked for.
+    pub tls: Option<String>,
     pub config: PathBuf,
     pub log: PathBuf,
 }
@@ -72,10 +74,22 @@ args = {{ name = {{}}, password = {{}}, profile = {{}}, service = {{ enum = ["pp
 }
 
 pub fn setup(extra: &str) -> Setup {
+    setup_with(extra, false)
+}
+
+pub fn setup_with(extra: &str, tls: bool) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let emu = emu_process(dir.path(), false);
     let config = dir.path().join("proxy.toml");
-    std::fs::write(&config, config_text(dir.path(), &emu, extra)).unwrap();
+    let mut text = config_text(dir.path(), &emu, extra);
+    if tls {
+        text.push_str(&format!(
+            "\n[[listener]]\naddress = \"127.0.0.1:0\"\nrouter = \"core-01\"\ncert = \"{}\"\nkey = \"{}\"\n",
+            dir.path().join("cert.pem").display(),
+            dir.path().join("key.pem").display()
+        ));
+    }
+    std::fs::write(&config, text).unwrap();
     let mut child = tikguard()
         .args(["proxy", "run", "--config"])
         .arg(&config)
@@ -90,7 +104,17 @@ pub fn setup(extra: &str) -> Setup {
         .strip_prefix("listening ")
         .unwrap()
         .to_string();
+    let tls = tls.then(|| {
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .strip_prefix("listening ")
+            .unwrap()
+            .to_string()
+    });
     Setup {
+        tls,
         log: dir.path().join("audit.jsonl"),
         dir,
         emu,
@@ -370,4 +394,190 @@ fn check_says_allow_or_deny_and_which_rule_decided() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("proxy.toml:4:1: unknown field `nam`"), "{err}");
+}
+
+/// librouteros and RouterOS-api as the CRM, over TLS through the proxy: PPPoE provisioning as
+/// billing systems do it gives the same replies as going direct; denials raise the libraries'
+/// trap errors and the session goes on; the router's credential reaches no client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_crm_libraries_provision_through_the_proxy() {
+    let Some(py) = std::env::var_os("INTEROP_PYTHON") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set INTEROP_PYTHON (see .ci/run)"
+        );
+        eprintln!("INTEROP_PYTHON not set: not run here");
+        return;
+    };
+    let s = setup_with(
+        "\n[[policy.billing.rule]]\npath = \"/ip/firewall/address-list\"\nverbs = [\"add\", \"remove\", \"print\"]\nargs = { list = { enum = [\"suspended\"] }, address = { cidr = [\"100.64.0.0/10\"] }, comment = {} }\n",
+        true,
+    );
+    let tls = s.tls.clone().unwrap();
+    let (host, port) = tls.rsplit_once(':').unwrap();
+    let direct_port = s.emu.ssl.rsplit_once(':').unwrap().1;
+    let out = tokio::process::Command::new(py)
+        .arg(format!(
+            "{}/tests/interop/proxy_crm.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args([host, port, "billing", CRM_PASSWORD])
+        .arg(s.dir.path().join("cert.pem"))
+        .arg(direct_port)
+        .arg(&s.emu.password_file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "ok",
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&s.log).unwrap();
+    assert!(
+        !text.contains("s3cret"),
+        "the router password is in the log"
+    );
+    assert!(text.contains("\"command\":\"/ppp/secret/add\""));
+}
+
+/// Starts `tikguard emu` on a given api-ssl address with the certificate `emu_process` wrote.
+fn emu_at(dir: &Path, addr: &str, password_file: &Path) -> Proc {
+    let child = tikguard()
+        .args([
+            "emu",
+            "examples/isp-core-v7.rsc",
+            "--api-ssl",
+            addr,
+            "--tls-cert",
+        ])
+        .arg(dir.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.join("key.pem"))
+        .arg("--password-file")
+        .arg(format!("admin={}", password_file.display()))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_listening(addr.rsplit_once(':').unwrap().1.parse().unwrap());
+    Proc(child)
+}
+
+/// The router restarted during traffic: commands in flight or sent meanwhile get a trap, the
+/// client's session stays up, and once the router is back it is served again without a new
+/// login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_restarting_gives_traps_then_service_without_a_new_login() {
+    let s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    c.call(&["/ppp/secret/print"]).await.unwrap();
+    let addr = s.emu.ssl.clone();
+    let pwfile = s.dir.path().join("admin.pass");
+    drop(s.emu);
+    let e = c.call(&["/ppp/secret/print"]).await.unwrap_err();
+    let m = trap_message(&e);
+    assert!(m.contains("router") && m.contains("tikguard proxy"), "{m}");
+    // Still down: traps again, quickly (backoff), and the session is still there.
+    let e = c.call(&["/system/identity/print"]).await.unwrap_err();
+    assert!(trap_message(&e).contains("core-01"), "{e:?}");
+    let _emu = emu_at(s.dir.path(), &addr, &pwfile);
+    let mut served = false;
+    for _ in 0..80 {
+        if c.call(&["/ppp/secret/print"]).await.is_ok() {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(served, "the proxy did not reconnect to the router");
+    // Every one of those commands is in the log with its outcome.
+    let lines = log_lines(&s.log);
+    assert!(lines.iter().any(|l| l["outcome"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("upstream lost")));
+}
+
+/// `kill -9` of the proxy during traffic: every command whose final reply a client received is
+/// in the log (the line is on disk before the reply is released).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_command_a_client_saw_answered() {
+    let mut s = setup(
+        "\n[[policy.billing.rule]]\npath = \"/ip/firewall/address-list\"\nverbs = [\"add\"]\nargs = { list = { enum = [\"suspended\"] }, address = {} }\n",
+    );
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let worker = {
+        let acked = acked.clone();
+        tokio::spawn(async move {
+            for i in 0..100_000u32 {
+                let addr = format!("100.65.{}.{}", i / 250, i % 250 + 1);
+                match c
+                    .call(&[
+                        "/ip/firewall/address-list/add".to_string(),
+                        "=list=suspended".to_string(),
+                        format!("=address={addr}"),
+                    ])
+                    .await
+                {
+                    Ok(_) => acked.lock().unwrap().push(addr),
+                    Err(_) => break,
+                }
+            }
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    s.proxy.0.kill().unwrap();
+    let _ = s.proxy.0.wait();
+    let _ = worker.await;
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 20,
+        "only {} commands before the kill",
+        acked.len()
+    );
+    let text = std::fs::read_to_string(&s.log).unwrap();
+    let logged: std::collections::HashSet<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["outcome"] == "done")
+        .filter_map(|l| l["args"]["address"].as_str().map(String::from))
+        .collect();
+    for a in &acked {
+        assert!(logged.contains(a), "{a} was answered but is not in the log");
+    }
+}
+
+/// A client sending garbage and one that never finishes a sentence are disconnected or held
+/// alone; a well-behaved client beside them is served throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_garbage_client_and_a_stalled_client_do_not_disturb_the_others() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = setup("");
+    let good = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    // Garbage: a length prefix announcing a 256 MiB word, then noise.
+    let mut garbage = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+    garbage.write_all(&[0xF0, 0x10, 0, 0, 0]).await.unwrap();
+    garbage.write_all(&[0x55; 4096]).await.unwrap();
+    // Stalled: half a sentence, then nothing.
+    let mut stalled = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+    stalled.write_all(&[0x06, b'/', b'l', b'o']).await.unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..50 {
+        good.call(&["/system/identity/print"]).await.unwrap();
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the good client was held up: {:?}",
+        started.elapsed()
+    );
+    // The garbage client was disconnected.
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), garbage.read(&mut buf))
+        .await
+        .expect("the garbage client is still connected")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    drop(stalled);
 }
