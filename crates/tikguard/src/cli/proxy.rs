@@ -86,8 +86,8 @@ fn serve(path: &str) -> std::io::Result<u8> {
     let result = rt.block_on(async {
         let server = tokio::spawn(proxy::server::run(path.to_string(), cfg, Some(tx)));
         if let Ok(addrs) = rx.await {
-            for a in addrs {
-                println!("listening {a}");
+            for (what, a) in addrs {
+                println!("{what} {a}");
             }
             let _ = std::io::stdout().flush();
         }

@@ -5,12 +5,14 @@
 //! - [`config`]: `proxy.toml`, with line and column in errors; built-in policies.
 //! - [`policy`]: the decision, pure.
 //! - [`auditlog`]: the hash-chained JSON lines log, and its verification.
+//! - [`metrics`]: the Prometheus endpoint.
 //! - [`upstream`]: verified connections to the routers, pooled, reconnected with backoff.
 //! - [`session`]: one client connection: login, decide, forward, redact, log.
 //! - [`server`]: listeners, reload on SIGHUP, drain on SIGTERM.
 
 pub mod auditlog;
 pub mod config;
+pub mod metrics;
 pub mod policy;
 pub mod server;
 pub mod session;

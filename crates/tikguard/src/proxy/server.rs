@@ -76,7 +76,7 @@ fn tls_acceptor(l: &ListenerCfg) -> Result<Option<tokio_rustls::TlsAcceptor>, St
 pub async fn run(
     path: String,
     cfg: ProxyConfig,
-    ready: Option<tokio::sync::oneshot::Sender<Vec<SocketAddr>>>,
+    ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
     let log = AuditLog::open(std::path::Path::new(&cfg.audit_log))?;
     let shared = Arc::new(Shared {
@@ -84,6 +84,7 @@ pub async fn run(
         log,
         limits: ServerLimits::default(),
         budget: Budget::new(cfg.memory_budget),
+        metrics: super::metrics::Metrics::new(),
         config: RwLock::new(Arc::new(cfg.clone())),
     });
     let mut bound = Vec::new();
@@ -94,7 +95,7 @@ pub async fn run(
         let tcp = TcpListener::bind(&l.address)
             .await
             .map_err(|e| format!("listener {}: {e}", l.address))?;
-        bound.push(tcp.local_addr().map_err(|e| e.to_string())?);
+        bound.push(("listening", tcp.local_addr().map_err(|e| e.to_string())?));
         let acceptor = tls_acceptor(l)?;
         let (shared, l, sessions, mut stop) =
             (shared.clone(), l.clone(), sessions.clone(), stop_rx.clone());
@@ -148,6 +149,13 @@ pub async fn run(
             }
         }));
     }
+    if let Some(m) = &cfg.metrics {
+        let tcp = TcpListener::bind(m)
+            .await
+            .map_err(|e| format!("metrics {m}: {e}"))?;
+        bound.push(("metrics", tcp.local_addr().map_err(|e| e.to_string())?));
+        tasks_metrics(tcp, shared.clone());
+    }
     if let Some(r) = ready {
         let _ = r.send(bound);
     }
@@ -172,6 +180,10 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(DRAIN, sessions.acquire_many(MAX_CONNECTIONS)).await;
     Ok(())
+}
+
+fn tasks_metrics(tcp: TcpListener, shared: Arc<Shared>) {
+    tokio::spawn(super::metrics::serve(tcp, shared));
 }
 
 fn reload(path: &str, shared: &Shared) {

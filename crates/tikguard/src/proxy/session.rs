@@ -41,6 +41,7 @@ pub struct Shared {
     pub log: AuditLog,
     pub limits: ServerLimits,
     pub budget: Arc<Budget>,
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl Shared {
@@ -196,6 +197,24 @@ impl Bucket {
     }
 }
 
+/// Counts a client connection as open until dropped.
+struct Open(Arc<Shared>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.metrics.connections.dec();
+    }
+}
+
+/// Counts a decision.
+fn count(shared: &Shared, client: &str, router: &str, decision: &str) {
+    shared
+        .metrics
+        .commands
+        .with_label_values(&[client, router, decision])
+        .inc();
+}
+
 /// Serves one client connection until it leaves or breaks a limit.
 pub async fn serve<S>(stream: S, arrival: Arrival, shared: Arc<Shared>)
 where
@@ -209,6 +228,8 @@ where
         v4 => v4,
     };
     let limits = shared.limits.clone();
+    shared.metrics.connections.inc();
+    let _open = Open(shared.clone());
     let mut conn = Connection::new(stream, &limits, shared.budget.clone());
     let (tx, mut rx) = mpsc::channel::<Msg>(REPLY_QUEUE);
     let mut who: Option<Who> = None;
@@ -309,6 +330,7 @@ where
                                     tokens: f64::from(burst),
                                     at: Instant::now(),
                                 });
+                                shared.metrics.logins.with_label_values(&["ok"]).inc();
                                 let entry = entry(&w.client.name, ip, &w.router, "/login", &[], "allow", "login", "done".into(), started);
                                 who = Some(w);
                                 if shared.log.record(entry).await.is_err() { break; }
@@ -320,6 +342,7 @@ where
                                     "system,error,critical login failure for user {} from {ip} via {}",
                                     crate::term::printable(&user), arrival.service
                                 );
+                                shared.metrics.logins.with_label_values(&["failure"]).inc();
                                 let router = arrival.router.clone().unwrap_or_default();
                                 let e = entry(&user, ip, &router, "/login", &[], "deny", "login", format!("login failure: {why}"), started);
                                 if shared.log.record(e).await.is_err() { break; }
@@ -352,6 +375,7 @@ where
                         if let Some(b) = bucket.as_mut() {
                             if !b.take() {
                                 let cmd = Command::from_request(&req);
+                                count(&shared, &w.client.name, &w.router, "deny");
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
                                 if shared.log.record(e).await.is_err() { break; }
                                 let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));
@@ -450,6 +474,7 @@ async fn command(
     let deny_tag = tag.clone();
     let deny = |rule: Option<String>, reason: String| async move {
         let tag = deny_tag;
+        count(shared, &w.client.name, &w.router, "deny");
         let e = entry(
             &w.client.name,
             ip,
@@ -485,6 +510,7 @@ async fn command(
             redact,
         } => (rule, owner_prefix, redact),
     };
+    count(shared, &w.client.name, &w.router, "allow");
     let Some(up) = shared.upstream(&w.router) else {
         return Err(trap(&tag, Some(4), "tikguard proxy: unknown router"));
     };
@@ -555,6 +581,7 @@ async fn command(
     let upstream_tag = running.tag().clone();
     let tx = tx.clone();
     let log = shared.log.clone();
+    let latency = shared.metrics.latency.with_label_values(&[&w.router]);
     let base = entry(
         &w.client.name,
         ip,
@@ -593,6 +620,7 @@ async fn command(
                                 reuse = false;
                                 break;
                             }
+                            latency.observe(started.elapsed().as_secs_f64());
                             let _ = tx.send(Msg::Reply(r)).await;
                             reuse = true;
                             break;
