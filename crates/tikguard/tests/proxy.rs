@@ -93,10 +93,12 @@ pub fn setup_with(extra: &str, tls: bool) -> Setup {
         ));
     }
     std::fs::write(&config, text).unwrap();
+    let stderr = std::fs::File::create(dir.path().join("proxy.err")).unwrap();
     let mut child = tikguard()
         .args(["proxy", "run", "--config"])
         .arg(&config)
         .stdout(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut listening = Vec::new();
@@ -649,4 +651,80 @@ async fn metrics_count_decisions_and_pass_promtool() {
     // The check can fail: a counter without its help text is refused.
     let (ok, _) = check("# TYPE x_total counter\nx_total 1\n");
     assert!(!ok);
+}
+
+fn signal(p: &Proc, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &p.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+async fn stderr_says(dir: &Path, what: &str) -> String {
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(dir.join("proxy.err")).unwrap_or_default();
+        if text.contains(what) {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "stderr never said {what}: {}",
+        std::fs::read_to_string(dir.join("proxy.err")).unwrap_or_default()
+    );
+}
+
+/// SIGHUP: a good file replaces the policies for the next command; a bad one is refused with
+/// its line and column, and the running configuration stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_a_good_file_and_keeps_the_old_one_on_errors() {
+    let s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    c.call(&["/ppp/secret/print"]).await.unwrap();
+    let good = std::fs::read_to_string(&s.config).unwrap();
+    // A broken file: refused, the old policy still answers.
+    std::fs::write(
+        &s.config,
+        good.replace("policy = \"billing\"", "policy = \"nope\""),
+    )
+    .unwrap();
+    signal(&s.proxy, "-HUP");
+    let said = stderr_says(s.dir.path(), "reload refused").await;
+    assert!(
+        said.contains("proxy.toml:") && said.contains("unknown policy `nope`"),
+        "{said}"
+    );
+    c.call(&["/ppp/secret/print"]).await.unwrap();
+    // A good file moving the client to `monitor`: secrets are no longer its business.
+    std::fs::write(
+        &s.config,
+        good.replacen("policy = \"billing\"", "policy = \"monitor\"", 1),
+    )
+    .unwrap();
+    signal(&s.proxy, "-HUP");
+    stderr_says(s.dir.path(), "configuration reloaded").await;
+    let e = c.call(&["/ppp/secret/print"]).await.unwrap_err();
+    assert!(
+        trap_message(&e).contains("not allowed by policy monitor"),
+        "{e:?}"
+    );
+    c.call(&["/system/identity/print"]).await.unwrap();
+}
+
+/// SIGTERM: no new connections, sessions close once their commands are done, the process
+/// exits 0 without waiting out the drain time for idle clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_exits() {
+    let mut s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    c.call(&["/system/identity/print"]).await.unwrap();
+    let started = std::time::Instant::now();
+    signal(&s.proxy, "-TERM");
+    let status = s.proxy.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(25));
+    assert!(c.call(&["/system/identity/print"]).await.is_err());
+    assert!(tokio::net::TcpStream::connect(&s.plain).await.is_err());
 }

@@ -4,7 +4,8 @@
 //!   in place and says why on stderr; a good one replaces clients, policies and routers
 //!   atomically for every command after it (a changed listener address needs a restart, and
 //!   the reload says so).
-//! - SIGTERM stops accepting, lets running sessions finish for up to [`DRAIN`], then exits.
+//! - SIGTERM stops accepting; each session finishes the commands it has running (new ones get
+//!   a trap) and closes; after at most [`DRAIN`] the process exits.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,7 +80,9 @@ pub async fn run(
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
     let log = AuditLog::open(std::path::Path::new(&cfg.audit_log))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
+        stopping: stop_rx.clone(),
         upstreams: RwLock::new(upstreams(&cfg)?),
         log,
         limits: ServerLimits::default(),
@@ -90,7 +93,6 @@ pub async fn run(
     let mut bound = Vec::new();
     let mut tasks = Vec::new();
     let sessions = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS as usize));
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     for l in &cfg.listeners {
         let tcp = TcpListener::bind(&l.address)
             .await

@@ -42,6 +42,9 @@ pub struct Shared {
     pub limits: ServerLimits,
     pub budget: Arc<Budget>,
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Set on SIGTERM: sessions finish the commands they have running, refuse new ones, and
+    /// close.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -239,8 +242,13 @@ where
     let mut lease: Option<Lease> = None;
     let mut in_flight: HashMap<Option<Bytes>, InFlight> = HashMap::new();
     let mut bucket: Option<Bucket> = None;
+    let mut stopping = shared.stopping.clone();
     loop {
+        if *stopping.borrow() && in_flight.is_empty() {
+            break;
+        }
         tokio::select! {
+            _ = stopping.changed() => continue,
             _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
             _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && in_flight.is_empty() => break,
             msg = rx.recv() => {
@@ -351,6 +359,7 @@ where
                         }
                     }
                     _ if who.is_none() => trap(&tag, None, "not logged in"),
+                    _ if *stopping.borrow() => trap(&tag, Some(4), "tikguard proxy: shutting down"),
                     b"/login" => vec![reply(ReplyKind::Done, &tag, vec![])],
                     b"/cancel" => {
                         let target = req.get("tag").cloned();
@@ -464,7 +473,19 @@ async fn command(
     if cmd.verb == "getall" {
         cmd.verb = "print".into();
     }
-    let Some(policy) = cfg.policies.get(&w.client.policy) else {
+    // The configuration as it is now: a reload applies to sessions already open, and a
+    // client removed or no longer allowed this router gets nothing more.
+    let Some(current) = cfg
+        .client(&w.client.name)
+        .filter(|c| c.routers.contains(&w.router))
+    else {
+        return Err(trap(
+            &tag,
+            Some(4),
+            "tikguard proxy: this client is no longer configured for this router",
+        ));
+    };
+    let Some(policy) = cfg.policies.get(&current.policy) else {
         return Err(trap(
             &tag,
             Some(4),
@@ -498,7 +519,7 @@ async fn command(
             Some(4),
             &format!(
                 "tikguard proxy: not allowed by policy {}: {reason}",
-                w.client.policy
+                policy.name
             ),
         )
     };
