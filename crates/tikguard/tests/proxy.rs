@@ -771,3 +771,169 @@ fn the_systemd_unit_verifies_and_is_sandboxed() {
         assert!(unit.contains(must), "{must}");
     }
 }
+
+/// `listen` streams through the proxy under the client's tag, and `/cancel` ends it (the
+/// router's `interrupted` trap, then `!done`); `getall` is decided as `print`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_streams_and_cancel_ends_it() {
+    let s = setup(
+        "\n[[policy.billing.rule]]\npath = \"/ip/firewall/address-list\"\nverbs = [\"add\", \"listen\", \"print\"]\nargs = { list = { enum = [\"suspended\"] }, address = {} }\n",
+    );
+    let watcher = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let writer = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let mut stream = watcher
+        .stream(&["/ip/firewall/address-list/listen"])
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    writer
+        .call(&[
+            "/ip/firewall/address-list/add",
+            "=list=suspended",
+            "=address=100.64.9.9",
+        ])
+        .await
+        .unwrap();
+    let item = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .expect("listen delivered nothing")
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.get("address").map(|a| &a[..]), Some(&b"100.64.9.9"[..]));
+    stream.cancel().await.unwrap();
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .expect("the stream did not end after /cancel");
+    assert!(end.is_none(), "{end:?}");
+    drop(stream);
+    // The session is fine afterwards; `getall` is `print` to the policy.
+    watcher
+        .call(&["/ip/firewall/address-list/getall"])
+        .await
+        .unwrap();
+}
+
+/// `require-client-cert`: over a TLS listener with `client-ca`, the client logs in only with a
+/// certificate that CA signed (a second factor RouterOS lacks); without one its login fails as
+/// a wrong password does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_client_certificate_is_a_second_factor() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    // A client CA and a client certificate it signed.
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client_cert = CertificateParams::new(vec!["billing".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &ca, &ca_key)
+        .unwrap();
+    let client_ca = dir.path().join("client-ca.pem");
+    std::fs::write(&client_ca, ca.pem()).unwrap();
+    let extra = format!(
+        "\n[[client]]\nname = \"strict\"\npassword-hash = \"{}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\nrequire-client-cert = true\n",
+        tikguard::proxy::hash_password(CRM_PASSWORD).unwrap()
+    );
+    let s = setup_with(&extra, true);
+    // Rewrite the TLS listener with the client CA and restart-free reload is not enough (a
+    // listener change needs a restart), so start a second proxy with it.
+    let text = std::fs::read_to_string(&s.config).unwrap().replace(
+        &format!("key = \"{}\"\n", s.dir.path().join("key.pem").display()),
+        &format!(
+            "key = \"{}\"\nclient-ca = \"{}\"\n",
+            s.dir.path().join("key.pem").display(),
+            client_ca.display()
+        ),
+    );
+    let config = dir.path().join("mtls.toml");
+    std::fs::write(
+        &config,
+        text.replace(
+            &s.log.display().to_string(),
+            &dir.path().join("audit.jsonl").display().to_string(),
+        )
+        .replace("metrics = \"127.0.0.1:0\"\n", ""),
+    )
+    .unwrap();
+    let mut child = tikguard()
+        .args(["proxy", "run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addrs: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .take(2)
+        .map(|l| l.unwrap().strip_prefix("listening ").unwrap().to_string())
+        .collect();
+    let _p = Proc(child);
+    let tls_addr = &addrs[1];
+    let server_ca = routeros_api::tls::load_ca(&s.dir.path().join("cert.pem")).unwrap();
+    let connect = |with_cert: bool| {
+        let server_ca = server_ca.clone();
+        let (cert, key) = (client_cert.der().clone(), client_key.serialize_der());
+        async move {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in server_ca {
+                roots.add(c).unwrap();
+            }
+            let b = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+            let cfg = if with_cert {
+                b.with_client_auth_cert(
+                    vec![cert],
+                    rustls_pki_types::PrivateKeyDer::Pkcs8(key.into()),
+                )
+                .unwrap()
+            } else {
+                b.with_no_client_auth()
+            };
+            let tcp = tokio::net::TcpStream::connect(tls_addr).await.unwrap();
+            let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+                .connect(
+                    rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap(),
+                    tcp,
+                )
+                .await
+                .unwrap();
+            login_over(tls, "strict").await
+        }
+    };
+    assert_eq!(connect(false).await, "!trap invalid user name or password (6)");
+    assert_eq!(connect(true).await, "!done");
+}
+
+/// Logs in over an established stream by hand; the first reply's kind and message.
+async fn login_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut s: S,
+    user: &str,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let words = [
+        "/login".to_string(),
+        format!("=name={user}"),
+        format!("=password={CRM_PASSWORD}"),
+    ];
+    s.write_all(&routeros_api::encode_sentence(&words)).await.unwrap();
+    let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(sentence) = dec.next_sentence().unwrap() {
+            let r = routeros_api::Reply::parse(&sentence).unwrap();
+            return match r.kind {
+                routeros_api::ReplyKind::Done => "!done".into(),
+                _ => format!("!trap {}", r.message().unwrap_or_default()),
+            };
+        }
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed");
+        dec.feed(&buf[..n]);
+    }
+}
