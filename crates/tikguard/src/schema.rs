@@ -357,3 +357,124 @@ mod tests {
         ));
     }
 }
+
+/// Menus and their commands, by menu (`/system scheduler` → `add`, `print`, ...), and each
+/// menu's child menus, for expanding abbreviated API paths.
+struct Paths {
+    commands: HashMap<String, Vec<String>>,
+    children: HashMap<String, Vec<String>>,
+}
+
+fn paths() -> &'static Paths {
+    static P: OnceLock<Paths> = OnceLock::new();
+    P.get_or_init(|| {
+        let mut commands: HashMap<String, Vec<String>> = HashMap::new();
+        let mut children: HashMap<String, Vec<String>> = HashMap::new();
+        for (menu, cmd) in tree().cmds.keys() {
+            commands.entry(menu.clone()).or_default().push(cmd.clone());
+            // Every prefix of the menu is a menu with that child.
+            let mut parent = String::from("/");
+            for seg in menu
+                .trim_start_matches('/')
+                .split(' ')
+                .filter(|s| !s.is_empty())
+            {
+                let kids = children.entry(parent.clone()).or_default();
+                if !kids.iter().any(|k| k == seg) {
+                    kids.push(seg.to_string());
+                }
+                parent = if parent == "/" {
+                    format!("/{seg}")
+                } else {
+                    format!("{parent} {seg}")
+                };
+            }
+        }
+        Paths { commands, children }
+    })
+}
+
+/// The one name among `names` that `seg` is or abbreviates (a unique prefix), as RouterOS'
+/// console and API accept (`/sys/sch/print`; ROUTEROS.md, "What CRMs send").
+fn resolve<'a>(names: &'a [String], seg: &str) -> Result<&'a str, String> {
+    if let Some(exact) = names.iter().find(|n| *n == seg) {
+        return Ok(exact);
+    }
+    let matches: Vec<&String> = names.iter().filter(|n| n.starts_with(seg)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!("no such command or menu `{seg}`")),
+        many => Err(format!(
+            "`{seg}` is ambiguous: {}",
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+const API_VERBS: &[&str] = &["listen", "getall"];
+
+/// The full form of an API command word: `/sys/sch/print` → `/system/scheduler/print`, by
+/// RouterOS' command tree (the union of 7.9 to 7.24). An unknown or ambiguous segment is an
+/// error naming it.
+pub fn expand_api_path(word: &str) -> Result<String, String> {
+    let p = paths();
+    let segs: Vec<&str> = word.trim_start_matches('/').split('/').collect();
+    let Some((last, menus)) = segs.split_last() else {
+        return Err("empty command".into());
+    };
+    let mut menu = String::from("/");
+    let mut out = String::new();
+    for seg in menus {
+        let kids = p.children.get(&menu).map(Vec::as_slice).unwrap_or(&[]);
+        let name = resolve(kids, seg)?;
+        out.push('/');
+        out.push_str(name);
+        menu = if menu == "/" {
+            format!("/{name}")
+        } else {
+            format!("{menu} {name}")
+        };
+    }
+    let cmds = p.commands.get(&menu).map(Vec::as_slice).unwrap_or(&[]);
+    // The API's own verbs, which the console tree does not list (MikroTik's API manual:
+    // `listen`, and `getall`, the old name of `print`), on any menu that prints.
+    let cmd = match resolve(cmds, last) {
+        Ok(c) => c,
+        Err(_) if API_VERBS.contains(last) && cmds.iter().any(|c| c == "print") => last,
+        Err(e) => return Err(e),
+    };
+    out.push('/');
+    out.push_str(cmd);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod expand_tests {
+    use super::expand_api_path;
+
+    #[test]
+    fn abbreviated_api_paths_expand_by_unique_prefix() {
+        assert_eq!(
+            expand_api_path("/sys/sch/print").unwrap(),
+            "/system/scheduler/print"
+        );
+        assert_eq!(
+            expand_api_path("/ppp/secret/add").unwrap(),
+            "/ppp/secret/add"
+        );
+        assert_eq!(expand_api_path("/us/pr").unwrap(), "/user/print");
+        assert_eq!(
+            expand_api_path("/ip/firewall/address-list/listen").unwrap(),
+            "/ip/firewall/address-list/listen"
+        );
+        // `i` is `interface`, `ip`, `ipv6`: ambiguous, and the error names them.
+        let e = expand_api_path("/i/address/print").unwrap_err();
+        assert!(e.contains("ambiguous") && e.contains("ipv6"), "{e}");
+        assert!(expand_api_path("/no/such/print")
+            .unwrap_err()
+            .contains("no such command or menu `no`"));
+    }
+}

@@ -360,7 +360,38 @@ fn check_says_allow_or_deny_and_which_rule_decided() {
     let dir = tempfile::tempdir().unwrap();
     let emu = emu_process(dir.path(), false);
     let config = dir.path().join("proxy.toml");
-    std::fs::write(&config, config_text(dir.path(), &emu, "")).unwrap();
+    let ro = format!(
+        "\n[[client]]\nname = \"ro\"\npassword-hash = \"{}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"read-only\"\nrouters = [\"core-01\"]\n",
+        tikguard::proxy::hash_password("x").unwrap()
+    );
+    std::fs::write(&config, config_text(dir.path(), &emu, &ro)).unwrap();
+    let run_as = |client: &str, words: &[&str]| {
+        let out = tikguard()
+            .args(["proxy", "check", "--config"])
+            .arg(&config)
+            .args(["--as", client])
+            .args(words)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // Abbreviated paths are decided in full: `/us/pr` is `/user/print`, which read-only
+    // denies, not a path its `/**` print rule would let through.
+    let (code, out) = run_as("ro", &["/us/pr"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("deny /user/print by policy read-only rule 1"),
+        "{out}"
+    );
+    let (code, out) = run_as("ro", &["/sys/ident/pr"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("allow /system/identity/print"), "{out}");
+    let (code, out) = run_as("ro", &["/i/address/print"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("ambiguous"), "{out}");
     let run = |words: &[&str]| {
         let out = tikguard()
             .args(["proxy", "check", "--config"])
@@ -799,7 +830,10 @@ async fn listen_streams_and_cancel_ends_it() {
         .expect("listen delivered nothing")
         .unwrap()
         .unwrap();
-    assert_eq!(item.get("address").map(|a| &a[..]), Some(&b"100.64.9.9"[..]));
+    assert_eq!(
+        item.get("address").map(|a| &a[..]),
+        Some(&b"100.64.9.9"[..])
+    );
     stream.cancel().await.unwrap();
     let end = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
         .await
@@ -906,7 +940,10 @@ async fn a_required_client_certificate_is_a_second_factor() {
             login_over(tls, "strict").await
         }
     };
-    assert_eq!(connect(false).await, "!trap invalid user name or password (6)");
+    assert_eq!(
+        connect(false).await,
+        "!trap invalid user name or password (6)"
+    );
     assert_eq!(connect(true).await, "!done");
 }
 
@@ -921,7 +958,9 @@ async fn login_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         format!("=name={user}"),
         format!("=password={CRM_PASSWORD}"),
     ];
-    s.write_all(&routeros_api::encode_sentence(&words)).await.unwrap();
+    s.write_all(&routeros_api::encode_sentence(&words))
+        .await
+        .unwrap();
     let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
     let mut buf = [0u8; 4096];
     loop {

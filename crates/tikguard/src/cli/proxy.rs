@@ -183,7 +183,13 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             return Ok(2);
         }
     };
-    let cmd = policy::Command::from_request(&req);
+    let cmd = match policy::Command::canonical(&req) {
+        Ok(c) => c,
+        Err(why) => {
+            writeln!(out, "deny {}: {why}", String::from_utf8_lossy(&req.command))?;
+            return Ok(1);
+        }
+    };
     match policy::decide(cfg.policy_of(c), &cmd) {
         policy::Decision::Allow {
             rule, owner_prefix, ..

@@ -468,7 +468,13 @@ async fn command(
     let started = Instant::now();
     let tag = req.tag.clone();
     let cfg = shared.config();
-    let mut cmd = Command::from_request(req);
+    let raw = Command::from_request(req);
+    let (mut cmd, unknown) = match Command::canonical(req) {
+        Ok(c) => (c, None),
+        Err(why) => (raw, Some(why)),
+    };
+    // The word forwarded is the one decided on: the full path.
+    let full_word = cmd.word();
     // `getall` is the old name of `print`.
     if cmd.verb == "getall" {
         cmd.verb = "print".into();
@@ -523,6 +529,9 @@ async fn command(
             ),
         )
     };
+    if let Some(why) = unknown {
+        return Err(deny(None, why).await);
+    }
     let (rule, owner_prefix, redact) = match decide(policy, &cmd) {
         Decision::Deny { rule, reason } => return Err(deny(rule, reason).await),
         Decision::Allow {
@@ -564,7 +573,7 @@ async fn command(
     }
     // Forward the client's words, its own `.tag` left out (the upstream connection tags).
     let words: Vec<Vec<u8>> = {
-        let mut v = vec![req.command.to_vec()];
+        let mut v = vec![full_word.into_bytes()];
         for (k, val) in &req.attrs {
             v.push([&b"="[..], k, b"=", val].concat());
         }
