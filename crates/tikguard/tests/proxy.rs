@@ -976,3 +976,121 @@ async fn login_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         dec.feed(&buf[..n]);
     }
 }
+
+/// RouterOS' pre-6.43 login, which old CRMs still send: `/login` gives `=ret=CHALLENGE`, then
+/// `=name=` and `=response=00` + MD5(0 + password + challenge). It needs the password in clear
+/// on the proxy's side, so it works only for a client with `legacy-password-file`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_md5_challenge_login_works_only_with_a_legacy_password_file() {
+    use md5::{Digest, Md5};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("old-crm.pass");
+    std::fs::write(&legacy, "old-secret\n").unwrap();
+    let hash = tikguard::proxy::hash_password("old-secret").unwrap();
+    let extra = format!(
+        "\n[[client]]\nname = \"oldcrm\"\npassword-hash = \"{hash}\"\nlegacy-password-file = \"{}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\n",
+        legacy.display()
+    );
+    let s = setup(&extra);
+    async fn exchange(s: &mut tokio::net::TcpStream, words: &[String]) -> routeros_api::Reply {
+        s.write_all(&routeros_api::encode_sentence(words))
+            .await
+            .unwrap();
+        let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(sentence) = dec.next_sentence().unwrap() {
+                return routeros_api::Reply::parse(&sentence).unwrap();
+            }
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed");
+            dec.feed(&buf[..n]);
+        }
+    }
+    for (user, password, expect_ok) in [
+        ("oldcrm", "old-secret", true),
+        ("oldcrm", "wrong", false),
+        // `billing` has no legacy password: the MD5 login cannot be checked, so it fails.
+        ("billing", CRM_PASSWORD, false),
+    ] {
+        let mut tcp = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+        let r = exchange(&mut tcp, &["/login".to_string()]).await;
+        let ch = hex::decode(r.ret().unwrap()).unwrap();
+        let mut h = Md5::new();
+        h.update([0u8]);
+        h.update(password.as_bytes());
+        h.update(&ch);
+        let response = format!("00{}", hex::encode(h.finalize()));
+        let r = exchange(
+            &mut tcp,
+            &[
+                "/login".to_string(),
+                format!("=name={user}"),
+                format!("=response={response}"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            r.kind == routeros_api::ReplyKind::Done,
+            expect_ok,
+            "{user}/{password}: {r:?}"
+        );
+        if !expect_ok {
+            assert_eq!(r.message().unwrap(), "invalid user name or password (6)");
+        }
+    }
+}
+
+/// One listener in front of many routers routes on the login name: `billing@core-01`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_without_a_router_routes_on_client_at_router() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let text = config_text(dir.path(), &emu, "").replacen(
+        "address = \"127.0.0.1:0\"\nrouter = \"core-01\"\n",
+        "address = \"127.0.0.1:0\"\n",
+        1,
+    );
+    assert!(!text.contains("127.0.0.1:0\"\nrouter"));
+    let config = dir.path().join("proxy.toml");
+    std::fs::write(&config, text).unwrap();
+    let mut child = tikguard()
+        .args(["proxy", "run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("listening ")
+        .unwrap()
+        .to_string();
+    let _p = Proc(child);
+    let c = crm(&addr, "billing@core-01", CRM_PASSWORD).await.unwrap();
+    c.call(&["/system/identity/print"]).await.unwrap();
+    assert!(crm(&addr, "billing", CRM_PASSWORD).await.is_err());
+    assert!(crm(&addr, "billing@core-02", CRM_PASSWORD).await.is_err());
+}
+
+/// A client's rate limit (commands per second, burst): commands past it get a trap naming the
+/// limit, are logged as denied, and the session goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_past_the_rate_limit_are_refused() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let extra = format!(
+        "\n[[client]]\nname = \"slow\"\npassword-hash = \"{hash}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\nrate = {{ per-second = 0.5, burst = 3 }}\n"
+    );
+    let s = setup(&extra);
+    let c = crm(&s.plain, "slow", CRM_PASSWORD).await.unwrap();
+    for _ in 0..3 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    let e = c.call(&["/system/identity/print"]).await.unwrap_err();
+    assert!(trap_message(&e).contains("rate limit"), "{e:?}");
+    let lines = log_lines(&s.log);
+    assert!(lines.iter().any(|l| l["rule"] == "rate limit"));
+}

@@ -120,6 +120,7 @@ struct RawClient {
     rate: Option<RawRate>,
     #[serde(default)]
     require_client_cert: bool,
+    legacy_password_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +229,9 @@ pub struct ClientCfg {
     /// Commands per second and burst.
     pub rate: Option<(f64, u32)>,
     pub require_client_cert: bool,
+    /// The password in clear, for clients that log in with RouterOS' pre-6.43 MD5 challenge
+    /// (which needs it on this side, as RouterOS keeps it). Without it such logins fail.
+    pub legacy_password: Option<Secret>,
 }
 
 #[derive(Clone, Debug)]
@@ -622,6 +626,7 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
             routers: c.routers.iter().map(|r| r.get_ref().clone()).collect(),
             rate,
             require_client_cert: c.require_client_cert,
+            legacy_password: c.legacy_password_file.clone().map(Secret::File),
         });
     }
 

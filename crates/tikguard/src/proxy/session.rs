@@ -117,24 +117,49 @@ fn source_allowed(c: &ClientCfg, ip: IpAddr) -> bool {
         .any(|&(f6, s, e)| f6 == v6 && s <= n && n <= e)
 }
 
-/// Checks a login; `Err` is what the log says (never the password).
+/// What a `/login` sentence leads to.
+enum LoginStep {
+    /// A pre-6.43 client asked for the MD5 challenge: answer `=ret=` with it.
+    Challenge([u8; 16]),
+    Ok(Who),
+    /// What the log says (never the password).
+    Failed(String, String),
+}
+
+/// The pre-6.43 response: `00` + MD5(0x00 + password + challenge) in hex.
+fn legacy_response(password: &[u8], challenge: &[u8; 16]) -> String {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update([0u8]);
+    h.update(password);
+    h.update(challenge);
+    format!("00{}", hex::encode(h.finalize()))
+}
+
+/// Checks a login: `=name=` and `=password=` (6.43+), or the MD5 challenge before it.
 async fn login(
     shared: &Shared,
     arrival: &Arrival,
     ip: IpAddr,
     req: &Request,
-) -> Result<Who, (String, String)> {
+    pending: &mut Option<[u8; 16]>,
+) -> LoginStep {
     let cfg = shared.config();
     let name = req
         .get("name")
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_default();
-    let fail = |why: &str| Err((name.clone(), why.to_string()));
-    let Some(password) = req.get("password").cloned() else {
-        // The pre-6.43 challenge needs the password in clear on this side; clients here log
-        // in with `=name=` and `=password=` (every maintained library does).
-        return fail("no password (the MD5 challenge login is not offered)");
-    };
+    let fail = |why: &str| LoginStep::Failed(name.clone(), why.to_string());
+    let password = req.get("password").cloned();
+    let response = req.get("response").cloned();
+    if password.is_none() && response.is_none() {
+        // `/login` alone: the first step of the pre-6.43 login.
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        let mut ch = [0u8; 16];
+        OsRng.fill_bytes(&mut ch);
+        *pending = Some(ch);
+        return LoginStep::Challenge(ch);
+    }
     let (client_name, router) = match (&arrival.router, name.rsplit_once('@')) {
         (Some(r), _) => (name.clone(), r.clone()),
         (None, Some((c, r))) => (c.to_string(), r.to_string()),
@@ -152,14 +177,31 @@ async fn login(
     if client.require_client_cert && !arrival.client_cert {
         return fail("client certificate required");
     }
-    let phc = client.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || super::verify_password(&phc, &password))
-        .await
-        .unwrap_or(false);
+    let ok = match (password, response) {
+        (Some(password), _) => {
+            let phc = client.password_hash.clone();
+            tokio::task::spawn_blocking(move || super::verify_password(&phc, &password))
+                .await
+                .unwrap_or(false)
+        }
+        (None, Some(response)) => {
+            let Some(ch) = pending.take() else {
+                return fail("MD5 response without a challenge");
+            };
+            let Some(secret) = &client.legacy_password else {
+                return fail("MD5 challenge login, and the client has no legacy-password-file");
+            };
+            match secret.read() {
+                Ok(pw) => legacy_response(pw.as_bytes(), &ch).as_bytes() == &response[..],
+                Err(e) => return fail(&format!("legacy password unreadable: {e}")),
+            }
+        }
+        (None, None) => false,
+    };
     if !ok {
         return fail("wrong password");
     }
-    Ok(Who { client, router })
+    LoginStep::Ok(Who { client, router })
 }
 
 /// One command's progress, from its forwarder task to the session.
@@ -242,6 +284,7 @@ where
     let mut lease: Option<Lease> = None;
     let mut in_flight: HashMap<Option<Bytes>, InFlight> = HashMap::new();
     let mut bucket: Option<Bucket> = None;
+    let mut pending_challenge: Option<[u8; 16]> = None;
     let mut stopping = shared.stopping.clone();
     loop {
         if *stopping.borrow() && in_flight.is_empty() {
@@ -329,8 +372,11 @@ where
                     }
                     b"/login" if who.is_none() => {
                         let started = Instant::now();
-                        match login(&shared, &arrival, ip, &req).await {
-                            Ok(w) => {
+                        match login(&shared, &arrival, ip, &req, &mut pending_challenge).await {
+                            LoginStep::Challenge(ch) => {
+                                vec![reply(ReplyKind::Done, &tag, vec![("ret", hex::encode(ch))])]
+                            }
+                            LoginStep::Ok(w) => {
                                 conn.set_limits(limits.after_login);
                                 bucket = w.client.rate.map(|(rate, burst)| Bucket {
                                     rate,
@@ -344,7 +390,7 @@ where
                                 if shared.log.record(entry).await.is_err() { break; }
                                 vec![reply(ReplyKind::Done, &tag, vec![])]
                             }
-                            Err((user, why)) => {
+                            LoginStep::Failed(user, why) => {
                                 // The line RouterOS logs, for `tikguard watch` and fail2ban.
                                 eprintln!(
                                     "system,error,critical login failure for user {} from {ip} via {}",
