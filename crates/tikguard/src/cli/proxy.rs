@@ -19,6 +19,8 @@ use crate::proxy::{self, auditlog, config, policy};
 ///   tikguard proxy run --config proxy.toml           # serve (SIGHUP reloads, SIGTERM drains)
 ///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl
 ///
+/// The configuration: examples/proxy.toml shows every section ([proxy], [[router]],
+/// [[listener]], [[client]], [policy.NAME] with [[policy.NAME.rule]]), commented.
 /// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, read-only, monitor (see
 /// `tikguard proxy check` for their rules); extend one with `extends = "crm-pppoe"`.
 #[derive(clap::Args)]
