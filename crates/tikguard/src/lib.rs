@@ -15,3 +15,4 @@ pub mod probe;
 pub mod proxy;
 pub mod schema;
 pub mod term;
+pub mod watch;
