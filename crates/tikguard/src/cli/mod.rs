@@ -9,6 +9,7 @@ pub mod parse;
 pub mod probe;
 pub mod proxy;
 pub mod rules;
+pub mod watch;
 
 /// Where a report goes: the `-o` file (no colour), else standard output (colour on a terminal).
 pub(crate) fn output(
