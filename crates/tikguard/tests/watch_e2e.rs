@@ -15,34 +15,19 @@ mod common;
 use common::{free_port, self_signed_pem, tikguard, wait_listening, Proc};
 
 struct Run {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _emu: Proc,
     watch: Proc,
+    config: std::path::PathBuf,
     api: String,
     ssl: String,
     ca: std::path::PathBuf,
 }
 
-fn start(allow: &str) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = self_signed_pem(dir.path());
-    let pw = dir.path().join("admin.pass");
-    std::fs::write(&pw, "s3cret\n").unwrap();
-    let (api_port, ssl_port) = (free_port(), free_port());
-    let ssl = format!("127.0.0.1:{ssl_port}");
-    let cfg = dir.path().join("watch.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{allow}]\n\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n",
-            cert.display(),
-            pw.display()
-        ),
-    )
-    .unwrap();
+fn spawn_watch(cfg: &Path) -> (Proc, String) {
     let mut watch = tikguard()
         .args(["watch", "run", "--config"])
-        .arg(&cfg)
+        .arg(cfg)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -56,6 +41,31 @@ fn start(allow: &str) -> Run {
         .unwrap()
         .to_string();
     std::thread::spawn(move || for _ in err {});
+    (Proc(watch), udp)
+}
+
+fn start(allow: &str) -> Run {
+    start_with(allow, "")
+}
+
+fn start_with(allow: &str, extra: &str) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed_pem(dir.path());
+    let pw = dir.path().join("admin.pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let (api_port, ssl_port) = (free_port(), free_port());
+    let ssl = format!("127.0.0.1:{ssl_port}");
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{allow}]\n{extra}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n",
+            cert.display(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let (watch, udp) = spawn_watch(&cfg);
     let emu = tikguard()
         .args(["emu", "examples/isp-core-v7.rsc", "--api"])
         .arg(format!("127.0.0.1:{api_port}"))
@@ -75,9 +85,10 @@ fn start(allow: &str) -> Run {
     wait_listening(api_port);
     wait_listening(ssl_port);
     Run {
-        _dir: dir,
+        dir,
+        config: cfg,
         _emu: Proc(emu),
-        watch: Proc(watch),
+        watch,
         api: format!("127.0.0.1:{api_port}"),
         ssl,
         ca: cert,
@@ -173,4 +184,95 @@ async fn an_allowlisted_source_is_never_blocked_however_many_failures() {
     fail_logins(&r.api, 12).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
+}
+
+async fn admin(ssl: &str, ca: &Path) -> Client {
+    let c = Client::connect(&Options::new(
+        ssl.to_string(),
+        Security::Tls(Verify::Ca(routeros_api::tls::load_ca(ca).unwrap())),
+    ))
+    .await
+    .unwrap();
+    c.login("admin", "s3cret").await.unwrap();
+    c
+}
+
+async fn until_listed(r: &Run, want: &[&str]) -> Vec<String> {
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = listed(&r.ssl, &r.ca)
+            .await
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect::<Vec<_>>();
+        got.sort();
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    got
+}
+
+/// The state file: a restart puts running blocks back on a router that lost them and takes off
+/// watch's entries the state does not hold; `watch unblock` removes a block for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
+    let state = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "state = \"{}\"\n",
+        state.path().join("state.jsonl").display()
+    );
+    let mut r = start_with("", &extra);
+    fail_logins(&r.api, 4).await;
+    assert_eq!(until_listed(&r, &["127.0.0.1"]).await, ["127.0.0.1"]);
+    // Watch stops; the router loses the entry and gains a stale one of watch's.
+    drop(std::mem::replace(
+        &mut r.watch,
+        Proc(std::process::Command::new("true").spawn().unwrap()),
+    ));
+    let c = admin(&r.ssl, &r.ca).await;
+    for item in c
+        .call(&["/ip/firewall/address-list/print", "?list=tikguard-watch"])
+        .await
+        .unwrap()
+    {
+        let id = String::from_utf8_lossy(item.get(".id").unwrap()).into_owned();
+        c.call(&["/ip/firewall/address-list/remove", &format!("=.id={id}")])
+            .await
+            .unwrap();
+    }
+    c.call(&[
+        "/ip/firewall/address-list/add",
+        "=list=tikguard-watch",
+        "=address=192.0.2.99",
+        "=comment=tikguard-watch: from an older run",
+    ])
+    .await
+    .unwrap();
+    // Restart: reconciled.
+    r.watch = spawn_watch(&r.config).0;
+    assert_eq!(
+        until_listed(&r, &["127.0.0.1"]).await,
+        ["127.0.0.1"],
+        "state: {}",
+        std::fs::read_to_string(state.path().join("state.jsonl")).unwrap_or_default()
+    );
+    // Unblock for good: gone now, and a restart does not put it back.
+    let out = tikguard()
+        .args(["watch", "unblock", "--config"])
+        .arg(&r.config)
+        .arg("127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("emu: removed 1 entry"));
+    r.watch = spawn_watch(&r.config).0;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    let _ = &r.dir;
 }

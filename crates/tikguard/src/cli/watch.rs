@@ -46,6 +46,16 @@ enum Sub {
         #[arg(long, value_name = "FILE")]
         config: String,
     },
+    /// Remove an address from watch's list on the routers (all, or --router), and from the
+    /// state file, so that a restart does not put it back.
+    Unblock {
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        /// The address or IPv6 /64 as watch listed it (`203.0.113.9`, `2001:db8:1:2::/64`).
+        address: String,
+        #[arg(long, value_name = "NAME")]
+        router: Option<String>,
+    },
     /// Read a log file with the configuration's thresholds and print the decisions (nothing is
     /// blocked); with --stats, print the counts on standard error.
     Replay {
@@ -97,6 +107,56 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                     Ok(2)
                 }
             }
+        }
+        Sub::Unblock {
+            config,
+            address,
+            router,
+        } => {
+            let cfg = match load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("tikguard: {e}");
+                    return Ok(2);
+                }
+            };
+            let targets: Vec<_> = cfg
+                .routers
+                .iter()
+                .filter(|r| router.as_ref().is_none_or(|n| &r.name == n))
+                .cloned()
+                .collect();
+            if targets.is_empty() {
+                eprintln!("tikguard: {config}: no router to unblock on");
+                return Ok(2);
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let mut failed = false;
+            for r in &targets {
+                match rt.block_on(watch::action::unblock(r, &cfg.list, &address)) {
+                    Ok(n) => println!(
+                        "{}: removed {n} entr{}",
+                        crate::term::printable(&r.name),
+                        if n == 1 { "y" } else { "ies" }
+                    ),
+                    Err(e) => {
+                        eprintln!("tikguard: {}: {e}", crate::term::printable(&r.name));
+                        failed = true;
+                    }
+                }
+            }
+            if let Some(p) = &cfg.state {
+                let s = watch::state::StateFile::new(std::path::Path::new(p));
+                if let Err(e) = s.append(&watch::state::Record::Unblock {
+                    address: address.clone(),
+                }) {
+                    eprintln!("tikguard: {e}");
+                    failed = true;
+                }
+            }
+            Ok(if failed { 1 } else { 0 })
         }
         Sub::Replay {
             config,

@@ -110,6 +110,81 @@ async fn apply(c: &Client, list: &str, b: &Block) -> Result<(), Error> {
     }
 }
 
+/// Removes `address` from `list` on a router (both families' menus as the address says);
+/// how many entries went.
+pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize, Error> {
+    let c = connect(r).await?;
+    let menu = if address.contains(':') {
+        "/ipv6/firewall/address-list"
+    } else {
+        "/ip/firewall/address-list"
+    };
+    let found = c
+        .call(&[
+            format!("{menu}/print"),
+            "=.proplist=.id".to_string(),
+            format!("?list={list}"),
+            format!("?address={address}"),
+        ])
+        .await?;
+    for item in &found {
+        if let Some(id) = item.get(".id") {
+            c.call(&[
+                format!("{menu}/remove"),
+                format!("=.id={}", String::from_utf8_lossy(id)),
+            ])
+            .await?;
+        }
+    }
+    Ok(found.len())
+}
+
+/// Removes watch's own entries (comment `tikguard-watch:...`) that `keep` does not hold, from
+/// both families' lists on a router; how many went.
+pub async fn remove_stale(
+    r: &WatchRouter,
+    list: &str,
+    keep: &std::collections::HashSet<String>,
+) -> Result<usize, Error> {
+    let c = connect(r).await?;
+    let mut removed = 0;
+    for menu in ["/ip/firewall/address-list", "/ipv6/firewall/address-list"] {
+        let items = match c
+            .call(&[
+                format!("{menu}/print"),
+                "=.proplist=.id,address,comment".to_string(),
+                format!("?list={list}"),
+            ])
+            .await
+        {
+            Ok(i) => i,
+            // A router without IPv6.
+            Err(Error::Trap { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        for item in items {
+            let ours = item
+                .get("comment")
+                .is_some_and(|c| c.starts_with(b"tikguard-watch:"));
+            let address = item
+                .get("address")
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .unwrap_or_default();
+            if ours && !keep.contains(&address) {
+                if let Some(id) = item.get(".id") {
+                    c.call(&[
+                        format!("{menu}/remove"),
+                        format!("=.id={}", String::from_utf8_lossy(id)),
+                    ])
+                    .await?;
+                    removed += 1;
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Handles to the per-router workers.
 pub struct Blockers {
     pub senders: Vec<(String, mpsc::Sender<Block>)>,

@@ -33,6 +33,8 @@ struct RawWatch {
     /// Block on every router of the inventory, not only the one that saw it.
     #[serde(default)]
     block_everywhere: bool,
+    /// The state file (JSON lines) that keeps blocks across restarts.
+    state: Option<String>,
 }
 
 fn default_list() -> String {
@@ -72,6 +74,7 @@ pub struct WatchConfig {
     pub list: String,
     pub rules: Rules,
     pub block_everywhere: bool,
+    pub state: Option<String>,
     pub routers: Vec<WatchRouter>,
 }
 
@@ -223,6 +226,7 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         list: w.list,
         rules,
         block_everywhere: w.block_everywhere,
+        state: w.state,
         routers,
     })
 }

@@ -6,6 +6,7 @@
 //! - [`action`]: address-list blocks on the routers, queued and retried.
 //! - [`config`]: the watcher's configuration file.
 //! - [`run`]: the loop, and `replay` of a log file.
+//! - [`state`]: the blocks, kept across restarts.
 
 pub mod action;
 pub mod config;
@@ -13,3 +14,4 @@ pub mod detect;
 pub mod event;
 pub mod input;
 pub mod run;
+pub mod state;

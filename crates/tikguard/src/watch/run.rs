@@ -74,6 +74,47 @@ pub async fn run(
         .collect();
     let all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
     let blockers = Blockers::start(&cfg.routers, &cfg.list);
+    let state = cfg
+        .state
+        .as_deref()
+        .map(|p| super::state::StateFile::new(std::path::Path::new(p)));
+    // Reconcile: blocks still running go back on their routers (with the time left), and
+    // watch's own entries the state does not hold come off.
+    if let Some(s) = &state {
+        let active = s.active(now_ms())?;
+        let keep: std::collections::HashSet<String> = active.keys().cloned().collect();
+        for r in &cfg.routers {
+            let (r, list, keep) = (r.clone(), cfg.list.clone(), keep.clone());
+            tokio::spawn(async move {
+                if let Err(e) = super::action::remove_stale(&r, &list, &keep).await {
+                    eprintln!(
+                        "tikguard watch: router {}: reconcile: {e}",
+                        crate::term::printable(&r.name)
+                    );
+                }
+            });
+        }
+        for rec in active.values() {
+            if let super::state::Record::Block {
+                address,
+                v6,
+                routers,
+                until_ms,
+            } = rec
+            {
+                let names: Vec<&str> = routers.iter().map(String::as_str).collect();
+                blockers.block(
+                    &names,
+                    &Block {
+                        address: address.clone(),
+                        v6: *v6,
+                        timeout_s: until_ms.saturating_sub(now_ms()) / 1000,
+                        comment: "tikguard-watch: restored from the state file".into(),
+                    },
+                );
+            }
+        }
+    }
     let mut detector = Detector::new(cfg.rules.clone());
     let mut unknown_lines = 0u64;
     while let Some((from, line)) = rx.recv().await {
@@ -103,6 +144,17 @@ pub async fn run(
                         .into_iter()
                         .collect()
                 };
+                if let Some(s) = &state {
+                    let rec = super::state::Record::Block {
+                        address: key.address(),
+                        v6: key.is_v6(),
+                        routers: targets.iter().map(|t| t.to_string()).collect(),
+                        until_ms: now_ms() + duration_ms,
+                    };
+                    if let Err(e) = s.append(&rec) {
+                        eprintln!("tikguard watch: {e}");
+                    }
+                }
                 blockers.block(
                     &targets,
                     &Block {
