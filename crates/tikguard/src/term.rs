@@ -87,6 +87,16 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A line on standard error that never panics: a long-running server (the proxy, watch) keeps
+/// going when its stderr is closed, where `eprintln!` would panic.
+#[macro_export]
+macro_rules! warn_line {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 #[cfg(test)]
 mod printable_tests {
     use super::printable;

@@ -103,7 +103,8 @@ pub fn setup_with(extra: &str, tls: bool) -> Setup {
         .unwrap();
     let mut listening = Vec::new();
     let mut metrics = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(a) = line.strip_prefix("listening ") {
             listening.push(a.to_string());
@@ -112,6 +113,7 @@ pub fn setup_with(extra: &str, tls: bool) -> Setup {
             break;
         }
     }
+    std::thread::spawn(move || for _ in lines {});
     let plain = listening[0].clone();
     let tls = tls.then(|| listening[1].clone());
     Setup {

@@ -88,10 +88,12 @@ fn serve(path: &str) -> std::io::Result<u8> {
     let result = rt.block_on(async {
         let server = tokio::spawn(proxy::server::run(path.to_string(), cfg, Some(tx)));
         if let Ok(addrs) = rx.await {
+            // A closed standard output (a reader that went away) must not stop the proxy.
+            let mut out = std::io::stdout().lock();
             for (what, a) in addrs {
-                println!("{what} {a}");
+                let _ = writeln!(out, "{what} {a}");
             }
-            let _ = std::io::stdout().flush();
+            let _ = out.flush();
         }
         server.await.unwrap_or_else(|e| Err(e.to_string()))
     });

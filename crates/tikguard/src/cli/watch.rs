@@ -95,7 +95,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 let task = tokio::spawn(watch::run::run(cfg, Some(tx)));
                 if let Ok(addrs) = rx.await {
                     for (what, a) in addrs {
-                        eprintln!("{what} {a}");
+                        crate::warn_line!("{what} {a}");
                     }
                 }
                 task.await.unwrap_or_else(|e| Err(e.to_string()))

@@ -172,7 +172,7 @@ pub async fn run(
             _ = tokio::signal::ctrl_c() => break,
         }
     }
-    eprintln!(
+    crate::warn_line!(
         "tikguard proxy: stopping: no new connections; waiting up to {} s for sessions",
         DRAIN.as_secs()
     );
@@ -192,7 +192,9 @@ fn reload(path: &str, shared: &Shared) {
     let new = match config::load(path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("tikguard proxy: reload refused, the running configuration stays: {e}");
+            crate::warn_line!(
+                "tikguard proxy: reload refused, the running configuration stays: {e}"
+            );
             return;
         }
     };
@@ -201,12 +203,14 @@ fn reload(path: &str, shared: &Shared) {
         c.listeners.iter().map(|l| l.address.clone()).collect()
     };
     if listeners(&old) != listeners(&new) {
-        eprintln!("tikguard proxy: listener changes take effect after a restart");
+        crate::warn_line!("tikguard proxy: listener changes take effect after a restart");
     }
     let mut ups = match upstreams(&new) {
         Ok(u) => u,
         Err(e) => {
-            eprintln!("tikguard proxy: reload refused, the running configuration stays: {e}");
+            crate::warn_line!(
+                "tikguard proxy: reload refused, the running configuration stays: {e}"
+            );
             return;
         }
     };
@@ -223,5 +227,5 @@ fn reload(path: &str, shared: &Shared) {
     }
     *shared.upstreams.write().unwrap_or_else(|p| p.into_inner()) = ups;
     *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
-    eprintln!("tikguard proxy: configuration reloaded from {path}");
+    crate::warn_line!("tikguard proxy: configuration reloaded from {path}");
 }

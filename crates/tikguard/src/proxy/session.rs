@@ -392,7 +392,7 @@ where
                             }
                             LoginStep::Failed(user, why) => {
                                 // The line RouterOS logs, for `tikguard watch` and fail2ban.
-                                eprintln!(
+                                crate::warn_line!(
                                     "system,error,critical login failure for user {} from {ip} via {}",
                                     crate::term::printable(&user), arrival.service
                                 );

@@ -213,7 +213,7 @@ impl Blockers {
                                     backoff = Duration::from_secs(1);
                                 }
                                 Err(e) => {
-                                    eprintln!(
+                                    crate::warn_line!(
                                         "tikguard watch: router {}: {e}; retrying in {} s",
                                         crate::term::printable(&r.name),
                                         backoff.as_secs()
@@ -232,7 +232,7 @@ impl Blockers {
                             }
                             Err(Error::Trap { message, .. }) => {
                                 // Refused for good (a bad address): not retried.
-                                eprintln!(
+                                crate::warn_line!(
                                     "tikguard watch: router {} refused blocking {}: {}",
                                     crate::term::printable(&r.name),
                                     b.address,
@@ -241,7 +241,7 @@ impl Blockers {
                                 break;
                             }
                             Err(e) => {
-                                eprintln!(
+                                crate::warn_line!(
                                     "tikguard watch: router {}: {e}; the block of {} is kept and retried",
                                     crate::term::printable(&r.name),
                                     b.address

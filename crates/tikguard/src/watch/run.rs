@@ -87,7 +87,7 @@ pub async fn run(
             let (r, list, keep) = (r.clone(), cfg.list.clone(), keep.clone());
             tokio::spawn(async move {
                 if let Err(e) = super::action::remove_stale(&r, &list, &keep).await {
-                    eprintln!(
+                    crate::warn_line!(
                         "tikguard watch: router {}: reconcile: {e}",
                         crate::term::printable(&r.name)
                     );
@@ -152,7 +152,7 @@ pub async fn run(
                         until_ms: now_ms() + duration_ms,
                     };
                     if let Err(e) = s.append(&rec) {
-                        eprintln!("tikguard watch: {e}");
+                        crate::warn_line!("tikguard watch: {e}");
                     }
                 }
                 blockers.block(
