@@ -32,14 +32,19 @@ fn spawn_watch(cfg: &Path) -> (Proc, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The bound address; warnings (a reconcile running at start) may come before it.
     let mut err = BufReader::new(watch.stderr.take().unwrap()).lines();
-    let udp = err
-        .next()
-        .unwrap()
-        .unwrap()
-        .strip_prefix("syslog-udp ")
-        .unwrap()
-        .to_string();
+    let mut before = Vec::new();
+    let udp = loop {
+        let line = err
+            .next()
+            .unwrap_or_else(|| panic!("watch ended; it said: {before:?}"))
+            .unwrap();
+        match line.strip_prefix("syslog-udp ") {
+            Some(a) => break a.to_string(),
+            None => before.push(line),
+        }
+    };
     std::thread::spawn(move || for _ in err {});
     (Proc(watch), udp)
 }
