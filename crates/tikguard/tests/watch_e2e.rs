@@ -42,7 +42,10 @@ fn spawn_watch(cfg: &Path) -> (Proc, String) {
             .unwrap();
         match line.strip_prefix("syslog-udp ") {
             Some(a) => break a.to_string(),
-            None => before.push(line),
+            None => {
+                assert!(!line.contains("panicked"), "watch panicked: {line}");
+                before.push(line)
+            }
         }
     };
     std::thread::spawn(move || for _ in err {});
