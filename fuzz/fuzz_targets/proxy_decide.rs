@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
     d.feed(data);
     while let Ok(Some(s)) = d.next_sentence() {
         if let Ok(req) = Request::parse(&s) {
-            let cmd = Command::canonical(&req).unwrap_or_else(|_| Command::from_request(&req));
+            let mut cmd = Command::from_request(&req);
+            let _ = cmd.expand();
             for p in cfg.policies.values() {
                 let _ = decide(p, &cmd);
             }

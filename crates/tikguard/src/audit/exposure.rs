@@ -167,20 +167,27 @@ impl Side<'_> {
 impl Exposure {
     /// The WAN interfaces, then the subscriber interfaces.
     pub fn sides(&self) -> Vec<Side<'_>> {
-        self.wan
-            .iter()
-            .map(|i| Side {
-                zone: Zone::Wan,
-                interface: i,
-                subscriber: None,
-            })
-            .chain(self.subscribers.iter().map(|s| Side {
-                zone: Zone::Subscriber,
-                interface: &s.interface,
-                subscriber: Some(s),
-            }))
-            .collect()
+        sides(&self.wan, &self.subscribers)
     }
+}
+
+/// The WAN interfaces, then the subscriber interfaces.
+fn sides<'a>(
+    wan: &'a [String],
+    subscribers: &'a [super::subscribers::Subscriber],
+) -> Vec<Side<'a>> {
+    wan.iter()
+        .map(|i| Side {
+            zone: Zone::Wan,
+            interface: i,
+            subscriber: None,
+        })
+        .chain(subscribers.iter().map(|s| Side {
+            zone: Zone::Subscriber,
+            interface: &s.interface,
+            subscriber: Some(s),
+        }))
+        .collect()
 }
 
 /// The service's port, enabled state and allowed source set for a family.
@@ -493,12 +500,8 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                 .and_then(|s| s.get_str("vrf"))
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "main".into());
-            let sides = wan.iter().map(|i| (Zone::Wan, i, None)).chain(
-                subscribers
-                    .iter()
-                    .map(|s| (Zone::Subscriber, &s.interface, Some(s))),
-            );
-            for (zone, iface, sub) in sides {
+            for side in sides(&wan, &subscribers) {
+                let (zone, iface) = (side.zone, side.interface);
                 let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
                 let (set, (approx, raw_approx), accepted_by, by_default) = if enabled && !other_vrf
                 {
@@ -511,10 +514,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                         &lists,
                     );
                     let reached = ev.accepted.intersect(&allowed);
-                    let set = match sub {
-                        Some(s) => reached.intersect(if fw.v6 { &s.v6 } else { &s.v4 }),
-                        None => from_beyond(c, iface, reached),
-                    };
+                    let set = side.sources(c, reached);
                     let open = !set.is_empty();
                     (
                         set,
@@ -535,7 +535,7 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
                     port,
                     family: if fw.v6 { "ipv6" } else { "ipv4" },
                     zone,
-                    interface: iface.clone(),
+                    interface: iface.to_string(),
                     reachable_from: set.to_prefixes(),
                     approximated_by: if set.is_empty() { Vec::new() } else { approx },
                     raw_approximated_by: if set.is_empty() {

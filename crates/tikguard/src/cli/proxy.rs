@@ -187,13 +187,11 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             return Ok(2);
         }
     };
-    let cmd = match policy::Command::canonical(&req) {
-        Ok(c) => c,
-        Err(why) => {
-            writeln!(out, "deny {}: {why}", String::from_utf8_lossy(&req.command))?;
-            return Ok(1);
-        }
-    };
+    let mut cmd = policy::Command::from_request(&req);
+    if let Err(why) = cmd.expand() {
+        writeln!(out, "deny {}: {why}", String::from_utf8_lossy(&req.command))?;
+        return Ok(1);
+    }
     match policy::decide(cfg.policy_of(c), &cmd) {
         policy::Decision::Allow {
             rule, owner_prefix, ..

@@ -35,7 +35,8 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// 1-based line and column of a byte offset, for errors.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before
@@ -169,6 +170,21 @@ pub enum Verify {
     Ca(String),
     Pin(String),
     KnownRouters(String),
+}
+
+impl Verify {
+    /// The client's transport: API-SSL verified this way (CA, pin, or known routers).
+    pub fn security(&self) -> Result<routeros_api::Security, String> {
+        use routeros_api::Verify as V;
+        Ok(routeros_api::Security::Tls(match self {
+            Verify::Ca(p) => V::Ca(routeros_api::tls::load_ca(std::path::Path::new(p))?),
+            Verify::Pin(p) => V::Pin(
+                routeros_api::Fingerprint::parse(p)
+                    .ok_or_else(|| format!("pin `{p}` is not a SHA-256 fingerprint"))?,
+            ),
+            Verify::KnownRouters(f) => V::TrustOnFirstUse(f.into()),
+        }))
+    }
 }
 
 /// Where a router's password comes from; read when a connection is made, never logged.

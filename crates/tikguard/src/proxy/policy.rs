@@ -187,20 +187,19 @@ impl Command {
         }
     }
 
-    /// [`Command::from_request`] with the path in full (`/sys/sch/print` is
-    /// `/system/scheduler/print`), so that a rule about `/user` cannot be passed by `/us`. An
-    /// unknown or ambiguous path is an error.
-    pub fn canonical(req: &routeros_api::sentence::Request) -> Result<Command, String> {
-        let mut c = Command::from_request(req);
-        let full = crate::schema::expand_api_path(&c.word())?;
+    /// Puts the path in full (`/sys/sch/print` is `/system/scheduler/print`), so that a rule
+    /// about `/user` cannot be passed by `/us`. An unknown or ambiguous path is an error, and
+    /// the command is left as it was.
+    pub fn expand(&mut self) -> Result<(), String> {
+        let full = crate::schema::expand_api_path(&self.word())?;
         let i = full.rfind('/').unwrap_or(0);
-        c.path = if i == 0 {
+        self.path = if i == 0 {
             "/".into()
         } else {
             full[..i].to_string()
         };
-        c.verb = full[i + 1..].to_string();
-        Ok(c)
+        self.verb = full[i + 1..].to_string();
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<&[u8]> {

@@ -126,16 +126,6 @@ enum LoginStep {
     Failed(String, String),
 }
 
-/// The pre-6.43 response: `00` + MD5(0x00 + password + challenge) in hex.
-fn legacy_response(password: &[u8], challenge: &[u8; 16]) -> String {
-    use md5::{Digest, Md5};
-    let mut h = Md5::new();
-    h.update([0u8]);
-    h.update(password);
-    h.update(challenge);
-    format!("00{}", hex::encode(h.finalize()))
-}
-
 /// Checks a login: `=name=` and `=password=` (6.43+), or the MD5 challenge before it.
 async fn login(
     shared: &Shared,
@@ -192,7 +182,10 @@ async fn login(
                 return fail("MD5 challenge login, and the client has no legacy-password-file");
             };
             match secret.read() {
-                Ok(pw) => legacy_response(pw.as_bytes(), &ch).as_bytes() == &response[..],
+                Ok(pw) => {
+                    routeros_api::client::legacy_response(pw.as_bytes(), hex::encode(ch).as_bytes())
+                        .is_ok_and(|expected| expected.as_bytes() == &response[..])
+                }
                 Err(e) => return fail(&format!("legacy password unreadable: {e}")),
             }
         }
@@ -514,11 +507,8 @@ async fn command(
     let started = Instant::now();
     let tag = req.tag.clone();
     let cfg = shared.config();
-    let raw = Command::from_request(req);
-    let (mut cmd, unknown) = match Command::canonical(req) {
-        Ok(c) => (c, None),
-        Err(why) => (raw, Some(why)),
-    };
+    let mut cmd = Command::from_request(req);
+    let unknown = cmd.expand().err();
     // The word forwarded is the one decided on: the full path.
     let full_word = cmd.word();
     // `getall` is the old name of `print`.
@@ -545,6 +535,7 @@ async fn command(
         ));
     };
     let deny_tag = tag.clone();
+    let args = &cmd.args;
     let deny = |rule: Option<String>, reason: String| async move {
         let tag = deny_tag;
         count(shared, &w.client.name, &w.router, "deny");
@@ -553,7 +544,7 @@ async fn command(
             ip,
             &w.router,
             &cmd_word(req),
-            &Command::from_request(req).args,
+            args,
             "deny",
             rule.as_deref().unwrap_or("default"),
             format!("denied: {reason}"),

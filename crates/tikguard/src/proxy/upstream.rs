@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use routeros_api::{Client, Error, Options, Security, Verify};
+use routeros_api::{Client, Error, Options, Security};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::config::{self, RouterCfg};
+use super::config::RouterCfg;
 
 /// How long a lease waits for a free upstream session before the command is refused.
 const LEASE_WAIT: Duration = Duration::from_secs(10);
@@ -43,20 +43,12 @@ pub struct Upstream {
     pub failures: AtomicU64,
 }
 
-fn security(v: &config::Verify) -> Result<Security, String> {
-    Ok(Security::Tls(match v {
-        config::Verify::Ca(p) => Verify::Ca(routeros_api::tls::load_ca(std::path::Path::new(p))?),
-        config::Verify::Pin(p) => Verify::Pin(
-            routeros_api::Fingerprint::parse(p)
-                .ok_or_else(|| format!("pin `{p}` is not a SHA-256 fingerprint"))?,
-        ),
-        config::Verify::KnownRouters(f) => Verify::TrustOnFirstUse(f.into()),
-    }))
-}
-
 impl Upstream {
     pub fn new(cfg: RouterCfg) -> Result<Arc<Upstream>, String> {
-        let security = security(&cfg.verify).map_err(|e| format!("router {}: {e}", cfg.name))?;
+        let security = cfg
+            .verify
+            .security()
+            .map_err(|e| format!("router {}: {e}", cfg.name))?;
         Ok(Arc::new(Upstream {
             slots: Arc::new(Semaphore::new(cfg.max_sessions)),
             cfg,

@@ -11,11 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use routeros_api::{Client, Error, Options, Security, Verify};
+use routeros_api::{Client, Error, Options};
 use tokio::sync::mpsc;
 
 use super::config::WatchRouter;
-use crate::proxy::config;
 
 pub const QUEUE: usize = 4096;
 
@@ -48,19 +47,8 @@ pub fn routeros_duration(secs: u64) -> String {
     out
 }
 
-fn security(v: &config::Verify) -> Result<Security, String> {
-    Ok(Security::Tls(match v {
-        config::Verify::Ca(p) => Verify::Ca(routeros_api::tls::load_ca(std::path::Path::new(p))?),
-        config::Verify::Pin(p) => Verify::Pin(
-            routeros_api::Fingerprint::parse(p)
-                .ok_or_else(|| format!("pin `{p}` is not a SHA-256 fingerprint"))?,
-        ),
-        config::Verify::KnownRouters(f) => Verify::TrustOnFirstUse(f.into()),
-    }))
-}
-
 async fn connect(r: &WatchRouter) -> Result<Client, Error> {
-    let sec = security(&r.verify).map_err(Error::Config)?;
+    let sec = r.verify.security().map_err(Error::Config)?;
     let c = Client::connect(&Options::new(r.address.clone(), sec)).await?;
     let pw = r.password.read().map_err(Error::Config)?;
     c.login(&r.user, &pw).await?;

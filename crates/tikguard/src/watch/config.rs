@@ -79,14 +79,11 @@ pub struct WatchConfig {
 }
 
 fn err(file: &str, text: &str, at: usize, message: impl Into<String>) -> ConfigError {
-    let before = &text[..at.min(text.len())];
+    let (line, column) = crate::proxy::config::line_col(text, at);
     ConfigError {
         file: file.to_string(),
-        line: before.matches('\n').count() + 1,
-        column: before
-            .rfind('\n')
-            .map_or(before.len(), |i| before.len() - i - 1)
-            + 1,
+        line,
+        column,
         message: message.into(),
     }
 }
