@@ -38,3 +38,69 @@ pub fn verify_password(phc: &str, password: &[u8]) -> bool {
         .map(|h| Argon2::default().verify_password(password, &h).is_ok())
         .unwrap_or(false)
 }
+
+/// Most Argon2 memory a stored hash may ask for, in 1 KiB blocks (64 MiB); a hash asking for
+/// more is refused rather than allowed to take it.
+pub const MAX_HASH_BLOCKS: usize = 64 * 1024;
+
+/// [`verify_password`] with a caller-owned block buffer, reused from one check to the next, so
+/// that a thread checking passwords holds one buffer instead of leaving the allocator a fresh
+/// 19 MiB per login (measured: +19 MiB of peak memory per login of a flood).
+pub fn verify_password_with(phc: &str, password: &[u8], blocks: &mut Vec<argon2::Block>) -> bool {
+    use argon2::password_hash::Output;
+    let Ok(h) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Ok(algorithm) = argon2::Algorithm::try_from(h.algorithm) else {
+        return false;
+    };
+    let version = match h.version {
+        Some(v) => match argon2::Version::try_from(v) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        None => argon2::Version::default(),
+    };
+    let Ok(params) = argon2::Params::try_from(&h) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let n = params.block_count();
+    if n > MAX_HASH_BLOCKS {
+        return false;
+    }
+    blocks.resize(n, argon2::Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let ok = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut blocks[..])
+        .is_ok();
+    // `Output` compares in constant time.
+    ok && Output::new(&out).is_ok_and(|o| o == expected)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_reusable_buffer_check_agrees_with_the_plain_one() {
+        let phc = super::hash_password("right").unwrap();
+        let mut blocks = Vec::new();
+        for (pw, want) in [("right", true), ("wrong", false), ("right", true)] {
+            assert_eq!(super::verify_password(&phc, pw.as_bytes()), want);
+            assert_eq!(
+                super::verify_password_with(&phc, pw.as_bytes(), &mut blocks),
+                want
+            );
+        }
+        assert!(!super::verify_password_with(
+            "not a hash",
+            b"x",
+            &mut blocks
+        ));
+    }
+}
