@@ -516,3 +516,42 @@ async fn login_events_reach_a_remote_syslog() {
         "<26>system,error,critical login failure for user admin from 127.0.0.1 via api"
     );
 }
+
+/// `/log/print =follow-only=` streams each new log entry, and only new ones; `?topics=` filters
+/// the stream (the schema of every 7.x release lists `follow` and `follow-only` for
+/// `/log/print`; log-tailing clients send exactly these words).
+#[tokio::test]
+async fn log_print_follow_only_streams_new_entries_matching_the_query() {
+    let (e, _, _) = start(EXPORT, None, false).await;
+    let addr = e.api.unwrap();
+    let tail = admin(addr).await; // Its own login is logged before the stream starts.
+    let mut all = tail.stream(&["/log/print", "=follow-only="]).await.unwrap();
+    let mut critical = tail
+        .stream(&[
+            "/log/print",
+            "=follow-only=",
+            "?topics=system,error,critical",
+        ])
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let c = client(addr, Security::Plain).await.unwrap();
+    assert!(c.login("ghost user", "nope").await.is_err());
+    let _ok = admin(addr).await;
+    let first = all.next().await.unwrap().unwrap();
+    assert_eq!(
+        val(&first, "message"),
+        "login failure for user ghost user from 127.0.0.1 via api"
+    );
+    assert_eq!(val(&first, "topics"), "system,error,critical");
+    let second = all.next().await.unwrap().unwrap();
+    assert!(val(&second, "message").starts_with("user admin logged in from 127.0.0.1 via api"));
+    let only = critical.next().await.unwrap().unwrap();
+    assert_eq!(val(&only, ".id"), val(&first, ".id"));
+    critical.cancel().await.unwrap();
+    assert!(
+        critical.next().await.is_none(),
+        "the stream ends after cancel"
+    );
+    all.cancel().await.unwrap();
+}

@@ -58,6 +58,8 @@ pub struct Listener {
     pub menu: String,
     pub tag: Option<Bytes>,
     pub sink: Sink,
+    /// The `?` query of a `print follow`/`follow-only`: what it streams (empty: everything).
+    pub query: Vec<query::Word>,
 }
 
 pub struct Router {
@@ -184,6 +186,22 @@ impl Router {
         };
         self.next_log += 1;
         self.outbox.push(e.clone());
+        // `/log/print follow-only` streams each new entry as a `!re` (clients tail the log so).
+        if self.listeners.iter().any(|l| l.menu == "/log") {
+            let attrs = vec![
+                (
+                    Bytes::from_static(b".id"),
+                    Bytes::from(format!("*{:X}", e.id)),
+                ),
+                (Bytes::from_static(b"time"), Bytes::from(e.time.clone())),
+                (Bytes::from_static(b"topics"), Bytes::from(e.topics.clone())),
+                (
+                    Bytes::from_static(b"message"),
+                    Bytes::from(e.message.clone()),
+                ),
+            ];
+            self.notify("/log", attrs);
+        }
         self.log.push(e);
     }
 
@@ -343,6 +361,33 @@ impl Router {
             return refused(tag, r);
         }
         match *verb {
+            // `/log/print =follow-only=` streams new entries until `/cancel`; `=follow=` prints
+            // what is there first. The query (`?topics=...`) applies to both.
+            "print"
+                if menu == "/log"
+                    && (req.get("follow-only").is_some() || req.get("follow").is_some()) =>
+            {
+                let mut query = Vec::new();
+                for q in &req.queries {
+                    match query::parse(q) {
+                        Some(w) => query.push(w),
+                        None => return trap(tag, Some(1), "unknown parameter"),
+                    }
+                }
+                let mut out = Vec::new();
+                if req.get("follow").is_some() {
+                    out = self.print(&menu, who, req);
+                    out.retain(|r| r.kind == ReplyKind::Re);
+                }
+                self.listeners.push(Listener {
+                    session,
+                    menu,
+                    tag: tag.clone(),
+                    sink: sink.clone(),
+                    query,
+                });
+                out
+            }
             "print" | "getall" => self.print(&menu, who, req),
             "listen" => {
                 self.listeners.push(Listener {
@@ -350,6 +395,7 @@ impl Router {
                     menu,
                     tag: tag.clone(),
                     sink: sink.clone(),
+                    query: Vec::new(),
                 });
                 Vec::new()
             }
@@ -449,6 +495,12 @@ impl Router {
     fn notify(&mut self, menu: &str, attrs: Vec<(Bytes, Bytes)>) {
         let mut overflowed = Vec::new();
         for l in self.listeners.iter().filter(|l| l.menu == menu) {
+            let wanted = query::matches(&l.query, |k| {
+                attrs.iter().find(|(n, _)| &n[..] == k).map(|(_, v)| &v[..])
+            });
+            if !wanted {
+                continue;
+            }
             let sent = l.sink.tx.try_send(Reply {
                 kind: ReplyKind::Re,
                 tag: l.tag.clone(),
