@@ -29,6 +29,27 @@ use crate::watch;
 ///   user = "tikguard-watch"          # a router user with api, read, write
 ///   password-file = "/etc/tikguard/core-01.pass"
 ///
+///   [[router]]                       # a router whose logging may not change:
+///   name = "edge-07"                 #   its log is streamed over the API instead
+///   address = "10.255.0.7:8729"
+///   pin = "sha256:..."
+///   user = "tikguard-watch"
+///   password-env = "EDGE07_PASS"
+///   follow = true
+///
+///   [crowdsec]                       # optional: the ISP's CrowdSec Local API
+///   lapi = "http://127.0.0.1:8080"
+///   key-file = "/etc/tikguard/crowdsec-bouncer.key"  # cscli bouncers add tikguard-watch
+///   machine-id = "tikguard-watch"                    # cscli machines add tikguard-watch
+///   password-file = "/etc/tikguard/crowdsec-machine.pass"   #   --password ...
+///
+/// With a bouncer key, CrowdSec's ban decisions (Ip and Range) go on every router's list for
+/// their duration and come off when deleted or expired; with a machine, watch's own blocks
+/// go to CrowdSec as alerts, so every bouncer of the installation enforces them. Each
+/// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
+/// is added, and watch's own entries (comment `tikguard-watch:`) nothing wants are removed.
+/// `webhook = "https://..."` in [watch] also POSTs every alert (retried).
+///
 /// On the router: /system logging action add name=tikguard target=remote remote=WATCHER
 /// remote-port=5514; /system logging add topics=critical action=tikguard; /system logging add
 /// topics=account action=tikguard
@@ -41,10 +62,21 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Sub {
-    /// Receive syslog and block until stopped.
+    /// Receive syslog (and/or follow routers' logs) and block until stopped.
     Run {
         #[arg(long, value_name = "FILE")]
         config: String,
+        /// Also stream this router's log over the API (`/log/print follow-only`), for routers
+        /// whose logging may not be changed; repeatable. Reconnects with backoff.
+        #[arg(long, value_name = "ROUTER")]
+        follow: Vec<String>,
+        /// Enforce the decisions of this CrowdSec Local API on the routers (a bouncer); the
+        /// same as `lapi` in the file's [crowdsec] table.
+        #[arg(long, value_name = "URL", requires = "crowdsec_key_file")]
+        crowdsec_lapi: Option<String>,
+        /// The bouncer's API key (`cscli bouncers add tikguard-watch`), in a file.
+        #[arg(long, value_name = "FILE", requires = "crowdsec_lapi")]
+        crowdsec_key_file: Option<String>,
     },
     /// Remove an address from watch's list on the routers (all, or --router), and from the
     /// state file, so that a restart does not put it back.
@@ -74,16 +106,40 @@ fn load(path: &str) -> Result<watch::config::WatchConfig, String> {
 
 pub fn run(a: Args) -> std::io::Result<u8> {
     match a.command {
-        Sub::Run { config } => {
-            let cfg = match load(&config) {
+        Sub::Run {
+            config,
+            follow,
+            crowdsec_lapi,
+            crowdsec_key_file,
+        } => {
+            let mut cfg = match load(&config) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
             };
-            if cfg.syslog_udp.is_none() && cfg.syslog_tcp.is_none() {
-                eprintln!("tikguard: {config}: give syslog-udp and/or syslog-tcp in [watch]");
+            if let (Some(lapi), Some(key)) = (crowdsec_lapi, crowdsec_key_file) {
+                if !(lapi.starts_with("http://") || lapi.starts_with("https://")) {
+                    eprintln!("tikguard: --crowdsec-lapi: expected an http:// or https:// URL");
+                    return Ok(2);
+                }
+                let c = cfg.crowdsec.get_or_insert(watch::config::CrowdsecConfig {
+                    lapi: lapi.clone(),
+                    ca: None,
+                    key_file: None,
+                    machine: None,
+                    poll_ms: 10_000,
+                });
+                c.lapi = lapi;
+                c.key_file = Some(key);
+            }
+            let follows = !follow.is_empty() || cfg.routers.iter().any(|r| r.follow);
+            let bouncer = cfg.crowdsec.as_ref().is_some_and(|c| c.key_file.is_some());
+            if cfg.syslog_udp.is_none() && cfg.syslog_tcp.is_none() && !follows && !bouncer {
+                eprintln!(
+                    "tikguard: {config}: nothing to watch: give syslog-udp and/or syslog-tcp in [watch], follow a router (--follow NAME or `follow = true`), or a CrowdSec bouncer key"
+                );
                 return Ok(2);
             }
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -92,7 +148,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .build()?;
             let (tx, rx) = tokio::sync::oneshot::channel();
             let result = rt.block_on(async {
-                let task = tokio::spawn(watch::run::run(cfg, Some(tx)));
+                let task =
+                    tokio::spawn(watch::run::run(cfg, watch::run::Extra { follow }, Some(tx)));
                 if let Ok(addrs) = rx.await {
                     for (what, a) in addrs {
                         crate::warn_line!("{what} {a}");

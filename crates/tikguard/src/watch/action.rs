@@ -1,30 +1,40 @@
-//! Blocks on routers: `/ip/firewall/address-list/add =list=L =address=A =timeout=T
-//! =comment=tikguard-watch:...` (`/ipv6/...` for IPv6), and an entry already listed gets its
-//! timeout extended (RouterOS refuses a duplicate with `failure: already have such entry`).
+//! Keeps each router's address list as [`super::blocks::Wanted`] says:
+//! `/ip/firewall/address-list/add =list=L =address=A =timeout=T =comment=tikguard-watch:...`
+//! (`/ipv6/...` for IPv6), the timeout extended when the address is listed already (RouterOS
+//! refuses a duplicate with `failure: already have such entry`), and removed when nothing wants
+//! it any more.
 //!
-//! Each router has one worker with a bounded queue ([`QUEUE`]); a router that cannot be reached
-//! keeps its blocks queued and is retried with backoff (1 s doubling to 60 s); a full queue
-//! drops the newest block (counted). One API session per router: floods of new sources are
-//! sent one after another on it, within any `max-sessions`.
+//! Each router has one worker and one API session (within any `max-sessions`). Changes mark
+//! addresses dirty; the worker applies them in pipelined batches of [`BATCH`] commands on that
+//! session, so a flood of new sources costs round trips per batch, not per source. A router
+//! that cannot be reached keeps its marks and is retried with backoff (1 s doubling to 60 s);
+//! whenever a worker (re)connects, and every [`RESYNC`] while connected, it reconciles the
+//! whole list: what is wanted and missing is added (with the time left), and watch's own
+//! entries (comment `tikguard-watch:`) that nothing wants are removed. No entry of anyone
+//! else is touched. Nothing is dropped: marks are a set per router, bounded by what is wanted.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use routeros_api::{Client, Error, Options};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
+use super::blocks::{canon, Entry, Wanted, COMMENT_PREFIX, CROWDSEC_PREFIX};
 use super::config::WatchRouter;
 
-pub const QUEUE: usize = 4096;
+/// Commands in flight at once on a router's session.
+pub const BATCH: usize = 32;
+/// A connected worker reconciles the whole list this often (a router restored from a backup,
+/// or an admin who removed entries by hand).
+pub const RESYNC: Duration = Duration::from_secs(600);
 
-/// One block to apply.
-#[derive(Clone, Debug)]
-pub struct Block {
-    pub address: String,
-    pub v6: bool,
-    pub timeout_s: u64,
-    pub comment: String,
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// RouterOS' duration syntax: `1d2h3m4s`.
@@ -47,7 +57,7 @@ pub fn routeros_duration(secs: u64) -> String {
     out
 }
 
-async fn connect(r: &WatchRouter) -> Result<Client, Error> {
+pub async fn connect(r: &WatchRouter) -> Result<Client, Error> {
     let sec = r.verify.security().map_err(Error::Config)?;
     let c = Client::connect(&Options::new(r.address.clone(), sec)).await?;
     let pw = r.password.read().map_err(Error::Config)?;
@@ -55,42 +65,37 @@ async fn connect(r: &WatchRouter) -> Result<Client, Error> {
     Ok(c)
 }
 
-async fn apply(c: &Client, list: &str, b: &Block) -> Result<(), Error> {
-    let menu = if b.v6 {
+fn menu(v6: bool) -> &'static str {
+    if v6 {
         "/ipv6/firewall/address-list"
     } else {
         "/ip/firewall/address-list"
-    };
-    let timeout = routeros_duration(b.timeout_s);
+    }
+}
+
+/// Lists `address` until `e.until_ms`, or extends the entry already there.
+async fn add(c: &Client, list: &str, address: &str, e: &Entry) -> Result<(), Error> {
+    let menu = menu(e.v6);
+    let timeout = routeros_duration(e.until_ms.saturating_sub(now_ms()).div_ceil(1000));
     let add = c
         .call(&[
             format!("{menu}/add"),
             format!("=list={list}"),
-            format!("=address={}", b.address),
+            format!("=address={address}"),
             format!("=timeout={timeout}"),
-            format!("=comment={}", b.comment),
+            format!("=comment={}", e.comment),
         ])
         .await;
     match add {
         Ok(_) => Ok(()),
         Err(Error::Trap { message, .. }) if message.contains("already have such entry") => {
-            let found = c
-                .call(&[
-                    format!("{menu}/print"),
-                    "=.proplist=.id".to_string(),
-                    format!("?list={list}"),
-                    format!("?address={}", b.address),
+            for id in find(c, list, address, e.v6, false).await? {
+                c.call(&[
+                    format!("{menu}/set"),
+                    format!("=.id={id}"),
+                    format!("=timeout={timeout}"),
                 ])
                 .await?;
-            for item in found {
-                if let Some(id) = item.get(".id") {
-                    c.call(&[
-                        format!("{menu}/set"),
-                        format!("=.id={}", String::from_utf8_lossy(id)),
-                        format!("=timeout={timeout}"),
-                    ])
-                    .await?;
-                }
             }
             Ok(())
         }
@@ -98,48 +103,78 @@ async fn apply(c: &Client, list: &str, b: &Block) -> Result<(), Error> {
     }
 }
 
-/// Removes `address` from `list` on a router (both families' menus as the address says);
-/// how many entries went.
-pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize, Error> {
-    let c = connect(r).await?;
-    let menu = if address.contains(':') {
-        "/ipv6/firewall/address-list"
-    } else {
-        "/ip/firewall/address-list"
-    };
-    let found = c
+/// The ids of `address`'s entries on `list` (only watch's own with `ours`).
+async fn find(
+    c: &Client,
+    list: &str,
+    address: &str,
+    v6: bool,
+    ours: bool,
+) -> Result<Vec<String>, Error> {
+    let items = c
         .call(&[
-            format!("{menu}/print"),
-            "=.proplist=.id".to_string(),
+            format!("{}/print", menu(v6)),
+            "=.proplist=.id,address,comment".to_string(),
             format!("?list={list}"),
-            format!("?address={address}"),
         ])
         .await?;
-    for item in &found {
-        if let Some(id) = item.get(".id") {
-            c.call(&[
-                format!("{menu}/remove"),
-                format!("=.id={}", String::from_utf8_lossy(id)),
-            ])
-            .await?;
-        }
-    }
-    Ok(found.len())
+    let want = canon(address);
+    Ok(items
+        .iter()
+        .filter(|i| {
+            i.get("address")
+                .and_then(|a| canon(&String::from_utf8_lossy(a)))
+                == want
+        })
+        .filter(|i| {
+            !ours
+                || i.get("comment")
+                    .is_some_and(|c| c.starts_with(COMMENT_PREFIX.as_bytes()))
+        })
+        .filter_map(|i| {
+            i.get(".id")
+                .map(|id| String::from_utf8_lossy(id).into_owned())
+        })
+        .collect())
 }
 
-/// Removes watch's own entries (comment `tikguard-watch:...`) that `keep` does not hold, from
-/// both families' lists on a router; how many went.
-pub async fn remove_stale(
-    r: &WatchRouter,
-    list: &str,
-    keep: &std::collections::HashSet<String>,
-) -> Result<usize, Error> {
+/// Removes watch's own entries for `address`.
+async fn remove(c: &Client, list: &str, address: &str) -> Result<(), Error> {
+    let v6 = address.contains(':');
+    for id in find(c, list, address, v6, true).await? {
+        c.call(&[format!("{}/remove", menu(v6)), format!("=.id={id}")])
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes `address` from `list` on a router, whoever listed it; how many entries went.
+pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize, Error> {
     let c = connect(r).await?;
-    let mut removed = 0;
-    for menu in ["/ip/firewall/address-list", "/ipv6/firewall/address-list"] {
+    let v6 = address.contains(':');
+    let ids = find(&c, list, address, v6, false).await?;
+    for id in &ids {
+        c.call(&[format!("{}/remove", menu(v6)), format!("=.id={id}")])
+            .await?;
+    }
+    Ok(ids.len())
+}
+
+/// Makes a router's list match `wanted`: adds what is missing, removes watch's own entries
+/// nothing wants (entries enforcing CrowdSec decisions stay while `crowdsec_known` is false).
+/// Returns (added, removed).
+pub async fn reconcile(
+    c: &Arc<Client>,
+    list: &str,
+    wanted: &HashMap<String, Entry>,
+    crowdsec_known: bool,
+) -> Result<(usize, usize), Error> {
+    let mut present = HashSet::new();
+    let mut stale = Vec::new();
+    for v6 in [false, true] {
         let items = match c
             .call(&[
-                format!("{menu}/print"),
+                format!("{}/print", menu(v6)),
                 "=.proplist=.id,address,comment".to_string(),
                 format!("?list={list}"),
             ])
@@ -147,113 +182,296 @@ pub async fn remove_stale(
         {
             Ok(i) => i,
             // A router without IPv6.
-            Err(Error::Trap { .. }) => continue,
+            Err(Error::Trap { .. }) if v6 => continue,
             Err(e) => return Err(e),
         };
         for item in items {
-            let ours = item
-                .get("comment")
-                .is_some_and(|c| c.starts_with(b"tikguard-watch:"));
-            let address = item
+            let Some(address) = item
                 .get("address")
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .unwrap_or_default();
-            if ours && !keep.contains(&address) {
+                .and_then(|a| canon(&String::from_utf8_lossy(a)))
+            else {
+                continue;
+            };
+            let comment = item.get("comment").map(|c| &c[..]).unwrap_or(b"");
+            let ours = comment.starts_with(COMMENT_PREFIX.as_bytes());
+            let unknown = !crowdsec_known && comment.starts_with(CROWDSEC_PREFIX.as_bytes());
+            if ours && !unknown && !wanted.contains_key(&address) {
                 if let Some(id) = item.get(".id") {
-                    c.call(&[
-                        format!("{menu}/remove"),
-                        format!("=.id={}", String::from_utf8_lossy(id)),
-                    ])
-                    .await?;
-                    removed += 1;
+                    stale.push((v6, String::from_utf8_lossy(id).into_owned()));
                 }
+            } else {
+                present.insert(address);
             }
         }
     }
-    Ok(removed)
-}
-
-/// Handles to the per-router workers.
-pub struct Blockers {
-    pub senders: Vec<(String, mpsc::Sender<Block>)>,
-    pub dropped: Arc<AtomicU64>,
-    pub applied: Arc<AtomicU64>,
-}
-
-impl Blockers {
-    pub fn start(routers: &[WatchRouter], list: &str) -> Blockers {
-        let dropped = Arc::new(AtomicU64::new(0));
-        let applied = Arc::new(AtomicU64::new(0));
-        let mut senders = Vec::new();
-        for r in routers {
-            let (tx, mut rx) = mpsc::channel::<Block>(QUEUE);
-            senders.push((r.name.clone(), tx));
-            let (r, list, applied) = (r.clone(), list.to_string(), applied.clone());
-            tokio::spawn(async move {
-                let mut client: Option<Client> = None;
-                let mut backoff = Duration::from_secs(1);
-                while let Some(b) = rx.recv().await {
-                    loop {
-                        if client.as_ref().is_none_or(Client::is_closed) {
-                            match connect(&r).await {
-                                Ok(c) => {
-                                    client = Some(c);
-                                    backoff = Duration::from_secs(1);
-                                }
-                                Err(e) => {
-                                    crate::warn_line!(
-                                        "tikguard watch: router {}: {e}; retrying in {} s",
-                                        crate::term::printable(&r.name),
-                                        backoff.as_secs()
-                                    );
-                                    tokio::time::sleep(backoff).await;
-                                    backoff = (backoff * 2).min(Duration::from_secs(60));
-                                    continue;
-                                }
-                            }
-                        }
-                        let c = client.as_ref().expect("connected above");
-                        match apply(c, &list, &b).await {
-                            Ok(()) => {
-                                applied.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                            Err(Error::Trap { message, .. }) => {
-                                // Refused for good (a bad address): not retried.
-                                crate::warn_line!(
-                                    "tikguard watch: router {} refused blocking {}: {}",
-                                    crate::term::printable(&r.name),
-                                    b.address,
-                                    crate::term::printable(&message)
-                                );
-                                break;
-                            }
-                            Err(e) => {
-                                crate::warn_line!(
-                                    "tikguard watch: router {}: {e}; the block of {} is kept and retried",
-                                    crate::term::printable(&r.name),
-                                    b.address
-                                );
-                                client = None;
-                            }
-                        }
-                    }
-                }
+    let removed = stale.len();
+    for chunk in stale.chunks(BATCH) {
+        let mut set = tokio::task::JoinSet::new();
+        for (v6, id) in chunk {
+            let (c, v6, id) = (c.clone(), *v6, id.clone());
+            set.spawn(async move {
+                c.call(&[format!("{}/remove", menu(v6)), format!("=.id={id}")])
+                    .await
             });
         }
-        Blockers {
-            senders,
-            dropped,
-            applied,
+        while let Some(r) = set.join_next().await {
+            match r.map_err(|e| Error::Config(e.to_string()))? {
+                Ok(_) | Err(Error::Trap { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let missing: Vec<(String, Entry)> = wanted
+        .iter()
+        .filter(|(a, _)| !present.contains(*a))
+        .map(|(a, e)| (a.clone(), e.clone()))
+        .collect();
+    for chunk in missing.chunks(BATCH) {
+        let mut set = tokio::task::JoinSet::new();
+        for (a, e) in chunk {
+            let (c, list, a, e) = (c.clone(), list.to_string(), a.clone(), e.clone());
+            set.spawn(async move { add(&c, &list, &a, &e).await });
+        }
+        while let Some(r) = set.join_next().await {
+            match r.map_err(|e| Error::Config(e.to_string()))? {
+                Ok(()) | Err(Error::Trap { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok((missing.len(), removed))
+}
+
+/// One router's marks.
+pub struct RouterSync {
+    pub name: String,
+    dirty: Mutex<HashSet<String>>,
+    full: AtomicBool,
+    wake: Notify,
+    /// Whether the last attempt to reach it succeeded.
+    pub up: AtomicBool,
+}
+
+/// What every router should list, and each router's pending changes.
+pub struct Sync {
+    pub wanted: Mutex<Wanted>,
+    pub routers: Vec<Arc<RouterSync>>,
+    /// Entries added, extended or removed on routers.
+    pub applied: AtomicU64,
+    /// Commands a router refused (a bad address): not retried.
+    pub refused: AtomicU64,
+    /// The state file, read again before each full reconcile so that a `tikguard watch
+    /// unblock` run while watch runs is not undone.
+    pub state: Option<super::state::StateFile>,
+}
+
+impl Sync {
+    pub fn new(
+        names: &[String],
+        wanted: Wanted,
+        state: Option<super::state::StateFile>,
+    ) -> Arc<Sync> {
+        Arc::new(Sync {
+            wanted: Mutex::new(wanted),
+            routers: names
+                .iter()
+                .map(|n| {
+                    Arc::new(RouterSync {
+                        name: n.clone(),
+                        dirty: Mutex::new(HashSet::new()),
+                        full: AtomicBool::new(true),
+                        wake: Notify::new(),
+                        up: AtomicBool::new(false),
+                    })
+                })
+                .collect(),
+            applied: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            state,
+        })
+    }
+
+    pub fn wanted(&self) -> std::sync::MutexGuard<'_, Wanted> {
+        self.wanted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `address` (canonical) changed for `routers` (every router with `None`).
+    pub fn mark(&self, address: &str, routers: Option<&[String]>) {
+        for r in &self.routers {
+            if routers.is_none_or(|names| names.contains(&r.name)) {
+                r.dirty
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(address.to_string());
+                r.wake.notify_one();
+            }
         }
     }
 
-    /// Queues a block on the named routers.
-    pub fn block(&self, routers: &[&str], b: &Block) {
-        for (name, tx) in &self.senders {
-            if routers.contains(&name.as_str()) && tx.try_send(b.clone()).is_err() {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
+    /// Forgets watch's own blocks that the state file no longer holds (unblocked meanwhile).
+    fn refresh_from_state(&self) {
+        let Some(s) = &self.state else { return };
+        match s.active(now_ms()) {
+            Ok(active) => {
+                let mut w = self.wanted();
+                for a in w.local_addresses() {
+                    let held = active
+                        .keys()
+                        .any(|k| canon(k).as_deref() == Some(a.as_str()));
+                    if !held {
+                        w.unblock_local(&a);
+                    }
+                }
             }
+            Err(e) => crate::warn_line!("tikguard watch: {e}"),
+        }
+    }
+
+    /// Every router reconciles its whole list.
+    pub fn resync_all(&self) {
+        for r in &self.routers {
+            r.full.store(true, Ordering::Relaxed);
+            r.wake.notify_one();
+        }
+    }
+
+    /// Addresses waiting to be applied, over all routers.
+    pub fn pending(&self) -> usize {
+        self.routers
+            .iter()
+            .map(|r| r.dirty.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+}
+
+/// Starts one worker per router; they run until the process ends.
+pub fn start(sync: &Arc<Sync>, routers: &[WatchRouter], list: &str) {
+    for (r, rs) in routers.iter().zip(sync.routers.iter()) {
+        tokio::spawn(worker(
+            sync.clone(),
+            rs.clone(),
+            r.clone(),
+            list.to_string(),
+        ));
+    }
+}
+
+async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: String) {
+    let mut client: Option<Arc<Client>> = None;
+    let mut backoff = Duration::from_secs(1);
+    let mut last_full = tokio::time::Instant::now();
+    loop {
+        if client.as_ref().is_none_or(|c| c.is_closed()) {
+            match connect(&r).await {
+                Ok(c) => {
+                    client = Some(Arc::new(c));
+                    backoff = Duration::from_secs(1);
+                    rs.full.store(true, Ordering::Relaxed);
+                    rs.up.store(true, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    if rs.up.swap(false, Ordering::Relaxed) || backoff == Duration::from_secs(1) {
+                        crate::warn_line!(
+                            "tikguard watch: router {}: {e}; retrying with backoff, changes kept",
+                            crate::term::printable(&r.name)
+                        );
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                    continue;
+                }
+            }
+        }
+        let c = client.clone().expect("connected above");
+        if last_full.elapsed() >= RESYNC {
+            rs.full.store(true, Ordering::Relaxed);
+        }
+        if rs.full.swap(false, Ordering::Relaxed) {
+            sync.refresh_from_state();
+            let (wanted, known) = {
+                let mut w = sync.wanted();
+                w.prune(now_ms());
+                (w.for_router(&r.name, now_ms()), w.crowdsec_known)
+            };
+            // Marks made before now are covered by the full pass.
+            rs.dirty.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            match reconcile(&c, &list, &wanted, known).await {
+                Ok((added, removed)) => {
+                    last_full = tokio::time::Instant::now();
+                    sync.applied
+                        .fetch_add((added + removed) as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    crate::warn_line!(
+                        "tikguard watch: router {}: reconcile: {e}",
+                        crate::term::printable(&r.name)
+                    );
+                    rs.full.store(true, Ordering::Relaxed);
+                    client = None;
+                    continue;
+                }
+            }
+        }
+        let batch: Vec<String> =
+            std::mem::take(&mut *rs.dirty.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        if batch.is_empty() {
+            // Wake on a mark, or now and then to notice a router that went away and came
+            // back (its list is then reconciled).
+            let _ = tokio::time::timeout(Duration::from_secs(30), rs.wake.notified()).await;
+            continue;
+        }
+        let mut failed: Option<Error> = None;
+        let mut undone = Vec::new();
+        for chunk in batch.chunks(BATCH) {
+            if failed.is_some() {
+                undone.extend(chunk.iter().cloned());
+                continue;
+            }
+            let mut set = tokio::task::JoinSet::new();
+            for a in chunk.iter().cloned() {
+                let want = sync.wanted().get(&r.name, &a, now_ms());
+                let (c, list) = (c.clone(), list.clone());
+                set.spawn(async move {
+                    let r = match &want {
+                        Some(e) => add(&c, &list, &a, e).await,
+                        None => remove(&c, &list, &a).await,
+                    };
+                    (a, r)
+                });
+            }
+            while let Some(j) = set.join_next().await {
+                let Ok((a, res)) = j else { continue };
+                match res {
+                    Ok(()) => {
+                        sync.applied.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(Error::Trap { message, .. }) => {
+                        sync.refused.fetch_add(1, Ordering::Relaxed);
+                        crate::warn_line!(
+                            "tikguard watch: router {} refused listing {}: {}",
+                            crate::term::printable(&r.name),
+                            crate::term::printable(&a),
+                            crate::term::printable(&message)
+                        );
+                    }
+                    Err(e) => {
+                        undone.push(a);
+                        failed.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        if let Some(e) = failed {
+            crate::warn_line!(
+                "tikguard watch: router {}: {e}; {} change(s) kept and retried",
+                crate::term::printable(&r.name),
+                undone.len()
+            );
+            let mut d = rs.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            d.extend(undone);
+            client = None;
         }
     }
 }

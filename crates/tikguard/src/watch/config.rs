@@ -11,8 +11,25 @@ use crate::proxy::config::{ConfigError, Secret, Verify};
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawFile {
     watch: RawWatch,
+    crowdsec: Option<Spanned<RawCrowdsec>>,
     #[serde(default)]
     router: Vec<Spanned<RawRouter>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCrowdsec {
+    /// The Local API, `http://127.0.0.1:8080` in CrowdSec's default setup.
+    lapi: Spanned<String>,
+    /// A PEM CA to verify an HTTPS Local API with (default: the system's roots).
+    ca: Option<String>,
+    /// The bouncer key (`cscli bouncers add NAME`): enforce CrowdSec's decisions.
+    key_file: Option<String>,
+    /// The machine (`cscli machines add NAME --password ...`): push watch's detections.
+    machine_id: Option<String>,
+    password_file: Option<String>,
+    /// How often the decision stream is polled.
+    poll: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -35,6 +52,10 @@ struct RawWatch {
     block_everywhere: bool,
     /// The state file (JSON lines) that keeps blocks across restarts.
     state: Option<String>,
+    /// Every alert is also POSTed here (JSON), retried.
+    webhook: Option<Spanned<String>>,
+    /// A PEM CA for an HTTPS webhook (default: the system's roots).
+    webhook_ca: Option<String>,
 }
 
 fn default_list() -> String {
@@ -55,6 +76,20 @@ struct RawRouter {
     user: String,
     password_file: Option<String>,
     password_env: Option<String>,
+    /// Stream its log over the API (`/log/print follow-only`) instead of, or besides, syslog.
+    #[serde(default)]
+    follow: bool,
+}
+
+/// CrowdSec's Local API, as a bouncer (`key_file`) and/or a machine (`machine`).
+#[derive(Clone, Debug)]
+pub struct CrowdsecConfig {
+    pub lapi: String,
+    pub ca: Option<String>,
+    pub key_file: Option<String>,
+    /// (machine id, password file)
+    pub machine: Option<(String, String)>,
+    pub poll_ms: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +100,7 @@ pub struct WatchRouter {
     pub verify: Verify,
     pub user: String,
     pub password: Secret,
+    pub follow: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +112,28 @@ pub struct WatchConfig {
     pub block_everywhere: bool,
     pub state: Option<String>,
     pub routers: Vec<WatchRouter>,
+    pub webhook: Option<String>,
+    pub webhook_ca: Option<String>,
+    pub crowdsec: Option<CrowdsecConfig>,
+}
+
+fn http_url(file: &str, text: &str, v: &Spanned<String>) -> Result<String, ConfigError> {
+    let u = v.get_ref();
+    let ok = (u.starts_with("http://") || u.starts_with("https://"))
+        && u.parse::<hyper::Uri>().is_ok_and(|p| p.host().is_some());
+    if ok {
+        Ok(u.clone())
+    } else {
+        Err(err(
+            file,
+            text,
+            v.span().start,
+            format!(
+                "`{}`: expected an http:// or https:// URL",
+                crate::watch::http::shown(u)
+            ),
+        ))
+    }
 }
 
 fn err(file: &str, text: &str, at: usize, message: impl Into<String>) -> ConfigError {
@@ -215,8 +273,68 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             verify,
             user: r.user.clone(),
             password,
+            follow: r.follow,
         });
     }
+    let mut names = std::collections::HashSet::new();
+    for r in &raw.router {
+        if !names.insert(&r.get_ref().name) {
+            return Err(err(
+                file,
+                text,
+                r.span().start,
+                format!("router `{}` is named twice", r.get_ref().name),
+            ));
+        }
+    }
+    let webhook = w
+        .webhook
+        .as_ref()
+        .map(|u| http_url(file, text, u))
+        .transpose()?;
+    let crowdsec = match &raw.crowdsec {
+        None => None,
+        Some(c) => {
+            let at = c.span().start;
+            let c = c.get_ref();
+            let machine = match (&c.machine_id, &c.password_file) {
+                (Some(id), Some(pw)) => Some((id.clone(), pw.clone())),
+                (None, None) => None,
+                _ => {
+                    return Err(err(
+                        file,
+                        text,
+                        at,
+                        "[crowdsec]: `machine-id` and `password-file` go together",
+                    ))
+                }
+            };
+            if c.key_file.is_none() && machine.is_none() {
+                return Err(err(
+                    file,
+                    text,
+                    at,
+                    "[crowdsec]: give `key-file` (a bouncer key, to enforce decisions) and/or `machine-id` with `password-file` (to push detections)",
+                ));
+            }
+            let poll_ms = duration(file, text, &c.poll, 10_000)?;
+            if poll_ms < 1_000 {
+                return Err(err(
+                    file,
+                    text,
+                    c.poll.as_ref().map_or(at, |p| p.span().start),
+                    "[crowdsec]: `poll` below 1s would load the Local API for nothing",
+                ));
+            }
+            Some(CrowdsecConfig {
+                lapi: http_url(file, text, &c.lapi)?,
+                ca: c.ca.clone(),
+                key_file: c.key_file.clone(),
+                machine,
+                poll_ms,
+            })
+        }
+    };
     Ok(WatchConfig {
         syslog_udp: w.syslog_udp.map(|s| s.into_inner()),
         syslog_tcp: w.syslog_tcp.map(|s| s.into_inner()),
@@ -225,5 +343,8 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         block_everywhere: w.block_everywhere,
         state: w.state,
         routers,
+        webhook,
+        webhook_ca: w.webhook_ca,
+        crowdsec,
     })
 }

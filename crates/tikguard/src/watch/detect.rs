@@ -101,6 +101,8 @@ pub enum Action {
         /// 1 for a first block, 2 for the second...
         offence: u32,
         router: String,
+        /// The first failure counted (ms).
+        first_ms: u64,
     },
     /// Many user names from one source.
     Enumeration { key: Key, users: Vec<String> },
@@ -244,6 +246,7 @@ impl Detector {
                 .min(rules.max_block_ms);
             s.blocked_until = now_ms + duration_ms;
             let failures = s.failures.len() as u32;
+            let first_ms = s.failures.front().copied().unwrap_or(now_ms);
             s.failures.clear();
             out.push(Action::Block {
                 key,
@@ -251,6 +254,7 @@ impl Detector {
                 failures,
                 offence: s.offences,
                 router: router.to_string(),
+                first_ms,
             });
         }
         if ev.kind == Kind::LoginFailure {

@@ -3,15 +3,25 @@
 //! - [`event`]: RouterOS login events from log lines, in every framing routers send.
 //! - [`detect`]: windows, escalation, enumeration and spray, allowlist; bounded.
 //! - [`input`]: syslog over UDP and TCP (newline and octet-counting framing).
-//! - [`action`]: address-list blocks on the routers, queued and retried.
+//! - [`blocks`]: what each router should list: watch's blocks and CrowdSec's decisions.
+//! - [`action`]: each router's list kept as [`blocks`] says, reconciled on every (re)connect.
+//! - [`crowdsec`]: CrowdSec's Local API, as a bouncer and as a machine.
+//! - [`follow`]: routers' logs streamed over the API (`/log/print follow-only`).
+//! - [`webhook`]: alerts POSTed to a URL, retried.
+//! - [`http`]: the HTTP client of the two above.
 //! - [`config`]: the watcher's configuration file.
 //! - [`run`]: the loop, and `replay` of a log file.
 //! - [`state`]: the blocks, kept across restarts.
 
 pub mod action;
+pub mod blocks;
 pub mod config;
+pub mod crowdsec;
 pub mod detect;
 pub mod event;
+pub mod follow;
+pub mod http;
 pub mod input;
 pub mod run;
 pub mod state;
+pub mod webhook;

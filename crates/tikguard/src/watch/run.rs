@@ -9,8 +9,10 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::action::{Block, Blockers};
+use super::action::{self, Sync};
+use super::blocks::{self, Wanted};
 use super::config::WatchConfig;
+use super::crowdsec;
 use super::detect::{Action, Detector};
 use super::event::parse_line;
 use super::input::{self, Counters};
@@ -41,9 +43,17 @@ pub fn alert_line(router: &str, a: &Action) -> serde_json::Value {
     }
 }
 
+/// What `run` needs besides the configuration file.
+#[derive(Default)]
+pub struct Extra {
+    /// Routers whose log is streamed over the API, besides those with `follow = true`.
+    pub follow: Vec<String>,
+}
+
 /// Serves until the process ends. `ready` gets the bound syslog addresses.
 pub async fn run(
     cfg: WatchConfig,
+    extra: Extra,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, std::net::SocketAddr)>>>,
 ) -> Result<(), String> {
     let (tx, mut rx) = mpsc::channel::<input::Line>(input::QUEUE);
@@ -63,58 +73,103 @@ pub async fn run(
         bound.push(("syslog-tcp", l.local_addr().map_err(|e| e.to_string())?));
         tokio::spawn(input::tcp(l, tx.clone(), counters.clone()));
     }
-    drop(tx);
-    if let Some(r) = ready {
-        let _ = r.send(bound);
+    for name in &extra.follow {
+        if !cfg.routers.iter().any(|r| &r.name == name) {
+            return Err(format!(
+                "--follow {}: no [[router]] of that name in the configuration",
+                crate::term::printable(name)
+            ));
+        }
     }
+    for r in &cfg.routers {
+        if r.follow || extra.follow.contains(&r.name) {
+            tokio::spawn(super::follow::follow(r.clone(), tx.clone()));
+        }
+    }
+    // Held to the end: with only a CrowdSec bouncer there is no input, and the loop below
+    // must still wait rather than end.
+    let _inputs = tx;
     let by_source: HashMap<IpAddr, String> = cfg
         .routers
         .iter()
         .map(|r| (r.source, r.name.clone()))
         .collect();
     let all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
-    let blockers = Blockers::start(&cfg.routers, &cfg.list);
+
+    // What the routers should list: the state file's running blocks first. Each router's
+    // worker reconciles its list with it as soon as it connects.
     let state = cfg
         .state
         .as_deref()
         .map(|p| super::state::StateFile::new(std::path::Path::new(p)));
-    // Reconcile: blocks still running go back on their routers (with the time left), and
-    // watch's own entries the state does not hold come off.
+    let mut wanted = Wanted::default();
     if let Some(s) = &state {
-        let active = s.active(now_ms())?;
-        let keep: std::collections::HashSet<String> = active.keys().cloned().collect();
-        for r in &cfg.routers {
-            let (r, list, keep) = (r.clone(), cfg.list.clone(), keep.clone());
-            tokio::spawn(async move {
-                if let Err(e) = super::action::remove_stale(&r, &list, &keep).await {
-                    crate::warn_line!(
-                        "tikguard watch: router {}: reconcile: {e}",
-                        crate::term::printable(&r.name)
-                    );
-                }
-            });
-        }
+        let active = s.compact(now_ms())?;
         for rec in active.values() {
             if let super::state::Record::Block {
                 address,
-                v6,
                 routers,
                 until_ms,
+                ..
             } = rec
             {
-                let names: Vec<&str> = routers.iter().map(String::as_str).collect();
-                blockers.block(
-                    &names,
-                    &Block {
-                        address: address.clone(),
-                        v6: *v6,
-                        timeout_s: until_ms.saturating_sub(now_ms()) / 1000,
-                        comment: "tikguard-watch: restored from the state file".into(),
-                    },
+                wanted.block_local(
+                    address,
+                    *until_ms,
+                    routers,
+                    "tikguard-watch: restored from the state file",
                 );
             }
         }
     }
+    let needs_crowdsec = cfg.crowdsec.as_ref().is_some_and(|c| c.key_file.is_some());
+    // Without a bouncer, nothing enforces CrowdSec decisions: reconcile treats none as wanted.
+    wanted.crowdsec_known = !needs_crowdsec;
+    let sync = Sync::new(&all, wanted, state);
+    action::start(&sync, &cfg.routers, &cfg.list);
+
+    let http_for = |ca: Option<&str>| super::http::Http::new(ca);
+    let mut push: Option<mpsc::Sender<crowdsec::Detection>> = None;
+    if let Some(c) = &cfg.crowdsec {
+        let http = http_for(c.ca.as_deref())?;
+        let n = Arc::new(crowdsec::Counters::default());
+        if let Some(f) = &c.key_file {
+            let key = read_secret(f)?;
+            tokio::spawn(crowdsec::bouncer(
+                http.clone(),
+                c.lapi.clone(),
+                key,
+                std::time::Duration::from_millis(c.poll_ms),
+                sync.clone(),
+                n.clone(),
+            ));
+        }
+        if let Some((id, f)) = &c.machine {
+            let password = read_secret(f)?;
+            let (ptx, prx) = mpsc::channel(crowdsec::ALERT_QUEUE);
+            tokio::spawn(crowdsec::machine(
+                http,
+                c.lapi.clone(),
+                id.clone(),
+                password,
+                prx,
+                n,
+            ));
+            push = Some(ptx);
+        }
+    }
+    let webhook = match &cfg.webhook {
+        Some(url) => Some(super::webhook::Webhook::start(
+            http_for(cfg.webhook_ca.as_deref())?,
+            url.clone(),
+            Vec::new(),
+        )),
+        None => None,
+    };
+    if let Some(r) = ready {
+        let _ = r.send(bound);
+    }
+
     let mut detector = Detector::new(cfg.rules.clone());
     let mut unknown_lines = 0u64;
     while let Some((from, line)) = rx.recv().await {
@@ -126,52 +181,80 @@ pub async fn run(
             .get(&from)
             .cloned()
             .unwrap_or_else(|| from.to_string());
-        for a in detector.feed(now_ms(), &router, &ev) {
+        let now = now_ms();
+        for a in detector.feed(now, &router, &ev) {
             let line = alert_line(&router, &a);
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-            if let Action::Block {
-                key, duration_ms, ..
-            } = &a
             {
-                let targets: Vec<&str> = if cfg.block_everywhere {
-                    all.iter().map(String::as_str).collect()
-                } else {
-                    by_source
-                        .get(&from)
-                        .map(String::as_str)
-                        .into_iter()
-                        .collect()
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            if let Some(w) = &webhook {
+                w.send(line);
+            }
+            let Action::Block {
+                key,
+                duration_ms,
+                failures,
+                first_ms,
+                ..
+            } = &a
+            else {
+                continue;
+            };
+            let targets: Vec<String> = if cfg.block_everywhere {
+                all.clone()
+            } else {
+                by_source.get(&from).cloned().into_iter().collect()
+            };
+            let address = key.address();
+            let until_ms = now + duration_ms;
+            if let Some(s) = &sync.state {
+                let rec = super::state::Record::Block {
+                    address: address.clone(),
+                    v6: key.is_v6(),
+                    routers: targets.clone(),
+                    until_ms,
                 };
-                if let Some(s) = &state {
-                    let rec = super::state::Record::Block {
-                        address: key.address(),
-                        v6: key.is_v6(),
-                        routers: targets.iter().map(|t| t.to_string()).collect(),
-                        until_ms: now_ms() + duration_ms,
-                    };
-                    if let Err(e) = s.append(&rec) {
-                        crate::warn_line!("tikguard watch: {e}");
-                    }
+                if let Err(e) = s.append(&rec) {
+                    crate::warn_line!("tikguard watch: {e}");
                 }
-                blockers.block(
-                    &targets,
-                    &Block {
-                        address: key.address(),
-                        v6: key.is_v6(),
-                        timeout_s: duration_ms / 1000,
-                        comment: format!(
-                            "tikguard-watch: {} failures via {}",
-                            cfg.rules.failures, ev.via
-                        ),
-                    },
-                );
+            }
+            let comment = format!("tikguard-watch: {failures} failures via {}", ev.via);
+            sync.wanted()
+                .block_local(&address, until_ms, &targets, &comment);
+            if let Some(c) = blocks::canon(&address) {
+                sync.mark(&c, Some(&targets));
+            }
+            if let Some(p) = &push {
+                let d = crowdsec::Detection {
+                    address: address.clone(),
+                    router: router.clone(),
+                    failures: *failures,
+                    duration_s: duration_ms / 1000,
+                    window_s: cfg.rules.window_ms / 1000,
+                    first_ms: *first_ms,
+                    last_ms: now,
+                };
+                if p.try_send(d).is_err() {
+                    crate::warn_line!(
+                        "tikguard watch: crowdsec: alert queue full; {address} not pushed"
+                    );
+                }
             }
         }
     }
     let _ = unknown_lines;
     Ok(())
+}
+
+fn read_secret(path: &str) -> Result<String, String> {
+    let s = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let s = s.trim().to_string();
+    if s.is_empty() {
+        return Err(format!("{path}: empty"));
+    }
+    Ok(s)
 }
 
 /// Reads a log file as if it arrived now, one line after another (no blocking): the parse and

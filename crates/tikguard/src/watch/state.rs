@@ -64,6 +64,36 @@ impl StateFile {
         f.sync_data().map_err(show)
     }
 
+    /// Rewrites the file with only the blocks still running at `now_ms` (atomically: a new file
+    /// renamed over the old one, 0600), so that it does not grow without end; returns them.
+    pub fn compact(&self, now_ms: u64) -> Result<HashMap<String, Record>, String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let active = self.active(now_ms)?;
+        if !self.path.exists() {
+            return Ok(active);
+        }
+        let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".new");
+        let tmp = PathBuf::from(tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(show)?;
+        let mut text = Vec::new();
+        for r in active.values() {
+            text.extend(serde_json::to_vec(r).map_err(|e| e.to_string())?);
+            text.push(b'\n');
+        }
+        f.write_all(&text).map_err(show)?;
+        f.sync_all().map_err(show)?;
+        std::fs::rename(&tmp, &self.path).map_err(show)?;
+        Ok(active)
+    }
+
     /// Blocks still running at `now_ms`, by address (the last record for an address wins).
     /// Lines that do not parse (a line cut by a crash) are skipped.
     pub fn active(&self, now_ms: u64) -> Result<HashMap<String, Record>, String> {
@@ -124,6 +154,12 @@ mod tests {
         // Appending after the cut line starts a new line: the record is not lost.
         s.append(&block("192.0.2.4", 9_000)).unwrap();
         assert!(s.active(2_000).unwrap().contains_key("192.0.2.4"));
+        // Compacting keeps exactly what is running.
+        let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
+        assert_eq!(lines(&dir.path().join("state.jsonl")), 6);
+        let kept = s.compact(2_000).unwrap();
+        assert_eq!(lines(&dir.path().join("state.jsonl")), 2);
+        assert_eq!(s.active(2_000).unwrap(), kept);
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("state.jsonl"))
             .unwrap()
