@@ -16,18 +16,29 @@ use common::{free_port, self_signed_pem, tikguard, wait_listening, Proc};
 
 struct Run {
     dir: tempfile::TempDir,
-    _emu: Proc,
+    emu: Proc,
+    emu_args: Vec<std::ffi::OsString>,
+    api_port: u16,
+    ssl_port: u16,
     watch: Proc,
     config: std::path::PathBuf,
+    udp: String,
+    tcp: Option<String>,
     api: String,
     ssl: String,
     ca: std::path::PathBuf,
 }
 
-fn spawn_watch(cfg: &Path) -> (Proc, String) {
+fn spawn_watch(cfg: &Path) -> Proc {
+    spawn_watch_with(cfg, &[]).0
+}
+
+/// watch, its syslog UDP address, and its TCP one when configured.
+fn spawn_watch_with(cfg: &Path, args: &[&str]) -> (Proc, String, Option<String>) {
     let mut watch = tikguard()
         .args(["watch", "run", "--config"])
         .arg(cfg)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -48,15 +59,57 @@ fn spawn_watch(cfg: &Path) -> (Proc, String) {
             }
         }
     };
-    std::thread::spawn(move || for _ in err {});
-    (Proc(watch), udp)
+    let tcp_wanted = std::fs::read_to_string(cfg).unwrap().contains("syslog-tcp");
+    let tcp = tcp_wanted.then(|| {
+        let line = err.next().unwrap().unwrap();
+        line.strip_prefix("syslog-tcp ")
+            .expect("syslog-tcp ADDRESS")
+            .to_string()
+    });
+    std::thread::spawn(move || {
+        for l in err.map_while(Result::ok) {
+            assert!(!l.contains("panicked"), "watch panicked: {l}");
+            if std::env::var_os("WATCH_E2E_VERBOSE").is_some() {
+                eprintln!("watch: {l}");
+            }
+        }
+    });
+    (Proc(watch), udp, tcp)
+}
+
+/// What a test changes in the setup.
+#[derive(Default)]
+struct Setup<'a> {
+    /// The `allow` list, as TOML array items.
+    allow: &'a str,
+    /// More lines for [watch].
+    watch: &'a str,
+    /// More lines for the router.
+    router: &'a str,
+    /// More tables after the router ([crowdsec]).
+    tail: &'a str,
+    /// The emulator does not send its log by syslog (watch follows it over the API instead).
+    no_syslog: bool,
+    /// Arguments for `watch run`.
+    args: &'a [&'a str],
 }
 
 fn start(allow: &str) -> Run {
-    start_with(allow, "")
+    start_setup(Setup {
+        allow,
+        ..Setup::default()
+    })
 }
 
 fn start_with(allow: &str, extra: &str) -> Run {
+    start_setup(Setup {
+        allow,
+        watch: extra,
+        ..Setup::default()
+    })
+}
+
+fn start_setup(s: Setup) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed_pem(dir.path());
     let pw = dir.path().join("admin.pass");
@@ -67,39 +120,68 @@ fn start_with(allow: &str, extra: &str) -> Run {
     std::fs::write(
         &cfg,
         format!(
-            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{allow}]\n{extra}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n",
+            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{}]\n{}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n{}\n{}\n",
+            s.allow,
+            s.watch,
             cert.display(),
-            pw.display()
+            pw.display(),
+            s.router,
+            s.tail,
         ),
     )
     .unwrap();
-    let (watch, udp) = spawn_watch(&cfg);
-    let emu = tikguard()
-        .args(["emu", "examples/isp-core-v7.rsc", "--api"])
-        .arg(format!("127.0.0.1:{api_port}"))
-        .arg("--api-ssl")
-        .arg(&ssl)
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .arg("--password-file")
-        .arg(format!("admin={}", pw.display()))
-        .arg("--syslog")
-        .arg(&udp)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_listening(api_port);
-    wait_listening(ssl_port);
+    let (watch, udp, tcp) = spawn_watch_with(&cfg, s.args);
+    let mut emu_args: Vec<std::ffi::OsString> = vec![
+        "emu".into(),
+        "examples/isp-core-v7.rsc".into(),
+        "--api".into(),
+        format!("127.0.0.1:{api_port}").into(),
+        "--api-ssl".into(),
+        ssl.clone().into(),
+        "--tls-cert".into(),
+        cert.clone().into(),
+        "--tls-key".into(),
+        key.into(),
+        "--password-file".into(),
+        format!("admin={}", pw.display()).into(),
+    ];
+    if !s.no_syslog {
+        emu_args.extend(["--syslog".into(), udp.clone().into()]);
+    }
+    let emu = spawn_emu(&emu_args, api_port, ssl_port);
     Run {
         dir,
         config: cfg,
-        _emu: Proc(emu),
+        emu,
+        emu_args,
+        api_port,
+        ssl_port,
         watch,
+        udp,
+        tcp,
         api: format!("127.0.0.1:{api_port}"),
         ssl,
         ca: cert,
+    }
+}
+
+fn spawn_emu(args: &[std::ffi::OsString], api_port: u16, ssl_port: u16) -> Proc {
+    let emu = tikguard().args(args).stdout(Stdio::null()).spawn().unwrap();
+    wait_listening(api_port);
+    wait_listening(ssl_port);
+    Proc(emu)
+}
+
+impl Run {
+    /// The router goes away (its address list with it).
+    fn stop_emu(&mut self) {
+        let _ = self.emu.0.kill();
+        let _ = self.emu.0.wait();
+    }
+
+    /// The router comes back on the same addresses, from its export: every dynamic entry lost.
+    fn restart_emu(&mut self) {
+        self.emu = spawn_emu(&self.emu_args, self.api_port, self.ssl_port);
     }
 }
 
@@ -259,7 +341,7 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     .await
     .unwrap();
     // Restart: reconciled.
-    r.watch = spawn_watch(&r.config).0;
+    r.watch = spawn_watch(&r.config);
     assert_eq!(
         until_listed(&r, &["127.0.0.1"]).await,
         ["127.0.0.1"],
@@ -279,8 +361,507 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("emu: removed 1 entry"));
-    r.watch = spawn_watch(&r.config).0;
+    r.watch = spawn_watch(&r.config);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
     let _ = &r.dir;
+}
+
+/// Sends syslog lines to watch from 127.0.0.1, the emulator's address: as if it logged them.
+fn send_syslog(udp: &str, lines: &[String]) {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for l in lines {
+        sock.send_to(l.as_bytes(), udp).unwrap();
+    }
+}
+
+fn failures_from(source: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            format!("system,error,critical login failure for user admin from {source} via api")
+        })
+        .collect()
+}
+
+/// A router that cannot be reached keeps its blocks: they are applied when it comes back, and
+/// a router that comes back without them (a reboot) gets them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_wait_for_an_unreachable_router_and_return_after_it_restarts() {
+    let mut r = start("");
+    r.stop_emu();
+    send_syslog(&r.udp, &failures_from("198.51.100.23", 3));
+    // Watch tries, fails, and keeps the block while the router is away.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    r.restart_emu();
+    assert_eq!(
+        until_listed(&r, &["198.51.100.23"]).await,
+        ["198.51.100.23"]
+    );
+    // The router restarts from its configuration: the entry is lost, and put back.
+    r.stop_emu();
+    r.restart_emu();
+    assert!(listed(&r.ssl, &r.ca).await.len() <= 1);
+    assert_eq!(
+        until_listed(&r, &["198.51.100.23"]).await,
+        ["198.51.100.23"]
+    );
+}
+
+/// `--follow ROUTER`: no syslog from the router; watch reads its log over the API
+/// (`/log/print follow-only`) and blocks all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_router_is_watched_without_syslog() {
+    let r = start_setup(Setup {
+        no_syslog: true,
+        args: &["--follow", "emu"],
+        ..Setup::default()
+    });
+    // The stream shows only what is logged after it starts, and watch started before the
+    // router (it retries with backoff): fail logins until a round is seen.
+    let mut got = Vec::new();
+    for _ in 0..15 {
+        fail_logins(&r.api, 4).await;
+        got = listed(&r.ssl, &r.ca).await;
+        for _ in 0..10 {
+            if !got.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            got = listed(&r.ssl, &r.ca).await;
+        }
+        if !got.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "127.0.0.1");
+}
+
+/// `--follow` names a router of the configuration.
+#[test]
+fn follow_names_a_configured_router() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        "[watch]\nsyslog-udp = \"127.0.0.1:0\"\n[[router]]\nname = \"core-01\"\naddress = \"127.0.0.1:1\"\npin = \"sha256:00\"\nuser = \"u\"\npassword-env = \"X\"\n",
+    )
+    .unwrap();
+    let out = tikguard()
+        .args(["watch", "run", "--config"])
+        .arg(&cfg)
+        .args(["--follow", "core-02"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--follow core-02: no [[router]] of that name"));
+}
+
+/// A webhook receiver on loopback that answers each request with the next status of
+/// `statuses` (then 200), and hands over the bodies it got.
+fn webhook_receiver(statuses: Vec<u16>) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/T0/SECRET", l.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut statuses = statuses.into_iter();
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            // One request per connection is enough: read the head, then Content-Length bytes.
+            let mut buf = Vec::new();
+            let mut byte = [0u8; 1];
+            while !buf.ends_with(b"\r\n\r\n") {
+                if c.read(&mut byte).unwrap_or(0) == 0 {
+                    break;
+                }
+                buf.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&buf).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            c.read_exact(&mut body).unwrap();
+            let status = statuses.next().unwrap_or(200);
+            let _ = write!(
+                c,
+                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+        }
+    });
+    (url, rx)
+}
+
+/// Every alert is POSTed to the webhook; a 503 is retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_reach_the_webhook_and_failures_are_retried() {
+    let (url, bodies) = webhook_receiver(vec![503]);
+    let extra = format!("webhook = \"{url}\"\n");
+    let r = start_with("", &extra);
+    send_syslog(&r.udp, &failures_from("198.51.100.44", 3));
+    let first = bodies.recv_timeout(Duration::from_secs(10)).unwrap();
+    let again = bodies.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(first, again, "the refused alert is sent again");
+    let v: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(
+        (v["type"].as_str(), v["address"].as_str()),
+        (Some("block"), Some("198.51.100.44"))
+    );
+    assert!(
+        bodies.recv_timeout(Duration::from_millis(1500)).is_err(),
+        "sent once taken"
+    );
+}
+
+/// A CrowdSec Local API from Debian's `crowdsec` package, on loopback with its own
+/// configuration, database and credentials in a temporary directory, the Central API off
+/// (nothing is fetched from outside). `CROWDSEC_BIN_DIR` says where `crowdsec` and `cscli`
+/// are (CI extracts the package there); else /usr/bin.
+struct Lapi {
+    dir: tempfile::TempDir,
+    _proc: Proc,
+    bin: std::path::PathBuf,
+    url: String,
+    /// The bouncer key file and the machine's password file, for watch.
+    key_file: std::path::PathBuf,
+    password_file: std::path::PathBuf,
+}
+
+impl Lapi {
+    /// `None` where CrowdSec is not installed (never in CI).
+    fn start() -> Option<Lapi> {
+        let bin = std::env::var_os("CROWDSEC_BIN_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| "/usr/bin".into());
+        if !bin.join("crowdsec").exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install CrowdSec (see .ci/run)"
+            );
+            eprintln!("skipped: no crowdsec in {}", bin.display());
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let port = free_port();
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::fs::write(
+            dir.path().join("config.yaml"),
+            format!(
+                "common:\n  daemonize: false\n  log_media: stdout\n  log_level: warning\n  working_dir: .\nconfig_paths:\n  config_dir: {d}/\n  data_dir: {d}/data/\n  simulation_path: {d}/simulation.yaml\n  hub_dir: {d}/hub/\n  index_path: {d}/hub/.index.json\n  notification_dir: {d}/notifications/\n  plugin_dir: {d}/plugins/\ncrowdsec_service:\n  acquisition_path: {d}/acquis.yaml\ndb_config:\n  type: sqlite\n  db_path: {d}/data/crowdsec.db\n  use_wal: false\napi:\n  client:\n    credentials_path: {d}/local_api_credentials.yaml\n  server:\n    log_level: warning\n    listen_uri: 127.0.0.1:{port}\n    profiles_path: {d}/profiles.yaml\nprometheus:\n  enabled: false\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("profiles.yaml"),
+            "name: default_ip_remediation\nfilters:\n - Alert.Remediation == true && Alert.GetScope() == \"Ip\"\ndecisions:\n - type: ban\n   duration: 4h\non_success: break\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("simulation.yaml"), "simulation: off\n").unwrap();
+        std::fs::write(dir.path().join("acquis.yaml"), "").unwrap();
+        let proc = std::process::Command::new(bin.join("crowdsec"))
+            .arg("-c")
+            .arg(dir.path().join("config.yaml"))
+            .arg("-no-cs")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_listening(port);
+        let lapi = Lapi {
+            key_file: dir.path().join("bouncer.key"),
+            password_file: dir.path().join("machine.pass"),
+            dir,
+            _proc: Proc(proc),
+            bin,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        // cscli's own machine, then the bouncer and the machine watch uses.
+        let creds = lapi.dir.path().join("local_api_credentials.yaml");
+        lapi.cscli(
+            &["machines", "add", "cscli", "--auto", "--force", "-f"],
+            Some(&creds),
+        );
+        let key = lapi.cscli(&["bouncers", "add", "tikguard-watch", "-o", "raw"], None);
+        std::fs::write(&lapi.key_file, key.trim()).unwrap();
+        std::fs::write(&lapi.password_file, "Machine-pass-4-watch\n").unwrap();
+        lapi.cscli(
+            &[
+                "machines",
+                "add",
+                "tikguard-watch",
+                "--password",
+                "Machine-pass-4-watch",
+                "--force",
+                "-f",
+            ],
+            Some(&lapi.dir.path().join("machine.yaml")),
+        );
+        Some(lapi)
+    }
+
+    /// Runs cscli against this LAPI; its standard output. `file` is appended as the last
+    /// argument.
+    fn cscli(&self, args: &[&str], file: Option<&Path>) -> String {
+        let mut c = std::process::Command::new(self.bin.join("cscli"));
+        c.arg("-c")
+            .arg(self.dir.path().join("config.yaml"))
+            .args(args);
+        if let Some(f) = file {
+            c.arg(f);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "cscli {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn toml(&self, with_machine: bool) -> String {
+        let mut t = format!(
+            "[crowdsec]\nlapi = \"{}\"\nkey-file = \"{}\"\npoll = \"1s\"\n",
+            self.url,
+            self.key_file.display()
+        );
+        if with_machine {
+            t.push_str(&format!(
+                "machine-id = \"tikguard-watch\"\npassword-file = \"{}\"\n",
+                self.password_file.display()
+            ));
+        }
+        t
+    }
+}
+
+/// (address, comment) of every entry on watch's list.
+async fn listed_comments(r: &Run) -> Vec<(String, String)> {
+    let c = admin(&r.ssl, &r.ca).await;
+    let mut out: Vec<(String, String)> = c
+        .call(&["/ip/firewall/address-list/print", "?list=tikguard-watch"])
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let g = |k: &str| {
+                i.get(k)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            };
+            (g("address"), g("comment"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `cscli decisions add` puts the address on the router's list for the decision's duration;
+/// `cscli decisions delete` takes it off. Captcha decisions are not bans and stay off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crowdsec_decisions_go_on_the_router_and_come_off_when_deleted() {
+    let Some(lapi) = Lapi::start() else { return };
+    let tail = lapi.toml(false);
+    let r = start_setup(Setup {
+        tail: &tail,
+        ..Setup::default()
+    });
+    lapi.cscli(
+        &[
+            "decisions",
+            "add",
+            "--ip",
+            "203.0.113.77",
+            "--duration",
+            "2h",
+        ],
+        None,
+    );
+    lapi.cscli(
+        &[
+            "decisions",
+            "add",
+            "--range",
+            "198.51.100.0/24",
+            "--duration",
+            "1h",
+        ],
+        None,
+    );
+    lapi.cscli(
+        &[
+            "decisions",
+            "add",
+            "--ip",
+            "203.0.113.78",
+            "--type",
+            "captcha",
+        ],
+        None,
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.0/24", "203.0.113.77"]).await,
+        ["198.51.100.0/24", "203.0.113.77"]
+    );
+    let entries = listed(&r.ssl, &r.ca).await;
+    let timeout = &entries.iter().find(|e| e.0 == "203.0.113.77").unwrap().1;
+    assert!(
+        timeout.starts_with("1h59m") || timeout.starts_with("2h"),
+        "the decision's duration: {timeout}"
+    );
+    for (_, comment) in listed_comments(&r).await {
+        assert!(
+            comment.starts_with("tikguard-watch: crowdsec manual 'ban'"),
+            "{comment}"
+        );
+    }
+    lapi.cscli(&["decisions", "delete", "--ip", "203.0.113.77"], None);
+    assert_eq!(
+        until_listed(&r, &["198.51.100.0/24"]).await,
+        ["198.51.100.0/24"]
+    );
+}
+
+/// watch's own detection goes to CrowdSec as an alert with its decision (`cscli alerts list`
+/// shows it), and the decision comes back to the router through the bouncer too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_detection_shows_up_in_crowdsec_alerts() {
+    let Some(lapi) = Lapi::start() else { return };
+    let tail = lapi.toml(true);
+    let r = start_setup(Setup {
+        tail: &tail,
+        ..Setup::default()
+    });
+    send_syslog(&r.udp, &failures_from("198.51.100.61", 3));
+    let mut alerts = serde_json::Value::Null;
+    for _ in 0..100 {
+        alerts = serde_json::from_str(&lapi.cscli(&["alerts", "list", "-o", "json"], None))
+            .unwrap_or(serde_json::Value::Null);
+        if alerts.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let a = &alerts[0];
+    assert_eq!(a["scenario"], "tikguard/routeros-login-bf", "{alerts}");
+    assert_eq!(a["source"]["value"], "198.51.100.61", "{alerts}");
+    assert_eq!(a["decisions"][0]["type"], "ban", "{alerts}");
+    assert_eq!(a["decisions"][0]["value"], "198.51.100.61", "{alerts}");
+    let decisions: serde_json::Value =
+        serde_json::from_str(&lapi.cscli(&["decisions", "list", "-o", "json"], None)).unwrap();
+    assert_eq!(
+        decisions[0]["decisions"][0]["value"], "198.51.100.61",
+        "{decisions}"
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.61"]).await,
+        ["198.51.100.61"]
+    );
+}
+
+/// A router that was away is reconciled when it comes back: decisions made meanwhile go on,
+/// decisions deleted meanwhile stay off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_that_comes_back_gets_crowdsec_decisions_made_while_it_was_away() {
+    let Some(lapi) = Lapi::start() else { return };
+    let tail = lapi.toml(false);
+    let mut r = start_setup(Setup {
+        tail: &tail,
+        ..Setup::default()
+    });
+    lapi.cscli(&["decisions", "add", "--ip", "192.0.2.10"], None);
+    lapi.cscli(&["decisions", "add", "--ip", "192.0.2.11"], None);
+    assert_eq!(
+        until_listed(&r, &["192.0.2.10", "192.0.2.11"]).await,
+        ["192.0.2.10", "192.0.2.11"]
+    );
+    r.stop_emu();
+    lapi.cscli(&["decisions", "delete", "--ip", "192.0.2.10"], None);
+    lapi.cscli(&["decisions", "add", "--ip", "192.0.2.12"], None);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    r.restart_emu();
+    assert_eq!(
+        until_listed(&r, &["192.0.2.11", "192.0.2.12"]).await,
+        ["192.0.2.11", "192.0.2.12"]
+    );
+}
+
+/// Peak resident memory of a process, in KiB (Linux' VmHWM).
+fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Hostile input, at once: garbage and oversized datagrams, TCP clients that never finish a
+/// line, and a million distinct failing sources. watch stays within its stated memory bound
+/// (detector caps, the bounded line queue, [`input`] limits: under 200 MiB here), and a real
+/// attack sent afterwards is still blocked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_syslog_input_leaves_watch_bounded_and_working() {
+    let r = start_with("", "syslog-tcp = \"127.0.0.1:0\"\n");
+    let udp = r.udp.clone();
+    let tcp = r.tcp.clone().unwrap();
+    // TCP clients that send half a line and stall.
+    let mut stalled = Vec::new();
+    for _ in 0..50 {
+        use std::io::Write;
+        let mut c = std::net::TcpStream::connect(&tcp).unwrap();
+        c.write_all(b"<26>system,error,critical login failure for user x from 192")
+            .unwrap();
+        stalled.push(c);
+    }
+    let sent = tokio::task::spawn_blocking(move || {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut x: u32 = 0x9e37_79b9;
+        let mut junk = [0u8; 512];
+        for _ in 0..2_000 {
+            for b in junk.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                *b = x as u8;
+            }
+            sock.send_to(&junk, &udp).unwrap();
+        }
+        let big = vec![b'A'; 60_000];
+        for _ in 0..200 {
+            sock.send_to(&big, &udp).unwrap();
+        }
+        // A million sources, each failing once: every one is tracked until the cap evicts.
+        for i in 0..1_000_000u32 {
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            let line =
+                format!("<26>system,error,critical login failure for user u{i} from {a} via api");
+            sock.send_to(line.as_bytes(), &udp).unwrap();
+            if i % 20_000 == 0 {
+                // Let the receiver drain now and then, so that most lines are processed
+                // rather than dropped at a full socket buffer.
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        1_000_000
+    })
+    .await
+    .unwrap();
+    assert_eq!(sent, 1_000_000);
+    // The flood drains; then a real attack.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    send_syslog(&r.udp, &failures_from("198.51.100.99", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.99"]).await,
+        ["198.51.100.99"]
+    );
+    let peak = peak_kib(r.watch.0.id());
+    eprintln!("watch peak RSS: {} MiB", peak / 1024);
+    assert!(peak < 200 * 1024, "watch peaked at {} MiB", peak / 1024);
+    drop(stalled);
 }

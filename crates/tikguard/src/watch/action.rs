@@ -417,9 +417,9 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
                 .into_iter()
                 .collect();
         if batch.is_empty() {
-            // Wake on a mark, or now and then to notice a router that went away and came
-            // back (its list is then reconciled).
-            let _ = tokio::time::timeout(Duration::from_secs(30), rs.wake.notified()).await;
+            // Wake on a mark, or each second to notice a session the router closed (a
+            // reboot): the worker then reconnects and reconciles the list it comes back with.
+            let _ = tokio::time::timeout(Duration::from_secs(1), rs.wake.notified()).await;
             continue;
         }
         let mut failed: Option<Error> = None;
