@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes N syslog lines as RouterOS sends them (BSD framing): 60% login failures from random
-addresses, 20% logins, 20% other lines. usage: gen-syslog.py N > FILE"""
+addresses, 20% logins, 20% other lines, and now and then (0.2% of lines) a burst of 6 failures
+from one attacker within a second, which every tool must detect. 1,000 lines a second of log
+time. usage: gen-syslog.py N > FILE"""
 import random
 import sys
 
@@ -8,8 +10,19 @@ n = int(sys.argv[1])
 random.seed(7)
 vias = ["winbox", "api", "ssh", "web", "telnet"]
 out = sys.stdout
-for i in range(n):
+attacker = 0
+i = 0
+while i < n:
     r = random.random()
+    if r < 0.002 and i + 6 <= n:
+        attacker += 1
+        a = f"203.0.{attacker // 250 % 250}.{attacker % 250 + 1}"
+        t = f"Nov 30 12:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}"
+        for _ in range(6):
+            out.write(f"<26>{t} core-01 system,error,critical login failure for user admin from {a} via api\n")
+            i += 1
+        continue
+    i += 1
     ip = f"198.51.{random.randint(0, 255)}.{random.randint(1, 254)}"
     t = f"Nov 30 12:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}"
     if r < 0.6:
