@@ -348,3 +348,72 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         crowdsec,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_reads_as_written() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/watch.toml");
+        let c = parse(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(c.rules.failures, 5);
+        assert_eq!(c.rules.block_ms, 86_400_000);
+        assert_eq!(c.rules.allow.len(), 3);
+        assert_eq!(c.routers.len(), 2);
+        assert_eq!(c.routers[0].source.to_string(), "10.255.0.1");
+        assert!(!c.routers[0].follow && c.routers[1].follow);
+        let cs = c.crowdsec.unwrap();
+        assert_eq!(cs.lapi, "http://127.0.0.1:8080");
+        assert_eq!(cs.machine.unwrap().0, "tikguard-watch");
+        assert_eq!(cs.poll_ms, 10_000);
+    }
+
+    fn error(text: &str) -> String {
+        parse("w.toml", text).unwrap_err().to_string()
+    }
+
+    const ROUTER: &str = "[[router]]\nname = \"r\"\naddress = \"10.0.0.1:8729\"\npin = \"sha256:00\"\nuser = \"u\"\npassword-env = \"P\"\n";
+
+    #[test]
+    fn mistakes_are_named_with_line_and_column() {
+        let e = error("[watch]\nwindow = \"1 fortnight\"\n");
+        assert!(e.starts_with("w.toml:2:10: `1 fortnight`"), "{e}");
+        let e = error("[watch]\nfailurs = 5\n");
+        assert!(
+            e.starts_with("w.toml:2:1:") && e.contains("unknown field `failurs`"),
+            "{e}"
+        );
+        let e = error("[watch]\nwebhook = \"ftp://x/y\"\n");
+        assert!(
+            e.starts_with("w.toml:2:11:") && e.contains("http:// or https://"),
+            "{e}"
+        );
+        let e = error(&format!("[watch]\n{ROUTER}{ROUTER}"));
+        assert!(
+            e.starts_with("w.toml:8:1:") && e.contains("named twice"),
+            "{e}"
+        );
+        let e = error("[watch]\n[crowdsec]\nlapi = \"http://127.0.0.1:8080\"\n");
+        assert!(
+            e.starts_with("w.toml:2:1:") && e.contains("key-file"),
+            "{e}"
+        );
+        let e =
+            error("[watch]\n[crowdsec]\nlapi = \"http://127.0.0.1:8080\"\nmachine-id = \"m\"\n");
+        assert!(e.contains("go together"), "{e}");
+        let e = error(
+            "[watch]\n[crowdsec]\nlapi = \"http://h:8080\"\nkey-file = \"k\"\npoll = \"100ms\"\n",
+        );
+        assert!(
+            e.starts_with("w.toml:5:8:") && e.contains("below 1s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_secret_in_a_webhook_url_stays_out_of_errors() {
+        let e = error("[watch]\nwebhook = \"mailto:ops@example.net?token=SECRET\"\n");
+        assert!(!e.contains("SECRET"), "{e}");
+    }
+}

@@ -40,6 +40,28 @@ fn sender(a: SocketAddr) -> IpAddr {
     }
 }
 
+/// The socket buffer asked for UDP syslog: bursts from many routers wait in the kernel rather
+/// than being dropped (Linux grants at most `net.core.rmem_max`, 208 KiB by default; raise it
+/// for floods). 4 MiB holds some 15,000 datagrams.
+pub const UDP_RCVBUF: usize = 4 << 20;
+
+/// Binds the UDP syslog socket with [`UDP_RCVBUF`].
+pub fn bind_udp(addr: &str) -> std::io::Result<tokio::net::UdpSocket> {
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
+    let s = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    // Best effort: a smaller buffer than asked still works.
+    let _ = s.set_recv_buffer_size(UDP_RCVBUF);
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    tokio::net::UdpSocket::from_std(s.into())
+}
+
 /// Serves UDP syslog on `sock` until the task is dropped.
 pub async fn udp(sock: tokio::net::UdpSocket, tx: mpsc::Sender<Line>, counters: Arc<Counters>) {
     let mut buf = vec![0u8; 65_536];

@@ -60,9 +60,7 @@ pub async fn run(
     let counters = Arc::new(Counters::default());
     let mut bound = Vec::new();
     if let Some(a) = &cfg.syslog_udp {
-        let sock = tokio::net::UdpSocket::bind(a)
-            .await
-            .map_err(|e| format!("syslog-udp {a}: {e}"))?;
+        let sock = input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?;
         bound.push(("syslog-udp", sock.local_addr().map_err(|e| e.to_string())?));
         tokio::spawn(input::udp(sock, tx.clone(), counters.clone()));
     }
@@ -171,8 +169,18 @@ pub async fn run(
     }
 
     let mut detector = Detector::new(cfg.rules.clone());
-    let mut unknown_lines = 0u64;
-    while let Some((from, line)) = rx.recv().await {
+    let (mut lines, mut unknown_lines, mut blocks) = (0u64, 0u64, 0u64);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("SIGTERM: {e}"))?;
+    loop {
+        let (from, line) = tokio::select! {
+            got = rx.recv() => match got {
+                Some(l) => l,
+                None => break,
+            },
+            _ = term.recv() => break,
+        };
+        lines += 1;
         let Some(ev) = parse_line(&line) else {
             unknown_lines += 1;
             continue;
@@ -202,6 +210,7 @@ pub async fn run(
             else {
                 continue;
             };
+            blocks += 1;
             let targets: Vec<String> = if cfg.block_everywhere {
                 all.clone()
             } else {
@@ -244,7 +253,14 @@ pub async fn run(
             }
         }
     }
-    let _ = unknown_lines;
+    // Stopping (SIGTERM): what was read and done, for the operator's log.
+    crate::warn_line!(
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} dropped with the queue full, {} oversized; {blocks} blocks; {} changes not yet applied to routers",
+        lines - unknown_lines,
+        counters.queue_full.load(std::sync::atomic::Ordering::Relaxed),
+        counters.oversized.load(std::sync::atomic::Ordering::Relaxed),
+        sync.pending()
+    );
     Ok(())
 }
 

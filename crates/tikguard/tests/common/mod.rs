@@ -164,3 +164,49 @@ pub fn emu_process(dir: &std::path::Path, with_plain: bool) -> EmuProcess {
         password_file: pw,
     }
 }
+
+/// A unit of `contrib/` is valid (`systemd-analyze verify`, with ExecStart pointed at this
+/// build) and sandboxed (`systemd-analyze security --offline` rates it OK or better), where
+/// systemd's tools exist.
+pub fn check_systemd_unit(name: &str) {
+    if !std::path::Path::new("/usr/bin/systemd-analyze").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI has systemd-analyze (Debian's systemd)"
+        );
+        eprintln!("systemd-analyze not here: not checked");
+        return;
+    }
+    let unit = std::fs::read_to_string(format!(
+        "{}/../../contrib/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/tikguard", env!("CARGO_BIN_EXE_tikguard")),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=30"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    for must in ["DynamicUser=", "ProtectSystem=", "NoNewPrivileges="] {
+        assert!(unit.contains(must), "{must}");
+    }
+}

@@ -1,0 +1,78 @@
+//! UDP ingest: `tikguard watch` reading syslog datagrams on loopback while a sender floods it
+//! at a given rate (or as fast as one core sends). Each datagram is a login failure from its
+//! own source (the detector's worst case: every line is a new source to track). watch's own
+//! count of lines read, printed when it stops (SIGTERM), is the measure; what the kernel or
+//! watch's queue dropped is reported beside it. Run by `bench/watch-ingest.sh`.
+//!
+//! usage: watch_ingest TIKGUARD-BINARY WORKDIR LINES [RATE-PER-SECOND, 0 = unpaced]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (bin, dir, n) = (&args[1], &args[2], args[3].parse::<u64>().unwrap());
+    let rate: u64 = args.get(4).map_or(0, |r| r.parse().unwrap());
+    std::fs::create_dir_all(dir).unwrap();
+    let cfg = format!("{dir}/ingest.toml");
+    std::fs::write(
+        &cfg,
+        "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 5\n",
+    )
+    .unwrap();
+    let mut watch = Command::new(bin)
+        .args(["watch", "run", "--config", &cfg])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(watch.stderr.take().unwrap()).lines();
+    let udp = loop {
+        let l = err.next().unwrap().unwrap();
+        if let Some(a) = l.strip_prefix("syslog-udp ") {
+            break a.to_string();
+        }
+    };
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let start = Instant::now();
+    for i in 0..n {
+        let a = std::net::Ipv4Addr::from(0x0a00_0000u32.wrapping_add(i as u32));
+        let line = format!(
+            "<26>Nov 30 12:00:00 core-01 system,error,critical login failure for user admin from {a} via api"
+        );
+        sock.send_to(line.as_bytes(), &udp).unwrap();
+        if rate > 0 && i % 100 == 99 {
+            let due = Duration::from_secs_f64((i + 1) as f64 / rate as f64);
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    let sent_in = start.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-TERM", &watch.id().to_string()])
+        .status()
+        .unwrap();
+    let last = err
+        .map_while(Result::ok)
+        .find(|l| l.contains("stopping:"))
+        .unwrap();
+    let _ = watch.wait();
+    let read: u64 = last
+        .split("stopping: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    let secs = sent_in.as_secs_f64();
+    println!(
+        "sent {n} lines in {secs:.2} s ({:.0} lines/s{}); watch read {read} ({:.1}%), {:.0} lines/s",
+        n as f64 / secs,
+        if rate > 0 { format!(", paced at {rate}") } else { String::new() },
+        100.0 * read as f64 / n as f64,
+        read as f64 / secs
+    );
+    println!("{last}");
+}
