@@ -695,13 +695,14 @@ async fn listed_comments(r: &Run) -> Vec<(String, String)> {
 }
 
 /// `cscli decisions add` puts the address on the router's list for the decision's duration;
-/// `cscli decisions delete` takes it off. Captcha decisions are not bans and stay off.
+/// `cscli decisions delete` takes it off. Captcha decisions are not bans and stay off. The
+/// bouncer is given on the command line (`--crowdsec-lapi`, `--crowdsec-key-file`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crowdsec_decisions_go_on_the_router_and_come_off_when_deleted() {
     let Some(lapi) = Lapi::start() else { return };
-    let tail = lapi.toml(false);
+    let key = lapi.key_file.display().to_string();
     let r = start_setup(Setup {
-        tail: &tail,
+        args: &["--crowdsec-lapi", &lapi.url, "--crowdsec-key-file", &key],
         ..Setup::default()
     });
     lapi.cscli(
