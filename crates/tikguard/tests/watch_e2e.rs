@@ -492,39 +492,58 @@ fn follow_names_a_configured_router() {
 }
 
 /// A webhook receiver on loopback that answers each request with the next status of
-/// `statuses` (then 200), and hands over the bodies it got.
-fn webhook_receiver(statuses: Vec<u16>) -> (String, std::sync::mpsc::Receiver<String>) {
+/// `statuses` (then 200), and hands over the bodies it got; over TLS with `tls`.
+fn webhook_receiver(
+    statuses: Vec<u16>,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+) -> (String, std::sync::mpsc::Receiver<String>) {
     use std::io::{Read, Write};
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hooks/T0/SECRET", l.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}/hooks/T0/SECRET", l.local_addr().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
+    fn answer(c: &mut dyn ReadWrite, status: u16) -> Option<String> {
+        // One request per connection is enough: read the head, then Content-Length bytes.
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"\r\n\r\n") {
+            if c.read(&mut byte).ok()? == 0 {
+                return None;
+            }
+            buf.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&buf).to_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map(|v| v.trim().parse().unwrap())
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        c.read_exact(&mut body).ok()?;
+        let _ = write!(
+            c,
+            "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        );
+        let _ = c.flush();
+        Some(String::from_utf8_lossy(&body).into_owned())
+    }
+    trait ReadWrite: Read + Write {}
+    impl<T: Read + Write> ReadWrite for T {}
     std::thread::spawn(move || {
         let mut statuses = statuses.into_iter();
         for conn in l.incoming() {
             let Ok(mut c) = conn else { continue };
-            // One request per connection is enough: read the head, then Content-Length bytes.
-            let mut buf = Vec::new();
-            let mut byte = [0u8; 1];
-            while !buf.ends_with(b"\r\n\r\n") {
-                if c.read(&mut byte).unwrap_or(0) == 0 {
-                    break;
-                }
-                buf.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&buf).to_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map(|v| v.trim().parse().unwrap())
-                .unwrap_or(0);
-            let mut body = vec![0u8; len];
-            c.read_exact(&mut body).unwrap();
             let status = statuses.next().unwrap_or(200);
-            let _ = write!(
-                c,
-                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            );
-            let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+            let body = match &tls {
+                Some(cfg) => {
+                    let server = rustls::ServerConnection::new(cfg.clone()).unwrap();
+                    answer(&mut rustls::StreamOwned::new(server, c), status)
+                }
+                None => answer(&mut c, status),
+            };
+            if let Some(b) = body {
+                let _ = tx.send(b);
+            }
         }
     });
     (url, rx)
@@ -533,7 +552,7 @@ fn webhook_receiver(statuses: Vec<u16>) -> (String, std::sync::mpsc::Receiver<St
 /// Every alert is POSTed to the webhook; a 503 is retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_reach_the_webhook_and_failures_are_retried() {
-    let (url, bodies) = webhook_receiver(vec![503]);
+    let (url, bodies) = webhook_receiver(vec![503], None);
     let extra = format!("webhook = \"{url}\"\n");
     let r = start_with("", &extra);
     send_syslog(&r.udp, &failures_from("198.51.100.44", 3));
@@ -924,4 +943,37 @@ async fn hostile_syslog_input_leaves_watch_bounded_and_working() {
 #[test]
 fn the_systemd_unit_verifies_and_is_sandboxed() {
     common::check_systemd_unit("tikguard-watch.service");
+}
+
+/// An HTTPS webhook is verified: with `webhook-ca` naming its CA the alert arrives; a watch
+/// that does not trust that CA sends nothing to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_webhook_is_verified_against_its_ca() {
+    let (tls, _, ca_pem) = common::ca_signed_server_config();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("hook-ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let (url, bodies) = webhook_receiver(vec![], Some(tls.clone()));
+    let extra = format!("webhook = \"{url}\"\nwebhook-ca = \"{}\"\n", ca.display());
+    let r = start_with("", &extra);
+    send_syslog(&r.udp, &failures_from("198.51.100.45", 3));
+    let got = bodies.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(got.contains("198.51.100.45"), "{got}");
+    // Without the CA: the TLS handshake fails, nothing is posted.
+    let (url, bodies) = webhook_receiver(vec![], Some(tls));
+    let extra = format!("webhook = \"{url}\"\n");
+    let r2 = start_with("", &extra);
+    send_syslog(&r2.udp, &failures_from("198.51.100.46", 3));
+    assert!(bodies.recv_timeout(Duration::from_secs(3)).is_err());
+    let said = r2.said.lock().unwrap().clone();
+    let warned = said
+        .iter()
+        .find(|l| l.contains("webhook:"))
+        .unwrap_or_else(|| panic!("{said:?}"));
+    assert!(warned.contains("certificate"), "{warned}");
+    assert!(
+        !warned.contains("SECRET") && warned.contains("/..."),
+        "the webhook's path stays out of what watch prints: {warned}"
+    );
+    drop(r);
 }

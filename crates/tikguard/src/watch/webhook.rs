@@ -77,6 +77,12 @@ async fn sender(
                 Ok((s, _)) => last = format!("{url}: HTTP {s}"),
                 Err(e) => last = e,
             }
+            if attempt == 1 {
+                crate::warn_line!(
+                    "tikguard watch: webhook: {}; retrying",
+                    crate::term::printable(&last)
+                );
+            }
             if attempt < ATTEMPTS {
                 tokio::time::sleep(delay).await;
                 delay *= 2;
