@@ -139,6 +139,10 @@ struct Routes {
 /// A connection to a router.
 pub struct Client {
     writer: tokio::sync::Mutex<WriteHalf<Box<dyn Stream>>>,
+    /// Sentences encoded and not yet written: [`Client::queue`] adds, every write takes them
+    /// all (in order), so commands issued back to back go out in one write (one TLS record,
+    /// one system call) instead of one each.
+    pending: Mutex<Vec<u8>>,
     routes: Arc<Mutex<Routes>>,
     next_tag: AtomicU64,
     command_timeout: Duration,
@@ -158,6 +162,11 @@ pub struct FirstUse {
 impl Drop for Client {
     fn drop(&mut self) {
         self.reader.abort();
+        // Commands still running end with `Closed` rather than wait for replies that the
+        // aborted reader will never route.
+        let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        routes.map.clear();
+        routes.closed.get_or_insert(Error::Closed);
     }
 }
 
@@ -362,6 +371,7 @@ impl Client {
         let reader = tokio::spawn(read_loop(r, routes.clone(), opts.limits));
         Client {
             writer: tokio::sync::Mutex::new(w),
+            pending: Mutex::new(Vec::new()),
             routes,
             next_tag: AtomicU64::new(1),
             command_timeout: opts.command_timeout,
@@ -417,10 +427,37 @@ impl Client {
             .remove(tag);
     }
 
-    async fn send(&self, mut words: Vec<Vec<u8>>, tag: &Bytes) -> Result<(), Error> {
+    fn enqueue(&self, mut words: Vec<Vec<u8>>, tag: &Bytes) {
         words.push([&b".tag="[..], tag].concat());
         let bytes = encode_sentence(&words);
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(&bytes);
+    }
+
+    async fn send(&self, words: Vec<Vec<u8>>, tag: &Bytes) -> Result<(), Error> {
+        self.enqueue(words, tag);
+        self.flush().await
+    }
+
+    /// Whether sentences are queued and not yet written.
+    pub fn has_queued(&self) -> bool {
+        !self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
+    /// Writes every sentence queued so far ([`Client::queue`]), in order.
+    pub async fn flush(&self) -> Result<(), Error> {
         let mut w = self.writer.lock().await;
+        // Taken under the writer's lock: whoever writes, writes everything queued before.
+        let bytes = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if bytes.is_empty() {
+            return Ok(());
+        }
         w.write_all(&bytes).await?;
         w.flush().await?;
         Ok(())
@@ -485,6 +522,20 @@ impl Client {
             rx,
             finished: false,
         })
+    }
+
+    /// Like [`Client::start`], but the command is only queued: it goes out with the next
+    /// [`Client::flush`] (or the next command sent), together with every command queued
+    /// before it. For a caller that knows more commands follow at once.
+    pub fn queue(&self, words: Vec<Vec<u8>>) -> Result<Running, Error> {
+        let (tag, rx) = self.route()?;
+        let running = Running {
+            tag: tag.clone(),
+            rx,
+            routes: self.routes.clone(),
+        };
+        self.enqueue(words, &tag);
+        Ok(running)
     }
 
     /// Sends a command given as words (its own `.tag` is added) and returns it running, to take

@@ -32,6 +32,19 @@ fn first_line(child: &mut Child, prefix: &str) -> String {
     }
 }
 
+/// CPU time a process has used (user + system), in milliseconds (Linux' /proc, 10 ms ticks).
+fn cpu_ms(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) * 10
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -144,6 +157,7 @@ async fn main() {
         .spawn()
         .unwrap();
     let emu_addr = first_line(&mut emu, "api-ssl ");
+    let emu_pid = emu.id();
     let _emu = Proc(emu);
 
     let hash = tikguard::proxy::hash_password("crm").unwrap();
@@ -180,6 +194,29 @@ async fn main() {
     // Warm up both paths.
     sequential(&direct, 200).await;
     sequential(&via, 200).await;
+
+    // PROXY_LOAD_PROFILE=SECONDS: only pipelined load through the proxy, for that long, to
+    // profile the proxy (`perf record -p PID`); prints the proxy's pid first.
+    if let Some(secs) = std::env::var("PROXY_LOAD_PROFILE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        println!("proxy pid {proxy_pid}");
+        let mut pcs = Vec::new();
+        for _ in 0..10 {
+            pcs.push(Arc::new(
+                connect(&proxy_addr, Security::Plain, "crm", "crm").await,
+            ));
+        }
+        let until = Instant::now() + Duration::from_secs(secs);
+        let mut n = 0;
+        while Instant::now() < until {
+            pipelined(pcs.clone(), 1_000, 32).await;
+            n += 10_000;
+        }
+        println!("{n} commands in {secs} s");
+        return;
+    }
 
     let n = 10_000;
     let d = sequential(&direct, n).await;
@@ -235,8 +272,22 @@ async fn main() {
             connect(&proxy_addr, Security::Plain, "crm", "crm").await,
         ));
     }
+    let me = std::process::id();
+    let (e0, c0) = (cpu_ms(emu_pid), cpu_ms(me));
     let dt = pipelined(dcs, 5_000, 32).await;
+    let (e1, c1, p1) = (cpu_ms(emu_pid), cpu_ms(me), cpu_ms(proxy_pid));
     let pt = pipelined(pcs, 5_000, 32).await;
+    let (e2, c2, p2) = (cpu_ms(emu_pid), cpu_ms(me), cpu_ms(proxy_pid));
+    // CPU per command, in µs: where the two cores go in each run.
+    let per = |ms: u64| ms as f64 * 1000.0 / 50_000.0;
+    println!(
+        "| CPU per pipelined command (µs): client, emulator, proxy | {:.0}, {:.0}, - | {:.0}, {:.0}, {:.0} | |",
+        per(c1 - c0),
+        per(e1 - e0),
+        per(c2 - c1),
+        per(e2 - e1),
+        per(p2 - p1)
+    );
     println!(
         "| 50,000 pipelined prints, 10 clients | {:.0}/s | {:.0}/s | {:.0}% of direct throughput |",
         50_000.0 / dt.as_secs_f64(),

@@ -1135,3 +1135,75 @@ async fn hostile_clients_leave_memory_bounded_and_a_normal_client_answered() {
     assert!(hwm_mib < 200, "proxy VmHWM {hwm_mib} MiB");
     eprintln!("proxy VmHWM {hwm_mib} MiB; normal client answered {answered} times");
 }
+
+/// Commands a client writes at once (pipelining) are forwarded together, in one write to the
+/// router, and each is answered under its own tag; a denied one among them traps alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_commands_are_each_answered_under_their_tag() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = setup("");
+    let mut c = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+    let login = [
+        "/login".to_string(),
+        "=name=billing".to_string(),
+        format!("=password={CRM_PASSWORD}"),
+    ];
+    c.write_all(&routeros_api::encode_sentence(&login))
+        .await
+        .unwrap();
+    let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+    let mut buf = vec![0u8; 65536];
+    let mut next = async |c: &mut tokio::net::TcpStream, dec: &mut routeros_api::Decoder| loop {
+        if let Some(sentence) = dec.next_sentence().unwrap() {
+            return routeros_api::Reply::parse(&sentence).unwrap();
+        }
+        let n = c.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the proxy closed the connection");
+        dec.feed(&buf[..n]);
+    };
+    assert_eq!(
+        next(&mut c, &mut dec).await.kind,
+        routeros_api::ReplyKind::Done
+    );
+    let mut all = Vec::new();
+    for i in 0..40 {
+        let cmd = if i == 17 {
+            "/user/print"
+        } else {
+            "/system/identity/print"
+        };
+        all.extend(routeros_api::encode_sentence(&[
+            cmd.to_string(),
+            format!(".tag={i}"),
+        ]));
+    }
+    c.write_all(&all).await.unwrap();
+    let mut finals = std::collections::BTreeMap::new();
+    let mut names = 0;
+    while finals.len() < 40 {
+        let r = tokio::time::timeout(std::time::Duration::from_secs(10), next(&mut c, &mut dec))
+            .await
+            .expect("every command is answered");
+        let tag: u32 = String::from_utf8_lossy(r.tag.as_deref().unwrap())
+            .parse()
+            .unwrap();
+        match r.kind {
+            routeros_api::ReplyKind::Re => {
+                assert!(r.get("name").is_some(), "{r:?}");
+                names += 1;
+            }
+            routeros_api::ReplyKind::Done | routeros_api::ReplyKind::Trap => {
+                if r.kind == routeros_api::ReplyKind::Trap {
+                    assert_eq!(tag, 17, "{r:?}");
+                }
+                finals.entry(tag).or_insert(r.kind);
+            }
+            _ => panic!("{r:?}"),
+        }
+    }
+    assert_eq!(names, 39, "one identity per allowed command");
+    assert_eq!(finals[&17], routeros_api::ReplyKind::Trap);
+    assert!(finals
+        .iter()
+        .all(|(t, k)| *t == 17 || *k == routeros_api::ReplyKind::Done));
+}

@@ -323,6 +323,18 @@ where
         if *stopping.borrow() && in_flight.is_empty() {
             break;
         }
+        // Commands queued for the router while more of the client's were buffered go out now,
+        // in one write, before the session waits for anything.
+        if !conn.has_buffered_sentence() {
+            if let Some(l) = lease.as_mut() {
+                if l.client().has_queued() && l.client().flush().await.is_err() {
+                    // Their replies will not come: dropping the connection ends them with
+                    // `Closed`, which gives their clients a trap.
+                    l.discard();
+                    lease = None;
+                }
+            }
+        }
         tokio::select! {
             _ = stopping.changed() => continue,
             _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
@@ -473,7 +485,8 @@ where
                                 continue;
                             }
                         }
-                        match command(&shared, w, ip, &req, &mut lease, &tx).await {
+                        let more = conn.has_buffered_sentence();
+                        match command(&shared, w, ip, &req, &mut lease, &tx, more).await {
                             Ok(Some(upstream_tag)) => {
                                 in_flight.insert(tag.clone(), InFlight { upstream_tag });
                                 Vec::new()
@@ -543,6 +556,7 @@ async fn command(
     req: &Request,
     lease: &mut Option<Lease>,
     tx: &mpsc::Sender<Msg>,
+    more: bool,
 ) -> Result<Option<Bytes>, Vec<Reply>> {
     let started = Instant::now();
     let tag = req.tag.clone();
@@ -659,7 +673,14 @@ async fn command(
         }
         v
     };
-    let mut running = match l.client().start(words).await {
+    // With more of the client's commands already buffered, this one is queued and goes out
+    // with them (the session flushes once the buffer is drained).
+    let started_up = if more {
+        l.client().queue(words)
+    } else {
+        l.client().start(words).await
+    };
+    let mut running = match started_up {
         Ok(r) => r,
         Err(e) => {
             let en = entry(
