@@ -275,7 +275,12 @@ async fn listed(ssl: &str, ca: &Path) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_become_a_block_on_the_router_that_saw_them() {
-    let mut r = start("");
+    let alerts = tempfile::tempdir().unwrap();
+    let alerts_file = alerts.path().join("alerts.jsonl");
+    let mut r = start_with(
+        "",
+        &format!("alerts-file = \"{}\"\n", alerts_file.display()),
+    );
     fail_logins(&r.api, 4).await;
     let mut entries = Vec::new();
     for _ in 0..100 {
@@ -299,6 +304,41 @@ async fn failed_logins_become_a_block_on_the_router_that_saw_them() {
     assert_eq!(v["address"], "127.0.0.1");
     assert_eq!(v["router"], "emu");
     assert_eq!(v["duration_s"], 86_400);
+    // And in the alerts file, the same line.
+    let in_file = std::fs::read_to_string(&alerts_file).unwrap();
+    assert_eq!(in_file.lines().next(), Some(first.as_str()));
+}
+
+/// An address already on the list (RouterOS refuses the duplicate: `already have such
+/// entry`) gets its timeout extended to the block's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_already_listed_gets_its_timeout_extended() {
+    let r = start("");
+    let c = admin(&r.ssl, &r.ca).await;
+    c.call(&[
+        "/ip/firewall/address-list/add",
+        "=list=tikguard-watch",
+        "=address=198.51.100.31",
+        "=timeout=1m",
+        "=comment=listed by hand",
+    ])
+    .await
+    .unwrap();
+    send_syslog(&r.udp, &failures_from("198.51.100.31", 3));
+    let mut timeout = String::new();
+    for _ in 0..100 {
+        let entries = listed(&r.ssl, &r.ca).await;
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        timeout = entries[0].1.clone();
+        if timeout.contains('d') || timeout.starts_with("23h") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        timeout.starts_with("1d") || timeout.starts_with("23h"),
+        "extended to a day: {timeout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

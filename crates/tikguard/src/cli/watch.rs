@@ -48,7 +48,8 @@ use crate::watch;
 /// go to CrowdSec as alerts, so every bouncer of the installation enforces them. Each
 /// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
 /// is added, and watch's own entries (comment `tikguard-watch:`) nothing wants are removed.
-/// `webhook = "https://..."` in [watch] also POSTs every alert (retried).
+/// `alerts-file = "PATH"` in [watch] also appends every alert there, and `webhook =
+/// "https://..."` POSTs it (retried).
 ///
 /// On the router: /system logging action add name=tikguard target=remote remote=WATCHER
 /// remote-port=5514; /system logging add topics=critical action=tikguard; /system logging add

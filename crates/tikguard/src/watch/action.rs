@@ -160,9 +160,11 @@ pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize
     Ok(ids.len())
 }
 
-/// Makes a router's list match `wanted`: adds what is missing, removes watch's own entries
-/// nothing wants (entries enforcing CrowdSec decisions stay while `crowdsec_known` is false).
-/// Returns (added, removed).
+/// Makes a router's list match `wanted`: adds what is missing, extends entries listed with a
+/// shorter timeout than wanted (anyone's: RouterOS allows one entry per list and address),
+/// removes watch's own entries nothing wants (entries enforcing CrowdSec decisions stay while
+/// `crowdsec_known` is false). Entries without a timeout are permanent and left as they are.
+/// Returns (added or extended, removed).
 pub async fn reconcile(
     c: &Arc<Client>,
     list: &str,
@@ -175,7 +177,7 @@ pub async fn reconcile(
         let items = match c
             .call(&[
                 format!("{}/print", menu(v6)),
-                "=.proplist=.id,address,comment".to_string(),
+                "=.proplist=.id,address,comment,timeout".to_string(),
                 format!("?list={list}"),
             ])
             .await
@@ -199,9 +201,22 @@ pub async fn reconcile(
                 if let Some(id) = item.get(".id") {
                     stale.push((v6, String::from_utf8_lossy(id).into_owned()));
                 }
-            } else {
-                present.insert(address);
+                continue;
             }
+            // Listed for less time than wanted (by hand, by an older run, or restored from a
+            // backup): extended below, as a new block of a listed address is.
+            let left_ms = item
+                .get("timeout")
+                .and_then(|t| routeros_config::value::parse_duration(t))
+                .map(|d| d.as_millis() as u64);
+            if let (Some(left), Some(e)) = (left_ms, wanted.get(&address)) {
+                let want = e.until_ms.saturating_sub(now_ms());
+                if left + 60_000 < want {
+                    // Not `present`: treated as missing, and `add` extends it.
+                    continue;
+                }
+            }
+            present.insert(address);
         }
     }
     let removed = stale.len();
@@ -221,6 +236,7 @@ pub async fn reconcile(
             }
         }
     }
+    // Missing and short entries alike: `add` extends an entry that is already there.
     let missing: Vec<(String, Entry)> = wanted
         .iter()
         .filter(|(a, _)| !present.contains(*a))

@@ -52,6 +52,8 @@ struct RawWatch {
     block_everywhere: bool,
     /// The state file (JSON lines) that keeps blocks across restarts.
     state: Option<String>,
+    /// Every alert is also appended to this file (JSON lines).
+    alerts_file: Option<String>,
     /// Every alert is also POSTed here (JSON), retried.
     webhook: Option<Spanned<String>>,
     /// A PEM CA for an HTTPS webhook (default: the system's roots).
@@ -112,6 +114,7 @@ pub struct WatchConfig {
     pub block_everywhere: bool,
     pub state: Option<String>,
     pub routers: Vec<WatchRouter>,
+    pub alerts_file: Option<String>,
     pub webhook: Option<String>,
     pub webhook_ca: Option<String>,
     pub crowdsec: Option<CrowdsecConfig>,
@@ -343,6 +346,7 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         block_everywhere: w.block_everywhere,
         state: w.state,
         routers,
+        alerts_file: w.alerts_file,
         webhook,
         webhook_ca: w.webhook_ca,
         crowdsec,

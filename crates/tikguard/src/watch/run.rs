@@ -168,6 +168,17 @@ pub async fn run(
         let _ = r.send(bound);
     }
 
+    // Alert lines also go to a file, appended (it may be rotated: reopened on each start).
+    let mut alerts = match &cfg.alerts_file {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("alerts-file {p}: {e}"))?,
+        ),
+        None => None,
+    };
     let mut detector = Detector::new(cfg.rules.clone());
     let (mut lines, mut unknown_lines, mut blocks) = (0u64, 0u64, 0u64);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -196,6 +207,11 @@ pub async fn run(
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{line}");
                 let _ = out.flush();
+            }
+            if let Some(f) = alerts.as_mut() {
+                if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
+                    crate::warn_line!("tikguard watch: alerts file: {e}");
+                }
             }
             if let Some(w) = &webhook {
                 w.send(line);
