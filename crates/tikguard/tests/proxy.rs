@@ -1060,15 +1060,6 @@ async fn commands_past_the_rate_limit_are_refused() {
     assert!(lines.iter().any(|l| l["rule"] == "rate limit"));
 }
 
-fn vm_hwm_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 /// Hostile clients all at once, while a normal client is answered: 200 connections announcing
 /// 16 MiB words before login (refused at the length prefix), 8 logged-in clients each sending
 /// most of a 15 MiB word and stopping (charged to the 64 MiB budget; the ones past it are
@@ -1124,7 +1115,7 @@ async fn hostile_clients_leave_memory_bounded_and_a_normal_client_answered() {
         good.call(&["/system/identity/print"]).await.unwrap();
         answered += 1;
     }
-    let hwm_mib = vm_hwm_kib(pid) / 1024;
+    let hwm_mib = common::peak_kib(pid) / 1024;
     for f in fillers {
         let _ = f.await;
     }

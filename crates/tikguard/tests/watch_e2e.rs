@@ -12,7 +12,7 @@ use std::time::Duration;
 use routeros_api::{Client, Options, Security, Verify};
 
 mod common;
-use common::{free_port, self_signed_pem, tikguard, wait_listening, Proc};
+use common::{free_port, peak_kib, self_signed_pem, tikguard, wait_listening, Proc};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -250,7 +250,13 @@ async fn fail_logins(api: &str, n: usize) {
     }
 }
 
+/// (address, timeout) of every entry on watch's list.
 async fn listed(ssl: &str, ca: &Path) -> Vec<(String, String)> {
+    listed_with(ssl, ca, "timeout").await
+}
+
+/// (address, `field`) of every entry on watch's list, as the router prints them.
+async fn listed_with(ssl: &str, ca: &Path, field: &str) -> Vec<(String, String)> {
     let c = Client::connect(&Options::new(
         ssl.to_string(),
         Security::Tls(Verify::Ca(routeros_api::tls::load_ca(ca).unwrap())),
@@ -268,7 +274,7 @@ async fn listed(ssl: &str, ca: &Path) -> Vec<(String, String)> {
                     .map(|v| String::from_utf8_lossy(v).into_owned())
                     .unwrap_or_default()
             };
-            (g("address"), g("timeout"))
+            (g("address"), g(field))
         })
         .collect()
 }
@@ -732,23 +738,21 @@ impl Lapi {
     }
 }
 
-/// (address, comment) of every entry on watch's list.
+/// A Local API and watch using it (as a bouncer; as a machine too with `machine`), or `None`
+/// where CrowdSec is not installed.
+fn with_crowdsec(machine: bool) -> Option<(Lapi, Run)> {
+    let lapi = Lapi::start()?;
+    let tail = lapi.toml(machine);
+    let r = start_setup(Setup {
+        tail: &tail,
+        ..Setup::default()
+    });
+    Some((lapi, r))
+}
+
+/// (address, comment) of every entry on watch's list, sorted.
 async fn listed_comments(r: &Run) -> Vec<(String, String)> {
-    let c = admin(&r.ssl, &r.ca).await;
-    let mut out: Vec<(String, String)> = c
-        .call(&["/ip/firewall/address-list/print", "?list=tikguard-watch"])
-        .await
-        .unwrap()
-        .iter()
-        .map(|i| {
-            let g = |k: &str| {
-                i.get(k)
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-                    .unwrap_or_default()
-            };
-            (g("address"), g("comment"))
-        })
-        .collect();
+    let mut out = listed_with(&r.ssl, &r.ca, "comment").await;
     out.sort();
     out
 }
@@ -824,12 +828,9 @@ async fn crowdsec_decisions_go_on_the_router_and_come_off_when_deleted() {
 /// shows it), and the decision comes back to the router through the bouncer too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watch_detection_shows_up_in_crowdsec_alerts() {
-    let Some(lapi) = Lapi::start() else { return };
-    let tail = lapi.toml(true);
-    let r = start_setup(Setup {
-        tail: &tail,
-        ..Setup::default()
-    });
+    let Some((lapi, r)) = with_crowdsec(true) else {
+        return;
+    };
     send_syslog(&r.udp, &failures_from("198.51.100.61", 3));
     let mut alerts = serde_json::Value::Null;
     for _ in 0..100 {
@@ -861,12 +862,9 @@ async fn a_watch_detection_shows_up_in_crowdsec_alerts() {
 /// decisions deleted meanwhile stay off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_router_that_comes_back_gets_crowdsec_decisions_made_while_it_was_away() {
-    let Some(lapi) = Lapi::start() else { return };
-    let tail = lapi.toml(false);
-    let mut r = start_setup(Setup {
-        tail: &tail,
-        ..Setup::default()
-    });
+    let Some((lapi, mut r)) = with_crowdsec(false) else {
+        return;
+    };
     lapi.cscli(&["decisions", "add", "--ip", "192.0.2.10"], None);
     lapi.cscli(&["decisions", "add", "--ip", "192.0.2.11"], None);
     assert_eq!(
@@ -882,16 +880,6 @@ async fn a_router_that_comes_back_gets_crowdsec_decisions_made_while_it_was_away
         until_listed(&r, &["192.0.2.11", "192.0.2.12"]).await,
         ["192.0.2.11", "192.0.2.12"]
     );
-}
-
-/// Peak resident memory of a process, in KiB (Linux' VmHWM).
-fn peak_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
 }
 
 /// Hostile input, at once: garbage and oversized datagrams, TCP clients that never finish a

@@ -210,3 +210,13 @@ pub fn check_systemd_unit(name: &str) {
         assert!(unit.contains(must), "{must}");
     }
 }
+
+/// Peak resident memory of a process, in KiB (Linux' VmHWM).
+pub fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
