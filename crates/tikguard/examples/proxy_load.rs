@@ -115,6 +115,7 @@ async fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.clone());
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&log_dir).unwrap();
 
     // An export with 100,000 address-list entries, for the large print.
     let export = dir.join("load.rsc");
@@ -210,11 +211,42 @@ async fn main() {
         }
         let until = Instant::now() + Duration::from_secs(secs);
         let mut n = 0;
-        while Instant::now() < until {
-            pipelined(pcs.clone(), 1_000, 32).await;
-            n += 10_000;
+        // PROXY_LOAD_COMMANDS=N: exactly N pipelined commands instead (for instruction counts
+        // under callgrind), then the proxy is stopped with SIGTERM so that it writes its
+        // profile.
+        let fixed: Option<usize> = std::env::var("PROXY_LOAD_COMMANDS")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        match fixed {
+            Some(count) => {
+                pipelined(pcs.clone(), count / 10, 32).await;
+                n = count;
+                drop(pcs);
+                Command::new("kill")
+                    .args(["-TERM", &proxy_pid.to_string()])
+                    .status()
+                    .unwrap();
+                for _ in 0..600 {
+                    if !Path::new(&format!("/proc/{proxy_pid}")).exists()
+                        || std::fs::read_to_string(format!("/proc/{proxy_pid}/stat"))
+                            .is_ok_and(|s| s.contains(") Z"))
+                    {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            None => {
+                while Instant::now() < until {
+                    pipelined(pcs.clone(), 1_000, 32).await;
+                    n += 10_000;
+                }
+            }
         }
-        println!("{n} commands in {secs} s");
+        println!(
+            "{n} commands in {:.1} s",
+            secs.min(until.elapsed().as_secs())
+        );
         return;
     }
 

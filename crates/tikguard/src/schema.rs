@@ -419,7 +419,35 @@ const API_VERBS: &[&str] = &["listen", "getall"];
 /// The full form of an API command word: `/sys/sch/print` → `/system/scheduler/print`, by
 /// RouterOS' command tree (the union of 7.9 to 7.24). An unknown or ambiguous segment is an
 /// error naming it.
+type ExpandCache = std::sync::Mutex<std::collections::HashMap<String, Result<String, String>>>;
+
+/// Clients send the same few paths over and over: [`expand_api_path`]'s answers are kept, at
+/// most [`EXPANDED_CACHE`] of them (all forgotten when full, so odd paths cannot grow it).
+static EXPAND_CACHE: std::sync::OnceLock<ExpandCache> = std::sync::OnceLock::new();
+
 pub fn expand_api_path(word: &str) -> Result<String, String> {
+    let cache = EXPAND_CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(word)
+        .cloned()
+    {
+        return hit;
+    }
+    let answer = expand_api_path_uncached(word);
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if c.len() >= EXPANDED_CACHE {
+        c.clear();
+    }
+    c.insert(word.to_string(), answer.clone());
+    answer
+}
+
+/// Expanded paths kept by [`expand_api_path`].
+pub const EXPANDED_CACHE: usize = 4096;
+
+fn expand_api_path_uncached(word: &str) -> Result<String, String> {
     let p = paths();
     let segs: Vec<&str> = word.trim_start_matches('/').split('/').collect();
     let Some((last, menus)) = segs.split_last() else {
@@ -471,10 +499,25 @@ mod expand_tests {
             "/ip/firewall/address-list/listen"
         );
         // `i` is `interface`, `ip`, `ipv6`: ambiguous, and the error names them.
+        // The second answer comes from the cache, and is the same.
+        assert_eq!(
+            expand_api_path("/sys/sch/print"),
+            super::expand_api_path_uncached("/sys/sch/print")
+        );
         let e = expand_api_path("/i/address/print").unwrap_err();
+        assert_eq!(Err(e.clone()), expand_api_path("/i/address/print"));
         assert!(e.contains("ambiguous") && e.contains("ipv6"), "{e}");
         assert!(expand_api_path("/no/such/print")
             .unwrap_err()
             .contains("no such command or menu `no`"));
+    }
+
+    #[test]
+    fn the_expansion_cache_stays_bounded() {
+        for i in 0..super::EXPANDED_CACHE + 100 {
+            let _ = expand_api_path(&format!("/no{i}/print"));
+        }
+        let len = super::EXPAND_CACHE.get().unwrap().lock().unwrap().len();
+        assert!(len <= super::EXPANDED_CACHE, "{len}");
     }
 }

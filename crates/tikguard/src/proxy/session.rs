@@ -737,7 +737,7 @@ async fn command(
                             trap_msg = Some(r.message().unwrap_or_default());
                         }
                         ReplyKind::Done => {
-                            let mut e = base.clone();
+                            let mut e = base;
                             e.outcome = match &trap_msg {
                                 Some(m) => format!("trap: {m}"),
                                 None => "done".into(),
@@ -762,7 +762,7 @@ async fn command(
                 }
                 Err(e) => {
                     // The router went away: the client gets a trap, its session stays.
-                    let mut en = base.clone();
+                    let mut en = base;
                     en.outcome = format!("upstream lost: {e}");
                     en.latency_us = started.elapsed().as_micros() as u64;
                     let logged = log.record(en).await.is_ok();
