@@ -150,6 +150,9 @@ fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> 
 struct Who {
     client: ClientCfg,
     router: String,
+    /// This session's decision counters (`allow`, `deny`), looked up once: the labels are
+    /// fixed for a session, and a lookup hashes them.
+    counters: (prometheus::IntCounter, prometheus::IntCounter),
 }
 
 fn source_allowed(c: &ClientCfg, ip: IpAddr) -> bool {
@@ -234,7 +237,16 @@ async fn login(
     if !ok {
         return fail("wrong password");
     }
-    LoginStep::Ok(Who { client, router })
+    let m = &shared.metrics.commands;
+    let counters = (
+        m.with_label_values(&[&client.name, &router, "allow"]),
+        m.with_label_values(&[&client.name, &router, "deny"]),
+    );
+    LoginStep::Ok(Who {
+        client,
+        router,
+        counters,
+    })
 }
 
 /// One command's progress, from its forwarder task to the session.
@@ -285,12 +297,13 @@ impl Drop for Open {
 }
 
 /// Counts a decision.
-fn count(shared: &Shared, client: &str, router: &str, decision: &str) {
-    shared
-        .metrics
-        .commands
-        .with_label_values(&[client, router, decision])
-        .inc();
+fn count(w: &Who, decision: &str) {
+    let (allow, deny) = &w.counters;
+    if decision == "allow" {
+        allow.inc()
+    } else {
+        deny.inc()
+    }
 }
 
 /// Serves one client connection until it leaves or breaks a limit.
@@ -475,7 +488,7 @@ where
                         if let Some(b) = bucket.as_mut() {
                             if !b.take() {
                                 let cmd = Command::from_request(&req);
-                                count(&shared, &w.client.name, &w.router, "deny");
+                                count(w, "deny");
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
                                 if shared.log.record(e).await.is_err() { break; }
                                 let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));
@@ -592,7 +605,7 @@ async fn command(
     let args = &cmd.args;
     let deny = |rule: Option<String>, reason: String| async move {
         let tag = deny_tag;
-        count(shared, &w.client.name, &w.router, "deny");
+        count(w, "deny");
         let e = entry(
             &w.client.name,
             ip,
@@ -631,7 +644,7 @@ async fn command(
             redact,
         } => (rule, owner_prefix, redact),
     };
-    count(shared, &w.client.name, &w.router, "allow");
+    count(w, "allow");
     let Some(up) = shared.upstream(&w.router) else {
         return Err(trap(&tag, Some(4), "tikguard proxy: unknown router"));
     };
