@@ -1005,3 +1005,49 @@ async fn an_https_webhook_is_verified_against_its_ca() {
     );
     drop(r);
 }
+
+/// A router that lets watch log in but refuses to show the list (a user without `read`: "not
+/// enough permissions") is retried with backoff, not in a loop of logins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_refusing_the_list_is_retried_with_backoff() {
+    let r = start("");
+    let c = admin(&r.ssl, &r.ca).await;
+    c.call(&["/user/group/add", "=name=nolist", "=policy=api,write"])
+        .await
+        .unwrap();
+    c.call(&["/user/add", "=name=w", "=group=nolist", "=password=w-pass"])
+        .await
+        .unwrap();
+    let pw = r.dir.path().join("w.pass");
+    std::fs::write(&pw, "w-pass\n").unwrap();
+    let cfg = r.dir.path().join("w.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\n[[router]]\nname = \"emu\"\naddress = \"{}\"\nca = \"{}\"\nuser = \"w\"\npassword-file = \"{}\"\n",
+            r.ssl,
+            r.ca.display(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let (_w, _, _, said) = spawn_watch_with(&cfg, &[]);
+    tokio::time::sleep(Duration::from_millis(4000)).await;
+    let logins = c
+        .call(&["/log/print"])
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.get("message")
+                .is_some_and(|m| m.starts_with(b"user w logged in"))
+        })
+        .count();
+    // Attempts at 0, 1, 3 (and 7) seconds: three in four seconds, not hundreds.
+    assert!((1..=4).contains(&logins), "{logins} logins in 4 s");
+    let said = said.lock().unwrap().clone();
+    assert!(
+        said.iter().any(|l| l.contains("not enough permissions")),
+        "the refusal is said: {said:?}"
+    );
+}

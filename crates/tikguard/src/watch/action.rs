@@ -380,8 +380,10 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
         if client.as_ref().is_none_or(|c| c.is_closed()) {
             match connect(&r).await {
                 Ok(c) => {
+                    // The backoff is reset only once the list has been read and reconciled: a
+                    // router that lets watch in but refuses the list (a user without `read`)
+                    // is retried with backoff, not in a loop of logins.
                     client = Some(Arc::new(c));
-                    backoff = Duration::from_secs(1);
                     rs.full.store(true, Ordering::Relaxed);
                     rs.up.store(true, Ordering::Relaxed);
                 }
@@ -414,16 +416,20 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
             match reconcile(&c, &list, &wanted, known).await {
                 Ok((added, removed)) => {
                     last_full = tokio::time::Instant::now();
+                    backoff = Duration::from_secs(1);
                     sync.applied
                         .fetch_add((added + removed) as u64, Ordering::Relaxed);
                 }
                 Err(e) => {
                     crate::warn_line!(
-                        "tikguard watch: router {}: reconcile: {e}",
-                        crate::term::printable(&r.name)
+                        "tikguard watch: router {}: reconcile: {e}; retrying in {} s",
+                        crate::term::printable(&r.name),
+                        backoff.as_secs()
                     );
                     rs.full.store(true, Ordering::Relaxed);
                     client = None;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
                     continue;
                 }
             }
@@ -485,9 +491,15 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
                 crate::term::printable(&r.name),
                 undone.len()
             );
-            let mut d = rs.dirty.lock().unwrap_or_else(|p| p.into_inner());
-            d.extend(undone);
+            rs.dirty
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(undone);
             client = None;
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+        } else {
+            backoff = Duration::from_secs(1);
         }
     }
 }
