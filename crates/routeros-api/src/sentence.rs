@@ -67,6 +67,37 @@ impl std::fmt::Display for NotAReply {
 impl std::error::Error for NotAReply {}
 
 impl Reply {
+    /// A reply to send (servers: the emulator, the proxy), with `=name=value` attributes.
+    pub fn new<V: Into<Bytes>>(
+        kind: ReplyKind,
+        tag: &Option<Bytes>,
+        attrs: Vec<(&str, V)>,
+    ) -> Reply {
+        Reply {
+            kind,
+            tag: tag.clone(),
+            attrs: attrs
+                .into_iter()
+                .map(|(k, v)| (Bytes::copy_from_slice(k.as_bytes()), v.into()))
+                .collect(),
+            reason: None,
+        }
+    }
+
+    /// How RouterOS ends a failed command: `!trap` (with `=category=` when given, and
+    /// `=message=`), then `!done`, both under the command's tag.
+    pub fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
+        let mut attrs: Vec<(&str, Vec<u8>)> = Vec::new();
+        if let Some(c) = category {
+            attrs.push(("category", c.to_string().into_bytes()));
+        }
+        attrs.push(("message", message.as_bytes().to_vec()));
+        vec![
+            Reply::new(ReplyKind::Trap, tag, attrs),
+            Reply::new(ReplyKind::Done, tag, Vec::<(&str, Vec<u8>)>::new()),
+        ]
+    }
+
     pub fn parse(words: &Sentence) -> Result<Reply, NotAReply> {
         if words.is_empty() {
             return Err(NotAReply("empty sentence".into()));

@@ -111,6 +111,9 @@ pub struct Connection<S> {
     charged: usize,
     write_timeout: Duration,
     out_high_water: usize,
+    /// Sentences still allowed before login ([`ServerLimits::sentences_before_login`]);
+    /// `None` once logged in.
+    before_login_left: Option<usize>,
 }
 
 /// What ended a connection.
@@ -125,6 +128,8 @@ pub enum ConnError {
     },
     /// The client left replies unread for longer than the write timeout.
     Stalled,
+    /// The client sent more sentences than allowed before logging in.
+    TooManyBeforeLogin,
 }
 
 impl std::fmt::Display for ConnError {
@@ -137,6 +142,9 @@ impl std::fmt::Display for ConnError {
                 "connection holds {held} bytes and the server's memory budget of {cap} bytes is spent"
             ),
             ConnError::Stalled => write!(f, "client did not read its replies"),
+            ConnError::TooManyBeforeLogin => {
+                write!(f, "client sent too many sentences before logging in")
+            }
         }
     }
 }
@@ -157,12 +165,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             charged: 0,
             write_timeout: limits.write_timeout,
             out_high_water: limits.out_high_water,
+            before_login_left: Some(limits.sentences_before_login),
         }
     }
 
-    /// Changes the word and sentence limits (after login).
+    /// The client has logged in: these word and sentence limits apply from now on, and the
+    /// count of sentences before login no longer does.
     pub fn set_limits(&mut self, limits: Limits) {
         self.decoder.set_limits(limits);
+        self.before_login_left = None;
     }
 
     /// Bytes this connection holds, as charged to the budget.
@@ -196,6 +207,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             let next = self.decoder.next_sentence().map_err(ConnError::Wire);
             self.charge()?;
             if let Some(s) = next? {
+                if let Some(left) = self.before_login_left.as_mut() {
+                    if *left == 0 {
+                        return Err(ConnError::TooManyBeforeLogin);
+                    }
+                    *left -= 1;
+                }
                 return Ok(Some(s));
             }
             let n = self

@@ -95,3 +95,32 @@ async fn before_login_a_large_word_is_refused_on_its_length_prefix() {
     }
     assert!(budget.used() < 64 << 10, "reserved {} bytes", budget.used());
 }
+
+/// The API manual limits "the number of sentences" before login: the connection counts them
+/// and ends at one more than [`ServerLimits::sentences_before_login`]; a login
+/// (`set_limits`) lifts the count.
+#[tokio::test]
+async fn sentences_before_login_are_counted_until_login() {
+    let limits = ServerLimits::default();
+    let n = limits.sentences_before_login;
+    let (mut client, server) = pair().await;
+    let mut conn = Connection::new(server, &limits, Budget::new(64 << 20));
+    let one = encode_sentence(&["/system/identity/print"]);
+    client.write_all(&one.repeat(n + 1)).await.unwrap();
+    for _ in 0..n {
+        assert!(conn.read_sentence().await.unwrap().is_some());
+    }
+    match conn.read_sentence().await {
+        Err(ConnError::TooManyBeforeLogin) => {}
+        other => panic!("{other:?}"),
+    }
+    // Logged in after the first sentence: no count any more.
+    let (mut client, server) = pair().await;
+    let mut conn = Connection::new(server, &limits, Budget::new(64 << 20));
+    client.write_all(&one.repeat(n * 4)).await.unwrap();
+    assert!(conn.read_sentence().await.unwrap().is_some());
+    conn.set_limits(Limits::default());
+    for _ in 1..n * 4 {
+        assert!(conn.read_sentence().await.unwrap().is_some());
+    }
+}

@@ -257,14 +257,9 @@ async fn listed(ssl: &str, ca: &Path) -> Vec<(String, String)> {
 
 /// (address, `field`) of every entry on watch's list, as the router prints them.
 async fn listed_with(ssl: &str, ca: &Path, field: &str) -> Vec<(String, String)> {
-    let c = Client::connect(&Options::new(
-        ssl.to_string(),
-        Security::Tls(Verify::Ca(routeros_api::tls::load_ca(ca).unwrap())),
-    ))
-    .await
-    .unwrap();
-    c.login("admin", "s3cret").await.unwrap();
-    c.call(&["/ip/firewall/address-list/print", "?list=tikguard-watch"])
+    admin(ssl, ca)
+        .await
+        .call(&["/ip/firewall/address-list/print", "?list=tikguard-watch"])
         .await
         .unwrap()
         .iter()

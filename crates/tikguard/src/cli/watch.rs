@@ -100,9 +100,18 @@ enum Sub {
     },
 }
 
-fn load(path: &str) -> Result<watch::config::WatchConfig, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    watch::config::parse(path, &text).map_err(|e| e.to_string())
+/// The configuration, or `None` after saying why it cannot be read (file, line, column).
+fn load(path: &str) -> Option<watch::config::WatchConfig> {
+    let parsed = std::fs::read_to_string(path)
+        .map_err(|e| format!("{path}: {e}"))
+        .and_then(|text| watch::config::parse(path, &text).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            None
+        }
+    }
 }
 
 pub fn run(a: Args) -> std::io::Result<u8> {
@@ -113,12 +122,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             crowdsec_lapi,
             crowdsec_key_file,
         } => {
-            let mut cfg = match load(&config) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("tikguard: {e}");
-                    return Ok(2);
-                }
+            let Some(mut cfg) = load(&config) else {
+                return Ok(2);
             };
             if let (Some(lapi), Some(key)) = (crowdsec_lapi, crowdsec_key_file) {
                 if !(lapi.starts_with("http://") || lapi.starts_with("https://")) {
@@ -171,12 +176,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             address,
             router,
         } => {
-            let cfg = match load(&config) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("tikguard: {e}");
-                    return Ok(2);
-                }
+            let Some(cfg) = load(&config) else {
+                return Ok(2);
             };
             let targets: Vec<_> = cfg
                 .routers
@@ -221,12 +222,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             file,
             stats,
         } => {
-            let cfg = match load(&config) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("tikguard: {e}");
-                    return Ok(2);
-                }
+            let Some(cfg) = load(&config) else {
+                return Ok(2);
             };
             let bytes = std::fs::read(&file)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{file}: {e}")))?;

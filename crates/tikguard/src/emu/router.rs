@@ -88,15 +88,7 @@ impl Login {
 }
 
 pub fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, Vec<u8>)>) -> Reply {
-    Reply {
-        kind,
-        tag: tag.clone(),
-        attrs: attrs
-            .into_iter()
-            .map(|(k, v)| (Bytes::copy_from_slice(k.as_bytes()), Bytes::from(v)))
-            .collect(),
-        reason: None,
-    }
+    Reply::new(kind, tag, attrs)
 }
 
 fn refused(tag: &Option<Bytes>, r: Refusal) -> Vec<Reply> {
@@ -104,15 +96,7 @@ fn refused(tag: &Option<Bytes>, r: Refusal) -> Vec<Reply> {
 }
 
 pub fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
-    let mut attrs = Vec::new();
-    if let Some(c) = category {
-        attrs.push(("category", c.to_string().into_bytes()));
-    }
-    attrs.push(("message", message.as_bytes().to_vec()));
-    vec![
-        reply(ReplyKind::Trap, tag, attrs),
-        reply(ReplyKind::Done, tag, vec![]),
-    ]
+    Reply::trap(tag, category, message)
 }
 
 fn done(tag: &Option<Bytes>) -> Reply {

@@ -186,7 +186,6 @@ where
     };
     let mut who: Option<Login> = None;
     let mut pending_challenge: Option<[u8; 16]> = None;
-    let mut sentences_before_login = 0usize;
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
     let kick = sink.kick.clone();
     loop {
@@ -209,12 +208,6 @@ where
                     // Closed, garbage, or over a limit: this client alone is disconnected.
                     Ok(None) | Err(_) => break,
                 };
-                if who.is_none() {
-                    sentences_before_login += 1;
-                    if sentences_before_login > limits.sentences_before_login {
-                        break;
-                    }
-                }
                 if words.is_empty() {
                     continue;
                 }

@@ -122,28 +122,11 @@ pub struct Arrival {
 }
 
 fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, String)>) -> Reply {
-    Reply {
-        kind,
-        tag: tag.clone(),
-        attrs: attrs
-            .into_iter()
-            .map(|(k, v)| (Bytes::copy_from_slice(k.as_bytes()), Bytes::from(v)))
-            .collect(),
-        reason: None,
-    }
+    Reply::new(kind, tag, attrs)
 }
 
-/// `!trap` then `!done`, as RouterOS ends a failed command.
 fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
-    let mut attrs = Vec::new();
-    if let Some(c) = category {
-        attrs.push(("category", c.to_string()));
-    }
-    attrs.push(("message", message.to_string()));
-    vec![
-        reply(ReplyKind::Trap, tag, attrs),
-        reply(ReplyKind::Done, tag, vec![]),
-    ]
+    Reply::trap(tag, category, message)
 }
 
 /// A logged-in client.
@@ -324,7 +307,6 @@ where
     let mut conn = Connection::new(stream, &limits, shared.budget.clone());
     let (tx, mut rx) = mpsc::channel::<Msg>(REPLY_QUEUE);
     let mut who: Option<Who> = None;
-    let mut before_login = 0usize;
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
     let mut idle_deadline = tokio::time::Instant::now() + IDLE;
     let mut lease: Option<Lease> = None;
@@ -395,12 +377,6 @@ where
                     // Closed, garbage, or over a limit: this client alone is disconnected.
                     Ok(None) | Err(_) => break,
                 };
-                if who.is_none() {
-                    before_login += 1;
-                    if before_login > limits.sentences_before_login {
-                        break;
-                    }
-                }
                 if words.is_empty() {
                     continue;
                 }
@@ -645,6 +621,21 @@ async fn command(
         } => (rule, owner_prefix, redact),
     };
     count(w, "allow");
+    // The log entry of an allowed command, with its outcome.
+    let logged_word = cmd.word();
+    let allowed = |outcome: String| {
+        entry(
+            &w.client.name,
+            ip,
+            &w.router,
+            &logged_word,
+            &cmd.args,
+            "allow",
+            &rule,
+            outcome,
+            started,
+        )
+    };
     let Some(up) = shared.upstream(&w.router) else {
         return Err(trap(&tag, Some(4), "tikguard proxy: unknown router"));
     };
@@ -653,18 +644,10 @@ async fn command(
             Ok(l) => *lease = Some(l),
             Err(e) => {
                 let msg = format!("tikguard proxy: router {} unavailable: {e}", w.router);
-                let en = entry(
-                    &w.client.name,
-                    ip,
-                    &w.router,
-                    &cmd.word(),
-                    &cmd.args,
-                    "allow",
-                    &rule,
-                    format!("upstream lost: {e}"),
-                    started,
-                );
-                let _ = shared.log.record(en).await;
+                let _ = shared
+                    .log
+                    .record(allowed(format!("upstream lost: {e}")))
+                    .await;
                 return Err(trap(&tag, Some(4), &msg));
             }
         }
@@ -696,18 +679,10 @@ async fn command(
     let mut running = match started_up {
         Ok(r) => r,
         Err(e) => {
-            let en = entry(
-                &w.client.name,
-                ip,
-                &w.router,
-                &cmd.word(),
-                &cmd.args,
-                "allow",
-                &rule,
-                format!("upstream lost: {e}"),
-                started,
-            );
-            let _ = shared.log.record(en).await;
+            let _ = shared
+                .log
+                .record(allowed(format!("upstream lost: {e}")))
+                .await;
             if let Some(l) = lease.as_mut() {
                 l.discard();
             }
@@ -723,17 +698,7 @@ async fn command(
     let tx = tx.clone();
     let log = shared.log.clone();
     let latency = shared.metrics.latency.with_label_values(&[&w.router]);
-    let base = entry(
-        &w.client.name,
-        ip,
-        &w.router,
-        &cmd.word(),
-        &cmd.args,
-        "allow",
-        &rule,
-        String::new(),
-        started,
-    );
+    let base = allowed(String::new());
     tokio::spawn(async move {
         let mut trap_msg: Option<String> = None;
         let reuse;

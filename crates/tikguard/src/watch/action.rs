@@ -111,13 +111,24 @@ async fn find(
     v6: bool,
     ours: bool,
 ) -> Result<Vec<String>, Error> {
-    let items = c
-        .call(&[
+    // The entry as written asked for first (one item, not the whole list: a list holding the
+    // CrowdSec community blocklist has tens of thousands); the whole list compared in canonical
+    // form only when that finds nothing (the router may print `2001:db8::1` with `/128`).
+    let ask = |by_address: bool| {
+        let mut words = vec![
             format!("{}/print", menu(v6)),
             "=.proplist=.id,address,comment".to_string(),
             format!("?list={list}"),
-        ])
-        .await?;
+        ];
+        if by_address {
+            words.push(format!("?address={address}"));
+        }
+        words
+    };
+    let mut items = c.call(&ask(true)).await?;
+    if items.is_empty() {
+        items = c.call(&ask(false)).await?;
+    }
     let want = canon(address);
     Ok(items
         .iter()
@@ -329,12 +340,11 @@ impl Sync {
         let Some(s) = &self.state else { return };
         match s.active(now_ms()) {
             Ok(active) => {
+                // One set, not a scan of the state per block (quadratic at 100,000 blocks).
+                let held: HashSet<String> = active.keys().filter_map(|k| canon(k)).collect();
                 let mut w = self.wanted();
                 for a in w.local_addresses() {
-                    let held = active
-                        .keys()
-                        .any(|k| canon(k).as_deref() == Some(a.as_str()));
-                    if !held {
+                    if !held.contains(&a) {
                         w.unblock_local(&a);
                     }
                 }
