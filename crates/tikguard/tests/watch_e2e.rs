@@ -1046,3 +1046,45 @@ async fn a_router_refusing_the_list_is_retried_with_backoff() {
         "the refusal is said: {said:?}"
     );
 }
+
+/// README's replay example works as written: the shipped configuration over the shipped log
+/// blocks the brute force and the IPv6 /64, alerts the enumeration, and spares the allowlisted
+/// backup tool.
+#[test]
+fn the_readme_replay_example_says_what_the_readme_shows() {
+    let out = tikguard()
+        .args([
+            "watch",
+            "replay",
+            "--config",
+            "examples/watch.toml",
+            "examples/watch.log",
+            "--stats",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["type"].as_str().unwrap().to_string(),
+                v["address"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("block", "203.0.113.50"),
+        ("enumeration", "2001:db8:77:1::/64"),
+        ("block", "2001:db8:77:1::/64"),
+    ];
+    assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("20 lines, 19 login events, 3 decisions")
+    );
+}
