@@ -620,9 +620,9 @@ struct Lapi {
     _proc: Proc,
     bin: std::path::PathBuf,
     url: String,
-    /// The bouncer key file and the machine's password file, for watch.
+    /// The bouncer key file and the machine's credentials file (written by cscli), for watch.
     key_file: std::path::PathBuf,
-    password_file: std::path::PathBuf,
+    credentials_file: std::path::PathBuf,
 }
 
 impl Lapi {
@@ -668,7 +668,7 @@ impl Lapi {
         wait_listening(port);
         let lapi = Lapi {
             key_file: dir.path().join("bouncer.key"),
-            password_file: dir.path().join("machine.pass"),
+            credentials_file: dir.path().join("machine.yaml"),
             dir,
             _proc: Proc(proc),
             bin,
@@ -682,18 +682,18 @@ impl Lapi {
         );
         let key = lapi.cscli(&["bouncers", "add", "tikguard-watch", "-o", "raw"], None);
         std::fs::write(&lapi.key_file, key.trim()).unwrap();
-        std::fs::write(&lapi.password_file, "Machine-pass-4-watch\n").unwrap();
+        // The machine as the README sets it up: cscli writes its login and password to a file,
+        // nothing in argv.
         lapi.cscli(
             &[
                 "machines",
                 "add",
                 "tikguard-watch",
-                "--password",
-                "Machine-pass-4-watch",
+                "--auto",
                 "--force",
                 "-f",
             ],
-            Some(&lapi.dir.path().join("machine.yaml")),
+            Some(&lapi.credentials_file),
         );
         Some(lapi)
     }
@@ -725,8 +725,8 @@ impl Lapi {
         );
         if with_machine {
             t.push_str(&format!(
-                "machine-id = \"tikguard-watch\"\npassword-file = \"{}\"\n",
-                self.password_file.display()
+                "credentials-file = \"{}\"\n",
+                self.credentials_file.display()
             ));
         }
         t

@@ -40,8 +40,8 @@ use crate::watch;
 ///   [crowdsec]                       # optional: the ISP's CrowdSec Local API
 ///   lapi = "http://127.0.0.1:8080"
 ///   key-file = "/etc/tikguard/crowdsec-bouncer.key"  # cscli bouncers add tikguard-watch
-///   machine-id = "tikguard-watch"                    # cscli machines add tikguard-watch
-///   password-file = "/etc/tikguard/crowdsec-machine.pass"   #   --password ...
+///   credentials-file = "/etc/tikguard/crowdsec-machine.yaml"
+///                      # cscli machines add tikguard-watch --auto -f THAT-FILE
 ///
 /// With a bouncer key, CrowdSec's ban decisions (Ip and Range) go on every router's list for
 /// their duration and come off when deleted or expired; with a machine, watch's own blocks

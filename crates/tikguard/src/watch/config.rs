@@ -25,7 +25,10 @@ struct RawCrowdsec {
     ca: Option<String>,
     /// The bouncer key (`cscli bouncers add NAME`): enforce CrowdSec's decisions.
     key_file: Option<String>,
-    /// The machine (`cscli machines add NAME --password ...`): push watch's detections.
+    /// The machine, as `cscli machines add NAME --auto -f FILE` writes it (`login:` and
+    /// `password:` lines): push watch's detections.
+    credentials_file: Option<String>,
+    /// Or the machine's name and a file holding only its password.
     machine_id: Option<String>,
     password_file: Option<String>,
     /// How often the decision stream is polled.
@@ -83,14 +86,48 @@ struct RawRouter {
     follow: bool,
 }
 
+/// Where a CrowdSec machine's login comes from.
+#[derive(Clone, Debug)]
+pub enum Machine {
+    /// cscli's credentials file (`url:`, `login:`, `password:` lines).
+    Credentials(String),
+    /// A name, and a file holding the password.
+    Password { id: String, file: String },
+}
+
+impl Machine {
+    /// (login, password), read now; errors name the file and never show the password.
+    pub fn read(&self) -> Result<(String, String), String> {
+        match self {
+            Machine::Password { id, file } => {
+                Ok((id.clone(), crate::watch::run::read_secret(file)?))
+            }
+            Machine::Credentials(file) => {
+                let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+                let field = |key: &str| {
+                    text.lines()
+                        .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix(':'))
+                        .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+                        .filter(|v| !v.is_empty())
+                };
+                match (field("login"), field("password")) {
+                    (Some(l), Some(p)) => Ok((l, p)),
+                    _ => Err(format!(
+                        "{file}: expected `login:` and `password:` lines, as `cscli machines add NAME --auto -f FILE` writes"
+                    )),
+                }
+            }
+        }
+    }
+}
+
 /// CrowdSec's Local API, as a bouncer (`key_file`) and/or a machine (`machine`).
 #[derive(Clone, Debug)]
 pub struct CrowdsecConfig {
     pub lapi: String,
     pub ca: Option<String>,
     pub key_file: Option<String>,
-    /// (machine id, password file)
-    pub machine: Option<(String, String)>,
+    pub machine: Option<Machine>,
     pub poll_ms: u64,
 }
 
@@ -300,15 +337,19 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         Some(c) => {
             let at = c.span().start;
             let c = c.get_ref();
-            let machine = match (&c.machine_id, &c.password_file) {
-                (Some(id), Some(pw)) => Some((id.clone(), pw.clone())),
-                (None, None) => None,
+            let machine = match (&c.credentials_file, &c.machine_id, &c.password_file) {
+                (Some(f), None, None) => Some(Machine::Credentials(f.clone())),
+                (None, Some(id), Some(pw)) => Some(Machine::Password {
+                    id: id.clone(),
+                    file: pw.clone(),
+                }),
+                (None, None, None) => None,
                 _ => {
                     return Err(err(
                         file,
                         text,
                         at,
-                        "[crowdsec]: `machine-id` and `password-file` go together",
+                        "[crowdsec]: give either `credentials-file` (what `cscli machines add NAME --auto -f FILE` writes) or `machine-id` with `password-file`",
                     ))
                 }
             };
@@ -317,7 +358,7 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
                     file,
                     text,
                     at,
-                    "[crowdsec]: give `key-file` (a bouncer key, to enforce decisions) and/or `machine-id` with `password-file` (to push detections)",
+                    "[crowdsec]: give `key-file` (a bouncer key, to enforce decisions) and/or `credentials-file` (a machine, to push detections)",
                 ));
             }
             let poll_ms = duration(file, text, &c.poll, 10_000)?;
@@ -369,7 +410,9 @@ mod tests {
         assert!(!c.routers[0].follow && c.routers[1].follow);
         let cs = c.crowdsec.unwrap();
         assert_eq!(cs.lapi, "http://127.0.0.1:8080");
-        assert_eq!(cs.machine.unwrap().0, "tikguard-watch");
+        assert!(
+            matches!(cs.machine, Some(Machine::Credentials(ref f)) if f.ends_with("crowdsec-machine.yaml"))
+        );
         assert_eq!(cs.poll_ms, 10_000);
     }
 
@@ -405,7 +448,7 @@ mod tests {
         );
         let e =
             error("[watch]\n[crowdsec]\nlapi = \"http://127.0.0.1:8080\"\nmachine-id = \"m\"\n");
-        assert!(e.contains("go together"), "{e}");
+        assert!(e.contains("either `credentials-file`"), "{e}");
         let e = error(
             "[watch]\n[crowdsec]\nlapi = \"http://h:8080\"\nkey-file = \"k\"\npoll = \"100ms\"\n",
         );
@@ -413,6 +456,24 @@ mod tests {
             e.starts_with("w.toml:5:8:") && e.contains("below 1s"),
             "{e}"
         );
+    }
+
+    /// cscli's credentials file, as `cscli machines add NAME --auto -f FILE` wrote it here
+    /// (crowdsec 1.4.6): `url:`, `login:` and `password:` lines.
+    #[test]
+    fn a_cscli_credentials_file_gives_the_machine_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("m.yaml");
+        std::fs::write(
+            &f,
+            "url: http://127.0.0.1:8080\nlogin: tgw\npassword: S3cret-pass-123\n",
+        )
+        .unwrap();
+        let m = Machine::Credentials(f.display().to_string());
+        assert_eq!(m.read().unwrap(), ("tgw".into(), "S3cret-pass-123".into()));
+        std::fs::write(&f, "url: http://127.0.0.1:8080\nlogin: tgw\n").unwrap();
+        let e = m.read().unwrap_err();
+        assert!(e.contains("`password:`") && !e.contains("tgw"), "{e}");
     }
 
     #[test]

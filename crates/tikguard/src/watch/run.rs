@@ -142,13 +142,13 @@ pub async fn run(
                 n.clone(),
             ));
         }
-        if let Some((id, f)) = &c.machine {
-            let password = read_secret(f)?;
+        if let Some(m) = &c.machine {
+            let (id, password) = m.read()?;
             let (ptx, prx) = mpsc::channel(crowdsec::ALERT_QUEUE);
             tokio::spawn(crowdsec::machine(
                 http,
                 c.lapi.clone(),
-                id.clone(),
+                id,
                 password,
                 prx,
                 n,
@@ -280,7 +280,7 @@ pub async fn run(
     Ok(())
 }
 
-fn read_secret(path: &str) -> Result<String, String> {
+pub(crate) fn read_secret(path: &str) -> Result<String, String> {
     let s = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let s = s.trim().to_string();
     if s.is_empty() {
