@@ -215,7 +215,10 @@ pub async fn reconcile(
                 continue;
             }
             // Listed for less time than wanted (by hand, by an older run, or restored from a
-            // backup): extended below, as a new block of a listed address is.
+            // backup): extended below, as a new block of a listed address is. The time left is
+            // read with the export's duration parser (`1d23h59m50s`, `1d23:59:50`); the exact
+            // form the API prints is not documented, so one that does not parse leaves the
+            // entry as it is (approximated: never shortened, possibly not extended).
             let left_ms = item
                 .get("timeout")
                 .and_then(|t| routeros_config::value::parse_duration(t))
