@@ -124,7 +124,23 @@ impl Options {
 trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
-type Route = mpsc::Sender<Result<Reply, Error>>;
+/// Where one command's replies go.
+#[derive(Clone)]
+enum Route {
+    /// A channel of the command's own ([`Running`], [`Stream2`], [`Client::call`]).
+    Own(mpsc::Sender<Result<Reply, Error>>),
+    /// A channel shared by many commands ([`Client::queue_to`]), each reply with its
+    /// command's tag.
+    Shared(ReplySink),
+}
+
+/// The sending side of a channel that takes the replies of many commands, each paired with
+/// the tag this connection gave its command ([`Client::queue_to`]).
+pub type ReplySink = mpsc::Sender<(Bytes, Result<Reply, Error>)>;
+/// The receiving side: every reply of every command queued to its sink, in the order the
+/// router sent them; a command ends with its `!done`, or with an `Err` when the connection
+/// ends (one per command still running).
+pub type Replies = mpsc::Receiver<(Bytes, Result<Reply, Error>)>;
 
 /// Replies a command may have waiting for its reader. When they are not taken, the connection
 /// stops reading from the router (backpressure) instead of buffering without bound.
@@ -411,12 +427,17 @@ impl Client {
     fn route(&self) -> Result<(Bytes, mpsc::Receiver<Result<Reply, Error>>), Error> {
         let tag = Bytes::from(self.next_tag.fetch_add(1, Ordering::Relaxed).to_string());
         let (tx, rx) = mpsc::channel(ROUTE_QUEUE);
+        self.add_route(&tag, Route::Own(tx))?;
+        Ok((tag, rx))
+    }
+
+    fn add_route(&self, tag: &Bytes, route: Route) -> Result<(), Error> {
         let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = &routes.closed {
             return Err(e.clone());
         }
-        routes.map.insert(tag.clone(), tx);
-        Ok((tag, rx))
+        routes.map.insert(tag.clone(), route);
+        Ok(())
     }
 
     fn unroute(&self, tag: &Bytes) {
@@ -538,6 +559,17 @@ impl Client {
         Ok(running)
     }
 
+    /// Queues a command like [`Client::queue`], its replies to go to `sink` paired with the
+    /// returned tag: one channel for many commands, read by one task, with no task or channel
+    /// per command. The command's route ends with its `!done`; if the connection ends first,
+    /// `sink` gets one `Err` for it.
+    pub fn queue_to(&self, words: Vec<Vec<u8>>, sink: &ReplySink) -> Result<Bytes, Error> {
+        let tag = Bytes::from(self.next_tag.fetch_add(1, Ordering::Relaxed).to_string());
+        self.add_route(&tag, Route::Shared(sink.clone()))?;
+        self.enqueue(words, &tag);
+        Ok(tag)
+    }
+
     /// Sends a command given as words (its own `.tag` is added) and returns it running, to take
     /// its replies one by one; no timeout applies.
     pub async fn start(&self, words: Vec<Vec<u8>>) -> Result<Running, Error> {
@@ -569,57 +601,87 @@ impl Client {
     }
 }
 
+/// The connection ended: every command still running learns why, and no new one starts.
+async fn end(routes: &Mutex<Routes>, e: Error) {
+    let ended: Vec<(Bytes, Route)> = {
+        let mut routes = routes.lock().unwrap_or_else(|p| p.into_inner());
+        routes.closed = Some(e.clone());
+        routes.map.drain().collect()
+    };
+    for (tag, route) in ended {
+        match route {
+            // A full queue gets `Closed` when the sender drops here.
+            Route::Own(tx) => {
+                let _ = tx.try_send(Err(e.clone()));
+            }
+            // A shared channel's reader has no other way to learn which of its commands
+            // ended: each gets its `Err`, waiting for room (the reader is reading).
+            Route::Shared(tx) => {
+                let _ = tx.send((tag, Err(e.clone()))).await;
+            }
+        }
+    }
+}
+
 async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>, limits: Limits) {
     let mut dec = Decoder::new(limits);
     let mut buf = vec![0u8; 64 * 1024];
     let mut first = true;
-    let end = |e: Error| {
-        let mut routes = routes.lock().unwrap_or_else(|p| p.into_inner());
-        for (_, tx) in routes.map.drain() {
-            // A full queue gets `Closed` when the sender drops here.
-            let _ = tx.try_send(Err(e.clone()));
-        }
-        routes.closed = Some(e);
-    };
     loop {
         let n = match r.read(&mut buf).await {
-            Ok(0) => return end(Error::Closed),
+            Ok(0) => return end(&routes, Error::Closed).await,
             Ok(n) => n,
-            Err(e) => return end(Error::Io(e.to_string())),
+            Err(e) => return end(&routes, Error::Io(e.to_string())).await,
         };
         // A reply starts with a short word (`!done`, `!re`, ...); 0x15/0x16 then 0x03 is a TLS
         // alert or handshake record: the plaintext client reached a TLS port.
         if std::mem::take(&mut first) && n >= 2 && matches!(buf[0], 0x15 | 0x16) && buf[1] == 3 {
-            return end(Error::Protocol(TLS_ON_PLAIN.into()));
+            return end(&routes, Error::Protocol(TLS_ON_PLAIN.into())).await;
         }
         dec.feed(&buf[..n]);
         loop {
             let words = match dec.next_sentence() {
                 Ok(Some(w)) => w,
                 Ok(None) => break,
-                Err(e) => return end(Error::Wire(e)),
+                Err(e) => return end(&routes, Error::Wire(e)).await,
             };
             let reply = match Reply::parse(&words) {
                 Ok(r) => r,
-                Err(e) => return end(Error::Protocol(e.0)),
+                Err(e) => return end(&routes, Error::Protocol(e.0)).await,
             };
             if reply.kind == ReplyKind::Fatal {
-                return end(Error::Fatal(fatal_reason(&reply)));
+                return end(&routes, Error::Fatal(fatal_reason(&reply))).await;
             }
             let target = {
-                let routes_guard = routes.lock().unwrap_or_else(|p| p.into_inner());
+                let mut routes_guard = routes.lock().unwrap_or_else(|p| p.into_inner());
                 match &reply.tag {
-                    Some(t) => routes_guard.map.get(t).cloned(),
+                    // A shared route ends with its command's `!done` (an own route ends when
+                    // its receiver does).
+                    Some(t) if reply.kind == ReplyKind::Done => match routes_guard.map.get(t) {
+                        Some(Route::Shared(_)) => {
+                            routes_guard.map.remove(t).map(|r| (t.clone(), r))
+                        }
+                        other => other.cloned().map(|r| (t.clone(), r)),
+                    },
+                    Some(t) => routes_guard.map.get(t).cloned().map(|r| (t.clone(), r)),
                     // An untagged reply can only belong to the one command in flight.
-                    None if routes_guard.map.len() == 1 => {
-                        routes_guard.map.values().next().cloned()
-                    }
+                    None if routes_guard.map.len() == 1 => routes_guard
+                        .map
+                        .iter()
+                        .next()
+                        .map(|(t, r)| (t.clone(), r.clone())),
                     None => None,
                 }
             };
-            if let Some(tx) = target {
-                // Waits while the command's reader is behind: backpressure to the router.
-                let _ = tx.send(Ok(reply)).await;
+            // Waits while the command's reader is behind: backpressure to the router.
+            match target {
+                Some((_, Route::Own(tx))) => {
+                    let _ = tx.send(Ok(reply)).await;
+                }
+                Some((tag, Route::Shared(tx))) => {
+                    let _ = tx.send((tag, Ok(reply))).await;
+                }
+                None => {}
             }
         }
     }

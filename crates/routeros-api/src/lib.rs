@@ -19,7 +19,9 @@ pub mod server;
 pub mod tls;
 pub mod wire;
 
-pub use client::{Client, Error, FirstUse, Options, Response, Running, Security};
+pub use client::{
+    Client, Error, FirstUse, Options, Replies, ReplySink, Response, Running, Security,
+};
 pub use tls::{Fingerprint, KnownRouters, Verify};
 
 pub use sentence::{Query, Reply, ReplyKind, Request};

@@ -124,13 +124,54 @@ impl AuditLog {
 
     /// Appends `entry` and waits until it is on disk.
     pub async fn record(&self, entry: Entry) -> Result<(), String> {
+        self.submit(entry).await.wait().await
+    }
+
+    /// Hands `entry` to the writer (waiting only for room in its queue) and returns what to
+    /// wait on for it to be on disk: a session goes on with other work meanwhile. The writer
+    /// writes entries in the order submitted and acknowledges them in that order.
+    pub async fn submit(&self, entry: Entry) -> Written {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job { entry, done })
+        if let Err(e) = self.tx.send(Job { entry, done }).await {
+            let _ = e.0.done.send(Err("audit log writer stopped".to_string()));
+        }
+        Written(wait)
+    }
+}
+
+/// An entry on its way to disk ([`AuditLog::submit`]).
+pub struct Written(oneshot::Receiver<Result<(), String>>);
+
+impl Written {
+    /// Waits until the entry is on disk.
+    pub async fn wait(self) -> Result<(), String> {
+        self.0
             .await
-            .map_err(|_| "audit log writer stopped".to_string())?;
-        wait.await
             .map_err(|_| "audit log writer stopped".to_string())?
+    }
+
+    /// The outcome if it is known already, without waiting.
+    pub fn try_outcome(&mut self) -> Option<Result<(), String>> {
+        match self.0.try_recv() {
+            Ok(r) => Some(r),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => {
+                Some(Err("audit log writer stopped".to_string()))
+            }
+        }
+    }
+}
+
+impl std::future::Future for Written {
+    type Output = Result<(), String>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|r| {
+            r.map_err(|_| "audit log writer stopped".to_string())
+                .and_then(|x| x)
+        })
     }
 }
 

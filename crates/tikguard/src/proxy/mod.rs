@@ -12,6 +12,7 @@
 
 pub mod auditlog;
 pub mod config;
+pub mod forward;
 pub mod metrics;
 pub mod policy;
 pub mod server;

@@ -8,10 +8,13 @@
 //!
 //! Bounds, per connection (on top of [`routeros_api::server`]'s pre-login limits, budget and
 //! write timeout): at most [`MAX_IN_FLIGHT`] commands in flight (more disconnects the client),
-//! replies of its commands queue in one channel of [`REPLY_QUEUE`] sentences (a full channel
-//! stops reading from the router for this client only), an idle timeout of [`IDLE`] while no
-//! command runs, and the client's rate limit. A client that breaks any of them is disconnected
-//! alone.
+//! replies of its commands queue in one channel of [`super::forward::REPLY_QUEUE`] sentences (a full channel
+//! stops reading from the router for this client only), at most [`super::forward::MAX_HELD`] final replies
+//! wait for their log lines (more stops reading the client's commands until the log catches
+//! up), an idle timeout of [`IDLE`] while no command runs, and the client's rate limit. A
+//! client that breaks any of them is disconnected alone.
+//!
+//! Forwarding, the router's replies and the held final replies: [`super::forward`].
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,17 +24,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use routeros_api::sentence::{Reply, ReplyKind, Request};
 use routeros_api::server::{Budget, Connection, ServerLimits};
-use tokio::sync::mpsc;
 
-use super::auditlog::{log_args, now_rfc3339, AuditLog, Entry};
+use super::auditlog::AuditLog;
 use super::config::{ClientCfg, ProxyConfig};
-use super::policy::{decide, Command, Decision, OWNED_VERBS};
-use super::upstream::{Lease, Upstream};
+use super::forward::{entry, trap, Commands, Outcome, Up, MAX_HELD};
+use super::policy::Command;
+use super::upstream::Upstream;
 
 /// Commands a client may have running at once.
 pub const MAX_IN_FLIGHT: usize = 64;
-/// Reply sentences waiting to be written to one client.
-pub const REPLY_QUEUE: usize = 256;
 /// A logged-in client with nothing running is disconnected after this long.
 pub const IDLE: Duration = Duration::from_secs(600);
 
@@ -100,7 +101,7 @@ impl Shared {
             .clone()
     }
 
-    fn upstream(&self, router: &str) -> Option<Arc<Upstream>> {
+    pub(super) fn upstream(&self, router: &str) -> Option<Arc<Upstream>> {
         self.upstreams
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -125,17 +126,26 @@ fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, String)>) -> Re
     Reply::new(kind, tag, attrs)
 }
 
-fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
-    Reply::trap(tag, category, message)
+/// A logged-in client.
+pub struct Who {
+    pub client: ClientCfg,
+    pub router: String,
+    /// This session's decision counters (`allow`, `deny`) and latency histogram, looked up
+    /// once: the labels are fixed for a session, and a lookup hashes them.
+    counters: (prometheus::IntCounter, prometheus::IntCounter),
+    pub latency: prometheus::Histogram,
 }
 
-/// A logged-in client.
-struct Who {
-    client: ClientCfg,
-    router: String,
-    /// This session's decision counters (`allow`, `deny`), looked up once: the labels are
-    /// fixed for a session, and a lookup hashes them.
-    counters: (prometheus::IntCounter, prometheus::IntCounter),
+impl Who {
+    /// Counts a decision.
+    pub fn count(&self, decision: &str) {
+        let (allow, deny) = &self.counters;
+        if decision == "allow" {
+            allow.inc()
+        } else {
+            deny.inc()
+        }
+    }
 }
 
 fn source_allowed(c: &ClientCfg, ip: IpAddr) -> bool {
@@ -225,26 +235,13 @@ async fn login(
         m.with_label_values(&[&client.name, &router, "allow"]),
         m.with_label_values(&[&client.name, &router, "deny"]),
     );
+    let latency = shared.metrics.latency.with_label_values(&[&router]);
     LoginStep::Ok(Who {
         client,
         router,
         counters,
+        latency,
     })
-}
-
-/// One command's progress, from its forwarder task to the session.
-enum Msg {
-    Reply(Reply),
-    /// The command with this client tag ended; `reuse` says whether the upstream connection
-    /// is still good.
-    Finished {
-        key: Option<Bytes>,
-        reuse: bool,
-    },
-}
-
-struct InFlight {
-    upstream_tag: Bytes,
 }
 
 /// Token bucket for a client's rate limit.
@@ -279,16 +276,6 @@ impl Drop for Open {
     }
 }
 
-/// Counts a decision.
-fn count(w: &Who, decision: &str) {
-    let (allow, deny) = &w.counters;
-    if decision == "allow" {
-        allow.inc()
-    } else {
-        deny.inc()
-    }
-}
-
 /// Serves one client connection until it leaves or breaks a limit.
 pub async fn serve<S>(stream: S, arrival: Arrival, shared: Arc<Shared>)
 where
@@ -305,73 +292,51 @@ where
     shared.metrics.connections.inc();
     let _open = Open(shared.clone());
     let mut conn = Connection::new(stream, &limits, shared.budget.clone());
-    let (tx, mut rx) = mpsc::channel::<Msg>(REPLY_QUEUE);
     let mut who: Option<Who> = None;
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
     let mut idle_deadline = tokio::time::Instant::now() + IDLE;
-    let mut lease: Option<Lease> = None;
-    let mut in_flight: HashMap<Option<Bytes>, InFlight> = HashMap::new();
+    let mut cmds = Commands::default();
     let mut bucket: Option<Bucket> = None;
     let mut pending_challenge: Option<[u8; 16]> = None;
     let mut stopping = shared.stopping.clone();
     loop {
-        if *stopping.borrow() && in_flight.is_empty() {
+        if *stopping.borrow() && cmds.is_idle() {
             break;
         }
         // Commands queued for the router while more of the client's were buffered go out now,
         // in one write, before the session waits for anything.
-        if !conn.has_buffered_sentence() {
-            if let Some(l) = lease.as_mut() {
-                if l.client().has_queued() && l.client().flush().await.is_err() {
-                    // Their replies will not come: dropping the connection ends them with
-                    // `Closed`, which gives their clients a trap.
-                    l.discard();
-                    lease = None;
-                }
-            }
+        if let (false, Some(w)) = (conn.has_buffered_sentence(), &who) {
+            cmds.flush_upstream(&shared, w).await;
         }
         tokio::select! {
             _ = stopping.changed() => continue,
             _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
-            _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && in_flight.is_empty() => break,
-            msg = rx.recv() => {
-                let Some(msg) = msg else { continue };
-                let mut msgs = vec![msg];
-                while msgs.len() < 64 {
-                    match rx.try_recv() {
-                        Ok(m) => msgs.push(m),
-                        Err(_) => break,
+            _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && cmds.is_idle() => break,
+            up = Up::next(&mut cmds.up) => {
+                let (Some((utag, reply)), Some(w)) = (up, &who) else { continue };
+                let mut ok = cmds.on_reply(&shared, w, &mut conn, utag, reply).await.is_ok();
+                // Whatever else the router has sent is passed on before one flush.
+                for _ in 0..64 {
+                    let Some(Ok((utag, reply))) = cmds.up.as_mut().map(|u| u.try_reply()) else {
+                        break;
+                    };
+                    if !ok {
+                        break;
                     }
-                }
-                let mut ok = true;
-                for m in msgs {
-                    match m {
-                        Msg::Reply(r) => {
-                            if conn.send(&r).await.is_err() {
-                                ok = false;
-                                break;
-                            }
-                        }
-                        Msg::Finished { key, reuse } => {
-                            in_flight.remove(&key);
-                            if !reuse {
-                                if let Some(l) = lease.as_mut() {
-                                    l.discard();
-                                }
-                                lease = None;
-                            } else if in_flight.is_empty() {
-                                // Nothing running: give the connection back to the pool.
-                                lease = None;
-                            }
-                            idle_deadline = tokio::time::Instant::now() + IDLE;
-                        }
-                    }
+                    ok = cmds.on_reply(&shared, w, &mut conn, utag, reply).await.is_ok();
                 }
                 if !ok || conn.flush().await.is_err() {
                     break;
                 }
             }
-            sentence = conn.read_sentence() => {
+            written = cmds.held.next() => {
+                let Some(w) = &who else { continue };
+                idle_deadline = tokio::time::Instant::now() + IDLE;
+                if cmds.release(w, &mut conn, written).await.is_err() || conn.flush().await.is_err() {
+                    break;
+                }
+            }
+            sentence = conn.read_sentence(), if cmds.held.len() < MAX_HELD => {
                 let words = match sentence {
                     Ok(Some(w)) => w,
                     // Closed, garbage, or over a limit: this client alone is disconnected.
@@ -442,46 +407,36 @@ where
                     _ if *stopping.borrow() => trap(&tag, Some(4), "tikguard proxy: shutting down"),
                     b"/login" => vec![reply(ReplyKind::Done, &tag, vec![])],
                     b"/cancel" => {
-                        let target = req.get("tag").cloned();
-                        let victims: Vec<Bytes> = in_flight
-                            .iter()
-                            .filter(|(k, _)| target.is_none() || k.as_ref() == target.as_ref())
-                            .map(|(_, f)| f.upstream_tag.clone())
-                            .collect();
-                        if let Some(l) = &lease {
-                            for t in victims {
-                                let word = format!("=tag={}", String::from_utf8_lossy(&t));
-                                let _ = l.client().start(vec![b"/cancel".to_vec(), word.into_bytes()]).await;
-                            }
-                        }
+                        cmds.cancel(req.get("tag")).await;
                         vec![reply(ReplyKind::Done, &tag, vec![])]
                     }
                     _ => {
                         let w = who.as_ref().expect("logged in");
-                        if in_flight.len() >= MAX_IN_FLIGHT || in_flight.contains_key(&tag) && tag.is_some() {
+                        if cmds.in_flight.len() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
                         }
                         if let Some(b) = bucket.as_mut() {
                             if !b.take() {
                                 let cmd = Command::from_request(&req);
-                                count(w, "deny");
+                                w.count("deny");
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
-                                if shared.log.record(e).await.is_err() { break; }
+                                let written = shared.log.submit(e).await;
                                 let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));
-                                let mut ok = true;
-                                for r in &out { ok &= conn.send(r).await.is_ok(); }
-                                if !ok || conn.flush().await.is_err() { break; }
+                                cmds.hold(written, out);
                                 continue;
                             }
                         }
-                        let more = conn.has_buffered_sentence();
-                        match command(&shared, w, ip, &req, &mut lease, &tx, more).await {
-                            Ok(Some(upstream_tag)) => {
-                                in_flight.insert(tag.clone(), InFlight { upstream_tag });
+                        match cmds.command(&shared, w, ip, &req).await {
+                            Outcome::Forwarded => Vec::new(),
+                            Outcome::Answer(replies) => {
+                                cmds.settle();
+                                replies
+                            }
+                            Outcome::Logged(written, replies) => {
+                                cmds.settle();
+                                cmds.hold(written, replies);
                                 Vec::new()
                             }
-                            Ok(None) => Vec::new(),
-                            Err(replies) => replies,
                         }
                     }
                 };
@@ -503,318 +458,5 @@ where
     }
     // Commands still running upstream are cancelled with the connection's lease: a lease
     // with commands in flight is not reused.
-    if !in_flight.is_empty() {
-        if let Some(l) = lease.as_mut() {
-            l.discard();
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn entry(
-    client: &str,
-    ip: IpAddr,
-    router: &str,
-    command: &str,
-    args: &[(String, Vec<u8>)],
-    decision: &'static str,
-    rule: &str,
-    outcome: String,
-    started: Instant,
-) -> Entry {
-    Entry {
-        time: now_rfc3339(),
-        client: client.to_string(),
-        source: ip.to_string(),
-        router: router.to_string(),
-        command: command.to_string(),
-        args: log_args(args),
-        decision,
-        rule: rule.to_string(),
-        outcome,
-        latency_us: started.elapsed().as_micros() as u64,
-    }
-}
-
-/// Decides and starts one command. `Ok(Some(tag))`: forwarded, its replies come through `tx`;
-/// `Err(replies)`: answered here (denied, or the router unreachable).
-async fn command(
-    shared: &Arc<Shared>,
-    w: &Who,
-    ip: IpAddr,
-    req: &Request,
-    lease: &mut Option<Lease>,
-    tx: &mpsc::Sender<Msg>,
-    more: bool,
-) -> Result<Option<Bytes>, Vec<Reply>> {
-    let started = Instant::now();
-    let tag = req.tag.clone();
-    let cfg = shared.config();
-    let mut cmd = Command::from_request(req);
-    let unknown = cmd.expand().err();
-    // The word forwarded is the one decided on: the full path.
-    let full_word = cmd.word();
-    // `getall` is the old name of `print`.
-    if cmd.verb == "getall" {
-        cmd.verb = "print".into();
-    }
-    // The configuration as it is now: a reload applies to sessions already open, and a
-    // client removed or no longer allowed this router gets nothing more.
-    let Some(current) = cfg
-        .client(&w.client.name)
-        .filter(|c| c.routers.contains(&w.router))
-    else {
-        return Err(trap(
-            &tag,
-            Some(4),
-            "tikguard proxy: this client is no longer configured for this router",
-        ));
-    };
-    let Some(policy) = cfg.policies.get(&current.policy) else {
-        return Err(trap(
-            &tag,
-            Some(4),
-            "tikguard proxy: the client's policy is gone",
-        ));
-    };
-    let deny_tag = tag.clone();
-    let args = &cmd.args;
-    let deny = |rule: Option<String>, reason: String| async move {
-        let tag = deny_tag;
-        count(w, "deny");
-        let e = entry(
-            &w.client.name,
-            ip,
-            &w.router,
-            &cmd_word(req),
-            args,
-            "deny",
-            rule.as_deref().unwrap_or("default"),
-            format!("denied: {reason}"),
-            started,
-        );
-        if shared.log.record(e).await.is_err() {
-            return trap(
-                &tag,
-                Some(4),
-                "tikguard proxy: the audit log cannot be written",
-            );
-        }
-        trap(
-            &tag,
-            Some(4),
-            &format!(
-                "tikguard proxy: not allowed by policy {}: {reason}",
-                policy.name
-            ),
-        )
-    };
-    if let Some(why) = unknown {
-        return Err(deny(None, why).await);
-    }
-    let (rule, owner_prefix, redact) = match decide(policy, &cmd) {
-        Decision::Deny { rule, reason } => return Err(deny(rule, reason).await),
-        Decision::Allow {
-            rule,
-            owner_prefix,
-            redact,
-        } => (rule, owner_prefix, redact),
-    };
-    count(w, "allow");
-    // The log entry of an allowed command, with its outcome.
-    let logged_word = cmd.word();
-    let allowed = |outcome: String| {
-        entry(
-            &w.client.name,
-            ip,
-            &w.router,
-            &logged_word,
-            &cmd.args,
-            "allow",
-            &rule,
-            outcome,
-            started,
-        )
-    };
-    let Some(up) = shared.upstream(&w.router) else {
-        return Err(trap(&tag, Some(4), "tikguard proxy: unknown router"));
-    };
-    if lease.is_none() {
-        match up.lease().await {
-            Ok(l) => *lease = Some(l),
-            Err(e) => {
-                let msg = format!("tikguard proxy: router {} unavailable: {e}", w.router);
-                let _ = shared
-                    .log
-                    .record(allowed(format!("upstream lost: {e}")))
-                    .await;
-                return Err(trap(&tag, Some(4), &msg));
-            }
-        }
-    }
-    let l = lease.as_ref().expect("leased above");
-    if let (Some(prefix), true) = (&owner_prefix, OWNED_VERBS.contains(&cmd.verb.as_str())) {
-        if let Err(why) = owned(l, &cmd, prefix).await {
-            return Err(deny(Some(rule.clone()), why).await);
-        }
-    }
-    // Forward the client's words, its own `.tag` left out (the upstream connection tags).
-    let words: Vec<Vec<u8>> = {
-        let mut v = vec![full_word.into_bytes()];
-        for (k, val) in &req.attrs {
-            v.push([&b"="[..], k, b"=", val].concat());
-        }
-        for q in &req.queries {
-            v.push(q.to_vec());
-        }
-        v
-    };
-    // With more of the client's commands already buffered, this one is queued and goes out
-    // with them (the session flushes once the buffer is drained).
-    let started_up = if more {
-        l.client().queue(words)
-    } else {
-        l.client().start(words).await
-    };
-    let mut running = match started_up {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = shared
-                .log
-                .record(allowed(format!("upstream lost: {e}")))
-                .await;
-            if let Some(l) = lease.as_mut() {
-                l.discard();
-            }
-            *lease = None;
-            return Err(trap(
-                &tag,
-                Some(4),
-                &format!("tikguard proxy: router {} connection lost: {e}", w.router),
-            ));
-        }
-    };
-    let upstream_tag = running.tag().clone();
-    let tx = tx.clone();
-    let log = shared.log.clone();
-    let latency = shared.metrics.latency.with_label_values(&[&w.router]);
-    let base = allowed(String::new());
-    tokio::spawn(async move {
-        let mut trap_msg: Option<String> = None;
-        let reuse;
-        loop {
-            match running.next().await {
-                Ok(mut r) => {
-                    r.tag = tag.clone();
-                    match r.kind {
-                        ReplyKind::Re => {
-                            r.attrs
-                                .retain(|(k, _)| !redact.iter().any(|x| x.as_bytes() == &k[..]));
-                        }
-                        ReplyKind::Trap => {
-                            trap_msg = Some(r.message().unwrap_or_default());
-                        }
-                        ReplyKind::Done => {
-                            let mut e = base;
-                            e.outcome = match &trap_msg {
-                                Some(m) => format!("trap: {m}"),
-                                None => "done".into(),
-                            };
-                            e.latency_us = started.elapsed().as_micros() as u64;
-                            // The final reply waits for the log line to be on disk.
-                            if log.record(e).await.is_err() {
-                                reuse = false;
-                                break;
-                            }
-                            latency.observe(started.elapsed().as_secs_f64());
-                            let _ = tx.send(Msg::Reply(r)).await;
-                            reuse = true;
-                            break;
-                        }
-                        _ => {}
-                    }
-                    if tx.send(Msg::Reply(r)).await.is_err() {
-                        reuse = false;
-                        break;
-                    }
-                }
-                Err(e) => {
-                    // The router went away: the client gets a trap, its session stays.
-                    let mut en = base;
-                    en.outcome = format!("upstream lost: {e}");
-                    en.latency_us = started.elapsed().as_micros() as u64;
-                    let logged = log.record(en).await.is_ok();
-                    if logged {
-                        for r in trap(
-                            &tag,
-                            Some(4),
-                            &format!("tikguard proxy: connection to the router lost: {e}"),
-                        ) {
-                            let _ = tx.send(Msg::Reply(r)).await;
-                        }
-                    }
-                    reuse = false;
-                    break;
-                }
-            }
-        }
-        let _ = tx.send(Msg::Finished { key: tag, reuse }).await;
-    });
-    Ok(Some(upstream_tag))
-}
-
-fn cmd_word(req: &Request) -> String {
-    String::from_utf8_lossy(&req.command).into_owned()
-}
-
-/// Ownership: every item the command names (`.id`/`numbers`, comma lists; ids or names) must
-/// exist and carry a comment starting with `prefix`, checked on the router first.
-async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String> {
-    let target = cmd.get(".id").or_else(|| cmd.get("numbers"));
-    let Some(target) = target else {
-        return Err(format!("`{}` without `.id` or `numbers`", cmd.verb));
-    };
-    let wanted: Vec<String> = String::from_utf8_lossy(target)
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if wanted.is_empty() || wanted.len() > 1000 {
-        return Err("between 1 and 1000 items per command".into());
-    }
-    let mut words = vec![
-        format!("{}/print", cmd.path).into_bytes(),
-        b"=.proplist=.id,name,comment".to_vec(),
-    ];
-    for w in &wanted {
-        let key = if w.starts_with('*') { ".id" } else { "name" };
-        words.push(format!("?{key}={w}").into_bytes());
-    }
-    for _ in 1..wanted.len() {
-        words.push(b"?#|".to_vec());
-    }
-    let items = lease
-        .client()
-        .call_words(words)
-        .await
-        .map_err(|e| format!("ownership check failed: {e}"))?
-        .items;
-    for w in &wanted {
-        let item = items.iter().find(|i| {
-            let key = if w.starts_with('*') { ".id" } else { "name" };
-            i.get(key).is_some_and(|v| v.as_ref() == w.as_bytes())
-        });
-        match item {
-            None => return Err(format!("no item {w}")),
-            Some(i) => {
-                let comment = i.get("comment").map(|c| c.as_ref()).unwrap_or(b"");
-                if !comment.starts_with(prefix.as_bytes()) {
-                    return Err(format!(
-                        "item {w} is not owned: its comment does not start with `{prefix}`"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
+    cmds.end();
 }

@@ -1,0 +1,576 @@
+//! A session's commands between the decision and the client: forwarding on the session's
+//! leased upstream connection, the router's replies (redacted, under the client's tag), and the
+//! final replies held until their audit line is on disk.
+//!
+//! One task per client connection does all of it: every command the session forwards has its
+//! replies sent by the connection's reader into one channel per lease ([`Client::queue_to`]),
+//! which the session reads. A command costs no task and no channel of its own, and none of the
+//! hops between them (a reply used to cross two channels and two tasks).
+//!
+//! The audit line of a command is handed to the writer without waiting; the command's final
+//! reply waits in [`Held`] (in the order the lines were handed over, the order the writer
+//! acknowledges them) and goes to the client once the line is on disk. Meanwhile the session
+//! reads, forwards and streams other commands.
+//!
+//! [`Client::queue_to`]: routeros_api::Client::queue_to
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use routeros_api::sentence::{Reply, ReplyKind, Request};
+use routeros_api::server::{ConnError, Connection};
+use routeros_api::{Replies, ReplySink};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::auditlog::{log_args, now_rfc3339, Entry, Written};
+use super::policy::{decide, Command, Decision, OWNED_VERBS};
+use super::session::{Shared, Who};
+use super::upstream::Lease;
+
+/// Reply sentences the router may have sent one session that it has not yet taken; a full
+/// channel stops reading from the router for this session's connection only.
+pub const REPLY_QUEUE: usize = 256;
+
+/// Final replies held at once for their log lines; at this many the session stops reading
+/// the client's commands until the log catches up (backpressure, not a disconnect).
+pub const MAX_HELD: usize = 128;
+
+/// The upstream connection a session holds while it has commands running, and the channel
+/// their replies come on.
+pub struct Up {
+    pub lease: Lease,
+    sink: ReplySink,
+    replies: Replies,
+}
+
+impl Up {
+    /// The next reply from the router for one of the session's commands (forever when the
+    /// session holds no upstream connection).
+    pub async fn next(up: &mut Option<Up>) -> Option<(Bytes, Result<Reply, routeros_api::Error>)> {
+        match up.as_mut() {
+            Some(u) => u.replies.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// A reply already waiting, if any.
+    pub fn try_reply(
+        &mut self,
+    ) -> Result<(Bytes, Result<Reply, routeros_api::Error>), tokio::sync::mpsc::error::TryRecvError>
+    {
+        self.replies.try_recv()
+    }
+}
+
+/// A forwarded command, by the tag the upstream connection gave it.
+struct Forward {
+    client_tag: Option<Bytes>,
+    redact: Vec<String>,
+    /// The log line, its outcome filled in when the command ends.
+    entry: Entry,
+    started: Instant,
+    trap: Option<String>,
+}
+
+/// Replies waiting for their log line to be on disk.
+struct Release {
+    written: Written,
+    replies: Vec<Reply>,
+    /// The client's tag of the forwarded command this ends.
+    ends: Option<Option<Bytes>>,
+    /// When an allowed command started, for the latency histogram.
+    started: Option<Instant>,
+}
+
+/// What one session has running and holding.
+#[derive(Default)]
+pub struct Commands {
+    pub up: Option<Up>,
+    /// The client's tags of forwarded commands not yet finished, with their upstream tags.
+    pub in_flight: HashMap<Option<Bytes>, Bytes>,
+    /// Forwarded commands the router has not yet ended, by upstream tag.
+    running: HashMap<Bytes, Forward>,
+    pub held: Held,
+}
+
+/// Final replies in the order their log lines were handed to the writer.
+#[derive(Default)]
+pub struct Held(VecDeque<Release>);
+
+impl Held {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn push(&mut self, written: Written, replies: Vec<Reply>) {
+        self.0.push_back(Release {
+            written,
+            replies,
+            ends: None,
+            started: None,
+        });
+    }
+
+    /// Waits for the oldest held line to be on disk (forever when nothing is held).
+    pub async fn next(&mut self) -> Result<(), String> {
+        match self.0.front_mut() {
+            Some(r) => (&mut r.written).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The outcome of one command's decision.
+pub enum Outcome {
+    /// Forwarded: its replies come on the session's upstream channel.
+    Forwarded,
+    /// Answered at once, with nothing to log.
+    Answer(Vec<Reply>),
+    /// Answered once its log line is on disk.
+    Logged(Written, Vec<Reply>),
+}
+
+pub fn trap(tag: &Option<Bytes>, category: Option<u8>, message: &str) -> Vec<Reply> {
+    Reply::trap(tag, category, message)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn entry(
+    client: &str,
+    ip: IpAddr,
+    router: &str,
+    command: &str,
+    args: &[(String, Vec<u8>)],
+    decision: &'static str,
+    rule: &str,
+    outcome: String,
+    started: Instant,
+) -> Entry {
+    Entry {
+        time: now_rfc3339(),
+        client: client.to_string(),
+        source: ip.to_string(),
+        router: router.to_string(),
+        command: command.to_string(),
+        args: log_args(args),
+        decision,
+        rule: rule.to_string(),
+        outcome,
+        latency_us: started.elapsed().as_micros() as u64,
+    }
+}
+
+impl Commands {
+    /// Whether nothing is running or held.
+    pub fn is_idle(&self) -> bool {
+        self.in_flight.is_empty() && self.held.is_empty()
+    }
+
+    /// Sends the commands queued for the router, in one write. A failed write ends every
+    /// command running on the connection.
+    pub async fn flush_upstream(&mut self, shared: &Shared, w: &Who) {
+        let Some(u) = self.up.as_ref() else { return };
+        if !u.lease.client().has_queued() {
+            return;
+        }
+        if let Err(e) = u.lease.client().flush().await {
+            self.lose_all(shared, w, &e).await;
+        }
+    }
+
+    /// The upstream connection broke: every command running on it gets a trap (after its log
+    /// line), and the connection is not reused. The client's session stays.
+    pub async fn lose_all(&mut self, shared: &Shared, _w: &Who, e: &routeros_api::Error) {
+        let mut lost: Vec<(Bytes, Forward)> = self.running.drain().collect();
+        // In the order the commands were sent, for a log that reads naturally.
+        lost.sort_by_key(|(t, _)| (t.len(), t.clone()));
+        for (_, f) in lost {
+            let mut en = f.entry;
+            en.outcome = format!("upstream lost: {e}");
+            en.latency_us = f.started.elapsed().as_micros() as u64;
+            let written = shared.log.submit(en).await;
+            let replies = trap(
+                &f.client_tag,
+                Some(4),
+                &format!("tikguard proxy: connection to the router lost: {e}"),
+            );
+            self.held.0.push_back(Release {
+                written,
+                replies,
+                ends: Some(f.client_tag),
+                started: None,
+            });
+        }
+        if let Some(mut u) = self.up.take() {
+            u.lease.discard();
+        }
+    }
+
+    /// One reply from the router: streamed to the client now (`!re`, `!trap`, `!empty`), or,
+    /// for `!done`, held until the command's log line is on disk.
+    pub async fn on_reply<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        shared: &Shared,
+        w: &Who,
+        out: &mut Connection<S>,
+        utag: Bytes,
+        reply: Result<Reply, routeros_api::Error>,
+    ) -> Result<(), ConnError> {
+        let mut r = match reply {
+            Ok(r) => r,
+            Err(e) => {
+                self.lose_all(shared, w, &e).await;
+                return Ok(());
+            }
+        };
+        let Some(f) = self.running.get_mut(&utag) else {
+            return Ok(());
+        };
+        r.tag = f.client_tag.clone();
+        match r.kind {
+            ReplyKind::Re => {
+                let redact = &f.redact;
+                r.attrs
+                    .retain(|(k, _)| !redact.iter().any(|x| x.as_bytes() == &k[..]));
+            }
+            ReplyKind::Trap => f.trap = Some(r.message().unwrap_or_default()),
+            ReplyKind::Done => {
+                let f = self.running.remove(&utag).expect("found above");
+                let mut e = f.entry;
+                e.outcome = match &f.trap {
+                    Some(m) => format!("trap: {m}"),
+                    None => "done".into(),
+                };
+                e.latency_us = f.started.elapsed().as_micros() as u64;
+                let written = shared.log.submit(e).await;
+                self.held.0.push_back(Release {
+                    written,
+                    replies: vec![r],
+                    ends: Some(f.client_tag),
+                    started: Some(f.started),
+                });
+                self.settle();
+                return Ok(());
+            }
+            ReplyKind::Empty | ReplyKind::Fatal => {}
+        }
+        out.send(&r).await
+    }
+
+    /// Sends the held replies whose lines are on disk: the oldest (whose outcome `first` is),
+    /// then every one after it that is ready too.
+    pub async fn release<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        w: &Who,
+        out: &mut Connection<S>,
+        first: Result<(), String>,
+    ) -> Result<(), ConnError> {
+        let mut outcome = Some(first);
+        loop {
+            let Some(res) = outcome
+                .take()
+                .or_else(|| self.held.0.front_mut()?.written.try_outcome())
+            else {
+                return Ok(());
+            };
+            let rel = self.held.0.pop_front().expect("front present");
+            if let Some(tag) = &rel.ends {
+                self.in_flight.remove(tag);
+            }
+            match res {
+                Ok(()) => {
+                    if let Some(t) = rel.started {
+                        w.latency.observe(t.elapsed().as_secs_f64());
+                    }
+                    for r in &rel.replies {
+                        out.send(r).await?;
+                    }
+                }
+                Err(_) => {
+                    // Nothing the log does not show reaches the client; it learns why.
+                    let tag = rel.replies.first().and_then(|r| r.tag.clone());
+                    for r in trap(
+                        &tag,
+                        Some(4),
+                        "tikguard proxy: the audit log cannot be written",
+                    ) {
+                        out.send(&r).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides one command and forwards it (queued: the session flushes once the client's
+    /// buffered commands are read), or answers it.
+    pub async fn command(
+        &mut self,
+        shared: &Arc<Shared>,
+        w: &Who,
+        ip: IpAddr,
+        req: &Request,
+    ) -> Outcome {
+        let started = Instant::now();
+        let tag = req.tag.clone();
+        let cfg = shared.config();
+        let mut cmd = Command::from_request(req);
+        let unknown = cmd.expand().err();
+        // The word forwarded is the one decided on: the full path.
+        let full_word = cmd.word();
+        // `getall` is the old name of `print`.
+        if cmd.verb == "getall" {
+            cmd.verb = "print".into();
+        }
+        // The configuration as it is now: a reload applies to sessions already open, and a
+        // client removed or no longer allowed this router gets nothing more.
+        let Some(current) = cfg
+            .client(&w.client.name)
+            .filter(|c| c.routers.contains(&w.router))
+        else {
+            return Outcome::Answer(trap(
+                &tag,
+                Some(4),
+                "tikguard proxy: this client is no longer configured for this router",
+            ));
+        };
+        let Some(policy) = cfg.policies.get(&current.policy) else {
+            return Outcome::Answer(trap(
+                &tag,
+                Some(4),
+                "tikguard proxy: the client's policy is gone",
+            ));
+        };
+        let (tag_r, cmd_r) = (&tag, &cmd);
+        let deny = move |rule: Option<String>, reason: String| async move {
+            let (tag, cmd) = (tag_r, cmd_r);
+            w.count("deny");
+            let e = entry(
+                &w.client.name,
+                ip,
+                &w.router,
+                &String::from_utf8_lossy(&req.command),
+                &cmd.args,
+                "deny",
+                rule.as_deref().unwrap_or("default"),
+                format!("denied: {reason}"),
+                started,
+            );
+            let written = shared.log.submit(e).await;
+            Outcome::Logged(
+                written,
+                trap(
+                    tag,
+                    Some(4),
+                    &format!(
+                        "tikguard proxy: not allowed by policy {}: {reason}",
+                        policy.name
+                    ),
+                ),
+            )
+        };
+        if let Some(why) = unknown {
+            return deny(None, why).await;
+        }
+        let (rule, owner_prefix, redact) = match decide(policy, &cmd) {
+            Decision::Deny { rule, reason } => return deny(rule, reason).await,
+            Decision::Allow {
+                rule,
+                owner_prefix,
+                redact,
+            } => (rule, owner_prefix, redact),
+        };
+        w.count("allow");
+        // The log entry of an allowed command, with its outcome.
+        let allowed = |outcome: String| {
+            entry(
+                &w.client.name,
+                ip,
+                &w.router,
+                &cmd.word(),
+                &cmd.args,
+                "allow",
+                &rule,
+                outcome,
+                started,
+            )
+        };
+        let allowed_r = &allowed;
+        let lost = move |e: String, message: String| async move {
+            let written = shared
+                .log
+                .submit(allowed_r(format!("upstream lost: {e}")))
+                .await;
+            Outcome::Logged(written, trap(tag_r, Some(4), &message))
+        };
+        // A connection that ended while idle in the session is not used again.
+        if self
+            .up
+            .as_ref()
+            .is_some_and(|u| u.lease.client().is_closed())
+        {
+            self.lose_all(shared, w, &routeros_api::Error::Closed).await;
+        }
+        if self.up.is_none() {
+            let Some(upstream) = shared.upstream(&w.router) else {
+                return Outcome::Answer(trap(&tag, Some(4), "tikguard proxy: unknown router"));
+            };
+            match upstream.lease().await {
+                Ok(lease) => {
+                    let (sink, replies) = tokio::sync::mpsc::channel(REPLY_QUEUE);
+                    self.up = Some(Up {
+                        lease,
+                        sink,
+                        replies,
+                    });
+                }
+                Err(e) => {
+                    let msg = format!("tikguard proxy: router {} unavailable: {e}", w.router);
+                    return lost(e.to_string(), msg).await;
+                }
+            }
+        }
+        let u = self.up.as_ref().expect("leased above");
+        if let (Some(prefix), true) = (&owner_prefix, OWNED_VERBS.contains(&cmd.verb.as_str())) {
+            if let Err(why) = owned(&u.lease, &cmd, prefix).await {
+                return deny(Some(rule.clone()), why).await;
+            }
+        }
+        // Forward the client's words, its own `.tag` left out (the upstream connection tags).
+        let mut words = Vec::with_capacity(1 + req.attrs.len() + req.queries.len());
+        words.push(full_word.into_bytes());
+        for (k, val) in &req.attrs {
+            words.push([&b"="[..], k, b"=", val].concat());
+        }
+        for q in &req.queries {
+            words.push(q.to_vec());
+        }
+        match u.lease.client().queue_to(words, &u.sink) {
+            Ok(utag) => {
+                let base = allowed(String::new());
+                self.in_flight.insert(tag.clone(), utag.clone());
+                self.running.insert(
+                    utag,
+                    Forward {
+                        client_tag: tag,
+                        redact,
+                        entry: base,
+                        started,
+                        trap: None,
+                    },
+                );
+                Outcome::Forwarded
+            }
+            Err(e) => {
+                let msg = format!("tikguard proxy: router {} connection lost: {e}", w.router);
+                let out = lost(e.to_string(), msg).await;
+                self.lose_all(shared, w, &e).await;
+                out
+            }
+        }
+    }
+
+    /// With nothing running, the upstream connection goes back to the pool.
+    pub fn settle(&mut self) {
+        if self.running.is_empty()
+            && self
+                .up
+                .as_ref()
+                .is_some_and(|u| !u.lease.client().has_queued())
+        {
+            self.up = None;
+        }
+    }
+
+    /// Holds `replies` until `written` is on disk.
+    pub fn hold(&mut self, written: Written, replies: Vec<Reply>) {
+        self.held.push(written, replies);
+    }
+
+    /// `/cancel` (of one tag, or of all): sent on to the router for the commands it names.
+    pub async fn cancel(&self, target: Option<&Bytes>) {
+        let Some(u) = &self.up else { return };
+        let victims: Vec<&Bytes> = self
+            .in_flight
+            .iter()
+            .filter(|(k, _)| target.is_none() || k.as_ref() == target)
+            .map(|(_, t)| t)
+            .filter(|t| self.running.contains_key(*t))
+            .collect();
+        for t in victims {
+            let word = format!("=tag={}", String::from_utf8_lossy(t));
+            let _ = u
+                .lease
+                .client()
+                .start(vec![b"/cancel".to_vec(), word.into_bytes()])
+                .await;
+        }
+    }
+
+    /// The session ends: a connection with commands still running is not reused.
+    pub fn end(&mut self) {
+        if !self.running.is_empty() {
+            if let Some(u) = self.up.as_mut() {
+                u.lease.discard();
+            }
+        }
+    }
+}
+
+/// Ownership: every item the command names (`.id`/`numbers`, comma lists; ids or names) must
+/// exist and carry a comment starting with `prefix`, checked on the router first.
+async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String> {
+    let target = cmd.get(".id").or_else(|| cmd.get("numbers"));
+    let Some(target) = target else {
+        return Err(format!("`{}` without `.id` or `numbers`", cmd.verb));
+    };
+    let wanted: Vec<String> = String::from_utf8_lossy(target)
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if wanted.is_empty() || wanted.len() > 1000 {
+        return Err("between 1 and 1000 items per command".into());
+    }
+    let mut words = vec![
+        format!("{}/print", cmd.path).into_bytes(),
+        b"=.proplist=.id,name,comment".to_vec(),
+    ];
+    for w in &wanted {
+        let key = if w.starts_with('*') { ".id" } else { "name" };
+        words.push(format!("?{key}={w}").into_bytes());
+    }
+    for _ in 1..wanted.len() {
+        words.push(b"?#|".to_vec());
+    }
+    let items = lease
+        .client()
+        .call_words(words)
+        .await
+        .map_err(|e| format!("ownership check failed: {e}"))?
+        .items;
+    for w in &wanted {
+        let item = items.iter().find(|i| {
+            let key = if w.starts_with('*') { ".id" } else { "name" };
+            i.get(key).is_some_and(|v| v.as_ref() == w.as_bytes())
+        });
+        match item {
+            None => return Err(format!("no item {w}")),
+            Some(i) => {
+                let comment = i.get("comment").map(|c| c.as_ref()).unwrap_or(b"");
+                if !comment.starts_with(prefix.as_bytes()) {
+                    return Err(format!(
+                        "item {w} is not owned: its comment does not start with `{prefix}`"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
