@@ -68,14 +68,41 @@ async fn connect(addr: &str, sec: Security, user: &str, pw: &str) -> Client {
 }
 
 async fn sequential(c: &Client, n: usize) -> Vec<Duration> {
-    let mut v = Vec::with_capacity(n);
+    sequential_interleaved(&[c], n).await.remove(0)
+}
+
+/// `n` sequential prints on each client, taken in turns (one on each, then again), so that
+/// the machine's load at any moment weighs on every path alike; sorted round trips per client.
+async fn sequential_interleaved(clients: &[&Client], n: usize) -> Vec<Vec<Duration>> {
+    let mut v = vec![Vec::with_capacity(n); clients.len()];
     for _ in 0..n {
-        let t = Instant::now();
-        c.call(&["/system/identity/print"]).await.unwrap();
-        v.push(t.elapsed());
+        for (c, times) in clients.iter().zip(v.iter_mut()) {
+            let t = Instant::now();
+            c.call(&["/system/identity/print"]).await.unwrap();
+            times.push(t.elapsed());
+        }
     }
-    v.sort();
+    for times in &mut v {
+        times.sort();
+    }
     v
+}
+
+/// `proxy_load relay TARGET`: a process that copies bytes between each connection and
+/// TARGET, and nothing else: the least any process between client and router costs on this
+/// machine (two more loopback hops), to read the proxy's figures against.
+async fn relay(target: String) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("relay {}", l.local_addr().unwrap());
+    loop {
+        let (mut a, _) = l.accept().await.unwrap();
+        let target = target.clone();
+        tokio::spawn(async move {
+            let mut b = tokio::net::TcpStream::connect(&target).await.unwrap();
+            let _ = (a.set_nodelay(true), b.set_nodelay(true));
+            let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+        });
+    }
 }
 
 async fn pipelined(clients: Vec<Arc<Client>>, per_client: usize, window: usize) -> Duration {
@@ -107,6 +134,9 @@ async fn pipelined(clients: Vec<Arc<Client>>, per_client: usize, window: usize) 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args[1] == "relay" {
+        return relay(args[2].clone()).await;
+    }
     let bin = PathBuf::from(&args[1]);
     let dir = PathBuf::from(&args[2]);
     // Where the proxy's audit log goes (its fsync is part of every command's cost).
@@ -250,28 +280,42 @@ async fn main() {
         return;
     }
 
+    // The floor: the same TLS session to the emulator through a process that only copies.
+    let mut relay_proc = Command::new(std::env::current_exe().unwrap())
+        .args(["relay", &emu_addr])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let relay_addr = first_line(&mut relay_proc, "relay ");
+    let _relay = Proc(relay_proc);
+    let relayed = connect(&relay_addr, tls(), "admin", "bench").await;
+    sequential(&relayed, 200).await;
+
     let n = 10_000;
-    let d = sequential(&direct, n).await;
-    let p = sequential(&via, n).await;
-    let (d50, d99, p50, p99) = (
-        percentile(&d, 0.5),
-        percentile(&d, 0.99),
-        percentile(&p, 0.5),
-        percentile(&p, 0.99),
+    let mut runs = sequential_interleaved(&[&direct, &relayed, &via], n).await;
+    let (p, r, d) = (
+        runs.pop().unwrap(),
+        runs.pop().unwrap(),
+        runs.pop().unwrap(),
     );
-    println!(
-        "| {n} sequential prints, p50 | {:.0} µs | {:.0} µs | +{:.0} µs ({:+.0}%) |",
-        d50.as_secs_f64() * 1e6,
-        p50.as_secs_f64() * 1e6,
-        (p50.as_secs_f64() - d50.as_secs_f64()) * 1e6,
-        (p50.as_secs_f64() / d50.as_secs_f64() - 1.0) * 100.0
-    );
-    println!(
-        "| {n} sequential prints, p99 | {:.0} µs | {:.0} µs | +{:.0} µs |",
-        d99.as_secs_f64() * 1e6,
-        p99.as_secs_f64() * 1e6,
-        (p99.as_secs_f64() - d99.as_secs_f64()) * 1e6
-    );
+    let us = |x: Duration| x.as_secs_f64() * 1e6;
+    for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+        let (d, r, p) = (
+            us(percentile(&d, q)),
+            us(percentile(&r, q)),
+            us(percentile(&p, q)),
+        );
+        println!(
+            "| {n} sequential prints, {name} | {d:.0} µs | {p:.0} µs | {:+.0} µs ({:+.0}%) |",
+            p - d,
+            (p / d - 1.0) * 100.0
+        );
+        println!(
+            "| the same through a byte relay (the floor of any process in between), {name} | {d:.0} µs | {r:.0} µs | {:+.0} µs ({:+.0}%) |",
+            r - d,
+            (r / d - 1.0) * 100.0
+        );
+    }
 
     let t = Instant::now();
     let items = direct

@@ -7,10 +7,10 @@
 //! which the session reads. A command costs no task and no channel of its own, and none of the
 //! hops between them (a reply used to cross two channels and two tasks).
 //!
-//! The audit line of a command is handed to the writer without waiting; the command's final
-//! reply waits in [`Held`] (in the order the lines were handed over, the order the writer
-//! acknowledges them) and goes to the client once the line is on disk. Meanwhile the session
-//! reads, forwards and streams other commands.
+//! The audit line of a command is appended to the log's chain at once; the command's final
+//! reply waits in [`Held`] (in the order the lines were appended, the order they reach the
+//! disk) and goes to the client once the line is on disk. Meanwhile the session reads,
+//! forwards and streams other commands.
 //!
 //! [`Client::queue_to`]: routeros_api::Client::queue_to
 
@@ -195,7 +195,7 @@ impl Commands {
             let mut en = f.entry;
             en.outcome = format!("upstream lost: {e}");
             en.latency_us = f.started.elapsed().as_micros() as u64;
-            let written = shared.log.submit(en).await;
+            let written = shared.log.submit(en);
             let replies = trap(
                 &f.client_tag,
                 Some(4),
@@ -249,7 +249,7 @@ impl Commands {
                     None => "done".into(),
                 };
                 e.latency_us = f.started.elapsed().as_micros() as u64;
-                let written = shared.log.submit(e).await;
+                let written = shared.log.submit(e);
                 self.held.0.push_back(Release {
                     written,
                     replies: vec![r],
@@ -362,7 +362,7 @@ impl Commands {
                 format!("denied: {reason}"),
                 started,
             );
-            let written = shared.log.submit(e).await;
+            let written = shared.log.submit(e);
             Outcome::Logged(
                 written,
                 trap(
@@ -403,10 +403,7 @@ impl Commands {
         };
         let allowed_r = &allowed;
         let lost = move |e: String, message: String| async move {
-            let written = shared
-                .log
-                .submit(allowed_r(format!("upstream lost: {e}")))
-                .await;
+            let written = shared.log.submit(allowed_r(format!("upstream lost: {e}")));
             Outcome::Logged(written, trap(tag_r, Some(4), &message))
         };
         // A connection that ended while idle in the session is not used again.

@@ -181,7 +181,7 @@ pub async fn run(
         let _ = t.await;
     }
     let _ = tokio::time::timeout(DRAIN, sessions.acquire_many(MAX_CONNECTIONS)).await;
-    Ok(())
+    shared.log.sync().await
 }
 
 fn tasks_metrics(tcp: TcpListener, shared: Arc<Shared>) {

@@ -420,7 +420,7 @@ where
                                 let cmd = Command::from_request(&req);
                                 w.count("deny");
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
-                                let written = shared.log.submit(e).await;
+                                let written = shared.log.submit(e);
                                 let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));
                                 cmds.hold(written, out);
                                 continue;
