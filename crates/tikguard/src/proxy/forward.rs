@@ -96,7 +96,7 @@ pub struct Commands {
     pub held: Held,
 }
 
-/// Final replies in the order their log lines were handed to the writer.
+/// Final replies in the order their log lines were appended.
 #[derive(Default)]
 pub struct Held(VecDeque<Release>);
 
