@@ -416,13 +416,18 @@ mod tests {
         }
     }
 
+    /// Runs `f` on a single-threaded runtime, as the unit tests' sessions run.
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     fn write(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let log = AuditLog::open(&path).unwrap();
             for i in 0..n {
                 log.record(entry(i)).await.unwrap();
@@ -463,10 +468,7 @@ mod tests {
     #[test]
     fn reopening_continues_the_chain() {
         let (_d, path) = write(3);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(9)).await.unwrap();
         });
@@ -513,10 +515,7 @@ mod tests {
         bytes.truncate(bytes.len() - 10);
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(verify(&path).unwrap(), Err(Broken::Truncated { line: 3 }));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(5)).await.unwrap();
         });
@@ -554,10 +553,7 @@ mod tests {
     fn a_line_is_on_disk_only_once_someone_waits_and_then_with_the_lines_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let log = AuditLog::open(&path).unwrap();
             let mut first = log.submit(entry(1));
             let _second = log.submit(entry(2));
@@ -577,10 +573,7 @@ mod tests {
             .append(true)
             .open("/dev/full")
             .unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        block_on(async {
             let log = AuditLog::over(full, ZERO.to_string(), Path::new("/dev/full"));
             let e = log.record(entry(1)).await.unwrap_err();
             assert!(e.starts_with("/dev/full: "), "{e}");
