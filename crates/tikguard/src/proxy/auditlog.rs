@@ -108,6 +108,14 @@ impl AuditLog {
         let show = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut prev = ZERO.to_string();
         if path.exists() {
+            // A device or a pipe would be read without end (`/dev/zero`, `/dev/full`), and
+            // cannot be truncated or verified.
+            if !std::fs::metadata(path).map_err(show)?.is_file() {
+                return Err(format!(
+                    "{}: not a regular file; the audit log must be a file it can append to and verify",
+                    path.display()
+                ));
+            }
             let bytes = std::fs::read(path).map_err(show)?;
             let keep = match bytes.iter().rposition(|&b| b == b'\n') {
                 Some(i) => i + 1,
@@ -583,6 +591,12 @@ mod tests {
                 "nothing kept for a broken log"
             );
         });
+    }
+
+    #[test]
+    fn a_device_as_the_log_is_refused_without_reading_it() {
+        let e = AuditLog::open(Path::new("/dev/zero")).err().unwrap();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 
     #[test]
