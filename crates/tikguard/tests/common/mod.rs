@@ -23,7 +23,30 @@ impl Drop for Proc {
     }
 }
 
+/// A loopback port free now, for a child process to bind later. Taken below the kernel's
+/// ephemeral range: a port the kernel handed out for `bind(0)` and got back is soon handed to
+/// another test's connection or listener (seen in CI: "Address already in use" when the child
+/// started), while ports below the range are only ever taken by name.
 pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let (from, to) = if low > 11000 { (10000, low) } else { (0, 0) };
+    for _ in 0..1000 {
+        if from == to {
+            break;
+        }
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        let port = from + (h.finish() % u64::from(to - from)) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
