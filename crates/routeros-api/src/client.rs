@@ -655,8 +655,9 @@ async fn read_loop(mut r: ReadHalf<Box<dyn Stream>>, routes: Arc<Mutex<Routes>>,
             let target = {
                 let mut routes_guard = routes.lock().unwrap_or_else(|p| p.into_inner());
                 match &reply.tag {
-                    // A shared route ends with its command's `!done` (an own route ends when
-                    // its receiver does).
+                    // A shared route ends with its command's `!done`, the last reply of a
+                    // command, after a `!trap` too (MikroTik's API manual; ROUTEROS.md, "the
+                    // wire protocol"); an own route ends when its receiver does.
                     Some(t) if reply.kind == ReplyKind::Done => match routes_guard.map.get(t) {
                         Some(Route::Shared(_)) => {
                             routes_guard.map.remove(t).map(|r| (t.clone(), r))

@@ -46,12 +46,16 @@ async fn recorder() -> (
     (addr, rx)
 }
 
+async fn plain(addr: std::net::SocketAddr) -> Client {
+    Client::connect(&Options::new(addr.to_string(), Security::Plain))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn queued_commands_go_out_together_in_order_with_the_next_write() {
     let (addr, mut reads) = recorder().await;
-    let c = Client::connect(&Options::new(addr.to_string(), Security::Plain))
-        .await
-        .unwrap();
+    let c = plain(addr).await;
     let mut a = c.queue(vec![b"/one".to_vec()]).unwrap();
     let mut b = c.queue(vec![b"/two".to_vec()]).unwrap();
     // Nothing is written while only queued.
@@ -90,9 +94,7 @@ async fn dropping_the_client_ends_its_running_commands() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(s);
     });
-    let c = Client::connect(&Options::new(addr.to_string(), Security::Plain))
-        .await
-        .unwrap();
+    let c = plain(addr).await;
     let mut running = c.start(vec![b"/silent".to_vec()]).await.unwrap();
     drop(c);
     match tokio::time::timeout(Duration::from_secs(2), running.next()).await {
@@ -105,9 +107,7 @@ async fn dropping_the_client_ends_its_running_commands() {
 #[tokio::test]
 async fn commands_queued_to_one_sink_reply_there_under_their_tags() {
     let (addr, mut reads) = recorder().await;
-    let c = Client::connect(&Options::new(addr.to_string(), Security::Plain))
-        .await
-        .unwrap();
+    let c = plain(addr).await;
     let (sink, mut replies) = tokio::sync::mpsc::channel(8);
     let a = c.queue_to(vec![b"/one".to_vec()], &sink).unwrap();
     let b = c.queue_to(vec![b"/two".to_vec()], &sink).unwrap();
@@ -151,9 +151,7 @@ async fn a_connection_that_ends_gives_each_command_on_a_sink_its_error() {
         let _ = close_rx.await;
         drop(s);
     });
-    let c = Client::connect(&Options::new(addr.to_string(), Security::Plain))
-        .await
-        .unwrap();
+    let c = plain(addr).await;
     let (sink, mut replies) = tokio::sync::mpsc::channel(1);
     let done = c.queue_to(vec![b"/answered".to_vec()], &sink).unwrap();
     let x = c.queue_to(vec![b"/silent".to_vec()], &sink).unwrap();

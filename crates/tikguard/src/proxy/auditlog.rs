@@ -223,6 +223,17 @@ impl AuditLog {
     }
 }
 
+impl State {
+    /// Whether line `seq` is on disk, or can no longer get there; `None` while it may.
+    fn outcome(&self, seq: u64) -> Option<Result<(), String>> {
+        if self.durable >= seq {
+            Some(Ok(()))
+        } else {
+            self.failed.clone().map(Err)
+        }
+    }
+}
+
 impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -250,12 +261,7 @@ impl Written {
 
     /// The outcome if it is known already, without waiting or writing.
     pub fn try_outcome(&mut self) -> Option<Result<(), String>> {
-        let st = self.log.inner.lock();
-        if st.durable >= self.seq {
-            Some(Ok(()))
-        } else {
-            st.failed.clone().map(Err)
-        }
+        self.log.inner.lock().outcome(self.seq)
     }
 
     /// Writes and syncs every line appended so far; the caller set `syncing`.
@@ -300,11 +306,8 @@ impl std::future::Future for Written {
         let inner = self.log.inner.clone();
         loop {
             let mut st = inner.lock();
-            if st.durable >= self.seq {
-                return Poll::Ready(Ok(()));
-            }
-            if let Some(e) = &st.failed {
-                return Poll::Ready(Err(e.clone()));
+            if let Some(outcome) = st.outcome(self.seq) {
+                return Poll::Ready(outcome);
             }
             if !st.syncing {
                 st.syncing = true;

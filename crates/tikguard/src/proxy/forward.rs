@@ -25,7 +25,7 @@ use routeros_api::server::{ConnError, Connection};
 use routeros_api::{Replies, ReplySink};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::auditlog::{log_args, now_rfc3339, Entry, Written};
+use super::auditlog::{log_args, now_rfc3339, AuditLog, Entry, Written};
 use super::policy::{decide, Command, Decision, OWNED_VERBS};
 use super::session::{Shared, Who};
 use super::upstream::Lease;
@@ -75,6 +75,22 @@ struct Forward {
     trap: Option<String>,
 }
 
+impl Forward {
+    /// The command ended with `outcome`: its log line is appended, and `replies` are held
+    /// for it; `observe` puts its latency in the histogram when they are released.
+    fn end(self, log: &AuditLog, outcome: String, replies: Vec<Reply>, observe: bool) -> Release {
+        let mut e = self.entry;
+        e.outcome = outcome;
+        e.latency_us = self.started.elapsed().as_micros() as u64;
+        Release {
+            written: log.submit(e),
+            replies,
+            ends: Some(self.client_tag),
+            started: observe.then_some(self.started),
+        }
+    }
+}
+
 /// Replies waiting for their log line to be on disk.
 struct Release {
     written: Written,
@@ -107,15 +123,6 @@ impl Held {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    fn push(&mut self, written: Written, replies: Vec<Reply>) {
-        self.0.push_back(Release {
-            written,
-            replies,
-            ends: None,
-            started: None,
-        });
     }
 
     /// Waits for the oldest held line to be on disk (forever when nothing is held).
@@ -175,38 +182,30 @@ impl Commands {
 
     /// Sends the commands queued for the router, in one write. A failed write ends every
     /// command running on the connection.
-    pub async fn flush_upstream(&mut self, shared: &Shared, w: &Who) {
+    pub async fn flush_upstream(&mut self, shared: &Shared) {
         let Some(u) = self.up.as_ref() else { return };
         if !u.lease.client().has_queued() {
             return;
         }
         if let Err(e) = u.lease.client().flush().await {
-            self.lose_all(shared, w, &e).await;
+            self.lose_all(shared, &e);
         }
     }
 
     /// The upstream connection broke: every command running on it gets a trap (after its log
     /// line), and the connection is not reused. The client's session stays.
-    pub async fn lose_all(&mut self, shared: &Shared, _w: &Who, e: &routeros_api::Error) {
+    pub fn lose_all(&mut self, shared: &Shared, e: &routeros_api::Error) {
         let mut lost: Vec<(Bytes, Forward)> = self.running.drain().collect();
         // In the order the commands were sent, for a log that reads naturally.
-        lost.sort_by_key(|(t, _)| (t.len(), t.clone()));
+        lost.sort_by(|(a, _), (b, _)| (a.len(), a).cmp(&(b.len(), b)));
         for (_, f) in lost {
-            let mut en = f.entry;
-            en.outcome = format!("upstream lost: {e}");
-            en.latency_us = f.started.elapsed().as_micros() as u64;
-            let written = shared.log.submit(en);
             let replies = trap(
                 &f.client_tag,
                 Some(4),
                 &format!("tikguard proxy: connection to the router lost: {e}"),
             );
-            self.held.0.push_back(Release {
-                written,
-                replies,
-                ends: Some(f.client_tag),
-                started: None,
-            });
+            let rel = f.end(&shared.log, format!("upstream lost: {e}"), replies, false);
+            self.held.0.push_back(rel);
         }
         if let Some(mut u) = self.up.take() {
             u.lease.discard();
@@ -218,7 +217,6 @@ impl Commands {
     pub async fn on_reply<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         shared: &Shared,
-        w: &Who,
         out: &mut Connection<S>,
         utag: Bytes,
         reply: Result<Reply, routeros_api::Error>,
@@ -226,10 +224,24 @@ impl Commands {
         let mut r = match reply {
             Ok(r) => r,
             Err(e) => {
-                self.lose_all(shared, w, &e).await;
+                self.lose_all(shared, &e);
                 return Ok(());
             }
         };
+        if r.kind == ReplyKind::Done {
+            let Some(f) = self.running.remove(&utag) else {
+                return Ok(());
+            };
+            r.tag = f.client_tag.clone();
+            let outcome = match &f.trap {
+                Some(m) => format!("trap: {m}"),
+                None => "done".into(),
+            };
+            let rel = f.end(&shared.log, outcome, vec![r], true);
+            self.held.0.push_back(rel);
+            self.settle();
+            return Ok(());
+        }
         let Some(f) = self.running.get_mut(&utag) else {
             return Ok(());
         };
@@ -241,25 +253,7 @@ impl Commands {
                     .retain(|(k, _)| !redact.iter().any(|x| x.as_bytes() == &k[..]));
             }
             ReplyKind::Trap => f.trap = Some(r.message().unwrap_or_default()),
-            ReplyKind::Done => {
-                let f = self.running.remove(&utag).expect("found above");
-                let mut e = f.entry;
-                e.outcome = match &f.trap {
-                    Some(m) => format!("trap: {m}"),
-                    None => "done".into(),
-                };
-                e.latency_us = f.started.elapsed().as_micros() as u64;
-                let written = shared.log.submit(e);
-                self.held.0.push_back(Release {
-                    written,
-                    replies: vec![r],
-                    ends: Some(f.client_tag),
-                    started: Some(f.started),
-                });
-                self.settle();
-                return Ok(());
-            }
-            ReplyKind::Empty | ReplyKind::Fatal => {}
+            ReplyKind::Done | ReplyKind::Empty | ReplyKind::Fatal => {}
         }
         out.send(&r).await
     }
@@ -347,9 +341,7 @@ impl Commands {
                 "tikguard proxy: the client's policy is gone",
             ));
         };
-        let (tag_r, cmd_r) = (&tag, &cmd);
-        let deny = move |rule: Option<String>, reason: String| async move {
-            let (tag, cmd) = (tag_r, cmd_r);
+        let deny = |rule: Option<String>, reason: String| {
             w.count("deny");
             let e = entry(
                 &w.client.name,
@@ -366,7 +358,7 @@ impl Commands {
             Outcome::Logged(
                 written,
                 trap(
-                    tag,
+                    &tag,
                     Some(4),
                     &format!(
                         "tikguard proxy: not allowed by policy {}: {reason}",
@@ -376,10 +368,10 @@ impl Commands {
             )
         };
         if let Some(why) = unknown {
-            return deny(None, why).await;
+            return deny(None, why);
         }
         let (rule, owner_prefix, redact) = match decide(policy, &cmd) {
-            Decision::Deny { rule, reason } => return deny(rule, reason).await,
+            Decision::Deny { rule, reason } => return deny(rule, reason),
             Decision::Allow {
                 rule,
                 owner_prefix,
@@ -388,12 +380,13 @@ impl Commands {
         };
         w.count("allow");
         // The log entry of an allowed command, with its outcome.
+        let logged_word = cmd.word();
         let allowed = |outcome: String| {
             entry(
                 &w.client.name,
                 ip,
                 &w.router,
-                &cmd.word(),
+                &logged_word,
                 &cmd.args,
                 "allow",
                 &rule,
@@ -401,10 +394,9 @@ impl Commands {
                 started,
             )
         };
-        let allowed_r = &allowed;
-        let lost = move |e: String, message: String| async move {
-            let written = shared.log.submit(allowed_r(format!("upstream lost: {e}")));
-            Outcome::Logged(written, trap(tag_r, Some(4), &message))
+        let lost = |e: String, message: String| {
+            let written = shared.log.submit(allowed(format!("upstream lost: {e}")));
+            Outcome::Logged(written, trap(&tag, Some(4), &message))
         };
         // A connection that ended while idle in the session is not used again.
         if self
@@ -412,7 +404,7 @@ impl Commands {
             .as_ref()
             .is_some_and(|u| u.lease.client().is_closed())
         {
-            self.lose_all(shared, w, &routeros_api::Error::Closed).await;
+            self.lose_all(shared, &routeros_api::Error::Closed);
         }
         if self.up.is_none() {
             let Some(upstream) = shared.upstream(&w.router) else {
@@ -429,14 +421,14 @@ impl Commands {
                 }
                 Err(e) => {
                     let msg = format!("tikguard proxy: router {} unavailable: {e}", w.router);
-                    return lost(e.to_string(), msg).await;
+                    return lost(e.to_string(), msg);
                 }
             }
         }
         let u = self.up.as_ref().expect("leased above");
         if let (Some(prefix), true) = (&owner_prefix, OWNED_VERBS.contains(&cmd.verb.as_str())) {
             if let Err(why) = owned(&u.lease, &cmd, prefix).await {
-                return deny(Some(rule.clone()), why).await;
+                return deny(Some(rule.clone()), why);
             }
         }
         // Forward the client's words, its own `.tag` left out (the upstream connection tags).
@@ -466,8 +458,8 @@ impl Commands {
             }
             Err(e) => {
                 let msg = format!("tikguard proxy: router {} connection lost: {e}", w.router);
-                let out = lost(e.to_string(), msg).await;
-                self.lose_all(shared, w, &e).await;
+                let out = lost(e.to_string(), msg);
+                self.lose_all(shared, &e);
                 out
             }
         }
@@ -487,7 +479,12 @@ impl Commands {
 
     /// Holds `replies` until `written` is on disk.
     pub fn hold(&mut self, written: Written, replies: Vec<Reply>) {
-        self.held.push(written, replies);
+        self.held.0.push_back(Release {
+            written,
+            replies,
+            ends: None,
+            started: None,
+        });
     }
 
     /// `/cancel` (of one tag, or of all): sent on to the router for the commands it names.

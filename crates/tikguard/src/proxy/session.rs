@@ -305,25 +305,25 @@ where
         }
         // Commands queued for the router while more of the client's were buffered go out now,
         // in one write, before the session waits for anything.
-        if let (false, Some(w)) = (conn.has_buffered_sentence(), &who) {
-            cmds.flush_upstream(&shared, w).await;
+        if !conn.has_buffered_sentence() {
+            cmds.flush_upstream(&shared).await;
         }
         tokio::select! {
             _ = stopping.changed() => continue,
             _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
             _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && cmds.is_idle() => break,
             up = Up::next(&mut cmds.up) => {
-                let (Some((utag, reply)), Some(w)) = (up, &who) else { continue };
-                let mut ok = cmds.on_reply(&shared, w, &mut conn, utag, reply).await.is_ok();
+                let Some((utag, reply)) = up else { continue };
+                let mut ok = cmds.on_reply(&shared, &mut conn, utag, reply).await.is_ok();
                 // Whatever else the router has sent is passed on before one flush.
                 for _ in 0..64 {
-                    let Some(Ok((utag, reply))) = cmds.up.as_mut().map(|u| u.try_reply()) else {
-                        break;
-                    };
                     if !ok {
                         break;
                     }
-                    ok = cmds.on_reply(&shared, w, &mut conn, utag, reply).await.is_ok();
+                    let Some(Ok((utag, reply))) = cmds.up.as_mut().map(|u| u.try_reply()) else {
+                        break;
+                    };
+                    ok = cmds.on_reply(&shared, &mut conn, utag, reply).await.is_ok();
                 }
                 if !ok || conn.flush().await.is_err() {
                     break;
