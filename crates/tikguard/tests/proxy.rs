@@ -1198,3 +1198,76 @@ async fn pipelined_commands_are_each_answered_under_their_tag() {
         .iter()
         .all(|(t, k)| *t == 17 || *k == routeros_api::ReplyKind::Done));
 }
+
+/// Logged-in clients that pipeline denied commands and never read a reply: each denial is
+/// logged and its trap held for the line, and a session whose replies are not taken (or with
+/// `MAX_HELD` traps held) stops reading its client, so memory stays bounded, a normal client is
+/// answered meanwhile, and the log's chain is intact afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_pipelining_denied_commands_unread_leave_memory_bounded_and_the_log_intact() {
+    use tokio::io::AsyncWriteExt;
+    let s = setup("");
+    let pid = s.proxy.0.id();
+    let good = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let mut flooders = Vec::new();
+    for _ in 0..4 {
+        let plain = s.plain.clone();
+        flooders.push(tokio::spawn(async move {
+            let mut t = tokio::net::TcpStream::connect(&plain).await.unwrap();
+            let login = routeros_api::encode_sentence(&[
+                "/login".to_string(),
+                "=name=billing".to_string(),
+                format!("=password={CRM_PASSWORD}"),
+            ]);
+            t.write_all(&login).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let mut batch = Vec::new();
+            for i in 0..500 {
+                batch.extend(routeros_api::encode_sentence(&[
+                    "/user/print".to_string(),
+                    format!(".tag=f{i}"),
+                ]));
+            }
+            // Written until the proxy stops reading (its replies are never read), then held
+            // open until the test ends.
+            let flood = async {
+                for _ in 0..200 {
+                    if t.write_all(&batch).await.is_err() {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), flood).await;
+            t
+        }));
+    }
+    let mut answered = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(4) {
+        good.call(&["/system/identity/print"]).await.unwrap();
+        answered += 1;
+    }
+    let hwm_mib = common::peak_kib(pid) / 1024;
+    let mut held = Vec::new();
+    for f in flooders {
+        held.push(f.await.unwrap());
+    }
+    let denied = log_lines(&s.log)
+        .iter()
+        .filter(|l| l["decision"] == "deny" && l["command"] == "/user/print")
+        .count();
+    drop(held);
+    assert!(answered >= 1, "the normal client was never answered");
+    assert!(denied > 0, "the flood's commands were read and denied");
+    assert!(hwm_mib < 200, "proxy VmHWM {hwm_mib} MiB");
+    assert_eq!(
+        tikguard::proxy::auditlog::verify(&s.log)
+            .unwrap()
+            .map(|_| ()),
+        Ok(()),
+        "the chain is intact"
+    );
+    eprintln!(
+        "proxy VmHWM {hwm_mib} MiB; {denied} denied; normal client answered {answered} times"
+    );
+}
