@@ -1,4 +1,4 @@
-//! Every vector of the shared `vectors/api-wire.txt` is a test: length prefixes, sentences, raw
+//! Every vector of the repository's `testdata/vectors/api-wire.txt` is a test: length prefixes, sentences, raw
 //! byte words; each sentence decoded from every split point, as bytes arrive from a socket.
 
 use std::path::{Path, PathBuf};
@@ -8,10 +8,8 @@ use routeros_api::{
 };
 
 fn vectors() -> String {
-    let p: PathBuf = std::env::var_os("TIKGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("vectors/api-wire.txt");
+    let p: PathBuf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/vectors/api-wire.txt");
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 

@@ -1,46 +1,11 @@
-//! Every real export in the shared corpus parses without a panic, with the version its header
+//! Every real export of the corpus (`testdata/corpus`, and `TIKGUARD_SHARED`'s when set) parses without a panic, with the version its header
 //! gives, and with diagnostics exactly where the file is really broken. A handful chosen for their
 //! oddities are snapshot-tested in full (model, diagnostics, warnings).
 
-use std::path::{Path, PathBuf};
-
 use routeros_config::{dump::dump, Config};
 
-/// The shared folder: `TIKGUARD_SHARED`, else `shared/` beside the repository.
-fn shared() -> PathBuf {
-    let p = std::env::var_os("TIKGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    assert!(
-        p.join("corpus/MANIFEST.tsv").is_file(),
-        "the corpus is missing: expected {}/corpus (set TIKGUARD_SHARED)",
-        p.display()
-    );
-    p
-}
-
-struct Entry {
-    file: String,
-    version: String,
-}
-
-fn manifest() -> Vec<Entry> {
-    let text = std::fs::read_to_string(shared().join("corpus/MANIFEST.tsv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (f, v) = (col("filename"), col("routeros_version"));
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let cols: Vec<&str> = l.split('\t').collect();
-            Entry {
-                file: cols[f].to_string(),
-                version: cols[v].to_string(),
-            }
-        })
-        .collect()
-}
+#[path = "../../../testdata/corpus.rs"]
+mod corpus;
 
 /// Files that are broken on purpose, and how many diagnostics each must give.
 const BROKEN: &[(&str, usize)] = &[
@@ -57,11 +22,11 @@ const BROKEN: &[(&str, usize)] = &[
 
 #[test]
 fn every_corpus_file_parses_with_its_header_version_and_only_real_errors() {
-    let entries = manifest();
-    assert!(entries.len() >= 90, "manifest lists {}", entries.len());
+    let entries = corpus::corpus();
+    assert!(entries.len() >= 17, "the corpus lists {}", entries.len());
     let mut failures = Vec::new();
     for e in &entries {
-        let bytes = std::fs::read(shared().join("corpus").join(&e.file)).unwrap();
+        let bytes = std::fs::read(&e.path).unwrap();
         let (config, parsed) = Config::load(bytes);
         assert!(!parsed.statements.is_empty(), "{}: no statements", e.file);
         let got = parsed.version.as_ref().map(|v| v.to_string());
@@ -90,8 +55,8 @@ fn every_corpus_file_parses_with_its_header_version_and_only_real_errors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn snapshot_of(file: &str) -> String {
-    let bytes = std::fs::read(shared().join("corpus").join(file)).unwrap();
+fn snapshot_at(path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (config, parsed) = Config::load(bytes);
     let mut out = format!("statements: {}\n", parsed.statements.len());
     for d in &parsed.diagnostics {
@@ -104,11 +69,33 @@ fn snapshot_of(file: &str) -> String {
     out
 }
 
+fn snapshot_of(file: &str) -> String {
+    snapshot_at(&corpus::testdata().join("corpus").join(file))
+}
+
 macro_rules! corpus_snapshot {
     ($name:ident, $file:expr) => {
         #[test]
         fn $name() {
             insta::assert_snapshot!(snapshot_of($file));
+        }
+    };
+}
+
+/// Files only the larger corpus holds (their licence does not allow the repository to carry
+/// them): snapshot-tested when `TIKGUARD_SHARED` gives them.
+fn larger_snapshot_of(file: &str) -> Option<String> {
+    corpus::find(file).map(|p| snapshot_at(&p))
+}
+
+macro_rules! larger_corpus_snapshot {
+    ($name:ident, $file:expr) => {
+        #[test]
+        fn $name() {
+            match larger_snapshot_of($file) {
+                Some(s) => insta::assert_snapshot!(s),
+                None => eprintln!("{} is in the larger corpus only (TIKGUARD_SHARED)", $file),
+            }
         }
     };
 }
@@ -124,27 +111,27 @@ corpus_snapshot!(
     "Disassembler0__mikrotik-scripts__firewall__firewall-input.rsc"
 );
 // A menu alone on one line with the command on the next (`/tool` then `mac-server set`).
-corpus_snapshot!(
+larger_corpus_snapshot!(
     menu_then_relative_command,
     "luminosita__snapshot-hetzner-mikrotik__mikrotik-common__rsc__secure.rsc"
 );
 // v7 slash paths and `:if` guards around them.
-corpus_snapshot!(
+larger_corpus_snapshot!(
     v7_slash_paths_and_guards,
     "serg123e__acerko-freewifi__hotspot.rsc"
 );
 // `*FFFFFFFE` item references, wireguard, CRLF.
-corpus_snapshot!(internal_id_refs, "micaelaman__Mikrotik__fig.cfg.rsc");
+larger_corpus_snapshot!(internal_id_refs, "micaelaman__Mikrotik__fig.cfg.rsc");
 // A UTF-8 BOM and non-ASCII comments.
-corpus_snapshot!(bom_and_utf8, "Pancho-uy__MK__SOLO_FACEBOOK_MESSENGER.rsc");
+larger_corpus_snapshot!(bom_and_utf8, "Pancho-uy__MK__SOLO_FACEBOOK_MESSENGER.rsc");
 // Bare `global` without a colon, `[find where comment=...]`.
-corpus_snapshot!(bare_global, "leon-m__router-config__config__isp.rsc");
+larger_corpus_snapshot!(bare_global, "leon-m__router-config__config__isp.rsc");
 // Script sources with `\r\n` and `\"` escapes split by continuations.
-corpus_snapshot!(script_sources, "sdamo__dude_fonts__fonts.rsc");
+larger_corpus_snapshot!(script_sources, "sdamo__dude_fonts__fonts.rsc");
 // Windows-1251 bytes in comments, kept as bytes.
-corpus_snapshot!(windows_1251, "Defm__mikrobackups__scripts__SAT1.rsc.txt");
+larger_corpus_snapshot!(windows_1251, "Defm__mikrobackups__scripts__SAT1.rsc.txt");
 // `/system default-configuration print` output pasted into an export.
-corpus_snapshot!(
+larger_corpus_snapshot!(
     pasted_print_output,
     "eugenesamoilov__default_config_mikrotik__config.rsc"
 );

@@ -1,27 +1,17 @@
-//! The whole shared corpus audits without a panic, and the audit of the real exports gives no
+//! The whole corpus (`testdata/corpus`, and `TIKGUARD_SHARED`'s when set) audits without a panic, and the audit of the real exports gives no
 //! finding whose location lies outside the file.
-
-use std::path::{Path, PathBuf};
 
 use routeros_config::Config;
 use tikguard::audit::{self, Selection, WanChoice};
 
-fn corpus() -> PathBuf {
-    std::env::var_os("TIKGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("corpus")
-}
+#[path = "../../../testdata/corpus.rs"]
+mod corpus;
 
 #[test]
 fn every_corpus_file_audits_without_panic() {
-    let dir = corpus();
     let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.file_name().is_some_and(|f| f == "MANIFEST.tsv") {
-            continue;
-        }
+    for e in corpus::corpus() {
+        let path = e.path;
         let bytes = std::fs::read(&path).unwrap();
         let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
         let (config, _) = Config::load(bytes);
@@ -41,7 +31,7 @@ fn every_corpus_file_audits_without_panic() {
         }
         n += 1;
     }
-    assert!(n >= 90, "only {n} files");
+    assert!(n >= corpus::carried(), "only {n} files");
 }
 
 /// Every `password=` in shown text is followed by `***`, an empty value, or nothing.
@@ -73,11 +63,10 @@ fn the_password_check_itself_catches_a_visible_password() {
 #[test]
 fn fix_lines_parse_exist_in_the_schema_and_name_what_the_config_has() {
     use routeros_config::syntax::StatementKind;
-    let dir = corpus();
     let target = routeros_config::Version::new(7, 16, 0);
     let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    for e in corpus::corpus() {
+        let path = e.path;
         if path.extension().is_none_or(|e| e != "rsc") {
             continue;
         }

@@ -3,7 +3,7 @@
 //! tree), planning the hardened result again gives nothing, the rollback restores the services,
 //! and a plan that would cut management off is refused.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use routeros_config::{Config, Version};
 use tikguard::audit::WanChoice;
@@ -28,11 +28,8 @@ fn intent(c: &Config) -> Intent {
     }
 }
 
-fn shared() -> PathBuf {
-    std::env::var_os("TIKGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
+#[path = "../../../testdata/corpus.rs"]
+mod corpus;
 
 /// Plans, proves, re-plans the result; returns the guarded script.
 fn harden_ok(name: &str, bytes: Vec<u8>) -> String {
@@ -73,9 +70,21 @@ fn examples_harden_with_proof_and_idempotence() {
     }
 }
 
+/// Every export the repository carries that parses cleanly (`prove` refuses a file with a syntax
+/// error, rightly: the script is proven on what RouterOS would load), and a dozen more when the
+/// larger corpus gives them.
 #[test]
-fn a_dozen_real_exports_harden_with_proof_and_idempotence() {
-    let files = [
+fn real_exports_harden_with_proof_and_idempotence() {
+    let carried = corpus::corpus()
+        .into_iter()
+        .take(corpus::carried())
+        .filter(|e| e.file.ends_with(".rsc"))
+        .map(|e| e.path)
+        .filter(|p| {
+            let (_, parsed) = Config::load(std::fs::read(p).unwrap());
+            parsed.diagnostics.is_empty()
+        });
+    let larger = [
         "03Andras__iszsnz_siet__config.rsc",
         "Defm__mikrobackups__rawconf_CHR_latest.rsc",
         "FoxDenHome__router__router.rsc",
@@ -90,10 +99,13 @@ fn a_dozen_real_exports_harden_with_proof_and_idempotence() {
         "hogg101__MikroTik-base-config__3_firewall.rsc",
         "alwaldend__src__infra__mikrotik__router1.rsc",
     ];
-    for f in files {
-        let bytes = std::fs::read(shared().join("corpus").join(f)).unwrap();
-        harden_ok(f, bytes);
+    let mut n = 0;
+    for path in carried.chain(larger.iter().filter_map(|f| corpus::find(f))) {
+        let bytes = std::fs::read(&path).unwrap();
+        harden_ok(&path.display().to_string(), bytes);
+        n += 1;
     }
+    assert!(n >= 12, "only {n} exports hardened");
 }
 
 #[test]
