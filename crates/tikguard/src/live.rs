@@ -1,6 +1,7 @@
 //! A live router as the same model an export gives: print the menus the audit and the planner
-//! read, write them as an export (`set` for RouterOS' built-in items, `add` for the rest), and
-//! parse that. One analysis, two sources.
+//! read ([`crate::menus::READ`]), write them as an export (`set` for RouterOS' built-in items,
+//! `add` for the rest, `remove` for a default item the router no longer has), and parse that.
+//! One analysis, two sources.
 //!
 //! Also turns the lines of a generated script into API sentences for a live router, resolving
 //! the selectors scripts use (`[find comment=...]`, `[:pick [find] 0]`, a name) to internal ids.
@@ -12,73 +13,6 @@ use routeros_config::escape::quote;
 use routeros_config::Config;
 
 use crate::harden::script::{Cond, Stmt, Target, Val};
-
-/// Menus read from a live router: (API path, built-in item names that exist before config).
-pub const MENUS: &[(&str, &[&str])] = &[
-    ("/interface", &[]),
-    ("/interface/list", &["all", "none", "dynamic", "static"]),
-    ("/interface/list/member", &[]),
-    ("/ip/address", &[]),
-    ("/ip/route", &[]),
-    ("/ip/dhcp-client", &[]),
-    ("/interface/pppoe-client", &[]),
-    ("/interface/l2tp-client", &[]),
-    ("/interface/sstp-client", &[]),
-    ("/interface/ovpn-client", &[]),
-    ("/interface/pptp-client", &[]),
-    ("/interface/ethernet", &[]),
-    ("/interface/vlan", &[]),
-    ("/interface/bridge/port", &[]),
-    ("/interface/wireless", &[]),
-    ("/interface/wireless/security-profiles", &[]),
-    ("/interface/wifi", &[]),
-    ("/interface/wifi/security", &[]),
-    // The subscriber zone (`audit::subscribers`).
-    ("/interface/pppoe-server/server", &[]),
-    ("/ppp/profile", &["default", "default-encryption"]),
-    ("/ppp/secret", &[]),
-    ("/ppp/aaa", &[]),
-    ("/ip/pool", &[]),
-    ("/ipv6/pool", &[]),
-    ("/ip/hotspot", &[]),
-    (
-        "/ip/service",
-        &[
-            "telnet",
-            "ftp",
-            "www",
-            "ssh",
-            "www-ssl",
-            "api",
-            "winbox",
-            "api-ssl",
-            "reverse-proxy",
-        ],
-    ),
-    ("/ip/firewall/filter", &[]),
-    ("/ipv6/firewall/filter", &[]),
-    ("/ip/firewall/address-list", &[]),
-    ("/ipv6/firewall/address-list", &[]),
-    ("/user/group", &["read", "write", "full"]),
-    ("/user", &["admin"]),
-    ("/certificate", &[]),
-    ("/system/logging", &[]),
-    (
-        "/system/logging/action",
-        &["memory", "disk", "echo", "remote"],
-    ),
-    ("/ip/ssh", &[]),
-    ("/ip/dns", &[]),
-    ("/ip/socks", &[]),
-    ("/ip/proxy", &[]),
-    ("/tool/mac-server", &[]),
-    ("/tool/mac-server/mac-winbox", &[]),
-    ("/ip/neighbor/discovery-settings", &[]),
-    ("/tool/bandwidth-server", &[]),
-    ("/tool/romon", &[]),
-    ("/user/settings", &[]),
-    ("/system/identity", &[]),
-];
 
 /// Menus read with only the properties the audit needs: `/ppp/secret` holds subscribers'
 /// passwords, which never leave the router.
@@ -133,9 +67,14 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
     if let Some(v) = &version {
         let _ = writeln!(text, "# live by RouterOS {v}");
     }
-    for (path, builtins) in MENUS {
+    // What the model holds before any configuration (`admin`, the groups, the services): one
+    // the router no longer has was removed, and is removed from the model too.
+    let defaults =
+        Config::with_defaults(version.as_deref().and_then(routeros_config::Version::parse));
+    for (menu, builtins) in crate::menus::READ {
+        let path = menu.replace(' ', "/");
         let mut words = vec![format!("{path}/print")];
-        if let Some((_, props)) = PROPLISTS.iter().find(|(p, _)| p == path) {
+        if let Some((_, props)) = PROPLISTS.iter().find(|(p, _)| *p == path) {
             words.push(format!("=.proplist={props}"));
         }
         let items = match client.call(&words).await {
@@ -144,8 +83,15 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
             Err(routeros_api::Error::Trap { .. }) => continue,
             Err(e) => return Err(format!("{path}/print: {e}")),
         };
-        let menu = path.replace('/', " ");
-        let _ = writeln!(text, "/{}", menu.trim());
+        let _ = writeln!(text, "{menu}");
+        for gone in defaults.items(menu).iter().filter_map(|d| d.get("name")) {
+            if !items
+                .iter()
+                .any(|i| i.get("name").is_some_and(|n| &n[..] == gone))
+            {
+                let _ = writeln!(text, "remove [ find name={} ]", export_value(gone));
+            }
+        }
         for item in items {
             if item.get("dynamic").is_some_and(|d| &d[..] == b"true") {
                 continue;

@@ -1,0 +1,157 @@
+//! `audit --live` sees what the export shows: every export of the corpus is served by the
+//! emulator over a real socket on 127.0.0.1, read back with `live::fetch` (what `audit --live`
+//! and `harden --live` run), and audited; the findings and the exposure must be those of the
+//! file. A menu a rule or the exposure reads that `live` forgets fails here.
+//!
+//! What the two sides cannot share, by design, and how the test deals with it:
+//! - the router must let the reader in: the test adds a group `parity` with `api,read` (what an
+//!   audit account has, no `sensitive`) and a user in it, and when the export's `api` service is
+//!   disabled or limited to other addresses, sets it open, on both sides (the file audited is
+//!   the export plus those lines, so both sides audit the same router);
+//! - a router always knows its version: an export without one gets the emulator's (7.18) as
+//!   its header, on both sides;
+//! - secrets: without `sensitive` the API leaves them out (and `/ppp/secret` is read without
+//!   passwords on purpose), so rules that look at a secret's value are compared without their
+//!   findings ([`SECRET_RULES`]);
+//! - line numbers and evidence: a live router has no export lines, so findings are compared by
+//!   rule, severity and message.
+
+use std::collections::HashMap;
+
+use routeros_api::{Client, Options, Security};
+use routeros_config::Config;
+use tikguard::audit::{self, Selection, WanChoice};
+use tikguard::emu;
+
+#[path = "../../../testdata/corpus.rs"]
+mod corpus;
+
+/// Rules whose finding depends on a secret's value, which a reader without `sensitive` is
+/// not given (the API omits the property; RouterOS' `sensitive` policy: "grants rights to
+/// change 'hide sensitive' option" and to see secrets, MikroTik manual, User > Groups).
+const SECRET_RULES: &[&str] = &[];
+
+/// What a file's finding says of a RouterOS default the export leaves out; a live router
+/// shows every setting, so its finding does not say it.
+const DEFAULT_NOTE: &str = " (RouterOS default; the export does not mention it)";
+
+const PASSWORD: &str = "parity-pass";
+
+/// The export as the test serves it: a version header when it has none, a reader account,
+/// and the `api` service open to 127.0.0.1 when it is not.
+fn servable(bytes: &[u8]) -> Vec<u8> {
+    let (config, _) = Config::load(bytes.to_vec());
+    let mut out = Vec::new();
+    if config.version.is_none() {
+        out.extend_from_slice(b"# 2025-01-01 00:00:00 by RouterOS 7.18\n");
+    }
+    out.extend_from_slice(bytes);
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(
+        b"/user group add name=parity policy=api,read\n/user add name=parity group=parity\n",
+    );
+    let api = config.menu("/ip service").and_then(|m| m.by_name("api"));
+    let open =
+        api.is_some_and(|s| !s.is_disabled() && s.get("address").is_none_or(|a| a.is_empty()));
+    if !open {
+        out.extend_from_slice(b"/ip service set api disabled=no address=\"\"\n");
+    }
+    out
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Seen {
+    findings: Vec<(String, String, String)>,
+    exposure: Vec<String>,
+}
+
+fn seen(config: &Config) -> Seen {
+    let a = audit::run(config, &WanChoice::default(), &Selection::default());
+    let mut findings: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| !SECRET_RULES.contains(&f.rule))
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                format!("{:?}", f.severity),
+                f.message.replace(DEFAULT_NOTE, ""),
+            )
+        })
+        .collect();
+    findings.sort();
+    let mut exposure: Vec<String> = a
+        .exposure
+        .rows
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    exposure.sort();
+    Seen { findings, exposure }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_corpus_export_audits_the_same_live_as_from_the_file() {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for e in corpus::corpus() {
+        let bytes = servable(&std::fs::read(&e.path).unwrap());
+        let (file_config, _) = Config::load(bytes.clone());
+        let want = seen(&file_config);
+
+        let passwords = HashMap::from([("parity".to_string(), PASSWORD.to_string())]);
+        let router = emu::router_from(file_config.clone(), passwords, None);
+        let emulator = emu::start(
+            router,
+            emu::Options {
+                api: Some("127.0.0.1:0".parse().unwrap()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let addr = emulator.api.unwrap().to_string();
+        let client = Client::connect(&Options::new(addr, Security::Plain))
+            .await
+            .unwrap();
+        if let Err(err) = client.login("parity", PASSWORD).await {
+            failures.push(format!("{}: login: {err}", e.file));
+            continue;
+        }
+        let (live_bytes, _) = tikguard::live::fetch(&client)
+            .await
+            .unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        let (live_config, _) = Config::load(live_bytes.clone());
+        let got = seen(&live_config);
+        compared += 1;
+        if got != want {
+            let only = |a: &[(String, String, String)], b: &[(String, String, String)]| {
+                a.iter()
+                    .filter(|x| !b.contains(x))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            let only_e = |a: &[String], b: &[String]| {
+                a.iter()
+                    .filter(|x| !b.contains(x))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            failures.push(format!(
+                "{}:\n  findings only from the file: {:?}\n  findings only live: {:?}\n  exposure only from the file: {:?}\n  exposure only live: {:?}",
+                e.file,
+                only(&want.findings, &got.findings),
+                only(&got.findings, &want.findings),
+                only_e(&want.exposure, &got.exposure),
+                only_e(&got.exposure, &want.exposure),
+            ));
+        }
+    }
+    assert!(
+        compared >= corpus::carried() - 1,
+        "only {compared} compared"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
