@@ -48,3 +48,44 @@ fn probe_rules_are_in_the_catalogue() {
     let out = tikguard().arg("rules").output().unwrap();
     assert!(String::from_utf8(out.stdout).unwrap().contains("TG120"));
 }
+
+/// A target that is not an address and does not resolve is a usage error naming it (exit 2),
+/// as nmap's `Failed to resolve`; before, each was probed as "filtered, 0 findings", exit 0.
+/// No name here is looked up over the network: `.invalid` never resolves (RFC 6761), dotted
+/// numbers and names outside host-name syntax are refused before any lookup.
+#[test]
+fn a_target_that_does_not_resolve_or_is_not_an_address_is_an_error_naming_it() {
+    for (target, says) in [
+        (
+            "nosuchhost.invalid",
+            "failed to resolve `nosuchhost.invalid`",
+        ),
+        ("127.0.0.300", "`127.0.0.300` is not an IP address"),
+        ("127.0.0.300:8728", "`127.0.0.300` is not an IP address"),
+        (
+            "router_1.example",
+            "`router_1.example` is neither an IP address nor a host name",
+        ),
+        ("bad\x1b[31mhost", "`bad\\x1b[31mhost` is neither"),
+    ] {
+        let out = tikguard()
+            .args(["probe", "127.0.0.1", target, "--timeout", "1s"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {err}");
+        assert!(err.contains(says), "{target}: {err}");
+        assert!(out.stdout.is_empty(), "{target}: nothing probed");
+    }
+    // An address and a name from /etc/hosts still probe.
+    let out = tikguard()
+        .args(["probe", "localhost:1", "127.0.0.1:1", "--timeout", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

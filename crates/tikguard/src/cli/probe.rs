@@ -73,6 +73,12 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     let hosts = {
         let mut h: Vec<&String> = work.iter().map(|(h, _)| h).collect();
         h.dedup();
+        for host in &h {
+            if let Err(e) = probe::check_host(host) {
+                eprintln!("tikguard: {e}");
+                return Ok(2);
+            }
+        }
         h.len()
     };
     let bar = if hosts > 1 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -122,6 +122,54 @@ pub fn expand(
     Ok(out)
 }
 
+/// Checks that a target is an address or a host name that resolves, before anything is probed:
+/// a typo must not come out as "filtered, 0 findings" (nmap stops the same way: `Failed to
+/// resolve "..."`). No lookup is made for what cannot be a name:
+/// - dot-separated numbers that are not an IPv4 address (`127.0.0.300`): a mistyped address
+///   (`inet_aton` refuses a part above 255 too);
+/// - a name outside host-name syntax (RFC 1123 §2.1: letters, digits, hyphens, labels of 1-63
+///   characters not starting or ending with a hyphen, 253 characters in all);
+/// - a name under `.invalid`, which RFC 6761 §6.4 says never resolves ("name resolution APIs
+///   and libraries SHOULD recognize 'invalid' names as special and SHOULD always return
+///   immediately with a negative response").
+pub fn check_host(host: &str) -> Result<(), String> {
+    if host.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let shown = crate::term::printable(host);
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    if labels
+        .iter()
+        .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!("`{shown}` is not an IP address"));
+    }
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if host.len() > 253 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "`{shown}` is neither an IP address nor a host name"
+        ));
+    }
+    if labels
+        .last()
+        .is_some_and(|l| l.eq_ignore_ascii_case("invalid"))
+    {
+        return Err(format!(
+            "failed to resolve `{shown}`: `.invalid` names never resolve (RFC 6761)"
+        ));
+    }
+    match std::net::ToSocketAddrs::to_socket_addrs(&(host, 0)).map(|mut a| a.next()) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(format!("failed to resolve `{shown}`: no address")),
+        Err(e) => Err(format!("failed to resolve `{shown}`: {e}")),
+    }
+}
+
 fn addr(host: &str, port: u16) -> String {
     match host.parse::<IpAddr>() {
         Ok(IpAddr::V6(_)) => format!("[{host}]:{port}"),
