@@ -2,8 +2,69 @@
 
 use std::io::Read;
 
-/// A file's bytes, or an error message that names it.
+/// A file's bytes (UTF-16 decoded to UTF-8, [`from_utf16`]), or an error message that names it.
 pub fn read(path: &str) -> Result<Vec<u8>, String> {
+    let bytes = read_raw(path)?;
+    from_utf16(display_name(path), bytes)
+}
+
+/// UTF-16 text as UTF-8; other bytes unchanged. Windows PowerShell 5.1's `>` and `Out-File`
+/// write UTF-16LE with a byte order mark (`FF FE`): what a Windows user gets from
+/// `ssh router /export > router.rsc` ("Out-File ... Unicode: UTF-16 format using the
+/// little-endian byte order", the default of Windows PowerShell, Microsoft's about_Redirection
+/// and Out-File documentation). A byte order mark (`FF FE` or `FE FF`) decides; without one,
+/// text whose first characters are ASCII each followed (LE) or preceded (BE) by a zero byte
+/// is UTF-16 too. Unpaired surrogates are an error naming the file and the offset.
+pub fn from_utf16(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    let (le, start) = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => (true, 2),
+        Some([0xFE, 0xFF]) => (false, 2),
+        _ => {
+            let head = &bytes[..bytes.len().min(64) & !1];
+            let ascii_pairs = |lo: usize| {
+                head.len() >= 4
+                    && head
+                        .chunks(2)
+                        .all(|p| p[1 - lo] == 0 && p[lo] != 0 && p[lo].is_ascii())
+            };
+            if ascii_pairs(0) {
+                (true, 0)
+            } else if ascii_pairs(1) {
+                (false, 0)
+            } else {
+                return Ok(bytes);
+            }
+        }
+    };
+    let body = &bytes[start..];
+    if body.len() % 2 != 0 {
+        return Err(format!(
+            "{name} is UTF-16 text with an odd number of bytes (cut short?); save it as UTF-8, e.g. `Get-Content router.rsc | Set-Content -Encoding utf8 router-utf8.rsc`"
+        ));
+    }
+    let units = body.chunks(2).map(|p| {
+        if le {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    let mut out = String::with_capacity(body.len() / 2);
+    for (i, c) in char::decode_utf16(units).enumerate() {
+        match c {
+            Ok(c) => out.push(c),
+            Err(_) => {
+                return Err(format!(
+                    "{name} is UTF-16 text with an invalid character at byte {}; save it as UTF-8",
+                    start + 2 * i
+                ))
+            }
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+fn read_raw(path: &str) -> Result<Vec<u8>, String> {
     if path == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -111,4 +172,64 @@ pub fn load_export(
     let (config, parsed) = routeros_config::Config::load(bytes);
     check_parsed(name, &parsed)?;
     Ok((config, parsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if bom {
+            out.extend(if le { [0xFF, 0xFE] } else { [0xFE, 0xFF] });
+        }
+        for u in text.encode_utf16() {
+            out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+        }
+        out
+    }
+
+    const EXPORT: &str =
+        "# by RouterOS 7.12.1\r\n/ip service\r\nset telnet disabled=yes comment=\"caf\u{e9}\"\r\n";
+
+    /// What Windows PowerShell's `>` writes (UTF-16LE with a BOM) reads as the export it holds;
+    /// before, it was refused as binary data.
+    #[test]
+    fn utf16_with_a_bom_as_powershell_writes_it_is_decoded() {
+        for le in [true, false] {
+            let got = from_utf16("r.rsc", utf16(EXPORT, le, true)).unwrap();
+            assert_eq!(got, EXPORT.as_bytes(), "le={le}");
+            check_bytes("r.rsc", &got).unwrap();
+        }
+        assert!(check_bytes("r.rsc", &utf16(EXPORT, true, true))
+            .unwrap_err()
+            .contains("binary"));
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_recognised_by_its_zero_bytes() {
+        for le in [true, false] {
+            let got = from_utf16("r.rsc", utf16(EXPORT, le, false)).unwrap();
+            assert_eq!(got, EXPORT.as_bytes(), "le={le}");
+        }
+    }
+
+    #[test]
+    fn utf8_and_binary_are_left_as_they_are() {
+        assert_eq!(from_utf16("r", EXPORT.into()).unwrap(), EXPORT.as_bytes());
+        let backup = vec![0x88, 0xAC, 0xA1, 0xB1, 0, 0, 0, 0];
+        assert_eq!(from_utf16("r", backup.clone()).unwrap(), backup);
+    }
+
+    #[test]
+    fn broken_utf16_is_named_as_utf16() {
+        let mut odd = utf16(EXPORT, true, true);
+        odd.push(b'x');
+        assert!(from_utf16("r.rsc", odd)
+            .unwrap_err()
+            .contains("r.rsc is UTF-16"));
+        let lone = vec![0xFF, 0xFE, b'/', 0, 0x00, 0xD8, b'a', 0];
+        let e = from_utf16("r.rsc", lone).unwrap_err();
+        assert!(e.contains("UTF-16") && e.contains("byte 4"), "{e}");
+    }
 }

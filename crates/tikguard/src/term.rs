@@ -47,25 +47,48 @@ impl Style {
     }
 }
 
-/// The source line `line` with a caret under `column`, indented, lossily decoded.
+/// The source line `line` with a caret under `column` (a byte column), indented. Control
+/// characters and bytes that are not UTF-8 are shown as `\xNN` (a line of an export may hold an
+/// escape sequence that would act on the terminal), tabs as a space; the caret stays under the
+/// byte it points at.
 pub fn excerpt(style: Style, src: &[u8], lines: &LineIndex, line: usize, column: usize) -> String {
     let range = lines.line_range(src, line);
-    let text = String::from_utf8_lossy(&src[range]);
-    let text: String = text
-        .chars()
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .take(200)
-        .collect();
+    let target = column.saturating_sub(1);
+    let mut text = String::new();
+    let (mut offset, mut width, mut caret) = (0usize, 0usize, None);
+    let mut put = |shown: &str, bytes: usize, text: &mut String| {
+        if caret.is_none() && offset + bytes > target {
+            caret = Some(width);
+        }
+        offset += bytes;
+        if width < 200 {
+            text.push_str(shown);
+            width += shown.chars().count();
+        }
+    };
+    for chunk in src[range].utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let shown = match c {
+                '\t' => " ".to_string(),
+                c if c.is_control() => format!("\\x{:02x}", c as u32),
+                c => c.to_string(),
+            };
+            put(&shown, c.len_utf8(), &mut text);
+        }
+        for b in chunk.invalid() {
+            put(&format!("\\x{b:02x}"), 1, &mut text);
+        }
+    }
+    let caret = caret.unwrap_or(width).min(200);
     let gutter = format!("{line:>5} | ");
     let pad = " ".repeat(gutter.len() - 2);
-    let caret_pad = " ".repeat(column.saturating_sub(1).min(200));
     format!(
         "{}{}\n{}{} {}{}",
         style.dim(&gutter),
         text,
         pad,
         style.dim("|"),
-        caret_pad,
+        " ".repeat(caret),
         style.red("^")
     )
 }

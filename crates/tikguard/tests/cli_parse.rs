@@ -156,3 +156,58 @@ fn help_teaches_with_examples() {
     assert!(text.contains("Exit status"));
     assert!(text.contains("tikguard parse --format json"));
 }
+
+/// A line holding terminal escape sequences is shown with them escaped (`\x1b`), the caret
+/// still under the byte the diagnostic points at; before, the bytes reached the terminal.
+#[test]
+fn control_bytes_in_a_diagnostic_line_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ctl.rsc");
+    std::fs::write(
+        &path,
+        "/ip address\nadd address=1.2.3.4/24 interface=e\x1b]0;pwn\x07x foo=\n",
+    )
+    .unwrap();
+    let out = tikguard().arg("parse").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("interface=e\\x1b]0;pwn\\x07x"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let caret = lines[at + 1].find('^').unwrap();
+    assert_eq!(&lines[at][caret..caret + 1], "]", "{text}");
+}
+
+/// What Windows PowerShell's `>` writes (UTF-16LE with a byte order mark) parses as the
+/// export it holds; before, it was refused as "binary data".
+#[test]
+fn a_utf16_export_as_powershell_writes_it_parses_like_the_utf8_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let utf8 = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/isp-core-v7.rsc"),
+    )
+    .unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in utf8.replace('\n', "\r\n").encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    let path = dir.path().join("router.rsc");
+    std::fs::write(&path, utf16).unwrap();
+    let out = tikguard()
+        .args(["parse", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = &json_lines(&out.stdout)[0];
+    assert_eq!(v["routeros_version"], "7.12.1");
+    assert_eq!(v["menus"]["/ip firewall filter"], 7);
+}

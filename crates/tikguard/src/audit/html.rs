@@ -7,10 +7,15 @@ use std::io::Write;
 use super::report::FileReport;
 use super::Severity;
 
+/// Text as HTML: markup escaped, and control characters (other than tab and line breaks)
+/// shown as `\xNN`: HTML has no rendering for them (they are parse errors in HTML5), and an
+/// evidence line holding an escape sequence must show it, not hide it.
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
+            '\t' | '\n' | '\r' => o.push(c),
+            c if c.is_control() => o.push_str(&format!("\\x{:02x}", c as u32)),
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
@@ -408,6 +413,14 @@ mod tests {
         // api from everywhere, ssh only from 10.0.0.0/24.
         assert!(h.contains("<td class=\"w-public\"><div><span class=\"fam\">v4</span> 0.0.0.0/0"));
         assert!(h.contains("<td class=\"w-narrow\"><div><span class=\"fam\">v4</span> 10.0.0.0/24"));
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_passed_through() {
+        assert_eq!(
+            esc("comment=\"a\u{1b}[31mred\u{7}\u{0}\u{85}\"\tx\r\n"),
+            "comment=&quot;a\\x1b[31mred\\x07\\x00\\x85&quot;\tx\r\n"
+        );
     }
 
     #[test]

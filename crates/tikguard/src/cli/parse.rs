@@ -122,7 +122,13 @@ pub fn run(args: Args) -> std::io::Result<u8> {
                     .map(|d| (d, style.red("error")))
                     .chain(config.warnings.iter().map(|d| (d, style.yellow("warning"))))
                 {
-                    writeln!(out, "{name}:{}:{}: {kind}: {}", d.line, d.column, d.message)?;
+                    writeln!(
+                        out,
+                        "{name}:{}:{}: {kind}: {}",
+                        d.line,
+                        d.column,
+                        crate::term::printable(&d.message)
+                    )?;
                     writeln!(
                         out,
                         "{}",
