@@ -14,11 +14,12 @@ use tikguard::cli;
 /// of the management plane (above all the API) is exposed and to whom, writes the fix as a script
 /// proven not to lock you out, and checks routers from the network.
 ///
-/// Start with: tikguard audit examples/isp-core-v7.rsc
+/// Start with an export of your router (`ssh admin@router /export > router.rsc`), then:
+/// tikguard audit router.rsc
 #[derive(Parser)]
 #[command(
     name = "tikguard",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TIKGUARD_BUILD_INFO"), ")"),
     propagate_version = true,
     max_term_width = 100
 )]

@@ -19,7 +19,7 @@ use crate::input;
 /// an unreadable file.
 ///
 /// Examples:
-///   tikguard audit examples/isp-core-v7.rsc
+///   tikguard audit router.rsc                   # ssh admin@router /export > router.rsc
 ///   tikguard audit --format json -o report.json router.rsc
 ///   tikguard audit --format sarif -o tikguard.sarif router.rsc  # GitHub code scanning
 ///   tikguard audit --format html -o report.html router.rsc

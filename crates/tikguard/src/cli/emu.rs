@@ -17,7 +17,7 @@ use crate::input;
 ///
 /// Examples:
 ///   echo secret > /tmp/admin.pass
-///   tikguard emu examples/isp-core-v7.rsc --api 127.0.0.1:8728 --password-file admin=/tmp/admin.pass
+///   tikguard emu router.rsc --api 127.0.0.1:8728 --password-file admin=/tmp/admin.pass
 ///   tikguard emu router.rsc --api-ssl 127.0.0.1:8729 --tls-cert cert.pem --tls-key key.pem \
 ///       --password-file admin=/tmp/admin.pass --syslog 127.0.0.1:5514 --version 7.18
 ///

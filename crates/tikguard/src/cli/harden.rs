@@ -30,7 +30,7 @@ use crate::input;
 /// tree for the target version. Otherwise it refuses and says why (exit 1).
 ///
 /// Examples:
-///   tikguard harden examples/isp-core-v7.rsc --api-client 198.51.100.20 --mgmt 10.255.0.0/24 -o harden.rsc
+///   tikguard harden router.rsc --api-client 198.51.100.20 --mgmt 10.255.0.0/24 -o harden.rsc
 ///   tikguard harden router.rsc --api-client 203.0.113.7 --mgmt 192.0.2.0/28 --syslog 192.0.2.10 \
 ///       --rollback undo.rsc --format json
 ///   cat router.rsc harden-plain.rsc | tikguard audit -      # with --no-guards: see the result

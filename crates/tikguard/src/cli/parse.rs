@@ -18,7 +18,7 @@ use crate::term::{excerpt, Style};
 /// Exit status: 0 when no file has a diagnostic, 1 when any has, 2 when a file cannot be read.
 ///
 /// Examples:
-///   tikguard parse examples/isp-core-v7.rsc
+///   tikguard parse router.rsc
 ///   tikguard parse --format json router.rsc | jq .diagnostics
 ///   ssh admin@router /export | tikguard parse -
 #[derive(clap::Args)]
