@@ -179,3 +179,33 @@ fn audit_live_reads_the_router_over_the_api_and_finds_what_the_export_shows() {
         );
     }
 }
+
+/// A port already taken: the error names the address and the service, not only the system's
+/// "Address already in use" (which of `--api` and `--api-ssl`?); exit 2.
+#[test]
+fn emu_on_a_port_in_use_names_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "x").unwrap();
+    let out = tikguard()
+        .args([
+            "emu",
+            "examples/home-v7.rsc",
+            "--api",
+            &addr,
+            "--password-file",
+        ])
+        .arg(format!("admin={}", pw.display()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr} (api): ")) && err.contains("in use"),
+        "{err}"
+    );
+    drop(taken);
+}

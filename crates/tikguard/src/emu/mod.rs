@@ -96,6 +96,15 @@ pub fn tls_config(
     Ok(Arc::new(cfg))
 }
 
+/// A listener that cannot bind, named with its address ("Address already in use" alone does
+/// not say which of the addresses given).
+fn bind_error(service: &str, addr: SocketAddr, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(
+        e.kind(),
+        format!("cannot listen on {addr} ({service}): {e}"),
+    )
+}
+
 /// Binds the listeners and serves until the process ends.
 pub async fn start(router: Router, opts: Options) -> std::io::Result<Emulator> {
     let router = Arc::new(Mutex::new(router));
@@ -103,7 +112,9 @@ pub async fn start(router: Router, opts: Options) -> std::io::Result<Emulator> {
     let mut api = None;
     let mut api_ssl = None;
     if let Some(addr) = opts.api {
-        let l = TcpListener::bind(addr).await?;
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| bind_error("api", addr, e))?;
         api = Some(l.local_addr()?);
         let shared = shared.clone();
         tokio::spawn(async move {
@@ -125,7 +136,9 @@ pub async fn start(router: Router, opts: Options) -> std::io::Result<Emulator> {
         });
     }
     if let Some((addr, cfg)) = opts.api_ssl {
-        let l = TcpListener::bind(addr).await?;
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| bind_error("api-ssl", addr, e))?;
         api_ssl = Some(l.local_addr()?);
         let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
         let shared = shared.clone();
