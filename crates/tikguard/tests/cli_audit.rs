@@ -334,6 +334,24 @@ fn reports_open_with_a_fix_first_block() {
         first.trim_start().starts_with("1. ") && first.contains("TG201"),
         "{block}"
     );
+    // Each fix whole: the address list is filled and then used by the filter and the service
+    // (a lone `address-list add` changes nothing).
+    let item: Vec<&str> = block
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with("2. "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        item,
+        [
+            "1. /ip firewall address-list add address=<api client> list=api-clients  (TG201)",
+            "/ip firewall filter set [ find comment=\"billing API\" ] src-address-list=api-clients",
+            "/ip firewall filter add chain=input protocol=tcp dst-port=8728 src-address-list=!api-clients action=drop place-before=[:pick [find] 0]",
+            "/ip service set api address=<api client>/32",
+        ],
+        "{block}"
+    );
     assert!(text.find("FIX FIRST") < text.find("CRITICAL"), "{text}");
     let out = tikguard()
         .args(["audit", "--format", "html", "examples/isp-core-v7.rsc"])
@@ -341,7 +359,7 @@ fn reports_open_with_a_fix_first_block() {
         .unwrap();
     let html = String::from_utf8_lossy(&out.stdout);
     assert!(
-        html.contains("<h3>Fix first</h3><ol class=\"fixfirst\"><li>"),
-        "no fix-first list"
+        html.contains("<h3>Fix first</h3><ol class=\"fixfirst\"><li><pre><code>/ip firewall address-list add address=&lt;api client&gt; list=api-clients\n/ip firewall filter set"),
+        "no fix-first list with whole fixes"
     );
 }

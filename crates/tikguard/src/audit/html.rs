@@ -296,7 +296,7 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
         let first = super::report::fix_first(&f.audit.findings);
         if !first.is_empty() {
             h.push_str("<h3>Fix first</h3><ol class=\"fixfirst\">");
-            for (line, fs) in &first {
+            for (fix, fs) in &first {
                 // A rule that appears twice is told apart by what its message names first.
                 let links: Vec<String> = fs
                     .iter()
@@ -314,8 +314,8 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
                     .collect();
                 let _ = write!(
                     h,
-                    "<li><code>{}</code> <span class=\"loc\">({})</span></li>",
-                    esc(line),
+                    "<li><pre><code>{}</code></pre> <span class=\"loc\">({})</span></li>",
+                    esc(&fix.join("\n")),
                     links.join(", ")
                 );
             }

@@ -189,10 +189,10 @@ fn paint_severity(style: Style, s: Severity) -> String {
 /// The text report. Everything that came from the input (paths, messages quoting names and
 /// comments, evidence lines, interface names) passes through [`printable`]: control bytes in a
 /// router's text never reach the terminal raw.
-/// The few changes that remove the most risk: each fix line scores the findings it appears in
-/// (critical 16, high 8, medium 2, low 1; placeholders and prose count like commands), the
-/// three best-scoring lines come first, each with the findings it addresses.
-pub fn fix_first(findings: &[Finding]) -> Vec<(String, Vec<&Finding>)> {
+/// The few changes that remove the most risk: each whole fix (all its lines, in order) scores
+/// the findings it resolves (critical 16, high 8, medium 2, low 1), the three best-scoring fixes
+/// of at least one high finding's weight come first, each with the findings it addresses.
+pub fn fix_first(findings: &[Finding]) -> Vec<(Vec<String>, Vec<&Finding>)> {
     let weight = |s: Severity| match s {
         Severity::Critical => 16,
         Severity::High => 8,
@@ -200,23 +200,25 @@ pub fn fix_first(findings: &[Finding]) -> Vec<(String, Vec<&Finding>)> {
         Severity::Low => 1,
         Severity::Info => 0,
     };
-    let mut lines: Vec<(String, u32, Vec<&Finding>)> = Vec::new();
-    for f in findings {
-        for line in &f.fix {
-            match lines.iter_mut().find(|(l, _, _)| l == line) {
-                Some((_, score, fs)) => {
-                    *score += weight(f.severity);
-                    fs.push(f);
-                }
-                None => lines.push((line.clone(), weight(f.severity), vec![f])),
+    // One entry per whole fix: a fix's lines work together (the address list is filled, then
+    // a rule uses it), so a line alone is no fix. Findings with the same fix are one entry.
+    let mut fixes: Vec<(&[String], u32, Vec<&Finding>)> = Vec::new();
+    for f in findings.iter().filter(|f| !f.fix.is_empty()) {
+        match fixes.iter_mut().find(|(fix, _, _)| *fix == &f.fix[..]) {
+            Some((_, score, fs)) => {
+                *score += weight(f.severity);
+                fs.push(f);
             }
+            None => fixes.push((&f.fix, weight(f.severity), vec![f])),
         }
     }
-    // Keep one line per finding group: the first fix line of a finding is its main change.
-    lines.retain(|(l, score, fs)| *score >= 8 && fs.iter().any(|f| f.fix.first() == Some(l)));
-    lines.sort_by_key(|l| std::cmp::Reverse(l.1));
-    lines.truncate(3);
-    lines.into_iter().map(|(l, _, fs)| (l, fs)).collect()
+    fixes.retain(|(_, score, _)| *score >= 8);
+    fixes.sort_by_key(|f| std::cmp::Reverse(f.1));
+    fixes.truncate(3);
+    fixes
+        .into_iter()
+        .map(|(fix, _, fs)| (fix.to_vec(), fs))
+        .collect()
 }
 
 /// A file's SARIF `artifactLocation.uri`: an absolute path as a `file://` URI, a relative one as
@@ -276,16 +278,22 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
         let first = fix_first(&f.audit.findings);
         if !first.is_empty() {
             writeln!(out, "\n {}", style.bold("FIX FIRST"))?;
-            for (i, (line, fs)) in first.iter().enumerate() {
+            for (i, (fix, fs)) in first.iter().enumerate() {
                 let mut rules: Vec<&str> = fs.iter().map(|f| f.rule).collect();
                 rules.dedup();
-                writeln!(
-                    out,
-                    "  {}. {}  {}",
-                    i + 1,
-                    style.cyan(&printable(line)),
-                    style.dim(&format!("({})", rules.join(", ")))
-                )?;
+                for (n, line) in fix.iter().enumerate() {
+                    if n == 0 {
+                        writeln!(
+                            out,
+                            "  {}. {}  {}",
+                            i + 1,
+                            style.cyan(&printable(line)),
+                            style.dim(&format!("({})", rules.join(", ")))
+                        )?;
+                    } else {
+                        writeln!(out, "     {}", style.cyan(&printable(line)))?;
+                    }
+                }
             }
         }
         let mut group: Option<Severity> = None;
