@@ -15,10 +15,12 @@ use routeros_config::Config;
 use crate::harden::script::{Cond, Stmt, Target, Val};
 
 /// Menus read with only the properties the audit needs: `/ppp/secret` holds subscribers'
-/// passwords, which never leave the router.
+/// passwords, which never leave the router. `.id` is asked for too: RouterOS leaves out every
+/// property a `.proplist` does not name, `.id` included (MikroTik's API manual, `.proplist`),
+/// and an item without one is written as the menu's settings, every secret folding into one.
 const PROPLISTS: &[(&str, &str)] = &[(
     "/ppp/secret",
-    "name,service,profile,remote-address,disabled",
+    ".id,name,service,profile,remote-address,disabled",
 )];
 
 const SKIP: &[&str] = &[
