@@ -135,3 +135,31 @@ larger_corpus_snapshot!(
     pasted_print_output,
     "eugenesamoilov__default_config_mikrotik__config.rsc"
 );
+
+/// The oddities of the files above that only the larger corpus holds, written small for the
+/// repository (`testdata/oddities/`), so a fresh clone tests them too.
+macro_rules! oddity_snapshot {
+    ($name:ident, $file:expr) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(snapshot_at(
+                &corpus::testdata().join("oddities").join($file)
+            ));
+        }
+    };
+}
+
+oddity_snapshot!(oddity_bom_and_utf8, "bom-and-utf8.rsc");
+oddity_snapshot!(oddity_windows_1251, "windows-1251.rsc");
+oddity_snapshot!(oddity_bare_global, "bare-global.rsc");
+oddity_snapshot!(
+    oddity_menu_then_relative_command,
+    "menu-then-relative-command.rsc"
+);
+oddity_snapshot!(
+    oddity_v7_slash_paths_and_guards,
+    "v7-slash-paths-and-guards.rsc"
+);
+oddity_snapshot!(oddity_internal_id_refs, "internal-id-refs.rsc");
+oddity_snapshot!(oddity_script_sources, "script-sources.rsc");
+oddity_snapshot!(oddity_pasted_print_output, "pasted-print-output.rsc");
