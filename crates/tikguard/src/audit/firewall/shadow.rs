@@ -165,8 +165,10 @@ impl ShadowGroup {
         self.sources.insert(a, b);
     }
 
-    /// The rules that take parts of `[a, b]`, into `out`; false when it stopped reading early.
-    fn owners_of(&self, a: u128, b: u128, out: &mut Vec<usize>) -> bool {
+    /// The rules that take parts of `[a, b]`, added to `out` (kept sorted, without repeats);
+    /// false when it stopped early: after [`OWNERS_READ`] intervals, or once `out` holds more
+    /// than `most` rules.
+    fn owners_of(&self, a: u128, b: u128, out: &mut Vec<usize>, most: usize) -> bool {
         let first = self
             .owners
             .range(..=a)
@@ -178,7 +180,12 @@ impl ShadowGroup {
                 return false;
             }
             if e >= a {
-                out.push(rule);
+                if let Err(at) = out.binary_search(&rule) {
+                    out.insert(at, rule);
+                    if out.len() > most {
+                        return false;
+                    }
+                }
             }
         }
         true
@@ -247,15 +254,15 @@ impl Firewall {
                     if all_covered {
                         // One earlier rule that alone takes it all (the first of them), else
                         // the rules that take each part.
+                        // (With one covering group, reading its owners below tells as much.)
                         let alone = covering
                             .iter()
+                            .filter(|_| covering.len() > 1)
                             .filter(|g| srcs.iter().all(|&(a, b)| g.sources.contains(a, b)))
                             .filter_map(|g| {
                                 let mut own = Vec::new();
                                 let complete =
-                                    srcs.iter().all(|&(a, b)| g.owners_of(a, b, &mut own));
-                                own.sort_unstable();
-                                own.dedup();
+                                    srcs.iter().all(|&(a, b)| g.owners_of(a, b, &mut own, 1));
                                 (complete && own.len() == 1).then(|| own[0])
                             })
                             .min();
@@ -266,7 +273,7 @@ impl Firewall {
                             None => {
                                 'read: for &(a, b) in &srcs {
                                     for g in &covering {
-                                        complete &= g.owners_of(a, b, &mut by);
+                                        complete &= g.owners_of(a, b, &mut by, 3);
                                         if !complete {
                                             break 'read;
                                         }
