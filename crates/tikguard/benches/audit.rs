@@ -1,5 +1,5 @@
 //! Audit throughput (parse + model + exposure + shadowing + every rule) on generated exports
-//! with 5,000 and 50,000 input-chain rules, shaped like `bench/gen-export.py`'s.
+//! with 5,000, 50,000 and 200,000 input-chain rules, shaped like `bench/gen-export.py`'s.
 //! Run: `cargo bench -p tikguard --bench audit`.
 
 use std::fmt::Write;
@@ -75,7 +75,7 @@ fn export(n: usize) -> String {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("audit");
     g.sample_size(10);
-    for n in [5_000usize, 50_000] {
+    for n in [5_000usize, 50_000, 200_000] {
         let text = export(n);
         g.bench_with_input(BenchmarkId::new("load+audit", n), &text, |b, t| {
             b.iter(|| {
