@@ -154,8 +154,14 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .build()?;
             let (tx, rx) = tokio::sync::oneshot::channel();
             let result = rt.block_on(async {
-                let task =
-                    tokio::spawn(watch::run::run(cfg, watch::run::Extra { follow }, Some(tx)));
+                let task = tokio::spawn(watch::run::run(
+                    cfg,
+                    watch::run::Extra {
+                        follow,
+                        config_path: Some(config.clone()),
+                    },
+                    Some(tx),
+                ));
                 if let Ok(addrs) = rx.await {
                     for (what, a) in addrs {
                         crate::warn_line!("{what} {a}");

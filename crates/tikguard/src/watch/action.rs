@@ -344,7 +344,7 @@ impl Sync {
         match s.active(now_ms()) {
             Ok(active) => {
                 // One set, not a scan of the state per block (quadratic at 100,000 blocks).
-                let held: HashSet<String> = active.keys().filter_map(|k| canon(k)).collect();
+                let held: HashSet<String> = active.keys().map(|(a, _)| a.clone()).collect();
                 let mut w = self.wanted();
                 for a in w.local_addresses() {
                     if !held.contains(&a) {

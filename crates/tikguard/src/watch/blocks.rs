@@ -64,8 +64,9 @@ pub fn canon(text: &str) -> Option<String> {
 #[derive(Clone, Debug, Default)]
 struct Want {
     v6: bool,
-    /// watch's own block: when it ends (ms since the epoch), on which routers, why.
-    local: Option<(u64, Vec<String>, String)>,
+    /// watch's own blocks, by router: when each ends (ms since the epoch), why. A second
+    /// router's block joins the first's; neither is lost.
+    local: BTreeMap<String, (u64, String)>,
     /// CrowdSec decisions on this address: id → (ends, scenario). Enforced on every router.
     crowdsec: BTreeMap<i64, (u64, String)>,
 }
@@ -91,10 +92,7 @@ pub struct Wanted {
 
 impl Want {
     fn entry_for(&self, router: &str, now_ms: u64) -> Option<Entry> {
-        let local = self
-            .local
-            .as_ref()
-            .filter(|(until, routers, _)| *until > now_ms && routers.iter().any(|r| r == router));
+        let local = self.local.get(router).filter(|(until, _)| *until > now_ms);
         let cs = self
             .crowdsec
             .values()
@@ -102,9 +100,9 @@ impl Want {
             .max_by_key(|(until, _)| *until);
         match (local, cs) {
             (None, None) => None,
-            (Some((u, _, c)), None) => Some((*u, c.clone())),
+            (Some((u, c)), None) => Some((*u, c.clone())),
             (None, Some((u, s))) => Some((*u, format!("{CROWDSEC_PREFIX} {s}"))),
-            (Some((lu, _, c)), Some((cu, s))) => Some(if lu >= cu {
+            (Some((lu, c)), Some((cu, s))) => Some(if lu >= cu {
                 (*lu, c.clone())
             } else {
                 (*cu, format!("{CROWDSEC_PREFIX} {s}"))
@@ -127,19 +125,25 @@ fn clean(s: &str) -> String {
 }
 
 impl Wanted {
-    /// watch's own block of `address` (canonical) until `until_ms` on `routers`.
+    /// watch's own block of `address` (canonical) until `until_ms` on `routers`; on a router
+    /// that already has one, the later end wins.
     pub fn block_local(&mut self, address: &str, until_ms: u64, routers: &[String], comment: &str) {
         let Some(key) = canon(address) else { return };
         let w = self.map.entry(key.clone()).or_default();
         w.v6 = key.contains(':');
-        w.local = Some((until_ms, routers.to_vec(), clean(comment)));
+        for r in routers {
+            let e = w.local.entry(r.clone()).or_insert((0, String::new()));
+            if until_ms >= e.0 {
+                *e = (until_ms, clean(comment));
+            }
+        }
     }
 
-    /// Forgets watch's own block of `address` (an unblock); CrowdSec's stay.
+    /// Forgets watch's own block of `address` (an unblock) on every router; CrowdSec's stay.
     pub fn unblock_local(&mut self, address: &str) {
         let Some(key) = canon(address) else { return };
         if let Some(w) = self.map.get_mut(&key) {
-            w.local = None;
+            w.local.clear();
             if w.crowdsec.is_empty() {
                 self.map.remove(&key);
             }
@@ -150,9 +154,31 @@ impl Wanted {
     pub fn local_addresses(&self) -> Vec<String> {
         self.map
             .iter()
-            .filter(|(_, w)| w.local.is_some())
+            .filter(|(_, w)| !w.local.is_empty())
             .map(|(k, _)| k.clone())
             .collect()
+    }
+
+    /// watch's own blocks running on `router` at `now_ms`.
+    pub fn local_count(&self, router: &str, now_ms: u64) -> usize {
+        self.map
+            .values()
+            .filter(|w| w.local.get(router).is_some_and(|(u, _)| *u > now_ms))
+            .count()
+    }
+
+    /// The block of watch's own that holds `address` (canonical), if any: the address itself,
+    /// or a network containing it (a host inside a blocked IPv6 /64).
+    pub fn local_holding(&self, address: &str) -> Option<String> {
+        let (v6, start, end, _) = super::never::range_of(address)?;
+        self.map
+            .iter()
+            .filter(|(_, w)| !w.local.is_empty())
+            .find(|(k, _)| {
+                super::never::range_of(k)
+                    .is_some_and(|(kv6, ks, ke, _)| kv6 == v6 && ks <= start && end <= ke)
+            })
+            .map(|(k, _)| k.clone())
     }
 
     /// A CrowdSec decision; false when it was skipped (not an address, or the cap).
@@ -184,7 +210,7 @@ impl Wanted {
         if w.crowdsec.remove(&id).is_some() {
             self.crowdsec_count -= 1;
         }
-        if w.crowdsec.is_empty() && w.local.is_none() {
+        if w.crowdsec.is_empty() && w.local.is_empty() {
             self.map.remove(&key);
         }
         Some(key)
@@ -199,7 +225,7 @@ impl Wanted {
                 touched.push(k.clone());
                 w.crowdsec.clear();
             }
-            w.local.is_some()
+            !w.local.is_empty()
         });
         self.crowdsec_count = 0;
         touched
@@ -225,13 +251,8 @@ impl Wanted {
             let before = w.crowdsec.len();
             w.crowdsec.retain(|_, (until, _)| *until > now_ms);
             gone += before - w.crowdsec.len();
-            if w.local
-                .as_ref()
-                .is_some_and(|(until, _, _)| *until <= now_ms)
-            {
-                w.local = None;
-            }
-            w.local.is_some() || !w.crowdsec.is_empty()
+            w.local.retain(|_, (until, _)| *until > now_ms);
+            !w.local.is_empty() || !w.crowdsec.is_empty()
         });
         self.crowdsec_count -= gone;
     }
@@ -298,6 +319,29 @@ mod tests {
         w.prune(6_000);
         assert!(w.is_empty());
         assert_eq!(w.crowdsec_count, 0);
+    }
+
+    /// A block on a second router joins the first's: both routers keep their entry.
+    #[test]
+    fn a_second_routers_block_merges_with_the_first() {
+        let mut w = Wanted::default();
+        w.block_local("198.51.100.7", 5_000, &["a".into()], "tikguard-watch: x");
+        w.block_local("198.51.100.7", 3_000, &["b".into()], "tikguard-watch: y");
+        assert_eq!(w.get("a", "198.51.100.7", 0).unwrap().until_ms, 5_000);
+        assert_eq!(w.get("b", "198.51.100.7", 0).unwrap().until_ms, 3_000);
+        assert_eq!(w.for_router("a", 0).len(), 1);
+        assert_eq!(w.local_count("b", 0), 1);
+        w.block_local(
+            "2001:db8:1:2::/64",
+            5_000,
+            &["a".into()],
+            "tikguard-watch: z",
+        );
+        assert_eq!(
+            w.local_holding("2001:db8:1:2::9/128").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(w.local_holding("2001:db8:1:3::9/128"), None);
     }
 
     #[test]

@@ -61,6 +61,13 @@ struct RawWatch {
     webhook: Option<Spanned<String>>,
     /// A PEM CA for an HTTPS webhook (default: the system's roots).
     webhook_ca: Option<String>,
+    /// CrowdSec ranges wider than this IPv4 prefix length are refused (default 24).
+    max_range: Option<Spanned<u8>>,
+    /// The same for IPv6 (default 48).
+    max_range_v6: Option<Spanned<u8>>,
+    /// watch's own blocks on one router at most (default 10,000): past it new blocks are
+    /// refused and alerted.
+    max_entries: Option<usize>,
 }
 
 fn default_list() -> String {
@@ -84,6 +91,9 @@ struct RawRouter {
     /// Stream its log over the API (`/log/print follow-only`) instead of, or besides, syslog.
     #[serde(default)]
     follow: bool,
+    /// Before blocking on a syslog line, ask the router (`/log/print`) whether it logged it.
+    #[serde(default)]
+    confirm: bool,
 }
 
 /// Where a CrowdSec machine's login comes from.
@@ -140,6 +150,7 @@ pub struct WatchRouter {
     pub user: String,
     pub password: Secret,
     pub follow: bool,
+    pub confirm: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -155,7 +166,13 @@ pub struct WatchConfig {
     pub webhook: Option<String>,
     pub webhook_ca: Option<String>,
     pub crowdsec: Option<CrowdsecConfig>,
+    pub max_range_v4: u8,
+    pub max_range_v6: u8,
+    pub max_entries: usize,
 }
+
+/// watch's own blocks on one router at most, by default.
+pub const MAX_ENTRIES: usize = 10_000;
 
 fn http_url(file: &str, text: &str, v: &Spanned<String>) -> Result<String, ConfigError> {
     let u = v.get_ref();
@@ -314,6 +331,7 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             user: r.user.clone(),
             password,
             follow: r.follow,
+            confirm: r.confirm,
         });
     }
     let mut names = std::collections::HashSet::new();
@@ -379,7 +397,22 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             })
         }
     };
+    let prefix = |v: &Option<Spanned<u8>>, default: u8, bits: u8| match v {
+        None => Ok(default),
+        Some(p) if *p.get_ref() <= bits => Ok(*p.get_ref()),
+        Some(p) => Err(err(
+            file,
+            text,
+            p.span().start,
+            format!("a prefix length of at most {bits}"),
+        )),
+    };
+    let max_range_v4 = prefix(&w.max_range, 24, 32)?;
+    let max_range_v6 = prefix(&w.max_range_v6, 48, 128)?;
     Ok(WatchConfig {
+        max_range_v4,
+        max_range_v6,
+        max_entries: w.max_entries.unwrap_or(MAX_ENTRIES),
         syslog_udp: w.syslog_udp.map(|s| s.into_inner()),
         syslog_tcp: w.syslog_tcp.map(|s| s.into_inner()),
         list: w.list,
