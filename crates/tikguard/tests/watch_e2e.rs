@@ -109,6 +109,10 @@ fn stop_watch(w: &mut Proc, said: &Said) -> String {
     panic!("no stopping line in {:?}", said.lock().unwrap());
 }
 
+/// The address the emulated router takes every client as coming from (`emu --clients-as`):
+/// loopback is never a block target, so a real client on 127.0.0.1 fails logins "from" here.
+const CLIENT: &str = "198.51.100.77";
+
 /// What a test changes in the setup.
 #[derive(Default)]
 struct Setup<'a> {
@@ -180,6 +184,7 @@ fn start_setup(s: Setup) -> Run {
     if !s.no_syslog {
         emu_args.extend(["--syslog".into(), udp.clone().into()]);
     }
+    emu_args.extend(["--clients-as".into(), CLIENT.into()]);
     let emu = spawn_emu(&emu_args, api_port, ssl_port);
     Run {
         dir,
@@ -292,7 +297,7 @@ async fn failed_logins_become_a_block_on_the_router_that_saw_them() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(entries.len(), 1, "{entries:?}");
-    assert_eq!(entries[0].0, "127.0.0.1");
+    assert_eq!(entries[0].0, CLIENT);
     assert!(
         !entries[0].1.is_empty(),
         "the block has a timeout: {entries:?}"
@@ -302,7 +307,7 @@ async fn failed_logins_become_a_block_on_the_router_that_saw_them() {
     let first = BufReader::new(out).lines().next().unwrap().unwrap();
     let v: serde_json::Value = serde_json::from_str(&first).unwrap();
     assert_eq!(v["type"], "block");
-    assert_eq!(v["address"], "127.0.0.1");
+    assert_eq!(v["address"], CLIENT);
     assert_eq!(v["router"], "emu");
     assert_eq!(v["duration_s"], 86_400);
     // And in the alerts file, the same line.
@@ -344,7 +349,7 @@ async fn an_address_already_listed_gets_its_timeout_extended() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_allowlisted_source_is_never_blocked_however_many_failures() {
-    let r = start("\"127.0.0.0/8\"");
+    let r = start("\"198.51.100.0/24\"");
     fail_logins(&r.api, 12).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
@@ -389,7 +394,28 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     );
     let mut r = start_with("", &extra);
     fail_logins(&r.api, 4).await;
-    assert_eq!(until_listed(&r, &["127.0.0.1"]).await, ["127.0.0.1"]);
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let unblock = |address: &str| {
+        let out = tikguard()
+            .args(["watch", "unblock", "--config"])
+            .arg(&r.config)
+            .arg(address)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Unblocked in another spelling (`/32`) while watch runs: gone, and watch forgot him too:
+    // new failures block him again at once, not when the old block would have ended.
+    assert!(unblock(&format!("{CLIENT}/32")).contains("emu: removed 1 entry"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    fail_logins(&r.api, 3).await;
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
     // Watch stops; the router loses the entry and gains a stale one of watch's.
     drop(std::mem::replace(
         &mut r.watch,
@@ -417,24 +443,13 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     // Restart: reconciled.
     r.watch = spawn_watch(&r.config);
     assert_eq!(
-        until_listed(&r, &["127.0.0.1"]).await,
-        ["127.0.0.1"],
+        until_listed(&r, &[CLIENT]).await,
+        [CLIENT],
         "state: {}",
         std::fs::read_to_string(state.path().join("state.jsonl")).unwrap_or_default()
     );
-    // Unblock for good: gone now, and a restart does not put it back.
-    let out = tikguard()
-        .args(["watch", "unblock", "--config"])
-        .arg(&r.config)
-        .arg("127.0.0.1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("emu: removed 1 entry"));
+    // Unblock for good, spelt `/32` again: gone now, and a restart does not put it back.
+    assert!(unblock(&format!("{CLIENT}/32")).contains("emu: removed 1 entry"));
     r.watch = spawn_watch(&r.config);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
@@ -508,7 +523,7 @@ async fn a_followed_router_is_watched_without_syslog() {
         }
     }
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].0, "127.0.0.1");
+    assert_eq!(got[0].0, CLIENT);
 }
 
 /// `--follow` names a router of the configuration.
@@ -1086,5 +1101,264 @@ fn the_readme_replay_example_says_what_the_readme_shows() {
     assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
     assert!(
         String::from_utf8_lossy(&out.stderr).starts_with("20 lines, 19 login events, 3 decisions")
+    );
+}
+
+/// Sends each line as one datagram from `from` (an address of this host, such as 127.0.0.2).
+fn send_syslog_from(from: &str, udp: &str, lines: &[String]) {
+    let sock = std::net::UdpSocket::bind(format!("{from}:0")).unwrap();
+    for l in lines {
+        sock.send_to(l.as_bytes(), udp).unwrap();
+    }
+}
+
+/// The count after `label` in watch's stopping line (`... 12 from unknown senders ...`).
+fn stopping_count(line: &str, label: &str) -> u64 {
+    line.split(label)
+        .next()
+        .and_then(|t| t.trim_end().rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in: {line}"))
+}
+
+/// Any host that can send a datagram to watch's port is no router: its lines decide nothing
+/// (no block on any router, even with `block-everywhere`; no alert, no state), a TCP
+/// connection from it is closed at once, and it is counted when watch stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_is_no_router_decides_nothing_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (alerts, state) = (dir.path().join("alerts.jsonl"), dir.path().join("s.jsonl"));
+    let extra = format!(
+        "block-everywhere = true\nsyslog-tcp = \"127.0.0.1:0\"\nalerts-file = \"{}\"\nstate = \"{}\"\n",
+        alerts.display(),
+        state.display()
+    );
+    let mut r = start_with("", &extra);
+    send_syslog_from("127.0.0.2", &r.udp, &failures_from("198.51.100.80", 10));
+    {
+        use std::io::{Read, Write};
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.bind(
+            &"127.0.0.2:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        sock.connect(
+            &r.tcp
+                .clone()
+                .unwrap()
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        let mut c: std::net::TcpStream = sock.into();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let lines = failures_from("198.51.100.81", 10).join("\n") + "\n";
+        let _ = c.write_all(lines.as_bytes());
+        let mut buf = [0u8; 16];
+        // Closed by watch: end of stream (or a reset), not a timeout.
+        match c.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("the connection stayed open: {other:?}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert!(std::fs::read_to_string(&alerts)
+        .unwrap_or_default()
+        .is_empty());
+    assert!(!std::fs::read_to_string(&state)
+        .unwrap_or_default()
+        .contains("198.51.100.8"));
+    // The router's own lines are still read.
+    send_syslog(&r.udp, &failures_from("198.51.100.82", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.82"]).await,
+        ["198.51.100.82"]
+    );
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " from unknown senders"), 11, "{last}");
+}
+
+/// One datagram is one message, and only the topics RouterOS logs a login failure with make
+/// it one: a DHCP lease whose host name carries a newline and a failure, a script's `:log`,
+/// and a datagram packed with many failure lines are not a block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_messages_from_a_router_are_not_login_failures() {
+    let r = start("");
+    let fail = |a: &str| format!("login failure for user admin from {a} via ssh");
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        lines.push(format!(
+            "<30>dhcp,info defconf assigned 10.0.0.5 to 00:11:22:33:44:55 x\n<26>system,error,critical {}",
+            fail("198.51.100.83")
+        ));
+        lines.push(format!("<27>script,error {}", fail("198.51.100.84")));
+    }
+    // Three failure lines in one datagram: one message, not three.
+    lines.push(
+        (0..3)
+            .map(|_| format!("<26>system,error,critical {}", fail("198.51.100.85")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    send_syslog(&r.udp, &lines);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    // Two more real lines: the packed datagram counted once, so three in all now.
+    send_syslog(&r.udp, &failures_from("198.51.100.85", 2));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.85"]).await,
+        ["198.51.100.85"]
+    );
+}
+
+/// Lines that name what must never be blocked (loopback, unspecified, broadcast, multicast,
+/// link-local, the router's own address) put nothing on the list, however many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_must_never_be_blocked_is_never_listed() {
+    let r = start_with("", "block-everywhere = true\n");
+    for a in [
+        "127.0.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.5",
+        "169.254.3.4",
+        "fe80::1",
+        "::",
+        "::1",
+        "ff02::1",
+    ] {
+        send_syslog(&r.udp, &failures_from(a, 6));
+    }
+    send_syslog(&r.udp, &failures_from("198.51.100.86", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.86"]).await,
+        ["198.51.100.86"]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        until_listed(&r, &["198.51.100.86"]).await,
+        ["198.51.100.86"]
+    );
+}
+
+/// Past `max-entries` blocks on a router, new blocks are refused and alerted, not added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_past_max_entries_are_refused_and_alerted() {
+    let mut r = start_with("", "max-entries = 3\n");
+    for i in 0..6 {
+        send_syslog(
+            &r.udp,
+            &failures_from(&format!("198.51.100.{}", 100 + i), 3),
+        );
+    }
+    let want = ["198.51.100.100", "198.51.100.101", "198.51.100.102"];
+    assert_eq!(until_listed(&r, &want).await, want);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(listed(&r.ssl, &r.ca).await.len(), 3);
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(
+        stopping_count(&last, " refused past max-entries"),
+        3,
+        "{last}"
+    );
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut r.watch.0.stdout.take().unwrap(), &mut out).unwrap();
+    let refused = out
+        .lines()
+        .filter(|l| l.contains("\"type\":\"refused\""))
+        .count();
+    assert_eq!(refused, 3, "{out}");
+}
+
+/// `confirm = true`: a block decided on syslog lines stands only when the router's own log
+/// holds the failures. Lines the router never logged (as if forged with its source address)
+/// block nothing and are alerted as unconfirmed; a real client's failures are blocked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_confirm_only_what_the_router_logged_is_blocked() {
+    let r = start_setup(Setup {
+        router: "confirm = true\n",
+        ..Setup::default()
+    });
+    send_syslog(&r.udp, &failures_from("198.51.100.90", 3));
+    // The router is asked (a login, a `/log/print`) and answers.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    fail_logins(&r.api, 3).await;
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let mut r = r;
+    let mut out = String::new();
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " not confirmed"), 1, "{last}");
+    std::io::Read::read_to_string(&mut r.watch.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("\"unconfirmed\"") && l.contains("198.51.100.90")),
+        "{out}"
+    );
+}
+
+/// SIGHUP reads the configuration again: a broken file is refused and the running one stays;
+/// a good one takes effect (a new threshold).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_and_a_broken_file_is_refused() {
+    let r = start("");
+    let hup = |pid: u32| {
+        assert!(std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success());
+    };
+    let good = std::fs::read_to_string(&r.config).unwrap();
+    std::fs::write(&r.config, "[watch]\nfailures = \"many\"\n").unwrap();
+    hup(r.watch.0.id());
+    let mut said = Vec::new();
+    for _ in 0..50 {
+        said = r.said.lock().unwrap().clone();
+        if said.iter().any(|l| l.contains("reload refused")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        said.iter().any(|l| l.contains("reload refused")),
+        "{said:?}"
+    );
+    send_syslog(&r.udp, &failures_from("198.51.100.91", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.91"]).await,
+        ["198.51.100.91"]
+    );
+    std::fs::write(&r.config, good.replace("failures = 3", "failures = 5")).unwrap();
+    hup(r.watch.0.id());
+    for _ in 0..50 {
+        if r.said
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("reloaded"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    send_syslog(&r.udp, &failures_from("198.51.100.92", 3));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        listed(&r.ssl, &r.ca).await.len(),
+        1,
+        "3 failures no longer block"
+    );
+    send_syslog(&r.udp, &failures_from("198.51.100.92", 2));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.91", "198.51.100.92"]).await,
+        ["198.51.100.91", "198.51.100.92"]
     );
 }
