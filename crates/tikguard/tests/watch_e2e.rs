@@ -40,6 +40,8 @@ fn spawn_watch_with(cfg: &Path, args: &[&str]) -> (Proc, String, Option<String>,
         .args(["watch", "run", "--config"])
         .arg(cfg)
         .args(args)
+        // Where the state goes when the file names none: beside the configuration.
+        .env("STATE_DIRECTORY", cfg.parent().unwrap())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -156,7 +158,7 @@ fn start_setup(s: Setup) -> Run {
     std::fs::write(
         &cfg,
         format!(
-            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{}]\n{}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n{}\n{}\n",
+            "[watch]\ninstance = \"t\"\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{}]\n{}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n{}\n{}\n",
             s.allow,
             s.watch,
             cert.display(),
@@ -397,6 +399,7 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
     let unblock = |address: &str| {
         let out = tikguard()
+            .env("STATE_DIRECTORY", r.config.parent().unwrap())
             .args(["watch", "unblock", "--config"])
             .arg(&r.config)
             .arg(address)
@@ -436,7 +439,7 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
         "/ip/firewall/address-list/add",
         "=list=tikguard-watch",
         "=address=192.0.2.99",
-        "=comment=tikguard-watch: from an older run",
+        "=comment=tikguard-watch@t: from an older run",
     ])
     .await
     .unwrap();
@@ -537,6 +540,7 @@ fn follow_names_a_configured_router() {
     )
     .unwrap();
     let out = tikguard()
+        .env("STATE_DIRECTORY", dir.path())
         .args(["watch", "run", "--config"])
         .arg(&cfg)
         .args(["--follow", "core-02"])
@@ -823,7 +827,7 @@ async fn crowdsec_decisions_go_on_the_router_and_come_off_when_deleted() {
     );
     for (_, comment) in listed_comments(&r).await {
         assert!(
-            comment.starts_with("tikguard-watch: crowdsec manual 'ban'"),
+            comment.starts_with("tikguard-watch@t: crowdsec manual 'ban'"),
             "{comment}"
         );
     }
@@ -1360,5 +1364,81 @@ async fn sighup_reloads_and_a_broken_file_is_refused() {
     assert_eq!(
         until_listed(&r, &["198.51.100.91", "198.51.100.92"]).await,
         ["198.51.100.91", "198.51.100.92"]
+    );
+}
+
+/// Each watcher's entries carry its instance name, and reconciling touches only its own: a
+/// second watcher on the same router (an HA pair, a test box) leaves the first's blocks alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_watcher_never_removes_the_first_ones_entries() {
+    let r = start("");
+    send_syslog(&r.udp, &failures_from("198.51.100.95", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.95"]).await,
+        ["198.51.100.95"]
+    );
+    let comments = listed_with(&r.ssl, &r.ca, "comment").await;
+    assert!(
+        comments[0].1.starts_with("tikguard-watch@t: 3 failures"),
+        "{comments:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("b.toml");
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace("instance = \"t\"", "instance = \"b\"");
+    std::fs::write(&cfg, text).unwrap();
+    let (_b, _, _, said) = spawn_watch_with(&cfg, &[]);
+    // The second watcher connects and reconciles (nothing of its own wanted).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        !said
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("router emu")),
+        "{:?}",
+        said.lock().unwrap()
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.95"]).await,
+        ["198.51.100.95"]
+    );
+}
+
+/// Without `state` in the file, blocks are still kept (here in `$STATE_DIRECTORY`, as the
+/// systemd unit's StateDirectory gives it) with their offence count, and a restart puts them
+/// back on a router that lost them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_are_kept_across_restarts_by_default() {
+    let mut r = start("");
+    send_syslog(&r.udp, &failures_from("198.51.100.96", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.96"]).await,
+        ["198.51.100.96"]
+    );
+    let state = r.dir.path().join("state.jsonl");
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = std::fs::read_to_string(&state).unwrap_or_default();
+        if text.contains("198.51.100.96") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains("\"address\":\"198.51.100.96\"") && text.contains("\"offence\":1"),
+        "{text}"
+    );
+    drop(std::mem::replace(
+        &mut r.watch,
+        Proc(std::process::Command::new("true").spawn().unwrap()),
+    ));
+    r.stop_emu();
+    r.restart_emu();
+    r.watch = spawn_watch(&r.config);
+    assert_eq!(
+        until_listed(&r, &["198.51.100.96"]).await,
+        ["198.51.100.96"]
     );
 }

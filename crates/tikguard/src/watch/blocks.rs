@@ -17,10 +17,18 @@ use std::net::IpAddr;
 /// CrowdSec decisions held at most (the community blocklist is some 15,000 to 50,000).
 pub const MAX_CROWDSEC: usize = 200_000;
 
-/// Comments of watch's own entries start so; reconciling touches no other entry.
+/// Comments of watch's own entries start so when no instance is named; reconciling touches no
+/// other entry.
 pub const COMMENT_PREFIX: &str = "tikguard-watch:";
-/// Comments of entries that enforce CrowdSec decisions start so.
+/// Comments of entries that enforce CrowdSec decisions start so (after the instance's prefix).
 pub const CROWDSEC_PREFIX: &str = "tikguard-watch: crowdsec";
+
+/// The comment prefix of one watcher's entries: `tikguard-watch@INSTANCE:`. A second watcher
+/// on the same routers (an HA pair, a test box) has another instance name, and neither removes
+/// the other's entries.
+pub fn instance_prefix(instance: &str) -> String {
+    format!("tikguard-watch@{instance}:")
+}
 
 /// The canonical form of an address or prefix: IPv4 hosts without `/32`, networks with the
 /// host bits cleared and their prefix, IPv6 always with a prefix (`/128` for a host).
@@ -88,10 +96,12 @@ pub struct Wanted {
     pub crowdsec_known: bool,
     /// Decisions skipped because [`MAX_CROWDSEC`] were held.
     pub crowdsec_skipped: u64,
+    /// This watcher's comment prefix ([`instance_prefix`]); [`COMMENT_PREFIX`] when empty.
+    prefix: String,
 }
 
 impl Want {
-    fn entry_for(&self, router: &str, now_ms: u64) -> Option<Entry> {
+    fn entry_for(&self, router: &str, now_ms: u64, prefix: &str) -> Option<Entry> {
         let local = self.local.get(router).filter(|(until, _)| *until > now_ms);
         let cs = self
             .crowdsec
@@ -101,11 +111,11 @@ impl Want {
         match (local, cs) {
             (None, None) => None,
             (Some((u, c)), None) => Some((*u, c.clone())),
-            (None, Some((u, s))) => Some((*u, format!("{CROWDSEC_PREFIX} {s}"))),
+            (None, Some((u, s))) => Some((*u, format!("{prefix} crowdsec {s}"))),
             (Some((lu, c)), Some((cu, s))) => Some(if lu >= cu {
                 (*lu, c.clone())
             } else {
-                (*cu, format!("{CROWDSEC_PREFIX} {s}"))
+                (*cu, format!("{prefix} crowdsec {s}"))
             }),
         }
         .map(|(until_ms, comment)| Entry {
@@ -125,16 +135,35 @@ fn clean(s: &str) -> String {
 }
 
 impl Wanted {
+    /// Nothing wanted yet, for the watcher named `instance`.
+    pub fn for_instance(instance: &str) -> Wanted {
+        Wanted {
+            prefix: instance_prefix(instance),
+            ..Wanted::default()
+        }
+    }
+
+    /// This watcher's comment prefix: its entries' comments start so, and only those are
+    /// its own.
+    pub fn prefix(&self) -> &str {
+        if self.prefix.is_empty() {
+            COMMENT_PREFIX
+        } else {
+            &self.prefix
+        }
+    }
+
     /// watch's own block of `address` (canonical) until `until_ms` on `routers`; on a router
     /// that already has one, the later end wins.
     pub fn block_local(&mut self, address: &str, until_ms: u64, routers: &[String], comment: &str) {
         let Some(key) = canon(address) else { return };
+        let prefix = self.prefix().to_string();
         let w = self.map.entry(key.clone()).or_default();
         w.v6 = key.contains(':');
         for r in routers {
             let e = w.local.entry(r.clone()).or_insert((0, String::new()));
             if until_ms >= e.0 {
-                *e = (until_ms, clean(comment));
+                *e = (until_ms, clean(&format!("{prefix} {comment}")));
             }
         }
     }
@@ -233,14 +262,19 @@ impl Wanted {
 
     /// What `router` should list for `address` (canonical) at `now_ms`.
     pub fn get(&self, router: &str, address: &str, now_ms: u64) -> Option<Entry> {
-        self.map.get(address)?.entry_for(router, now_ms)
+        self.map
+            .get(address)?
+            .entry_for(router, now_ms, self.prefix())
     }
 
     /// Everything `router` should list at `now_ms`, by canonical address.
     pub fn for_router(&self, router: &str, now_ms: u64) -> HashMap<String, Entry> {
         self.map
             .iter()
-            .filter_map(|(k, w)| w.entry_for(router, now_ms).map(|e| (k.clone(), e)))
+            .filter_map(|(k, w)| {
+                w.entry_for(router, now_ms, self.prefix())
+                    .map(|e| (k.clone(), e))
+            })
             .collect()
     }
 
@@ -289,12 +323,7 @@ mod tests {
     fn a_deleted_decision_leaves_the_local_block_and_other_decisions_in_place() {
         let mut w = Wanted::default();
         let r = ["core-01".to_string()];
-        w.block_local(
-            "198.51.100.7",
-            5_000,
-            &r,
-            "tikguard-watch: 5 failures via api",
-        );
+        w.block_local("198.51.100.7", 5_000, &r, "5 failures via api");
         w.crowdsec_add(1, "198.51.100.7", 9_000, "crowdsecurity/ssh-bf");
         w.crowdsec_add(2, "203.0.113.0/24", 9_000, "manual");
         w.crowdsec_add(3, "203.0.113.0/24", 4_000, "manual");
@@ -325,18 +354,13 @@ mod tests {
     #[test]
     fn a_second_routers_block_merges_with_the_first() {
         let mut w = Wanted::default();
-        w.block_local("198.51.100.7", 5_000, &["a".into()], "tikguard-watch: x");
-        w.block_local("198.51.100.7", 3_000, &["b".into()], "tikguard-watch: y");
+        w.block_local("198.51.100.7", 5_000, &["a".into()], "x");
+        w.block_local("198.51.100.7", 3_000, &["b".into()], "y");
         assert_eq!(w.get("a", "198.51.100.7", 0).unwrap().until_ms, 5_000);
         assert_eq!(w.get("b", "198.51.100.7", 0).unwrap().until_ms, 3_000);
         assert_eq!(w.for_router("a", 0).len(), 1);
         assert_eq!(w.local_count("b", 0), 1);
-        w.block_local(
-            "2001:db8:1:2::/64",
-            5_000,
-            &["a".into()],
-            "tikguard-watch: z",
-        );
+        w.block_local("2001:db8:1:2::/64", 5_000, &["a".into()], "z");
         assert_eq!(
             w.local_holding("2001:db8:1:2::9/128").as_deref(),
             Some("2001:db8:1:2::/64")

@@ -53,8 +53,12 @@ struct RawWatch {
     /// Block on every router of the inventory, not only the one that saw it.
     #[serde(default)]
     block_everywhere: bool,
-    /// The state file (JSON lines) that keeps blocks across restarts.
+    /// The state file (JSON lines) that keeps blocks across restarts ([`default_state`] when
+    /// not given; `""` for none).
     state: Option<String>,
+    /// This watcher's name in its entries' comments (`tikguard-watch@NAME:`); default: the host
+    /// name.
+    instance: Option<Spanned<String>>,
     /// Every alert is also appended to this file (JSON lines).
     alerts_file: Option<String>,
     /// Every alert is also POSTed here (JSON), retried.
@@ -169,6 +173,40 @@ pub struct WatchConfig {
     pub max_range_v4: u8,
     pub max_range_v6: u8,
     pub max_entries: usize,
+    /// This watcher's name in its entries' comments.
+    pub instance: String,
+}
+
+/// Where blocks are kept when `state` is not given: systemd's `$STATE_DIRECTORY`
+/// (`StateDirectory=tikguard-watch`: `/var/lib/tikguard-watch`), else `$XDG_STATE_HOME` or
+/// `~/.local/state`, under `tikguard-watch/`; else the working directory.
+pub fn default_state() -> String {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(d) = env("STATE_DIRECTORY") {
+        // systemd may list several, separated by colons.
+        let first = d.split(':').next().unwrap_or(&d).to_string();
+        return format!("{first}/state.jsonl");
+    }
+    let base = env("XDG_STATE_HOME").or_else(|| env("HOME").map(|h| format!("{h}/.local/state")));
+    match base {
+        Some(b) => format!("{b}/tikguard-watch/state.jsonl"),
+        None => "tikguard-watch-state.jsonl".into(),
+    }
+}
+
+/// The host's name (`/etc/hostname`), or `default`.
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| valid_instance(h))
+        .unwrap_or_else(|| "default".into())
+}
+
+fn valid_instance(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// watch's own blocks on one router at most, by default.
@@ -407,18 +445,35 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             format!("a prefix length of at most {bits}"),
         )),
     };
+    let instance = match &w.instance {
+        None => host_name(),
+        Some(i) if valid_instance(i.get_ref()) => i.get_ref().clone(),
+        Some(i) => {
+            return Err(err(
+                file,
+                text,
+                i.span().start,
+                "`instance`: 1 to 32 letters, digits, `-`, `_` or `.`",
+            ))
+        }
+    };
     let max_range_v4 = prefix(&w.max_range, 24, 32)?;
     let max_range_v6 = prefix(&w.max_range_v6, 48, 128)?;
     Ok(WatchConfig {
         max_range_v4,
         max_range_v6,
         max_entries: w.max_entries.unwrap_or(MAX_ENTRIES),
+        instance,
         syslog_udp: w.syslog_udp.map(|s| s.into_inner()),
         syslog_tcp: w.syslog_tcp.map(|s| s.into_inner()),
         list: w.list,
         rules,
         block_everywhere: w.block_everywhere,
-        state: w.state,
+        state: match w.state {
+            None => Some(default_state()),
+            Some(s) if s.is_empty() => None,
+            Some(s) => Some(s),
+        },
         routers,
         alerts_file: w.alerts_file,
         webhook,

@@ -4,8 +4,8 @@
 //! - Addresses that are no attacker's: loopback, link-local, unspecified (`0.0.0.0/8`, `::`),
 //!   multicast, the IPv4 broadcast address. A log line naming one is a router's own service,
 //!   a neighbour over MAC-winbox's link-local, or forged.
-//! - The watcher's own addresses (read from the kernel: `/proc/net/fib_trie` and
-//!   `/proc/net/if_inet6`, Linux), so that a second watcher with a wrong password cannot get
+//! - The watcher's own addresses (read from the kernel: `/proc/self/net/fib_trie` and
+//!   `/proc/self/net/if_inet6`, Linux), so that a second watcher with a wrong password cannot get
 //!   its host blocked.
 //! - Each router's own address (`address`'s host) and its syslog `source`.
 //! - `allow` from the configuration.
@@ -81,8 +81,8 @@ fn builtin() -> Vec<(&'static str, &'static str)> {
 /// This host's addresses, as the kernel lists them (Linux; none elsewhere).
 pub fn own_addresses() -> Vec<IpAddr> {
     let mut out = Vec::new();
-    // `/proc/net/fib_trie`: a `|-- A.B.C.D` line followed by `/32 host LOCAL` is a local address.
-    if let Ok(t) = std::fs::read_to_string("/proc/net/fib_trie") {
+    // `/proc/self/net/fib_trie`: a `|-- A.B.C.D` line followed by `/32 host LOCAL` is a local address.
+    if let Ok(t) = std::fs::read_to_string("/proc/self/net/fib_trie") {
         let mut last: Option<IpAddr> = None;
         for line in t.lines() {
             let l = line.trim();
@@ -97,8 +97,8 @@ pub fn own_addresses() -> Vec<IpAddr> {
             }
         }
     }
-    // `/proc/net/if_inet6`: 32 hex digits, then index, prefix, scope, flags, name.
-    if let Ok(t) = std::fs::read_to_string("/proc/net/if_inet6") {
+    // `/proc/self/net/if_inet6`: 32 hex digits, then index, prefix, scope, flags, name.
+    if let Ok(t) = std::fs::read_to_string("/proc/self/net/if_inet6") {
         for line in t.lines() {
             if let Some(hex) = line.split_whitespace().next() {
                 if let Ok(n) = u128::from_str_radix(hex, 16) {

@@ -200,7 +200,21 @@ pub async fn run(
         .state
         .as_deref()
         .map(|p| super::state::StateFile::new(std::path::Path::new(p)));
-    let mut wanted = Wanted::default();
+    if let Some(dir) = cfg
+        .state
+        .as_deref()
+        .and_then(|p| std::path::Path::new(p).parent())
+    {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| format!("state {}: {e}", dir.display()))?;
+        }
+    }
+    let mut wanted = Wanted::for_instance(&cfg.instance);
     let written = Arc::new(AtomicU64::new(0));
     if let Some(s) = &state {
         let active = s.compact(now_ms())?;
@@ -210,7 +224,7 @@ pub async fn run(
                 &a.address,
                 a.until_ms,
                 std::slice::from_ref(&a.router),
-                "tikguard-watch: restored from the state file",
+                "restored from the state file",
             );
             if let Some(key) = key_of(&a.address) {
                 detector.restore(&a.router, key, a.offence, a.until_ms);
@@ -554,7 +568,7 @@ impl Ctx<'_> {
                 crate::warn_line!("tikguard watch: state file queue full; {address} not kept");
             }
         }
-        let comment = format!("tikguard-watch: {} failures via {}", p.failures, p.via);
+        let comment = format!("{} failures via {}", p.failures, p.via);
         self.sync
             .wanted()
             .block_local(&address, until_ms, &targets, &comment);
