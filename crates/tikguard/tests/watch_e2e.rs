@@ -1442,3 +1442,49 @@ async fn blocks_are_kept_across_restarts_by_default() {
         ["198.51.100.96"]
     );
 }
+
+/// A router whose password (or CA, or pin) is wrong stops start-up with the reason, so that
+/// a broken unit is not "active" while blocking nothing; `--keep-trying` starts anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_refusing_watch_stops_start_up_unless_keep_trying() {
+    let r = start("");
+    let bad = r.dir.path().join("bad.pass");
+    std::fs::write(&bad, "wrong\n").unwrap();
+    let cfg = r.dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace("admin.pass", "bad.pass");
+    std::fs::write(&cfg, text).unwrap();
+    let out = tikguard()
+        .env("STATE_DIRECTORY", r.dir.path())
+        .args(["watch", "run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("router emu") && err.contains("--keep-trying"),
+        "{err}"
+    );
+    // Another CA: the certificate does not verify.
+    std::fs::create_dir(r.dir.path().join("other")).unwrap();
+    let (other_ca, _) = self_signed_pem(&r.dir.path().join("other"));
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace(&r.ca.display().to_string(), &other_ca.display().to_string());
+    std::fs::write(&cfg, text).unwrap();
+    let out = tikguard()
+        .env("STATE_DIRECTORY", r.dir.path())
+        .args(["watch", "run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("router emu"), "{err}");
+    // --keep-trying: it starts (its syslog address said) and keeps running.
+    let (mut w, _, _, _) = spawn_watch_with(&cfg, &["--keep-trying"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(w.0.try_wait().unwrap().is_none(), "watch ended");
+}

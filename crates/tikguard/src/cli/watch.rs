@@ -78,6 +78,10 @@ enum Sub {
         /// The bouncer's API key (`cscli bouncers add tikguard-watch`), in a file.
         #[arg(long, value_name = "FILE", requires = "crowdsec_lapi")]
         crowdsec_key_file: Option<String>,
+        /// Start even when a router's certificate, pin or login is refused, and keep retrying
+        /// it in the background (without this, start-up stops with the reason).
+        #[arg(long)]
+        keep_trying: bool,
     },
     /// Remove an address from watch's list on the routers (all, or --router), and from the
     /// state file, so that a restart does not put it back.
@@ -121,6 +125,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             follow,
             crowdsec_lapi,
             crowdsec_key_file,
+            keep_trying,
         } => {
             let Some(mut cfg) = load(&config) else {
                 return Ok(2);
@@ -159,6 +164,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                     watch::run::Extra {
                         follow,
                         config_path: Some(config.clone()),
+                        keep_trying,
                     },
                     Some(tx),
                 ));

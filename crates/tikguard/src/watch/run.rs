@@ -53,6 +53,58 @@ pub struct Extra {
     pub follow: Vec<String>,
     /// The configuration file, read again on SIGHUP.
     pub config_path: Option<String>,
+    /// A router whose certificate or login is refused at start is retried in the background
+    /// rather than stopping start-up.
+    pub keep_trying: bool,
+}
+
+/// How long start-up waits for each router's first answer.
+pub const START_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Logs in to every router once, at once. A certificate that does not verify, a pin or
+/// recorded certificate that does not match, a refused login or an unreadable CA or password
+/// file is an error (a unit that blocks nothing must not look "active"); a router that does not
+/// answer yet is said and retried in the background.
+async fn check_routers(routers: &[WatchRouter]) -> Result<(), String> {
+    let mut set = tokio::task::JoinSet::new();
+    for r in routers.iter().cloned() {
+        set.spawn(async move {
+            let got = tokio::time::timeout(START_CHECK, action::connect(&r)).await;
+            (r.name, got)
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(j) = set.join_next().await {
+        let Ok((name, got)) = j else { continue };
+        let name = crate::term::printable(&name);
+        use routeros_api::Error as E;
+        match got {
+            Ok(Ok(_)) => {}
+            Ok(Err(
+                e @ (E::Tls(_)
+                | E::KnownRouterMismatch { .. }
+                | E::Trap { .. }
+                | E::Config(_)
+                | E::Fatal(_)),
+            )) => failed.push(format!("router {name}: {e}")),
+            Ok(Err(e)) => crate::warn_line!(
+                "tikguard watch: router {name}: {e}; not reachable yet, retried in the background"
+            ),
+            Err(_) => crate::warn_line!(
+                "tikguard watch: router {name}: no answer in {} s; retried in the background",
+                START_CHECK.as_secs()
+            ),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        failed.sort();
+        Err(format!(
+            "{}; fix the configuration, or start with --keep-trying to retry in the background",
+            failed.join("; ")
+        ))
+    }
 }
 
 /// The parts of the configuration a SIGHUP replaces.
@@ -150,6 +202,17 @@ pub async fn run(
     extra: Extra,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, std::net::SocketAddr)>>>,
 ) -> Result<(), String> {
+    for name in &extra.follow {
+        if !cfg.routers.iter().any(|r| &r.name == name) {
+            return Err(format!(
+                "--follow {}: no [[router]] of that name in the configuration",
+                crate::term::printable(name)
+            ));
+        }
+    }
+    if !extra.keep_trying {
+        check_routers(&cfg.routers).await?;
+    }
     let (tx, mut rx) = mpsc::channel::<input::Line>(input::QUEUE);
     let counters = Arc::new(Counters::default());
     let sources: input::Sources = Arc::new(std::sync::RwLock::new(
@@ -172,14 +235,6 @@ pub async fn run(
             .map_err(|e| format!("syslog-tcp {a}: {e}"))?;
         bound.push(("syslog-tcp", l.local_addr().map_err(|e| e.to_string())?));
         tokio::spawn(input::tcp(l, tx.clone(), counters.clone(), sources.clone()));
-    }
-    for name in &extra.follow {
-        if !cfg.routers.iter().any(|r| &r.name == name) {
-            return Err(format!(
-                "--follow {}: no [[router]] of that name in the configuration",
-                crate::term::printable(name)
-            ));
-        }
     }
     for r in &cfg.routers {
         if r.follow || extra.follow.contains(&r.name) {
