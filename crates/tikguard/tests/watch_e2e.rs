@@ -1488,3 +1488,51 @@ async fn a_router_refusing_watch_stops_start_up_unless_keep_trying() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(w.0.try_wait().unwrap().is_none(), "watch ended");
 }
+
+/// `watch unblock` of a host inside a blocked IPv6 /64 says which block holds it; the block
+/// itself is lifted in any spelling (here uncompressed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unblocking_a_host_inside_a_blocked_64_names_the_block() {
+    let r = start("");
+    send_syslog(&r.udp, &failures_from("2001:db8:5:6::1", 3));
+    let c = admin(&r.ssl, &r.ca).await;
+    let mut v6 = Vec::new();
+    for _ in 0..100 {
+        v6 = c
+            .call(&["/ipv6/firewall/address-list/print", "?list=tikguard-watch"])
+            .await
+            .unwrap();
+        if !v6.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(v6.len(), 1);
+    let unblock = |address: &str| {
+        tikguard()
+            .env("STATE_DIRECTORY", r.config.parent().unwrap())
+            .args(["watch", "unblock", "--config"])
+            .arg(&r.config)
+            .arg(address)
+            .output()
+            .unwrap()
+    };
+    let out = unblock("2001:db8:5:6::9");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the block of 2001:db8:5:6::/64 holds it"),
+        "{err}"
+    );
+    let out = unblock("2001:0db8:0005:0006:0000:0000:0000:0000/64");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("emu: removed 1 entry"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(c
+        .call(&["/ipv6/firewall/address-list/print", "?list=tikguard-watch"])
+        .await
+        .unwrap()
+        .is_empty());
+}

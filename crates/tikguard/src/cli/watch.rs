@@ -191,6 +191,35 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             let Some(cfg) = load(&config) else {
                 return Ok(2);
             };
+            // One spelling: `203.0.113.9/32` is `203.0.113.9`, an uncompressed IPv6 address
+            // its compressed form.
+            let Some(address) = watch::blocks::canon(address.trim()) else {
+                eprintln!(
+                    "tikguard: `{}` is not an address or prefix",
+                    crate::term::printable(&address)
+                );
+                return Ok(2);
+            };
+            // A host inside a block (an IPv6 /64): say which block holds it.
+            if let Some(p) = &cfg.state {
+                let s = watch::state::StateFile::new(std::path::Path::new(p));
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                if let Ok(active) = s.active(now) {
+                    let exact = active.keys().any(|(a, _)| *a == address);
+                    let mut w = watch::blocks::Wanted::default();
+                    for a in active.values() {
+                        w.block_local(&a.address, a.until_ms, std::slice::from_ref(&a.router), "");
+                    }
+                    if let (false, Some(holder)) = (exact, w.local_holding(&address)) {
+                        eprintln!(
+                            "tikguard: {address} is not blocked itself; the block of {holder} holds it: `tikguard watch unblock {holder}` lifts that"
+                        );
+                        return Ok(1);
+                    }
+                }
+            }
             let targets: Vec<_> = cfg
                 .routers
                 .iter()
