@@ -12,10 +12,12 @@
 //! - [`http`]: the HTTP client of the two above.
 //! - [`config`]: the watcher's configuration file.
 //! - [`run`]: the loop, and `replay` of a log file.
+//! - [`clock`]: when a log line says it was written (for `replay`).
 //! - [`state`]: the blocks, kept across restarts.
 
 pub mod action;
 pub mod blocks;
+pub mod clock;
 pub mod config;
 pub mod confirm;
 pub mod crowdsec;

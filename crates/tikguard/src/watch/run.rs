@@ -698,26 +698,56 @@ pub(crate) fn read_secret(path: &str) -> Result<String, String> {
     Ok(s)
 }
 
-/// Reads a log file as if it arrived now, one line after another (no blocking): the parse and
-/// decide rate, for benchmarks and for trying thresholds on old logs. Returns (lines, events,
-/// actions).
+/// Reads a log file with the configuration's thresholds (nothing is blocked): for trying
+/// thresholds on old logs, and for benchmarks. Each line is placed at the time it says it was
+/// written ([`super::clock`]), so windows decide as they did live; a line that says no time
+/// takes the last time seen, plus a millisecond. What is never blocked is left out as live.
+/// Returns (lines, events, actions).
 pub fn replay(
     cfg: &WatchConfig,
     text: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<(u64, u64, u64)> {
     let mut detector = Detector::new(cfg.rules.clone());
+    let never = Never::new(cfg, &[]);
     let (mut lines, mut events, mut actions) = (0, 0, 0);
-    let start = now_ms();
+    let mut now = 0u64;
     for line in text.lines() {
         lines += 1;
+        now = super::clock::line_time_ms(line).unwrap_or(now + 1);
         let Some(ev) = parse_line(line) else { continue };
         events += 1;
-        // One millisecond per line: a replay compresses time, so windows still apply.
-        for a in detector.feed(start + lines, "replay", &ev) {
+        if let Source::Ip(ip) = ev.source {
+            if never.refuses(&Key::of(ip).address()).is_some() {
+                continue;
+            }
+        }
+        for a in detector.feed(now, "replay", &ev) {
             actions += 1;
             writeln!(out, "{}", alert_line("replay", &a))?;
         }
     }
     Ok((lines, events, actions))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Failures spread over minutes in the log do not block in a replay, as they did not live;
+    /// the same failures within the window do.
+    #[test]
+    fn replay_decides_on_the_lines_own_times() {
+        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
+        let line = |t: &str| {
+            format!("<26>Nov 30 {t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
+        };
+        let spread: String = ["09:00:00", "09:02:00", "09:04:00", "09:06:00", "09:08:00"]
+            .map(line)
+            .concat();
+        let mut out = Vec::new();
+        assert_eq!(super::replay(&cfg, &spread, &mut out).unwrap().2, 0);
+        let close: String = ["09:00:00", "09:00:10", "09:00:20", "09:00:30", "09:00:40"]
+            .map(line)
+            .concat();
+        assert_eq!(super::replay(&cfg, &close, &mut out).unwrap().2, 1);
+    }
 }
