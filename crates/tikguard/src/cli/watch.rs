@@ -7,11 +7,18 @@ use crate::watch;
 /// Turn login failures in RouterOS logs into address-list blocks on the routers.
 ///
 /// Routers send their logs here by remote syslog (UDP or TCP; RouterOS' own format, BSD, RFC
-/// 5424 or CEF); the sender's address says which router it is. Failures are counted per source
-/// (IPv6 per /64): `failures` within `window` block it for `block` on the router that saw it
-/// (or on every router, `block-everywhere = true`), doubling for repeat offenders. Many user
-/// names from one source, or one user from many sources, are alerts. Addresses in `allow` are
-/// never blocked. Every decision is a JSON line on standard output.
+/// 5424 or CEF); the sender's address says which router it is, and only configured routers'
+/// `source` addresses are read (others are counted, never believed). Failures are counted per
+/// source (IPv6 per /64) and router: `failures` within `window` block it for `block` on the
+/// router that saw it (or on every router, `block-everywhere = true`), doubling for repeat
+/// offenders. Many user names from one source, or one user from many sources, are alerts.
+/// Never blocked: loopback, link-local, unspecified, multicast, broadcast, this host's
+/// addresses, the routers' addresses and sources, and `allow`. Every decision is a JSON line
+/// on standard output.
+///
+/// UDP source addresses can be forged by anyone on the path: carry syslog on a management
+/// VLAN, let only the routers reach this port (a firewall rule), and set `confirm = true` on a
+/// router to block only what its own log (`/log/print` over the API) holds.
 ///
 /// Example watch.toml:
 ///   [watch]
@@ -21,6 +28,7 @@ use crate::watch;
 ///   window = "1m"
 ///   block = "1d"
 ///   allow = ["10.255.0.0/24", "198.51.100.20"]   # management, CRM, backup tools
+///   state = "/var/lib/tikguard-watch/state.jsonl"  # the default under the unit
 ///
 ///   [[router]]
 ///   name = "core-01"
@@ -28,6 +36,7 @@ use crate::watch;
 ///   ca = "/etc/tikguard/core-01-ca.pem"
 ///   user = "tikguard-watch"          # a router user with api, read, write
 ///   password-file = "/etc/tikguard/core-01.pass"
+///   confirm = true                   # block only what the router's own log holds
 ///
 ///   [[router]]                       # a router whose logging may not change:
 ///   name = "edge-07"                 #   its log is streamed over the API instead
@@ -47,7 +56,8 @@ use crate::watch;
 /// their duration and come off when deleted or expired; with a machine, watch's own blocks
 /// go to CrowdSec as alerts, so every bouncer of the installation enforces them. Each
 /// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
-/// is added, and watch's own entries (comment `tikguard-watch:`) nothing wants are removed.
+/// is added, and this watcher's own entries (comment `tikguard-watch@INSTANCE:`, `instance`
+/// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file.
 /// `alerts-file = "PATH"` in [watch] also appends every alert there, and `webhook =
 /// "https://..."` POSTs it (retried).
 ///

@@ -496,6 +496,15 @@ mod tests {
         assert_eq!(c.routers.len(), 2);
         assert_eq!(c.routers[0].source.to_string(), "10.255.0.1");
         assert!(!c.routers[0].follow && c.routers[1].follow);
+        assert!(c.routers[0].confirm && !c.routers[1].confirm);
+        assert_eq!(
+            (c.max_entries, c.max_range_v4, c.max_range_v6),
+            (10_000, 24, 48)
+        );
+        assert_eq!(
+            c.state.as_deref(),
+            Some("/var/lib/tikguard-watch/state.jsonl")
+        );
         let cs = c.crowdsec.unwrap();
         assert_eq!(cs.lapi, "http://127.0.0.1:8080");
         assert!(
