@@ -1536,3 +1536,44 @@ async fn unblocking_a_host_inside_a_blocked_64_names_the_block() {
         .unwrap()
         .is_empty());
 }
+
+/// An unknown sender flooding watch's port (as fast as one socket sends, for two seconds)
+/// costs no line of a configured router: two attackers the router reports meanwhile are both
+/// blocked, and nothing was dropped at the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_an_unknown_sender_costs_the_routers_no_line() {
+    let mut r = start("");
+    let udp = r.udp.clone();
+    let flood = tokio::task::spawn_blocking(move || {
+        let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+        let line =
+            "<26>system,error,critical login failure for user admin from 198.51.100.120 via ssh";
+        let until = std::time::Instant::now() + Duration::from_secs(2);
+        let mut n = 0u64;
+        while std::time::Instant::now() < until {
+            for _ in 0..100 {
+                let _ = sock.send_to(line.as_bytes(), &udp);
+                n += 1;
+            }
+        }
+        n
+    });
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        send_syslog(&r.udp, &failures_from("198.51.100.121", 1));
+        send_syslog(&r.udp, &failures_from("198.51.100.122", 1));
+    }
+    let sent = flood.await.unwrap();
+    assert_eq!(
+        until_listed(&r, &["198.51.100.121", "198.51.100.122"]).await,
+        ["198.51.100.121", "198.51.100.122"]
+    );
+    let last = stop_watch(&mut r.watch, &r.said);
+    eprintln!("{sent} datagrams sent by the flood; {last}");
+    assert_eq!(
+        stopping_count(&last, " dropped with the queue full"),
+        0,
+        "{last}"
+    );
+    assert!(stopping_count(&last, " from unknown senders") > 0, "{last}");
+}
