@@ -1577,3 +1577,71 @@ async fn a_flood_from_an_unknown_sender_costs_the_routers_no_line() {
     );
     assert!(stopping_count(&last, " from unknown senders") > 0, "{last}");
 }
+
+/// `GET /metrics`: lines and events per router, unknown senders, blocks and the router's
+/// reachability, in a form `promtool check metrics` accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_routers_lines_unknown_senders_and_blocks_and_pass_promtool() {
+    let r = start_with("", "metrics = \"127.0.0.1:0\"\n");
+    send_syslog_from("127.0.0.2", &r.udp, &failures_from("198.51.100.130", 4));
+    send_syslog(&r.udp, &failures_from("198.51.100.131", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.131"]).await,
+        ["198.51.100.131"]
+    );
+    let addr = {
+        let said = r.said.lock().unwrap().clone();
+        said.iter()
+            .find_map(|l| l.strip_prefix("metrics ").map(str::to_string))
+            .unwrap_or_else(|| panic!("{said:?}"))
+    };
+    let body = {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out.split_once("\r\n\r\n").unwrap().1.to_string()
+    };
+    for want in [
+        "tikguard_watch_unknown_sender_total 4",
+        "tikguard_watch_blocks_total{router=\"emu\"} 1",
+        "tikguard_watch_router_up{router=\"emu\"} 1",
+        "tikguard_watch_queue_drops_total 0",
+    ] {
+        assert!(body.contains(want), "{want} in:\n{body}");
+    }
+    let events: u64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("tikguard_watch_events_total{router=\"emu\"} "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(events >= 3, "{body}");
+    let promtool = match std::env::var_os("PROMTOOL") {
+        Some(p) => std::path::PathBuf::from(p),
+        None if Path::new("/usr/bin/promtool").exists() => "/usr/bin/promtool".into(),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install promtool (see .ci/run)"
+            );
+            return;
+        }
+    };
+    let mut child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), body.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -40,6 +40,8 @@ struct RawCrowdsec {
 struct RawWatch {
     syslog_udp: Option<Spanned<String>>,
     syslog_tcp: Option<Spanned<String>>,
+    /// Prometheus metrics on `ADDRESS:PORT` (`GET /metrics`).
+    metrics: Option<Spanned<String>>,
     #[serde(default = "default_list")]
     list: String,
     failures: Option<u32>,
@@ -161,6 +163,7 @@ pub struct WatchRouter {
 pub struct WatchConfig {
     pub syslog_udp: Option<String>,
     pub syslog_tcp: Option<String>,
+    pub metrics: Option<String>,
     pub list: String,
     pub rules: Rules,
     pub block_everywhere: bool,
@@ -297,7 +300,10 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         allow,
         ..defaults
     };
-    for a in [&w.syslog_udp, &w.syslog_tcp].into_iter().flatten() {
+    for a in [&w.syslog_udp, &w.syslog_tcp, &w.metrics]
+        .into_iter()
+        .flatten()
+    {
         if a.get_ref().parse::<std::net::SocketAddr>().is_err() {
             return Err(err(
                 file,
@@ -466,6 +472,7 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         instance,
         syslog_udp: w.syslog_udp.map(|s| s.into_inner()),
         syslog_tcp: w.syslog_tcp.map(|s| s.into_inner()),
+        metrics: w.metrics.map(|s| s.into_inner()),
         list: w.list,
         rules,
         block_everywhere: w.block_everywhere,

@@ -3,6 +3,7 @@
 //! - [`event`]: RouterOS login events from log lines, in every framing routers send.
 //! - [`detect`]: windows, escalation, enumeration and spray, allowlist; bounded.
 //! - [`input`]: syslog over UDP and TCP (newline and octet-counting framing), routers only.
+//! - [`metrics`]: the Prometheus endpoint.
 //! - [`never`]: what is never blocked, whoever asks.
 //! - [`blocks`]: what each router should list: watch's blocks and CrowdSec's decisions.
 //! - [`action`]: each router's list kept as [`blocks`] says, reconciled on every (re)connect.
@@ -26,6 +27,7 @@ pub mod event;
 pub mod follow;
 pub mod http;
 pub mod input;
+pub mod metrics;
 pub mod never;
 pub mod run;
 pub mod state;

@@ -294,6 +294,19 @@ pub async fn run(
         .map(|s| state_writer(super::state::StateFile::new(s.path()), written.clone()));
     let sync = Sync::new(&all, wanted, None);
     action::start(&sync, &cfg.routers, &cfg.list);
+    let metrics = super::metrics::Metrics::new();
+    if let Some(m) = &cfg.metrics {
+        let l = tokio::net::TcpListener::bind(m)
+            .await
+            .map_err(|e| format!("metrics {m}: {e}"))?;
+        bound.push(("metrics", l.local_addr().map_err(|e| e.to_string())?));
+        tokio::spawn(super::metrics::serve(
+            l,
+            metrics.clone(),
+            counters.clone(),
+            sync.clone(),
+        ));
+    }
 
     let http_for = |ca: Option<&str>| super::http::Http::new(ca);
     let mut push: Option<mpsc::Sender<crowdsec::Detection>> = None;
@@ -382,7 +395,7 @@ pub async fn run(
                 match c.logged {
                     Ok(n) if n >= need => {
                         let p = c.block;
-                        let ctx = Ctx { live: &live, all: &all, sync: &sync, state_tx: state_tx.as_ref(), push: push.as_ref() };
+                        let ctx = Ctx { live: &live, all: &all, sync: &sync, state_tx: state_tx.as_ref(), push: push.as_ref(), metrics: &metrics };
                         if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
                             blocks += 1;
                         } else {
@@ -393,6 +406,7 @@ pub async fn run(
                     other => {
                         unconfirmed += 1;
                         let p = c.block;
+                        metrics.unconfirmed.with_label_values(&[&p.router]).inc();
                         detector.undo_block(&p.router, p.key);
                         let why = match other {
                             Ok(n) => format!("the router's log holds {n} of these failures, not {need}"),
@@ -458,15 +472,17 @@ pub async fn run(
         else {
             continue;
         };
-        lines += 1;
-        let Some(ev) = parse_line(&text) else {
-            unknown_lines += 1;
-            continue;
-        };
         // Inputs read only routers' lines; a router removed by a reload is no longer one.
         let Some(router) = live.by_source.get(&from).cloned() else {
             continue;
         };
+        lines += 1;
+        metrics.lines.with_label_values(&[&router]).inc();
+        let Some(ev) = parse_line(&text) else {
+            unknown_lines += 1;
+            continue;
+        };
+        metrics.events.with_label_values(&[&router]).inc();
         if let Source::Ip(ip) = ev.source {
             if live.never.refuses(&Key::of(ip).address()).is_some()
                 || live.never.refuses(&ip.to_string()).is_some()
@@ -504,6 +520,7 @@ pub async fn run(
                 let waiting = confirm_waiting[&router].clone();
                 if waiting.load(Ordering::Relaxed) as usize >= super::confirm::MAX_PENDING {
                     unconfirmed += 1;
+                    metrics.unconfirmed.with_label_values(&[&router]).inc();
                     detector.undo_block(&router, *key);
                     crate::warn_line!(
                         "tikguard watch: router {}: {} confirmations waiting; {} not blocked",
@@ -529,6 +546,7 @@ pub async fn run(
                 sync: &sync,
                 state_tx: state_tx.as_ref(),
                 push: push.as_ref(),
+                metrics: &metrics,
             };
             if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
                 blocks += 1;
@@ -557,6 +575,7 @@ struct Ctx<'a> {
     sync: &'a Arc<Sync>,
     state_tx: Option<&'a mpsc::Sender<super::state::Record>>,
     push: Option<&'a mpsc::Sender<crowdsec::Detection>>,
+    metrics: &'a super::metrics::Metrics,
 }
 
 impl Ctx<'_> {
@@ -595,6 +614,7 @@ impl Ctx<'_> {
             say(&line, alerts, webhook);
             targets.retain(|r| !full.contains(r));
             if targets.is_empty() {
+                self.metrics.refused.with_label_values(&[&p.router]).inc();
                 return false;
             }
         }
@@ -610,6 +630,7 @@ impl Ctx<'_> {
             first_ms: p.first_ms,
         };
         say(&alert_line(&p.router, &a), alerts, webhook);
+        self.metrics.blocks.with_label_values(&[&p.router]).inc();
         let until_ms = now + p.duration_ms;
         if let Some(s) = self.state_tx {
             let rec = super::state::Record::Block {
