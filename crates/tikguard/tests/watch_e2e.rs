@@ -69,7 +69,8 @@ fn spawn_watch_with(cfg: &Path, args: &[&str]) -> (Proc, String, Option<String>,
             .expect("syslog-tcp ADDRESS")
             .to_string()
     });
-    let said = Said::default();
+    // What it said before its addresses counts too.
+    let said: Said = std::sync::Arc::new(std::sync::Mutex::new(before));
     let keep = said.clone();
     std::thread::spawn(move || {
         for l in err.map_while(Result::ok) {
@@ -1391,12 +1392,13 @@ async fn a_second_watcher_never_removes_the_first_ones_entries() {
     let (_b, _, _, said) = spawn_watch_with(&cfg, &[]);
     // The second watcher connects and reconciles (nothing of its own wanted).
     tokio::time::sleep(Duration::from_millis(2500)).await;
+    // It reached the router: no error said (the firewall warning is none).
     assert!(
         !said
             .lock()
             .unwrap()
             .iter()
-            .any(|l| l.contains("router emu")),
+            .any(|l| l.contains("router emu") && !l.contains("firewall")),
         "{:?}",
         said.lock().unwrap()
     );
@@ -1644,4 +1646,40 @@ async fn metrics_count_routers_lines_unknown_senders_and_blocks_and_pass_promtoo
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A router whose firewall does not drop the list is said at start, for IPv4 and for IPv6
+/// (blocks on a list nothing drops change nothing); once rules drop it, nothing is said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_with_no_rule_dropping_the_list_is_warned_about() {
+    let r = start("");
+    let mut said = Vec::new();
+    for _ in 0..50 {
+        said = r.said.lock().unwrap().clone();
+        if said.iter().filter(|l| l.contains("no IPv")).count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for family in ["no IPv4 firewall", "no IPv6 firewall"] {
+        assert!(
+            said.iter().any(|l| l.contains(family)),
+            "{family}: {said:?}"
+        );
+    }
+    let c = admin(&r.ssl, &r.ca).await;
+    for menu in ["/ip/firewall/filter/add", "/ipv6/firewall/raw/add"] {
+        c.call(&[
+            menu,
+            "=chain=input",
+            "=src-address-list=tikguard-watch",
+            "=action=drop",
+        ])
+        .await
+        .unwrap();
+    }
+    let (_w, _, _, said) = spawn_watch_with(&r.config, &[]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let said = said.lock().unwrap().clone();
+    assert!(!said.iter().any(|l| l.contains("no IPv")), "{said:?}");
 }

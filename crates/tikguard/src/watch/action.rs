@@ -161,6 +161,50 @@ async fn remove(c: &Client, list: &str, address: &str, prefix: &str) -> Result<(
     Ok(())
 }
 
+/// Whether a firewall rule of `v6`'s family drops (or rejects, tarpits) traffic from `list`:
+/// an enabled rule with `src-address-list=LIST` in `/ip firewall filter` or `raw` (`/ipv6/...`).
+/// `None` when the family cannot be read (a router without IPv6). Approximated: the rule's
+/// place in its chain (an accept before it) is not weighed.
+pub async fn drops_list(c: &Client, list: &str, v6: bool) -> Option<bool> {
+    let family = if v6 { "/ipv6" } else { "/ip" };
+    for table in ["filter", "raw"] {
+        let items = c
+            .call(&[
+                format!("{family}/firewall/{table}/print"),
+                "=.proplist=action,disabled".to_string(),
+                format!("?src-address-list={list}"),
+            ])
+            .await
+            .ok()?;
+        let drops = items.iter().any(|i| {
+            let action = i.get("action").map(|a| &a[..]).unwrap_or(b"");
+            let disabled = i.get("disabled").is_some_and(|d| &d[..] == b"true");
+            !disabled && matches!(action, b"drop" | b"reject" | b"tarpit")
+        });
+        if drops {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+/// Says, once per connection, when a router has no rule dropping the list (IPv4, IPv6): its
+/// blocks would be listed and change nothing.
+async fn warn_undropped(c: &Client, router: &str, list: &str) {
+    for v6 in [false, true] {
+        if drops_list(c, list, v6).await == Some(false) {
+            let family = if v6 { "ipv6" } else { "ip" };
+            crate::warn_line!(
+                "tikguard watch: router {}: no {} firewall filter or raw rule drops src-address-list={}: its blocks change nothing; e.g. /{family} firewall filter add chain=input src-address-list={} action=drop place-before=0",
+                crate::term::printable(router),
+                if v6 { "IPv6" } else { "IPv4" },
+                crate::term::printable(list),
+                crate::term::printable(list)
+            );
+        }
+    }
+}
+
 /// Removes `address` from `list` on a router, whoever listed it; how many entries went.
 pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize, Error> {
     let c = connect(r).await?;
@@ -396,6 +440,7 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
     let mut client: Option<Arc<Client>> = None;
     let mut backoff = Duration::from_secs(1);
     let mut last_full = tokio::time::Instant::now();
+    let mut warned = false;
     loop {
         if client.as_ref().is_none_or(|c| c.is_closed()) {
             match connect(&r).await {
@@ -403,6 +448,10 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
                     // The backoff is reset only once the list has been read and reconciled: a
                     // router that lets watch in but refuses the list (a user without `read`)
                     // is retried with backoff, not in a loop of logins.
+                    if !warned {
+                        warned = true;
+                        warn_undropped(&c, &r.name, &list).await;
+                    }
                     client = Some(Arc::new(c));
                     rs.full.store(true, Ordering::Relaxed);
                     rs.up.store(true, Ordering::Relaxed);
