@@ -1683,3 +1683,59 @@ async fn a_router_with_no_rule_dropping_the_list_is_warned_about() {
     let said = said.lock().unwrap().clone();
     assert!(!said.iter().any(|l| l.contains("no IPv")), "{said:?}");
 }
+
+/// `watch block` lists an address by hand with its reason, the running watch keeps it (a
+/// router that comes back without it gets it again), `watch status` shows it, and what watch
+/// never blocks is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_by_hand_is_listed_kept_and_shown() {
+    let mut r = start("");
+    let config = r.config.clone();
+    let run = |args: &[&str]| {
+        tikguard()
+            .env("STATE_DIRECTORY", config.parent().unwrap())
+            .arg("watch")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "block",
+        "203.0.113.77",
+        "--for",
+        "1h",
+        "--reason",
+        "seen by the IDS",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let comments = listed_with(&r.ssl, &r.ca, "comment").await;
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        comments[0],
+        (
+            "203.0.113.77".to_string(),
+            "tikguard-watch@t: seen by the IDS".to_string()
+        )
+    );
+    let out = run(&["block", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    // The running watch took it up: the router loses it in a restart and gets it back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    r.stop_emu();
+    r.restart_emu();
+    assert_eq!(until_listed(&r, &["203.0.113.77"]).await, ["203.0.113.77"]);
+    let out = run(&["status", "--json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(v["address"], "203.0.113.77");
+    assert_eq!(v["router"], "emu");
+    let left = v["left_s"].as_u64().unwrap();
+    assert!((3500..=3600).contains(&left), "{v}");
+}

@@ -103,6 +103,30 @@ enum Sub {
         #[arg(long, value_name = "NAME")]
         router: Option<String>,
     },
+    /// Block an address or prefix by hand on the routers (all, or --router), kept in the state
+    /// file so that a running watch keeps it and a restart puts it back. What watch never
+    /// blocks (loopback, this host, the routers, `allow`...) is refused.
+    Block {
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        address: String,
+        #[arg(long, value_name = "NAME")]
+        router: Option<String>,
+        /// How long (default: the configuration's `block`).
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+        /// Why, in the entry's comment.
+        #[arg(long, value_name = "TEXT", default_value = "by hand")]
+        reason: String,
+    },
+    /// The blocks the state file holds: per router, time left, offences.
+    Status {
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        /// One JSON object per block.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read a log file with the configuration's thresholds and print the decisions (nothing is
     /// blocked); with --stats, print the counts on standard error.
     Replay {
@@ -267,6 +291,136 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 }
             }
             Ok(if failed { 1 } else { 0 })
+        }
+        Sub::Block {
+            config,
+            address,
+            router,
+            duration,
+            reason,
+        } => {
+            let Some(cfg) = load(&config) else {
+                return Ok(2);
+            };
+            let Some(address) = watch::blocks::canon(address.trim()) else {
+                eprintln!(
+                    "tikguard: `{}` is not an address or prefix",
+                    crate::term::printable(&address)
+                );
+                return Ok(2);
+            };
+            let never = watch::never::Never::new(&cfg, &watch::never::own_addresses());
+            if let Some(why) = never.refuses_range(&address) {
+                eprintln!("tikguard: {address} is never blocked: {why}");
+                return Ok(1);
+            }
+            let ms = match duration.as_deref().map(humantime::parse_duration) {
+                None => cfg.rules.block_ms,
+                Some(Ok(d)) => d.as_millis() as u64,
+                Some(Err(e)) => {
+                    eprintln!("tikguard: --for: {e} (e.g. 1h, 1d)");
+                    return Ok(2);
+                }
+            };
+            let targets: Vec<_> = cfg
+                .routers
+                .iter()
+                .filter(|r| router.as_ref().is_none_or(|n| &r.name == n))
+                .cloned()
+                .collect();
+            if targets.is_empty() {
+                eprintln!("tikguard: {config}: no router to block on");
+                return Ok(2);
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let prefix = watch::blocks::instance_prefix(&cfg.instance);
+            let entry = watch::blocks::Entry {
+                v6: address.contains(':'),
+                until_ms: now + ms,
+                comment: format!("{prefix} {}", crate::term::printable(&reason))
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(160)
+                    .collect(),
+            };
+            if let Some(p) = &cfg.state {
+                let s = watch::state::StateFile::new(std::path::Path::new(p));
+                if let Err(e) = s.append(&watch::state::Record::Block {
+                    address: address.clone(),
+                    v6: entry.v6,
+                    routers: targets.iter().map(|r| r.name.clone()).collect(),
+                    until_ms: entry.until_ms,
+                    offence: 0,
+                }) {
+                    eprintln!("tikguard: {e}");
+                    return Ok(1);
+                }
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let mut failed = false;
+            for r in &targets {
+                match rt.block_on(watch::action::block(r, &cfg.list, &address, &entry)) {
+                    Ok(()) => println!("{}: listed {address}", crate::term::printable(&r.name)),
+                    Err(e) => {
+                        eprintln!(
+                            "tikguard: {}: {e} (kept in the state: watch lists it when the router is back)",
+                            crate::term::printable(&r.name)
+                        );
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { 1 } else { 0 })
+        }
+        Sub::Status { config, json } => {
+            let Some(cfg) = load(&config) else {
+                return Ok(2);
+            };
+            let Some(p) = &cfg.state else {
+                eprintln!("tikguard: {config}: `state = \"\"`: no blocks are kept");
+                return Ok(2);
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let active = match watch::state::StateFile::new(std::path::Path::new(p)).active(now) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("tikguard: {e}");
+                    return Ok(1);
+                }
+            };
+            let mut rows: Vec<_> = active.values().collect();
+            rows.sort_by(|a, b| (&a.router, &a.address).cmp(&(&b.router, &b.address)));
+            let mut out = std::io::stdout().lock();
+            for a in &rows {
+                let left_s = a.until_ms.saturating_sub(now) / 1000;
+                if json {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"router": a.router, "address": a.address,
+                            "left_s": left_s, "offence": a.offence})
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{} left\toffence {}",
+                        crate::term::printable(&a.router),
+                        a.address,
+                        watch::action::routeros_duration(left_s),
+                        a.offence
+                    )?;
+                }
+            }
+            if !json {
+                writeln!(out, "{} block(s)", rows.len())?;
+            }
+            Ok(0)
         }
         Sub::Replay {
             config,

@@ -205,6 +205,12 @@ async fn warn_undropped(c: &Client, router: &str, list: &str) {
     }
 }
 
+/// Lists `address` on a router by hand (`watch block`), or extends its entry.
+pub async fn block(r: &WatchRouter, list: &str, address: &str, e: &Entry) -> Result<(), Error> {
+    let c = connect(r).await?;
+    add(&c, list, address, e).await
+}
+
 /// Removes `address` from `list` on a router, whoever listed it; how many entries went.
 pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize, Error> {
     let c = connect(r).await?;

@@ -134,12 +134,8 @@ impl Live {
     }
 }
 
-/// Writes the state file's records off the receive path, in batches (one fsync each); the
-/// file's length after each batch goes to `written`.
-fn state_writer(
-    state: super::state::StateFile,
-    written: Arc<AtomicU64>,
-) -> mpsc::Sender<super::state::Record> {
+/// Writes the state file's records off the receive path, in batches (one fsync each).
+fn state_writer(state: super::state::StateFile) -> mpsc::Sender<super::state::Record> {
     let (tx, mut rx) = mpsc::channel::<super::state::Record>(STATE_QUEUE);
     tokio::task::spawn_blocking(move || {
         while let Some(first) = rx.blocking_recv() {
@@ -151,7 +147,7 @@ fn state_writer(
                 }
             }
             match state.append_all(&batch) {
-                Ok(len) => written.store(len, Ordering::Relaxed),
+                Ok(_) => {}
                 Err(e) => crate::warn_line!("tikguard watch: {e}"),
             }
         }
@@ -270,10 +266,8 @@ pub async fn run(
         }
     }
     let mut wanted = Wanted::for_instance(&cfg.instance);
-    let written = Arc::new(AtomicU64::new(0));
     if let Some(s) = &state {
         let active = s.compact(now_ms())?;
-        written.store(s.len(), Ordering::Relaxed);
         for a in active.values() {
             wanted.block_local(
                 &a.address,
@@ -291,7 +285,7 @@ pub async fn run(
     wanted.crowdsec_known = !needs_crowdsec;
     let state_tx = state
         .as_ref()
-        .map(|s| state_writer(super::state::StateFile::new(s.path()), written.clone()));
+        .map(|s| state_writer(super::state::StateFile::new(s.path())));
     let sync = Sync::new(&all, wanted, None);
     action::start(&sync, &cfg.routers, &cfg.list);
     let metrics = super::metrics::Metrics::new();
@@ -382,7 +376,7 @@ pub async fn run(
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| format!("SIGHUP: {e}"))?;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut state_seen = written.load(Ordering::Relaxed);
+    let mut state_seen = state.as_ref().map_or(0, |s| s.len());
     loop {
         let got = tokio::select! {
             got = rx.recv() => match got {
@@ -423,24 +417,42 @@ pub async fn run(
                 entries.clear();
                 if let Some(s) = &state {
                     let len = s.len();
-                    if len != state_seen && len != written.load(Ordering::Relaxed) {
-                        // Another process wrote the file: `watch unblock`.
-                        match s.unblocks_since(state_seen) {
-                            Ok((gone, end)) => {
+                    if len != state_seen {
+                        // Read what was appended since: `watch unblock` and `watch block` run
+                        // by hand (this watcher's own records change nothing again).
+                        match s.records_since(state_seen) {
+                            Ok((records, end)) => {
                                 state_seen = end;
+                                let now = now_ms();
                                 let mut w = sync.wanted();
-                                for a in gone {
-                                    w.unblock_local(&a);
-                                    if let Some(k) = key_of(&a) {
-                                        detector.forget(k);
+                                for rec in records {
+                                    match rec {
+                                        super::state::Record::Unblock { address } => {
+                                            let Some(a) = blocks::canon(&address) else { continue };
+                                            w.unblock_local(&a);
+                                            if let Some(k) = key_of(&a) {
+                                                detector.forget(k);
+                                            }
+                                            sync.mark(&a, None);
+                                        }
+                                        super::state::Record::Block { address, routers, until_ms, .. } => {
+                                            let Some(a) = blocks::canon(&address) else { continue };
+                                            let new: Vec<String> = routers
+                                                .into_iter()
+                                                .filter(|r| all.contains(r))
+                                                .filter(|r| w.get(r, &a, now).is_none_or(|e| e.until_ms < until_ms))
+                                                .collect();
+                                            if until_ms <= now || new.is_empty() || live.never.refuses(&a).is_some() {
+                                                continue;
+                                            }
+                                            w.block_local(&a, until_ms, &new, "by hand");
+                                            sync.mark(&a, Some(&new));
+                                        }
                                     }
-                                    sync.mark(&a, None);
                                 }
                             }
                             Err(e) => crate::warn_line!("tikguard watch: {e}"),
                         }
-                    } else {
-                        state_seen = len;
                     }
                 }
                 None

@@ -56,9 +56,9 @@ impl StateFile {
         self.len() == 0
     }
 
-    /// The addresses unblocked by lines written after byte `from` (by `watch unblock`), and
-    /// where the last complete line ends.
-    pub fn unblocks_since(&self, from: u64) -> Result<(Vec<String>, u64), String> {
+    /// The records written after byte `from` (by `watch unblock` and `watch block`, and this
+    /// watcher's own), and where the last complete line ends.
+    pub fn records_since(&self, from: u64) -> Result<(Vec<Record>, u64), String> {
         use std::io::{Read, Seek};
         let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
         let mut f = std::fs::File::open(&self.path).map_err(show)?;
@@ -69,14 +69,10 @@ impl StateFile {
         let mut text = Vec::new();
         f.take(64 << 20).read_to_end(&mut text).map_err(show)?;
         let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let mut out = Vec::new();
-        for line in text[..complete].split(|&b| b == b'\n') {
-            if let Ok(Record::Unblock { address }) = serde_json::from_slice::<Record>(line) {
-                if let Some(a) = super::blocks::canon(&address) {
-                    out.push(a);
-                }
-            }
-        }
+        let out = text[..complete]
+            .split(|&b| b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<Record>(line).ok())
+            .collect();
         Ok((out, from + complete as u64))
     }
 
