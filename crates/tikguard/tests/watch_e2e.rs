@@ -1739,3 +1739,64 @@ async fn a_block_by_hand_is_listed_kept_and_shown() {
     let left = v["left_s"].as_u64().unwrap();
     assert!((3500..=3600).contains(&left), "{v}");
 }
+
+/// TCP syslog from a router: at most a few connections per source (more are closed at once),
+/// and a line begun must end within the partial-line limit however slowly bytes trickle in, so
+/// clients sending a byte now and then cannot hold the slots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_syslog_is_capped_per_source_and_a_trickle_is_closed() {
+    use std::io::{Read, Write};
+    let r = start_with("", "syslog-tcp = \"127.0.0.1:0\"\n");
+    let tcp = r.tcp.clone().unwrap();
+    let closed = |c: &mut std::net::TcpStream| {
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut b = [0u8; 1];
+        match c.read(&mut b) {
+            Ok(0) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
+            _ => false,
+        }
+    };
+    let mut held: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| std::net::TcpStream::connect(&tcp).unwrap())
+        .collect();
+    let mut fifth = std::net::TcpStream::connect(&tcp).unwrap();
+    assert!(
+        closed(&mut fifth),
+        "a fifth connection from one router is closed"
+    );
+    for c in &mut held {
+        assert!(!closed(c), "the first four stay");
+    }
+    // One of them trickles a line a byte every second: closed within the limit (10 s).
+    let started = std::time::Instant::now();
+    let c = &mut held[0];
+    let line =
+        b"<26>system,error,critical login failure for user admin from 198.51.100.140 via ssh";
+    let mut gone = false;
+    for b in line.iter() {
+        if c.write_all(&[*b]).is_err() || closed(c) {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    assert!(gone, "a trickling client is closed");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(15),
+        "closed after {took:?}"
+    );
+    // A router's whole lines still go through.
+    let mut c = std::net::TcpStream::connect(&tcp).unwrap();
+    let lines = failures_from("198.51.100.141", 3).join("\n") + "\n";
+    c.write_all(lines.as_bytes()).unwrap();
+    assert_eq!(
+        until_listed(&r, &["198.51.100.141"]).await,
+        ["198.51.100.141"]
+    );
+}
