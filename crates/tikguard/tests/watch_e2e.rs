@@ -1800,3 +1800,72 @@ async fn tcp_syslog_is_capped_per_source_and_a_trickle_is_closed() {
         ["198.51.100.141"]
     );
 }
+
+/// Two routers see the same attacker: each counts and blocks him on its own (a block on the
+/// first does not stop the count on the second), and the second block joins the first, so a
+/// reconcile of the first router (after it restarted without its list) puts his entry back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_routers_each_block_and_neither_loses_its_entry() {
+    let mut r = start("");
+    // A second router, followed over the API (its syslog would come from 127.0.0.1 too).
+    let (api2, ssl2) = (free_port(), free_port());
+    let dir = r.dir.path();
+    let emu2 = spawn_emu(
+        &[
+            "emu".into(),
+            "examples/isp-core-v7.rsc".into(),
+            "--api".into(),
+            format!("127.0.0.1:{api2}").into(),
+            "--api-ssl".into(),
+            format!("127.0.0.1:{ssl2}").into(),
+            "--tls-cert".into(),
+            r.ca.clone().into(),
+            "--tls-key".into(),
+            dir.join("key.pem").into(),
+            "--password-file".into(),
+            format!("admin={}", dir.join("admin.pass").display()).into(),
+            "--clients-as".into(),
+            CLIENT.into(),
+        ],
+        api2,
+        ssl2,
+    );
+    let text = std::fs::read_to_string(&r.config).unwrap()
+        + &format!(
+            "[[router]]\nname = \"emu2\"\naddress = \"127.0.0.1:{ssl2}\"\nsource = \"127.0.0.9\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\nfollow = true\n",
+            r.ca.display(),
+            dir.join("admin.pass").display()
+        );
+    let cfg = dir.join("two.toml");
+    std::fs::write(&cfg, text).unwrap();
+    // The harness's watch goes; this one watches both (the first router's syslog still comes
+    // to the old port: its failures are sent here by hand, as it logs them).
+    let (w, udp, _, _) = spawn_watch_with(&cfg, &[]);
+    r.watch = w;
+    send_syslog(&udp, &failures_from(CLIENT, 3));
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    // The second router sees him too: blocked there as well (the follow stream shows only
+    // what is logged after it starts: fail until a block appears).
+    let ssl2_addr = format!("127.0.0.1:{ssl2}");
+    let api2_addr = format!("127.0.0.1:{api2}");
+    let mut on2 = Vec::new();
+    for _ in 0..10 {
+        fail_logins(&api2_addr, 3).await;
+        for _ in 0..10 {
+            on2 = listed(&ssl2_addr, &r.ca).await;
+            if !on2.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !on2.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(on2.len(), 1, "blocked on the second router too");
+    // The first router restarts without its list: reconciled, his entry comes back.
+    r.stop_emu();
+    r.restart_emu();
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    drop(emu2);
+}

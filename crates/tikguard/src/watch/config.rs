@@ -378,6 +378,20 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             confirm: r.confirm,
         });
     }
+    // Lines are told apart by their sender: two routers with one source would be one router.
+    for (i, r) in routers.iter().enumerate() {
+        if let Some(other) = routers[..i].iter().find(|o| o.source == r.source) {
+            return Err(err(
+                file,
+                text,
+                raw.router[i].span().start,
+                format!(
+                    "routers `{}` and `{}` have the same source {}: give each its own `source` (where its syslog comes from)",
+                    other.name, r.name, r.source
+                ),
+            ));
+        }
+    }
     let mut names = std::collections::HashSet::new();
     for r in &raw.router {
         if !names.insert(&r.get_ref().name) {
