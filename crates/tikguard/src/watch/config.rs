@@ -378,6 +378,17 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             confirm: r.confirm,
         });
     }
+    let mut names = std::collections::HashSet::new();
+    for r in &raw.router {
+        if !names.insert(&r.get_ref().name) {
+            return Err(err(
+                file,
+                text,
+                r.span().start,
+                format!("router `{}` is named twice", r.get_ref().name),
+            ));
+        }
+    }
     // Lines are told apart by their sender: two routers with one source would be one router.
     for (i, r) in routers.iter().enumerate() {
         if let Some(other) = routers[..i].iter().find(|o| o.source == r.source) {
@@ -389,17 +400,6 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
                     "routers `{}` and `{}` have the same source {}: give each its own `source` (where its syslog comes from)",
                     other.name, r.name, r.source
                 ),
-            ));
-        }
-    }
-    let mut names = std::collections::HashSet::new();
-    for r in &raw.router {
-        if !names.insert(&r.get_ref().name) {
-            return Err(err(
-                file,
-                text,
-                r.span().start,
-                format!("router `{}` is named twice", r.get_ref().name),
             ));
         }
     }
@@ -554,6 +554,11 @@ mod tests {
             e.starts_with("w.toml:2:11:") && e.contains("http:// or https://"),
             "{e}"
         );
+        let e = error(&format!(
+            "[watch]\n{ROUTER}{}",
+            ROUTER.replace("name = \"r\"", "name = \"r2\"")
+        ));
+        assert!(e.contains("the same source 10.0.0.1"), "{e}");
         let e = error(&format!("[watch]\n{ROUTER}{ROUTER}"));
         assert!(
             e.starts_with("w.toml:8:1:") && e.contains("named twice"),
