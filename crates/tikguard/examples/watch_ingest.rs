@@ -1,10 +1,12 @@
-//! UDP ingest: `tikguard watch` reading syslog datagrams on loopback while a sender floods it
-//! at a given rate (or as fast as one core sends). Each datagram is a login failure from its
-//! own source (the detector's worst case: every line is a new source to track). watch's own
-//! count of lines read, printed when it stops (SIGTERM), is the measure; what the kernel or
-//! watch's queue dropped is reported beside it. Run by `bench/watch-ingest.sh`.
+//! UDP ingest: `tikguard watch` reading a router's syslog datagrams on loopback at a given rate
+//! (or as fast as one core sends) while, with `flood`, a host that is no router (127.0.0.2)
+//! floods the same port as fast as it can. Each router datagram is a login failure from its own
+//! source (the detector's worst case: every line is a new source to track). watch's own count of
+//! lines read from the router, printed when it stops (SIGTERM), is the measure; the unknown
+//! sender's datagrams it counted, and what the kernel or watch's queue dropped, are reported
+//! beside it. Run by `bench/watch-ingest.sh`.
 //!
-//! usage: watch_ingest TIKGUARD-BINARY WORKDIR LINES [RATE-PER-SECOND, 0 = unpaced]
+//! usage: watch_ingest TIKGUARD-BINARY WORKDIR LINES [RATE-PER-SECOND, 0 = unpaced] [flood]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -14,15 +16,17 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (bin, dir, n) = (&args[1], &args[2], args[3].parse::<u64>().unwrap());
     let rate: u64 = args.get(4).map_or(0, |r| r.parse().unwrap());
+    let flood = args.get(5).is_some_and(|a| a == "flood");
     std::fs::create_dir_all(dir).unwrap();
     let cfg = format!("{dir}/ingest.toml");
+    // The router's API is not there (port 1): its blocks wait, --keep-trying starts anyway.
     std::fs::write(
         &cfg,
-        "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 5\n",
+        "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 5\nstate = \"\"\n[[router]]\nname = \"core-01\"\naddress = \"127.0.0.1:1\"\nsource = \"127.0.0.1\"\npin = \"sha256:00\"\nuser = \"u\"\npassword-env = \"UNSET\"\n",
     )
     .unwrap();
     let mut watch = Command::new(bin)
-        .args(["watch", "run", "--config", &cfg])
+        .args(["watch", "run", "--keep-trying", "--config", &cfg])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -34,6 +38,23 @@ fn main() {
             break a.to_string();
         }
     };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooder = flood.then(|| {
+        let (udp, stop) = (udp.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+            let line =
+                "<26>system,error,critical login failure for user admin from 198.51.100.9 via ssh";
+            let mut sent = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for _ in 0..64 {
+                    let _ = sock.send_to(line.as_bytes(), &udp);
+                    sent += 1;
+                }
+            }
+            sent
+        })
+    });
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let start = Instant::now();
     for i in 0..n {
@@ -50,6 +71,8 @@ fn main() {
         }
     }
     let sent_in = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let flooded = flooder.map(|t| t.join().unwrap());
     std::thread::sleep(Duration::from_millis(500));
     Command::new("kill")
         .args(["-TERM", &watch.id().to_string()])
@@ -74,5 +97,11 @@ fn main() {
         100.0 * read as f64 / n as f64,
         read as f64 / secs
     );
+    if let Some(f) = flooded {
+        println!(
+            "meanwhile 127.0.0.2 (no router) sent {f} datagrams ({:.0}/s)",
+            f as f64 / secs
+        );
+    }
     println!("{last}");
 }

@@ -40,6 +40,8 @@ fn spawn_watch_with(cfg: &Path, args: &[&str]) -> (Proc, String, Option<String>,
         .args(["watch", "run", "--config"])
         .arg(cfg)
         .args(args)
+        // Where the state goes when the file names none: beside the configuration.
+        .env("STATE_DIRECTORY", cfg.parent().unwrap())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -67,7 +69,8 @@ fn spawn_watch_with(cfg: &Path, args: &[&str]) -> (Proc, String, Option<String>,
             .expect("syslog-tcp ADDRESS")
             .to_string()
     });
-    let said = Said::default();
+    // What it said before its addresses counts too.
+    let said: Said = std::sync::Arc::new(std::sync::Mutex::new(before));
     let keep = said.clone();
     std::thread::spawn(move || {
         for l in err.map_while(Result::ok) {
@@ -108,6 +111,10 @@ fn stop_watch(w: &mut Proc, said: &Said) -> String {
     }
     panic!("no stopping line in {:?}", said.lock().unwrap());
 }
+
+/// The address the emulated router takes every client as coming from (`emu --clients-as`):
+/// loopback is never a block target, so a real client on 127.0.0.1 fails logins "from" here.
+const CLIENT: &str = "198.51.100.77";
 
 /// What a test changes in the setup.
 #[derive(Default)]
@@ -152,7 +159,7 @@ fn start_setup(s: Setup) -> Run {
     std::fs::write(
         &cfg,
         format!(
-            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{}]\n{}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n{}\n{}\n",
+            "[watch]\ninstance = \"t\"\nsyslog-udp = \"127.0.0.1:0\"\nfailures = 3\nwindow = \"1m\"\nblock = \"1d\"\nallow = [{}]\n{}\n[[router]]\nname = \"emu\"\naddress = \"{ssl}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\n{}\n{}\n",
             s.allow,
             s.watch,
             cert.display(),
@@ -180,6 +187,7 @@ fn start_setup(s: Setup) -> Run {
     if !s.no_syslog {
         emu_args.extend(["--syslog".into(), udp.clone().into()]);
     }
+    emu_args.extend(["--clients-as".into(), CLIENT.into()]);
     let emu = spawn_emu(&emu_args, api_port, ssl_port);
     Run {
         dir,
@@ -292,7 +300,7 @@ async fn failed_logins_become_a_block_on_the_router_that_saw_them() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(entries.len(), 1, "{entries:?}");
-    assert_eq!(entries[0].0, "127.0.0.1");
+    assert_eq!(entries[0].0, CLIENT);
     assert!(
         !entries[0].1.is_empty(),
         "the block has a timeout: {entries:?}"
@@ -302,7 +310,7 @@ async fn failed_logins_become_a_block_on_the_router_that_saw_them() {
     let first = BufReader::new(out).lines().next().unwrap().unwrap();
     let v: serde_json::Value = serde_json::from_str(&first).unwrap();
     assert_eq!(v["type"], "block");
-    assert_eq!(v["address"], "127.0.0.1");
+    assert_eq!(v["address"], CLIENT);
     assert_eq!(v["router"], "emu");
     assert_eq!(v["duration_s"], 86_400);
     // And in the alerts file, the same line.
@@ -344,7 +352,7 @@ async fn an_address_already_listed_gets_its_timeout_extended() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_allowlisted_source_is_never_blocked_however_many_failures() {
-    let r = start("\"127.0.0.0/8\"");
+    let r = start("\"198.51.100.0/24\"");
     fail_logins(&r.api, 12).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
@@ -389,7 +397,29 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     );
     let mut r = start_with("", &extra);
     fail_logins(&r.api, 4).await;
-    assert_eq!(until_listed(&r, &["127.0.0.1"]).await, ["127.0.0.1"]);
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let unblock = |address: &str| {
+        let out = tikguard()
+            .env("STATE_DIRECTORY", r.config.parent().unwrap())
+            .args(["watch", "unblock", "--config"])
+            .arg(&r.config)
+            .arg(address)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Unblocked in another spelling (`/32`) while watch runs: gone, and watch forgot him too:
+    // new failures block him again at once, not when the old block would have ended.
+    assert!(unblock(&format!("{CLIENT}/32")).contains("emu: removed 1 entry"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    fail_logins(&r.api, 3).await;
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
     // Watch stops; the router loses the entry and gains a stale one of watch's.
     drop(std::mem::replace(
         &mut r.watch,
@@ -410,31 +440,20 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
         "/ip/firewall/address-list/add",
         "=list=tikguard-watch",
         "=address=192.0.2.99",
-        "=comment=tikguard-watch: from an older run",
+        "=comment=tikguard-watch@t: from an older run",
     ])
     .await
     .unwrap();
     // Restart: reconciled.
     r.watch = spawn_watch(&r.config);
     assert_eq!(
-        until_listed(&r, &["127.0.0.1"]).await,
-        ["127.0.0.1"],
+        until_listed(&r, &[CLIENT]).await,
+        [CLIENT],
         "state: {}",
         std::fs::read_to_string(state.path().join("state.jsonl")).unwrap_or_default()
     );
-    // Unblock for good: gone now, and a restart does not put it back.
-    let out = tikguard()
-        .args(["watch", "unblock", "--config"])
-        .arg(&r.config)
-        .arg("127.0.0.1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("emu: removed 1 entry"));
+    // Unblock for good, spelt `/32` again: gone now, and a restart does not put it back.
+    assert!(unblock(&format!("{CLIENT}/32")).contains("emu: removed 1 entry"));
     r.watch = spawn_watch(&r.config);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
@@ -508,7 +527,7 @@ async fn a_followed_router_is_watched_without_syslog() {
         }
     }
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].0, "127.0.0.1");
+    assert_eq!(got[0].0, CLIENT);
 }
 
 /// `--follow` names a router of the configuration.
@@ -522,6 +541,7 @@ fn follow_names_a_configured_router() {
     )
     .unwrap();
     let out = tikguard()
+        .env("STATE_DIRECTORY", dir.path())
         .args(["watch", "run", "--config"])
         .arg(&cfg)
         .args(["--follow", "core-02"])
@@ -808,7 +828,7 @@ async fn crowdsec_decisions_go_on_the_router_and_come_off_when_deleted() {
     );
     for (_, comment) in listed_comments(&r).await {
         assert!(
-            comment.starts_with("tikguard-watch: crowdsec manual 'ban'"),
+            comment.starts_with("tikguard-watch@t: crowdsec manual 'ban'"),
             "{comment}"
         );
     }
@@ -1087,4 +1107,765 @@ fn the_readme_replay_example_says_what_the_readme_shows() {
     assert!(
         String::from_utf8_lossy(&out.stderr).starts_with("20 lines, 19 login events, 3 decisions")
     );
+}
+
+/// Sends each line as one datagram from `from` (an address of this host, such as 127.0.0.2).
+fn send_syslog_from(from: &str, udp: &str, lines: &[String]) {
+    let sock = std::net::UdpSocket::bind(format!("{from}:0")).unwrap();
+    for l in lines {
+        sock.send_to(l.as_bytes(), udp).unwrap();
+    }
+}
+
+/// The count after `label` in watch's stopping line (`... 12 from unknown senders ...`).
+fn stopping_count(line: &str, label: &str) -> u64 {
+    line.split(label)
+        .next()
+        .and_then(|t| t.trim_end().rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{label}` in: {line}"))
+}
+
+/// Any host that can send a datagram to watch's port is no router: its lines decide nothing
+/// (no block on any router, even with `block-everywhere`; no alert, no state), a TCP
+/// connection from it is closed at once, and it is counted when watch stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_is_no_router_decides_nothing_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (alerts, state) = (dir.path().join("alerts.jsonl"), dir.path().join("s.jsonl"));
+    let extra = format!(
+        "block-everywhere = true\nsyslog-tcp = \"127.0.0.1:0\"\nalerts-file = \"{}\"\nstate = \"{}\"\n",
+        alerts.display(),
+        state.display()
+    );
+    let mut r = start_with("", &extra);
+    send_syslog_from("127.0.0.2", &r.udp, &failures_from("198.51.100.80", 10));
+    {
+        use std::io::{Read, Write};
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.bind(
+            &"127.0.0.2:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        sock.connect(
+            &r.tcp
+                .clone()
+                .unwrap()
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        let mut c: std::net::TcpStream = sock.into();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let lines = failures_from("198.51.100.81", 10).join("\n") + "\n";
+        let _ = c.write_all(lines.as_bytes());
+        let mut buf = [0u8; 16];
+        // Closed by watch: end of stream (or a reset), not a timeout.
+        match c.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("the connection stayed open: {other:?}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert!(std::fs::read_to_string(&alerts)
+        .unwrap_or_default()
+        .is_empty());
+    assert!(!std::fs::read_to_string(&state)
+        .unwrap_or_default()
+        .contains("198.51.100.8"));
+    // The router's own lines are still read.
+    send_syslog(&r.udp, &failures_from("198.51.100.82", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.82"]).await,
+        ["198.51.100.82"]
+    );
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " from unknown senders"), 11, "{last}");
+}
+
+/// One datagram is one message, and only the topics RouterOS logs a login failure with make
+/// it one: a DHCP lease whose host name carries a newline and a failure, a script's `:log`,
+/// and a datagram packed with many failure lines are not a block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_messages_from_a_router_are_not_login_failures() {
+    let r = start("");
+    let fail = |a: &str| format!("login failure for user admin from {a} via ssh");
+    let mut lines = Vec::new();
+    for _ in 0..5 {
+        lines.push(format!(
+            "<30>dhcp,info defconf assigned 10.0.0.5 to 00:11:22:33:44:55 x\n<26>system,error,critical {}",
+            fail("198.51.100.83")
+        ));
+        lines.push(format!("<27>script,error {}", fail("198.51.100.84")));
+    }
+    // Three failure lines in one datagram: one message, not three.
+    lines.push(
+        (0..3)
+            .map(|_| format!("<26>system,error,critical {}", fail("198.51.100.85")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    send_syslog(&r.udp, &lines);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    // Two more real lines: the packed datagram counted once, so three in all now.
+    send_syslog(&r.udp, &failures_from("198.51.100.85", 2));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.85"]).await,
+        ["198.51.100.85"]
+    );
+}
+
+/// Lines that name what must never be blocked (loopback, unspecified, broadcast, multicast,
+/// link-local, the router's own address) put nothing on the list, however many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_must_never_be_blocked_is_never_listed() {
+    let r = start_with("", "block-everywhere = true\n");
+    for a in [
+        "127.0.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.5",
+        "169.254.3.4",
+        "fe80::1",
+        "::",
+        "::1",
+        "ff02::1",
+    ] {
+        send_syslog(&r.udp, &failures_from(a, 6));
+    }
+    send_syslog(&r.udp, &failures_from("198.51.100.86", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.86"]).await,
+        ["198.51.100.86"]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        until_listed(&r, &["198.51.100.86"]).await,
+        ["198.51.100.86"]
+    );
+}
+
+/// Past `max-entries` blocks on a router, new blocks are refused and alerted, not added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_past_max_entries_are_refused_and_alerted() {
+    let mut r = start_with("", "max-entries = 3\n");
+    for i in 0..6 {
+        send_syslog(
+            &r.udp,
+            &failures_from(&format!("198.51.100.{}", 100 + i), 3),
+        );
+    }
+    let want = ["198.51.100.100", "198.51.100.101", "198.51.100.102"];
+    assert_eq!(until_listed(&r, &want).await, want);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(listed(&r.ssl, &r.ca).await.len(), 3);
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(
+        stopping_count(&last, " refused past max-entries"),
+        3,
+        "{last}"
+    );
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut r.watch.0.stdout.take().unwrap(), &mut out).unwrap();
+    let refused = out
+        .lines()
+        .filter(|l| l.contains("\"type\":\"refused\""))
+        .count();
+    assert_eq!(refused, 3, "{out}");
+}
+
+/// `confirm = true`: a block decided on syslog lines stands only when the router's own log
+/// holds the failures. Lines the router never logged (as if forged with its source address)
+/// block nothing and are alerted as unconfirmed; a real client's failures are blocked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_confirm_only_what_the_router_logged_is_blocked() {
+    let r = start_setup(Setup {
+        router: "confirm = true\n",
+        ..Setup::default()
+    });
+    send_syslog(&r.udp, &failures_from("198.51.100.90", 3));
+    // The router is asked (a login, a `/log/print`) and answers.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    fail_logins(&r.api, 3).await;
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let mut r = r;
+    let mut out = String::new();
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " not confirmed"), 1, "{last}");
+    std::io::Read::read_to_string(&mut r.watch.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("\"unconfirmed\"") && l.contains("198.51.100.90")),
+        "{out}"
+    );
+}
+
+/// SIGHUP reads the configuration again: a broken file is refused and the running one stays;
+/// a good one takes effect (a new threshold).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_and_a_broken_file_is_refused() {
+    let r = start("");
+    let hup = |pid: u32| {
+        assert!(std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success());
+    };
+    let good = std::fs::read_to_string(&r.config).unwrap();
+    std::fs::write(&r.config, "[watch]\nfailures = \"many\"\n").unwrap();
+    hup(r.watch.0.id());
+    let mut said = Vec::new();
+    for _ in 0..50 {
+        said = r.said.lock().unwrap().clone();
+        if said.iter().any(|l| l.contains("reload refused")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        said.iter().any(|l| l.contains("reload refused")),
+        "{said:?}"
+    );
+    send_syslog(&r.udp, &failures_from("198.51.100.91", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.91"]).await,
+        ["198.51.100.91"]
+    );
+    std::fs::write(&r.config, good.replace("failures = 3", "failures = 5")).unwrap();
+    hup(r.watch.0.id());
+    for _ in 0..50 {
+        if r.said
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("reloaded"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    send_syslog(&r.udp, &failures_from("198.51.100.92", 3));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        listed(&r.ssl, &r.ca).await.len(),
+        1,
+        "3 failures no longer block"
+    );
+    send_syslog(&r.udp, &failures_from("198.51.100.92", 2));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.91", "198.51.100.92"]).await,
+        ["198.51.100.91", "198.51.100.92"]
+    );
+}
+
+/// Each watcher's entries carry its instance name, and reconciling touches only its own: a
+/// second watcher on the same router (an HA pair, a test box) leaves the first's blocks alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_watcher_never_removes_the_first_ones_entries() {
+    let r = start("");
+    send_syslog(&r.udp, &failures_from("198.51.100.95", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.95"]).await,
+        ["198.51.100.95"]
+    );
+    let comments = listed_with(&r.ssl, &r.ca, "comment").await;
+    assert!(
+        comments[0].1.starts_with("tikguard-watch@t: 3 failures"),
+        "{comments:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("b.toml");
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace("instance = \"t\"", "instance = \"b\"");
+    std::fs::write(&cfg, text).unwrap();
+    let (_b, _, _, said) = spawn_watch_with(&cfg, &[]);
+    // The second watcher connects and reconciles (nothing of its own wanted).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // It reached the router: no error said (the firewall warning is none).
+    assert!(
+        !said
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("router emu") && !l.contains("firewall")),
+        "{:?}",
+        said.lock().unwrap()
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.95"]).await,
+        ["198.51.100.95"]
+    );
+}
+
+/// Without `state` in the file, blocks are still kept (here in `$STATE_DIRECTORY`, as the
+/// systemd unit's StateDirectory gives it) with their offence count, and a restart puts them
+/// back on a router that lost them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_are_kept_across_restarts_by_default() {
+    let mut r = start("");
+    send_syslog(&r.udp, &failures_from("198.51.100.96", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.96"]).await,
+        ["198.51.100.96"]
+    );
+    let state = r.dir.path().join("state.jsonl");
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = std::fs::read_to_string(&state).unwrap_or_default();
+        if text.contains("198.51.100.96") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains("\"address\":\"198.51.100.96\"") && text.contains("\"offence\":1"),
+        "{text}"
+    );
+    drop(std::mem::replace(
+        &mut r.watch,
+        Proc(std::process::Command::new("true").spawn().unwrap()),
+    ));
+    r.stop_emu();
+    r.restart_emu();
+    r.watch = spawn_watch(&r.config);
+    assert_eq!(
+        until_listed(&r, &["198.51.100.96"]).await,
+        ["198.51.100.96"]
+    );
+}
+
+/// A router whose password (or CA, or pin) is wrong stops start-up with the reason, so that
+/// a broken unit is not "active" while blocking nothing; `--keep-trying` starts anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_refusing_watch_stops_start_up_unless_keep_trying() {
+    let r = start("");
+    let bad = r.dir.path().join("bad.pass");
+    std::fs::write(&bad, "wrong\n").unwrap();
+    let cfg = r.dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace("admin.pass", "bad.pass");
+    std::fs::write(&cfg, text).unwrap();
+    let out = tikguard()
+        .env("STATE_DIRECTORY", r.dir.path())
+        .args(["watch", "run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("router emu") && err.contains("--keep-trying"),
+        "{err}"
+    );
+    // Another CA: the certificate does not verify.
+    std::fs::create_dir(r.dir.path().join("other")).unwrap();
+    let (other_ca, _) = self_signed_pem(&r.dir.path().join("other"));
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace(&r.ca.display().to_string(), &other_ca.display().to_string());
+    std::fs::write(&cfg, text).unwrap();
+    let out = tikguard()
+        .env("STATE_DIRECTORY", r.dir.path())
+        .args(["watch", "run", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("router emu"), "{err}");
+    // --keep-trying: it starts (its syslog address said) and keeps running.
+    let (mut w, _, _, _) = spawn_watch_with(&cfg, &["--keep-trying"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(w.0.try_wait().unwrap().is_none(), "watch ended");
+}
+
+/// `watch unblock` of a host inside a blocked IPv6 /64 says which block holds it; the block
+/// itself is lifted in any spelling (here uncompressed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unblocking_a_host_inside_a_blocked_64_names_the_block() {
+    let r = start("");
+    send_syslog(&r.udp, &failures_from("2001:db8:5:6::1", 3));
+    let c = admin(&r.ssl, &r.ca).await;
+    let mut v6 = Vec::new();
+    for _ in 0..100 {
+        v6 = c
+            .call(&["/ipv6/firewall/address-list/print", "?list=tikguard-watch"])
+            .await
+            .unwrap();
+        if !v6.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(v6.len(), 1);
+    let unblock = |address: &str| {
+        tikguard()
+            .env("STATE_DIRECTORY", r.config.parent().unwrap())
+            .args(["watch", "unblock", "--config"])
+            .arg(&r.config)
+            .arg(address)
+            .output()
+            .unwrap()
+    };
+    let out = unblock("2001:db8:5:6::9");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the block of 2001:db8:5:6::/64 holds it"),
+        "{err}"
+    );
+    let out = unblock("2001:0db8:0005:0006:0000:0000:0000:0000/64");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("emu: removed 1 entry"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(c
+        .call(&["/ipv6/firewall/address-list/print", "?list=tikguard-watch"])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// An unknown sender flooding watch's port (as fast as one socket sends, for two seconds)
+/// costs no line of a configured router: two attackers the router reports meanwhile are both
+/// blocked, and nothing was dropped at the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_an_unknown_sender_costs_the_routers_no_line() {
+    let mut r = start("");
+    let udp = r.udp.clone();
+    let flood = tokio::task::spawn_blocking(move || {
+        let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+        let line =
+            "<26>system,error,critical login failure for user admin from 198.51.100.120 via ssh";
+        let until = std::time::Instant::now() + Duration::from_secs(2);
+        let mut n = 0u64;
+        while std::time::Instant::now() < until {
+            for _ in 0..100 {
+                let _ = sock.send_to(line.as_bytes(), &udp);
+                n += 1;
+            }
+        }
+        n
+    });
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        send_syslog(&r.udp, &failures_from("198.51.100.121", 1));
+        send_syslog(&r.udp, &failures_from("198.51.100.122", 1));
+    }
+    let sent = flood.await.unwrap();
+    assert_eq!(
+        until_listed(&r, &["198.51.100.121", "198.51.100.122"]).await,
+        ["198.51.100.121", "198.51.100.122"]
+    );
+    let last = stop_watch(&mut r.watch, &r.said);
+    eprintln!("{sent} datagrams sent by the flood; {last}");
+    assert_eq!(
+        stopping_count(&last, " dropped with the queue full"),
+        0,
+        "{last}"
+    );
+    assert!(stopping_count(&last, " from unknown senders") > 0, "{last}");
+}
+
+/// `GET /metrics`: lines and events per router, unknown senders, blocks and the router's
+/// reachability, in a form `promtool check metrics` accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_routers_lines_unknown_senders_and_blocks_and_pass_promtool() {
+    let r = start_with("", "metrics = \"127.0.0.1:0\"\n");
+    send_syslog_from("127.0.0.2", &r.udp, &failures_from("198.51.100.130", 4));
+    send_syslog(&r.udp, &failures_from("198.51.100.131", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.131"]).await,
+        ["198.51.100.131"]
+    );
+    let addr = {
+        let said = r.said.lock().unwrap().clone();
+        said.iter()
+            .find_map(|l| l.strip_prefix("metrics ").map(str::to_string))
+            .unwrap_or_else(|| panic!("{said:?}"))
+    };
+    let body = {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out.split_once("\r\n\r\n").unwrap().1.to_string()
+    };
+    for want in [
+        "tikguard_watch_unknown_sender_total 4",
+        "tikguard_watch_blocks_total{router=\"emu\"} 1",
+        "tikguard_watch_router_up{router=\"emu\"} 1",
+        "tikguard_watch_queue_drops_total 0",
+    ] {
+        assert!(body.contains(want), "{want} in:\n{body}");
+    }
+    let events: u64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("tikguard_watch_events_total{router=\"emu\"} "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(events >= 3, "{body}");
+    let promtool = match std::env::var_os("PROMTOOL") {
+        Some(p) => std::path::PathBuf::from(p),
+        None if Path::new("/usr/bin/promtool").exists() => "/usr/bin/promtool".into(),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install promtool (see .ci/run)"
+            );
+            return;
+        }
+    };
+    let mut child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), body.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A router whose firewall does not drop the list is said at start, for IPv4 and for IPv6
+/// (blocks on a list nothing drops change nothing); once rules drop it, nothing is said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_with_no_rule_dropping_the_list_is_warned_about() {
+    let r = start("");
+    let mut said = Vec::new();
+    for _ in 0..50 {
+        said = r.said.lock().unwrap().clone();
+        if said.iter().filter(|l| l.contains("no IPv")).count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for family in ["no IPv4 firewall", "no IPv6 firewall"] {
+        assert!(
+            said.iter().any(|l| l.contains(family)),
+            "{family}: {said:?}"
+        );
+    }
+    let c = admin(&r.ssl, &r.ca).await;
+    for menu in ["/ip/firewall/filter/add", "/ipv6/firewall/raw/add"] {
+        c.call(&[
+            menu,
+            "=chain=input",
+            "=src-address-list=tikguard-watch",
+            "=action=drop",
+        ])
+        .await
+        .unwrap();
+    }
+    let (_w, _, _, said) = spawn_watch_with(&r.config, &[]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let said = said.lock().unwrap().clone();
+    assert!(!said.iter().any(|l| l.contains("no IPv")), "{said:?}");
+}
+
+/// `watch block` lists an address by hand with its reason, the running watch keeps it (a
+/// router that comes back without it gets it again), `watch status` shows it, and what watch
+/// never blocks is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_by_hand_is_listed_kept_and_shown() {
+    let mut r = start("");
+    let config = r.config.clone();
+    let run = |args: &[&str]| {
+        tikguard()
+            .env("STATE_DIRECTORY", config.parent().unwrap())
+            .arg("watch")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "block",
+        "203.0.113.77",
+        "--for",
+        "1h",
+        "--reason",
+        "seen by the IDS",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let comments = listed_with(&r.ssl, &r.ca, "comment").await;
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        comments[0],
+        (
+            "203.0.113.77".to_string(),
+            "tikguard-watch@t: seen by the IDS".to_string()
+        )
+    );
+    let out = run(&["block", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    // The running watch took it up: the router loses it in a restart and gets it back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    r.stop_emu();
+    r.restart_emu();
+    assert_eq!(until_listed(&r, &["203.0.113.77"]).await, ["203.0.113.77"]);
+    let out = run(&["status", "--json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(v["address"], "203.0.113.77");
+    assert_eq!(v["router"], "emu");
+    let left = v["left_s"].as_u64().unwrap();
+    assert!((3500..=3600).contains(&left), "{v}");
+}
+
+/// TCP syslog from a router: at most a few connections per source (more are closed at once),
+/// and a line begun must end within the partial-line limit however slowly bytes trickle in, so
+/// clients sending a byte now and then cannot hold the slots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_syslog_is_capped_per_source_and_a_trickle_is_closed() {
+    use std::io::{Read, Write};
+    let r = start_with("", "syslog-tcp = \"127.0.0.1:0\"\n");
+    let tcp = r.tcp.clone().unwrap();
+    let closed = |c: &mut std::net::TcpStream| {
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut b = [0u8; 1];
+        match c.read(&mut b) {
+            Ok(0) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => true,
+            _ => false,
+        }
+    };
+    let mut held: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| std::net::TcpStream::connect(&tcp).unwrap())
+        .collect();
+    let mut fifth = std::net::TcpStream::connect(&tcp).unwrap();
+    assert!(
+        closed(&mut fifth),
+        "a fifth connection from one router is closed"
+    );
+    for c in &mut held {
+        assert!(!closed(c), "the first four stay");
+    }
+    // One of them trickles a line a byte every second: closed within the limit (10 s).
+    let started = std::time::Instant::now();
+    let c = &mut held[0];
+    let line =
+        b"<26>system,error,critical login failure for user admin from 198.51.100.140 via ssh";
+    let mut gone = false;
+    for b in line.iter() {
+        if c.write_all(&[*b]).is_err() || closed(c) {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    assert!(gone, "a trickling client is closed");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(15),
+        "closed after {took:?}"
+    );
+    // A router's whole lines still go through.
+    let mut c = std::net::TcpStream::connect(&tcp).unwrap();
+    let lines = failures_from("198.51.100.141", 3).join("\n") + "\n";
+    c.write_all(lines.as_bytes()).unwrap();
+    assert_eq!(
+        until_listed(&r, &["198.51.100.141"]).await,
+        ["198.51.100.141"]
+    );
+}
+
+/// Two routers see the same attacker: each counts and blocks him on its own (a block on the
+/// first does not stop the count on the second), and the second block joins the first, so a
+/// reconcile of the first router (after it restarted without its list) puts his entry back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_routers_each_block_and_neither_loses_its_entry() {
+    let mut r = start("");
+    // A second router, followed over the API (its syslog would come from 127.0.0.1 too).
+    let (api2, ssl2) = (free_port(), free_port());
+    let dir = r.dir.path();
+    let emu2 = spawn_emu(
+        &[
+            "emu".into(),
+            "examples/isp-core-v7.rsc".into(),
+            "--api".into(),
+            format!("127.0.0.1:{api2}").into(),
+            "--api-ssl".into(),
+            format!("127.0.0.1:{ssl2}").into(),
+            "--tls-cert".into(),
+            r.ca.clone().into(),
+            "--tls-key".into(),
+            dir.join("key.pem").into(),
+            "--password-file".into(),
+            format!("admin={}", dir.join("admin.pass").display()).into(),
+            "--clients-as".into(),
+            CLIENT.into(),
+        ],
+        api2,
+        ssl2,
+    );
+    let text = std::fs::read_to_string(&r.config).unwrap()
+        + &format!(
+            "[[router]]\nname = \"emu2\"\naddress = \"127.0.0.1:{ssl2}\"\nsource = \"127.0.0.9\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\nfollow = true\n",
+            r.ca.display(),
+            dir.join("admin.pass").display()
+        );
+    let cfg = dir.join("two.toml");
+    std::fs::write(&cfg, text).unwrap();
+    // The harness's watch goes; this one watches both (the first router's syslog still comes
+    // to the old port: its failures are sent here by hand, as it logs them).
+    let (w, udp, _, _) = spawn_watch_with(&cfg, &[]);
+    r.watch = w;
+    send_syslog(&udp, &failures_from(CLIENT, 3));
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    // The second router sees him too: blocked there as well (the follow stream shows only
+    // what is logged after it starts: fail until a block appears).
+    let ssl2_addr = format!("127.0.0.1:{ssl2}");
+    let api2_addr = format!("127.0.0.1:{api2}");
+    let mut on2 = Vec::new();
+    for _ in 0..10 {
+        fail_logins(&api2_addr, 3).await;
+        for _ in 0..10 {
+            on2 = listed(&ssl2_addr, &r.ca).await;
+            if !on2.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !on2.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(on2.len(), 1, "blocked on the second router too");
+    // The first router restarts without its list: reconciled, his entry comes back.
+    r.stop_emu();
+    r.restart_emu();
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    drop(emu2);
 }

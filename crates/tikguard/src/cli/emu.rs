@@ -54,6 +54,10 @@ pub struct Args {
     /// BSD syslog framing (`bsd-syslog=yes`, RouterOS up to 7.17).
     #[arg(long)]
     syslog_bsd: bool,
+    /// Take every client as coming from this address, in `address=` checks and log lines (as
+    /// a router behind a NAT sees its clients).
+    #[arg(long, value_name = "ADDRESS")]
+    clients_as: Option<std::net::IpAddr>,
     /// Memory all connections together may buffer, in MiB; the connection that would exceed it
     /// is closed alone. Each service also admits at most its `max-sessions` (default 20).
     #[arg(long, value_name = "MIB", default_value_t = 64)]
@@ -127,6 +131,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 api_ssl,
                 syslog: a.syslog,
                 syslog_bsd: a.syslog_bsd,
+                clients_as: a.clients_as,
                 budget: a.memory_budget.saturating_mul(1 << 20),
                 ..Default::default()
             },

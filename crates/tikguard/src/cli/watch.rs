@@ -7,11 +7,18 @@ use crate::watch;
 /// Turn login failures in RouterOS logs into address-list blocks on the routers.
 ///
 /// Routers send their logs here by remote syslog (UDP or TCP; RouterOS' own format, BSD, RFC
-/// 5424 or CEF); the sender's address says which router it is. Failures are counted per source
-/// (IPv6 per /64): `failures` within `window` block it for `block` on the router that saw it
-/// (or on every router, `block-everywhere = true`), doubling for repeat offenders. Many user
-/// names from one source, or one user from many sources, are alerts. Addresses in `allow` are
-/// never blocked. Every decision is a JSON line on standard output.
+/// 5424 or CEF); the sender's address says which router it is, and only configured routers'
+/// `source` addresses are read (others are counted, never believed). Failures are counted per
+/// source (IPv6 per /64) and router: `failures` within `window` block it for `block` on the
+/// router that saw it (or on every router, `block-everywhere = true`), doubling for repeat
+/// offenders. Many user names from one source, or one user from many sources, are alerts.
+/// Never blocked: loopback, link-local, unspecified, multicast, broadcast, this host's
+/// addresses, the routers' addresses and sources, and `allow`. Every decision is a JSON line
+/// on standard output.
+///
+/// UDP source addresses can be forged by anyone on the path: carry syslog on a management
+/// VLAN, let only the routers reach this port (a firewall rule), and set `confirm = true` on a
+/// router to block only what its own log (`/log/print` over the API) holds.
 ///
 /// Example watch.toml:
 ///   [watch]
@@ -21,6 +28,7 @@ use crate::watch;
 ///   window = "1m"
 ///   block = "1d"
 ///   allow = ["10.255.0.0/24", "198.51.100.20"]   # management, CRM, backup tools
+///   state = "/var/lib/tikguard-watch/state.jsonl"  # the default under the unit
 ///
 ///   [[router]]
 ///   name = "core-01"
@@ -28,6 +36,7 @@ use crate::watch;
 ///   ca = "/etc/tikguard/core-01-ca.pem"
 ///   user = "tikguard-watch"          # a router user with api, read, write
 ///   password-file = "/etc/tikguard/core-01.pass"
+///   confirm = true                   # block only what the router's own log holds
 ///
 ///   [[router]]                       # a router whose logging may not change:
 ///   name = "edge-07"                 #   its log is streamed over the API instead
@@ -47,7 +56,8 @@ use crate::watch;
 /// their duration and come off when deleted or expired; with a machine, watch's own blocks
 /// go to CrowdSec as alerts, so every bouncer of the installation enforces them. Each
 /// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
-/// is added, and watch's own entries (comment `tikguard-watch:`) nothing wants are removed.
+/// is added, and this watcher's own entries (comment `tikguard-watch@INSTANCE:`, `instance`
+/// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file.
 /// `alerts-file = "PATH"` in [watch] also appends every alert there, and `webhook =
 /// "https://..."` POSTs it (retried).
 ///
@@ -78,6 +88,10 @@ enum Sub {
         /// The bouncer's API key (`cscli bouncers add tikguard-watch`), in a file.
         #[arg(long, value_name = "FILE", requires = "crowdsec_lapi")]
         crowdsec_key_file: Option<String>,
+        /// Start even when a router's certificate, pin or login is refused, and keep retrying
+        /// it in the background (without this, start-up stops with the reason).
+        #[arg(long)]
+        keep_trying: bool,
     },
     /// Remove an address from watch's list on the routers (all, or --router), and from the
     /// state file, so that a restart does not put it back.
@@ -88,6 +102,30 @@ enum Sub {
         address: String,
         #[arg(long, value_name = "NAME")]
         router: Option<String>,
+    },
+    /// Block an address or prefix by hand on the routers (all, or --router), kept in the state
+    /// file so that a running watch keeps it and a restart puts it back. What watch never
+    /// blocks (loopback, this host, the routers, `allow`...) is refused.
+    Block {
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        address: String,
+        #[arg(long, value_name = "NAME")]
+        router: Option<String>,
+        /// How long (default: the configuration's `block`).
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+        /// Why, in the entry's comment.
+        #[arg(long, value_name = "TEXT", default_value = "by hand")]
+        reason: String,
+    },
+    /// The blocks the state file holds: per router, time left, offences.
+    Status {
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        /// One JSON object per block.
+        #[arg(long)]
+        json: bool,
     },
     /// Read a log file with the configuration's thresholds and print the decisions (nothing is
     /// blocked); with --stats, print the counts on standard error.
@@ -121,6 +159,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             follow,
             crowdsec_lapi,
             crowdsec_key_file,
+            keep_trying,
         } => {
             let Some(mut cfg) = load(&config) else {
                 return Ok(2);
@@ -154,8 +193,15 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .build()?;
             let (tx, rx) = tokio::sync::oneshot::channel();
             let result = rt.block_on(async {
-                let task =
-                    tokio::spawn(watch::run::run(cfg, watch::run::Extra { follow }, Some(tx)));
+                let task = tokio::spawn(watch::run::run(
+                    cfg,
+                    watch::run::Extra {
+                        follow,
+                        config_path: Some(config.clone()),
+                        keep_trying,
+                    },
+                    Some(tx),
+                ));
                 if let Ok(addrs) = rx.await {
                     for (what, a) in addrs {
                         crate::warn_line!("{what} {a}");
@@ -179,6 +225,35 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             let Some(cfg) = load(&config) else {
                 return Ok(2);
             };
+            // One spelling: `203.0.113.9/32` is `203.0.113.9`, an uncompressed IPv6 address
+            // its compressed form.
+            let Some(address) = watch::blocks::canon(address.trim()) else {
+                eprintln!(
+                    "tikguard: `{}` is not an address or prefix",
+                    crate::term::printable(&address)
+                );
+                return Ok(2);
+            };
+            // A host inside a block (an IPv6 /64): say which block holds it.
+            if let Some(p) = &cfg.state {
+                let s = watch::state::StateFile::new(std::path::Path::new(p));
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                if let Ok(active) = s.active(now) {
+                    let exact = active.keys().any(|(a, _)| *a == address);
+                    let mut w = watch::blocks::Wanted::default();
+                    for a in active.values() {
+                        w.block_local(&a.address, a.until_ms, std::slice::from_ref(&a.router), "");
+                    }
+                    if let (false, Some(holder)) = (exact, w.local_holding(&address)) {
+                        eprintln!(
+                            "tikguard: {address} is not blocked itself; the block of {holder} holds it: `tikguard watch unblock {holder}` lifts that"
+                        );
+                        return Ok(1);
+                    }
+                }
+            }
             let targets: Vec<_> = cfg
                 .routers
                 .iter()
@@ -216,6 +291,136 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 }
             }
             Ok(if failed { 1 } else { 0 })
+        }
+        Sub::Block {
+            config,
+            address,
+            router,
+            duration,
+            reason,
+        } => {
+            let Some(cfg) = load(&config) else {
+                return Ok(2);
+            };
+            let Some(address) = watch::blocks::canon(address.trim()) else {
+                eprintln!(
+                    "tikguard: `{}` is not an address or prefix",
+                    crate::term::printable(&address)
+                );
+                return Ok(2);
+            };
+            let never = watch::never::Never::new(&cfg, &watch::never::own_addresses());
+            if let Some(why) = never.refuses_range(&address) {
+                eprintln!("tikguard: {address} is never blocked: {why}");
+                return Ok(1);
+            }
+            let ms = match duration.as_deref().map(humantime::parse_duration) {
+                None => cfg.rules.block_ms,
+                Some(Ok(d)) => d.as_millis() as u64,
+                Some(Err(e)) => {
+                    eprintln!("tikguard: --for: {e} (e.g. 1h, 1d)");
+                    return Ok(2);
+                }
+            };
+            let targets: Vec<_> = cfg
+                .routers
+                .iter()
+                .filter(|r| router.as_ref().is_none_or(|n| &r.name == n))
+                .cloned()
+                .collect();
+            if targets.is_empty() {
+                eprintln!("tikguard: {config}: no router to block on");
+                return Ok(2);
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let prefix = watch::blocks::instance_prefix(&cfg.instance);
+            let entry = watch::blocks::Entry {
+                v6: address.contains(':'),
+                until_ms: now + ms,
+                comment: format!("{prefix} {}", crate::term::printable(&reason))
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(160)
+                    .collect(),
+            };
+            if let Some(p) = &cfg.state {
+                let s = watch::state::StateFile::new(std::path::Path::new(p));
+                if let Err(e) = s.append(&watch::state::Record::Block {
+                    address: address.clone(),
+                    v6: entry.v6,
+                    routers: targets.iter().map(|r| r.name.clone()).collect(),
+                    until_ms: entry.until_ms,
+                    offence: 0,
+                }) {
+                    eprintln!("tikguard: {e}");
+                    return Ok(1);
+                }
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let mut failed = false;
+            for r in &targets {
+                match rt.block_on(watch::action::block(r, &cfg.list, &address, &entry)) {
+                    Ok(()) => println!("{}: listed {address}", crate::term::printable(&r.name)),
+                    Err(e) => {
+                        eprintln!(
+                            "tikguard: {}: {e} (kept in the state: watch lists it when the router is back)",
+                            crate::term::printable(&r.name)
+                        );
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { 1 } else { 0 })
+        }
+        Sub::Status { config, json } => {
+            let Some(cfg) = load(&config) else {
+                return Ok(2);
+            };
+            let Some(p) = &cfg.state else {
+                eprintln!("tikguard: {config}: `state = \"\"`: no blocks are kept");
+                return Ok(2);
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let active = match watch::state::StateFile::new(std::path::Path::new(p)).active(now) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("tikguard: {e}");
+                    return Ok(1);
+                }
+            };
+            let mut rows: Vec<_> = active.values().collect();
+            rows.sort_by(|a, b| (&a.router, &a.address).cmp(&(&b.router, &b.address)));
+            let mut out = std::io::stdout().lock();
+            for a in &rows {
+                let left_s = a.until_ms.saturating_sub(now) / 1000;
+                if json {
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"router": a.router, "address": a.address,
+                            "left_s": left_s, "offence": a.offence})
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{} left\toffence {}",
+                        crate::term::printable(&a.router),
+                        a.address,
+                        watch::action::routeros_duration(left_s),
+                        a.offence
+                    )?;
+                }
+            }
+            if !json {
+                writeln!(out, "{} block(s)", rows.len())?;
+            }
+            Ok(0)
         }
         Sub::Replay {
             config,

@@ -37,6 +37,9 @@ pub struct Options {
     pub limits: ServerLimits,
     /// Bytes all connections together may buffer.
     pub budget: usize,
+    /// Take every client as coming from this address (checks and log lines), as a router
+    /// behind a NAT sees them: lets tests on loopback fail logins "from" a routable address.
+    pub clients_as: Option<std::net::IpAddr>,
 }
 
 /// The default memory budget for connection buffers: 64 MiB.
@@ -51,6 +54,7 @@ impl Default for Options {
             syslog_bsd: false,
             limits: ServerLimits::default(),
             budget: DEFAULT_BUDGET,
+            clients_as: None,
         }
     }
 }
@@ -109,6 +113,9 @@ fn bind_error(service: &str, addr: SocketAddr, e: std::io::Error) -> std::io::Er
 pub async fn start(router: Router, opts: Options) -> std::io::Result<Emulator> {
     let router = Arc::new(Mutex::new(router));
     let shared = Shared::new(router.clone(), opts.limits.clone(), opts.budget);
+    if let Some(a) = opts.clients_as {
+        let _ = shared.clients_as.set(a);
+    }
     let mut api = None;
     let mut api_ssl = None;
     if let Some(addr) = opts.api {

@@ -30,6 +30,8 @@ pub struct Shared {
     pub limits: ServerLimits,
     pub budget: Arc<Budget>,
     open: Mutex<HashMap<&'static str, usize>>,
+    /// Every client is taken as coming from this address ([`super::Options::clients_as`]).
+    pub clients_as: std::sync::OnceLock<IpAddr>,
 }
 
 /// A connection counted against its service's `max-sessions` until dropped.
@@ -59,6 +61,7 @@ impl Shared {
             limits,
             budget: Budget::new(budget),
             open: Mutex::new(HashMap::new()),
+            clients_as: std::sync::OnceLock::new(),
         })
     }
 
@@ -177,6 +180,7 @@ where
             .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     };
+    let ip = shared.clients_as.get().copied().unwrap_or(ip);
     let limits = &shared.limits;
     let mut conn = Connection::new(stream, limits, shared.budget.clone());
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Reply>(limits.listen_queue.max(1));

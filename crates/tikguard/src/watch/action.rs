@@ -21,7 +21,7 @@ use std::time::Duration;
 use routeros_api::{Client, Error, Options};
 use tokio::sync::Notify;
 
-use super::blocks::{canon, Entry, Wanted, COMMENT_PREFIX, CROWDSEC_PREFIX};
+use super::blocks::{canon, Entry, Wanted};
 use super::config::WatchRouter;
 
 /// Commands in flight at once on a router's session.
@@ -89,7 +89,7 @@ async fn add(c: &Client, list: &str, address: &str, e: &Entry) -> Result<(), Err
     match add {
         Ok(_) => Ok(()),
         Err(Error::Trap { message, .. }) if message.contains("already have such entry") => {
-            for id in find(c, list, address, e.v6, false).await? {
+            for id in find(c, list, address, e.v6, None).await? {
                 c.call(&[
                     format!("{menu}/set"),
                     format!("=.id={id}"),
@@ -103,13 +103,14 @@ async fn add(c: &Client, list: &str, address: &str, e: &Entry) -> Result<(), Err
     }
 }
 
-/// The ids of `address`'s entries on `list` (only watch's own with `ours`).
+/// The ids of `address`'s entries on `list` (only this watcher's own with `ours`, their
+/// comment's prefix).
 async fn find(
     c: &Client,
     list: &str,
     address: &str,
     v6: bool,
-    ours: bool,
+    ours: Option<&str>,
 ) -> Result<Vec<String>, Error> {
     // The entry as written asked for first (one item, not the whole list: a list holding the
     // CrowdSec community blocklist has tens of thousands); the whole list compared in canonical
@@ -138,9 +139,10 @@ async fn find(
                 == want
         })
         .filter(|i| {
-            !ours
-                || i.get("comment")
-                    .is_some_and(|c| c.starts_with(COMMENT_PREFIX.as_bytes()))
+            ours.is_none_or(|p| {
+                i.get("comment")
+                    .is_some_and(|c| c.starts_with(p.as_bytes()))
+            })
         })
         .filter_map(|i| {
             i.get(".id")
@@ -149,21 +151,71 @@ async fn find(
         .collect())
 }
 
-/// Removes watch's own entries for `address`.
-async fn remove(c: &Client, list: &str, address: &str) -> Result<(), Error> {
+/// Removes this watcher's own entries for `address`.
+async fn remove(c: &Client, list: &str, address: &str, prefix: &str) -> Result<(), Error> {
     let v6 = address.contains(':');
-    for id in find(c, list, address, v6, true).await? {
+    for id in find(c, list, address, v6, Some(prefix)).await? {
         c.call(&[format!("{}/remove", menu(v6)), format!("=.id={id}")])
             .await?;
     }
     Ok(())
 }
 
+/// Whether a firewall rule of `v6`'s family drops (or rejects, tarpits) traffic from `list`:
+/// an enabled rule with `src-address-list=LIST` in `/ip firewall filter` or `raw` (`/ipv6/...`).
+/// `None` when the family cannot be read (a router without IPv6). Approximated: the rule's
+/// place in its chain (an accept before it) is not weighed.
+pub async fn drops_list(c: &Client, list: &str, v6: bool) -> Option<bool> {
+    let family = if v6 { "/ipv6" } else { "/ip" };
+    for table in ["filter", "raw"] {
+        let items = c
+            .call(&[
+                format!("{family}/firewall/{table}/print"),
+                "=.proplist=action,disabled".to_string(),
+                format!("?src-address-list={list}"),
+            ])
+            .await
+            .ok()?;
+        let drops = items.iter().any(|i| {
+            let action = i.get("action").map(|a| &a[..]).unwrap_or(b"");
+            let disabled = i.get("disabled").is_some_and(|d| &d[..] == b"true");
+            !disabled && matches!(action, b"drop" | b"reject" | b"tarpit")
+        });
+        if drops {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+/// Says, once per connection, when a router has no rule dropping the list (IPv4, IPv6): its
+/// blocks would be listed and change nothing.
+async fn warn_undropped(c: &Client, router: &str, list: &str) {
+    for v6 in [false, true] {
+        if drops_list(c, list, v6).await == Some(false) {
+            let family = if v6 { "ipv6" } else { "ip" };
+            crate::warn_line!(
+                "tikguard watch: router {}: no {} firewall filter or raw rule drops src-address-list={}: its blocks change nothing; e.g. /{family} firewall filter add chain=input src-address-list={} action=drop place-before=0",
+                crate::term::printable(router),
+                if v6 { "IPv6" } else { "IPv4" },
+                crate::term::printable(list),
+                crate::term::printable(list)
+            );
+        }
+    }
+}
+
+/// Lists `address` on a router by hand (`watch block`), or extends its entry.
+pub async fn block(r: &WatchRouter, list: &str, address: &str, e: &Entry) -> Result<(), Error> {
+    let c = connect(r).await?;
+    add(&c, list, address, e).await
+}
+
 /// Removes `address` from `list` on a router, whoever listed it; how many entries went.
 pub async fn unblock(r: &WatchRouter, list: &str, address: &str) -> Result<usize, Error> {
     let c = connect(r).await?;
     let v6 = address.contains(':');
-    let ids = find(&c, list, address, v6, false).await?;
+    let ids = find(&c, list, address, v6, None).await?;
     for id in &ids {
         c.call(&[format!("{}/remove", menu(v6)), format!("=.id={id}")])
             .await?;
@@ -181,7 +233,9 @@ pub async fn reconcile(
     list: &str,
     wanted: &HashMap<String, Entry>,
     crowdsec_known: bool,
+    prefix: &str,
 ) -> Result<(usize, usize), Error> {
+    let crowdsec_prefix = format!("{prefix} crowdsec");
     let mut present = HashSet::new();
     let mut stale = Vec::new();
     for v6 in [false, true] {
@@ -206,8 +260,8 @@ pub async fn reconcile(
                 continue;
             };
             let comment = item.get("comment").map(|c| &c[..]).unwrap_or(b"");
-            let ours = comment.starts_with(COMMENT_PREFIX.as_bytes());
-            let unknown = !crowdsec_known && comment.starts_with(CROWDSEC_PREFIX.as_bytes());
+            let ours = comment.starts_with(prefix.as_bytes());
+            let unknown = !crowdsec_known && comment.starts_with(crowdsec_prefix.as_bytes());
             if ours && !unknown && !wanted.contains_key(&address) {
                 if let Some(id) = item.get(".id") {
                     stale.push((v6, String::from_utf8_lossy(id).into_owned()));
@@ -293,6 +347,8 @@ pub struct Sync {
     /// The state file, read again before each full reconcile so that a `tikguard watch
     /// unblock` run while watch runs is not undone.
     pub state: Option<super::state::StateFile>,
+    /// This watcher's comment prefix: reconciling touches only entries it starts.
+    pub prefix: String,
 }
 
 impl Sync {
@@ -302,6 +358,7 @@ impl Sync {
         state: Option<super::state::StateFile>,
     ) -> Arc<Sync> {
         Arc::new(Sync {
+            prefix: wanted.prefix().to_string(),
             wanted: Mutex::new(wanted),
             routers: names
                 .iter()
@@ -344,7 +401,7 @@ impl Sync {
         match s.active(now_ms()) {
             Ok(active) => {
                 // One set, not a scan of the state per block (quadratic at 100,000 blocks).
-                let held: HashSet<String> = active.keys().filter_map(|k| canon(k)).collect();
+                let held: HashSet<String> = active.keys().map(|(a, _)| a.clone()).collect();
                 let mut w = self.wanted();
                 for a in w.local_addresses() {
                     if !held.contains(&a) {
@@ -389,6 +446,7 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
     let mut client: Option<Arc<Client>> = None;
     let mut backoff = Duration::from_secs(1);
     let mut last_full = tokio::time::Instant::now();
+    let mut warned = false;
     loop {
         if client.as_ref().is_none_or(|c| c.is_closed()) {
             match connect(&r).await {
@@ -396,6 +454,10 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
                     // The backoff is reset only once the list has been read and reconciled: a
                     // router that lets watch in but refuses the list (a user without `read`)
                     // is retried with backoff, not in a loop of logins.
+                    if !warned {
+                        warned = true;
+                        warn_undropped(&c, &r.name, &list).await;
+                    }
                     client = Some(Arc::new(c));
                     rs.full.store(true, Ordering::Relaxed);
                     rs.up.store(true, Ordering::Relaxed);
@@ -426,7 +488,7 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
             };
             // Marks made before now are covered by the full pass.
             rs.dirty.lock().unwrap_or_else(|p| p.into_inner()).clear();
-            match reconcile(&c, &list, &wanted, known).await {
+            match reconcile(&c, &list, &wanted, known, &sync.prefix).await {
                 Ok((added, removed)) => {
                     last_full = tokio::time::Instant::now();
                     backoff = Duration::from_secs(1);
@@ -467,11 +529,11 @@ async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: Stri
             let mut set = tokio::task::JoinSet::new();
             for a in chunk.iter().cloned() {
                 let want = sync.wanted().get(&r.name, &a, now_ms());
-                let (c, list) = (c.clone(), list.clone());
+                let (c, list, prefix) = (c.clone(), list.clone(), sync.prefix.clone());
                 set.spawn(async move {
                     let r = match &want {
                         Some(e) => add(&c, &list, &a, e).await,
-                        None => remove(&c, &list, &a).await,
+                        None => remove(&c, &list, &a, &prefix).await,
                     };
                     (a, r)
                 });

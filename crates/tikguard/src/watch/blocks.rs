@@ -17,10 +17,18 @@ use std::net::IpAddr;
 /// CrowdSec decisions held at most (the community blocklist is some 15,000 to 50,000).
 pub const MAX_CROWDSEC: usize = 200_000;
 
-/// Comments of watch's own entries start so; reconciling touches no other entry.
+/// Comments of watch's own entries start so when no instance is named; reconciling touches no
+/// other entry.
 pub const COMMENT_PREFIX: &str = "tikguard-watch:";
-/// Comments of entries that enforce CrowdSec decisions start so.
+/// Comments of entries that enforce CrowdSec decisions start so (after the instance's prefix).
 pub const CROWDSEC_PREFIX: &str = "tikguard-watch: crowdsec";
+
+/// The comment prefix of one watcher's entries: `tikguard-watch@INSTANCE:`. A second watcher
+/// on the same routers (an HA pair, a test box) has another instance name, and neither removes
+/// the other's entries.
+pub fn instance_prefix(instance: &str) -> String {
+    format!("tikguard-watch@{instance}:")
+}
 
 /// The canonical form of an address or prefix: IPv4 hosts without `/32`, networks with the
 /// host bits cleared and their prefix, IPv6 always with a prefix (`/128` for a host).
@@ -64,8 +72,9 @@ pub fn canon(text: &str) -> Option<String> {
 #[derive(Clone, Debug, Default)]
 struct Want {
     v6: bool,
-    /// watch's own block: when it ends (ms since the epoch), on which routers, why.
-    local: Option<(u64, Vec<String>, String)>,
+    /// watch's own blocks, by router: when each ends (ms since the epoch), why. A second
+    /// router's block joins the first's; neither is lost.
+    local: BTreeMap<String, (u64, String)>,
     /// CrowdSec decisions on this address: id → (ends, scenario). Enforced on every router.
     crowdsec: BTreeMap<i64, (u64, String)>,
 }
@@ -87,14 +96,13 @@ pub struct Wanted {
     pub crowdsec_known: bool,
     /// Decisions skipped because [`MAX_CROWDSEC`] were held.
     pub crowdsec_skipped: u64,
+    /// This watcher's comment prefix ([`instance_prefix`]); [`COMMENT_PREFIX`] when empty.
+    prefix: String,
 }
 
 impl Want {
-    fn entry_for(&self, router: &str, now_ms: u64) -> Option<Entry> {
-        let local = self
-            .local
-            .as_ref()
-            .filter(|(until, routers, _)| *until > now_ms && routers.iter().any(|r| r == router));
+    fn entry_for(&self, router: &str, now_ms: u64, prefix: &str) -> Option<Entry> {
+        let local = self.local.get(router).filter(|(until, _)| *until > now_ms);
         let cs = self
             .crowdsec
             .values()
@@ -102,12 +110,12 @@ impl Want {
             .max_by_key(|(until, _)| *until);
         match (local, cs) {
             (None, None) => None,
-            (Some((u, _, c)), None) => Some((*u, c.clone())),
-            (None, Some((u, s))) => Some((*u, format!("{CROWDSEC_PREFIX} {s}"))),
-            (Some((lu, _, c)), Some((cu, s))) => Some(if lu >= cu {
+            (Some((u, c)), None) => Some((*u, c.clone())),
+            (None, Some((u, s))) => Some((*u, format!("{prefix} crowdsec {s}"))),
+            (Some((lu, c)), Some((cu, s))) => Some(if lu >= cu {
                 (*lu, c.clone())
             } else {
-                (*cu, format!("{CROWDSEC_PREFIX} {s}"))
+                (*cu, format!("{prefix} crowdsec {s}"))
             }),
         }
         .map(|(until_ms, comment)| Entry {
@@ -127,19 +135,44 @@ fn clean(s: &str) -> String {
 }
 
 impl Wanted {
-    /// watch's own block of `address` (canonical) until `until_ms` on `routers`.
-    pub fn block_local(&mut self, address: &str, until_ms: u64, routers: &[String], comment: &str) {
-        let Some(key) = canon(address) else { return };
-        let w = self.map.entry(key.clone()).or_default();
-        w.v6 = key.contains(':');
-        w.local = Some((until_ms, routers.to_vec(), clean(comment)));
+    /// Nothing wanted yet, for the watcher named `instance`.
+    pub fn for_instance(instance: &str) -> Wanted {
+        Wanted {
+            prefix: instance_prefix(instance),
+            ..Wanted::default()
+        }
     }
 
-    /// Forgets watch's own block of `address` (an unblock); CrowdSec's stay.
+    /// This watcher's comment prefix: its entries' comments start so, and only those are
+    /// its own.
+    pub fn prefix(&self) -> &str {
+        if self.prefix.is_empty() {
+            COMMENT_PREFIX
+        } else {
+            &self.prefix
+        }
+    }
+
+    /// watch's own block of `address` (canonical) until `until_ms` on `routers`; on a router
+    /// that already has one, the later end wins.
+    pub fn block_local(&mut self, address: &str, until_ms: u64, routers: &[String], comment: &str) {
+        let Some(key) = canon(address) else { return };
+        let prefix = self.prefix().to_string();
+        let w = self.map.entry(key.clone()).or_default();
+        w.v6 = key.contains(':');
+        for r in routers {
+            let e = w.local.entry(r.clone()).or_insert((0, String::new()));
+            if until_ms >= e.0 {
+                *e = (until_ms, clean(&format!("{prefix} {comment}")));
+            }
+        }
+    }
+
+    /// Forgets watch's own block of `address` (an unblock) on every router; CrowdSec's stay.
     pub fn unblock_local(&mut self, address: &str) {
         let Some(key) = canon(address) else { return };
         if let Some(w) = self.map.get_mut(&key) {
-            w.local = None;
+            w.local.clear();
             if w.crowdsec.is_empty() {
                 self.map.remove(&key);
             }
@@ -150,9 +183,31 @@ impl Wanted {
     pub fn local_addresses(&self) -> Vec<String> {
         self.map
             .iter()
-            .filter(|(_, w)| w.local.is_some())
+            .filter(|(_, w)| !w.local.is_empty())
             .map(|(k, _)| k.clone())
             .collect()
+    }
+
+    /// watch's own blocks running on `router` at `now_ms`.
+    pub fn local_count(&self, router: &str, now_ms: u64) -> usize {
+        self.map
+            .values()
+            .filter(|w| w.local.get(router).is_some_and(|(u, _)| *u > now_ms))
+            .count()
+    }
+
+    /// The block of watch's own that holds `address` (canonical), if any: the address itself,
+    /// or a network containing it (a host inside a blocked IPv6 /64).
+    pub fn local_holding(&self, address: &str) -> Option<String> {
+        let (v6, start, end, _) = super::never::range_of(address)?;
+        self.map
+            .iter()
+            .filter(|(_, w)| !w.local.is_empty())
+            .find(|(k, _)| {
+                super::never::range_of(k)
+                    .is_some_and(|(kv6, ks, ke, _)| kv6 == v6 && ks <= start && end <= ke)
+            })
+            .map(|(k, _)| k.clone())
     }
 
     /// A CrowdSec decision; false when it was skipped (not an address, or the cap).
@@ -184,7 +239,7 @@ impl Wanted {
         if w.crowdsec.remove(&id).is_some() {
             self.crowdsec_count -= 1;
         }
-        if w.crowdsec.is_empty() && w.local.is_none() {
+        if w.crowdsec.is_empty() && w.local.is_empty() {
             self.map.remove(&key);
         }
         Some(key)
@@ -199,7 +254,7 @@ impl Wanted {
                 touched.push(k.clone());
                 w.crowdsec.clear();
             }
-            w.local.is_some()
+            !w.local.is_empty()
         });
         self.crowdsec_count = 0;
         touched
@@ -207,14 +262,19 @@ impl Wanted {
 
     /// What `router` should list for `address` (canonical) at `now_ms`.
     pub fn get(&self, router: &str, address: &str, now_ms: u64) -> Option<Entry> {
-        self.map.get(address)?.entry_for(router, now_ms)
+        self.map
+            .get(address)?
+            .entry_for(router, now_ms, self.prefix())
     }
 
     /// Everything `router` should list at `now_ms`, by canonical address.
     pub fn for_router(&self, router: &str, now_ms: u64) -> HashMap<String, Entry> {
         self.map
             .iter()
-            .filter_map(|(k, w)| w.entry_for(router, now_ms).map(|e| (k.clone(), e)))
+            .filter_map(|(k, w)| {
+                w.entry_for(router, now_ms, self.prefix())
+                    .map(|e| (k.clone(), e))
+            })
             .collect()
     }
 
@@ -225,13 +285,8 @@ impl Wanted {
             let before = w.crowdsec.len();
             w.crowdsec.retain(|_, (until, _)| *until > now_ms);
             gone += before - w.crowdsec.len();
-            if w.local
-                .as_ref()
-                .is_some_and(|(until, _, _)| *until <= now_ms)
-            {
-                w.local = None;
-            }
-            w.local.is_some() || !w.crowdsec.is_empty()
+            w.local.retain(|_, (until, _)| *until > now_ms);
+            !w.local.is_empty() || !w.crowdsec.is_empty()
         });
         self.crowdsec_count -= gone;
     }
@@ -268,12 +323,7 @@ mod tests {
     fn a_deleted_decision_leaves_the_local_block_and_other_decisions_in_place() {
         let mut w = Wanted::default();
         let r = ["core-01".to_string()];
-        w.block_local(
-            "198.51.100.7",
-            5_000,
-            &r,
-            "tikguard-watch: 5 failures via api",
-        );
+        w.block_local("198.51.100.7", 5_000, &r, "5 failures via api");
         w.crowdsec_add(1, "198.51.100.7", 9_000, "crowdsecurity/ssh-bf");
         w.crowdsec_add(2, "203.0.113.0/24", 9_000, "manual");
         w.crowdsec_add(3, "203.0.113.0/24", 4_000, "manual");
@@ -298,6 +348,24 @@ mod tests {
         w.prune(6_000);
         assert!(w.is_empty());
         assert_eq!(w.crowdsec_count, 0);
+    }
+
+    /// A block on a second router joins the first's: both routers keep their entry.
+    #[test]
+    fn a_second_routers_block_merges_with_the_first() {
+        let mut w = Wanted::default();
+        w.block_local("198.51.100.7", 5_000, &["a".into()], "x");
+        w.block_local("198.51.100.7", 3_000, &["b".into()], "y");
+        assert_eq!(w.get("a", "198.51.100.7", 0).unwrap().until_ms, 5_000);
+        assert_eq!(w.get("b", "198.51.100.7", 0).unwrap().until_ms, 3_000);
+        assert_eq!(w.for_router("a", 0).len(), 1);
+        assert_eq!(w.local_count("b", 0), 1);
+        w.block_local("2001:db8:1:2::/64", 5_000, &["a".into()], "z");
+        assert_eq!(
+            w.local_holding("2001:db8:1:2::9/128").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(w.local_holding("2001:db8:1:3::9/128"), None);
     }
 
     #[test]

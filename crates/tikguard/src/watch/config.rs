@@ -40,6 +40,8 @@ struct RawCrowdsec {
 struct RawWatch {
     syslog_udp: Option<Spanned<String>>,
     syslog_tcp: Option<Spanned<String>>,
+    /// Prometheus metrics on `ADDRESS:PORT` (`GET /metrics`).
+    metrics: Option<Spanned<String>>,
     #[serde(default = "default_list")]
     list: String,
     failures: Option<u32>,
@@ -53,14 +55,25 @@ struct RawWatch {
     /// Block on every router of the inventory, not only the one that saw it.
     #[serde(default)]
     block_everywhere: bool,
-    /// The state file (JSON lines) that keeps blocks across restarts.
+    /// The state file (JSON lines) that keeps blocks across restarts ([`default_state`] when
+    /// not given; `""` for none).
     state: Option<String>,
+    /// This watcher's name in its entries' comments (`tikguard-watch@NAME:`); default: the host
+    /// name.
+    instance: Option<Spanned<String>>,
     /// Every alert is also appended to this file (JSON lines).
     alerts_file: Option<String>,
     /// Every alert is also POSTed here (JSON), retried.
     webhook: Option<Spanned<String>>,
     /// A PEM CA for an HTTPS webhook (default: the system's roots).
     webhook_ca: Option<String>,
+    /// CrowdSec ranges wider than this IPv4 prefix length are refused (default 24).
+    max_range: Option<Spanned<u8>>,
+    /// The same for IPv6 (default 48).
+    max_range_v6: Option<Spanned<u8>>,
+    /// watch's own blocks on one router at most (default 10,000): past it new blocks are
+    /// refused and alerted.
+    max_entries: Option<usize>,
 }
 
 fn default_list() -> String {
@@ -84,6 +97,9 @@ struct RawRouter {
     /// Stream its log over the API (`/log/print follow-only`) instead of, or besides, syslog.
     #[serde(default)]
     follow: bool,
+    /// Before blocking on a syslog line, ask the router (`/log/print`) whether it logged it.
+    #[serde(default)]
+    confirm: bool,
 }
 
 /// Where a CrowdSec machine's login comes from.
@@ -140,12 +156,14 @@ pub struct WatchRouter {
     pub user: String,
     pub password: Secret,
     pub follow: bool,
+    pub confirm: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct WatchConfig {
     pub syslog_udp: Option<String>,
     pub syslog_tcp: Option<String>,
+    pub metrics: Option<String>,
     pub list: String,
     pub rules: Rules,
     pub block_everywhere: bool,
@@ -155,7 +173,47 @@ pub struct WatchConfig {
     pub webhook: Option<String>,
     pub webhook_ca: Option<String>,
     pub crowdsec: Option<CrowdsecConfig>,
+    pub max_range_v4: u8,
+    pub max_range_v6: u8,
+    pub max_entries: usize,
+    /// This watcher's name in its entries' comments.
+    pub instance: String,
 }
+
+/// Where blocks are kept when `state` is not given: systemd's `$STATE_DIRECTORY`
+/// (`StateDirectory=tikguard-watch`: `/var/lib/tikguard-watch`), else `$XDG_STATE_HOME` or
+/// `~/.local/state`, under `tikguard-watch/`; else the working directory.
+pub fn default_state() -> String {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(d) = env("STATE_DIRECTORY") {
+        // systemd may list several, separated by colons.
+        let first = d.split(':').next().unwrap_or(&d).to_string();
+        return format!("{first}/state.jsonl");
+    }
+    let base = env("XDG_STATE_HOME").or_else(|| env("HOME").map(|h| format!("{h}/.local/state")));
+    match base {
+        Some(b) => format!("{b}/tikguard-watch/state.jsonl"),
+        None => "tikguard-watch-state.jsonl".into(),
+    }
+}
+
+/// The host's name (`/etc/hostname`), or `default`.
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| valid_instance(h))
+        .unwrap_or_else(|| "default".into())
+}
+
+fn valid_instance(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// watch's own blocks on one router at most, by default.
+pub const MAX_ENTRIES: usize = 10_000;
 
 fn http_url(file: &str, text: &str, v: &Spanned<String>) -> Result<String, ConfigError> {
     let u = v.get_ref();
@@ -242,7 +300,10 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
         allow,
         ..defaults
     };
-    for a in [&w.syslog_udp, &w.syslog_tcp].into_iter().flatten() {
+    for a in [&w.syslog_udp, &w.syslog_tcp, &w.metrics]
+        .into_iter()
+        .flatten()
+    {
         if a.get_ref().parse::<std::net::SocketAddr>().is_err() {
             return Err(err(
                 file,
@@ -314,6 +375,7 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             user: r.user.clone(),
             password,
             follow: r.follow,
+            confirm: r.confirm,
         });
     }
     let mut names = std::collections::HashSet::new();
@@ -324,6 +386,20 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
                 text,
                 r.span().start,
                 format!("router `{}` is named twice", r.get_ref().name),
+            ));
+        }
+    }
+    // Lines are told apart by their sender: two routers with one source would be one router.
+    for (i, r) in routers.iter().enumerate() {
+        if let Some(other) = routers[..i].iter().find(|o| o.source == r.source) {
+            return Err(err(
+                file,
+                text,
+                raw.router[i].span().start,
+                format!(
+                    "routers `{}` and `{}` have the same source {}: give each its own `source` (where its syslog comes from)",
+                    other.name, r.name, r.source
+                ),
             ));
         }
     }
@@ -379,13 +455,46 @@ pub fn parse(file: &str, text: &str) -> Result<WatchConfig, ConfigError> {
             })
         }
     };
+    let prefix = |v: &Option<Spanned<u8>>, default: u8, bits: u8| match v {
+        None => Ok(default),
+        Some(p) if *p.get_ref() <= bits => Ok(*p.get_ref()),
+        Some(p) => Err(err(
+            file,
+            text,
+            p.span().start,
+            format!("a prefix length of at most {bits}"),
+        )),
+    };
+    let instance = match &w.instance {
+        None => host_name(),
+        Some(i) if valid_instance(i.get_ref()) => i.get_ref().clone(),
+        Some(i) => {
+            return Err(err(
+                file,
+                text,
+                i.span().start,
+                "`instance`: 1 to 32 letters, digits, `-`, `_` or `.`",
+            ))
+        }
+    };
+    let max_range_v4 = prefix(&w.max_range, 24, 32)?;
+    let max_range_v6 = prefix(&w.max_range_v6, 48, 128)?;
     Ok(WatchConfig {
+        max_range_v4,
+        max_range_v6,
+        max_entries: w.max_entries.unwrap_or(MAX_ENTRIES),
+        instance,
         syslog_udp: w.syslog_udp.map(|s| s.into_inner()),
         syslog_tcp: w.syslog_tcp.map(|s| s.into_inner()),
+        metrics: w.metrics.map(|s| s.into_inner()),
         list: w.list,
         rules,
         block_everywhere: w.block_everywhere,
-        state: w.state,
+        state: match w.state {
+            None => Some(default_state()),
+            Some(s) if s.is_empty() => None,
+            Some(s) => Some(s),
+        },
         routers,
         alerts_file: w.alerts_file,
         webhook,
@@ -408,6 +517,15 @@ mod tests {
         assert_eq!(c.routers.len(), 2);
         assert_eq!(c.routers[0].source.to_string(), "10.255.0.1");
         assert!(!c.routers[0].follow && c.routers[1].follow);
+        assert!(c.routers[0].confirm && !c.routers[1].confirm);
+        assert_eq!(
+            (c.max_entries, c.max_range_v4, c.max_range_v6),
+            (10_000, 24, 48)
+        );
+        assert_eq!(
+            c.state.as_deref(),
+            Some("/var/lib/tikguard-watch/state.jsonl")
+        );
         let cs = c.crowdsec.unwrap();
         assert_eq!(cs.lapi, "http://127.0.0.1:8080");
         assert!(
@@ -436,6 +554,11 @@ mod tests {
             e.starts_with("w.toml:2:11:") && e.contains("http:// or https://"),
             "{e}"
         );
+        let e = error(&format!(
+            "[watch]\n{ROUTER}{}",
+            ROUTER.replace("name = \"r\"", "name = \"r2\"")
+        ));
+        assert!(e.contains("the same source 10.0.0.1"), "{e}");
         let e = error(&format!("[watch]\n{ROUTER}{ROUTER}"));
         assert!(
             e.starts_with("w.toml:8:1:") && e.contains("named twice"),

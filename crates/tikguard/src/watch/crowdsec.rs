@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 
 use super::action::Sync;
 use super::http::Http;
+use super::never::Never;
 
 /// Alerts waiting to be pushed, at most.
 pub const ALERT_QUEUE: usize = 1024;
@@ -103,6 +104,8 @@ pub struct Counters {
     pub deleted: AtomicU64,
     /// Decisions of other types or scopes.
     pub skipped: AtomicU64,
+    /// Decisions on what is never blocked, or wider than `max-range`.
+    pub refused: AtomicU64,
     pub alerts_pushed: AtomicU64,
     pub alerts_dropped: AtomicU64,
 }
@@ -120,7 +123,9 @@ fn enforceable(d: &Decision) -> bool {
 }
 
 /// Applies one pull to what the routers should list; returns the addresses that changed.
-pub fn apply(sync: &Sync, s: Stream, startup: bool, n: &Counters) -> Vec<String> {
+/// Decisions on what is never blocked ([`Never`]: the watcher, the routers, loopback,
+/// `allow`...) or on ranges wider than `max-range` are refused, each with a log line.
+pub fn apply(sync: &Sync, s: Stream, startup: bool, n: &Counters, never: &Never) -> Vec<String> {
     let mut touched = Vec::new();
     let mut w = sync.wanted();
     if startup {
@@ -137,6 +142,16 @@ pub fn apply(sync: &Sync, s: Stream, startup: bool, n: &Counters) -> Vec<String>
         let ms = go_duration_ms(&d.duration).unwrap_or(-1);
         if !enforceable(&d) || ms <= 0 {
             n.skipped.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let why = super::blocks::canon(&d.value).and_then(|_| never.refuses_range(&d.value));
+        if let Some(why) = why {
+            n.refused.fetch_add(1, Ordering::Relaxed);
+            crate::warn_line!(
+                "tikguard watch: crowdsec: decision {} on {} refused: {why}",
+                d.id,
+                crate::term::printable(&d.value)
+            );
             continue;
         }
         if w.crowdsec_add(d.id, &d.value, now + ms as u64, &d.scenario) {
@@ -160,6 +175,7 @@ pub async fn bouncer(
     poll: Duration,
     sync: Arc<Sync>,
     n: Arc<Counters>,
+    never: Arc<Never>,
 ) {
     let base = lapi.trim_end_matches('/').to_string();
     let mut startup = true;
@@ -183,7 +199,7 @@ pub async fn bouncer(
         match got {
             Ok(s) => {
                 n.pulls.fetch_add(1, Ordering::Relaxed);
-                let touched = apply(&sync, s, startup, &n);
+                let touched = apply(&sync, s, startup, &n, &never);
                 if startup {
                     // The whole set is known now: every router reconciles against it.
                     sync.resync_all();
@@ -401,6 +417,16 @@ mod tests {
         }
     }
 
+    /// Loopback and the rest built in, `allow = ["10.255.0.0/24"]`, a router at 10.0.0.1.
+    fn never() -> Never {
+        let cfg = crate::watch::config::parse(
+            "w.toml",
+            "[watch]\nallow = [\"10.255.0.0/24\"]\n[[router]]\nname = \"r\"\naddress = \"10.0.0.1:8729\"\npin = \"sha256:00\"\nuser = \"u\"\npassword-env = \"P\"\n",
+        )
+        .unwrap();
+        Never::new(&cfg, &[])
+    }
+
     #[test]
     fn only_ban_decisions_on_addresses_are_enforced() {
         let sync = Sync::new(&["r".to_string()], Default::default(), None);
@@ -424,14 +450,28 @@ mod tests {
             ]),
             deleted: None,
         };
-        let touched = apply(&sync, s, true, &n);
+        let touched = apply(&sync, s, true, &n, &never());
         assert_eq!(touched, ["192.0.2.1", "198.51.100.0/24"]);
         assert_eq!(n.skipped.load(Ordering::Relaxed), 4);
+        // What is never blocked, and ranges wider than max-range, are refused and counted.
+        let s = Stream {
+            new: Some(vec![
+                d(7, "ban", "Ip", "127.0.0.1", "4h"),
+                d(8, "ban", "Range", "0.0.0.0/0", "4h"),
+                d(9, "ban", "Ip", "10.255.0.7", "4h"),
+                d(10, "ban", "Range", "203.0.0.0/16", "4h"),
+                d(11, "ban", "Ip", "10.0.0.1", "4h"),
+                d(12, "ban", "Range", "fe80::/64", "4h"),
+            ]),
+            deleted: None,
+        };
+        assert!(apply(&sync, s, false, &n, &never()).is_empty());
+        assert_eq!(n.refused.load(Ordering::Relaxed), 6);
         let s = Stream {
             new: None,
             deleted: Some(vec![d(1, "ban", "Ip", "192.0.2.1", "-3ms")]),
         };
-        assert_eq!(apply(&sync, s, false, &n), ["192.0.2.1"]);
+        assert_eq!(apply(&sync, s, false, &n, &never()), ["192.0.2.1"]);
         assert!(sync.wanted().get("r", "192.0.2.1", now_ms()).is_none());
         assert!(sync
             .wanted()

@@ -14,12 +14,17 @@
 //! - MAC sources (MAC-winbox) and logins without an address cannot be blocked by address and
 //!   are not counted.
 //!
-//! Memory, stated: at most `max_sources` sources and `max_users` user names are tracked, each
-//! with at most `failures` (sources) or `spray` (users) timestamps and `enumeration` names; when
-//! a new one would exceed the cap, the one tracked longest is forgotten first (its block on the
-//! router stays; only its escalation history goes).
+//! - **Per router**: a source is counted on each router apart. A block on one router does not
+//!   stop counting (and blocking) on another; spray alerts look across routers.
+//!
+//! Memory, stated: at most `max_sources` (router, source) pairs and `max_users` user names are
+//! tracked, each with at most `failures` (sources) or `spray` (users) timestamps and
+//! `enumeration` names. When a new source would exceed the cap, the one farthest from a block
+//! goes first: fewest failures counted (a past offence counts as a full threshold), the oldest
+//! among equals. A flood of sources failing once cannot evict an attacker one failure short of
+//! his block. (Counts are ranked as they were last seen, not aged.) User names go oldest first.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::event::{Kind, LogEvent, Source};
@@ -59,7 +64,7 @@ impl Default for Rules {
 }
 
 /// What a source is counted as: an IPv4 address, or an IPv6 /64.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     V4(u32),
     V6Net(u64),
@@ -112,6 +117,8 @@ pub enum Action {
 
 #[derive(Default)]
 struct SourceState {
+    /// Its place in [`Detector::rank`]: (score, sequence).
+    rank: (u64, u64),
     failures: VecDeque<u64>,
     users: VecDeque<(u64, String)>,
     offences: u32,
@@ -125,11 +132,17 @@ struct UserState {
     alerted_until: u64,
 }
 
+/// A source as counted on one router.
+type Id = (u32, Key);
+
 /// The detector's whole state.
 pub struct Detector {
     rules: Rules,
-    sources: HashMap<Key, SourceState>,
-    source_order: VecDeque<Key>,
+    sources: HashMap<Id, SourceState>,
+    /// Sources by how near they are to a block: the first is evicted first.
+    rank: BTreeSet<(u64, u64, Id)>,
+    seq: u64,
+    router_ids: HashMap<String, u32>,
     users: HashMap<String, UserState>,
     user_order: VecDeque<String>,
 }
@@ -153,10 +166,17 @@ impl Detector {
         Detector {
             rules,
             sources: HashMap::new(),
-            source_order: VecDeque::new(),
+            rank: BTreeSet::new(),
+            seq: 0,
+            router_ids: HashMap::new(),
             users: HashMap::new(),
             user_order: VecDeque::new(),
         }
+    }
+
+    /// New thresholds (a configuration reload); what is counted stays.
+    pub fn set_rules(&mut self, rules: Rules) {
+        self.rules = rules;
     }
 
     /// Sources and user names tracked now.
@@ -164,19 +184,95 @@ impl Detector {
         (self.sources.len(), self.users.len())
     }
 
-    fn source(&mut self, key: Key) -> &mut SourceState {
-        if !self.sources.contains_key(&key) {
+    fn router_id(&mut self, router: &str) -> u32 {
+        if let Some(&id) = self.router_ids.get(router) {
+            return id;
+        }
+        let id = self.router_ids.len() as u32;
+        self.router_ids.insert(router.to_string(), id);
+        id
+    }
+
+    fn source(&mut self, id: Id) -> &mut SourceState {
+        if !self.sources.contains_key(&id) {
             while self.sources.len() >= self.rules.max_sources.max(1) {
-                match self.source_order.pop_front() {
-                    Some(old) => {
+                match self.rank.pop_first() {
+                    Some((_, _, old)) => {
                         self.sources.remove(&old);
                     }
                     None => break,
                 }
             }
-            self.source_order.push_back(key);
+            self.seq += 1;
+            self.rank.insert((0, self.seq, id));
+            self.sources.insert(
+                id,
+                SourceState {
+                    rank: (0, self.seq),
+                    ..SourceState::default()
+                },
+            );
         }
-        self.sources.entry(key).or_default()
+        self.sources.get_mut(&id).expect("inserted above")
+    }
+
+    /// Moves a source to its place by how near it is to a block.
+    fn rerank(&mut self, id: Id) {
+        self.seq += 1;
+        let seq = self.seq;
+        let threshold = u64::from(self.rules.failures);
+        let Some(s) = self.sources.get_mut(&id) else {
+            return;
+        };
+        let score = s.failures.len() as u64 + u64::from(s.offences) * threshold;
+        let old = s.rank;
+        s.rank = (score, seq);
+        self.rank.remove(&(old.0, old.1, id));
+        self.rank.insert((score, seq, id));
+    }
+
+    /// Forgets a source on every router: its count, its block and its offences (an unblock).
+    pub fn forget(&mut self, key: Key) {
+        let ids: Vec<Id> = self
+            .sources
+            .keys()
+            .filter(|i| i.1 == key)
+            .copied()
+            .collect();
+        for id in ids {
+            if let Some(s) = self.sources.remove(&id) {
+                self.rank.remove(&(s.rank.0, s.rank.1, id));
+            }
+        }
+    }
+
+    /// Takes back a block the detector decided on `router` (the router did not confirm it):
+    /// the source is no longer taken as blocked there, and the offence is not counted.
+    pub fn undo_block(&mut self, router: &str, key: Key) {
+        let id = (self.router_id(router), key);
+        if let Some(s) = self.sources.get_mut(&id) {
+            s.blocked_until = 0;
+            s.offences = s.offences.saturating_sub(1);
+        }
+        self.rerank(id);
+    }
+
+    /// Sets a source's offences on `router` (read back from the state file), so that
+    /// escalation goes on after a restart.
+    pub fn restore(&mut self, router: &str, key: Key, offences: u32, blocked_until: u64) {
+        let id = (self.router_id(router), key);
+        let s = self.source(id);
+        s.offences = s.offences.max(offences);
+        s.blocked_until = s.blocked_until.max(blocked_until);
+        self.rerank(id);
+    }
+
+    /// The offences counted for a source on `router`.
+    pub fn offences(&self, router: &str, key: Key) -> u32 {
+        self.router_ids
+            .get(router)
+            .and_then(|&r| self.sources.get(&(r, key)))
+            .map_or(0, |s| s.offences)
     }
 
     fn user(&mut self, name: &str) -> &mut UserState {
@@ -209,7 +305,8 @@ impl Detector {
         let key = Key::of(ip);
         let rules = self.rules.clone();
         let since = now_ms.saturating_sub(rules.window_ms);
-        let s = self.source(key);
+        let id = (self.router_id(router), key);
+        let s = self.source(id);
         while s.failures.front().is_some_and(|&t| t < since) {
             s.failures.pop_front();
         }
@@ -257,6 +354,7 @@ impl Detector {
                 first_ms,
             });
         }
+        self.rerank(id);
         if ev.kind == Kind::LoginFailure {
             let u = self.user(&ev.user);
             while u.sources.front().is_some_and(|(t, _)| *t < since) {
@@ -399,6 +497,61 @@ mod tests {
         }
         let (s, u) = d.tracked();
         assert!(s <= 10_000 && u <= 1_000, "{s} sources, {u} users");
+    }
+
+    /// A block on one router does not stop the count on another: each router blocks the
+    /// source on its own failures.
+    #[test]
+    fn each_router_counts_and_blocks_on_its_own() {
+        let mut d = Detector::new(Rules::default());
+        let mut got = Vec::new();
+        for i in 0..5 {
+            got.extend(blocks(&d.feed(i, "a", &fail("203.0.113.9", "admin"))));
+        }
+        assert_eq!(got.len(), 1);
+        for i in 0..5 {
+            got.extend(blocks(&d.feed(10 + i, "b", &fail("203.0.113.9", "admin"))));
+        }
+        assert_eq!(got.len(), 2, "blocked on b too");
+    }
+
+    /// A flood of sources failing once cannot evict a source one failure short of its block.
+    #[test]
+    fn a_flood_of_one_time_sources_does_not_evict_an_attacker_near_his_threshold() {
+        let mut d = Detector::new(Rules {
+            max_sources: 1_000,
+            ..Rules::default()
+        });
+        for i in 0..4 {
+            assert!(d.feed(i, "r", &fail("203.0.113.9", "admin")).is_empty());
+        }
+        for i in 0..110_000u32 {
+            let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i).to_string();
+            d.feed(10 + u64::from(i % 50), "r", &fail(&ip, "x"));
+        }
+        let a = d.feed(100, "r", &fail("203.0.113.9", "admin"));
+        assert_eq!(blocks(&a).len(), 1, "{a:?}");
+        assert!(d.tracked().0 <= 1_000);
+    }
+
+    /// After an unblock the source is counted afresh: new failures block it again at once,
+    /// not when the old block would have ended.
+    #[test]
+    fn a_forgotten_source_is_blocked_again_on_new_failures() {
+        let mut d = Detector::new(Rules::default());
+        for i in 0..5 {
+            d.feed(i, "r", &fail("203.0.113.9", "admin"));
+        }
+        d.forget(Key::of("203.0.113.9".parse().unwrap()));
+        let mut got = Vec::new();
+        for i in 0..5 {
+            got.extend(blocks(&d.feed(
+                1_000 + i,
+                "r",
+                &fail("203.0.113.9", "admin"),
+            )));
+        }
+        assert_eq!(got.len(), 1);
     }
 
     proptest::proptest! {

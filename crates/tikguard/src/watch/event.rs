@@ -11,10 +11,17 @@
 //! - `denied winbox/dude connect from ADDR` (v7)
 //!
 //! USER may be empty or contain spaces, so the parse anchors on ` from ADDR via WORD` at the
-//! end. ADDR is IPv4, IPv6, or a MAC address (MAC-winbox). Whether the 7.18+ `syslog` format
-//! keeps the topics is unconfirmed, so lines are read with or without them; the CEF layout
-//! beyond `msg=` is not documented and is read approximately (the message is found by its own
-//! words wherever it is). Anything else is not an event: counted by the caller, never fatal.
+//! end. ADDR is IPv4, IPv6, or a MAC address (MAC-winbox).
+//!
+//! Text is not enough: a script's `:log error "login failure for user ..."` or a DHCP lease
+//! naming a crafted host ends in the same words. A line is an event only when its topics are
+//! the ones RouterOS logs that event with ([`topics_fit`]), read where the framing puts them:
+//! the first word after the header, after a BSD header's host, after `/log print`'s time, or
+//! CEF's Name field. Whether the 7.18+ `syslog` format keeps the topics without
+//! `add-topics-string=yes` is unconfirmed; a line without them is not an event (use the
+//! default format, or add the topics string). The CEF layout beyond Name and `msg=` is not
+//! documented and is read approximately. Anything else is not an event: counted by the caller,
+//! never fatal.
 
 use std::net::IpAddr;
 
@@ -166,49 +173,107 @@ const MONTHS: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Strips `<PRI>`, a BSD or RFC 5424 header, or CEF, leaving `topics message` or `message`.
-fn payload(line: &str) -> std::borrow::Cow<'_, str> {
-    let mut s = line.trim_start_matches('\u{feff}');
+/// The topic words of which RouterOS gives every log entry one (its severity; MikroTik's Log
+/// manual lists them among the topics, and every entry in the corpus carries one). A word made
+/// of topic names separated by commas, one of them a severity, is read as the topics.
+const SEVERITY: &[&str] = &["debug", "info", "warning", "error", "critical"];
+
+/// Whether `word` reads as RouterOS topics (`system,error,critical`).
+fn is_topics(word: &str) -> bool {
+    !word.is_empty()
+        && word.split(',').all(|t| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && word.split(',').any(|t| SEVERITY.contains(&t))
+}
+
+/// Whether RouterOS logs an event of `kind` under `topics` (ROUTEROS.md, "Logs": a failure is
+/// `system,error,critical`, a login or logout `system,info,account`). A script's `:log error`
+/// is `script,error`, a DHCP lease `dhcp,info`: never an event, whatever their text says.
+/// The topics of `denied winbox/dude connect` are not documented: `system` is required
+/// (approximated).
+pub fn topics_fit(kind: Kind, topics: &str) -> bool {
+    let has = |w: &str| topics.split(',').any(|t| t == w);
+    match kind {
+        Kind::LoginFailure => has("system") && (has("critical") || has("error")),
+        Kind::Login | Kind::Logout => has("system") && has("account"),
+        Kind::Denied => has("system"),
+    }
+}
+
+/// One line's topics and message, by its framing.
+struct Framed<'a> {
+    topics: std::borrow::Cow<'a, str>,
+    message: std::borrow::Cow<'a, str>,
+}
+
+/// Strips `<PRI>`, leaving what follows.
+fn strip_pri(line: &str) -> &str {
+    let s = line.trim_start_matches('\u{feff}');
     if let Some(rest) = s.strip_prefix('<') {
         if let Some(end) = rest.find('>') {
-            if end <= 3 && rest[..end].bytes().all(|b| b.is_ascii_digit()) {
-                s = &rest[end + 1..];
+            if (1..=3).contains(&end) && rest[..end].bytes().all(|b| b.is_ascii_digit()) {
+                return &rest[end + 1..];
             }
         }
     }
-    // CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|Extension: the message in `msg=`.
-    if let Some(i) = s.find("CEF:") {
-        let cef = &s[i..];
-        if let Some(m) = cef.find("msg=") {
-            let mut v = String::new();
-            let mut chars = cef[m + 4..].chars().peekable();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some(n) = chars.next() {
-                            v.push(match n {
-                                'n' => '\n',
-                                'r' => '\r',
-                                other => other,
-                            });
-                        }
-                    }
-                    // The next `key=` starts the next extension field.
-                    ' ' if next_is_key(chars.clone()) => break,
-                    c => v.push(c),
+    s
+}
+
+/// CEF (7.18+): `CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|Extension`, the topics
+/// in Name and the message in the extension's `msg=` (the layout beyond these two is not
+/// documented: approximated). Only a line that starts with `CEF:` is read so, never one that
+/// merely holds the word.
+fn cef(s: &str) -> Option<Framed<'_>> {
+    let fields: Vec<&str> = s.strip_prefix("CEF:")?.splitn(8, '|').collect();
+    let [_, _, _, _, _, name, _, ext] = fields[..] else {
+        return None;
+    };
+    let m = if ext.starts_with("msg=") {
+        0
+    } else {
+        ext.find(" msg=")? + 1
+    };
+    let mut v = String::new();
+    let mut chars = ext[m + 4..].chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    v.push(match n {
+                        'n' => '\n',
+                        'r' => '\r',
+                        other => other,
+                    });
                 }
             }
-            return std::borrow::Cow::Owned(v);
+            // The next `key=` starts the next extension field.
+            ' ' if next_is_key(chars.clone()) => break,
+            c => v.push(c),
         }
     }
+    Some(Framed {
+        topics: std::borrow::Cow::Borrowed(name),
+        message: std::borrow::Cow::Owned(v),
+    })
+}
+
+/// What follows a syslog header: RFC 5424's MSG, a BSD header's `host topics message`, or
+/// the line itself (RouterOS' default `topics message`, `/log print`'s `time topics
+/// message`).
+fn after_header(s: &str) -> &str {
     // RFC 5424: `1 TIMESTAMP HOST APP PROCID MSGID SD MSG`.
     if let Some(rest) = s.strip_prefix("1 ") {
         let mut fields = rest.splitn(6, ' ');
-        let _ts = fields.next();
-        let _host = fields.next();
-        let _app = fields.next();
-        let _proc = fields.next();
-        let _msgid = fields.next();
+        let (_ts, _host, _app, _proc, _msgid) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        );
         if let Some(rest) = fields.next() {
             let msg = if let Some(r) = rest.strip_prefix("- ") {
                 r
@@ -233,7 +298,7 @@ fn payload(line: &str) -> std::borrow::Cow<'_, str> {
             } else {
                 rest
             };
-            return std::borrow::Cow::Borrowed(msg.trim_start_matches('\u{feff}'));
+            return msg.trim_start_matches('\u{feff}');
         }
     }
     // BSD: `Mmm dd hh:mm:ss host ...` (day space-padded).
@@ -243,12 +308,42 @@ fn payload(line: &str) -> std::borrow::Cow<'_, str> {
         let (_day, time, rest) = (parts.next(), parts.next(), parts.next());
         if time.is_some_and(|t| t.len() == 8 && t.as_bytes()[2] == b':') {
             if let Some(rest) = rest {
-                // `host topics message` or `topics message`: the caller skips words.
-                return std::borrow::Cow::Borrowed(rest);
+                return rest;
             }
         }
     }
-    std::borrow::Cow::Borrowed(s)
+    s
+}
+
+/// Words that may stand before the topics: a BSD header's host name, `/log print`'s date and
+/// time.
+const MAX_LEAD: usize = 3;
+
+/// Splits `s` at its topics: the first word (within [`MAX_LEAD`] words) that reads as topics;
+/// what follows is the message. A message cannot bring topics of its own: only the first such
+/// word counts.
+fn framed(s: &str) -> Option<Framed<'_>> {
+    if let Some(f) = cef(s) {
+        return Some(f);
+    }
+    let mut rest = s;
+    for lead in 0..=MAX_LEAD {
+        let (word, after) = rest.split_once(' ')?;
+        if is_topics(word) {
+            return Some(Framed {
+                topics: std::borrow::Cow::Borrowed(word),
+                message: std::borrow::Cow::Borrowed(after),
+            });
+        }
+        // A BSD host name followed by CEF.
+        if lead == 0 {
+            if let Some(f) = cef(after) {
+                return Some(f);
+            }
+        }
+        rest = after.trim_start_matches(' ');
+    }
+    None
 }
 
 fn next_is_key(it: std::iter::Peekable<std::str::Chars<'_>>) -> bool {
@@ -265,25 +360,16 @@ fn next_is_key(it: std::iter::Peekable<std::str::Chars<'_>>) -> bool {
     false
 }
 
-/// The event in one log line of any framing, if it is one.
+/// The event in one log line of any framing, if it is one: the message must be a login event
+/// and its topics the ones RouterOS gives that event ([`topics_fit`]). A line without topics
+/// (RFC 5424 from `remote-log-format=syslog` without `add-topics-string=yes`) is not an event:
+/// its text alone could be any script's `:log`. The line is one message: a newline inside it
+/// starts nothing.
 pub fn parse_line(line: &str) -> Option<LogEvent> {
-    let p = payload(line);
-    let p = p.trim();
-    if let Some(e) = parse_message(p) {
-        return Some(e);
-    }
-    // `topics message`, or `/log print`'s `time topics message`, or a header this module
-    // does not know: try after each of the first few words.
-    let mut rest = p;
-    for _ in 0..6 {
-        let (_, after) = rest.split_once(' ')?;
-        let after = after.trim_start();
-        if let Some(e) = parse_message(after) {
-            return Some(e);
-        }
-        rest = after;
-    }
-    None
+    let s = after_header(strip_pri(line.trim_end_matches(['\r', '\n', '\0'])));
+    let f = framed(s.trim_start_matches(' '))?;
+    let e = parse_message(&f.message)?;
+    topics_fit(e.kind, &f.topics).then_some(e)
 }
 
 #[cfg(test)]
@@ -349,18 +435,43 @@ mod tests {
             format!("<26>Nov  3 09:05:01 core-01 system,error,critical {msg}"),
             format!("<26>Nov 30 12:00:01 system,error,critical {msg}"),
             format!("<26>1 2026-11-30T12:00:01.123+00:00 core-01 MikroTik - - - system,error,critical {msg}"),
-            format!("<26>1 2026-11-30T12:00:01Z core-01 MikroTik - - [origin ip=\"10.0.0.1\"] {msg}"),
-            format!("<26>1 2026-11-30T12:00:01Z core-01 - - - - {msg}"),
+            format!("<26>1 2026-11-30T12:00:01Z core-01 MikroTik - - [origin ip=\"10.0.0.1\"] system,error,critical {msg}"),
+            format!("<26>1 2026-11-30T12:00:01Z core-01 - - - - system,error,critical {msg}"),
             format!("<26>CEF:0|MikroTik|CHR|7.18|10|system,error,critical|High|msg={msg} dvc=10.0.0.1"),
             format!("nov/30 12:00:01 system,error,critical {msg}"),
             format!("12:00:01 system,error,critical {msg}"),
-            msg.to_string(),
+            format!("<26>Nov 30 12:00:01 core-01 CEF:0|MikroTik|CHR|7.18|10|system,error,critical|High|msg={msg}"),
         ] {
             let e = parse_line(&line).unwrap_or_else(|| panic!("not parsed: {line}"));
             assert_eq!(e.source, ip("198.51.100.7"), "{line}");
             assert_eq!(e.user, "admin", "{line}");
             assert_eq!(e.via, "api", "{line}");
         }
+    }
+
+    /// A script's `:log error`, a DHCP lease naming a crafted host, a firewall log line: their
+    /// text may end in a login failure, but RouterOS gives those messages other topics, so they
+    /// are not events. A message cannot bring its own topics, nor hide CEF inside it.
+    #[test]
+    fn a_login_failure_is_an_event_only_under_the_topics_routeros_logs_it_with() {
+        let fail = "login failure for user admin from 198.51.100.7 via ssh";
+        for line in [
+            format!("<27>script,error {fail}"),
+            format!("<27>script,error system,error,critical {fail}"),
+            format!("<30>dhcp,info defconf assigned 10.0.0.5 to 00:11:22:33:44:55 {fail}"),
+            format!("<30>dhcp,info system,error,critical {fail}"),
+            format!("<30>Nov 30 12:00:01 core-01 script,info {fail}"),
+            format!("<30>Nov 30 12:00:01 core-01 dhcp,info lease CEF:0|a|b|c|d|system,error,critical|High|msg={fail}"),
+            format!("<30>system,info,account {fail}"),
+            format!("<30>system,info hello\nsystem,error,critical {fail}"),
+            format!("<26>1 2026-11-30T12:00:01Z core-01 - - - - script,error {fail}"),
+            format!("<26>CEF:0|MikroTik|CHR|7.18|10|script,error|High|msg={fail}"),
+            "<30>system,error,critical user admin logged in from 198.51.100.7 via ssh".to_string(),
+        ] {
+            assert!(parse_line(&line).is_none(), "{line}");
+        }
+        assert!(parse_line(&format!("<26>system,error,critical {fail}")).is_some());
+        assert!(parse_line(&format!("<26>system,error {fail}")).is_some());
     }
 
     proptest::proptest! {
@@ -381,6 +492,9 @@ mod tests {
             "<30>system,info mangle rule added by admin",
             "<<<>>> garbage \u{0} \u{ffff}",
             "CEF:0|x|y|z|1|2|3|msg=",
+            // No topics: the text alone could be anyone's.
+            "login failure for user admin from 198.51.100.7 via api",
+            "<26>1 2026-11-30T12:00:01Z core-01 - - - - login failure for user admin from 198.51.100.7 via api",
         ] {
             assert!(parse_line(line).is_none(), "{line}");
         }

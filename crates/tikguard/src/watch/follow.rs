@@ -64,7 +64,8 @@ async fn session(
                 let line = format!("{} {}", get("topics"), get("message"));
                 // Backpressure: a busy detector slows the stream, and the router's API
                 // session with it, rather than losing lines.
-                if tx.send((r.source, line)).await.is_err() {
+                let line = Line { from: r.source, text: line, via_api: true };
+                if tx.send(line).await.is_err() {
                     return Ok(());
                 }
             }

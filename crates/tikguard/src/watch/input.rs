@@ -1,11 +1,22 @@
 //! Syslog input: UDP datagrams and TCP streams (newline or octet-counting framing, RFC 6587),
-//! each line tagged with the sender's address, which identifies the router.
+//! each message tagged with the sender's address, which identifies the router.
+//!
+//! Who is read: only the configured routers' `source` addresses ([`Sources`]). A datagram or
+//! connection from any other address is counted ([`Counters::unknown_sender`]) and dropped
+//! before it is parsed or queued, so an unknown sender can neither decide a block nor fill the
+//! queue that routers' lines wait in. A UDP source address can still be forged by anyone on the
+//! path: `confirm = true` has watch ask the router itself before blocking.
+//!
+//! One UDP datagram is one message (RFC 5426: "each syslog UDP datagram MUST contain only one
+//! syslog message"): a newline inside it starts nothing.
 //!
 //! Bounds, stated: a datagram or line longer than [`MAX_LINE`] is dropped (counted); a TCP
-//! client holds at most that much unfinished, is closed after [`TCP_IDLE`] without a complete
-//! line, and at most [`MAX_TCP`] TCP clients are served at once (more are closed at accept).
-//! Lines go to the detector through a bounded queue of [`QUEUE`]; when it is full, UDP lines
-//! are dropped (counted) and TCP clients wait (backpressure).
+//! client holds at most that much unfinished, must finish a line it began within
+//! [`TCP_PARTIAL`] (a minimum rate: a byte now and then does not hold a slot), is closed after
+//! [`TCP_IDLE`] without a complete line and after [`TCP_LIFETIME`] in all; at most
+//! [`MAX_TCP_PER_SOURCE`] connections per router and [`MAX_TCP`] in all are served at once
+//! (more are closed at accept). Lines go to the detector through a bounded queue of [`QUEUE`];
+//! when it is full, UDP lines are dropped (counted) and TCP clients wait (backpressure).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +27,11 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
 pub const MAX_LINE: usize = 8 * 1024;
-pub const TCP_IDLE: Duration = Duration::from_secs(60);
+pub const TCP_IDLE: Duration = Duration::from_secs(300);
+pub const TCP_PARTIAL: Duration = Duration::from_secs(10);
+pub const TCP_LIFETIME: Duration = Duration::from_secs(3600);
 pub const MAX_TCP: usize = 256;
+pub const MAX_TCP_PER_SOURCE: usize = 4;
 pub const QUEUE: usize = 65_536;
 
 /// What the inputs dropped.
@@ -25,10 +39,30 @@ pub const QUEUE: usize = 65_536;
 pub struct Counters {
     pub oversized: AtomicU64,
     pub queue_full: AtomicU64,
+    /// Datagrams and connections from an address that is no configured router's `source`.
+    pub unknown_sender: AtomicU64,
 }
 
-/// A line and who sent it.
-pub type Line = (IpAddr, String);
+/// The addresses syslog is read from: the configured routers' `source`s (replaced on a
+/// configuration reload).
+pub type Sources = Arc<std::sync::RwLock<std::collections::HashSet<IpAddr>>>;
+
+fn known(sources: &Sources, ip: IpAddr) -> bool {
+    sources
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&ip)
+}
+
+/// A message and who sent it.
+#[derive(Debug)]
+pub struct Line {
+    /// The router's `source` (syslog's sender address, or the followed router's).
+    pub from: IpAddr,
+    pub text: String,
+    /// Read from the router over the API (`follow`): its own log, nothing to confirm.
+    pub via_api: bool,
+}
 
 fn sender(a: SocketAddr) -> IpAddr {
     match a.ip() {
@@ -62,22 +96,39 @@ pub fn bind_udp(addr: &str) -> std::io::Result<tokio::net::UdpSocket> {
     tokio::net::UdpSocket::from_std(s.into())
 }
 
-/// Serves UDP syslog on `sock` until the task is dropped.
-pub async fn udp(sock: tokio::net::UdpSocket, tx: mpsc::Sender<Line>, counters: Arc<Counters>) {
+/// Serves UDP syslog on `sock` until the task is dropped: one datagram, one message.
+pub async fn udp(
+    sock: tokio::net::UdpSocket,
+    tx: mpsc::Sender<Line>,
+    counters: Arc<Counters>,
+    sources: Sources,
+) {
     let mut buf = vec![0u8; 65_536];
     loop {
         let Ok((n, from)) = sock.recv_from(&mut buf).await else {
             continue;
         };
+        let from = sender(from);
+        if !known(&sources, from) {
+            counters.unknown_sender.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         if n > MAX_LINE {
             counters.oversized.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         let text = String::from_utf8_lossy(&buf[..n]);
-        for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
-            if tx.try_send((sender(from), line.to_string())).is_err() {
-                counters.queue_full.fetch_add(1, Ordering::Relaxed);
-            }
+        let text = text.trim_end_matches(['\n', '\r', '\0']);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line = Line {
+            from,
+            text: text.to_string(),
+            via_api: false,
+        };
+        if tx.try_send(line).is_err() {
+            counters.queue_full.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -94,6 +145,11 @@ pub struct Framer {
 }
 
 impl Framer {
+    /// Whether part of a frame is held.
+    pub fn pending(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// Feeds bytes; returns the complete lines, or `Err` when a frame is over [`MAX_LINE`].
     pub fn feed(&mut self, data: &[u8]) -> Result<Vec<String>, Oversized> {
         self.buf.extend_from_slice(data);
@@ -143,33 +199,84 @@ pub async fn tcp(
     listener: tokio::net::TcpListener,
     tx: mpsc::Sender<Line>,
     counters: Arc<Counters>,
+    sources: Sources,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP));
+    let per_source: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>> =
+        Arc::default();
     loop {
         let Ok((mut s, from)) = listener.accept().await else {
             continue;
         };
+        let from = sender(from);
+        if !known(&sources, from) {
+            counters.unknown_sender.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let (tx, counters) = (tx.clone(), counters.clone());
+        {
+            let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
+            let c = n.entry(from).or_default();
+            if *c >= MAX_TCP_PER_SOURCE {
+                continue;
+            }
+            *c += 1;
+        }
+        let (tx, counters, per_source) = (tx.clone(), counters.clone(), per_source.clone());
         tokio::spawn(async move {
             let _permit = permit;
+            let deadline = tokio::time::Instant::now() + TCP_LIFETIME;
             let mut framer = Framer::default();
             let mut buf = [0u8; 8192];
+            let mut line_by = tokio::time::Instant::now() + TCP_IDLE;
+            let mut partial_since: Option<tokio::time::Instant> = None;
             loop {
-                let n = match tokio::time::timeout(TCP_IDLE, s.read(&mut buf)).await {
+                let mut until = line_by.min(deadline);
+                if let Some(t) = partial_since {
+                    until = until.min(t + TCP_PARTIAL);
+                }
+                let n = match tokio::time::timeout_at(until, s.read(&mut buf)).await {
                     Ok(Ok(n)) if n > 0 => n,
-                    _ => return,
+                    _ => break,
                 };
                 let Ok(lines) = framer.feed(&buf[..n]) else {
                     counters.oversized.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    break;
                 };
+                let now = tokio::time::Instant::now();
+                let ended = !lines.is_empty();
+                if ended {
+                    line_by = now + TCP_IDLE;
+                }
+                // A line begun must end soon, whatever trickles in meanwhile.
+                partial_since = if framer.pending() {
+                    Some(partial_since.filter(|_| !ended).unwrap_or(now))
+                } else {
+                    None
+                };
+                let mut gone = false;
                 for l in lines {
-                    if tx.send((sender(from), l)).await.is_err() {
-                        return;
+                    let line = Line {
+                        from,
+                        text: l,
+                        via_api: false,
+                    };
+                    if tx.send(line).await.is_err() {
+                        gone = true;
+                        break;
                     }
+                }
+                if gone {
+                    break;
+                }
+            }
+            let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = n.get_mut(&from) {
+                *c -= 1;
+                if *c == 0 {
+                    n.remove(&from);
                 }
             }
         });

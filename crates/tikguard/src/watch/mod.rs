@@ -2,7 +2,9 @@
 //!
 //! - [`event`]: RouterOS login events from log lines, in every framing routers send.
 //! - [`detect`]: windows, escalation, enumeration and spray, allowlist; bounded.
-//! - [`input`]: syslog over UDP and TCP (newline and octet-counting framing).
+//! - [`input`]: syslog over UDP and TCP (newline and octet-counting framing), routers only.
+//! - [`metrics`]: the Prometheus endpoint.
+//! - [`never`]: what is never blocked, whoever asks.
 //! - [`blocks`]: what each router should list: watch's blocks and CrowdSec's decisions.
 //! - [`action`]: each router's list kept as [`blocks`] says, reconciled on every (re)connect.
 //! - [`crowdsec`]: CrowdSec's Local API, as a bouncer and as a machine.
@@ -11,17 +13,22 @@
 //! - [`http`]: the HTTP client of the two above.
 //! - [`config`]: the watcher's configuration file.
 //! - [`run`]: the loop, and `replay` of a log file.
+//! - [`clock`]: when a log line says it was written (for `replay`).
 //! - [`state`]: the blocks, kept across restarts.
 
 pub mod action;
 pub mod blocks;
+pub mod clock;
 pub mod config;
+pub mod confirm;
 pub mod crowdsec;
 pub mod detect;
 pub mod event;
 pub mod follow;
 pub mod http;
 pub mod input;
+pub mod metrics;
+pub mod never;
 pub mod run;
 pub mod state;
 pub mod webhook;

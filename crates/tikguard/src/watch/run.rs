@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::json;
@@ -11,11 +12,13 @@ use tokio::sync::mpsc;
 
 use super::action::{self, Sync};
 use super::blocks::{self, Wanted};
-use super::config::WatchConfig;
+use super::config::{WatchConfig, WatchRouter};
 use super::crowdsec;
-use super::detect::{Action, Detector};
-use super::event::parse_line;
+use super::detect::{Action, Detector, Key};
+use super::event::{parse_line, Source};
 use super::input::{self, Counters};
+use super::never::Never;
+use super::webhook::Webhook;
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -48,6 +51,145 @@ pub fn alert_line(router: &str, a: &Action) -> serde_json::Value {
 pub struct Extra {
     /// Routers whose log is streamed over the API, besides those with `follow = true`.
     pub follow: Vec<String>,
+    /// The configuration file, read again on SIGHUP.
+    pub config_path: Option<String>,
+    /// A router whose certificate or login is refused at start is retried in the background
+    /// rather than stopping start-up.
+    pub keep_trying: bool,
+}
+
+/// How long start-up waits for each router's first answer.
+pub const START_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Logs in to every router once, at once. A certificate that does not verify, a pin or
+/// recorded certificate that does not match, a refused login or an unreadable CA or password
+/// file is an error (a unit that blocks nothing must not look "active"); a router that does not
+/// answer yet is said and retried in the background.
+async fn check_routers(routers: &[WatchRouter]) -> Result<(), String> {
+    let mut set = tokio::task::JoinSet::new();
+    for r in routers.iter().cloned() {
+        set.spawn(async move {
+            let got = tokio::time::timeout(START_CHECK, action::connect(&r)).await;
+            (r.name, got)
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(j) = set.join_next().await {
+        let Ok((name, got)) = j else { continue };
+        let name = crate::term::printable(&name);
+        use routeros_api::Error as E;
+        match got {
+            Ok(Ok(_)) => {}
+            Ok(Err(
+                e @ (E::Tls(_)
+                | E::KnownRouterMismatch { .. }
+                | E::Trap { .. }
+                | E::Config(_)
+                | E::Fatal(_)),
+            )) => failed.push(format!("router {name}: {e}")),
+            Ok(Err(e)) => crate::warn_line!(
+                "tikguard watch: router {name}: {e}; not reachable yet, retried in the background"
+            ),
+            Err(_) => crate::warn_line!(
+                "tikguard watch: router {name}: no answer in {} s; retried in the background",
+                START_CHECK.as_secs()
+            ),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        failed.sort();
+        Err(format!(
+            "{}; fix the configuration, or start with --keep-trying to retry in the background",
+            failed.join("; ")
+        ))
+    }
+}
+
+/// The parts of the configuration a SIGHUP replaces.
+struct Live {
+    cfg: WatchConfig,
+    never: Never,
+    by_source: HashMap<IpAddr, String>,
+}
+
+impl Live {
+    fn new(cfg: WatchConfig, own: &[IpAddr]) -> Live {
+        let never = Never::new(&cfg, own);
+        let by_source = cfg
+            .routers
+            .iter()
+            .map(|r| (r.source, r.name.clone()))
+            .collect();
+        Live {
+            cfg,
+            never,
+            by_source,
+        }
+    }
+
+    fn router(&self, name: &str) -> Option<&WatchRouter> {
+        self.cfg.routers.iter().find(|r| r.name == name)
+    }
+}
+
+/// Writes the state file's records off the receive path, in batches (one fsync each).
+fn state_writer(state: super::state::StateFile) -> mpsc::Sender<super::state::Record> {
+    let (tx, mut rx) = mpsc::channel::<super::state::Record>(STATE_QUEUE);
+    tokio::task::spawn_blocking(move || {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < 4096 {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            match state.append_all(&batch) {
+                Ok(_) => {}
+                Err(e) => crate::warn_line!("tikguard watch: {e}"),
+            }
+        }
+    });
+    tx
+}
+
+/// Records waiting to be written to the state file, at most.
+pub const STATE_QUEUE: usize = 65_536;
+
+/// What a block decided on a line needs to take effect.
+struct Pending {
+    router: String,
+    key: Key,
+    duration_ms: u64,
+    failures: u32,
+    offence: u32,
+    first_ms: u64,
+    via: String,
+}
+
+/// A router's answer to `confirm`.
+struct Confirmation {
+    block: Pending,
+    /// How many of these failures the router's own log holds; `Err` when it could not say.
+    logged: Result<usize, String>,
+}
+
+fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    if let Some(f) = alerts.as_mut() {
+        if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
+            crate::warn_line!("tikguard watch: alerts file: {e}");
+        }
+    }
+    if let Some(w) = webhook {
+        w.send(line.clone());
+    }
 }
 
 /// Serves until the process ends. `ready` gets the bound syslog addresses.
@@ -56,21 +198,6 @@ pub async fn run(
     extra: Extra,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, std::net::SocketAddr)>>>,
 ) -> Result<(), String> {
-    let (tx, mut rx) = mpsc::channel::<input::Line>(input::QUEUE);
-    let counters = Arc::new(Counters::default());
-    let mut bound = Vec::new();
-    if let Some(a) = &cfg.syslog_udp {
-        let sock = input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?;
-        bound.push(("syslog-udp", sock.local_addr().map_err(|e| e.to_string())?));
-        tokio::spawn(input::udp(sock, tx.clone(), counters.clone()));
-    }
-    if let Some(a) = &cfg.syslog_tcp {
-        let l = tokio::net::TcpListener::bind(a)
-            .await
-            .map_err(|e| format!("syslog-tcp {a}: {e}"))?;
-        bound.push(("syslog-tcp", l.local_addr().map_err(|e| e.to_string())?));
-        tokio::spawn(input::tcp(l, tx.clone(), counters.clone()));
-    }
     for name in &extra.follow {
         if !cfg.routers.iter().any(|r| &r.name == name) {
             return Err(format!(
@@ -78,6 +205,32 @@ pub async fn run(
                 crate::term::printable(name)
             ));
         }
+    }
+    if !extra.keep_trying {
+        check_routers(&cfg.routers).await?;
+    }
+    let (tx, mut rx) = mpsc::channel::<input::Line>(input::QUEUE);
+    let counters = Arc::new(Counters::default());
+    let sources: input::Sources = Arc::new(std::sync::RwLock::new(
+        cfg.routers.iter().map(|r| r.source).collect(),
+    ));
+    let mut bound = Vec::new();
+    if let Some(a) = &cfg.syslog_udp {
+        let sock = input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?;
+        bound.push(("syslog-udp", sock.local_addr().map_err(|e| e.to_string())?));
+        tokio::spawn(input::udp(
+            sock,
+            tx.clone(),
+            counters.clone(),
+            sources.clone(),
+        ));
+    }
+    if let Some(a) = &cfg.syslog_tcp {
+        let l = tokio::net::TcpListener::bind(a)
+            .await
+            .map_err(|e| format!("syslog-tcp {a}: {e}"))?;
+        bound.push(("syslog-tcp", l.local_addr().map_err(|e| e.to_string())?));
+        tokio::spawn(input::tcp(l, tx.clone(), counters.clone(), sources.clone()));
     }
     for r in &cfg.routers {
         if r.follow || extra.follow.contains(&r.name) {
@@ -87,12 +240,10 @@ pub async fn run(
     // Held to the end: with only a CrowdSec bouncer there is no input, and the loop below
     // must still wait rather than end.
     let _inputs = tx;
-    let by_source: HashMap<IpAddr, String> = cfg
-        .routers
-        .iter()
-        .map(|r| (r.source, r.name.clone()))
-        .collect();
     let all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
+    let own = super::never::own_addresses();
+    let mut live = Live::new(cfg.clone(), &own);
+    let mut detector = Detector::new(cfg.rules.clone());
 
     // What the routers should list: the state file's running blocks first. Each router's
     // worker reconciles its list with it as soon as it connects.
@@ -100,31 +251,56 @@ pub async fn run(
         .state
         .as_deref()
         .map(|p| super::state::StateFile::new(std::path::Path::new(p)));
-    let mut wanted = Wanted::default();
+    if let Some(dir) = cfg
+        .state
+        .as_deref()
+        .and_then(|p| std::path::Path::new(p).parent())
+    {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| format!("state {}: {e}", dir.display()))?;
+        }
+    }
+    let mut wanted = Wanted::for_instance(&cfg.instance);
     if let Some(s) = &state {
         let active = s.compact(now_ms())?;
-        for rec in active.values() {
-            if let super::state::Record::Block {
-                address,
-                routers,
-                until_ms,
-                ..
-            } = rec
-            {
-                wanted.block_local(
-                    address,
-                    *until_ms,
-                    routers,
-                    "tikguard-watch: restored from the state file",
-                );
+        for a in active.values() {
+            wanted.block_local(
+                &a.address,
+                a.until_ms,
+                std::slice::from_ref(&a.router),
+                "restored from the state file",
+            );
+            if let Some(key) = key_of(&a.address) {
+                detector.restore(&a.router, key, a.offence, a.until_ms);
             }
         }
     }
     let needs_crowdsec = cfg.crowdsec.as_ref().is_some_and(|c| c.key_file.is_some());
     // Without a bouncer, nothing enforces CrowdSec decisions: reconcile treats none as wanted.
     wanted.crowdsec_known = !needs_crowdsec;
-    let sync = Sync::new(&all, wanted, state);
+    let state_tx = state
+        .as_ref()
+        .map(|s| state_writer(super::state::StateFile::new(s.path())));
+    let sync = Sync::new(&all, wanted, None);
     action::start(&sync, &cfg.routers, &cfg.list);
+    let metrics = super::metrics::Metrics::new();
+    if let Some(m) = &cfg.metrics {
+        let l = tokio::net::TcpListener::bind(m)
+            .await
+            .map_err(|e| format!("metrics {m}: {e}"))?;
+        bound.push(("metrics", l.local_addr().map_err(|e| e.to_string())?));
+        tokio::spawn(super::metrics::serve(
+            l,
+            metrics.clone(),
+            counters.clone(),
+            sync.clone(),
+        ));
+    }
 
     let http_for = |ca: Option<&str>| super::http::Http::new(ca);
     let mut push: Option<mpsc::Sender<crowdsec::Detection>> = None;
@@ -140,6 +316,7 @@ pub async fn run(
                 std::time::Duration::from_millis(c.poll_ms),
                 sync.clone(),
                 n.clone(),
+                Arc::new(live.never.clone()),
             ));
         }
         if let Some(m) = &c.machine {
@@ -157,7 +334,7 @@ pub async fn run(
         }
     }
     let webhook = match &cfg.webhook {
-        Some(url) => Some(super::webhook::Webhook::start(
+        Some(url) => Some(Webhook::start(
             http_for(cfg.webhook_ca.as_deref())?,
             url.clone(),
             Vec::new(),
@@ -179,105 +356,370 @@ pub async fn run(
         ),
         None => None,
     };
-    let mut detector = Detector::new(cfg.rules.clone());
-    let (mut lines, mut unknown_lines, mut blocks) = (0u64, 0u64, 0u64);
+    let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);
+    let confirm_slots: HashMap<String, Arc<tokio::sync::Semaphore>> = cfg
+        .routers
+        .iter()
+        .map(|r| (r.name.clone(), Arc::new(tokio::sync::Semaphore::new(1))))
+        .collect();
+    let confirm_waiting: HashMap<String, Arc<AtomicU64>> = cfg
+        .routers
+        .iter()
+        .map(|r| (r.name.clone(), Arc::default()))
+        .collect();
+    let (mut lines, mut unknown_lines, mut blocks, mut never_seen, mut unconfirmed, mut over) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    // watch's own blocks per router, counted once a second and kept up between.
+    let mut entries: HashMap<String, usize> = HashMap::new();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("SIGTERM: {e}"))?;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("SIGHUP: {e}"))?;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut state_seen = state.as_ref().map_or(0, |s| s.len());
     loop {
-        let (from, line) = tokio::select! {
+        let got = tokio::select! {
             got = rx.recv() => match got {
-                Some(l) => l,
+                Some(l) => Some(l),
                 None => break,
+            },
+            c = confirm_rx.recv() => {
+                let Some(c) = c else { continue };
+                let need = live.cfg.rules.failures as usize;
+                match c.logged {
+                    Ok(n) if n >= need => {
+                        let p = c.block;
+                        let ctx = Ctx { live: &live, all: &all, sync: &sync, state_tx: state_tx.as_ref(), push: push.as_ref(), metrics: &metrics };
+                        if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
+                            blocks += 1;
+                        } else {
+                            over += 1;
+                            detector.undo_block(&p.router, p.key);
+                        }
+                    }
+                    other => {
+                        unconfirmed += 1;
+                        let p = c.block;
+                        metrics.unconfirmed.with_label_values(&[&p.router]).inc();
+                        detector.undo_block(&p.router, p.key);
+                        let why = match other {
+                            Ok(n) => format!("the router's log holds {n} of these failures, not {need}"),
+                            Err(e) => format!("the router could not be asked: {e}"),
+                        };
+                        let line = json!({"time": crate::proxy::auditlog::now_rfc3339(), "type": "unconfirmed",
+                            "router": p.router, "address": p.key.address(), "reason": why});
+                        say(&line, &mut alerts, webhook.as_ref());
+                    }
+                }
+                None
+            },
+            _ = tick.tick() => {
+                entries.clear();
+                if let Some(s) = &state {
+                    let len = s.len();
+                    if len != state_seen {
+                        // Read what was appended since: `watch unblock` and `watch block` run
+                        // by hand (this watcher's own records change nothing again).
+                        match s.records_since(state_seen) {
+                            Ok((records, end)) => {
+                                state_seen = end;
+                                let now = now_ms();
+                                let mut w = sync.wanted();
+                                for rec in records {
+                                    match rec {
+                                        super::state::Record::Unblock { address } => {
+                                            let Some(a) = blocks::canon(&address) else { continue };
+                                            w.unblock_local(&a);
+                                            if let Some(k) = key_of(&a) {
+                                                detector.forget(k);
+                                            }
+                                            sync.mark(&a, None);
+                                        }
+                                        super::state::Record::Block { address, routers, until_ms, .. } => {
+                                            let Some(a) = blocks::canon(&address) else { continue };
+                                            let new: Vec<String> = routers
+                                                .into_iter()
+                                                .filter(|r| all.contains(r))
+                                                .filter(|r| w.get(r, &a, now).is_none_or(|e| e.until_ms < until_ms))
+                                                .collect();
+                                            if until_ms <= now || new.is_empty() || live.never.refuses(&a).is_some() {
+                                                continue;
+                                            }
+                                            w.block_local(&a, until_ms, &new, "by hand");
+                                            sync.mark(&a, Some(&new));
+                                        }
+                                    }
+                                }
+                            }
+                            Err(e) => crate::warn_line!("tikguard watch: {e}"),
+                        }
+                    }
+                }
+                None
+            },
+            _ = hup.recv() => {
+                if let Some(path) = &extra.config_path {
+                    match reload(path, &live.cfg) {
+                        Ok(new) => {
+                            *sources.write().unwrap_or_else(|p| p.into_inner()) =
+                                new.routers.iter().map(|r| r.source).collect();
+                            detector.set_rules(new.rules.clone());
+                            live = Live::new(new, &own);
+                            crate::warn_line!("tikguard watch: configuration reloaded");
+                        }
+                        Err(e) => crate::warn_line!(
+                            "tikguard watch: reload refused, the running configuration stays: {e}"
+                        ),
+                    }
+                }
+                None
             },
             _ = term.recv() => break,
         };
+        let Some(input::Line {
+            from,
+            text,
+            via_api,
+        }) = got
+        else {
+            continue;
+        };
+        // Inputs read only routers' lines; a router removed by a reload is no longer one.
+        let Some(router) = live.by_source.get(&from).cloned() else {
+            continue;
+        };
         lines += 1;
-        let Some(ev) = parse_line(&line) else {
+        metrics.lines.with_label_values(&[&router]).inc();
+        let Some(ev) = parse_line(&text) else {
             unknown_lines += 1;
             continue;
         };
-        let router = by_source
-            .get(&from)
-            .cloned()
-            .unwrap_or_else(|| from.to_string());
+        metrics.events.with_label_values(&[&router]).inc();
+        if let Source::Ip(ip) = ev.source {
+            if live.never.refuses(&Key::of(ip).address()).is_some()
+                || live.never.refuses(&ip.to_string()).is_some()
+            {
+                never_seen += 1;
+                continue;
+            }
+        }
         let now = now_ms();
         for a in detector.feed(now, &router, &ev) {
-            let line = alert_line(&router, &a);
-            {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
-            if let Some(f) = alerts.as_mut() {
-                if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
-                    crate::warn_line!("tikguard watch: alerts file: {e}");
-                }
-            }
-            if let Some(w) = &webhook {
-                w.send(line);
-            }
             let Action::Block {
                 key,
                 duration_ms,
                 failures,
+                offence,
                 first_ms,
                 ..
             } = &a
             else {
+                say(&alert_line(&router, &a), &mut alerts, webhook.as_ref());
                 continue;
             };
-            blocks += 1;
-            let targets: Vec<String> = if cfg.block_everywhere {
-                all.clone()
-            } else {
-                by_source.get(&from).cloned().into_iter().collect()
+            let p = Pending {
+                router: router.clone(),
+                key: *key,
+                duration_ms: *duration_ms,
+                failures: *failures,
+                offence: *offence,
+                first_ms: *first_ms,
+                via: ev.via.clone(),
             };
-            let address = key.address();
-            let until_ms = now + duration_ms;
-            if let Some(s) = &sync.state {
-                let rec = super::state::Record::Block {
-                    address: address.clone(),
-                    v6: key.is_v6(),
-                    routers: targets.clone(),
-                    until_ms,
-                };
-                if let Err(e) = s.append(&rec) {
-                    crate::warn_line!("tikguard watch: {e}");
-                }
-            }
-            let comment = format!("tikguard-watch: {failures} failures via {}", ev.via);
-            sync.wanted()
-                .block_local(&address, until_ms, &targets, &comment);
-            if let Some(c) = blocks::canon(&address) {
-                sync.mark(&c, Some(&targets));
-            }
-            if let Some(p) = &push {
-                let d = crowdsec::Detection {
-                    address: address.clone(),
-                    router: router.clone(),
-                    failures: *failures,
-                    duration_s: duration_ms / 1000,
-                    window_s: cfg.rules.window_ms / 1000,
-                    first_ms: *first_ms,
-                    last_ms: now,
-                };
-                if p.try_send(d).is_err() {
+            let confirm = !via_api && live.router(&router).is_some_and(|r| r.confirm);
+            if confirm {
+                let r = live.router(&router).cloned().expect("checked");
+                let waiting = confirm_waiting[&router].clone();
+                if waiting.load(Ordering::Relaxed) as usize >= super::confirm::MAX_PENDING {
+                    unconfirmed += 1;
+                    metrics.unconfirmed.with_label_values(&[&router]).inc();
+                    detector.undo_block(&router, *key);
                     crate::warn_line!(
-                        "tikguard watch: crowdsec: alert queue full; {address} not pushed"
+                        "tikguard watch: router {}: {} confirmations waiting; {} not blocked",
+                        crate::term::printable(&router),
+                        super::confirm::MAX_PENDING,
+                        key.address()
                     );
+                    continue;
                 }
+                waiting.fetch_add(1, Ordering::Relaxed);
+                let (slot, back) = (confirm_slots[&router].clone(), confirm_tx.clone());
+                tokio::spawn(async move {
+                    let _turn = slot.acquire_owned().await;
+                    let logged = super::confirm::logged(&r, p.key).await;
+                    waiting.fetch_sub(1, Ordering::Relaxed);
+                    let _ = back.send(Confirmation { block: p, logged }).await;
+                });
+                continue;
+            }
+            let ctx = Ctx {
+                live: &live,
+                all: &all,
+                sync: &sync,
+                state_tx: state_tx.as_ref(),
+                push: push.as_ref(),
+                metrics: &metrics,
+            };
+            if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
+                blocks += 1;
+            } else {
+                over += 1;
+                detector.undo_block(&router, *key);
             }
         }
     }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
-        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} dropped with the queue full, {} oversized; {blocks} blocks; {} changes not yet applied to routers",
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers",
         lines - unknown_lines,
-        counters.queue_full.load(std::sync::atomic::Ordering::Relaxed),
-        counters.oversized.load(std::sync::atomic::Ordering::Relaxed),
+        counters.unknown_sender.load(Ordering::Relaxed),
+        counters.queue_full.load(Ordering::Relaxed),
+        counters.oversized.load(Ordering::Relaxed),
         sync.pending()
     );
     Ok(())
+}
+
+/// What applying a block needs.
+struct Ctx<'a> {
+    live: &'a Live,
+    all: &'a [String],
+    sync: &'a Arc<Sync>,
+    state_tx: Option<&'a mpsc::Sender<super::state::Record>>,
+    push: Option<&'a mpsc::Sender<crowdsec::Detection>>,
+    metrics: &'a super::metrics::Metrics,
+}
+
+impl Ctx<'_> {
+    /// Puts a block into effect: alert, state, routers' lists, CrowdSec. False when a router's
+    /// `max-entries` is reached (refused, alerted).
+    fn apply(
+        &self,
+        p: &Pending,
+        entries: &mut HashMap<String, usize>,
+        alerts: &mut Option<std::fs::File>,
+        webhook: Option<&Webhook>,
+    ) -> bool {
+        let cfg = &self.live.cfg;
+        let address = p.key.address();
+        let now = now_ms();
+        let mut targets: Vec<String> = if cfg.block_everywhere {
+            self.all.to_vec()
+        } else {
+            vec![p.router.clone()]
+        };
+        // A router at its max-entries takes no new block.
+        let full: Vec<String> = targets
+            .iter()
+            .filter(|r| {
+                let n = *entries
+                    .entry((*r).clone())
+                    .or_insert_with(|| self.sync.wanted().local_count(r, now));
+                n >= cfg.max_entries
+            })
+            .cloned()
+            .collect();
+        if !full.is_empty() {
+            let line = json!({"time": crate::proxy::auditlog::now_rfc3339(), "type": "refused",
+                "router": p.router, "address": address,
+                "reason": format!("max-entries ({}) reached on {}", cfg.max_entries, full.join(", "))});
+            say(&line, alerts, webhook);
+            targets.retain(|r| !full.contains(r));
+            if targets.is_empty() {
+                self.metrics.refused.with_label_values(&[&p.router]).inc();
+                return false;
+            }
+        }
+        for r in &targets {
+            *entries.entry(r.clone()).or_default() += 1;
+        }
+        let a = Action::Block {
+            key: p.key,
+            duration_ms: p.duration_ms,
+            failures: p.failures,
+            offence: p.offence,
+            router: p.router.clone(),
+            first_ms: p.first_ms,
+        };
+        say(&alert_line(&p.router, &a), alerts, webhook);
+        self.metrics.blocks.with_label_values(&[&p.router]).inc();
+        let until_ms = now + p.duration_ms;
+        if let Some(s) = self.state_tx {
+            let rec = super::state::Record::Block {
+                address: address.clone(),
+                v6: p.key.is_v6(),
+                routers: targets.clone(),
+                until_ms,
+                offence: p.offence,
+            };
+            if s.try_send(rec).is_err() {
+                crate::warn_line!("tikguard watch: state file queue full; {address} not kept");
+            }
+        }
+        let comment = format!("{} failures via {}", p.failures, p.via);
+        self.sync
+            .wanted()
+            .block_local(&address, until_ms, &targets, &comment);
+        if let Some(c) = blocks::canon(&address) {
+            self.sync.mark(&c, Some(&targets));
+        }
+        if let Some(push) = self.push {
+            let d = crowdsec::Detection {
+                address: address.clone(),
+                router: p.router.clone(),
+                failures: p.failures,
+                duration_s: p.duration_ms / 1000,
+                window_s: cfg.rules.window_ms / 1000,
+                first_ms: p.first_ms,
+                last_ms: now,
+            };
+            if push.try_send(d).is_err() {
+                crate::warn_line!(
+                    "tikguard watch: crowdsec: alert queue full; {address} not pushed"
+                );
+            }
+        }
+        true
+    }
+}
+
+/// The detector's key for a canonical address of watch's own blocks (`203.0.113.9`,
+/// `2001:db8:1:2::/64`).
+pub fn key_of(address: &str) -> Option<Key> {
+    let (v6, start, _, len) = super::never::range_of(address)?;
+    match (v6, len) {
+        (false, 32) => Some(Key::V4(start as u32)),
+        (true, 64) => Some(Key::V6Net((start >> 64) as u64)),
+        _ => None,
+    }
+}
+
+/// The configuration file read again; routers cannot change without a restart (their
+/// sessions and workers are running).
+fn reload(path: &str, running: &WatchConfig) -> Result<WatchConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let new = super::config::parse(path, &text).map_err(|e| e.to_string())?;
+    let names = |c: &WatchConfig| {
+        c.routers
+            .iter()
+            .map(|r| (r.name.clone(), r.address.clone(), r.source))
+            .collect::<Vec<_>>()
+    };
+    if names(&new) != names(running) {
+        return Err(format!(
+            "{path}: routers added, removed or moved take effect after a restart"
+        ));
+    }
+    if new.syslog_udp != running.syslog_udp
+        || new.syslog_tcp != running.syslog_tcp
+        || new.list != running.list
+        || new.state != running.state
+    {
+        crate::warn_line!(
+            "tikguard watch: syslog addresses, list and state file changes take effect after a restart"
+        );
+    }
+    Ok(new)
 }
 
 pub(crate) fn read_secret(path: &str) -> Result<String, String> {
@@ -289,26 +731,56 @@ pub(crate) fn read_secret(path: &str) -> Result<String, String> {
     Ok(s)
 }
 
-/// Reads a log file as if it arrived now, one line after another (no blocking): the parse and
-/// decide rate, for benchmarks and for trying thresholds on old logs. Returns (lines, events,
-/// actions).
+/// Reads a log file with the configuration's thresholds (nothing is blocked): for trying
+/// thresholds on old logs, and for benchmarks. Each line is placed at the time it says it was
+/// written ([`super::clock`]), so windows decide as they did live; a line that says no time
+/// takes the last time seen, plus a millisecond. What is never blocked is left out as live.
+/// Returns (lines, events, actions).
 pub fn replay(
     cfg: &WatchConfig,
     text: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<(u64, u64, u64)> {
     let mut detector = Detector::new(cfg.rules.clone());
+    let never = Never::new(cfg, &[]);
     let (mut lines, mut events, mut actions) = (0, 0, 0);
-    let start = now_ms();
+    let mut now = 0u64;
     for line in text.lines() {
         lines += 1;
+        now = super::clock::line_time_ms(line).unwrap_or(now + 1);
         let Some(ev) = parse_line(line) else { continue };
         events += 1;
-        // One millisecond per line: a replay compresses time, so windows still apply.
-        for a in detector.feed(start + lines, "replay", &ev) {
+        if let Source::Ip(ip) = ev.source {
+            if never.refuses(&Key::of(ip).address()).is_some() {
+                continue;
+            }
+        }
+        for a in detector.feed(now, "replay", &ev) {
             actions += 1;
             writeln!(out, "{}", alert_line("replay", &a))?;
         }
     }
     Ok((lines, events, actions))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Failures spread over minutes in the log do not block in a replay, as they did not live;
+    /// the same failures within the window do.
+    #[test]
+    fn replay_decides_on_the_lines_own_times() {
+        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
+        let line = |t: &str| {
+            format!("<26>Nov 30 {t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
+        };
+        let spread: String = ["09:00:00", "09:02:00", "09:04:00", "09:06:00", "09:08:00"]
+            .map(line)
+            .concat();
+        let mut out = Vec::new();
+        assert_eq!(super::replay(&cfg, &spread, &mut out).unwrap().2, 0);
+        let close: String = ["09:00:00", "09:00:10", "09:00:20", "09:00:30", "09:00:40"]
+            .map(line)
+            .concat();
+        assert_eq!(super::replay(&cfg, &close, &mut out).unwrap().2, 1);
+    }
 }

@@ -1,7 +1,10 @@
 //! Watch's state file: one JSON line per block and per unblock, appended and fsync'd, 0600.
-//! On start the blocks still running are read back ([`active`]) and the routers' lists are
-//! reconciled with them: what is missing is added with the time left, and entries of watch's own
-//! (their comment starts with `tikguard-watch:`) that the state does not hold are removed.
+//! On start the blocks still running are read back ([`StateFile::active`]), per address and
+//! router, with their offence count (escalation goes on across restarts), and the routers'
+//! lists are reconciled with them: what is missing is added with the time left, and entries of
+//! watch's own (their comment starts with `tikguard-watch:`) that the state does not hold are
+//! removed. Addresses are compared in canonical form ([`super::blocks::canon`]): an unblock
+//! of `203.0.113.9/32` or of an uncompressed IPv6 address removes the block all the same.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -20,6 +23,9 @@ pub enum Record {
         routers: Vec<String>,
         /// Milliseconds since the epoch when it ends.
         until_ms: u64,
+        /// 1 for a first block of this source on these routers, 2 for the second...
+        #[serde(default)]
+        offence: u32,
     },
     Unblock {
         address: String,
@@ -35,6 +41,69 @@ impl StateFile {
         StateFile {
             path: path.to_path_buf(),
         }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's length now (0 when it is missing).
+    pub fn len(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records written after byte `from` (by `watch unblock` and `watch block`, and this
+    /// watcher's own), and where the last complete line ends.
+    pub fn records_since(&self, from: u64) -> Result<(Vec<Record>, u64), String> {
+        use std::io::{Read, Seek};
+        let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        let mut f = std::fs::File::open(&self.path).map_err(show)?;
+        let len = f.metadata().map_err(show)?.len();
+        // A file rewritten shorter (compacted by another watcher): read it whole.
+        let from = if from > len { 0 } else { from };
+        f.seek(std::io::SeekFrom::Start(from)).map_err(show)?;
+        let mut text = Vec::new();
+        f.take(64 << 20).read_to_end(&mut text).map_err(show)?;
+        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let out = text[..complete]
+            .split(|&b| b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<Record>(line).ok())
+            .collect();
+        Ok((out, from + complete as u64))
+    }
+
+    /// Appends records, one fsync for all; the file's length after.
+    pub fn append_all(&self, records: &[Record]) -> Result<u64, String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .mode(0o600)
+            .open(&self.path)
+            .map_err(show)?;
+        let mut text = Vec::new();
+        let len = f.metadata().map_err(show)?.len();
+        if len > 0 {
+            use std::os::unix::fs::FileExt;
+            let mut last = [0u8];
+            f.read_at(&mut last, len - 1).map_err(show)?;
+            if last[0] != b'\n' {
+                text.push(b'\n');
+            }
+        }
+        for r in records {
+            text.extend(serde_json::to_vec(r).map_err(|e| e.to_string())?);
+            text.push(b'\n');
+        }
+        f.write_all(&text).map_err(show)?;
+        f.sync_data().map_err(show)?;
+        Ok(f.metadata().map_err(show)?.len())
     }
 
     pub fn append(&self, r: &Record) -> Result<(), String> {
@@ -66,7 +135,7 @@ impl StateFile {
 
     /// Rewrites the file with only the blocks still running at `now_ms` (atomically: a new file
     /// renamed over the old one, 0600), so that it does not grow without end; returns them.
-    pub fn compact(&self, now_ms: u64) -> Result<HashMap<String, Record>, String> {
+    pub fn compact(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
         use std::os::unix::fs::OpenOptionsExt;
         let active = self.active(now_ms)?;
         if !self.path.exists() {
@@ -84,8 +153,15 @@ impl StateFile {
             .open(&tmp)
             .map_err(show)?;
         let mut text = Vec::new();
-        for r in active.values() {
-            text.extend(serde_json::to_vec(r).map_err(|e| e.to_string())?);
+        for a in active.values() {
+            let r = Record::Block {
+                address: a.address.clone(),
+                v6: a.v6,
+                routers: vec![a.router.clone()],
+                until_ms: a.until_ms,
+                offence: a.offence,
+            };
+            text.extend(serde_json::to_vec(&r).map_err(|e| e.to_string())?);
             text.push(b'\n');
         }
         f.write_all(&text).map_err(show)?;
@@ -94,31 +170,63 @@ impl StateFile {
         Ok(active)
     }
 
-    /// Blocks still running at `now_ms`, by address (the last record for an address wins).
-    /// Lines that do not parse (a line cut by a crash) are skipped.
-    pub fn active(&self, now_ms: u64) -> Result<HashMap<String, Record>, String> {
+    /// Blocks still running at `now_ms`, by (canonical address, router): the last record for
+    /// a pair wins, an unblock of an address ends it on every router. Lines that do not parse
+    /// (a line cut by a crash) are skipped.
+    pub fn active(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
             Err(e) => return Err(format!("{}: {e}", self.path.display())),
         };
-        let mut out = HashMap::new();
+        let mut out: HashMap<(String, String), Active> = HashMap::new();
         for line in text.lines() {
             match serde_json::from_str::<Record>(line) {
-                Ok(r @ Record::Block { .. }) => {
-                    if let Record::Block { address, .. } = &r {
-                        out.insert(address.clone(), r.clone());
+                Ok(Record::Block {
+                    address,
+                    v6,
+                    routers,
+                    until_ms,
+                    offence,
+                }) => {
+                    let Some(address) = super::blocks::canon(&address) else {
+                        continue;
+                    };
+                    for router in routers {
+                        out.insert(
+                            (address.clone(), router.clone()),
+                            Active {
+                                address: address.clone(),
+                                router,
+                                v6,
+                                until_ms,
+                                offence,
+                            },
+                        );
                     }
                 }
                 Ok(Record::Unblock { address }) => {
-                    out.remove(&address);
+                    if let Some(address) = super::blocks::canon(&address) {
+                        out.retain(|(a, _), _| *a != address);
+                    }
                 }
                 Err(_) => {}
             }
         }
-        out.retain(|_, r| matches!(r, Record::Block { until_ms, .. } if *until_ms > now_ms));
+        out.retain(|_, a| a.until_ms > now_ms);
         Ok(out)
     }
+}
+
+/// A block running on one router, as the state file holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Active {
+    /// Canonical ([`super::blocks::canon`]).
+    pub address: String,
+    pub router: String,
+    pub v6: bool,
+    pub until_ms: u64,
+    pub offence: u32,
 }
 
 #[cfg(test)]
@@ -134,6 +242,7 @@ mod tests {
             v6: false,
             routers: vec!["r".into()],
             until_ms: until,
+            offence: 1,
         };
         s.append(&block("192.0.2.1", 1_000)).unwrap();
         s.append(&block("192.0.2.2", 5_000)).unwrap();
@@ -150,16 +259,36 @@ mod tests {
             .write_all(b"{\"op\":\"blo")
             .unwrap();
         let active = s.active(2_000).unwrap();
-        assert_eq!(active.keys().collect::<Vec<_>>(), ["192.0.2.2"]);
+        assert_eq!(
+            active.keys().collect::<Vec<_>>(),
+            [&("192.0.2.2".to_string(), "r".to_string())]
+        );
         // Appending after the cut line starts a new line: the record is not lost.
         s.append(&block("192.0.2.4", 9_000)).unwrap();
-        assert!(s.active(2_000).unwrap().contains_key("192.0.2.4"));
+        assert!(s
+            .active(2_000)
+            .unwrap()
+            .contains_key(&("192.0.2.4".to_string(), "r".to_string())));
         // Compacting keeps exactly what is running.
         let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
         assert_eq!(lines(&dir.path().join("state.jsonl")), 6);
         let kept = s.compact(2_000).unwrap();
         assert_eq!(lines(&dir.path().join("state.jsonl")), 2);
         assert_eq!(s.active(2_000).unwrap(), kept);
+        // An unblock in another spelling ends the block all the same.
+        s.append(&Record::Unblock {
+            address: "192.0.2.2/32".into(),
+        })
+        .unwrap();
+        s.append(&block("2001:db8::1", 9_000)).unwrap();
+        s.append(&Record::Unblock {
+            address: "2001:0db8:0000:0000:0000:0000:0000:0001".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            s.active(2_000).unwrap().keys().collect::<Vec<_>>(),
+            [&("192.0.2.4".to_string(), "r".to_string())]
+        );
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("state.jsonl"))
             .unwrap()

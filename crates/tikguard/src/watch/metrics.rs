@@ -1,0 +1,170 @@
+//! watch's Prometheus endpoint (`metrics = "ADDRESS:PORT"` in `[watch]`; `GET /metrics`): lines
+//! read and login events per router, datagrams and connections from unknown senders, queue
+//! drops, blocks, refusals, unconfirmed blocks, and whether each router is reachable. Text
+//! exposition format, as `promtool check metrics` reads it.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Request, Response};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+
+use super::action::Sync;
+use super::input::Counters;
+
+/// Everything watch counts.
+pub struct Metrics {
+    registry: Registry,
+    pub lines: IntCounterVec,
+    pub events: IntCounterVec,
+    pub blocks: IntCounterVec,
+    pub refused: IntCounterVec,
+    pub unconfirmed: IntCounterVec,
+    unknown_senders: IntCounter,
+    queue_drops: IntCounter,
+    oversized: IntCounter,
+    router_up: IntGaugeVec,
+}
+
+fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric")
+}
+
+fn counter(name: &str, help: &str) -> IntCounter {
+    IntCounter::new(name, help).expect("valid metric")
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Metrics> {
+        let m = Metrics {
+            registry: Registry::new(),
+            lines: counter_vec(
+                "tikguard_watch_lines_total",
+                "Log lines read from each configured router.",
+                &["router"],
+            ),
+            events: counter_vec(
+                "tikguard_watch_events_total",
+                "Login events read from each router.",
+                &["router"],
+            ),
+            blocks: counter_vec(
+                "tikguard_watch_blocks_total",
+                "Blocks put into effect, by the router that saw them.",
+                &["router"],
+            ),
+            refused: counter_vec(
+                "tikguard_watch_refused_total",
+                "Blocks refused past max-entries, by the router that saw them.",
+                &["router"],
+            ),
+            unconfirmed: counter_vec(
+                "tikguard_watch_unconfirmed_total",
+                "Blocks the router's own log did not confirm (confirm = true).",
+                &["router"],
+            ),
+            unknown_senders: counter(
+                "tikguard_watch_unknown_sender_total",
+                "Syslog datagrams and connections from addresses that are no router's source.",
+            ),
+            queue_drops: counter(
+                "tikguard_watch_queue_drops_total",
+                "Routers' syslog lines dropped with the queue full.",
+            ),
+            oversized: counter(
+                "tikguard_watch_oversized_total",
+                "Syslog datagrams and frames over the line cap.",
+            ),
+            router_up: IntGaugeVec::new(
+                Opts::new(
+                    "tikguard_watch_router_up",
+                    "1 when the last attempt to reach the router's API succeeded.",
+                ),
+                &["router"],
+            )
+            .expect("valid metric"),
+        };
+        for c in [
+            Box::new(m.lines.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(m.events.clone()),
+            Box::new(m.blocks.clone()),
+            Box::new(m.refused.clone()),
+            Box::new(m.unconfirmed.clone()),
+            Box::new(m.unknown_senders.clone()),
+            Box::new(m.queue_drops.clone()),
+            Box::new(m.oversized.clone()),
+            Box::new(m.router_up.clone()),
+        ] {
+            m.registry.register(c).expect("unique metric names");
+        }
+        Arc::new(m)
+    }
+
+    /// The exposition text, the inputs' counters and routers' reachability read first.
+    pub fn render(&self, counters: &Counters, sync: &Sync) -> Vec<u8> {
+        let catch_up = |c: &IntCounter, now: u64| {
+            let have = c.get();
+            if now > have {
+                c.inc_by(now - have);
+            }
+        };
+        catch_up(
+            &self.unknown_senders,
+            counters.unknown_sender.load(Ordering::Relaxed),
+        );
+        catch_up(
+            &self.queue_drops,
+            counters.queue_full.load(Ordering::Relaxed),
+        );
+        catch_up(&self.oversized, counters.oversized.load(Ordering::Relaxed));
+        for r in &sync.routers {
+            self.router_up
+                .with_label_values(&[&r.name])
+                .set(i64::from(r.up.load(Ordering::Relaxed)));
+        }
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        out
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until the task is dropped.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    counters: Arc<Counters>,
+    sync: Arc<Sync>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let (metrics, counters, sync) = (metrics.clone(), counters.clone(), sync.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let body =
+                    (req.uri().path() == "/metrics").then(|| metrics.render(&counters, &sync));
+                async move {
+                    let resp = match body {
+                        Some(b) => Response::builder()
+                            .header("content-type", TextEncoder::new().format_type())
+                            .body(Full::new(Bytes::from(b))),
+                        None => Response::builder()
+                            .status(404)
+                            .body(Full::new(Bytes::from_static(b"see /metrics\n"))),
+                    };
+                    Ok::<_, Infallible>(resp.expect("valid response"))
+                }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(std::time::Duration::from_secs(10))
+                .serve_connection(io, service);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), conn).await;
+        });
+    }
+}
