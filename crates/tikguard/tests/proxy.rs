@@ -528,10 +528,10 @@ async fn the_router_restarting_gives_traps_then_service_without_a_new_login() {
     assert!(served, "the proxy did not reconnect to the router");
     // Every one of those commands is in the log with its outcome.
     let lines = log_lines(&s.log);
-    assert!(lines.iter().any(|l| l["outcome"]
-        .as_str()
-        .unwrap_or("")
-        .starts_with("upstream lost")));
+    assert!(lines.iter().any(|l| {
+        let o = l["outcome"].as_str().unwrap_or("");
+        o.starts_with("lost: router gone") || o.starts_with("not forwarded")
+    }));
 }
 
 /// `kill -9` of the proxy during traffic: every command whose final reply a client received is
@@ -572,15 +572,37 @@ async fn kill_9_loses_no_command_a_client_saw_answered() {
         "only {} commands before the kill",
         acked.len()
     );
+    // Each answered command has its `forwarded` line and, naming it, its `done` line.
     let text = std::fs::read_to_string(&s.log).unwrap();
-    let logged: std::collections::HashSet<String> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|l| l["outcome"] == "done")
-        .filter_map(|l| l["args"]["address"].as_str().map(String::from))
+    let mut forwarded = std::collections::HashMap::new();
+    let mut done = std::collections::HashSet::new();
+    for raw in text.lines() {
+        let Ok(l) = serde_json::from_str::<serde_json::Value>(raw) else {
+            continue;
+        };
+        if l["outcome"] == "forwarded" {
+            if let Some(a) = l["args"]["address"].as_str() {
+                forwarded.insert(
+                    tikguard::proxy::auditlog::line_hash(raw.as_bytes()),
+                    a.to_string(),
+                );
+            }
+        } else if l["outcome"] == "done" {
+            if let Some(of) = l["of"].as_str() {
+                done.insert(of.to_string());
+            }
+        }
+    }
+    let logged: std::collections::HashSet<&String> = forwarded
+        .iter()
+        .filter(|(h, _)| done.contains(*h))
+        .map(|(_, a)| a)
         .collect();
     for a in &acked {
-        assert!(logged.contains(a), "{a} was answered but is not in the log");
+        assert!(
+            logged.contains(a),
+            "{a} was answered but is not in the log as done"
+        );
     }
 }
 
@@ -1269,5 +1291,111 @@ async fn clients_pipelining_denied_commands_unread_leave_memory_bounded_and_the_
     );
     eprintln!(
         "proxy VmHWM {hwm_mib} MiB; {denied} denied; normal client answered {answered} times"
+    );
+}
+
+/// The router, directly (as `admin`, a user that can read secrets).
+async fn router(s: &Setup) -> Client {
+    let d = Client::connect(&Options::new(
+        s.emu.ssl.clone(),
+        Security::Tls(routeros_api::Verify::Ca(
+            routeros_api::tls::load_ca(&s.dir.path().join("cert.pem")).unwrap(),
+        )),
+    ))
+    .await
+    .unwrap();
+    d.login("admin", "s3cret").await.unwrap();
+    d
+}
+
+/// A raw connection logged in as `billing`, its login answered.
+async fn raw_login(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut t = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let login = routeros_api::encode_sentence(&[
+        "/login".to_string(),
+        "=name=billing".to_string(),
+        format!("=password={CRM_PASSWORD}"),
+    ]);
+    t.write_all(&login).await.unwrap();
+    let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+    let mut buf = vec![0u8; 4096];
+    loop {
+        if let Some(sentence) = dec.next_sentence().unwrap() {
+            let r = routeros_api::Reply::parse(&sentence).unwrap();
+            assert_eq!(r.kind, routeros_api::ReplyKind::Done, "{r:?}");
+            return t;
+        }
+        let n = t.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the proxy closed the connection");
+        dec.feed(&buf[..n]);
+    }
+}
+
+/// A client that pipelines allowed commands and resets the connection before their replies:
+/// every command the router ran is in the log (a `forwarded` line, on disk before the command
+/// left), and each has an outcome (`lost: client gone` or what the router answered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_resetting_before_the_replies_leaves_every_command_the_router_ran_in_the_log() {
+    use tokio::io::AsyncWriteExt;
+    let s = setup("");
+    for round in 0..5u64 {
+        let mut t = raw_login(&s.plain).await;
+        let mut batch = Vec::new();
+        // Fewer than `MAX_IN_FLIGHT` (64): more disconnects the client before any is sent.
+        for i in 0..60 {
+            batch.extend(routeros_api::encode_sentence(&[
+                "/ip/firewall/address-list/add".to_string(),
+                "=list=suspended".to_string(),
+                format!("=address=100.66.{round}.{}", i + 1),
+                format!(".tag={i}"),
+            ]));
+        }
+        t.write_all(&batch).await.unwrap();
+        // Upstream connections are opened on the first command: the resets come while the
+        // router is running the batch.
+        tokio::time::sleep(std::time::Duration::from_millis(round * 20)).await;
+        // RST, not FIN: the replies are never read.
+        socket2::SockRef::from(&t)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+        drop(t);
+    }
+    // The router finishes what it got.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let d = router(&s).await;
+    let ran: Vec<String> = d
+        .call(&["/ip/firewall/address-list/print"])
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|i| i.get("address"))
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .filter(|a| a.starts_with("100.66."))
+        .collect();
+    assert!(!ran.is_empty(), "no command reached the router");
+    let lines = log_lines(&s.log);
+    let logged: std::collections::HashSet<String> = lines
+        .iter()
+        .filter(|l| l["decision"] == "allow")
+        .filter_map(|l| l["args"]["address"].as_str().map(String::from))
+        .collect();
+    let missing: Vec<&String> = ran.iter().filter(|a| !logged.contains(*a)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} commands the router ran are not in the log: {missing:?}",
+        missing.len(),
+        ran.len()
+    );
+    let v = tikguard::proxy::auditlog::verify(&s.log).unwrap().unwrap();
+    assert!(
+        v.unanswered.is_empty(),
+        "forwarded lines without an outcome: {:?}",
+        v.unanswered
+    );
+    eprintln!(
+        "{} commands ran on the router, {} forwarded lines",
+        ran.len(),
+        logged.len()
     );
 }

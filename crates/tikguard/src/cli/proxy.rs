@@ -9,8 +9,9 @@ use crate::proxy::{self, auditlog, config, policy};
 /// The CRM connects to the proxy as it connects to a router today (same protocol on
 /// 8728/8729, same library) with a credential the proxy issues. The proxy forwards only what the
 /// client's policy allows, to the router over verified API-SSL with a router credential the
-/// CRM never sees, and writes every decision to a hash-chained audit log, on disk before the
-/// client sees the command's final reply.
+/// CRM never sees, and writes every decision to a hash-chained audit log: an allowed command is
+/// on disk as `forwarded` before it goes to the router, its outcome before the client sees the
+/// command's final reply.
 ///
 /// Examples:
 ///   tikguard proxy hash-password < crm.pass          # a client's password-hash
@@ -223,8 +224,22 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
 
 fn verify_log(file: &str) -> std::io::Result<u8> {
     match auditlog::verify(std::path::Path::new(file)) {
-        Ok(Ok(n)) => {
-            println!("{file}: {n} lines, chain intact");
+        Ok(Ok(v)) => {
+            println!("{file}: {} lines, chain intact", v.lines);
+            if !v.unanswered.is_empty() {
+                let shown: Vec<String> = v
+                    .unanswered
+                    .iter()
+                    .take(20)
+                    .map(|l| l.to_string())
+                    .collect();
+                println!(
+                    "{file}: {} forwarded commands have no outcome (the proxy stopped first; the router may have run them): lines {}{}",
+                    v.unanswered.len(),
+                    shown.join(", "),
+                    if v.unanswered.len() > 20 { ", ..." } else { "" }
+                );
+            }
             Ok(0)
         }
         Ok(Err(b)) => {

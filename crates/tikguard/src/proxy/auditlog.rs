@@ -5,19 +5,26 @@
 //! newline); the first line's `prev` is 64 zeros. Editing, deleting or reordering a line breaks
 //! the chain at the line after it, which [`verify`] names.
 //!
-//! When a line is written: when the command finishes (`!done`, `!trap`, denied, or cut off by
-//! the router's loss), and the final reply (`!done`/`!trap`) is released to the client only
-//! after the line is on disk. `!re` items of a print stream before that; a client that got the
-//! final reply of a command always finds it in the log, even after `kill -9`. Lines from many
-//! sessions are written and fsync'd together (group commit).
+//! An allowed command has two lines. The first, outcome `forwarded`, with every argument and
+//! query word, is on disk before the command leaves for the router: whatever the router may
+//! have run is in the log, whatever happens to the client, the router or the proxy after it
+//! (a client resetting its connection, `kill -9`). The second, written when the command ends,
+//! carries its outcome (`done`, `trap: MESSAGE`, `lost: client gone`, `lost: router gone: ...`)
+//! and `of`, the hash of its `forwarded` line; the command's final reply (`!done`/`!trap`) is
+//! released to the client only after that line is on disk too. [`verify`] pairs them and names
+//! the forwarded commands whose outcome was never written (the proxy stopped), which the router
+//! may have run. A denied command has one line. Lines from many sessions are written and
+//! fsync'd together (group commit).
 //!
-//! Arguments whose key is a secret (`password`, `secret`, keys, ...) are written as `***`.
+//! Arguments whose key is a secret (`password`, `secret`, keys, ...) are written as `***`, and
+//! so are the values of query words naming one.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -30,34 +37,81 @@ pub struct Entry {
     pub router: String,
     pub command: String,
     pub args: serde_json::Map<String, serde_json::Value>,
+    /// The query words (`?name=x`, `?#|`), secrets' values as `***`.
+    pub query: Vec<String>,
+    /// For an outcome line, the hash of the command's `forwarded` line.
+    pub of: Option<String>,
     /// `allow` or `deny`.
     pub decision: &'static str,
     /// The deciding rule, or `default` for the default deny.
     pub rule: String,
-    /// `done`, `trap: MESSAGE`, `denied: REASON`, `upstream lost: ...`.
+    /// `forwarded`, then `done`, `trap: MESSAGE`, `lost: client gone`, `lost: router gone: ...`
+    /// for an allowed command; `denied: REASON`; `not forwarded: ...`.
     pub outcome: String,
     pub latency_us: u64,
 }
 
-/// Arguments as logged: secrets as `***`, other bytes as (lossy) text.
+/// Whether an argument or query key holds a secret, written as `***`.
+pub fn secret_key(k: &str) -> bool {
+    routeros_config::secrets::is_secret_key(k.as_bytes())
+        || k == "secret"
+        || k.ends_with("password")
+        || k.ends_with("-key")
+        || k == "community"
+        || k == "source"
+}
+
+/// Arguments as logged: secrets as `***`, other bytes as (lossy) text; a key given more than
+/// once has every value, in order, in an array (nothing the client sent is left out).
 pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_json::Value> {
-    args.iter()
-        .map(|(k, v)| {
-            let shown = if routeros_config::secrets::is_secret_key(k.as_bytes())
-                || k == "secret"
-                || k.ends_with("password")
-            {
-                "***".to_string()
-            } else {
-                String::from_utf8_lossy(v).into_owned()
-            };
-            (k.clone(), serde_json::Value::String(shown))
+    use serde_json::Value;
+    let mut map = serde_json::Map::new();
+    for (k, v) in args {
+        let shown = Value::String(if secret_key(k) {
+            "***".to_string()
+        } else {
+            String::from_utf8_lossy(v).into_owned()
+        });
+        match map.get_mut(k) {
+            None => {
+                map.insert(k.clone(), shown);
+            }
+            Some(Value::Array(all)) => all.push(shown),
+            Some(first) => {
+                let first = first.take();
+                map.insert(k.clone(), Value::Array(vec![first, shown]));
+            }
+        }
+    }
+    map
+}
+
+/// Query words as logged: the value of one naming a secret as `***` (`?password=***`).
+pub fn log_query(queries: &[Bytes]) -> Vec<String> {
+    queries
+        .iter()
+        .map(|q| {
+            let text = String::from_utf8_lossy(q);
+            let body = text.strip_prefix('?').unwrap_or(&text);
+            let body = body.trim_start_matches(['-', '<', '>', '=']);
+            match body.split_once('=') {
+                Some((k, _)) if secret_key(k) => {
+                    let cut = text.len() - body.len() + k.len() + 1;
+                    format!("{}***", &text[..cut])
+                }
+                _ => text.into_owned(),
+            }
         })
         .collect()
 }
 
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+}
+
+/// The hash of a line (without its newline) as `prev` and `of` name it.
+pub fn line_hash(line: &[u8]) -> String {
+    digest(line)
 }
 
 fn digest(line: &[u8]) -> String {
@@ -183,6 +237,7 @@ impl AuditLog {
             return Written {
                 log: self.clone(),
                 seq: u64::MAX,
+                hash: String::new(),
             };
         }
         let line = serde_json::to_vec(&Line {
@@ -192,6 +247,8 @@ impl AuditLog {
             router: &entry.router,
             command: &entry.command,
             args: &entry.args,
+            query: &entry.query,
+            of: entry.of.as_deref(),
             decision: entry.decision,
             rule: &entry.rule,
             outcome: &entry.outcome,
@@ -206,6 +263,7 @@ impl AuditLog {
         Written {
             log: self.clone(),
             seq: st.appended,
+            hash: st.prev.clone(),
         }
     }
 }
@@ -218,6 +276,7 @@ impl AuditLog {
         Written {
             log: self.clone(),
             seq,
+            hash: String::new(),
         }
         .await
     }
@@ -251,9 +310,16 @@ impl Inner {
 pub struct Written {
     log: AuditLog,
     seq: u64,
+    /// The hash of the line (what an outcome line's `of` names).
+    hash: String,
 }
 
 impl Written {
+    /// The hash of the line: an outcome line names its `forwarded` line by it.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
     /// Waits until the entry is on disk.
     pub async fn wait(mut self) -> Result<(), String> {
         (&mut self).await
@@ -333,6 +399,10 @@ struct Line<'a> {
     router: &'a str,
     command: &'a str,
     args: &'a serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    query: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    of: Option<&'a str>,
     decision: &'a str,
     rule: &'a str,
     outcome: &'a str,
@@ -350,6 +420,17 @@ pub enum Broken {
     Chain { line: usize },
     /// The file does not end with a newline: the last line was cut.
     Truncated { line: usize },
+    /// Line N is an outcome whose `of` names no `forwarded` line before it still open.
+    Unpaired { line: usize },
+}
+
+/// An intact log.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub lines: usize,
+    /// Lines (1-based) of commands forwarded whose outcome was never written: the proxy
+    /// stopped before they ended. The router may have run them.
+    pub unanswered: Vec<usize>,
 }
 
 impl std::fmt::Display for Broken {
@@ -367,24 +448,35 @@ impl std::fmt::Display for Broken {
                 line - 1
             ),
             Broken::Truncated { line } => write!(f, "line {line} is cut short"),
+            Broken::Unpaired { line } => write!(
+                f,
+                "line {line} is the outcome of no forwarded command before it (its `of` names none, or one already ended)"
+            ),
         }
     }
 }
 
-/// Checks a log's chain; `Ok(lines)` when intact.
-pub fn verify(path: &Path) -> Result<Result<usize, Broken>, String> {
+/// Checks a log's chain, and pairs each `forwarded` line with its outcome.
+pub fn verify(path: &Path) -> Result<Result<Verified, Broken>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut r = std::io::BufReader::new(f);
     let mut prev = ZERO.to_string();
     let mut n = 0;
     let mut line = Vec::new();
+    // Forwarded commands without an outcome yet: line hash -> line number.
+    let mut open = std::collections::HashMap::new();
     loop {
         line.clear();
         let read = r
             .read_until(b'\n', &mut line)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if read == 0 {
-            return Ok(Ok(n));
+            let mut unanswered: Vec<usize> = open.into_values().collect();
+            unanswered.sort_unstable();
+            return Ok(Ok(Verified {
+                lines: n,
+                unanswered,
+            }));
         }
         n += 1;
         if line.last() != Some(&b'\n') {
@@ -402,6 +494,14 @@ pub fn verify(path: &Path) -> Result<Result<usize, Broken>, String> {
             return Ok(Err(Broken::Chain { line: n }));
         }
         prev = digest(&line);
+        if let Some(of) = v.get("of") {
+            let known = of.as_str().and_then(|h| open.remove(h));
+            if known.is_none() {
+                return Ok(Err(Broken::Unpaired { line: n }));
+            }
+        } else if v.get("outcome").and_then(|o| o.as_str()) == Some("forwarded") {
+            open.insert(prev.clone(), n);
+        }
     }
 }
 
@@ -420,11 +520,20 @@ mod tests {
                 ("name".into(), format!("u{i}").into_bytes()),
                 ("password".into(), b"hunter2".to_vec()),
             ]),
+            query: vec![],
+            of: None,
             decision: "allow",
             rule: "policy crm-pppoe rule 1".into(),
             outcome: "done".into(),
             latency_us: 10,
         }
+    }
+
+    fn intact(lines: usize) -> Result<Verified, Broken> {
+        Ok(Verified {
+            lines,
+            unanswered: vec![],
+        })
     }
 
     /// Runs `f` on a single-threaded runtime, as the unit tests' sessions run.
@@ -466,7 +575,7 @@ mod tests {
     #[test]
     fn an_intact_log_verifies_and_hides_secrets() {
         let (_d, path) = write(5);
-        assert_eq!(verify(&path).unwrap(), Ok(5));
+        assert_eq!(verify(&path).unwrap(), intact(5));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("hunter2") && text.contains("\"password\":\"***\""));
         use std::os::unix::fs::PermissionsExt;
@@ -483,7 +592,7 @@ mod tests {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(9)).await.unwrap();
         });
-        assert_eq!(verify(&path).unwrap(), Ok(4));
+        assert_eq!(verify(&path).unwrap(), intact(4));
     }
 
     #[test]
@@ -530,7 +639,7 @@ mod tests {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(5)).await.unwrap();
         });
-        assert_eq!(verify(&path).unwrap(), Ok(3));
+        assert_eq!(verify(&path).unwrap(), intact(3));
     }
 
     #[test]
@@ -557,7 +666,7 @@ mod tests {
                 t.await.unwrap();
             }
         });
-        assert_eq!(verify(&path).unwrap(), Ok(1600));
+        assert_eq!(verify(&path).unwrap(), intact(1600));
     }
 
     #[test]
@@ -574,7 +683,7 @@ mod tests {
             third.wait().await.unwrap();
             assert_eq!(first.try_outcome(), Some(Ok(())));
         });
-        assert_eq!(verify(&path).unwrap(), Ok(3));
+        assert_eq!(verify(&path).unwrap(), intact(3));
     }
 
     #[test]
@@ -600,6 +709,60 @@ mod tests {
     fn a_device_as_the_log_is_refused_without_reading_it() {
         let e = AuditLog::open(Path::new("/dev/zero")).err().unwrap();
         assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn verify_pairs_forwarded_lines_with_their_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        block_on(async {
+            let log = AuditLog::open(&path).unwrap();
+            let fwd = |i| {
+                let mut e = entry(i);
+                e.outcome = "forwarded".into();
+                log.submit(e)
+            };
+            let a = fwd(1);
+            let _b = fwd(2);
+            let mut out = entry(1);
+            out.of = Some(a.hash().to_string());
+            log.record(out).await.unwrap();
+        });
+        // Line 2 was forwarded and has no outcome.
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified {
+                lines: 3,
+                unanswered: vec![2]
+            })
+        );
+        // An outcome naming no open forwarded line.
+        block_on(async {
+            let log = AuditLog::open(&path).unwrap();
+            let mut out = entry(3);
+            out.of = Some("ab".repeat(32));
+            log.record(out).await.unwrap();
+        });
+        assert_eq!(verify(&path).unwrap(), Err(Broken::Unpaired { line: 4 }));
+    }
+
+    #[test]
+    fn every_argument_word_is_logged_and_query_secrets_hidden() {
+        let args = log_args(&[
+            ("comment".into(), b"ucrm_9".to_vec()),
+            ("comment".into(), b"vip".to_vec()),
+            ("private-key".into(), b"k".to_vec()),
+        ]);
+        assert_eq!(args["comment"], serde_json::json!(["ucrm_9", "vip"]));
+        assert_eq!(args["private-key"], "***");
+        let q: Vec<Bytes> = ["?password=hunter2", "?<password=h", "?name=a", "?#|"]
+            .iter()
+            .map(|w| Bytes::from(w.as_bytes().to_vec()))
+            .collect();
+        assert_eq!(
+            log_query(&q),
+            ["?password=***", "?<password=***", "?name=a", "?#|"]
+        );
     }
 
     #[test]

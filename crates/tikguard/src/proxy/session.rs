@@ -407,7 +407,7 @@ where
                     _ if *stopping.borrow() => trap(&tag, Some(4), "tikguard proxy: shutting down"),
                     b"/login" => vec![reply(ReplyKind::Done, &tag, vec![])],
                     b"/cancel" => {
-                        cmds.cancel(req.get("tag")).await;
+                        cmds.cancel(&shared, req.get("tag")).await;
                         vec![reply(ReplyKind::Done, &tag, vec![])]
                     }
                     _ => {
@@ -458,5 +458,5 @@ where
     }
     // Commands still running upstream are cancelled with the connection's lease: a lease
     // with commands in flight is not reused.
-    cmds.end();
+    cmds.end(&shared).await;
 }
