@@ -1399,3 +1399,161 @@ async fn a_client_resetting_before_the_replies_leaves_every_command_the_router_r
         logged.len()
     );
 }
+
+/// With a router user that can read secrets (as a CRM's often can), a query on a hidden field
+/// would tell the CRM whether its guess is right: `?password=X` returns the item or not. Every
+/// query form naming a hidden field is refused, with `count-only` too, and `get` of one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_naming_a_hidden_field_is_refused_so_no_secret_is_learned() {
+    let s =
+        setup("\n[[policy.billing.rule]]\npath = \"/ppp/secret\"\nverbs = [\"print\", \"get\"]\n");
+    let d = router(&s).await;
+    let (name, pw) = d
+        .call(&["/ppp/secret/print"])
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|i| {
+            let pw = i.get("password").filter(|p| !p.is_empty())?;
+            Some((
+                String::from_utf8_lossy(i.get("name")?).into_owned(),
+                String::from_utf8_lossy(pw).into_owned(),
+            ))
+        })
+        .expect("a secret with a password on the router");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let probes: Vec<Vec<String>> = vec![
+        vec![
+            format!("?name={name}"),
+            format!("?password={pw}"),
+            "?#&".into(),
+        ],
+        vec![format!("?=password={pw}")],
+        vec![format!("?<password={pw}~")],
+        vec![format!("?>password={pw}")],
+        vec!["?-password".into()],
+        vec!["?password".into()],
+        vec!["=count-only=".into(), format!("?password={pw}")],
+        vec![
+            format!("?name={name}"),
+            "?-disabled".into(),
+            format!("?pass={pw}"),
+            "?#|".into(),
+        ],
+    ];
+    for p in &probes {
+        let mut words = vec!["/ppp/secret/print".to_string()];
+        words.extend(p.iter().cloned());
+        match c.call(&words).await {
+            Err(e) => {
+                let m = trap_message(&e);
+                assert!(m.contains("hidden"), "{p:?}: {m}");
+            }
+            Ok(items) => panic!("{p:?} answered: {items:?}"),
+        }
+    }
+    let e = c
+        .call(&[
+            "/ppp/secret/get",
+            &format!("=number={name}"),
+            "=value-name=password",
+        ])
+        .await
+        .unwrap_err();
+    assert!(trap_message(&e).contains("hidden"), "{e:?}");
+    // An ordinary query still works.
+    let items = c
+        .call(&["/ppp/secret/print", &format!("?name={name}")])
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0].get("password").is_none());
+    drop(c);
+    let text = std::fs::read_to_string(&s.log).unwrap();
+    assert!(!text.contains(&pw), "the password is in the log: {text}");
+    assert!(
+        text.contains("?password=***"),
+        "the refused query is logged"
+    );
+}
+
+/// An attribute given twice is checked once and executed as the other (`=.id=*own
+/// =.id=*foreign`), and `.id` with `numbers` names two targets: both refused, and the router
+/// is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attribute_given_twice_or_id_with_numbers_is_refused() {
+    let s = setup("");
+    let d = router(&s).await;
+    let foreign = d
+        .call(&["/ppp/secret/print", "?name=cust-0001"])
+        .await
+        .unwrap()[0]
+        .get(".id")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let added = c
+        .call_words(
+            [
+                "/ppp/secret/add",
+                "=name=own1",
+                "=password=p",
+                "=service=pppoe",
+                "=comment=ucrm_1",
+            ]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect(),
+        )
+        .await
+        .unwrap();
+    let own = String::from_utf8_lossy(added.done.ret().unwrap()).into_owned();
+    for words in [
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=.id={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=numbers={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/remove".to_string(),
+            format!("=numbers={own}"),
+            format!("=.id={foreign}"),
+        ],
+        vec![
+            "/ppp/secret/add".to_string(),
+            "=name=dup1".into(),
+            "=password=p".into(),
+            "=service=pppoe".into(),
+            "=comment=ucrm_9".into(),
+            "=comment=vip".into(),
+        ],
+    ] {
+        match c.call(&words).await {
+            Err(e) => {
+                let m = trap_message(&e);
+                assert!(m.contains("twice") || m.contains("both"), "{words:?}: {m}");
+            }
+            Ok(_) => panic!("{words:?} was forwarded"),
+        }
+    }
+    let after = d.call(&["/ppp/secret/print"]).await.unwrap();
+    let foreign_item = after
+        .iter()
+        .find(|i| i.get(".id").is_some_and(|v| &v[..] == foreign.as_bytes()))
+        .expect("the foreign secret is still there");
+    assert_ne!(
+        foreign_item.get("disabled").map(|v| &v[..]),
+        Some(&b"true"[..]),
+        "the foreign secret was disabled"
+    );
+    assert!(!after
+        .iter()
+        .any(|i| i.get("name").is_some_and(|n| &n[..] == b"dup1")));
+}

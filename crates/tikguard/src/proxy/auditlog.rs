@@ -51,14 +51,19 @@ pub struct Entry {
     pub latency_us: u64,
 }
 
-/// Whether an argument or query key holds a secret, written as `***`.
+/// Whether an argument or query key holds a secret, written as `***`: a secret's name, or
+/// an abbreviation of one of the fields hidden by default (`?pass=`, refused by the policy,
+/// must not put the guess in the log either).
 pub fn secret_key(k: &str) -> bool {
     routeros_config::secrets::is_secret_key(k.as_bytes())
         || k == "secret"
         || k.ends_with("password")
         || k.ends_with("-key")
         || k == "community"
-        || k == "source"
+        || (!k.is_empty()
+            && super::policy::DEFAULT_REDACT
+                .iter()
+                .any(|h| h.starts_with(k)))
 }
 
 /// Arguments as logged: secrets as `***`, other bytes as (lossy) text; a key given more than
@@ -755,13 +760,25 @@ mod tests {
         ]);
         assert_eq!(args["comment"], serde_json::json!(["ucrm_9", "vip"]));
         assert_eq!(args["private-key"], "***");
-        let q: Vec<Bytes> = ["?password=hunter2", "?<password=h", "?name=a", "?#|"]
-            .iter()
-            .map(|w| Bytes::from(w.as_bytes().to_vec()))
-            .collect();
+        let q: Vec<Bytes> = [
+            "?password=hunter2",
+            "?<password=h",
+            "?name=a",
+            "?#|",
+            "?pass=x",
+        ]
+        .iter()
+        .map(|w| Bytes::from(w.as_bytes().to_vec()))
+        .collect();
         assert_eq!(
             log_query(&q),
-            ["?password=***", "?<password=***", "?name=a", "?#|"]
+            [
+                "?password=***",
+                "?<password=***",
+                "?name=a",
+                "?#|",
+                "?pass=***"
+            ]
         );
     }
 

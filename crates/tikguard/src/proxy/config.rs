@@ -421,7 +421,12 @@ fn resolve(
     let mut policy = Policy {
         name: name.to_string(),
         rules: rules.clone(),
-        redact: redact.clone().unwrap_or_else(|| vec!["password".into()]),
+        redact: redact.clone().unwrap_or_else(|| {
+            super::policy::DEFAULT_REDACT
+                .iter()
+                .map(|f| f.to_string())
+                .collect()
+        }),
     };
     if let Some(base) = extends {
         let b = base.get_ref();

@@ -33,6 +33,57 @@ pub const SCRIPT_ARGS: &[&str] = &[
     "lease-script",
 ];
 
+/// Fields hidden from every reply unless a policy sets its own `redact`: every secret RouterOS
+/// prints, by the names of the 7.22.3 command tree (`routeros-schema`, the `set`/`add`
+/// arguments): PPP, hotspot, user and client passwords (`password`, `*-password`), shared
+/// secrets (`secret`: `/ppp/l2tp-secret`, `/radius`, `/ip/ipsec/identity`; `ipsec-secret` of
+/// EoIP, GRE, IPIP, 6to4; `ppk-secret`, `otp-secret`), WireGuard `private-key` and
+/// `preshared-key`, Wi-Fi `passphrase` (and the older `wpa*-pre-shared-key`), routing and NTP
+/// keys (`tcp-md5-key`, `auth-key`, `key-val`), SNMP `trap-community`, RoMON `secrets`, and
+/// `source`: a script's text, which holds whatever passwords it uses.
+pub const DEFAULT_REDACT: &[&str] = &[
+    "password",
+    "secret",
+    "ipsec-secret",
+    "ppk-secret",
+    "otp-secret",
+    "passphrase",
+    "security.passphrase",
+    "wpa-pre-shared-key",
+    "wpa2-pre-shared-key",
+    "private-key",
+    "preshared-key",
+    "tcp-md5-key",
+    "auth-key",
+    "key-val",
+    "authentication-password",
+    "encryption-password",
+    "eap-password",
+    "security.eap-password",
+    "mac-auth-password",
+    "radius-password",
+    "socks5-password",
+    "smb-password",
+    "smb-server-password",
+    "sshfs-password",
+    "challenge-password",
+    "trap-community",
+    "secrets",
+    "source",
+    "on-event",
+];
+
+/// Fields that are secrets on one menu only, hidden there whatever the policy's `redact`:
+/// an SNMP community's `name` is the community string itself (RouterOS' default community is
+/// `name=public`; the corpus' exports set it so), an IPsec pre-shared key's and a RIP key's
+/// `key` is the key.
+pub const SECRETS_BY_PATH: &[(&str, &str)] = &[
+    ("/snmp/community", "name"),
+    ("/ip/ipsec/key/psk", "key"),
+    ("/routing/rip/keys", "key"),
+    ("/system/script", "source"),
+];
+
 /// Arguments every rule accepts: item selection and print modifiers. `.proplist` has its own
 /// constraint.
 const ALWAYS: &[&str] = &[
@@ -298,8 +349,55 @@ fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
     None
 }
 
+/// Why a command naming an attribute twice, or two targets, is refused: RouterOS would act on
+/// one of the values (the check could see `=.id=*own` and the router act on `=.id=*foreign`),
+/// and `.id` with `numbers` names targets twice over.
+fn duplicate_problem(cmd: &Command) -> Option<String> {
+    for (i, (k, _)) in cmd.args.iter().enumerate() {
+        if cmd.args[..i].iter().any(|(j, _)| j == k) {
+            return Some(format!("argument `{k}` given twice"));
+        }
+    }
+    if cmd.get(".id").is_some() && cmd.get("numbers").is_some() {
+        return Some("both `.id` and `numbers` given".into());
+    }
+    None
+}
+
+/// Whether a query or `value-name` naming `name` could tell the client about a field in
+/// `hidden`: the field itself, or an abbreviation of it (RouterOS accepts unambiguous
+/// abbreviations of argument names on the command line; whether an API query does is not
+/// relied on either way, so an abbreviation is refused).
+fn names_hidden(hidden: &[String], name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    !name.is_empty() && hidden.iter().any(|h| h.starts_with(&name))
+}
+
+/// Fields hidden from `cmd`'s replies: the policy's, the rule's, and its menu's secrets.
+fn hidden_fields(policy: &Policy, rule: &Rule, cmd: &Command) -> Vec<String> {
+    let mut redact = policy.redact.clone();
+    redact.extend(rule.redact.iter().cloned());
+    for (path, field) in SECRETS_BY_PATH {
+        if cmd.path == *path && !redact.iter().any(|r| r == field) {
+            redact.push(field.to_string());
+        }
+    }
+    redact
+}
+
 /// The decision for `cmd` under `policy`.
+///
+/// A query (`?f`, `?-f`, `?f=x`, `?=f=x`, `?<f=x`, `?>f=x`, with `count-only` or not) naming a
+/// hidden field is refused: the items it returns, or their count, would tell whether a guess is
+/// right, a password learned one query at a time. So is `value-name` naming one (`get` returns
+/// the value in `!done`, which is not redacted).
 pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
+    if let Some(why) = duplicate_problem(cmd) {
+        return Decision::Deny {
+            rule: None,
+            reason: format!("{}: {why}", cmd.word()),
+        };
+    }
     let segments: Vec<&str> = cmd.path.split('/').filter(|s| !s.is_empty()).collect();
     for rule in &policy.rules {
         if !path_matches(&rule.path, &segments) {
@@ -318,9 +416,36 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
         }
         match arg_problem(rule, cmd) {
             None => {
-                let mut redact = policy.redact.clone();
-                redact.extend(rule.redact.iter().cloned());
-                // An attribute a rule lets the client set is not hidden from it.
+                let redact = hidden_fields(policy, rule, cmd);
+                let hidden = cmd
+                    .queries
+                    .iter()
+                    .find(|q| names_hidden(&redact, q))
+                    .or_else(|| {
+                        cmd.args
+                            .iter()
+                            .find(|(k, v)| {
+                                k == "value-name"
+                                    && names_hidden(&redact, &String::from_utf8_lossy(v))
+                            })
+                            .map(|(k, _)| k)
+                    });
+                if let Some(what) = hidden {
+                    let field = if what == "value-name" {
+                        String::from_utf8_lossy(cmd.get("value-name").unwrap_or_default())
+                            .into_owned()
+                    } else {
+                        what.clone()
+                    };
+                    return Decision::Deny {
+                        reason: format!(
+                            "{}: `{field}` is hidden from this client; a query or `value-name` may not name it ({})",
+                            cmd.word(),
+                            rule.name
+                        ),
+                        rule: Some(rule.name.clone()),
+                    };
+                }
                 return Decision::Allow {
                     rule: rule.name.clone(),
                     owner_prefix: rule.owner_prefix.clone(),
@@ -543,6 +668,59 @@ mod tests {
             "{d:?}"
         );
         assert!(allowed(&p, &cmd("/ppp/secret/print", &[])));
+    }
+
+    #[test]
+    fn an_argument_given_twice_and_id_with_numbers_are_refused_before_any_rule() {
+        let p = policy(vec![rule("/**", &[])]);
+        for args in [
+            vec![(".id", "*4"), (".id", "*6")],
+            vec![(".id", "*4"), ("numbers", "*6")],
+            vec![("comment", "ucrm_9"), ("comment", "vip")],
+        ] {
+            let d = decide(&p, &cmd("/ppp/secret/set", &args));
+            assert!(
+                matches!(&d, Decision::Deny { rule: None, reason } if reason.contains("twice") || reason.contains("both")),
+                "{args:?}: {d:?}"
+            );
+        }
+        assert!(allowed(
+            &p,
+            &cmd("/ppp/secret/set", &[(".id", "*4"), ("comment", "a")])
+        ));
+    }
+
+    #[test]
+    fn queries_and_value_name_on_hidden_fields_are_refused() {
+        let mut p = policy(vec![rule("/**", &["print", "get"])]);
+        p.redact = DEFAULT_REDACT.iter().map(|f| f.to_string()).collect();
+        let denied = |c: &Command| matches!(decide(&p, c), Decision::Deny { reason, .. } if reason.contains("hidden"));
+        for (path, q) in [
+            ("/ppp/secret", "password"),
+            ("/ppp/secret", "pass"),
+            ("/interface/wireguard", "private-key"),
+            ("/interface/wireguard/peers", "preshared-key"),
+            ("/interface/eoip", "ipsec-secret"),
+            ("/system/script", "source"),
+            ("/snmp/community", "name"),
+            ("/ip/ipsec/key/psk", "key"),
+        ] {
+            let mut c = cmd(&format!("{path}/print"), &[]);
+            c.queries = vec![q.into()];
+            assert!(denied(&c), "{path} ?{q}");
+            let c = cmd(
+                &format!("{path}/get"),
+                &[("number", "0"), ("value-name", q)],
+            );
+            assert!(denied(&c), "{path} get {q}");
+        }
+        // The same names where they are no secret, and ordinary queries, are fine.
+        let mut c = cmd("/interface/print", &[]);
+        c.queries = vec!["name".into()];
+        assert!(allowed(&p, &c));
+        let mut c = cmd("/ppp/secret/print", &[]);
+        c.queries = vec!["name".into(), "profile".into(), "disabled".into()];
+        assert!(allowed(&p, &c));
     }
 
     #[test]
