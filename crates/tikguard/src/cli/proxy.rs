@@ -22,7 +22,7 @@ use crate::proxy::{self, auditlog, config, policy};
 ///
 /// The configuration: examples/proxy.toml shows every section ([proxy], [[router]],
 /// [[listener]], [[client]], [policy.NAME] with [[policy.NAME.rule]]), commented.
-/// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, read-only, monitor (see
+/// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, crm-isp, read-only, monitor (see
 /// `tikguard proxy check` for their rules); extend one with `extends = "crm-pppoe"`.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]

@@ -31,7 +31,7 @@ use routeros_api::{Replies, ReplySink};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::auditlog::{log_args, log_query, now_rfc3339, AuditLog, Entry, Written};
-use super::policy::{decide, Command, Decision, OWNED_VERBS};
+use super::policy::{decide, Command, Constraint, Decision, OWNED_VERBS};
 use super::session::{Shared, Who};
 use super::upstream::Lease;
 
@@ -454,7 +454,8 @@ impl Commands {
                 rule,
                 owner_prefix,
                 redact,
-            } => (rule, owner_prefix, redact),
+                items,
+            } => (rule, (owner_prefix, items), redact),
         };
         w.count("allow");
         // The log entry of an allowed command, with its outcome.
@@ -503,14 +504,16 @@ impl Commands {
                 }
             }
         }
-        if let (Some(prefix), true) = (&owner_prefix, OWNED_VERBS.contains(&cmd.verb.as_str())) {
+        let (owner_prefix, items) = owner_prefix;
+        let checked = owner_prefix.is_some() || !items.is_empty();
+        if checked && OWNED_VERBS.contains(&cmd.verb.as_str()) {
             // Commands decided before this one reach the router before its check.
             self.flush_upstream(shared).await;
             let Some(u) = self.up.as_ref() else {
                 let msg = format!("tikguard proxy: router {} connection lost", w.router);
                 return lost("connection lost".into(), msg);
             };
-            if let Err(why) = owned(&u.lease, &cmd, prefix).await {
+            if let Err(why) = owned(&u.lease, &cmd, owner_prefix.as_deref(), &items).await {
                 return deny(Some(rule.clone()), why);
             }
         }
@@ -636,9 +639,16 @@ impl Commands {
     }
 }
 
-/// Ownership: every item the command names (`.id`/`numbers`, comma lists; ids or names) must
-/// exist and carry a comment starting with `prefix`, checked on the router first.
-async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String> {
+/// Ownership and item constraints: every item the command names (`.id`/`numbers`, comma
+/// lists; ids or names) must exist, carry a comment starting with `prefix` when there is one,
+/// and meet `items` (`list` of an address-list entry) as it is on the router, checked there
+/// first.
+async fn owned(
+    lease: &Lease,
+    cmd: &Command,
+    prefix: Option<&str>,
+    items_must: &[(String, Constraint)],
+) -> Result<(), String> {
     let target = cmd.get(".id").or_else(|| cmd.get("numbers"));
     let Some(target) = target else {
         return Err(format!("`{}` without `.id` or `numbers`", cmd.verb));
@@ -651,9 +661,14 @@ async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String>
     if wanted.is_empty() || wanted.len() > 1000 {
         return Err("between 1 and 1000 items per command".into());
     }
+    let mut proplist = ".id,name,comment".to_string();
+    for (k, _) in items_must {
+        proplist.push(',');
+        proplist.push_str(k);
+    }
     let mut words = vec![
         format!("{}/print", cmd.path).into_bytes(),
-        b"=.proplist=.id,name,comment".to_vec(),
+        format!("=.proplist={proplist}").into_bytes(),
     ];
     for w in &wanted {
         let key = if w.starts_with('*') { ".id" } else { "name" };
@@ -677,10 +692,21 @@ async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String>
             None => return Err(format!("no item {w}")),
             Some(i) => {
                 let comment = i.get("comment").map(|c| c.as_ref()).unwrap_or(b"");
-                if !comment.starts_with(prefix.as_bytes()) {
-                    return Err(format!(
-                        "item {w} is not owned: its comment does not start with `{prefix}`"
-                    ));
+                if let Some(prefix) = prefix {
+                    if !comment.starts_with(prefix.as_bytes()) {
+                        return Err(format!(
+                            "item {w} is not owned: its comment does not start with `{prefix}`"
+                        ));
+                    }
+                }
+                for (k, c) in items_must {
+                    let v = i.get(k).map(|v| v.as_ref()).unwrap_or(b"");
+                    if !c.holds(v) {
+                        return Err(format!(
+                            "item {w} may not be changed: its `{k}` is not {}",
+                            c.describe()
+                        ));
+                    }
                 }
             }
         }

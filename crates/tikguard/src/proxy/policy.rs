@@ -84,6 +84,26 @@ pub const SECRETS_BY_PATH: &[(&str, &str)] = &[
     ("/system/script", "source"),
 ];
 
+/// Arguments that route traffic or reorder what the router applies: refused unless the rule
+/// names them, and the first group unless it constrains them too. A PPP secret's `routes`
+/// (routes added through the subscriber while connected), `remote-address`, `local-address`
+/// and `remote-ipv6-prefix` (addresses the session takes: one inside the management network
+/// hijacks it); a simple queue's `target` (`0.0.0.0/0` shapes every host), `place-before`
+/// and `parent` (ahead of, or under, queues the CRM does not own).
+pub const CONSTRAINED_ARGS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "/ppp/secret",
+        &[
+            "routes",
+            "remote-address",
+            "local-address",
+            "remote-ipv6-prefix",
+        ],
+        &[],
+    ),
+    ("/queue/simple", &["target"], &["place-before", "parent"]),
+];
+
 /// Arguments every rule accepts: item selection and print modifiers. `.proplist` has its own
 /// constraint.
 const ALWAYS: &[&str] = &[
@@ -110,24 +130,26 @@ pub enum Constraint {
     Enum(Vec<String>),
     /// A match of this regex (anchored by the author: `^...$`).
     Regex(Regex),
-    /// Addresses or prefixes within one of these ranges (a comma list: each element).
-    Cidr(Vec<(bool, u128, u128)>),
+    /// Addresses or prefixes within one of these ranges (a comma list: each element); with
+    /// `true`, single addresses only (no prefix wider than a host).
+    Cidr(Vec<(bool, u128, u128)>, bool),
     /// An integer within the range, inclusive.
     Range(i64, i64),
 }
 
 impl Constraint {
-    fn holds(&self, value: &[u8]) -> bool {
+    pub fn holds(&self, value: &[u8]) -> bool {
         let text = String::from_utf8_lossy(value);
         match self {
             Constraint::Any => true,
             Constraint::Enum(v) => v.iter().any(|e| e.as_bytes() == value),
             Constraint::Regex(r) => r.is_match(&text),
-            Constraint::Cidr(ranges) => {
+            Constraint::Cidr(ranges, host) => {
                 !text.is_empty()
                     && text.split(',').all(|part| {
                         parse_addr(part.as_bytes()).is_some_and(|a| {
                             !a.negated
+                                && (!host || a.range.start == a.range.end)
                                 && ranges.iter().any(|&(v6, s, e)| {
                                     v6 == a.range.v6 && s <= a.range.start && a.range.end <= e
                                 })
@@ -141,12 +163,15 @@ impl Constraint {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Constraint::Any => "any value".into(),
             Constraint::Enum(v) => format!("one of {}", v.join(", ")),
             Constraint::Regex(r) => format!("a match of /{}/", r.as_str()),
-            Constraint::Cidr(_) => "an address within the allowed prefixes".into(),
+            Constraint::Cidr(_, false) => "an address within the allowed prefixes".into(),
+            Constraint::Cidr(_, true) => {
+                "a single address (no wider prefix) within the allowed prefixes".into()
+            }
             Constraint::Range(lo, hi) => format!("an integer from {lo} to {hi}"),
         }
     }
@@ -170,6 +195,9 @@ pub struct Rule {
     pub verbs: Option<Vec<String>>,
     /// Allowed arguments and their constraints; `None` for any argument except scripts.
     pub args: Option<BTreeMap<String, Constraint>>,
+    /// Constraints the items a command changes must meet as they are on the router (`list`
+    /// of an address-list entry), checked there first as ownership is.
+    pub items: Vec<(String, Constraint)>,
     /// Attributes `print` queries (`?name=x`) may name; `None` for any.
     pub query: Option<Vec<String>>,
     /// Attributes `.proplist` may name; `None` for any.
@@ -179,6 +207,8 @@ pub struct Rule {
     pub owner_prefix: Option<String>,
     /// Attributes removed from this command's `!re` replies, besides the policy's.
     pub redact: Vec<String>,
+    /// 0 for the policy's own rules, 1 for its bases', and so on (`extends`).
+    pub level: usize,
 }
 
 /// A named policy: rules in order, default deny.
@@ -276,7 +306,7 @@ pub const OWNED_VERBS: &[&str] = &[
 ];
 
 /// What to do with a command.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Decision {
     Allow {
         rule: String,
@@ -284,6 +314,8 @@ pub enum Decision {
         owner_prefix: Option<String>,
         /// Attributes to remove from its replies.
         redact: Vec<String>,
+        /// Constraints the items it changes must meet on the router.
+        items: Vec<(String, Constraint)>,
     },
     Deny {
         /// The rule that denied it, or `None` for the default deny.
@@ -307,8 +339,20 @@ fn path_matches(pattern: &[String], path: &[&str]) -> bool {
 
 /// Why a rule whose path and verb match does not accept the command's arguments.
 fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
+    let guarded = CONSTRAINED_ARGS.iter().find(|(p, _, _)| *p == cmd.path);
     for (key, value) in &cmd.args {
         let named = rule.args.as_ref().and_then(|a| a.get(key));
+        if let Some((_, constrained, named_only)) = guarded {
+            if constrained.contains(&key.as_str()) && matches!(named, None | Some(Constraint::Any))
+            {
+                return Some(format!(
+                    "argument `{key}` needs a rule naming it with a constraint"
+                ));
+            }
+            if named_only.contains(&key.as_str()) && named.is_none() {
+                return Some(format!("argument `{key}` needs a rule naming it"));
+            }
+        }
         if SCRIPT_ARGS.contains(&key.as_str()) && named.is_none() {
             return Some(format!(
                 "argument `{key}` carries a script, and the rule does not name it"
@@ -399,8 +443,19 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
         };
     }
     let segments: Vec<&str> = cmd.path.split('/').filter(|s| !s.is_empty()).collect();
+    // The shallowest level with a rule naming this path decides every verb on it: a policy
+    // naming a path does not fall through to its bases' rules there.
+    let Some(level) = policy
+        .rules
+        .iter()
+        .filter(|r| path_matches(&r.path, &segments))
+        .map(|r| r.level)
+        .min()
+    else {
+        return default_deny(policy, cmd);
+    };
     for rule in &policy.rules {
-        if !path_matches(&rule.path, &segments) {
+        if rule.level != level || !path_matches(&rule.path, &segments) {
             continue;
         }
         if let Some(verbs) = &rule.verbs {
@@ -450,6 +505,7 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
                     rule: rule.name.clone(),
                     owner_prefix: rule.owner_prefix.clone(),
                     redact,
+                    items: rule.items.clone(),
                 };
             }
             Some(why) => {
@@ -460,6 +516,10 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
             }
         }
     }
+    default_deny(policy, cmd)
+}
+
+fn default_deny(policy: &Policy, cmd: &Command) -> Decision {
     Decision::Deny {
         rule: None,
         reason: format!(
@@ -489,6 +549,8 @@ mod tests {
             proplist: None,
             owner_prefix: None,
             redact: vec![],
+            items: vec![],
+            level: 0,
         }
     }
 
@@ -576,11 +638,14 @@ mod tests {
             ),
             (
                 "address".to_string(),
-                Constraint::Cidr(vec![(
+                Constraint::Cidr(
+                    vec![(
+                        false,
+                        u128::from(u32::from(std::net::Ipv4Addr::new(100, 64, 0, 0))),
+                        u128::from(u32::from(std::net::Ipv4Addr::new(100, 127, 255, 255))),
+                    )],
                     false,
-                    u128::from(u32::from(std::net::Ipv4Addr::new(100, 64, 0, 0))),
-                    u128::from(u32::from(std::net::Ipv4Addr::new(100, 127, 255, 255))),
-                )]),
+                ),
             ),
             (
                 "comment".to_string(),
