@@ -32,6 +32,8 @@ fn config_text(dir: &Path, emu: &EmuProcess, extra: &str) -> String {
     format!(
         r#"[proxy]
 audit-log = "{log}"
+checkpoint = "{head}"
+checkpoint-lines = 20
 metrics = "127.0.0.1:0"
 
 [[router]]
@@ -70,6 +72,7 @@ owner-prefix = "ucrm_"
 args = {{ name = {{}}, password = {{}}, profile = {{}}, service = {{ enum = ["pppoe"] }}, comment = {{}}, disabled = {{}} }}
 {extra}"#,
         log = dir.join("audit.jsonl").display(),
+        head = dir.join("audit.head").display(),
         ssl = emu.ssl,
         ca = dir.join("cert.pem").display(),
         pw = emu.password_file.display(),
@@ -1707,4 +1710,83 @@ async fn the_builtin_policies_are_safe_as_shipped() {
         after[0].get("disabled").map(|v| &v[..]),
         Some(&b"false"[..])
     );
+}
+
+/// The chain proves nothing about lines after the last: deleting the tail, editing the last
+/// line, or editing one and re-chaining the rest all verify as a chain. The checkpoint the
+/// proxy writes (every N lines, and at shutdown, also on standard error) catches each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpoint_finds_a_deleted_or_rewritten_tail() {
+    let mut s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    for _ in 0..30 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    drop(c);
+    signal(&s.proxy, "-TERM");
+    assert!(s.proxy.0.wait().unwrap().success());
+    let said = std::fs::read_to_string(s.dir.path().join("proxy.err")).unwrap();
+    assert!(said.contains("audit log checkpoint"), "{said}");
+    let head = s.dir.path().join("audit.head");
+    let verify = |checkpoint: bool| {
+        let mut cmd = tikguard();
+        cmd.args(["proxy", "verify-log"]).arg(&s.log);
+        if checkpoint {
+            cmd.arg("--checkpoint").arg(&head);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(verify(true).0, Some(0), "{}", verify(true).1);
+    let original = std::fs::read_to_string(&s.log).unwrap();
+    let lines: Vec<String> = original.lines().map(String::from).collect();
+    assert!(lines.len() > 60, "{} lines", lines.len());
+    let write = |l: &[String]| {
+        std::fs::write(
+            &s.log,
+            l.iter().map(|x| format!("{x}\n")).collect::<String>(),
+        )
+        .unwrap()
+    };
+    // The last two lines deleted.
+    write(&lines[..lines.len() - 2]);
+    assert_eq!(verify(false).0, Some(0), "the chain alone cannot tell");
+    let (code, out) = verify(true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("deleted"), "{out}");
+    // The last line edited.
+    let mut edited = lines.clone();
+    let last = edited.len() - 1;
+    edited[last] = edited[last].replace("\"done\"", "\"trap: no\"");
+    assert_ne!(edited[last], lines[last]);
+    write(&edited);
+    assert_eq!(verify(false).0, Some(0), "the chain alone cannot tell");
+    let (code, out) = verify(true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("edited"), "{out}");
+    // A line in the middle edited and every later `prev` (and `of`) recomputed.
+    let hash = |l: &str| tikguard::proxy::auditlog::line_hash(l.as_bytes());
+    let mut rechained = lines.clone();
+    rechained[10] = rechained[10].replace("/system/identity/print", "/system/identity/set");
+    let mut renamed = std::collections::HashMap::new();
+    renamed.insert(hash(&lines[10]), hash(&rechained[10]));
+    for i in 11..rechained.len() {
+        let mut v: serde_json::Value = serde_json::from_str(&rechained[i]).unwrap();
+        v["prev"] = serde_json::Value::String(hash(&rechained[i - 1]));
+        if let Some(new) = v["of"].as_str().and_then(|of| renamed.get(of)) {
+            v["of"] = serde_json::Value::String(new.clone());
+        }
+        rechained[i] = serde_json::to_string(&v).unwrap();
+        renamed.insert(hash(&lines[i]), hash(&rechained[i]));
+    }
+    write(&rechained);
+    assert_eq!(verify(false).0, Some(0), "the chain alone cannot tell");
+    let (code, out) = verify(true);
+    assert_eq!(code, Some(1), "{out}");
+    // Restored, it verifies.
+    std::fs::write(&s.log, &original).unwrap();
+    assert_eq!(verify(true).0, Some(0));
 }

@@ -18,7 +18,7 @@ use crate::proxy::{self, auditlog, config, policy};
 ///   tikguard proxy check --config proxy.toml         # validate, print the effective policies
 ///   tikguard proxy check --config proxy.toml --as billing /ppp/secret/add =name=x =comment=ucrm_1
 ///   tikguard proxy run --config proxy.toml           # serve (SIGHUP reloads, SIGTERM drains)
-///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl
+///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl --checkpoint /var/lib/tikguard/proxy-audit.head
 ///
 /// The configuration: examples/proxy.toml shows every section ([proxy], [[router]],
 /// [[listener]], [[client]], [policy.NAME] with [[policy.NAME.rule]]), commented.
@@ -51,7 +51,14 @@ enum Sub {
         words: Vec<String>,
     },
     /// Check an audit log's hash chain; names the first line edited, deleted or reordered.
-    VerifyLog { file: String },
+    /// With `--checkpoint`, also that the log still holds the head the proxy checkpointed
+    /// (lines deleted from the end, or an end rewritten, fail it).
+    VerifyLog {
+        file: String,
+        /// The proxy's checkpoint file (`checkpoint =` in [proxy]).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<String>,
+    },
     /// Read a password on standard input and print its Argon2id hash for `password-hash`.
     HashPassword,
 }
@@ -64,7 +71,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             client,
             words,
         } => check(&config, client.as_deref(), &words),
-        Sub::VerifyLog { file } => verify_log(&file),
+        Sub::VerifyLog { file, checkpoint } => verify_log(&file, checkpoint.as_deref()),
         Sub::HashPassword => hash(),
     }
 }
@@ -222,9 +229,25 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
     }
 }
 
-fn verify_log(file: &str) -> std::io::Result<u8> {
+fn verify_log(file: &str, checkpoint: Option<&str>) -> std::io::Result<u8> {
     match auditlog::verify(std::path::Path::new(file)) {
         Ok(Ok(v)) => {
+            if let Some(cp) = checkpoint {
+                match auditlog::verify_checkpoint(
+                    std::path::Path::new(file),
+                    std::path::Path::new(cp),
+                ) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => {
+                        println!("{file}: {why}");
+                        return Ok(1);
+                    }
+                    Err(e) => {
+                        eprintln!("tikguard: {e}");
+                        return Ok(2);
+                    }
+                }
+            }
             println!("{file}: {} lines, chain intact", v.lines);
             if !v.unanswered.is_empty() {
                 let shown: Vec<String> = v

@@ -16,6 +16,13 @@
 //! may have run. A denied command has one line. Lines from many sessions are written and
 //! fsync'd together (group commit).
 //!
+//! The chain proves the lines before a line were not changed, not that no lines came after the
+//! last: deleting or rewriting the tail leaves a valid chain. The head (line count and hash of
+//! the last line on disk) is written to a checkpoint file ([`AuditLog::set_checkpoint`]) every
+//! N lines and at shutdown, and to standard error (the journal) with it; [`verify_checkpoint`]
+//! finds a log shorter than its checkpoint or whose line N is not the one checkpointed. A
+//! last line cut short by a crash is kept aside in `FILE.torn-SECONDS` and reported at start.
+//!
 //! Arguments whose key is a secret (`password`, `secret`, keys, ...) are written as `***`, and
 //! so are the values of query words naming one.
 
@@ -146,12 +153,25 @@ struct State {
     failed: Option<String>,
     /// Tasks waiting for the group being written, woken when it is on disk (or failed).
     waiting: Vec<std::task::Waker>,
+    /// Lines in the file when it was opened.
+    base_lines: u64,
+    /// The hash of the last line on disk.
+    durable_head: String,
+}
+
+/// Where and how often the chain's head is written.
+struct Checkpoint {
+    path: std::path::PathBuf,
+    every: u64,
+    /// Lines (in the file) at the last checkpoint.
+    last: u64,
 }
 
 struct Inner {
     state: std::sync::Mutex<State>,
     file: std::fs::File,
     path: String,
+    checkpoint: std::sync::Mutex<Option<Checkpoint>>,
 }
 
 /// A handle to the log; cheap to clone.
@@ -161,11 +181,13 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens (or creates, 0600) the log. A last line cut short by a crash is removed: its
-    /// command's final reply was never released.
+    /// Opens (or creates, 0600) the log. A last line cut short by a crash is moved out of it
+    /// into `FILE.torn-SECONDS` (0600) and reported on standard error: its command's final reply
+    /// was never released, and the bytes are kept for whoever investigates.
     pub fn open(path: &Path) -> Result<AuditLog, String> {
         let show = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut prev = ZERO.to_string();
+        let mut lines = 0u64;
         if path.exists() {
             // A device or a pipe would be read without end (`/dev/zero`, `/dev/full`), and
             // cannot be truncated or verified.
@@ -181,6 +203,30 @@ impl AuditLog {
                 None => 0,
             };
             if keep < bytes.len() {
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let aside = std::path::PathBuf::from(format!("{}.torn-{secs}", path.display()));
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mut f = std::fs::OpenOptions::new()
+                        .create_new(true)
+                        .write(true)
+                        .mode(0o600)
+                        .open(&aside)
+                        .map_err(|e| format!("{}: {e}", aside.display()))?;
+                    f.write_all(&bytes[keep..])
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| format!("{}: {e}", aside.display()))?;
+                }
+                crate::warn_line!(
+                    "tikguard proxy: {} ended in a cut line ({} bytes, after line {}); moved to {}",
+                    path.display(),
+                    bytes.len() - keep,
+                    bytes[..keep].iter().filter(|&&b| b == b'\n').count(),
+                    aside.display()
+                );
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(path)
@@ -188,6 +234,7 @@ impl AuditLog {
                 f.set_len(keep as u64).map_err(show)?;
                 f.sync_all().map_err(show)?;
             }
+            lines = bytes[..keep].iter().filter(|&&b| b == b'\n').count() as u64;
             if let Some(last) = bytes[..keep]
                 .split(|&b| b == b'\n')
                 .rev()
@@ -205,7 +252,9 @@ impl AuditLog {
                 .open(path)
                 .map_err(show)?
         };
-        Ok(AuditLog::over(file, prev, path))
+        let log = AuditLog::over(file, prev, path);
+        log.inner.lock().base_lines = lines;
+        Ok(log)
     }
 
     /// A log appending to `file`, whose last line hashes to `prev`.
@@ -213,6 +262,7 @@ impl AuditLog {
         AuditLog {
             inner: Arc::new(Inner {
                 state: std::sync::Mutex::new(State {
+                    durable_head: prev.clone(),
                     prev,
                     buf: Vec::new(),
                     appended: 0,
@@ -220,11 +270,45 @@ impl AuditLog {
                     syncing: false,
                     failed: None,
                     waiting: Vec::new(),
+                    base_lines: 0,
                 }),
                 file,
                 path: path.display().to_string(),
+                checkpoint: std::sync::Mutex::new(None),
             }),
         }
+    }
+
+    /// Writes the chain's head to `path` every `every` lines on disk (and whenever
+    /// [`AuditLog::checkpoint`] is called), starting now.
+    pub fn set_checkpoint(&self, path: &Path, every: u64) -> Result<(), String> {
+        *self
+            .inner
+            .checkpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Checkpoint {
+            path: path.to_path_buf(),
+            every: every.max(1),
+            last: 0,
+        });
+        self.checkpoint().map(|_| ())
+    }
+
+    /// Writes the head of what is on disk to the checkpoint file (atomically: a new file renamed
+    /// over the old, synced) and to standard error; `None` without a checkpoint file.
+    pub fn checkpoint(&self) -> Result<Option<String>, String> {
+        Inner::checkpoint(&self.inner, 0)
+    }
+
+    /// [`AuditLog::checkpoint`] if lines reached the disk since the last one (for a timer).
+    pub fn checkpoint_if_new(&self) -> Result<Option<String>, String> {
+        Inner::checkpoint(&self.inner, 1)
+    }
+
+    /// Lines on disk and the hash of the last.
+    pub fn head(&self) -> (u64, String) {
+        let st = self.inner.lock();
+        (st.base_lines + st.durable, st.durable_head.clone())
     }
 
     /// Appends `entry` and waits until it is on disk.
@@ -302,6 +386,58 @@ impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The checkpoint, when at least `min_new` lines reached the disk since the last one
+    /// (`u64::MAX`: its `every`).
+    fn checkpoint(inner: &Inner, min_new: u64) -> Result<Option<String>, String> {
+        let mut cp = inner.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(cp) = cp.as_mut() else {
+            return Ok(None);
+        };
+        let (lines, head) = {
+            let st = inner.lock();
+            (st.base_lines + st.durable, st.durable_head.clone())
+        };
+        let min_new = if min_new == u64::MAX {
+            cp.every
+        } else {
+            min_new
+        };
+        if lines < cp.last.saturating_add(min_new) {
+            return Ok(None);
+        }
+        let text = serde_json::json!({
+            "time": now_rfc3339(),
+            "log": inner.path,
+            "lines": lines,
+            "head": head,
+        })
+        .to_string();
+        let tmp = cp.path.with_extension("tmp");
+        let show = |e: std::io::Error| format!("{}: {e}", cp.path.display());
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(show)?;
+            f.write_all(format!("{text}\n").as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(show)?;
+        }
+        std::fs::rename(&tmp, &cp.path).map_err(show)?;
+        if let Some(dir) = cp.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        cp.last = lines;
+        crate::warn_line!("tikguard proxy: audit log checkpoint {text}");
+        Ok(Some(text))
+    }
 }
 
 /// An entry on its way to disk ([`AuditLog::submit`]).
@@ -339,6 +475,7 @@ impl Written {
     fn lead(inner: &Inner, mut st: std::sync::MutexGuard<'_, State>) {
         let buf = std::mem::take(&mut st.buf);
         let upto = st.appended;
+        let head = st.prev.clone();
         drop(st);
         let write = || {
             (&inner.file)
@@ -353,8 +490,12 @@ impl Written {
         };
         let mut st = inner.lock();
         st.syncing = false;
+        let ok = res.is_ok();
         match res {
-            Ok(()) => st.durable = upto,
+            Ok(()) => {
+                st.durable = upto;
+                st.durable_head = head;
+            }
             Err(e) => {
                 st.failed.get_or_insert(format!("{}: {e}", inner.path));
             }
@@ -363,6 +504,11 @@ impl Written {
         drop(st);
         for w in waiting {
             w.wake();
+        }
+        if ok {
+            if let Err(e) = Inner::checkpoint(inner, u64::MAX) {
+                crate::warn_line!("tikguard proxy: audit log checkpoint: {e}");
+            }
         }
     }
 }
@@ -510,6 +656,56 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Broken>, String> {
     }
 }
 
+/// Checks a log against a checkpoint written by the proxy (`{"lines": N, "head": H}`): the
+/// log must have at least N lines and its line N must hash to H. Lines deleted from the end, or
+/// an end edited and re-chained, fail it. `Ok(Err(why))` when the log does not match.
+pub fn verify_checkpoint(log: &Path, checkpoint: &Path) -> Result<Result<(), String>, String> {
+    let text = std::fs::read_to_string(checkpoint)
+        .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    let v: serde_json::Value = serde_json::from_str(text.trim())
+        .map_err(|e| format!("{}: not a checkpoint: {e}", checkpoint.display()))?;
+    let (Some(want), Some(head)) = (
+        v.get("lines").and_then(|l| l.as_u64()),
+        v.get("head").and_then(|h| h.as_str()),
+    ) else {
+        return Err(format!(
+            "{}: not a checkpoint (no `lines` and `head`)",
+            checkpoint.display()
+        ));
+    };
+    let time = v.get("time").and_then(|t| t.as_str()).unwrap_or("?");
+    if want == 0 {
+        return Ok(Ok(()));
+    }
+    let f = std::fs::File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut r = std::io::BufReader::new(f);
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        let read = r
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            return Ok(Err(format!(
+                "the log has {n} complete lines; the checkpoint of {time} says {want}: lines {} to {want} were deleted",
+                n + 1
+            )));
+        }
+        n += 1;
+        if n == want {
+            line.pop();
+            return Ok(if digest(&line) == head {
+                Ok(())
+            } else {
+                Err(format!(
+                    "line {want} is not the line checkpointed at {time}: it, or a line before it, was edited and the chain rewritten"
+                ))
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,17 +830,47 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_last_line_is_reported_and_dropped_on_reopen() {
-        let (_d, path) = write(3);
+    fn a_cut_last_line_is_reported_and_kept_aside_on_reopen() {
+        let (d, path) = write(3);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 10);
         std::fs::write(&path, &bytes).unwrap();
+        let cut_at = bytes.iter().rposition(|&b| b == b'\n').unwrap() + 1;
         assert_eq!(verify(&path).unwrap(), Err(Broken::Truncated { line: 3 }));
         block_on(async {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(5)).await.unwrap();
         });
         assert_eq!(verify(&path).unwrap(), intact(3));
+        let aside: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".torn-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(&aside[0]).unwrap(), &bytes[cut_at..]);
+    }
+
+    #[test]
+    fn checkpoints_follow_the_head_and_catch_a_shorter_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let head = dir.path().join("audit.head");
+        block_on(async {
+            let log = AuditLog::open(&path).unwrap();
+            log.set_checkpoint(&head, 4).unwrap();
+            for i in 0..9 {
+                log.record(entry(i)).await.unwrap();
+            }
+        });
+        // Every 4 lines: the last at line 8.
+        let cp: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&head).unwrap()).unwrap();
+        assert_eq!(cp["lines"], 8);
+        assert_eq!(verify_checkpoint(&path, &head).unwrap(), Ok(()));
+        let l = lines(&path);
+        rewrite(&path, &l[..7]);
+        assert!(verify_checkpoint(&path, &head).unwrap().is_err());
     }
 
     #[test]

@@ -81,6 +81,9 @@ struct RawFile {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawProxy {
     audit_log: Spanned<String>,
+    checkpoint: Option<String>,
+    checkpoint_lines: Option<u64>,
+    checkpoint_seconds: Option<u64>,
     metrics: Option<Spanned<String>>,
     memory_budget: Option<usize>,
 }
@@ -274,6 +277,11 @@ pub struct ClientCfg {
 #[derive(Clone, Debug)]
 pub struct ProxyConfig {
     pub audit_log: String,
+    /// Where the log's chain head is written (`checkpoint`), every `checkpoint-lines` lines
+    /// and `checkpoint-seconds` seconds, and at shutdown.
+    pub checkpoint: Option<String>,
+    pub checkpoint_lines: u64,
+    pub checkpoint_seconds: u64,
     pub metrics: Option<String>,
     pub memory_budget: usize,
     pub routers: Vec<RouterCfg>,
@@ -710,6 +718,9 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
 
     Ok(ProxyConfig {
         audit_log: proxy.audit_log.get_ref().clone(),
+        checkpoint: proxy.checkpoint.clone(),
+        checkpoint_lines: proxy.checkpoint_lines.unwrap_or(1000).max(1),
+        checkpoint_seconds: proxy.checkpoint_seconds.unwrap_or(60).max(1),
         metrics: proxy.metrics.map(|m| m.into_inner()),
         memory_budget: proxy.memory_budget.unwrap_or(64 << 20),
         routers,

@@ -80,6 +80,19 @@ pub async fn run(
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
     let log = AuditLog::open(std::path::Path::new(&cfg.audit_log))?;
+    if let Some(cp) = &cfg.checkpoint {
+        log.set_checkpoint(std::path::Path::new(cp), cfg.checkpoint_lines)?;
+        let log = log.clone();
+        let every = Duration::from_secs(cfg.checkpoint_seconds);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = log.checkpoint_if_new() {
+                    crate::warn_line!("tikguard proxy: audit log checkpoint: {e}");
+                }
+            }
+        });
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         stopping: stop_rx.clone(),
@@ -181,7 +194,20 @@ pub async fn run(
         let _ = t.await;
     }
     let _ = tokio::time::timeout(DRAIN, sessions.acquire_many(MAX_CONNECTIONS)).await;
-    shared.log.sync().await
+    let synced = shared.log.sync().await;
+    // The chain's head, for whoever checks the log's tail later (the journal keeps it).
+    match shared.log.checkpoint() {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let (lines, head) = shared.log.head();
+            crate::warn_line!(
+                "tikguard proxy: audit log {} head: lines {lines}, hash {head}",
+                cfg.audit_log
+            );
+        }
+        Err(e) => crate::warn_line!("tikguard proxy: audit log checkpoint: {e}"),
+    }
+    synced
 }
 
 fn tasks_metrics(tcp: TcpListener, shared: Arc<Shared>) {
