@@ -1790,3 +1790,56 @@ async fn the_checkpoint_finds_a_deleted_or_rewritten_tail() {
     std::fs::write(&s.log, &original).unwrap();
     assert_eq!(verify(true).0, Some(0));
 }
+
+/// logrotate: the log renamed, then SIGHUP. The proxy writes a new file at the path, which
+/// starts with a `continue` line chained to the renamed file's last line; both verify, and
+/// the checkpoint follows the new file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_after_rotation_starts_a_new_file_continuing_the_chain() {
+    let s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    for _ in 0..5 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    let rotated = s.dir.path().join("audit.jsonl.1");
+    std::fs::rename(&s.log, &rotated).unwrap();
+    signal(&s.proxy, "-HUP");
+    let mut created = false;
+    for _ in 0..100 {
+        if s.log.exists() {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(created, "no new log file after SIGHUP");
+    let old_len = std::fs::metadata(&rotated).unwrap().len();
+    for _ in 0..5 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    assert_eq!(
+        std::fs::metadata(&rotated).unwrap().len(),
+        old_len,
+        "the proxy still writes the rotated file"
+    );
+    let old_text = std::fs::read_to_string(&rotated).unwrap();
+    let old_last = old_text.lines().last().unwrap();
+    let new = log_lines(&s.log);
+    assert_eq!(new[0]["decision"], "continue", "{}", new[0]);
+    assert_eq!(
+        new[0]["prev"].as_str().unwrap(),
+        tikguard::proxy::auditlog::line_hash(old_last.as_bytes())
+    );
+    assert!(new.iter().filter(|l| l["outcome"] == "done").count() >= 5);
+    // The old file verifies as a chain; the new one with the checkpoint, which names it now.
+    for (f, checkpoint) in [(&rotated, false), (&s.log, true)] {
+        let mut cmd = tikguard();
+        cmd.args(["proxy", "verify-log"]).arg(f);
+        if checkpoint {
+            cmd.arg("--checkpoint").arg(s.dir.path().join("audit.head"));
+        }
+        let out = cmd.output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}: {said}", f.display());
+    }
+}

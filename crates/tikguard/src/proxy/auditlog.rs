@@ -153,10 +153,23 @@ struct State {
     failed: Option<String>,
     /// Tasks waiting for the group being written, woken when it is on disk (or failed).
     waiting: Vec<std::task::Waker>,
-    /// Lines in the file when it was opened.
-    base_lines: u64,
+    /// Lines in the file minus lines appended to this log before it (when opened: the lines it
+    /// had; after a reopen, minus those written to the previous file).
+    base_lines: i64,
+    /// The file written to (replaced by [`AuditLog::reopen`]).
+    file: Arc<std::fs::File>,
     /// The hash of the last line on disk.
     durable_head: String,
+}
+
+/// What [`AuditLog::reopen`] found.
+enum Swap {
+    /// Lines are being written: sync and try again.
+    Retry,
+    /// The path is still the file written to.
+    Same,
+    /// A new file, started with the line of this sequence number.
+    Marker(u64),
 }
 
 /// Where and how often the chain's head is written.
@@ -169,7 +182,6 @@ struct Checkpoint {
 
 struct Inner {
     state: std::sync::Mutex<State>,
-    file: std::fs::File,
     path: String,
     checkpoint: std::sync::Mutex<Option<Checkpoint>>,
 }
@@ -253,7 +265,7 @@ impl AuditLog {
                 .map_err(show)?
         };
         let log = AuditLog::over(file, prev, path);
-        log.inner.lock().base_lines = lines;
+        log.inner.lock().base_lines = lines as i64;
         Ok(log)
     }
 
@@ -271,8 +283,8 @@ impl AuditLog {
                     failed: None,
                     waiting: Vec::new(),
                     base_lines: 0,
+                    file: Arc::new(file),
                 }),
-                file,
                 path: path.display().to_string(),
                 checkpoint: std::sync::Mutex::new(None),
             }),
@@ -305,10 +317,94 @@ impl AuditLog {
         Inner::checkpoint(&self.inner, 1)
     }
 
+    /// [`AuditLog::reopen`]'s swap, under the lock: the new file and its first line.
+    fn swap(&self) -> Result<Swap, String> {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        let path = Path::new(&self.inner.path);
+        let mut st = self.inner.lock();
+        if st.syncing || st.durable < st.appended {
+            return Ok(Swap::Retry);
+        }
+        if let Ok(now) = std::fs::metadata(path) {
+            let old = st
+                .file
+                .metadata()
+                .map_err(|e| format!("{}: {e}", self.inner.path))?;
+            if now.ino() == old.ino() && now.dev() == old.dev() {
+                return Ok(Swap::Same);
+            }
+            if now.len() > 0 {
+                return Err(format!(
+                    "{}: a non-empty file is at the log's path; still writing to the old file",
+                    self.inner.path
+                ));
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", self.inner.path))?;
+        let before = st.lines();
+        st.file = Arc::new(file);
+        st.base_lines = -(st.durable as i64);
+        let marker = Entry {
+            time: now_rfc3339(),
+            client: String::new(),
+            source: String::new(),
+            router: String::new(),
+            command: String::new(),
+            args: serde_json::Map::new(),
+            query: Vec::new(),
+            of: None,
+            decision: "continue",
+            rule: String::new(),
+            outcome: format!("the log continues from the previous file, after its line {before}"),
+            latency_us: 0,
+        };
+        Ok(Swap::Marker(st.append(&marker)))
+    }
+
     /// Lines on disk and the hash of the last.
     pub fn head(&self) -> (u64, String) {
         let st = self.inner.lock();
-        (st.base_lines + st.durable, st.durable_head.clone())
+        (st.lines(), st.durable_head.clone())
+    }
+
+    /// Reopens the log at its path, after a rotation moved the file away (SIGHUP): every line
+    /// appended so far goes to the old file first, and the new one starts with a `continue`
+    /// line whose `prev` is the old file's head (the chain goes on across files). Nothing
+    /// happens when the path is still the file written to. A non-empty file of another name
+    /// at the path is not appended to (its own chain would break): an error, and writing
+    /// goes on to the old file.
+    pub async fn reopen(&self) -> Result<(), String> {
+        loop {
+            self.sync().await?;
+            // The old file's head, checkpointed (and in the journal) before it is left.
+            Inner::checkpoint(&self.inner, 1)?;
+            let seq = match self.swap()? {
+                Swap::Retry => continue,
+                Swap::Same => return Ok(()),
+                Swap::Marker(seq) => seq,
+            };
+            Written {
+                log: self.clone(),
+                seq,
+                hash: String::new(),
+            }
+            .await?;
+            if let Some(cp) = self
+                .inner
+                .checkpoint
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+            {
+                cp.last = 0;
+            }
+            return self.checkpoint().map(|_| ());
+        }
     }
 
     /// Appends `entry` and waits until it is on disk.
@@ -329,29 +425,10 @@ impl AuditLog {
                 hash: String::new(),
             };
         }
-        let line = serde_json::to_vec(&Line {
-            time: &entry.time,
-            client: &entry.client,
-            source: &entry.source,
-            router: &entry.router,
-            command: &entry.command,
-            args: &entry.args,
-            query: &entry.query,
-            of: entry.of.as_deref(),
-            decision: entry.decision,
-            rule: &entry.rule,
-            outcome: &entry.outcome,
-            latency_us: entry.latency_us,
-            prev: &st.prev,
-        })
-        .unwrap_or_default();
-        st.prev = digest(&line);
-        st.buf.extend_from_slice(&line);
-        st.buf.push(b'\n');
-        st.appended += 1;
+        let seq = st.append(&entry);
         Written {
             log: self.clone(),
-            seq: st.appended,
+            seq,
             hash: st.prev.clone(),
         }
     }
@@ -372,6 +449,36 @@ impl AuditLog {
 }
 
 impl State {
+    /// Lines of the current file on disk.
+    fn lines(&self) -> u64 {
+        (self.base_lines + self.durable as i64).max(0) as u64
+    }
+
+    /// Appends `entry`'s line to the chain; its sequence number.
+    fn append(&mut self, entry: &Entry) -> u64 {
+        let line = serde_json::to_vec(&Line {
+            time: &entry.time,
+            client: &entry.client,
+            source: &entry.source,
+            router: &entry.router,
+            command: &entry.command,
+            args: &entry.args,
+            query: &entry.query,
+            of: entry.of.as_deref(),
+            decision: entry.decision,
+            rule: &entry.rule,
+            outcome: &entry.outcome,
+            latency_us: entry.latency_us,
+            prev: &self.prev,
+        })
+        .unwrap_or_default();
+        self.prev = digest(&line);
+        self.buf.extend_from_slice(&line);
+        self.buf.push(b'\n');
+        self.appended += 1;
+        self.appended
+    }
+
     /// Whether line `seq` is on disk, or can no longer get there; `None` while it may.
     fn outcome(&self, seq: u64) -> Option<Result<(), String>> {
         if self.durable >= seq {
@@ -396,7 +503,7 @@ impl Inner {
         };
         let (lines, head) = {
             let st = inner.lock();
-            (st.base_lines + st.durable, st.durable_head.clone())
+            (st.lines(), st.durable_head.clone())
         };
         let min_new = if min_new == u64::MAX {
             cp.every
@@ -413,7 +520,7 @@ impl Inner {
             "head": head,
         })
         .to_string();
-        let tmp = cp.path.with_extension("tmp");
+        let tmp = std::path::PathBuf::from(format!("{}.tmp", cp.path.display()));
         let show = |e: std::io::Error| format!("{}: {e}", cp.path.display());
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -476,12 +583,9 @@ impl Written {
         let buf = std::mem::take(&mut st.buf);
         let upto = st.appended;
         let head = st.prev.clone();
+        let file = st.file.clone();
         drop(st);
-        let write = || {
-            (&inner.file)
-                .write_all(&buf)
-                .and_then(|()| inner.file.sync_data())
-        };
+        let write = || (&*file).write_all(&buf).and_then(|()| file.sync_data());
         // Off the scheduler while the disk works (a multi-threaded runtime hands this
         // worker's other tasks to another thread); inline elsewhere.
         let res = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
@@ -616,6 +720,7 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Broken>, String> {
     let mut line = Vec::new();
     // Forwarded commands without an outcome yet: line hash -> line number.
     let mut open = std::collections::HashMap::new();
+    let mut continued = false;
     loop {
         line.clear();
         let read = r
@@ -641,13 +746,17 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Broken>, String> {
         let Some(p) = v.get("prev").and_then(|p| p.as_str()) else {
             return Ok(Err(Broken::Malformed { line: n }));
         };
-        if p != prev {
+        // A file started after a rotation: its first line continues the previous file's chain
+        // (whose forwarded commands may end here).
+        if n == 1 && v.get("decision").and_then(|d| d.as_str()) == Some("continue") {
+            continued = true;
+        } else if p != prev {
             return Ok(Err(Broken::Chain { line: n }));
         }
         prev = digest(&line);
         if let Some(of) = v.get("of") {
             let known = of.as_str().and_then(|h| open.remove(h));
-            if known.is_none() {
+            if known.is_none() && !continued {
                 return Ok(Err(Broken::Unpaired { line: n }));
             }
         } else if v.get("outcome").and_then(|o| o.as_str()) == Some("forwarded") {

@@ -180,7 +180,13 @@ pub async fn run(
         .map_err(|e| e.to_string())?;
     loop {
         tokio::select! {
-            _ = hup.recv() => reload(&path, &shared),
+            _ = hup.recv() => {
+                reload(&path, &shared);
+                // After logrotate moved the log away: a new file, continuing the chain.
+                if let Err(e) = shared.log.reopen().await {
+                    crate::warn_line!("tikguard proxy: audit log not reopened: {e}");
+                }
+            }
             _ = term.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
         }
