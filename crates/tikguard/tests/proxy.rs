@@ -1090,6 +1090,24 @@ async fn commands_past_the_rate_limit_are_refused() {
     assert!(trap_message(&e).contains("rate limit"), "{e:?}");
     let lines = log_lines(&s.log);
     assert!(lines.iter().any(|l| l["rule"] == "rate limit"));
+    // The limit is the client's, not each connection's: fresh connections share the empty
+    // bucket (five connections each got their own burst before).
+    let mut allowed = 0;
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let c = crm(&s.plain, "slow", CRM_PASSWORD).await.unwrap();
+        for _ in 0..3 {
+            if c.call(&["/system/identity/print"]).await.is_ok() {
+                allowed += 1;
+            }
+        }
+    }
+    // At most what the bucket refilled meanwhile (0.5/s), plus one partly refilled token.
+    let refill = 1 + (started.elapsed().as_secs_f64() * 0.5) as usize;
+    assert!(
+        allowed <= refill,
+        "{allowed} commands allowed over five new connections (refill {refill})"
+    );
 }
 
 /// Hostile clients all at once, while a normal client is answered: 200 connections announcing

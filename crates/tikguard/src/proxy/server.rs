@@ -102,6 +102,7 @@ pub async fn run(
         budget: Budget::new(cfg.memory_budget),
         metrics: super::metrics::Metrics::new(),
         config: RwLock::new(Arc::new(cfg.clone())),
+        buckets: std::sync::Mutex::new(Default::default()),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();

@@ -11,7 +11,7 @@
 //! replies of its commands queue in one channel of [`super::forward::REPLY_QUEUE`] sentences (a full channel
 //! stops reading from the router for this client only), at most [`super::forward::MAX_HELD`] final replies
 //! wait for their log lines (more stops reading the client's commands until the log catches
-//! up), an idle timeout of [`IDLE`] while no command runs, and the client's rate limit. A
+//! up), an idle timeout of [`IDLE`] while no command runs, and the client's rate limit (one bucket per client, shared by its connections). A
 //! client that breaks any of them is disconnected alone.
 //!
 //! Forwarding, the router's replies and the held final replies: [`super::forward`].
@@ -91,6 +91,29 @@ pub struct Shared {
     /// Set on SIGTERM: sessions finish the commands they have running, refuse new ones, and
     /// close.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Each client's rate-limit bucket, shared by all its connections (one per configured
+    /// client name that logged in: bounded by the configuration).
+    pub buckets: std::sync::Mutex<HashMap<String, Bucket>>,
+}
+
+impl Shared {
+    /// Takes one token from `client`'s bucket (created full at its first command).
+    fn take_token(&self, client: &ClientCfg) -> bool {
+        let Some((rate, burst)) = client.rate else {
+            return true;
+        };
+        let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let b = all.entry(client.name.clone()).or_insert_with(|| Bucket {
+            rate,
+            burst: f64::from(burst),
+            tokens: f64::from(burst),
+            at: Instant::now(),
+        });
+        // A reload may have changed the limit.
+        b.rate = rate;
+        b.burst = f64::from(burst);
+        b.take()
+    }
 }
 
 impl Shared {
@@ -245,7 +268,7 @@ async fn login(
 }
 
 /// Token bucket for a client's rate limit.
-struct Bucket {
+pub struct Bucket {
     rate: f64,
     burst: f64,
     tokens: f64,
@@ -296,7 +319,6 @@ where
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
     let mut idle_deadline = tokio::time::Instant::now() + IDLE;
     let mut cmds = Commands::default();
-    let mut bucket: Option<Bucket> = None;
     let mut pending_challenge: Option<[u8; 16]> = None;
     let mut stopping = shared.stopping.clone();
     loop {
@@ -377,12 +399,6 @@ where
                             }
                             LoginStep::Ok(w) => {
                                 conn.set_limits(limits.after_login);
-                                bucket = w.client.rate.map(|(rate, burst)| Bucket {
-                                    rate,
-                                    burst: f64::from(burst),
-                                    tokens: f64::from(burst),
-                                    at: Instant::now(),
-                                });
                                 shared.metrics.logins.with_label_values(&["ok"]).inc();
                                 let entry = entry(&w.client.name, ip, &w.router, "/login", &[], "allow", "login", "done".into(), started);
                                 who = Some(w);
@@ -415,8 +431,11 @@ where
                         if cmds.in_flight.len() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
                         }
-                        if let Some(b) = bucket.as_mut() {
-                            if !b.take() {
+                        {
+                            // The limit as configured now (a reload may change it).
+                            let cfg = shared.config();
+                            let current = cfg.client(&w.client.name).unwrap_or(&w.client);
+                            if !shared.take_token(current) {
                                 let cmd = Command::from_request(&req);
                                 w.count("deny");
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
