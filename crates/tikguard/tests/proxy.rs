@@ -1861,3 +1861,67 @@ async fn sighup_after_rotation_starts_a_new_file_continuing_the_chain() {
         assert!(out.status.success(), "{}: {said}", f.display());
     }
 }
+
+/// A failed-login flood (8 attempts per connection, the most before login, over 40
+/// connections; 4 KiB user names): the log and standard error get a bounded number of lines
+/// per source, names cut to 64 bytes, and the next line after a pause counts the failures not
+/// logged one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_login_flood_is_throttled_and_truncated_in_the_log() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = setup("");
+    let name = "n".repeat(4000);
+    let started = std::time::Instant::now();
+    let mut attempts = 0;
+    for _ in 0..40 {
+        let mut t = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+        let mut batch = Vec::new();
+        for _ in 0..8 {
+            batch.extend(routeros_api::encode_sentence(&[
+                "/login".to_string(),
+                format!("=name={name}"),
+                "=password=x".to_string(),
+            ]));
+        }
+        t.write_all(&batch).await.unwrap();
+        attempts += 8;
+        // The eight traps (each ends with the `(6)` of RouterOS' message, then a zero word).
+        let mut buf = vec![0u8; 65536];
+        let mut got = Vec::new();
+        while got.windows(3).filter(|w| w == b"(6)").count() < 8 {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), t.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let _ = crm(&s.plain, "nobody", "x").await;
+    let lines = log_lines(&s.log);
+    let failures: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["command"] == "/login" && l["decision"] == "deny")
+        .collect();
+    let bound = 10 + (elapsed + 1.2) as usize + 2;
+    assert!(
+        failures.len() <= bound,
+        "{} failure lines for {attempts} attempts in {elapsed:.1} s (bound {bound})",
+        failures.len()
+    );
+    assert!(failures
+        .iter()
+        .all(|l| l["client"].as_str().unwrap().len() < 100));
+    assert!(
+        failures.last().unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("not logged one by one"),
+        "{}",
+        failures.last().unwrap()
+    );
+    let err = std::fs::read_to_string(s.dir.path().join("proxy.err")).unwrap();
+    let said = err.lines().filter(|l| l.contains("login failure")).count();
+    assert!(said <= bound, "{said} stderr lines");
+    assert!(err.len() < 64 * 1024, "{} bytes on stderr", err.len());
+}

@@ -103,6 +103,7 @@ pub async fn run(
         metrics: super::metrics::Metrics::new(),
         config: RwLock::new(Arc::new(cfg.clone())),
         buckets: std::sync::Mutex::new(Default::default()),
+        failures: Default::default(),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();

@@ -94,6 +94,8 @@ pub struct Shared {
     /// Each client's rate-limit bucket, shared by all its connections (one per configured
     /// client name that logged in: bounded by the configuration).
     pub buckets: std::sync::Mutex<HashMap<String, Bucket>>,
+    /// Failed-login lines, throttled.
+    pub failures: Failures,
 }
 
 impl Shared {
@@ -267,6 +269,82 @@ async fn login(
     })
 }
 
+/// A failed login's user name as logged: at most [`MAX_LOGGED_NAME`] bytes.
+fn short_name(user: &str) -> String {
+    if user.len() <= MAX_LOGGED_NAME {
+        return user.to_string();
+    }
+    let mut end = MAX_LOGGED_NAME;
+    while !user.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &user[..end], user.len())
+}
+
+/// Longest user name a failed-login line carries.
+pub const MAX_LOGGED_NAME: usize = 64;
+
+/// Failed-login lines a source gets at once, then one per second; past that its failures are
+/// counted, and the count goes into its next line. Sources tracked at once: past
+/// [`FAILURE_SOURCES`] the table starts over (a flood from many sources costs lines, bounded by
+/// the global rate, not memory).
+pub const FAILURE_BURST: f64 = 10.0;
+pub const FAILURE_SOURCES: usize = 4096;
+/// Failed-login lines per second over all sources.
+pub const FAILURE_LINES_PER_SECOND: f64 = 50.0;
+
+/// Throttles failed-login lines (the log and standard error): a login flood grew the log by
+/// 20 MB/s. Enough lines per source remain for `tikguard watch` or fail2ban to block it.
+#[derive(Default)]
+pub struct Failures(std::sync::Mutex<FailureState>);
+
+#[derive(Default)]
+struct FailureState {
+    sources: HashMap<IpAddr, Bucket>,
+    global: Option<Bucket>,
+    skipped: HashMap<IpAddr, u64>,
+}
+
+pub enum Admit {
+    /// Not logged one by one.
+    Skip,
+    /// Logged, with the count of this source's failures skipped before it.
+    Line(u64),
+}
+
+impl Failures {
+    pub fn admit(&self, ip: IpAddr) -> Admit {
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let FailureState {
+            sources,
+            global,
+            skipped,
+        } = &mut *g;
+        if sources.len() >= FAILURE_SOURCES && !sources.contains_key(&ip) {
+            sources.clear();
+            skipped.clear();
+        }
+        let now = Instant::now();
+        let fresh = |rate: f64, burst: f64| Bucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: now,
+        };
+        let global =
+            global.get_or_insert_with(|| fresh(FAILURE_LINES_PER_SECOND, FAILURE_LINES_PER_SECOND));
+        let source = sources
+            .entry(ip)
+            .or_insert_with(|| fresh(1.0, FAILURE_BURST));
+        if source.take() && global.take() {
+            Admit::Line(skipped.remove(&ip).unwrap_or(0))
+        } else {
+            *skipped.entry(ip).or_insert(0) += 1;
+            Admit::Skip
+        }
+    }
+}
+
 /// Token bucket for a client's rate limit.
 pub struct Bucket {
     rate: f64,
@@ -406,15 +484,25 @@ where
                                 vec![reply(ReplyKind::Done, &tag, vec![])]
                             }
                             LoginStep::Failed(user, why) => {
-                                // The line RouterOS logs, for `tikguard watch` and fail2ban.
-                                crate::warn_line!(
-                                    "system,error,critical login failure for user {} from {ip} via {}",
-                                    crate::term::printable(&user), arrival.service
-                                );
                                 shared.metrics.logins.with_label_values(&["failure"]).inc();
-                                let router = arrival.router.clone().unwrap_or_default();
-                                let e = entry(&user, ip, &router, "/login", &[], "deny", "login", format!("login failure: {why}"), started);
-                                if shared.log.record(e).await.is_err() { break; }
+                                let user = short_name(&user);
+                                match shared.failures.admit(ip) {
+                                    Admit::Skip => {}
+                                    Admit::Line(skipped) => {
+                                        // The line RouterOS logs, for `tikguard watch` and fail2ban.
+                                        crate::warn_line!(
+                                            "system,error,critical login failure for user {} from {ip} via {}",
+                                            crate::term::printable(&user), arrival.service
+                                        );
+                                        let router = arrival.router.clone().unwrap_or_default();
+                                        let mut why = format!("login failure: {why}");
+                                        if skipped > 0 {
+                                            why.push_str(&format!(" ({skipped} earlier failures from this source not logged one by one)"));
+                                        }
+                                        let e = entry(&user, ip, &router, "/login", &[], "deny", "login", why, started);
+                                        if shared.log.record(e).await.is_err() { break; }
+                                    }
+                                }
                                 trap(&tag, None, BAD_LOGIN)
                             }
                         }
