@@ -1925,3 +1925,43 @@ async fn a_failed_login_flood_is_throttled_and_truncated_in_the_log() {
     assert!(said <= bound, "{said} stderr lines");
     assert!(err.len() < 64 * 1024, "{} bytes on stderr", err.len());
 }
+
+/// `proxy check` opens the files `run` will need and names each it cannot read (a warning: the
+/// check may run elsewhere than the service), instead of passing it in silence.
+#[test]
+fn check_names_missing_or_unreadable_files() {
+    let s = setup("");
+    let ok = tikguard()
+        .args(["proxy", "check", "--config"])
+        .arg(&s.config)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let ca = s.dir.path().join("cert.pem").display().to_string();
+    let pw = s.emu.password_file.display().to_string();
+    let bad = text
+        .replace(&ca, "/nonexistent/ca.pem")
+        .replace(&pw, &s.dir.path().display().to_string());
+    let bad_path = s.dir.path().join("bad.toml");
+    std::fs::write(&bad_path, bad).unwrap();
+    let out = tikguard()
+        .args(["proxy", "check", "--config"])
+        .arg(&bad_path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("warning: router core-01 ca /nonexistent/ca.pem"),
+        "{said}"
+    );
+    assert!(
+        said.contains("warning: router core-01 password-file"),
+        "{said}"
+    );
+    assert!(!String::from_utf8_lossy(&ok.stdout).contains("warning"));
+}
