@@ -84,10 +84,15 @@ pub fn setup(extra: &str) -> Setup {
 }
 
 pub fn setup_with(extra: &str, tls: bool) -> Setup {
+    setup_edited(extra, tls, |t| t)
+}
+
+/// [`setup_with`], the configuration text passed through `edit` first.
+pub fn setup_edited(extra: &str, tls: bool, edit: impl Fn(String) -> String) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let emu = emu_process(dir.path(), false);
     let config = dir.path().join("proxy.toml");
-    let mut text = config_text(dir.path(), &emu, extra);
+    let mut text = edit(config_text(dir.path(), &emu, extra));
     if tls {
         text.push_str(&format!(
             "\n[[listener]]\naddress = \"127.0.0.1:0\"\nrouter = \"core-01\"\ncert = \"{}\"\nkey = \"{}\"\n",
@@ -1964,4 +1969,43 @@ fn check_names_missing_or_unreadable_files() {
         "{said}"
     );
     assert!(!String::from_utf8_lossy(&ok.stdout).contains("warning"));
+}
+
+/// A router that stops answering (its process stopped): a command gets a trap once the
+/// router's `command-timeout` has passed without a reply, logged `lost: router timeout`, and the
+/// session stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_router_gives_a_trap_after_the_command_timeout() {
+    let s = setup_edited("", false, |t| {
+        t.replace(
+            "max-sessions = 4\n",
+            "max-sessions = 4\ncommand-timeout = 2\n",
+        )
+    });
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    c.call(&["/system/identity/print"]).await.unwrap();
+    let pid = s.emu.pid().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        c.call(&["/system/identity/print"]),
+    )
+    .await;
+    let took = started.elapsed();
+    let _ = std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status();
+    let e = answer.expect("no answer within 30 s").unwrap_err();
+    assert!(trap_message(&e).contains("did not answer"), "{e:?}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    let lines = log_lines(&s.log);
+    assert!(lines.iter().any(|l| l["outcome"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("lost: router timeout")));
 }

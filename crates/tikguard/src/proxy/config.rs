@@ -100,6 +100,7 @@ struct RawRouter {
     password_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     max_sessions: Option<usize>,
+    command_timeout: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -239,6 +240,10 @@ pub struct RouterCfg {
     pub password: Secret,
     /// Upstream sessions at most (RouterOS' `max-sessions` defaults to 20).
     pub max_sessions: usize,
+    /// A forwarded command with no reply from the router for this long gets a trap, and the
+    /// connection is not used again (`command-timeout`, seconds; 20 by default). Commands that
+    /// stream for as long as they run (`listen`, `follow`, `follow-only`) have none.
+    pub command_timeout: std::time::Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -619,6 +624,9 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
             user: r.user.clone(),
             password,
             max_sessions: r.max_sessions.unwrap_or(4).clamp(1, 20),
+            command_timeout: std::time::Duration::from_secs(
+                r.command_timeout.unwrap_or(20).clamp(1, 3600),
+            ),
         });
     }
 

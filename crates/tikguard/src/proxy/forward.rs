@@ -79,6 +79,10 @@ struct Forward {
     entry: Entry,
     started: Instant,
     trap: Option<String>,
+    /// No reply for this long ends the command (`None`: it may stream without end).
+    timeout: Option<std::time::Duration>,
+    /// When the command times out, from its last reply (set when it is sent).
+    deadline: Option<Instant>,
 }
 
 impl Forward {
@@ -233,7 +237,9 @@ impl Commands {
                     Ok(utag) => {
                         self.in_flight
                             .insert(p.forward.client_tag.clone(), utag.clone());
-                        self.running.insert(utag, p.forward);
+                        let mut f = p.forward;
+                        f.deadline = f.timeout.map(|t| Instant::now() + t);
+                        self.running.insert(utag, f);
                     }
                     Err(e) => {
                         let replies = trap(
@@ -258,6 +264,45 @@ impl Commands {
         }
         if let Err(e) = u.lease.client().flush().await {
             self.lose_all(shared, &e);
+        }
+    }
+
+    /// When the first running command times out, if any does.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.running.values().filter_map(|f| f.deadline).min()
+    }
+
+    /// A command got no reply within its router's `command-timeout`: the router (or the
+    /// connection) is taken as hung, and every command running on the connection ends as if
+    /// it were lost, outcome `lost: router timeout`.
+    pub fn time_out(&mut self, shared: &Shared) {
+        let now = Instant::now();
+        if !self
+            .running
+            .values()
+            .any(|f| f.deadline.is_some_and(|d| d <= now))
+        {
+            return;
+        }
+        let mut lost: Vec<(Bytes, Forward)> = self.running.drain().collect();
+        lost.sort_by(|(a, _), (b, _)| (a.len(), a).cmp(&(b.len(), b)));
+        for (_, f) in lost {
+            let secs = f.timeout.map(|t| t.as_secs()).unwrap_or(0);
+            let replies = trap(
+                &f.client_tag,
+                Some(4),
+                &format!("tikguard proxy: the router did not answer within {secs} s"),
+            );
+            let rel = f.end(
+                &shared.log,
+                format!("lost: router timeout ({secs} s without a reply)"),
+                replies,
+                false,
+            );
+            self.held.0.push_back(rel);
+        }
+        if let Some(mut u) = self.up.take() {
+            u.lease.discard();
         }
     }
 
@@ -319,6 +364,7 @@ impl Commands {
         let Some(f) = self.running.get_mut(&utag) else {
             return Ok(());
         };
+        f.deadline = f.timeout.map(|t| Instant::now() + t);
         r.tag = f.client_tag.clone();
         match r.kind {
             ReplyKind::Re => {
@@ -547,6 +593,15 @@ impl Commands {
                 started,
             )
         };
+        // Commands that stream for as long as they run have no timeout.
+        let streams = cmd.verb == "listen"
+            || ["follow", "follow-only"]
+                .iter()
+                .any(|k| cmd.get(k).is_some());
+        let timeout = cfg
+            .router(&w.router)
+            .filter(|_| !streams)
+            .map(|r| r.command_timeout);
         self.in_flight.insert(tag.clone(), Bytes::new());
         self.pending.push(Pending {
             words,
@@ -556,6 +611,8 @@ impl Commands {
                 entry: base,
                 started,
                 trap: None,
+                timeout,
+                deadline: None,
             },
             written,
         });

@@ -412,6 +412,9 @@ where
             _ = stopping.changed() => continue,
             _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
             _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && cmds.is_idle() => break,
+            _ = tokio::time::sleep_until(cmds.next_deadline().map(tokio::time::Instant::from_std).unwrap_or_else(tokio::time::Instant::now)), if cmds.next_deadline().is_some() => {
+                cmds.time_out(&shared);
+            }
             up = Up::next(&mut cmds.up) => {
                 let Some((utag, reply)) = up else { continue };
                 let mut ok = cmds.on_reply(&shared, &mut conn, utag, reply).await.is_ok();
