@@ -32,6 +32,8 @@ fn config_text(dir: &Path, emu: &EmuProcess, extra: &str) -> String {
     format!(
         r#"[proxy]
 audit-log = "{log}"
+checkpoint = "{head}"
+checkpoint-lines = 20
 metrics = "127.0.0.1:0"
 
 [[router]]
@@ -65,11 +67,12 @@ extends = "crm-pppoe"
 
 [[policy.billing.rule]]
 path = "/ppp/secret"
-verbs = ["add", "set", "remove", "enable", "disable"]
+verbs = ["print", "add", "set", "remove", "enable", "disable"]
 owner-prefix = "ucrm_"
 args = {{ name = {{}}, password = {{}}, profile = {{}}, service = {{ enum = ["pppoe"] }}, comment = {{}}, disabled = {{}} }}
 {extra}"#,
         log = dir.join("audit.jsonl").display(),
+        head = dir.join("audit.head").display(),
         ssl = emu.ssl,
         ca = dir.join("cert.pem").display(),
         pw = emu.password_file.display(),
@@ -81,10 +84,15 @@ pub fn setup(extra: &str) -> Setup {
 }
 
 pub fn setup_with(extra: &str, tls: bool) -> Setup {
+    setup_edited(extra, tls, |t| t)
+}
+
+/// [`setup_with`], the configuration text passed through `edit` first.
+pub fn setup_edited(extra: &str, tls: bool, edit: impl Fn(String) -> String) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let emu = emu_process(dir.path(), false);
     let config = dir.path().join("proxy.toml");
-    let mut text = config_text(dir.path(), &emu, extra);
+    let mut text = edit(config_text(dir.path(), &emu, extra));
     if tls {
         text.push_str(&format!(
             "\n[[listener]]\naddress = \"127.0.0.1:0\"\nrouter = \"core-01\"\ncert = \"{}\"\nkey = \"{}\"\n",
@@ -528,10 +536,10 @@ async fn the_router_restarting_gives_traps_then_service_without_a_new_login() {
     assert!(served, "the proxy did not reconnect to the router");
     // Every one of those commands is in the log with its outcome.
     let lines = log_lines(&s.log);
-    assert!(lines.iter().any(|l| l["outcome"]
-        .as_str()
-        .unwrap_or("")
-        .starts_with("upstream lost")));
+    assert!(lines.iter().any(|l| {
+        let o = l["outcome"].as_str().unwrap_or("");
+        o.starts_with("lost: router gone") || o.starts_with("not forwarded")
+    }));
 }
 
 /// `kill -9` of the proxy during traffic: every command whose final reply a client received is
@@ -572,15 +580,37 @@ async fn kill_9_loses_no_command_a_client_saw_answered() {
         "only {} commands before the kill",
         acked.len()
     );
+    // Each answered command has its `forwarded` line and, naming it, its `done` line.
     let text = std::fs::read_to_string(&s.log).unwrap();
-    let logged: std::collections::HashSet<String> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|l| l["outcome"] == "done")
-        .filter_map(|l| l["args"]["address"].as_str().map(String::from))
+    let mut forwarded = std::collections::HashMap::new();
+    let mut done = std::collections::HashSet::new();
+    for raw in text.lines() {
+        let Ok(l) = serde_json::from_str::<serde_json::Value>(raw) else {
+            continue;
+        };
+        if l["outcome"] == "forwarded" {
+            if let Some(a) = l["args"]["address"].as_str() {
+                forwarded.insert(
+                    tikguard::proxy::auditlog::line_hash(raw.as_bytes()),
+                    a.to_string(),
+                );
+            }
+        } else if l["outcome"] == "done" {
+            if let Some(of) = l["of"].as_str() {
+                done.insert(of.to_string());
+            }
+        }
+    }
+    let logged: std::collections::HashSet<&String> = forwarded
+        .iter()
+        .filter(|(h, _)| done.contains(*h))
+        .map(|(_, a)| a)
         .collect();
     for a in &acked {
-        assert!(logged.contains(a), "{a} was answered but is not in the log");
+        assert!(
+            logged.contains(a),
+            "{a} was answered but is not in the log as done"
+        );
     }
 }
 
@@ -781,24 +811,31 @@ async fn listen_streams_and_cancel_ends_it() {
         .stream(&["/ip/firewall/address-list/listen"])
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    writer
-        .call(&[
-            "/ip/firewall/address-list/add",
-            "=list=suspended",
-            "=address=100.64.9.9",
-        ])
-        .await
-        .unwrap();
-    let item = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
-        .await
-        .expect("listen delivered nothing")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        item.get("address").map(|a| &a[..]),
-        Some(&b"100.64.9.9"[..])
-    );
+    // The `listen` reaches the router once its log line is on disk, and no reply says when:
+    // entries are added until one is delivered (the first may come before the listen).
+    let mut added = Vec::new();
+    let mut item = None;
+    for i in 1..=20 {
+        let address = format!("100.64.9.{i}");
+        writer
+            .call(&[
+                "/ip/firewall/address-list/add",
+                "=list=suspended",
+                &format!("=address={address}"),
+            ])
+            .await
+            .unwrap();
+        added.push(address);
+        if let Ok(next) =
+            tokio::time::timeout(std::time::Duration::from_millis(500), stream.next()).await
+        {
+            item = Some(next.unwrap().unwrap());
+            break;
+        }
+    }
+    let item = item.expect("listen delivered nothing");
+    let address = String::from_utf8_lossy(item.get("address").unwrap()).into_owned();
+    assert!(added.contains(&address), "{address} was not added");
     stream.cancel().await.unwrap();
     let end = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
         .await
@@ -1058,6 +1095,24 @@ async fn commands_past_the_rate_limit_are_refused() {
     assert!(trap_message(&e).contains("rate limit"), "{e:?}");
     let lines = log_lines(&s.log);
     assert!(lines.iter().any(|l| l["rule"] == "rate limit"));
+    // The limit is the client's, not each connection's: fresh connections share the empty
+    // bucket (five connections each got their own burst before).
+    let mut allowed = 0;
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let c = crm(&s.plain, "slow", CRM_PASSWORD).await.unwrap();
+        for _ in 0..3 {
+            if c.call(&["/system/identity/print"]).await.is_ok() {
+                allowed += 1;
+            }
+        }
+    }
+    // At most what the bucket refilled meanwhile (0.5/s), plus one partly refilled token.
+    let refill = 1 + (started.elapsed().as_secs_f64() * 0.5) as usize;
+    assert!(
+        allowed <= refill,
+        "{allowed} commands allowed over five new connections (refill {refill})"
+    );
 }
 
 /// Hostile clients all at once, while a normal client is answered: 200 connections announcing
@@ -1270,4 +1325,687 @@ async fn clients_pipelining_denied_commands_unread_leave_memory_bounded_and_the_
     eprintln!(
         "proxy VmHWM {hwm_mib} MiB; {denied} denied; normal client answered {answered} times"
     );
+}
+
+/// The router, directly (as `admin`, a user that can read secrets).
+async fn router(s: &Setup) -> Client {
+    let d = Client::connect(&Options::new(
+        s.emu.ssl.clone(),
+        Security::Tls(routeros_api::Verify::Ca(
+            routeros_api::tls::load_ca(&s.dir.path().join("cert.pem")).unwrap(),
+        )),
+    ))
+    .await
+    .unwrap();
+    d.login("admin", "s3cret").await.unwrap();
+    d
+}
+
+/// A raw connection logged in as `billing`, its login answered.
+async fn raw_login(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut t = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let login = routeros_api::encode_sentence(&[
+        "/login".to_string(),
+        "=name=billing".to_string(),
+        format!("=password={CRM_PASSWORD}"),
+    ]);
+    t.write_all(&login).await.unwrap();
+    let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+    let mut buf = vec![0u8; 4096];
+    loop {
+        if let Some(sentence) = dec.next_sentence().unwrap() {
+            let r = routeros_api::Reply::parse(&sentence).unwrap();
+            assert_eq!(r.kind, routeros_api::ReplyKind::Done, "{r:?}");
+            return t;
+        }
+        let n = t.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the proxy closed the connection");
+        dec.feed(&buf[..n]);
+    }
+}
+
+/// A client that pipelines allowed commands and resets the connection before their replies:
+/// every command the router ran is in the log (a `forwarded` line, on disk before the command
+/// left), and each has an outcome (`lost: client gone` or what the router answered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_resetting_before_the_replies_leaves_every_command_the_router_ran_in_the_log() {
+    use tokio::io::AsyncWriteExt;
+    let s = setup("");
+    for round in 0..5u64 {
+        let mut t = raw_login(&s.plain).await;
+        let mut batch = Vec::new();
+        // Fewer than `MAX_IN_FLIGHT` (64): more disconnects the client before any is sent.
+        for i in 0..60 {
+            batch.extend(routeros_api::encode_sentence(&[
+                "/ip/firewall/address-list/add".to_string(),
+                "=list=suspended".to_string(),
+                format!("=address=100.66.{round}.{}", i + 1),
+                format!(".tag={i}"),
+            ]));
+        }
+        t.write_all(&batch).await.unwrap();
+        // Upstream connections are opened on the first command: the resets come while the
+        // router is running the batch.
+        tokio::time::sleep(std::time::Duration::from_millis(round * 20)).await;
+        // RST, not FIN: the replies are never read.
+        socket2::SockRef::from(&t)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+        drop(t);
+    }
+    // The router finishes what it got.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let d = router(&s).await;
+    let ran: Vec<String> = d
+        .call(&["/ip/firewall/address-list/print"])
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|i| i.get("address"))
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .filter(|a| a.starts_with("100.66."))
+        .collect();
+    assert!(!ran.is_empty(), "no command reached the router");
+    let lines = log_lines(&s.log);
+    let logged: std::collections::HashSet<String> = lines
+        .iter()
+        .filter(|l| l["decision"] == "allow")
+        .filter_map(|l| l["args"]["address"].as_str().map(String::from))
+        .collect();
+    let missing: Vec<&String> = ran.iter().filter(|a| !logged.contains(*a)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} commands the router ran are not in the log: {missing:?}",
+        missing.len(),
+        ran.len()
+    );
+    let v = tikguard::proxy::auditlog::verify(&s.log).unwrap().unwrap();
+    assert!(
+        v.unanswered.is_empty(),
+        "forwarded lines without an outcome: {:?}",
+        v.unanswered
+    );
+    eprintln!(
+        "{} commands ran on the router, {} forwarded lines",
+        ran.len(),
+        logged.len()
+    );
+}
+
+/// With a router user that can read secrets (as a CRM's often can), a query on a hidden field
+/// would tell the CRM whether its guess is right: `?password=X` returns the item or not. Every
+/// query form naming a hidden field is refused, with `count-only` too, and `get` of one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_naming_a_hidden_field_is_refused_so_no_secret_is_learned() {
+    let s =
+        setup("\n[[policy.billing.rule]]\npath = \"/ppp/secret\"\nverbs = [\"print\", \"get\"]\n");
+    let d = router(&s).await;
+    let (name, pw) = d
+        .call(&["/ppp/secret/print"])
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|i| {
+            let pw = i.get("password").filter(|p| !p.is_empty())?;
+            Some((
+                String::from_utf8_lossy(i.get("name")?).into_owned(),
+                String::from_utf8_lossy(pw).into_owned(),
+            ))
+        })
+        .expect("a secret with a password on the router");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let probes: Vec<Vec<String>> = vec![
+        vec![
+            format!("?name={name}"),
+            format!("?password={pw}"),
+            "?#&".into(),
+        ],
+        vec![format!("?=password={pw}")],
+        vec![format!("?<password={pw}~")],
+        vec![format!("?>password={pw}")],
+        vec!["?-password".into()],
+        vec!["?password".into()],
+        vec!["=count-only=".into(), format!("?password={pw}")],
+        vec![
+            format!("?name={name}"),
+            "?-disabled".into(),
+            format!("?pass={pw}"),
+            "?#|".into(),
+        ],
+    ];
+    for p in &probes {
+        let mut words = vec!["/ppp/secret/print".to_string()];
+        words.extend(p.iter().cloned());
+        match c.call(&words).await {
+            Err(e) => {
+                let m = trap_message(&e);
+                assert!(m.contains("hidden"), "{p:?}: {m}");
+            }
+            Ok(items) => panic!("{p:?} answered: {items:?}"),
+        }
+    }
+    let e = c
+        .call(&[
+            "/ppp/secret/get",
+            &format!("=number={name}"),
+            "=value-name=password",
+        ])
+        .await
+        .unwrap_err();
+    assert!(trap_message(&e).contains("hidden"), "{e:?}");
+    // An ordinary query still works.
+    let items = c
+        .call(&["/ppp/secret/print", &format!("?name={name}")])
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0].get("password").is_none());
+    drop(c);
+    let text = std::fs::read_to_string(&s.log).unwrap();
+    assert!(!text.contains(&pw), "the password is in the log: {text}");
+    assert!(
+        text.contains("?password=***"),
+        "the refused query is logged"
+    );
+}
+
+/// An attribute given twice is checked once and executed as the other (`=.id=*own
+/// =.id=*foreign`), and `.id` with `numbers` names two targets: both refused, and the router
+/// is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attribute_given_twice_or_id_with_numbers_is_refused() {
+    let s = setup("");
+    let d = router(&s).await;
+    let foreign = d
+        .call(&["/ppp/secret/print", "?name=cust-0001"])
+        .await
+        .unwrap()[0]
+        .get(".id")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let added = c
+        .call_words(
+            [
+                "/ppp/secret/add",
+                "=name=own1",
+                "=password=p",
+                "=service=pppoe",
+                "=comment=ucrm_1",
+            ]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect(),
+        )
+        .await
+        .unwrap();
+    let own = String::from_utf8_lossy(added.done.ret().unwrap()).into_owned();
+    for words in [
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=.id={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=numbers={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/remove".to_string(),
+            format!("=numbers={own}"),
+            format!("=.id={foreign}"),
+        ],
+        vec![
+            "/ppp/secret/add".to_string(),
+            "=name=dup1".into(),
+            "=password=p".into(),
+            "=service=pppoe".into(),
+            "=comment=ucrm_9".into(),
+            "=comment=vip".into(),
+        ],
+    ] {
+        match c.call(&words).await {
+            Err(e) => {
+                let m = trap_message(&e);
+                assert!(m.contains("twice") || m.contains("both"), "{words:?}: {m}");
+            }
+            Ok(_) => panic!("{words:?} was forwarded"),
+        }
+    }
+    let after = d.call(&["/ppp/secret/print"]).await.unwrap();
+    let foreign_item = after
+        .iter()
+        .find(|i| i.get(".id").is_some_and(|v| &v[..] == foreign.as_bytes()))
+        .expect("the foreign secret is still there");
+    assert_ne!(
+        foreign_item.get("disabled").map(|v| &v[..]),
+        Some(&b"true"[..]),
+        "the foreign secret was disabled"
+    );
+    assert!(!after
+        .iter()
+        .any(|i| i.get("name").is_some_and(|n| &n[..] == b"dup1")));
+}
+
+/// The built-in policies as shipped, used by clients as they are: `crm-pppoe` may change only
+/// entries of its suspension lists (checked on the router), names lists whole and addresses
+/// as hosts; PPP secrets take no `routes` or `local-address`; `crm-queues` takes no
+/// `target=0.0.0.0/0` nor `place-before`; `monitor` does not print scripts; and a policy
+/// naming a path in its own rules does not fall through to its base for other verbs there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_policies_are_safe_as_shipped() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let mut extra = String::new();
+    for (name, policy) in [
+        ("pppoe", "crm-pppoe"),
+        ("queues", "crm-queues"),
+        ("mon", "monitor"),
+    ] {
+        extra.push_str(&format!(
+            "\n[[client]]\nname = \"{name}\"\npassword-hash = \"{hash}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"{policy}\"\nrouters = [\"core-01\"]\n"
+        ));
+    }
+    let s = setup(&extra);
+    let d = router(&s).await;
+    let mgmt = d
+        .call(&["/ip/firewall/address-list/print", "?list=mgmt"])
+        .await
+        .unwrap()[0]
+        .get(".id")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    let refused = async |c: &Client, words: &[&str]| match c.call(words).await {
+        Err(e) => trap_message(&e),
+        Ok(r) => panic!("{words:?} was allowed: {r:?}"),
+    };
+    let p = crm(&s.plain, "pppoe", CRM_PASSWORD).await.unwrap();
+    let id = format!("=.id={mgmt}");
+    for verb in ["remove", "disable", "enable", "set"] {
+        let cmd = format!("/ip/firewall/address-list/{verb}");
+        let m = refused(&p, &[&cmd, &id]).await;
+        assert!(m.contains("list"), "{verb}: {m}");
+    }
+    for words in [
+        &["=list=suspended", "=address=0.0.0.0/0"][..],
+        &["=list=suspended", "=address=10.0.0.0/8"],
+        &["=list=suspended-mgmt", "=address=100.64.0.9"],
+        &["=list=mgmt", "=address=100.64.0.9"],
+    ] {
+        let mut w = vec!["/ip/firewall/address-list/add"];
+        w.extend_from_slice(words);
+        refused(&p, &w).await;
+    }
+    let added = p
+        .call_words(
+            [
+                "/ip/firewall/address-list/add",
+                "=list=suspended",
+                "=address=100.64.0.9",
+            ]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect(),
+        )
+        .await
+        .unwrap();
+    let own = String::from_utf8_lossy(added.done.ret().unwrap()).into_owned();
+    refused(
+        &p,
+        &[
+            "/ip/firewall/address-list/set",
+            &format!("=.id={own}"),
+            "=list=mgmt",
+        ],
+    )
+    .await;
+    p.call(&["/ip/firewall/address-list/disable", &format!("=.id={own}")])
+        .await
+        .unwrap();
+    p.call(&["/ip/firewall/address-list/remove", &format!("=.id={own}")])
+        .await
+        .unwrap();
+    for arg in [
+        "=routes=10.255.0.0/24 100.64.0.5",
+        "=local-address=10.255.0.1",
+        "=remote-address=0.0.0.0/0",
+        "=remote-ipv6-prefix=::/0",
+    ] {
+        refused(
+            &p,
+            &[
+                "/ppp/secret/add",
+                "=name=r1",
+                "=password=p",
+                "=service=pppoe",
+                arg,
+            ],
+        )
+        .await;
+    }
+    let q = crm(&s.plain, "queues", CRM_PASSWORD).await.unwrap();
+    for arg in [
+        "=target=0.0.0.0/0",
+        "=target=10.0.0.0/8",
+        "=place-before=*1",
+        "=parent=none",
+    ] {
+        let mut w = vec!["/queue/simple/add", "=name=q1", "=max-limit=1M/1M"];
+        if !arg.starts_with("=target") {
+            w.push("=target=100.64.1.1");
+        }
+        w.push(arg);
+        refused(&q, &w).await;
+    }
+    q.call(&[
+        "/queue/simple/add",
+        "=name=q1",
+        "=max-limit=1M/1M",
+        "=target=100.64.1.1/32",
+    ])
+    .await
+    .unwrap();
+    let m = crm(&s.plain, "mon", CRM_PASSWORD).await.unwrap();
+    refused(&m, &["/system/script/print"]).await;
+    m.call(&["/system/identity/print"]).await.unwrap();
+    // `billing` names `/ppp/secret` (add, set, remove, enable, disable, print): its base's
+    // `unset` there is not inherited.
+    let b = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    refused(
+        &b,
+        &[
+            "/ppp/secret/unset",
+            "=numbers=cust-0001",
+            "=value-name=comment",
+        ],
+    )
+    .await;
+    // The management entry is as it was.
+    let after = d
+        .call(&["/ip/firewall/address-list/print", "?list=mgmt"])
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        after[0].get("disabled").map(|v| &v[..]),
+        Some(&b"false"[..])
+    );
+}
+
+/// The chain proves nothing about lines after the last: deleting the tail, editing the last
+/// line, or editing one and re-chaining the rest all verify as a chain. The checkpoint the
+/// proxy writes (every N lines, and at shutdown, also on standard error) catches each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpoint_finds_a_deleted_or_rewritten_tail() {
+    let mut s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    for _ in 0..30 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    drop(c);
+    signal(&s.proxy, "-TERM");
+    assert!(s.proxy.0.wait().unwrap().success());
+    let said = std::fs::read_to_string(s.dir.path().join("proxy.err")).unwrap();
+    assert!(said.contains("audit log checkpoint"), "{said}");
+    let head = s.dir.path().join("audit.head");
+    let verify = |checkpoint: bool| {
+        let mut cmd = tikguard();
+        cmd.args(["proxy", "verify-log"]).arg(&s.log);
+        if checkpoint {
+            cmd.arg("--checkpoint").arg(&head);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(verify(true).0, Some(0), "{}", verify(true).1);
+    let original = std::fs::read_to_string(&s.log).unwrap();
+    let lines: Vec<String> = original.lines().map(String::from).collect();
+    assert!(lines.len() > 60, "{} lines", lines.len());
+    let write = |l: &[String]| {
+        std::fs::write(
+            &s.log,
+            l.iter().map(|x| format!("{x}\n")).collect::<String>(),
+        )
+        .unwrap()
+    };
+    // The last two lines deleted.
+    write(&lines[..lines.len() - 2]);
+    assert_eq!(verify(false).0, Some(0), "the chain alone cannot tell");
+    let (code, out) = verify(true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("deleted"), "{out}");
+    // The last line edited.
+    let mut edited = lines.clone();
+    let last = edited.len() - 1;
+    edited[last] = edited[last].replace("\"done\"", "\"trap: no\"");
+    assert_ne!(edited[last], lines[last]);
+    write(&edited);
+    assert_eq!(verify(false).0, Some(0), "the chain alone cannot tell");
+    let (code, out) = verify(true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("edited"), "{out}");
+    // A line in the middle edited and every later `prev` (and `of`) recomputed.
+    let hash = |l: &str| tikguard::proxy::auditlog::line_hash(l.as_bytes());
+    let mut rechained = lines.clone();
+    rechained[10] = rechained[10].replace("/system/identity/print", "/system/identity/set");
+    let mut renamed = std::collections::HashMap::new();
+    renamed.insert(hash(&lines[10]), hash(&rechained[10]));
+    for i in 11..rechained.len() {
+        let mut v: serde_json::Value = serde_json::from_str(&rechained[i]).unwrap();
+        v["prev"] = serde_json::Value::String(hash(&rechained[i - 1]));
+        if let Some(new) = v["of"].as_str().and_then(|of| renamed.get(of)) {
+            v["of"] = serde_json::Value::String(new.clone());
+        }
+        rechained[i] = serde_json::to_string(&v).unwrap();
+        renamed.insert(hash(&lines[i]), hash(&rechained[i]));
+    }
+    write(&rechained);
+    assert_eq!(verify(false).0, Some(0), "the chain alone cannot tell");
+    let (code, out) = verify(true);
+    assert_eq!(code, Some(1), "{out}");
+    // Restored, it verifies.
+    std::fs::write(&s.log, &original).unwrap();
+    assert_eq!(verify(true).0, Some(0));
+}
+
+/// logrotate: the log renamed, then SIGHUP. The proxy writes a new file at the path, which
+/// starts with a `continue` line chained to the renamed file's last line; both verify, and
+/// the checkpoint follows the new file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_after_rotation_starts_a_new_file_continuing_the_chain() {
+    let s = setup("");
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    for _ in 0..5 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    let rotated = s.dir.path().join("audit.jsonl.1");
+    std::fs::rename(&s.log, &rotated).unwrap();
+    signal(&s.proxy, "-HUP");
+    let mut created = false;
+    for _ in 0..100 {
+        if s.log.exists() {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(created, "no new log file after SIGHUP");
+    let old_len = std::fs::metadata(&rotated).unwrap().len();
+    for _ in 0..5 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    assert_eq!(
+        std::fs::metadata(&rotated).unwrap().len(),
+        old_len,
+        "the proxy still writes the rotated file"
+    );
+    let old_text = std::fs::read_to_string(&rotated).unwrap();
+    let old_last = old_text.lines().last().unwrap();
+    let new = log_lines(&s.log);
+    assert_eq!(new[0]["decision"], "continue", "{}", new[0]);
+    assert_eq!(
+        new[0]["prev"].as_str().unwrap(),
+        tikguard::proxy::auditlog::line_hash(old_last.as_bytes())
+    );
+    assert!(new.iter().filter(|l| l["outcome"] == "done").count() >= 5);
+    // The old file verifies as a chain; the new one with the checkpoint, which names it now.
+    for (f, checkpoint) in [(&rotated, false), (&s.log, true)] {
+        let mut cmd = tikguard();
+        cmd.args(["proxy", "verify-log"]).arg(f);
+        if checkpoint {
+            cmd.arg("--checkpoint").arg(s.dir.path().join("audit.head"));
+        }
+        let out = cmd.output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}: {said}", f.display());
+    }
+}
+
+/// A failed-login flood (8 attempts per connection, the most before login, over 40
+/// connections; 4 KiB user names): the log and standard error get a bounded number of lines
+/// per source, names cut to 64 bytes, and the next line after a pause counts the failures not
+/// logged one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_login_flood_is_throttled_and_truncated_in_the_log() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = setup("");
+    let name = "n".repeat(4000);
+    let started = std::time::Instant::now();
+    let mut attempts = 0;
+    for _ in 0..40 {
+        let mut t = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+        let mut batch = Vec::new();
+        for _ in 0..8 {
+            batch.extend(routeros_api::encode_sentence(&[
+                "/login".to_string(),
+                format!("=name={name}"),
+                "=password=x".to_string(),
+            ]));
+        }
+        t.write_all(&batch).await.unwrap();
+        attempts += 8;
+        // The eight traps (each ends with the `(6)` of RouterOS' message, then a zero word).
+        let mut buf = vec![0u8; 65536];
+        let mut got = Vec::new();
+        while got.windows(3).filter(|w| w == b"(6)").count() < 8 {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), t.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let _ = crm(&s.plain, "nobody", "x").await;
+    let lines = log_lines(&s.log);
+    let failures: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["command"] == "/login" && l["decision"] == "deny")
+        .collect();
+    let bound = 10 + (elapsed + 1.2) as usize + 2;
+    assert!(
+        failures.len() <= bound,
+        "{} failure lines for {attempts} attempts in {elapsed:.1} s (bound {bound})",
+        failures.len()
+    );
+    assert!(failures
+        .iter()
+        .all(|l| l["client"].as_str().unwrap().len() < 100));
+    assert!(
+        failures.last().unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("not logged one by one"),
+        "{}",
+        failures.last().unwrap()
+    );
+    let err = std::fs::read_to_string(s.dir.path().join("proxy.err")).unwrap();
+    let said = err.lines().filter(|l| l.contains("login failure")).count();
+    assert!(said <= bound, "{said} stderr lines");
+    assert!(err.len() < 64 * 1024, "{} bytes on stderr", err.len());
+}
+
+/// `proxy check` opens the files `run` will need and names each it cannot read (a warning: the
+/// check may run elsewhere than the service), instead of passing it in silence.
+#[test]
+fn check_names_missing_or_unreadable_files() {
+    let s = setup("");
+    let ok = tikguard()
+        .args(["proxy", "check", "--config"])
+        .arg(&s.config)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let ca = s.dir.path().join("cert.pem").display().to_string();
+    let pw = s.emu.password_file.display().to_string();
+    let bad = text
+        .replace(&ca, "/nonexistent/ca.pem")
+        .replace(&pw, &s.dir.path().display().to_string());
+    let bad_path = s.dir.path().join("bad.toml");
+    std::fs::write(&bad_path, bad).unwrap();
+    let out = tikguard()
+        .args(["proxy", "check", "--config"])
+        .arg(&bad_path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("warning: router core-01 ca /nonexistent/ca.pem"),
+        "{said}"
+    );
+    assert!(
+        said.contains("warning: router core-01 password-file"),
+        "{said}"
+    );
+    assert!(!String::from_utf8_lossy(&ok.stdout).contains("warning"));
+}
+
+/// A router that stops answering (its process stopped): a command gets a trap once the
+/// router's `command-timeout` has passed without a reply, logged `lost: router timeout`, and the
+/// session stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_router_gives_a_trap_after_the_command_timeout() {
+    let s = setup_edited("", false, |t| {
+        t.replace(
+            "max-sessions = 4\n",
+            "max-sessions = 4\ncommand-timeout = 2\n",
+        )
+    });
+    let c = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    c.call(&["/system/identity/print"]).await.unwrap();
+    let pid = s.emu.pid().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        c.call(&["/system/identity/print"]),
+    )
+    .await;
+    let took = started.elapsed();
+    let _ = std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status();
+    let e = answer.expect("no answer within 30 s").unwrap_err();
+    assert!(trap_message(&e).contains("did not answer"), "{e:?}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    let lines = log_lines(&s.log);
+    assert!(lines.iter().any(|l| l["outcome"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("lost: router timeout")));
 }

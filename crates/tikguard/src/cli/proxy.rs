@@ -9,19 +9,20 @@ use crate::proxy::{self, auditlog, config, policy};
 /// The CRM connects to the proxy as it connects to a router today (same protocol on
 /// 8728/8729, same library) with a credential the proxy issues. The proxy forwards only what the
 /// client's policy allows, to the router over verified API-SSL with a router credential the
-/// CRM never sees, and writes every decision to a hash-chained audit log, on disk before the
-/// client sees the command's final reply.
+/// CRM never sees, and writes every decision to a hash-chained audit log: an allowed command is
+/// on disk as `forwarded` before it goes to the router, its outcome before the client sees the
+/// command's final reply.
 ///
 /// Examples:
 ///   tikguard proxy hash-password < crm.pass          # a client's password-hash
 ///   tikguard proxy check --config proxy.toml         # validate, print the effective policies
 ///   tikguard proxy check --config proxy.toml --as billing /ppp/secret/add =name=x =comment=ucrm_1
 ///   tikguard proxy run --config proxy.toml           # serve (SIGHUP reloads, SIGTERM drains)
-///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl
+///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl --checkpoint /var/lib/tikguard/proxy-audit.head
 ///
 /// The configuration: examples/proxy.toml shows every section ([proxy], [[router]],
 /// [[listener]], [[client]], [policy.NAME] with [[policy.NAME.rule]]), commented.
-/// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, read-only, monitor (see
+/// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, crm-isp, read-only, monitor (see
 /// `tikguard proxy check` for their rules); extend one with `extends = "crm-pppoe"`.
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -50,7 +51,14 @@ enum Sub {
         words: Vec<String>,
     },
     /// Check an audit log's hash chain; names the first line edited, deleted or reordered.
-    VerifyLog { file: String },
+    /// With `--checkpoint`, also that the log still holds the head the proxy checkpointed
+    /// (lines deleted from the end, or an end rewritten, fail it).
+    VerifyLog {
+        file: String,
+        /// The proxy's checkpoint file (`checkpoint =` in [proxy]).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<String>,
+    },
     /// Read a password on standard input and print its Argon2id hash for `password-hash`.
     HashPassword,
 }
@@ -63,7 +71,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             client,
             words,
         } => check(&config, client.as_deref(), &words),
-        Sub::VerifyLog { file } => verify_log(&file),
+        Sub::VerifyLog { file, checkpoint } => verify_log(&file, checkpoint.as_deref()),
         Sub::HashPassword => hash(),
     }
 }
@@ -167,6 +175,11 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             }
             writeln!(out, "  default: deny")?;
         }
+        // The files `run` will need, named when unreadable here: the check may run on another
+        // machine than the service (the shipped example's /etc paths), so they are warnings.
+        for p in file_problems(&cfg) {
+            writeln!(out, "{path}: warning: {p}")?;
+        }
         return Ok(0);
     };
     let Some(c) = cfg.client(name) else {
@@ -221,10 +234,100 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
     }
 }
 
-fn verify_log(file: &str) -> std::io::Result<u8> {
+/// Files the configuration names that `run` could not read (or, for the log and its
+/// checkpoint, whose directory is missing). Secrets are opened, never printed.
+fn file_problems(cfg: &config::ProxyConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut readable = |what: String, file: &str| {
+        let problem = match std::fs::File::open(file).and_then(|f| f.metadata()) {
+            Err(e) => e.to_string(),
+            Ok(m) if !m.is_file() => "not a regular file".into(),
+            Ok(_) => return,
+        };
+        out.push(format!(
+            "{what} {}: {problem}",
+            crate::term::printable(file)
+        ));
+    };
+    for r in &cfg.routers {
+        match &r.verify {
+            config::Verify::Ca(f) => readable(format!("router {} ca", r.name), f),
+            config::Verify::KnownRouters(f) => {
+                readable(format!("router {} known-routers", r.name), f)
+            }
+            config::Verify::Pin(_) => {}
+        }
+        if let config::Secret::File(f) = &r.password {
+            readable(format!("router {} password-file", r.name), f);
+        }
+    }
+    for l in &cfg.listeners {
+        if let Some(t) = &l.tls {
+            readable(format!("listener {} cert", l.address), &t.cert);
+            readable(format!("listener {} key", l.address), &t.key);
+            if let Some(ca) = &t.client_ca {
+                readable(format!("listener {} client-ca", l.address), ca);
+            }
+        }
+    }
+    for c in &cfg.clients {
+        if let Some(config::Secret::File(f)) = &c.legacy_password {
+            readable(format!("client {} legacy-password-file", c.name), f);
+        }
+    }
+    for (what, f) in [
+        ("audit-log", Some(&cfg.audit_log)),
+        ("checkpoint", cfg.checkpoint.as_ref()),
+    ] {
+        let Some(f) = f else { continue };
+        let dir = std::path::Path::new(f)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            out.push(format!(
+                "{what} {}: its directory does not exist",
+                crate::term::printable(f)
+            ));
+        }
+    }
+    out
+}
+
+fn verify_log(file: &str, checkpoint: Option<&str>) -> std::io::Result<u8> {
     match auditlog::verify(std::path::Path::new(file)) {
-        Ok(Ok(n)) => {
-            println!("{file}: {n} lines, chain intact");
+        Ok(Ok(v)) => {
+            if let Some(cp) = checkpoint {
+                match auditlog::verify_checkpoint(
+                    std::path::Path::new(file),
+                    std::path::Path::new(cp),
+                ) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => {
+                        println!("{file}: {why}");
+                        return Ok(1);
+                    }
+                    Err(e) => {
+                        eprintln!("tikguard: {e}");
+                        return Ok(2);
+                    }
+                }
+            }
+            println!("{file}: {} lines, chain intact", v.lines);
+            if !v.unanswered.is_empty() {
+                let shown: Vec<String> = v
+                    .unanswered
+                    .iter()
+                    .take(20)
+                    .map(|l| l.to_string())
+                    .collect();
+                println!(
+                    "{file}: {} forwarded commands have no outcome (the proxy stopped first; the router may have run them): lines {}{}",
+                    v.unanswered.len(),
+                    shown.join(", "),
+                    if v.unanswered.len() > 20 { ", ..." } else { "" }
+                );
+            }
             Ok(0)
         }
         Ok(Err(b)) => {

@@ -5,19 +5,33 @@
 //! newline); the first line's `prev` is 64 zeros. Editing, deleting or reordering a line breaks
 //! the chain at the line after it, which [`verify`] names.
 //!
-//! When a line is written: when the command finishes (`!done`, `!trap`, denied, or cut off by
-//! the router's loss), and the final reply (`!done`/`!trap`) is released to the client only
-//! after the line is on disk. `!re` items of a print stream before that; a client that got the
-//! final reply of a command always finds it in the log, even after `kill -9`. Lines from many
-//! sessions are written and fsync'd together (group commit).
+//! An allowed command has two lines. The first, outcome `forwarded`, with every argument and
+//! query word, is on disk before the command leaves for the router: whatever the router may
+//! have run is in the log, whatever happens to the client, the router or the proxy after it
+//! (a client resetting its connection, `kill -9`). The second, written when the command ends,
+//! carries its outcome (`done`, `trap: MESSAGE`, `lost: client gone`, `lost: router gone: ...`)
+//! and `of`, the hash of its `forwarded` line; the command's final reply (`!done`/`!trap`) is
+//! released to the client only after that line is on disk too. [`verify`] pairs them and names
+//! the forwarded commands whose outcome was never written (the proxy stopped), which the router
+//! may have run. A denied command has one line. Lines from many sessions are written and
+//! fsync'd together (group commit).
 //!
-//! Arguments whose key is a secret (`password`, `secret`, keys, ...) are written as `***`.
+//! The chain proves the lines before a line were not changed, not that no lines came after the
+//! last: deleting or rewriting the tail leaves a valid chain. The head (line count and hash of
+//! the last line on disk) is written to a checkpoint file ([`AuditLog::set_checkpoint`]) every
+//! N lines and at shutdown, and to standard error (the journal) with it; [`verify_checkpoint`]
+//! finds a log shorter than its checkpoint or whose line N is not the one checkpointed. A
+//! last line cut short by a crash is kept aside in `FILE.torn-SECONDS` and reported at start.
+//!
+//! Arguments whose key is a secret (`password`, `secret`, keys, ...) are written as `***`, and
+//! so are the values of query words naming one.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -30,34 +44,86 @@ pub struct Entry {
     pub router: String,
     pub command: String,
     pub args: serde_json::Map<String, serde_json::Value>,
+    /// The query words (`?name=x`, `?#|`), secrets' values as `***`.
+    pub query: Vec<String>,
+    /// For an outcome line, the hash of the command's `forwarded` line.
+    pub of: Option<String>,
     /// `allow` or `deny`.
     pub decision: &'static str,
     /// The deciding rule, or `default` for the default deny.
     pub rule: String,
-    /// `done`, `trap: MESSAGE`, `denied: REASON`, `upstream lost: ...`.
+    /// `forwarded`, then `done`, `trap: MESSAGE`, `lost: client gone`, `lost: router gone: ...`
+    /// for an allowed command; `denied: REASON`; `not forwarded: ...`.
     pub outcome: String,
     pub latency_us: u64,
 }
 
-/// Arguments as logged: secrets as `***`, other bytes as (lossy) text.
+/// Whether an argument or query key holds a secret, written as `***`: a secret's name, or
+/// an abbreviation of one of the fields hidden by default (`?pass=`, refused by the policy,
+/// must not put the guess in the log either).
+pub fn secret_key(k: &str) -> bool {
+    routeros_config::secrets::is_secret_key(k.as_bytes())
+        || k == "secret"
+        || k.ends_with("password")
+        || k.ends_with("-key")
+        || k == "community"
+        || (!k.is_empty()
+            && super::policy::DEFAULT_REDACT
+                .iter()
+                .any(|h| h.starts_with(k)))
+}
+
+/// Arguments as logged: secrets as `***`, other bytes as (lossy) text; a key given more than
+/// once has every value, in order, in an array (nothing the client sent is left out).
 pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_json::Value> {
-    args.iter()
-        .map(|(k, v)| {
-            let shown = if routeros_config::secrets::is_secret_key(k.as_bytes())
-                || k == "secret"
-                || k.ends_with("password")
-            {
-                "***".to_string()
-            } else {
-                String::from_utf8_lossy(v).into_owned()
-            };
-            (k.clone(), serde_json::Value::String(shown))
+    use serde_json::Value;
+    let mut map = serde_json::Map::new();
+    for (k, v) in args {
+        let shown = Value::String(if secret_key(k) {
+            "***".to_string()
+        } else {
+            String::from_utf8_lossy(v).into_owned()
+        });
+        match map.get_mut(k) {
+            None => {
+                map.insert(k.clone(), shown);
+            }
+            Some(Value::Array(all)) => all.push(shown),
+            Some(first) => {
+                let first = first.take();
+                map.insert(k.clone(), Value::Array(vec![first, shown]));
+            }
+        }
+    }
+    map
+}
+
+/// Query words as logged: the value of one naming a secret as `***` (`?password=***`).
+pub fn log_query(queries: &[Bytes]) -> Vec<String> {
+    queries
+        .iter()
+        .map(|q| {
+            let text = String::from_utf8_lossy(q);
+            let body = text.strip_prefix('?').unwrap_or(&text);
+            let body = body.trim_start_matches(['-', '<', '>', '=']);
+            match body.split_once('=') {
+                Some((k, _)) if secret_key(k) => {
+                    let cut = text.len() - body.len() + k.len() + 1;
+                    format!("{}***", &text[..cut])
+                }
+                _ => text.into_owned(),
+            }
         })
         .collect()
 }
 
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+}
+
+/// The hash of a line (without its newline) as `prev` and `of` name it.
+pub fn line_hash(line: &[u8]) -> String {
+    digest(line)
 }
 
 fn digest(line: &[u8]) -> String {
@@ -87,12 +153,37 @@ struct State {
     failed: Option<String>,
     /// Tasks waiting for the group being written, woken when it is on disk (or failed).
     waiting: Vec<std::task::Waker>,
+    /// Lines in the file minus lines appended to this log before it (when opened: the lines it
+    /// had; after a reopen, minus those written to the previous file).
+    base_lines: i64,
+    /// The file written to (replaced by [`AuditLog::reopen`]).
+    file: Arc<std::fs::File>,
+    /// The hash of the last line on disk.
+    durable_head: String,
+}
+
+/// What [`AuditLog::reopen`] found.
+enum Swap {
+    /// Lines are being written: sync and try again.
+    Retry,
+    /// The path is still the file written to.
+    Same,
+    /// A new file, started with the line of this sequence number.
+    Marker(u64),
+}
+
+/// Where and how often the chain's head is written.
+struct Checkpoint {
+    path: std::path::PathBuf,
+    every: u64,
+    /// Lines (in the file) at the last checkpoint.
+    last: u64,
 }
 
 struct Inner {
     state: std::sync::Mutex<State>,
-    file: std::fs::File,
     path: String,
+    checkpoint: std::sync::Mutex<Option<Checkpoint>>,
 }
 
 /// A handle to the log; cheap to clone.
@@ -102,11 +193,13 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens (or creates, 0600) the log. A last line cut short by a crash is removed: its
-    /// command's final reply was never released.
+    /// Opens (or creates, 0600) the log. A last line cut short by a crash is moved out of it
+    /// into `FILE.torn-SECONDS` (0600) and reported on standard error: its command's final reply
+    /// was never released, and the bytes are kept for whoever investigates.
     pub fn open(path: &Path) -> Result<AuditLog, String> {
         let show = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut prev = ZERO.to_string();
+        let mut lines = 0u64;
         if path.exists() {
             // A device or a pipe would be read without end (`/dev/zero`, `/dev/full`), and
             // cannot be truncated or verified.
@@ -122,6 +215,30 @@ impl AuditLog {
                 None => 0,
             };
             if keep < bytes.len() {
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let aside = std::path::PathBuf::from(format!("{}.torn-{secs}", path.display()));
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mut f = std::fs::OpenOptions::new()
+                        .create_new(true)
+                        .write(true)
+                        .mode(0o600)
+                        .open(&aside)
+                        .map_err(|e| format!("{}: {e}", aside.display()))?;
+                    f.write_all(&bytes[keep..])
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| format!("{}: {e}", aside.display()))?;
+                }
+                crate::warn_line!(
+                    "tikguard proxy: {} ended in a cut line ({} bytes, after line {}); moved to {}",
+                    path.display(),
+                    bytes.len() - keep,
+                    bytes[..keep].iter().filter(|&&b| b == b'\n').count(),
+                    aside.display()
+                );
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(path)
@@ -129,6 +246,7 @@ impl AuditLog {
                 f.set_len(keep as u64).map_err(show)?;
                 f.sync_all().map_err(show)?;
             }
+            lines = bytes[..keep].iter().filter(|&&b| b == b'\n').count() as u64;
             if let Some(last) = bytes[..keep]
                 .split(|&b| b == b'\n')
                 .rev()
@@ -146,7 +264,9 @@ impl AuditLog {
                 .open(path)
                 .map_err(show)?
         };
-        Ok(AuditLog::over(file, prev, path))
+        let log = AuditLog::over(file, prev, path);
+        log.inner.lock().base_lines = lines as i64;
+        Ok(log)
     }
 
     /// A log appending to `file`, whose last line hashes to `prev`.
@@ -154,6 +274,7 @@ impl AuditLog {
         AuditLog {
             inner: Arc::new(Inner {
                 state: std::sync::Mutex::new(State {
+                    durable_head: prev.clone(),
                     prev,
                     buf: Vec::new(),
                     appended: 0,
@@ -161,10 +282,128 @@ impl AuditLog {
                     syncing: false,
                     failed: None,
                     waiting: Vec::new(),
+                    base_lines: 0,
+                    file: Arc::new(file),
                 }),
-                file,
                 path: path.display().to_string(),
+                checkpoint: std::sync::Mutex::new(None),
             }),
+        }
+    }
+
+    /// Writes the chain's head to `path` every `every` lines on disk (and whenever
+    /// [`AuditLog::checkpoint`] is called), starting now.
+    pub fn set_checkpoint(&self, path: &Path, every: u64) -> Result<(), String> {
+        *self
+            .inner
+            .checkpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Checkpoint {
+            path: path.to_path_buf(),
+            every: every.max(1),
+            last: 0,
+        });
+        self.checkpoint().map(|_| ())
+    }
+
+    /// Writes the head of what is on disk to the checkpoint file (atomically: a new file renamed
+    /// over the old, synced) and to standard error; `None` without a checkpoint file.
+    pub fn checkpoint(&self) -> Result<Option<String>, String> {
+        Inner::checkpoint(&self.inner, 0)
+    }
+
+    /// [`AuditLog::checkpoint`] if lines reached the disk since the last one (for a timer).
+    pub fn checkpoint_if_new(&self) -> Result<Option<String>, String> {
+        Inner::checkpoint(&self.inner, 1)
+    }
+
+    /// [`AuditLog::reopen`]'s swap, under the lock: the new file and its first line.
+    fn swap(&self) -> Result<Swap, String> {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        let path = Path::new(&self.inner.path);
+        let mut st = self.inner.lock();
+        if st.syncing || st.durable < st.appended {
+            return Ok(Swap::Retry);
+        }
+        if let Ok(now) = std::fs::metadata(path) {
+            let old = st
+                .file
+                .metadata()
+                .map_err(|e| format!("{}: {e}", self.inner.path))?;
+            if now.ino() == old.ino() && now.dev() == old.dev() {
+                return Ok(Swap::Same);
+            }
+            if now.len() > 0 {
+                return Err(format!(
+                    "{}: a non-empty file is at the log's path; still writing to the old file",
+                    self.inner.path
+                ));
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", self.inner.path))?;
+        let before = st.lines();
+        st.file = Arc::new(file);
+        st.base_lines = -(st.durable as i64);
+        let marker = Entry {
+            time: now_rfc3339(),
+            client: String::new(),
+            source: String::new(),
+            router: String::new(),
+            command: String::new(),
+            args: serde_json::Map::new(),
+            query: Vec::new(),
+            of: None,
+            decision: "continue",
+            rule: String::new(),
+            outcome: format!("the log continues from the previous file, after its line {before}"),
+            latency_us: 0,
+        };
+        Ok(Swap::Marker(st.append(&marker)))
+    }
+
+    /// Lines on disk and the hash of the last.
+    pub fn head(&self) -> (u64, String) {
+        let st = self.inner.lock();
+        (st.lines(), st.durable_head.clone())
+    }
+
+    /// Reopens the log at its path, after a rotation moved the file away (SIGHUP): every line
+    /// appended so far goes to the old file first, and the new one starts with a `continue`
+    /// line whose `prev` is the old file's head (the chain goes on across files). Nothing
+    /// happens when the path is still the file written to. A non-empty file of another name
+    /// at the path is not appended to (its own chain would break): an error, and writing
+    /// goes on to the old file.
+    pub async fn reopen(&self) -> Result<(), String> {
+        loop {
+            self.sync().await?;
+            // The old file's head, checkpointed (and in the journal) before it is left.
+            Inner::checkpoint(&self.inner, 1)?;
+            let seq = match self.swap()? {
+                Swap::Retry => continue,
+                Swap::Same => return Ok(()),
+                Swap::Marker(seq) => seq,
+            };
+            Written {
+                log: self.clone(),
+                seq,
+                hash: String::new(),
+            }
+            .await?;
+            if let Some(cp) = self
+                .inner
+                .checkpoint
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_mut()
+            {
+                cp.last = 0;
+            }
+            return self.checkpoint().map(|_| ());
         }
     }
 
@@ -183,29 +422,14 @@ impl AuditLog {
             return Written {
                 log: self.clone(),
                 seq: u64::MAX,
+                hash: String::new(),
             };
         }
-        let line = serde_json::to_vec(&Line {
-            time: &entry.time,
-            client: &entry.client,
-            source: &entry.source,
-            router: &entry.router,
-            command: &entry.command,
-            args: &entry.args,
-            decision: entry.decision,
-            rule: &entry.rule,
-            outcome: &entry.outcome,
-            latency_us: entry.latency_us,
-            prev: &st.prev,
-        })
-        .unwrap_or_default();
-        st.prev = digest(&line);
-        st.buf.extend_from_slice(&line);
-        st.buf.push(b'\n');
-        st.appended += 1;
+        let seq = st.append(&entry);
         Written {
             log: self.clone(),
-            seq: st.appended,
+            seq,
+            hash: st.prev.clone(),
         }
     }
 }
@@ -218,12 +442,43 @@ impl AuditLog {
         Written {
             log: self.clone(),
             seq,
+            hash: String::new(),
         }
         .await
     }
 }
 
 impl State {
+    /// Lines of the current file on disk.
+    fn lines(&self) -> u64 {
+        (self.base_lines + self.durable as i64).max(0) as u64
+    }
+
+    /// Appends `entry`'s line to the chain; its sequence number.
+    fn append(&mut self, entry: &Entry) -> u64 {
+        let line = serde_json::to_vec(&Line {
+            time: &entry.time,
+            client: &entry.client,
+            source: &entry.source,
+            router: &entry.router,
+            command: &entry.command,
+            args: &entry.args,
+            query: &entry.query,
+            of: entry.of.as_deref(),
+            decision: entry.decision,
+            rule: &entry.rule,
+            outcome: &entry.outcome,
+            latency_us: entry.latency_us,
+            prev: &self.prev,
+        })
+        .unwrap_or_default();
+        self.prev = digest(&line);
+        self.buf.extend_from_slice(&line);
+        self.buf.push(b'\n');
+        self.appended += 1;
+        self.appended
+    }
+
     /// Whether line `seq` is on disk, or can no longer get there; `None` while it may.
     fn outcome(&self, seq: u64) -> Option<Result<(), String>> {
         if self.durable >= seq {
@@ -238,6 +493,58 @@ impl Inner {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The checkpoint, when at least `min_new` lines reached the disk since the last one
+    /// (`u64::MAX`: its `every`).
+    fn checkpoint(inner: &Inner, min_new: u64) -> Result<Option<String>, String> {
+        let mut cp = inner.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(cp) = cp.as_mut() else {
+            return Ok(None);
+        };
+        let (lines, head) = {
+            let st = inner.lock();
+            (st.lines(), st.durable_head.clone())
+        };
+        let min_new = if min_new == u64::MAX {
+            cp.every
+        } else {
+            min_new
+        };
+        if lines < cp.last.saturating_add(min_new) {
+            return Ok(None);
+        }
+        let text = serde_json::json!({
+            "time": now_rfc3339(),
+            "log": inner.path,
+            "lines": lines,
+            "head": head,
+        })
+        .to_string();
+        let tmp = std::path::PathBuf::from(format!("{}.tmp", cp.path.display()));
+        let show = |e: std::io::Error| format!("{}: {e}", cp.path.display());
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(show)?;
+            f.write_all(format!("{text}\n").as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(show)?;
+        }
+        std::fs::rename(&tmp, &cp.path).map_err(show)?;
+        if let Some(dir) = cp.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        cp.last = lines;
+        crate::warn_line!("tikguard proxy: audit log checkpoint {text}");
+        Ok(Some(text))
+    }
 }
 
 /// An entry on its way to disk ([`AuditLog::submit`]).
@@ -251,9 +558,16 @@ impl Inner {
 pub struct Written {
     log: AuditLog,
     seq: u64,
+    /// The hash of the line (what an outcome line's `of` names).
+    hash: String,
 }
 
 impl Written {
+    /// The hash of the line: an outcome line names its `forwarded` line by it.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
     /// Waits until the entry is on disk.
     pub async fn wait(mut self) -> Result<(), String> {
         (&mut self).await
@@ -268,12 +582,10 @@ impl Written {
     fn lead(inner: &Inner, mut st: std::sync::MutexGuard<'_, State>) {
         let buf = std::mem::take(&mut st.buf);
         let upto = st.appended;
+        let head = st.prev.clone();
+        let file = st.file.clone();
         drop(st);
-        let write = || {
-            (&inner.file)
-                .write_all(&buf)
-                .and_then(|()| inner.file.sync_data())
-        };
+        let write = || (&*file).write_all(&buf).and_then(|()| file.sync_data());
         // Off the scheduler while the disk works (a multi-threaded runtime hands this
         // worker's other tasks to another thread); inline elsewhere.
         let res = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
@@ -282,8 +594,12 @@ impl Written {
         };
         let mut st = inner.lock();
         st.syncing = false;
+        let ok = res.is_ok();
         match res {
-            Ok(()) => st.durable = upto,
+            Ok(()) => {
+                st.durable = upto;
+                st.durable_head = head;
+            }
             Err(e) => {
                 st.failed.get_or_insert(format!("{}: {e}", inner.path));
             }
@@ -292,6 +608,11 @@ impl Written {
         drop(st);
         for w in waiting {
             w.wake();
+        }
+        if ok {
+            if let Err(e) = Inner::checkpoint(inner, u64::MAX) {
+                crate::warn_line!("tikguard proxy: audit log checkpoint: {e}");
+            }
         }
     }
 }
@@ -333,6 +654,10 @@ struct Line<'a> {
     router: &'a str,
     command: &'a str,
     args: &'a serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    query: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    of: Option<&'a str>,
     decision: &'a str,
     rule: &'a str,
     outcome: &'a str,
@@ -350,6 +675,17 @@ pub enum Broken {
     Chain { line: usize },
     /// The file does not end with a newline: the last line was cut.
     Truncated { line: usize },
+    /// Line N is an outcome whose `of` names no `forwarded` line before it still open.
+    Unpaired { line: usize },
+}
+
+/// An intact log.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub lines: usize,
+    /// Lines (1-based) of commands forwarded whose outcome was never written: the proxy
+    /// stopped before they ended. The router may have run them.
+    pub unanswered: Vec<usize>,
 }
 
 impl std::fmt::Display for Broken {
@@ -367,24 +703,36 @@ impl std::fmt::Display for Broken {
                 line - 1
             ),
             Broken::Truncated { line } => write!(f, "line {line} is cut short"),
+            Broken::Unpaired { line } => write!(
+                f,
+                "line {line} is the outcome of no forwarded command before it (its `of` names none, or one already ended)"
+            ),
         }
     }
 }
 
-/// Checks a log's chain; `Ok(lines)` when intact.
-pub fn verify(path: &Path) -> Result<Result<usize, Broken>, String> {
+/// Checks a log's chain, and pairs each `forwarded` line with its outcome.
+pub fn verify(path: &Path) -> Result<Result<Verified, Broken>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut r = std::io::BufReader::new(f);
     let mut prev = ZERO.to_string();
     let mut n = 0;
     let mut line = Vec::new();
+    // Forwarded commands without an outcome yet: line hash -> line number.
+    let mut open = std::collections::HashMap::new();
+    let mut continued = false;
     loop {
         line.clear();
         let read = r
             .read_until(b'\n', &mut line)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if read == 0 {
-            return Ok(Ok(n));
+            let mut unanswered: Vec<usize> = open.into_values().collect();
+            unanswered.sort_unstable();
+            return Ok(Ok(Verified {
+                lines: n,
+                unanswered,
+            }));
         }
         n += 1;
         if line.last() != Some(&b'\n') {
@@ -398,10 +746,72 @@ pub fn verify(path: &Path) -> Result<Result<usize, Broken>, String> {
         let Some(p) = v.get("prev").and_then(|p| p.as_str()) else {
             return Ok(Err(Broken::Malformed { line: n }));
         };
-        if p != prev {
+        // A file started after a rotation: its first line continues the previous file's chain
+        // (whose forwarded commands may end here).
+        if n == 1 && v.get("decision").and_then(|d| d.as_str()) == Some("continue") {
+            continued = true;
+        } else if p != prev {
             return Ok(Err(Broken::Chain { line: n }));
         }
         prev = digest(&line);
+        if let Some(of) = v.get("of") {
+            let known = of.as_str().and_then(|h| open.remove(h));
+            if known.is_none() && !continued {
+                return Ok(Err(Broken::Unpaired { line: n }));
+            }
+        } else if v.get("outcome").and_then(|o| o.as_str()) == Some("forwarded") {
+            open.insert(prev.clone(), n);
+        }
+    }
+}
+
+/// Checks a log against a checkpoint written by the proxy (`{"lines": N, "head": H}`): the
+/// log must have at least N lines and its line N must hash to H. Lines deleted from the end, or
+/// an end edited and re-chained, fail it. `Ok(Err(why))` when the log does not match.
+pub fn verify_checkpoint(log: &Path, checkpoint: &Path) -> Result<Result<(), String>, String> {
+    let text = std::fs::read_to_string(checkpoint)
+        .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    let v: serde_json::Value = serde_json::from_str(text.trim())
+        .map_err(|e| format!("{}: not a checkpoint: {e}", checkpoint.display()))?;
+    let (Some(want), Some(head)) = (
+        v.get("lines").and_then(|l| l.as_u64()),
+        v.get("head").and_then(|h| h.as_str()),
+    ) else {
+        return Err(format!(
+            "{}: not a checkpoint (no `lines` and `head`)",
+            checkpoint.display()
+        ));
+    };
+    let time = v.get("time").and_then(|t| t.as_str()).unwrap_or("?");
+    if want == 0 {
+        return Ok(Ok(()));
+    }
+    let f = std::fs::File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut r = std::io::BufReader::new(f);
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        let read = r
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            return Ok(Err(format!(
+                "the log has {n} complete lines; the checkpoint of {time} says {want}: lines {} to {want} were deleted",
+                n + 1
+            )));
+        }
+        n += 1;
+        if n == want {
+            line.pop();
+            return Ok(if digest(&line) == head {
+                Ok(())
+            } else {
+                Err(format!(
+                    "line {want} is not the line checkpointed at {time}: it, or a line before it, was edited and the chain rewritten"
+                ))
+            });
+        }
     }
 }
 
@@ -420,11 +830,20 @@ mod tests {
                 ("name".into(), format!("u{i}").into_bytes()),
                 ("password".into(), b"hunter2".to_vec()),
             ]),
+            query: vec![],
+            of: None,
             decision: "allow",
             rule: "policy crm-pppoe rule 1".into(),
             outcome: "done".into(),
             latency_us: 10,
         }
+    }
+
+    fn intact(lines: usize) -> Result<Verified, Broken> {
+        Ok(Verified {
+            lines,
+            unanswered: vec![],
+        })
     }
 
     /// Runs `f` on a single-threaded runtime, as the unit tests' sessions run.
@@ -466,7 +885,7 @@ mod tests {
     #[test]
     fn an_intact_log_verifies_and_hides_secrets() {
         let (_d, path) = write(5);
-        assert_eq!(verify(&path).unwrap(), Ok(5));
+        assert_eq!(verify(&path).unwrap(), intact(5));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("hunter2") && text.contains("\"password\":\"***\""));
         use std::os::unix::fs::PermissionsExt;
@@ -483,7 +902,7 @@ mod tests {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(9)).await.unwrap();
         });
-        assert_eq!(verify(&path).unwrap(), Ok(4));
+        assert_eq!(verify(&path).unwrap(), intact(4));
     }
 
     #[test]
@@ -520,17 +939,47 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_last_line_is_reported_and_dropped_on_reopen() {
-        let (_d, path) = write(3);
+    fn a_cut_last_line_is_reported_and_kept_aside_on_reopen() {
+        let (d, path) = write(3);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 10);
         std::fs::write(&path, &bytes).unwrap();
+        let cut_at = bytes.iter().rposition(|&b| b == b'\n').unwrap() + 1;
         assert_eq!(verify(&path).unwrap(), Err(Broken::Truncated { line: 3 }));
         block_on(async {
             let log = AuditLog::open(&path).unwrap();
             log.record(entry(5)).await.unwrap();
         });
-        assert_eq!(verify(&path).unwrap(), Ok(3));
+        assert_eq!(verify(&path).unwrap(), intact(3));
+        let aside: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".torn-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(&aside[0]).unwrap(), &bytes[cut_at..]);
+    }
+
+    #[test]
+    fn checkpoints_follow_the_head_and_catch_a_shorter_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let head = dir.path().join("audit.head");
+        block_on(async {
+            let log = AuditLog::open(&path).unwrap();
+            log.set_checkpoint(&head, 4).unwrap();
+            for i in 0..9 {
+                log.record(entry(i)).await.unwrap();
+            }
+        });
+        // Every 4 lines: the last at line 8.
+        let cp: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&head).unwrap()).unwrap();
+        assert_eq!(cp["lines"], 8);
+        assert_eq!(verify_checkpoint(&path, &head).unwrap(), Ok(()));
+        let l = lines(&path);
+        rewrite(&path, &l[..7]);
+        assert!(verify_checkpoint(&path, &head).unwrap().is_err());
     }
 
     #[test]
@@ -557,7 +1006,7 @@ mod tests {
                 t.await.unwrap();
             }
         });
-        assert_eq!(verify(&path).unwrap(), Ok(1600));
+        assert_eq!(verify(&path).unwrap(), intact(1600));
     }
 
     #[test]
@@ -574,7 +1023,7 @@ mod tests {
             third.wait().await.unwrap();
             assert_eq!(first.try_outcome(), Some(Ok(())));
         });
-        assert_eq!(verify(&path).unwrap(), Ok(3));
+        assert_eq!(verify(&path).unwrap(), intact(3));
     }
 
     #[test]
@@ -600,6 +1049,72 @@ mod tests {
     fn a_device_as_the_log_is_refused_without_reading_it() {
         let e = AuditLog::open(Path::new("/dev/zero")).err().unwrap();
         assert!(e.contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn verify_pairs_forwarded_lines_with_their_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        block_on(async {
+            let log = AuditLog::open(&path).unwrap();
+            let fwd = |i| {
+                let mut e = entry(i);
+                e.outcome = "forwarded".into();
+                log.submit(e)
+            };
+            let a = fwd(1);
+            let _b = fwd(2);
+            let mut out = entry(1);
+            out.of = Some(a.hash().to_string());
+            log.record(out).await.unwrap();
+        });
+        // Line 2 was forwarded and has no outcome.
+        assert_eq!(
+            verify(&path).unwrap(),
+            Ok(Verified {
+                lines: 3,
+                unanswered: vec![2]
+            })
+        );
+        // An outcome naming no open forwarded line.
+        block_on(async {
+            let log = AuditLog::open(&path).unwrap();
+            let mut out = entry(3);
+            out.of = Some("ab".repeat(32));
+            log.record(out).await.unwrap();
+        });
+        assert_eq!(verify(&path).unwrap(), Err(Broken::Unpaired { line: 4 }));
+    }
+
+    #[test]
+    fn every_argument_word_is_logged_and_query_secrets_hidden() {
+        let args = log_args(&[
+            ("comment".into(), b"ucrm_9".to_vec()),
+            ("comment".into(), b"vip".to_vec()),
+            ("private-key".into(), b"k".to_vec()),
+        ]);
+        assert_eq!(args["comment"], serde_json::json!(["ucrm_9", "vip"]));
+        assert_eq!(args["private-key"], "***");
+        let q: Vec<Bytes> = [
+            "?password=hunter2",
+            "?<password=h",
+            "?name=a",
+            "?#|",
+            "?pass=x",
+        ]
+        .iter()
+        .map(|w| Bytes::from(w.as_bytes().to_vec()))
+        .collect();
+        assert_eq!(
+            log_query(&q),
+            [
+                "?password=***",
+                "?<password=***",
+                "?name=a",
+                "?#|",
+                "?pass=***"
+            ]
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::policy::{Action, Constraint, Policy, Rule};
 
-/// The built-in policies (`crm-pppoe`, `crm-hotspot`, `crm-queues`, `read-only`, `monitor`).
+/// The built-in policies (`crm-pppoe`, `crm-hotspot`, `crm-queues`, `crm-isp`, `read-only`, `monitor`).
 pub const BUILTIN: &str = include_str!("builtin.toml");
 
 /// A configuration error with its place in the file.
@@ -81,6 +81,9 @@ struct RawFile {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawProxy {
     audit_log: Spanned<String>,
+    checkpoint: Option<String>,
+    checkpoint_lines: Option<u64>,
+    checkpoint_seconds: Option<u64>,
     metrics: Option<Spanned<String>>,
     memory_budget: Option<usize>,
 }
@@ -97,6 +100,7 @@ struct RawRouter {
     password_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     max_sessions: Option<usize>,
+    command_timeout: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -134,10 +138,27 @@ struct RawRate {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawPolicy {
-    extends: Option<Spanned<String>>,
+    extends: Option<Spanned<Extends>>,
     redact: Option<Vec<String>>,
     #[serde(default)]
     rule: Vec<Spanned<RawRule>>,
+}
+
+/// `extends = "crm-pppoe"` or `extends = ["crm-pppoe", "crm-queues"]`.
+#[derive(Clone, Deserialize)]
+#[serde(untagged)]
+enum Extends {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Extends {
+    fn names(&self) -> Vec<String> {
+        match self {
+            Extends::One(n) => vec![n.clone()],
+            Extends::Many(v) => v.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -147,6 +168,7 @@ struct RawRule {
     path: Spanned<String>,
     verbs: Option<Vec<String>>,
     args: Option<BTreeMap<String, Spanned<RawConstraint>>>,
+    items: Option<BTreeMap<String, Spanned<RawConstraint>>>,
     query: Option<Vec<String>>,
     proplist: Option<Vec<String>>,
     owner_prefix: Option<String>,
@@ -161,6 +183,9 @@ struct RawConstraint {
     one_of: Option<Vec<String>>,
     regex: Option<String>,
     cidr: Option<Vec<String>>,
+    /// With `cidr`: single addresses only, no prefix wider than a host.
+    #[serde(default)]
+    host: bool,
     range: Option<[i64; 2]>,
 }
 
@@ -215,6 +240,10 @@ pub struct RouterCfg {
     pub password: Secret,
     /// Upstream sessions at most (RouterOS' `max-sessions` defaults to 20).
     pub max_sessions: usize,
+    /// A forwarded command with no reply from the router for this long gets a trap, and the
+    /// connection is not used again (`command-timeout`, seconds; 20 by default). Commands that
+    /// stream for as long as they run (`listen`, `follow`, `follow-only`) have none.
+    pub command_timeout: std::time::Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -253,6 +282,11 @@ pub struct ClientCfg {
 #[derive(Clone, Debug)]
 pub struct ProxyConfig {
     pub audit_log: String,
+    /// Where the log's chain head is written (`checkpoint`), every `checkpoint-lines` lines
+    /// and `checkpoint-seconds` seconds, and at shutdown.
+    pub checkpoint: Option<String>,
+    pub checkpoint_lines: u64,
+    pub checkpoint_seconds: u64,
     pub metrics: Option<String>,
     pub memory_budget: usize,
     pub routers: Vec<RouterCfg>,
@@ -323,51 +357,14 @@ fn compile_policy(
         if !path.starts_with('/') {
             return Err(src.err(r.path.span(), format!("path `{path}` must start with `/`")));
         }
-        let mut args = None;
-        if let Some(raw_args) = &r.args {
-            let mut m = BTreeMap::new();
-            for (k, c) in raw_args {
-                let cs = c.span();
-                let c = c.get_ref();
-                let set = [
-                    c.one_of.is_some(),
-                    c.regex.is_some(),
-                    c.cidr.is_some(),
-                    c.range.is_some(),
-                ]
-                .iter()
-                .filter(|x| **x)
-                .count();
-                if set > 1 {
-                    return Err(src.err(
-                        cs,
-                        format!("argument `{k}`: one of enum, regex, cidr or range, not several"),
-                    ));
-                }
-                let constraint = if let Some(v) = &c.one_of {
-                    Constraint::Enum(v.clone())
-                } else if let Some(re) = &c.regex {
-                    Constraint::Regex(Regex::new(re).map_err(|e| {
-                        src.err(cs.clone(), format!("argument `{k}`: bad regex: {e}"))
-                    })?)
-                } else if let Some(list) = &c.cidr {
-                    let spanned: Vec<Spanned<String>> = list
-                        .iter()
-                        .map(|s| Spanned::new(cs.clone(), s.clone()))
-                        .collect();
-                    Constraint::Cidr(cidrs(src, &spanned)?)
-                } else if let Some([lo, hi]) = c.range {
-                    if lo > hi {
-                        return Err(src.err(cs, format!("argument `{k}`: range {lo} > {hi}")));
-                    }
-                    Constraint::Range(lo, hi)
-                } else {
-                    Constraint::Any
-                };
-                m.insert(k.clone(), constraint);
-            }
-            args = Some(m);
-        }
+        let args = match &r.args {
+            Some(raw_args) => Some(constraints(src, raw_args)?),
+            None => None,
+        };
+        let items = match &r.items {
+            Some(raw_items) => constraints(src, raw_items)?.into_iter().collect(),
+            None => Vec::new(),
+        };
         rules.push(Rule {
             name: format!("policy {name} rule {}", i + 1),
             action,
@@ -378,13 +375,68 @@ fn compile_policy(
                 .collect(),
             verbs: r.verbs.clone(),
             args,
+            items,
             query: r.query.clone(),
             proplist: r.proplist.clone(),
             owner_prefix: r.owner_prefix.clone(),
             redact: r.redact.clone(),
+            level: 0,
         });
     }
     Ok((rules, raw.redact.clone()))
+}
+
+/// Compiles the constraints of `args` or `items`.
+fn constraints(
+    src: &Source<'_>,
+    raw: &BTreeMap<String, Spanned<RawConstraint>>,
+) -> Result<BTreeMap<String, Constraint>, ConfigError> {
+    let mut m = BTreeMap::new();
+    for (k, c) in raw {
+        let cs = c.span();
+        let c = c.get_ref();
+        if c.host && c.cidr.is_none() {
+            return Err(src.err(cs, format!("argument `{k}`: `host` goes with `cidr`")));
+        }
+        let set = [
+            c.one_of.is_some(),
+            c.regex.is_some(),
+            c.cidr.is_some(),
+            c.range.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
+        if set > 1 {
+            return Err(src.err(
+                cs,
+                format!("argument `{k}`: one of enum, regex, cidr or range, not several"),
+            ));
+        }
+        let constraint = if let Some(v) = &c.one_of {
+            Constraint::Enum(v.clone())
+        } else if let Some(re) = &c.regex {
+            Constraint::Regex(
+                Regex::new(re)
+                    .map_err(|e| src.err(cs.clone(), format!("argument `{k}`: bad regex: {e}")))?,
+            )
+        } else if let Some(list) = &c.cidr {
+            let spanned: Vec<Spanned<String>> = list
+                .iter()
+                .map(|s| Spanned::new(cs.clone(), s.clone()))
+                .collect();
+            Constraint::Cidr(cidrs(src, &spanned)?, c.host)
+        } else if let Some([lo, hi]) = c.range {
+            if lo > hi {
+                return Err(src.err(cs, format!("argument `{k}`: range {lo} > {hi}")));
+            }
+            Constraint::Range(lo, hi)
+        } else {
+            Constraint::Any
+        };
+        m.insert(k.clone(), constraint);
+    }
+    Ok(m)
 }
 
 /// Policies of one file (with `extends` names, unresolved).
@@ -393,7 +445,7 @@ type Partial = BTreeMap<
     (
         Vec<Rule>,
         Option<Vec<String>>,
-        Option<Spanned<String>>,
+        Option<Spanned<Extends>>,
         usize,
     ),
 >;
@@ -410,7 +462,9 @@ fn partial(src: &Source<'_>, raw: &RawFile) -> Result<Partial, ConfigError> {
     Ok(out)
 }
 
-/// Resolves `extends`: the policy's own rules first, then its base's, recursively.
+/// Resolves `extends`: the policy's own rules first (level 0), then each base's in the order
+/// listed, recursively, one level deeper; [`super::policy::decide`] lets the shallowest level
+/// naming a command's path decide it.
 fn resolve(
     src: &Source<'_>,
     all: &Partial,
@@ -421,13 +475,23 @@ fn resolve(
     let mut policy = Policy {
         name: name.to_string(),
         rules: rules.clone(),
-        redact: redact.clone().unwrap_or_else(|| vec!["password".into()]),
+        redact: redact.clone().unwrap_or_else(|| {
+            super::policy::DEFAULT_REDACT
+                .iter()
+                .map(|f| f.to_string())
+                .collect()
+        }),
     };
-    if let Some(base) = extends {
-        let b = base.get_ref();
+    let bases = extends
+        .as_ref()
+        .map(|e| (e.span(), e.get_ref().names()))
+        .unwrap_or_default();
+    let mut redact_set = redact.is_some();
+    for b in &bases.1 {
+        let span = bases.0.clone();
         if seen.iter().any(|s| s == b) {
             return Err(src.err(
-                base.span(),
+                span,
                 format!(
                     "policy {name} extends {b}, which extends it back: {}",
                     seen.join(" -> ")
@@ -435,16 +499,27 @@ fn resolve(
             ));
         }
         if !all.contains_key(b) {
-            return Err(src.err(
-                base.span(),
-                format!("policy {name} extends unknown policy `{b}`"),
-            ));
+            return Err(src.err(span, format!("policy {name} extends unknown policy `{b}`")));
         }
         seen.push(b.clone());
         let base = resolve(src, all, b, seen)?;
-        policy.rules.extend(base.rules);
+        seen.pop();
+        policy.rules.extend(base.rules.into_iter().map(|mut r| {
+            r.level += 1;
+            r
+        }));
+        // Without its own `redact`, a policy hides what its bases hide, all of it.
         if redact.is_none() {
-            policy.redact = base.redact;
+            if redact_set {
+                for f in base.redact {
+                    if !policy.redact.contains(&f) {
+                        policy.redact.push(f);
+                    }
+                }
+            } else {
+                policy.redact = base.redact;
+                redact_set = true;
+            }
         }
     }
     let _ = at;
@@ -549,6 +624,9 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
             user: r.user.clone(),
             password,
             max_sessions: r.max_sessions.unwrap_or(4).clamp(1, 20),
+            command_timeout: std::time::Duration::from_secs(
+                r.command_timeout.unwrap_or(20).clamp(1, 3600),
+            ),
         });
     }
 
@@ -648,6 +726,9 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
 
     Ok(ProxyConfig {
         audit_log: proxy.audit_log.get_ref().clone(),
+        checkpoint: proxy.checkpoint.clone(),
+        checkpoint_lines: proxy.checkpoint_lines.unwrap_or(1000).max(1),
+        checkpoint_seconds: proxy.checkpoint_seconds.unwrap_or(60).max(1),
         metrics: proxy.metrics.map(|m| m.into_inner()),
         memory_budget: proxy.memory_budget.unwrap_or(64 << 20),
         routers,
@@ -699,6 +780,56 @@ mod tests {
             .name
             .starts_with("policy crm-pppoe"));
         assert!(p.rules.last().unwrap().name.starts_with("policy monitor"));
+    }
+
+    /// `crm-isp` extends two bases (which both extend `monitor`); a rule of the extending
+    /// policy naming a path decides every verb there, the bases' rules for it unused.
+    #[test]
+    fn several_bases_and_no_fall_through_for_a_named_path() {
+        use crate::proxy::policy::{decide, Command, Decision};
+        let c = parse(
+            "p.toml",
+            &minimal(
+                "\n[policy.x]\nextends = \"crm-pppoe\"\n[[policy.x.rule]]\npath = \"/ppp/secret\"\nverbs = [\"add\"]\nowner-prefix = \"ucrm_\"\n",
+            ),
+        )
+        .unwrap();
+        let cmd = |word: &str, args: &[(&str, &str)]| {
+            let i = word.rfind('/').unwrap();
+            Command {
+                path: word[..i].into(),
+                verb: word[i + 1..].into(),
+                args: args
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                    .collect(),
+                queries: vec![],
+            }
+        };
+        let isp = &c.policies["crm-isp"];
+        let yes = |c: &Command| matches!(decide(isp, c), Decision::Allow { .. });
+        assert!(yes(&cmd(
+            "/ppp/secret/add",
+            &[("name", "a"), ("password", "p")]
+        )));
+        assert!(yes(&cmd(
+            "/queue/simple/add",
+            &[("name", "q"), ("target", "100.64.1.1")]
+        )));
+        assert!(!yes(&cmd(
+            "/queue/simple/add",
+            &[("name", "q"), ("target", "0.0.0.0/0")]
+        )));
+        assert!(yes(&cmd("/system/identity/print", &[])));
+        assert!(!yes(&cmd("/system/script/print", &[])));
+        let x = &c.policies["x"];
+        let x_yes = |c: &Command| matches!(decide(x, c), Decision::Allow { .. });
+        assert!(x_yes(&cmd("/ppp/secret/add", &[("comment", "ucrm_1")])));
+        // crm-pppoe allows these on /ppp/secret; x names the path and does not.
+        assert!(!x_yes(&cmd("/ppp/secret/print", &[])));
+        assert!(!x_yes(&cmd("/ppp/secret/remove", &[(".id", "*1")])));
+        // Paths x does not name still come from its base.
+        assert!(x_yes(&cmd("/ppp/active/print", &[])));
     }
 
     #[test]

@@ -7,10 +7,15 @@
 //! which the session reads. A command costs no task and no channel of its own, and none of the
 //! hops between them (a reply used to cross two channels and two tasks).
 //!
-//! The audit line of a command is appended to the log's chain at once; the command's final
-//! reply waits in [`Held`] (in the order the lines were appended, the order they reach the
-//! disk) and goes to the client once the line is on disk. Meanwhile the session reads,
-//! forwards and streams other commands.
+//! An allowed command's `forwarded` line is appended when it is decided, and the command waits
+//! in [`Commands::pending`] until the line is on disk: the session's next write to the router
+//! first waits for the last such line (one sync covers every command the client pipelined, and
+//! other sessions' lines), so nothing reaches the router that the log does not hold. When the
+//! command ends, its outcome line is appended and its final reply waits in [`Held`] (in the
+//! order the lines were appended, the order they reach the disk) until that line is on disk.
+//! A session that ends (the client gone) writes the outcome of what it had running, `lost:
+//! client gone`, and of what it had not sent yet. Meanwhile the session reads, forwards and
+//! streams other commands.
 //!
 //! [`Client::queue_to`]: routeros_api::Client::queue_to
 
@@ -25,8 +30,8 @@ use routeros_api::server::{ConnError, Connection};
 use routeros_api::{Replies, ReplySink};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::auditlog::{log_args, now_rfc3339, AuditLog, Entry, Written};
-use super::policy::{decide, Command, Decision, OWNED_VERBS};
+use super::auditlog::{log_args, log_query, now_rfc3339, AuditLog, Entry, Written};
+use super::policy::{decide, Command, Constraint, Decision, OWNED_VERBS};
 use super::session::{Shared, Who};
 use super::upstream::Lease;
 
@@ -69,10 +74,15 @@ impl Up {
 struct Forward {
     client_tag: Option<Bytes>,
     redact: Vec<String>,
-    /// The log line, its outcome filled in when the command ends.
+    /// The outcome line (naming the `forwarded` line), its outcome filled in when the command
+    /// ends.
     entry: Entry,
     started: Instant,
     trap: Option<String>,
+    /// No reply for this long ends the command (`None`: it may stream without end).
+    timeout: Option<std::time::Duration>,
+    /// When the command times out, from its last reply (set when it is sent).
+    deadline: Option<Instant>,
 }
 
 impl Forward {
@@ -89,6 +99,13 @@ impl Forward {
             started: observe.then_some(self.started),
         }
     }
+}
+
+/// A command decided and logged as `forwarded`, not sent until that line is on disk.
+struct Pending {
+    words: Vec<Vec<u8>>,
+    forward: Forward,
+    written: Written,
 }
 
 /// Replies waiting for their log line to be on disk.
@@ -109,6 +126,9 @@ pub struct Commands {
     pub in_flight: HashMap<Option<Bytes>, Bytes>,
     /// Forwarded commands the router has not yet ended, by upstream tag.
     running: HashMap<Bytes, Forward>,
+    /// Allowed commands whose `forwarded` line is not yet known to be on disk, in order;
+    /// their client tags are in `in_flight` (with an empty upstream tag).
+    pending: Vec<Pending>,
     pub held: Held,
 }
 
@@ -167,6 +187,8 @@ pub fn entry(
         router: router.to_string(),
         command: command.to_string(),
         args: log_args(args),
+        query: Vec::new(),
+        of: None,
         decision,
         rule: rule.to_string(),
         outcome,
@@ -180,15 +202,107 @@ impl Commands {
         self.in_flight.is_empty() && self.held.is_empty()
     }
 
-    /// Sends the commands queued for the router, in one write. A failed write ends every
-    /// command running on the connection.
+    /// Sends the commands decided since the last write to the router, in one write, once their
+    /// `forwarded` lines are on disk (waiting for the last covers them all: lines reach the
+    /// disk in order). A log that cannot be written sends none of them; a failed write ends
+    /// every command running on the connection.
     pub async fn flush_upstream(&mut self, shared: &Shared) {
+        if let Some(last) = self.pending.last_mut() {
+            let durable = (&mut last.written).await;
+            let pending = std::mem::take(&mut self.pending);
+            if durable.is_err() {
+                for p in pending {
+                    let replies = trap(
+                        &p.forward.client_tag,
+                        Some(4),
+                        "tikguard proxy: the audit log cannot be written; the command was not sent",
+                    );
+                    self.held.0.push_back(Release {
+                        written: p.written,
+                        replies,
+                        ends: Some(p.forward.client_tag),
+                        started: None,
+                    });
+                }
+                return;
+            }
+            for p in pending {
+                let queued = match self.up.as_ref() {
+                    Some(u) if !u.lease.client().is_closed() => {
+                        u.lease.client().queue_to(p.words, &u.sink)
+                    }
+                    _ => Err(routeros_api::Error::Closed),
+                };
+                match queued {
+                    Ok(utag) => {
+                        self.in_flight
+                            .insert(p.forward.client_tag.clone(), utag.clone());
+                        let mut f = p.forward;
+                        f.deadline = f.timeout.map(|t| Instant::now() + t);
+                        self.running.insert(utag, f);
+                    }
+                    Err(e) => {
+                        let replies = trap(
+                            &p.forward.client_tag,
+                            Some(4),
+                            &format!("tikguard proxy: connection to the router lost: {e}"),
+                        );
+                        let rel = p.forward.end(
+                            &shared.log,
+                            format!("lost: router gone: {e}"),
+                            replies,
+                            false,
+                        );
+                        self.held.0.push_back(rel);
+                    }
+                }
+            }
+        }
         let Some(u) = self.up.as_ref() else { return };
         if !u.lease.client().has_queued() {
             return;
         }
         if let Err(e) = u.lease.client().flush().await {
             self.lose_all(shared, &e);
+        }
+    }
+
+    /// When the first running command times out, if any does.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.running.values().filter_map(|f| f.deadline).min()
+    }
+
+    /// A command got no reply within its router's `command-timeout`: the router (or the
+    /// connection) is taken as hung, and every command running on the connection ends as if
+    /// it were lost, outcome `lost: router timeout`.
+    pub fn time_out(&mut self, shared: &Shared) {
+        let now = Instant::now();
+        if !self
+            .running
+            .values()
+            .any(|f| f.deadline.is_some_and(|d| d <= now))
+        {
+            return;
+        }
+        let mut lost: Vec<(Bytes, Forward)> = self.running.drain().collect();
+        lost.sort_by(|(a, _), (b, _)| (a.len(), a).cmp(&(b.len(), b)));
+        for (_, f) in lost {
+            let secs = f.timeout.map(|t| t.as_secs()).unwrap_or(0);
+            let replies = trap(
+                &f.client_tag,
+                Some(4),
+                &format!("tikguard proxy: the router did not answer within {secs} s"),
+            );
+            let rel = f.end(
+                &shared.log,
+                format!("lost: router timeout ({secs} s without a reply)"),
+                replies,
+                false,
+            );
+            self.held.0.push_back(rel);
+        }
+        if let Some(mut u) = self.up.take() {
+            u.lease.discard();
         }
     }
 
@@ -204,7 +318,12 @@ impl Commands {
                 Some(4),
                 &format!("tikguard proxy: connection to the router lost: {e}"),
             );
-            let rel = f.end(&shared.log, format!("upstream lost: {e}"), replies, false);
+            let rel = f.end(
+                &shared.log,
+                format!("lost: router gone: {e}"),
+                replies,
+                false,
+            );
             self.held.0.push_back(rel);
         }
         if let Some(mut u) = self.up.take() {
@@ -245,6 +364,7 @@ impl Commands {
         let Some(f) = self.running.get_mut(&utag) else {
             return Ok(());
         };
+        f.deadline = f.timeout.map(|t| Instant::now() + t);
         r.tag = f.client_tag.clone();
         match r.kind {
             ReplyKind::Re => {
@@ -354,6 +474,10 @@ impl Commands {
                 format!("denied: {reason}"),
                 started,
             );
+            let e = Entry {
+                query: log_query(&req.queries),
+                ..e
+            };
             let written = shared.log.submit(e);
             Outcome::Logged(
                 written,
@@ -376,7 +500,8 @@ impl Commands {
                 rule,
                 owner_prefix,
                 redact,
-            } => (rule, owner_prefix, redact),
+                items,
+            } => (rule, (owner_prefix, items), redact),
         };
         w.count("allow");
         // The log entry of an allowed command, with its outcome.
@@ -395,7 +520,7 @@ impl Commands {
             )
         };
         let lost = |e: String, message: String| {
-            let written = shared.log.submit(allowed(format!("upstream lost: {e}")));
+            let written = shared.log.submit(allowed(format!("not forwarded: {e}")));
             Outcome::Logged(written, trap(&tag, Some(4), &message))
         };
         // A connection that ended while idle in the session is not used again.
@@ -425,9 +550,16 @@ impl Commands {
                 }
             }
         }
-        let u = self.up.as_ref().expect("leased above");
-        if let (Some(prefix), true) = (&owner_prefix, OWNED_VERBS.contains(&cmd.verb.as_str())) {
-            if let Err(why) = owned(&u.lease, &cmd, prefix).await {
+        let (owner_prefix, items) = owner_prefix;
+        let checked = owner_prefix.is_some() || !items.is_empty();
+        if checked && OWNED_VERBS.contains(&cmd.verb.as_str()) {
+            // Commands decided before this one reach the router before its check.
+            self.flush_upstream(shared).await;
+            let Some(u) = self.up.as_ref() else {
+                let msg = format!("tikguard proxy: router {} connection lost", w.router);
+                return lost("connection lost".into(), msg);
+            };
+            if let Err(why) = owned(&u.lease, &cmd, owner_prefix.as_deref(), &items).await {
                 return deny(Some(rule.clone()), why);
             }
         }
@@ -440,34 +572,57 @@ impl Commands {
         for q in &req.queries {
             words.push(q.to_vec());
         }
-        match u.lease.client().queue_to(words, &u.sink) {
-            Ok(utag) => {
-                let base = allowed(String::new());
-                self.in_flight.insert(tag.clone(), utag.clone());
-                self.running.insert(
-                    utag,
-                    Forward {
-                        client_tag: tag,
-                        redact,
-                        entry: base,
-                        started,
-                        trap: None,
-                    },
-                );
-                Outcome::Forwarded
-            }
-            Err(e) => {
-                let msg = format!("tikguard proxy: router {} connection lost: {e}", w.router);
-                let out = lost(e.to_string(), msg);
-                self.lose_all(shared, &e);
-                out
-            }
-        }
+        // The `forwarded` line, with every argument and query word; the command goes to the
+        // router once it is on disk (`flush_upstream`).
+        let written = shared.log.submit(Entry {
+            query: log_query(&req.queries),
+            ..allowed("forwarded".into())
+        });
+        // Its outcome line names it, and repeats neither arguments nor queries.
+        let base = Entry {
+            of: Some(written.hash().to_string()),
+            ..entry(
+                &w.client.name,
+                ip,
+                &w.router,
+                &logged_word,
+                &[],
+                "allow",
+                &rule,
+                String::new(),
+                started,
+            )
+        };
+        // Commands that stream for as long as they run have no timeout.
+        let streams = cmd.verb == "listen"
+            || ["follow", "follow-only"]
+                .iter()
+                .any(|k| cmd.get(k).is_some());
+        let timeout = cfg
+            .router(&w.router)
+            .filter(|_| !streams)
+            .map(|r| r.command_timeout);
+        self.in_flight.insert(tag.clone(), Bytes::new());
+        self.pending.push(Pending {
+            words,
+            forward: Forward {
+                client_tag: tag,
+                redact,
+                entry: base,
+                started,
+                trap: None,
+                timeout,
+                deadline: None,
+            },
+            written,
+        });
+        Outcome::Forwarded
     }
 
     /// With nothing running, the upstream connection goes back to the pool.
     pub fn settle(&mut self) {
         if self.running.is_empty()
+            && self.pending.is_empty()
             && self
                 .up
                 .as_ref()
@@ -487,8 +642,10 @@ impl Commands {
         });
     }
 
-    /// `/cancel` (of one tag, or of all): sent on to the router for the commands it names.
-    pub async fn cancel(&self, target: Option<&Bytes>) {
+    /// `/cancel` (of one tag, or of all): sent on to the router for the commands it names
+    /// (after the commands decided before it).
+    pub async fn cancel(&mut self, shared: &Shared, target: Option<&Bytes>) {
+        self.flush_upstream(shared).await;
         let Some(u) = &self.up else { return };
         let victims: Vec<&Bytes> = self
             .in_flight
@@ -507,19 +664,48 @@ impl Commands {
         }
     }
 
-    /// The session ends: a connection with commands still running is not reused.
-    pub fn end(&mut self) {
-        if !self.running.is_empty() {
+    /// The session ends (the client gone, or a limit broken): the outcome of every command
+    /// it had running is `lost: client gone` (the router may have run it), of every command not
+    /// yet sent `not sent: client gone`, on disk before this returns; a connection with commands
+    /// still running is not reused.
+    pub async fn end(&mut self, shared: &Shared) {
+        let mut any = false;
+        for p in std::mem::take(&mut self.pending) {
+            let _ = p.forward.end(
+                &shared.log,
+                "not sent: client gone".into(),
+                Vec::new(),
+                false,
+            );
+            any = true;
+        }
+        let mut lost: Vec<(Bytes, Forward)> = self.running.drain().collect();
+        lost.sort_by(|(a, _), (b, _)| (a.len(), a).cmp(&(b.len(), b)));
+        if !lost.is_empty() {
             if let Some(u) = self.up.as_mut() {
                 u.lease.discard();
             }
         }
+        for (_, f) in lost {
+            let _ = f.end(&shared.log, "lost: client gone".into(), Vec::new(), false);
+            any = true;
+        }
+        if any {
+            let _ = shared.log.sync().await;
+        }
     }
 }
 
-/// Ownership: every item the command names (`.id`/`numbers`, comma lists; ids or names) must
-/// exist and carry a comment starting with `prefix`, checked on the router first.
-async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String> {
+/// Ownership and item constraints: every item the command names (`.id`/`numbers`, comma
+/// lists; ids or names) must exist, carry a comment starting with `prefix` when there is one,
+/// and meet `items` (`list` of an address-list entry) as it is on the router, checked there
+/// first.
+async fn owned(
+    lease: &Lease,
+    cmd: &Command,
+    prefix: Option<&str>,
+    items_must: &[(String, Constraint)],
+) -> Result<(), String> {
     let target = cmd.get(".id").or_else(|| cmd.get("numbers"));
     let Some(target) = target else {
         return Err(format!("`{}` without `.id` or `numbers`", cmd.verb));
@@ -532,9 +718,14 @@ async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String>
     if wanted.is_empty() || wanted.len() > 1000 {
         return Err("between 1 and 1000 items per command".into());
     }
+    let mut proplist = ".id,name,comment".to_string();
+    for (k, _) in items_must {
+        proplist.push(',');
+        proplist.push_str(k);
+    }
     let mut words = vec![
         format!("{}/print", cmd.path).into_bytes(),
-        b"=.proplist=.id,name,comment".to_vec(),
+        format!("=.proplist={proplist}").into_bytes(),
     ];
     for w in &wanted {
         let key = if w.starts_with('*') { ".id" } else { "name" };
@@ -558,10 +749,21 @@ async fn owned(lease: &Lease, cmd: &Command, prefix: &str) -> Result<(), String>
             None => return Err(format!("no item {w}")),
             Some(i) => {
                 let comment = i.get("comment").map(|c| c.as_ref()).unwrap_or(b"");
-                if !comment.starts_with(prefix.as_bytes()) {
-                    return Err(format!(
-                        "item {w} is not owned: its comment does not start with `{prefix}`"
-                    ));
+                if let Some(prefix) = prefix {
+                    if !comment.starts_with(prefix.as_bytes()) {
+                        return Err(format!(
+                            "item {w} is not owned: its comment does not start with `{prefix}`"
+                        ));
+                    }
+                }
+                for (k, c) in items_must {
+                    let v = i.get(k).map(|v| v.as_ref()).unwrap_or(b"");
+                    if !c.holds(v) {
+                        return Err(format!(
+                            "item {w} may not be changed: its `{k}` is not {}",
+                            c.describe()
+                        ));
+                    }
                 }
             }
         }

@@ -33,6 +33,77 @@ pub const SCRIPT_ARGS: &[&str] = &[
     "lease-script",
 ];
 
+/// Fields hidden from every reply unless a policy sets its own `redact`: every secret RouterOS
+/// prints, by the names of the 7.22.3 command tree (`routeros-schema`, the `set`/`add`
+/// arguments): PPP, hotspot, user and client passwords (`password`, `*-password`), shared
+/// secrets (`secret`: `/ppp/l2tp-secret`, `/radius`, `/ip/ipsec/identity`; `ipsec-secret` of
+/// EoIP, GRE, IPIP, 6to4; `ppk-secret`, `otp-secret`), WireGuard `private-key` and
+/// `preshared-key`, Wi-Fi `passphrase` (and the older `wpa*-pre-shared-key`), routing and NTP
+/// keys (`tcp-md5-key`, `auth-key`, `key-val`), SNMP `trap-community`, RoMON `secrets`, and
+/// `source`: a script's text, which holds whatever passwords it uses.
+pub const DEFAULT_REDACT: &[&str] = &[
+    "password",
+    "secret",
+    "ipsec-secret",
+    "ppk-secret",
+    "otp-secret",
+    "passphrase",
+    "security.passphrase",
+    "wpa-pre-shared-key",
+    "wpa2-pre-shared-key",
+    "private-key",
+    "preshared-key",
+    "tcp-md5-key",
+    "auth-key",
+    "key-val",
+    "authentication-password",
+    "encryption-password",
+    "eap-password",
+    "security.eap-password",
+    "mac-auth-password",
+    "radius-password",
+    "socks5-password",
+    "smb-password",
+    "smb-server-password",
+    "sshfs-password",
+    "challenge-password",
+    "trap-community",
+    "secrets",
+    "source",
+    "on-event",
+];
+
+/// Fields that are secrets on one menu only, hidden there whatever the policy's `redact`:
+/// an SNMP community's `name` is the community string itself (RouterOS' default community is
+/// `name=public`; the corpus' exports set it so), an IPsec pre-shared key's and a RIP key's
+/// `key` is the key.
+pub const SECRETS_BY_PATH: &[(&str, &str)] = &[
+    ("/snmp/community", "name"),
+    ("/ip/ipsec/key/psk", "key"),
+    ("/routing/rip/keys", "key"),
+    ("/system/script", "source"),
+];
+
+/// Arguments that route traffic or reorder what the router applies: refused unless the rule
+/// names them, and the first group unless it constrains them too. A PPP secret's `routes`
+/// (routes added through the subscriber while connected), `remote-address`, `local-address`
+/// and `remote-ipv6-prefix` (addresses the session takes: one inside the management network
+/// hijacks it); a simple queue's `target` (`0.0.0.0/0` shapes every host), `place-before`
+/// and `parent` (ahead of, or under, queues the CRM does not own).
+pub const CONSTRAINED_ARGS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "/ppp/secret",
+        &[
+            "routes",
+            "remote-address",
+            "local-address",
+            "remote-ipv6-prefix",
+        ],
+        &[],
+    ),
+    ("/queue/simple", &["target"], &["place-before", "parent"]),
+];
+
 /// Arguments every rule accepts: item selection and print modifiers. `.proplist` has its own
 /// constraint.
 const ALWAYS: &[&str] = &[
@@ -59,24 +130,26 @@ pub enum Constraint {
     Enum(Vec<String>),
     /// A match of this regex (anchored by the author: `^...$`).
     Regex(Regex),
-    /// Addresses or prefixes within one of these ranges (a comma list: each element).
-    Cidr(Vec<(bool, u128, u128)>),
+    /// Addresses or prefixes within one of these ranges (a comma list: each element); with
+    /// `true`, single addresses only (no prefix wider than a host).
+    Cidr(Vec<(bool, u128, u128)>, bool),
     /// An integer within the range, inclusive.
     Range(i64, i64),
 }
 
 impl Constraint {
-    fn holds(&self, value: &[u8]) -> bool {
+    pub fn holds(&self, value: &[u8]) -> bool {
         let text = String::from_utf8_lossy(value);
         match self {
             Constraint::Any => true,
             Constraint::Enum(v) => v.iter().any(|e| e.as_bytes() == value),
             Constraint::Regex(r) => r.is_match(&text),
-            Constraint::Cidr(ranges) => {
+            Constraint::Cidr(ranges, host) => {
                 !text.is_empty()
                     && text.split(',').all(|part| {
                         parse_addr(part.as_bytes()).is_some_and(|a| {
                             !a.negated
+                                && (!host || a.range.start == a.range.end)
                                 && ranges.iter().any(|&(v6, s, e)| {
                                     v6 == a.range.v6 && s <= a.range.start && a.range.end <= e
                                 })
@@ -90,12 +163,15 @@ impl Constraint {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Constraint::Any => "any value".into(),
             Constraint::Enum(v) => format!("one of {}", v.join(", ")),
             Constraint::Regex(r) => format!("a match of /{}/", r.as_str()),
-            Constraint::Cidr(_) => "an address within the allowed prefixes".into(),
+            Constraint::Cidr(_, false) => "an address within the allowed prefixes".into(),
+            Constraint::Cidr(_, true) => {
+                "a single address (no wider prefix) within the allowed prefixes".into()
+            }
             Constraint::Range(lo, hi) => format!("an integer from {lo} to {hi}"),
         }
     }
@@ -119,6 +195,9 @@ pub struct Rule {
     pub verbs: Option<Vec<String>>,
     /// Allowed arguments and their constraints; `None` for any argument except scripts.
     pub args: Option<BTreeMap<String, Constraint>>,
+    /// Constraints the items a command changes must meet as they are on the router (`list`
+    /// of an address-list entry), checked there first as ownership is.
+    pub items: Vec<(String, Constraint)>,
     /// Attributes `print` queries (`?name=x`) may name; `None` for any.
     pub query: Option<Vec<String>>,
     /// Attributes `.proplist` may name; `None` for any.
@@ -128,6 +207,8 @@ pub struct Rule {
     pub owner_prefix: Option<String>,
     /// Attributes removed from this command's `!re` replies, besides the policy's.
     pub redact: Vec<String>,
+    /// 0 for the policy's own rules, 1 for its bases', and so on (`extends`).
+    pub level: usize,
 }
 
 /// A named policy: rules in order, default deny.
@@ -225,7 +306,7 @@ pub const OWNED_VERBS: &[&str] = &[
 ];
 
 /// What to do with a command.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Decision {
     Allow {
         rule: String,
@@ -233,6 +314,8 @@ pub enum Decision {
         owner_prefix: Option<String>,
         /// Attributes to remove from its replies.
         redact: Vec<String>,
+        /// Constraints the items it changes must meet on the router.
+        items: Vec<(String, Constraint)>,
     },
     Deny {
         /// The rule that denied it, or `None` for the default deny.
@@ -256,8 +339,20 @@ fn path_matches(pattern: &[String], path: &[&str]) -> bool {
 
 /// Why a rule whose path and verb match does not accept the command's arguments.
 fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
+    let guarded = CONSTRAINED_ARGS.iter().find(|(p, _, _)| *p == cmd.path);
     for (key, value) in &cmd.args {
         let named = rule.args.as_ref().and_then(|a| a.get(key));
+        if let Some((_, constrained, named_only)) = guarded {
+            if constrained.contains(&key.as_str()) && matches!(named, None | Some(Constraint::Any))
+            {
+                return Some(format!(
+                    "argument `{key}` needs a rule naming it with a constraint"
+                ));
+            }
+            if named_only.contains(&key.as_str()) && named.is_none() {
+                return Some(format!("argument `{key}` needs a rule naming it"));
+            }
+        }
         if SCRIPT_ARGS.contains(&key.as_str()) && named.is_none() {
             return Some(format!(
                 "argument `{key}` carries a script, and the rule does not name it"
@@ -298,11 +393,69 @@ fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
     None
 }
 
+/// Why a command naming an attribute twice, or two targets, is refused: RouterOS would act on
+/// one of the values (the check could see `=.id=*own` and the router act on `=.id=*foreign`),
+/// and `.id` with `numbers` names targets twice over.
+fn duplicate_problem(cmd: &Command) -> Option<String> {
+    for (i, (k, _)) in cmd.args.iter().enumerate() {
+        if cmd.args[..i].iter().any(|(j, _)| j == k) {
+            return Some(format!("argument `{k}` given twice"));
+        }
+    }
+    if cmd.get(".id").is_some() && cmd.get("numbers").is_some() {
+        return Some("both `.id` and `numbers` given".into());
+    }
+    None
+}
+
+/// Whether a query or `value-name` naming `name` could tell the client about a field in
+/// `hidden`: the field itself, or an abbreviation of it (RouterOS accepts unambiguous
+/// abbreviations of argument names on the command line; whether an API query does is not
+/// relied on either way, so an abbreviation is refused).
+fn names_hidden(hidden: &[String], name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    !name.is_empty() && hidden.iter().any(|h| h.starts_with(&name))
+}
+
+/// Fields hidden from `cmd`'s replies: the policy's, the rule's, and its menu's secrets.
+fn hidden_fields(policy: &Policy, rule: &Rule, cmd: &Command) -> Vec<String> {
+    let mut redact = policy.redact.clone();
+    redact.extend(rule.redact.iter().cloned());
+    for (path, field) in SECRETS_BY_PATH {
+        if cmd.path == *path && !redact.iter().any(|r| r == field) {
+            redact.push(field.to_string());
+        }
+    }
+    redact
+}
+
 /// The decision for `cmd` under `policy`.
+///
+/// A query (`?f`, `?-f`, `?f=x`, `?=f=x`, `?<f=x`, `?>f=x`, with `count-only` or not) naming a
+/// hidden field is refused: the items it returns, or their count, would tell whether a guess is
+/// right, a password learned one query at a time. So is `value-name` naming one (`get` returns
+/// the value in `!done`, which is not redacted).
 pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
+    if let Some(why) = duplicate_problem(cmd) {
+        return Decision::Deny {
+            rule: None,
+            reason: format!("{}: {why}", cmd.word()),
+        };
+    }
     let segments: Vec<&str> = cmd.path.split('/').filter(|s| !s.is_empty()).collect();
+    // The shallowest level with a rule naming this path decides every verb on it: a policy
+    // naming a path does not fall through to its bases' rules there.
+    let Some(level) = policy
+        .rules
+        .iter()
+        .filter(|r| path_matches(&r.path, &segments))
+        .map(|r| r.level)
+        .min()
+    else {
+        return default_deny(policy, cmd);
+    };
     for rule in &policy.rules {
-        if !path_matches(&rule.path, &segments) {
+        if rule.level != level || !path_matches(&rule.path, &segments) {
             continue;
         }
         if let Some(verbs) = &rule.verbs {
@@ -318,13 +471,41 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
         }
         match arg_problem(rule, cmd) {
             None => {
-                let mut redact = policy.redact.clone();
-                redact.extend(rule.redact.iter().cloned());
-                // An attribute a rule lets the client set is not hidden from it.
+                let redact = hidden_fields(policy, rule, cmd);
+                let hidden = cmd
+                    .queries
+                    .iter()
+                    .find(|q| names_hidden(&redact, q))
+                    .or_else(|| {
+                        cmd.args
+                            .iter()
+                            .find(|(k, v)| {
+                                k == "value-name"
+                                    && names_hidden(&redact, &String::from_utf8_lossy(v))
+                            })
+                            .map(|(k, _)| k)
+                    });
+                if let Some(what) = hidden {
+                    let field = if what == "value-name" {
+                        String::from_utf8_lossy(cmd.get("value-name").unwrap_or_default())
+                            .into_owned()
+                    } else {
+                        what.clone()
+                    };
+                    return Decision::Deny {
+                        reason: format!(
+                            "{}: `{field}` is hidden from this client; a query or `value-name` may not name it ({})",
+                            cmd.word(),
+                            rule.name
+                        ),
+                        rule: Some(rule.name.clone()),
+                    };
+                }
                 return Decision::Allow {
                     rule: rule.name.clone(),
                     owner_prefix: rule.owner_prefix.clone(),
                     redact,
+                    items: rule.items.clone(),
                 };
             }
             Some(why) => {
@@ -335,6 +516,10 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
             }
         }
     }
+    default_deny(policy, cmd)
+}
+
+fn default_deny(policy: &Policy, cmd: &Command) -> Decision {
     Decision::Deny {
         rule: None,
         reason: format!(
@@ -364,6 +549,8 @@ mod tests {
             proplist: None,
             owner_prefix: None,
             redact: vec![],
+            items: vec![],
+            level: 0,
         }
     }
 
@@ -451,11 +638,14 @@ mod tests {
             ),
             (
                 "address".to_string(),
-                Constraint::Cidr(vec![(
+                Constraint::Cidr(
+                    vec![(
+                        false,
+                        u128::from(u32::from(std::net::Ipv4Addr::new(100, 64, 0, 0))),
+                        u128::from(u32::from(std::net::Ipv4Addr::new(100, 127, 255, 255))),
+                    )],
                     false,
-                    u128::from(u32::from(std::net::Ipv4Addr::new(100, 64, 0, 0))),
-                    u128::from(u32::from(std::net::Ipv4Addr::new(100, 127, 255, 255))),
-                )]),
+                ),
             ),
             (
                 "comment".to_string(),
@@ -543,6 +733,59 @@ mod tests {
             "{d:?}"
         );
         assert!(allowed(&p, &cmd("/ppp/secret/print", &[])));
+    }
+
+    #[test]
+    fn an_argument_given_twice_and_id_with_numbers_are_refused_before_any_rule() {
+        let p = policy(vec![rule("/**", &[])]);
+        for args in [
+            vec![(".id", "*4"), (".id", "*6")],
+            vec![(".id", "*4"), ("numbers", "*6")],
+            vec![("comment", "ucrm_9"), ("comment", "vip")],
+        ] {
+            let d = decide(&p, &cmd("/ppp/secret/set", &args));
+            assert!(
+                matches!(&d, Decision::Deny { rule: None, reason } if reason.contains("twice") || reason.contains("both")),
+                "{args:?}: {d:?}"
+            );
+        }
+        assert!(allowed(
+            &p,
+            &cmd("/ppp/secret/set", &[(".id", "*4"), ("comment", "a")])
+        ));
+    }
+
+    #[test]
+    fn queries_and_value_name_on_hidden_fields_are_refused() {
+        let mut p = policy(vec![rule("/**", &["print", "get"])]);
+        p.redact = DEFAULT_REDACT.iter().map(|f| f.to_string()).collect();
+        let denied = |c: &Command| matches!(decide(&p, c), Decision::Deny { reason, .. } if reason.contains("hidden"));
+        for (path, q) in [
+            ("/ppp/secret", "password"),
+            ("/ppp/secret", "pass"),
+            ("/interface/wireguard", "private-key"),
+            ("/interface/wireguard/peers", "preshared-key"),
+            ("/interface/eoip", "ipsec-secret"),
+            ("/system/script", "source"),
+            ("/snmp/community", "name"),
+            ("/ip/ipsec/key/psk", "key"),
+        ] {
+            let mut c = cmd(&format!("{path}/print"), &[]);
+            c.queries = vec![q.into()];
+            assert!(denied(&c), "{path} ?{q}");
+            let c = cmd(
+                &format!("{path}/get"),
+                &[("number", "0"), ("value-name", q)],
+            );
+            assert!(denied(&c), "{path} get {q}");
+        }
+        // The same names where they are no secret, and ordinary queries, are fine.
+        let mut c = cmd("/interface/print", &[]);
+        c.queries = vec!["name".into()];
+        assert!(allowed(&p, &c));
+        let mut c = cmd("/ppp/secret/print", &[]);
+        c.queries = vec!["name".into(), "profile".into(), "disabled".into()];
+        assert!(allowed(&p, &c));
     }
 
     #[test]

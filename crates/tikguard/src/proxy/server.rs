@@ -80,6 +80,19 @@ pub async fn run(
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
     let log = AuditLog::open(std::path::Path::new(&cfg.audit_log))?;
+    if let Some(cp) = &cfg.checkpoint {
+        log.set_checkpoint(std::path::Path::new(cp), cfg.checkpoint_lines)?;
+        let log = log.clone();
+        let every = Duration::from_secs(cfg.checkpoint_seconds);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = log.checkpoint_if_new() {
+                    crate::warn_line!("tikguard proxy: audit log checkpoint: {e}");
+                }
+            }
+        });
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         stopping: stop_rx.clone(),
@@ -89,6 +102,8 @@ pub async fn run(
         budget: Budget::new(cfg.memory_budget),
         metrics: super::metrics::Metrics::new(),
         config: RwLock::new(Arc::new(cfg.clone())),
+        buckets: std::sync::Mutex::new(Default::default()),
+        failures: Default::default(),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();
@@ -167,7 +182,13 @@ pub async fn run(
         .map_err(|e| e.to_string())?;
     loop {
         tokio::select! {
-            _ = hup.recv() => reload(&path, &shared),
+            _ = hup.recv() => {
+                reload(&path, &shared);
+                // After logrotate moved the log away: a new file, continuing the chain.
+                if let Err(e) = shared.log.reopen().await {
+                    crate::warn_line!("tikguard proxy: audit log not reopened: {e}");
+                }
+            }
             _ = term.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
         }
@@ -181,7 +202,20 @@ pub async fn run(
         let _ = t.await;
     }
     let _ = tokio::time::timeout(DRAIN, sessions.acquire_many(MAX_CONNECTIONS)).await;
-    shared.log.sync().await
+    let synced = shared.log.sync().await;
+    // The chain's head, for whoever checks the log's tail later (the journal keeps it).
+    match shared.log.checkpoint() {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let (lines, head) = shared.log.head();
+            crate::warn_line!(
+                "tikguard proxy: audit log {} head: lines {lines}, hash {head}",
+                cfg.audit_log
+            );
+        }
+        Err(e) => crate::warn_line!("tikguard proxy: audit log checkpoint: {e}"),
+    }
+    synced
 }
 
 fn tasks_metrics(tcp: TcpListener, shared: Arc<Shared>) {

@@ -11,7 +11,7 @@
 //! replies of its commands queue in one channel of [`super::forward::REPLY_QUEUE`] sentences (a full channel
 //! stops reading from the router for this client only), at most [`super::forward::MAX_HELD`] final replies
 //! wait for their log lines (more stops reading the client's commands until the log catches
-//! up), an idle timeout of [`IDLE`] while no command runs, and the client's rate limit. A
+//! up), an idle timeout of [`IDLE`] while no command runs, and the client's rate limit (one bucket per client, shared by its connections). A
 //! client that breaks any of them is disconnected alone.
 //!
 //! Forwarding, the router's replies and the held final replies: [`super::forward`].
@@ -91,6 +91,31 @@ pub struct Shared {
     /// Set on SIGTERM: sessions finish the commands they have running, refuse new ones, and
     /// close.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Each client's rate-limit bucket, shared by all its connections (one per configured
+    /// client name that logged in: bounded by the configuration).
+    pub buckets: std::sync::Mutex<HashMap<String, Bucket>>,
+    /// Failed-login lines, throttled.
+    pub failures: Failures,
+}
+
+impl Shared {
+    /// Takes one token from `client`'s bucket (created full at its first command).
+    fn take_token(&self, client: &ClientCfg) -> bool {
+        let Some((rate, burst)) = client.rate else {
+            return true;
+        };
+        let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let b = all.entry(client.name.clone()).or_insert_with(|| Bucket {
+            rate,
+            burst: f64::from(burst),
+            tokens: f64::from(burst),
+            at: Instant::now(),
+        });
+        // A reload may have changed the limit.
+        b.rate = rate;
+        b.burst = f64::from(burst);
+        b.take()
+    }
 }
 
 impl Shared {
@@ -244,8 +269,84 @@ async fn login(
     })
 }
 
+/// A failed login's user name as logged: at most [`MAX_LOGGED_NAME`] bytes.
+fn short_name(user: &str) -> String {
+    if user.len() <= MAX_LOGGED_NAME {
+        return user.to_string();
+    }
+    let mut end = MAX_LOGGED_NAME;
+    while !user.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &user[..end], user.len())
+}
+
+/// Longest user name a failed-login line carries.
+pub const MAX_LOGGED_NAME: usize = 64;
+
+/// Failed-login lines a source gets at once, then one per second; past that its failures are
+/// counted, and the count goes into its next line. Sources tracked at once: past
+/// [`FAILURE_SOURCES`] the table starts over (a flood from many sources costs lines, bounded by
+/// the global rate, not memory).
+pub const FAILURE_BURST: f64 = 10.0;
+pub const FAILURE_SOURCES: usize = 4096;
+/// Failed-login lines per second over all sources.
+pub const FAILURE_LINES_PER_SECOND: f64 = 50.0;
+
+/// Throttles failed-login lines (the log and standard error): a login flood grew the log by
+/// 20 MB/s. Enough lines per source remain for `tikguard watch` or fail2ban to block it.
+#[derive(Default)]
+pub struct Failures(std::sync::Mutex<FailureState>);
+
+#[derive(Default)]
+struct FailureState {
+    sources: HashMap<IpAddr, Bucket>,
+    global: Option<Bucket>,
+    skipped: HashMap<IpAddr, u64>,
+}
+
+pub enum Admit {
+    /// Not logged one by one.
+    Skip,
+    /// Logged, with the count of this source's failures skipped before it.
+    Line(u64),
+}
+
+impl Failures {
+    pub fn admit(&self, ip: IpAddr) -> Admit {
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let FailureState {
+            sources,
+            global,
+            skipped,
+        } = &mut *g;
+        if sources.len() >= FAILURE_SOURCES && !sources.contains_key(&ip) {
+            sources.clear();
+            skipped.clear();
+        }
+        let now = Instant::now();
+        let fresh = |rate: f64, burst: f64| Bucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: now,
+        };
+        let global =
+            global.get_or_insert_with(|| fresh(FAILURE_LINES_PER_SECOND, FAILURE_LINES_PER_SECOND));
+        let source = sources
+            .entry(ip)
+            .or_insert_with(|| fresh(1.0, FAILURE_BURST));
+        if source.take() && global.take() {
+            Admit::Line(skipped.remove(&ip).unwrap_or(0))
+        } else {
+            *skipped.entry(ip).or_insert(0) += 1;
+            Admit::Skip
+        }
+    }
+}
+
 /// Token bucket for a client's rate limit.
-struct Bucket {
+pub struct Bucket {
     rate: f64,
     burst: f64,
     tokens: f64,
@@ -296,7 +397,6 @@ where
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
     let mut idle_deadline = tokio::time::Instant::now() + IDLE;
     let mut cmds = Commands::default();
-    let mut bucket: Option<Bucket> = None;
     let mut pending_challenge: Option<[u8; 16]> = None;
     let mut stopping = shared.stopping.clone();
     loop {
@@ -312,6 +412,9 @@ where
             _ = stopping.changed() => continue,
             _ = tokio::time::sleep_until(login_deadline), if who.is_none() => break,
             _ = tokio::time::sleep_until(idle_deadline), if who.is_some() && cmds.is_idle() => break,
+            _ = tokio::time::sleep_until(cmds.next_deadline().map(tokio::time::Instant::from_std).unwrap_or_else(tokio::time::Instant::now)), if cmds.next_deadline().is_some() => {
+                cmds.time_out(&shared);
+            }
             up = Up::next(&mut cmds.up) => {
                 let Some((utag, reply)) = up else { continue };
                 let mut ok = cmds.on_reply(&shared, &mut conn, utag, reply).await.is_ok();
@@ -377,12 +480,6 @@ where
                             }
                             LoginStep::Ok(w) => {
                                 conn.set_limits(limits.after_login);
-                                bucket = w.client.rate.map(|(rate, burst)| Bucket {
-                                    rate,
-                                    burst: f64::from(burst),
-                                    tokens: f64::from(burst),
-                                    at: Instant::now(),
-                                });
                                 shared.metrics.logins.with_label_values(&["ok"]).inc();
                                 let entry = entry(&w.client.name, ip, &w.router, "/login", &[], "allow", "login", "done".into(), started);
                                 who = Some(w);
@@ -390,15 +487,25 @@ where
                                 vec![reply(ReplyKind::Done, &tag, vec![])]
                             }
                             LoginStep::Failed(user, why) => {
-                                // The line RouterOS logs, for `tikguard watch` and fail2ban.
-                                crate::warn_line!(
-                                    "system,error,critical login failure for user {} from {ip} via {}",
-                                    crate::term::printable(&user), arrival.service
-                                );
                                 shared.metrics.logins.with_label_values(&["failure"]).inc();
-                                let router = arrival.router.clone().unwrap_or_default();
-                                let e = entry(&user, ip, &router, "/login", &[], "deny", "login", format!("login failure: {why}"), started);
-                                if shared.log.record(e).await.is_err() { break; }
+                                let user = short_name(&user);
+                                match shared.failures.admit(ip) {
+                                    Admit::Skip => {}
+                                    Admit::Line(skipped) => {
+                                        // The line RouterOS logs, for `tikguard watch` and fail2ban.
+                                        crate::warn_line!(
+                                            "system,error,critical login failure for user {} from {ip} via {}",
+                                            crate::term::printable(&user), arrival.service
+                                        );
+                                        let router = arrival.router.clone().unwrap_or_default();
+                                        let mut why = format!("login failure: {why}");
+                                        if skipped > 0 {
+                                            why.push_str(&format!(" ({skipped} earlier failures from this source not logged one by one)"));
+                                        }
+                                        let e = entry(&user, ip, &router, "/login", &[], "deny", "login", why, started);
+                                        if shared.log.record(e).await.is_err() { break; }
+                                    }
+                                }
                                 trap(&tag, None, BAD_LOGIN)
                             }
                         }
@@ -407,7 +514,7 @@ where
                     _ if *stopping.borrow() => trap(&tag, Some(4), "tikguard proxy: shutting down"),
                     b"/login" => vec![reply(ReplyKind::Done, &tag, vec![])],
                     b"/cancel" => {
-                        cmds.cancel(req.get("tag")).await;
+                        cmds.cancel(&shared, req.get("tag")).await;
                         vec![reply(ReplyKind::Done, &tag, vec![])]
                     }
                     _ => {
@@ -415,8 +522,11 @@ where
                         if cmds.in_flight.len() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
                         }
-                        if let Some(b) = bucket.as_mut() {
-                            if !b.take() {
+                        {
+                            // The limit as configured now (a reload may change it).
+                            let cfg = shared.config();
+                            let current = cfg.client(&w.client.name).unwrap_or(&w.client);
+                            if !shared.take_token(current) {
                                 let cmd = Command::from_request(&req);
                                 w.count("deny");
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
@@ -458,5 +568,5 @@ where
     }
     // Commands still running upstream are cancelled with the connection's lease: a lease
     // with commands in flight is not reused.
-    cmds.end();
+    cmds.end(&shared).await;
 }

@@ -143,6 +143,14 @@ pub struct EmuProcess {
     pub password_file: std::path::PathBuf,
 }
 
+impl EmuProcess {
+    /// The emulator's process id (to stop it with SIGSTOP: a router that hangs).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self._proc.0.id()
+    }
+}
+
 pub fn emu_process(dir: &std::path::Path, with_plain: bool) -> EmuProcess {
     use std::io::{BufRead, BufReader};
     let pw = dir.join("admin.pass");
