@@ -349,7 +349,7 @@ fn ipv4_only_management_keeps_ipv6_and_link_local_access_on_its_lan() {
         .intersect(&ll)
         .is_empty());
     let script = harden::render(&plan.changes, false, "");
-    assert!(script.contains("/ipv6 firewall filter add chain=input action=drop protocol=tcp connection-state=new in-interface=ether1"), "{script}");
+    assert!(script.contains("/ipv6 firewall filter add chain=input action=drop protocol=tcp dst-port=22,8291,8729 connection-state=new in-interface=ether1"), "{script}");
 }
 
 #[test]

@@ -192,6 +192,10 @@ pub fn plan(
             ));
         }
     }
+    let tracking_off = crate::audit::firewall::tracking_off(c);
+    if tracking_off {
+        notes.push("connection tracking is off (`/ip firewall connection tracking enabled=no`): the rules added match every packet (no `connection-state=`), no brute-force staging is added (it counts connections), and TG206/TG207 are left open; `set enabled=auto` and run harden again for them".into());
+    }
     let (v6_derived, v6_ifaces) = derived_v6_mgmt(c, intent);
     let v6_active = exposure::ipv6_active(c);
     for v6 in [false, true] {
@@ -294,6 +298,26 @@ pub fn plan(
                 });
             }
         }
+        // Every later packet of a connection the accepts below let in is `established`: without
+        // an accept for those above every drop, a management connection gets its first packet
+        // in and loses the rest (ROUTEROS.md, "Connection tracking"). First in the chain.
+        if !tracking_off && !Firewall::from_config(c, v6).accepts_established_first() {
+            block.insert(
+                0,
+                BlockRule {
+                    tag: tag("established"),
+                    props: vec![
+                        ("chain", "input".into()),
+                        ("action", "accept".into()),
+                        ("connection-state", "established,related".into()),
+                    ],
+                    description: "accept established and related packets first: the accepts below take a connection's first packet, this one the rest".into(),
+                    fixes: vec![],
+                    phase: Phase::Accept,
+                    drop: false,
+                },
+            );
+        }
         let accepts: Vec<String> = block.iter().map(|r| r.tag.clone()).collect();
         if !drop_ports.is_empty() {
             let ports = port_list(&drop_ports);
@@ -376,9 +400,20 @@ pub fn plan(
                 drop: true,
             });
         }
+        if tracking_off {
+            // Every `connection-state=` matcher is inert: the block matches every packet of a
+            // management port; staging, which counts connections, cannot work.
+            block.retain(|r| r.phase != Phase::Stage);
+            for r in &mut block {
+                r.props.retain(|(k, _)| *k != "connection-state");
+                r.fixes.retain(|f| !["TG206", "TG207"].contains(f));
+            }
+        }
         emit_block(c, &filter, block, &accepts, out);
-        if v6 {
-            final_v6_drop(c, e, &filter, out, notes);
+        if v6 && tracking_off {
+            notes.push("no final IPv6 drop from WAN: with connection tracking off it would drop the replies to the router's own connections".into());
+        } else if v6 && !drop_ports.is_empty() {
+            final_v6_drop(c, e, &filter, &port_list(&drop_ports), out, notes);
         }
     }
     disable_open_api_accepts(c, out);
@@ -453,13 +488,15 @@ fn emit_block(
     }
 }
 
-/// IPv6's final drop of new TCP connections from WAN, when the chain accepts them today (as
-/// RouterOS' default IPv6 firewall ends with "drop everything else not coming from LAN"). TCP only:
-/// ICMPv6 (neighbour discovery) and DHCPv6 replies must keep working.
+/// IPv6's final drop of new TCP connections from WAN to the management ports, when the chain
+/// accepts them today. TCP only: ICMPv6 (neighbour discovery) and DHCPv6 replies must keep
+/// working; management ports only: an SSTP server on 443 and a BGP peer opening a session to
+/// 179 work today, and harden was not asked to take them away.
 fn final_v6_drop(
     c: &Config,
     e: &exposure::Exposure,
     filter: &str,
+    ports: &str,
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
 ) {
@@ -498,7 +535,7 @@ fn final_v6_drop(
         }
         out.push(Change {
             id: tag.trim_start_matches(TAG).to_string(),
-            description: format!("drop new IPv6 TCP connections from WAN interface `{iface}` (the input chain has no final drop)"),
+            description: format!("drop new IPv6 TCP connections to the management ports (tcp/{ports}) from WAN interface `{iface}` (the input chain has no final drop)"),
             // Not claimed as a TG205 fix: IPv4 may have the same finding, which this leaves.
             fixes: vec![],
             phase: Phase::Drop,
@@ -506,8 +543,11 @@ fn final_v6_drop(
                 .arg("chain", "input")
                 .arg("action", "drop")
                 .arg("protocol", "tcp")
+                .arg("dst-port", ports)
                 .arg("connection-state", "new")
                 .arg("in-interface", iface.clone())
+                .arg("log", "yes")
+                .arg("log-prefix", "tikguard-mgmt-drop")
                 .arg("comment", tag.clone())
                 .into()],
             guard: Some(Guard::absent(filter, vec![Cond::eq("comment", &tag)])),

@@ -71,7 +71,8 @@ impl<'a> Reach<'a> {
             return AddrSet::empty(v6);
         }
         let fw = if v6 { &self.v6 } else { &self.v4 };
-        fw.evaluate(
+        // Every packet of the connection, not only its first.
+        fw.evaluate_connection(
             Probe {
                 protocol: "tcp",
                 port,
@@ -79,7 +80,6 @@ impl<'a> Reach<'a> {
             },
             &self.lists,
         )
-        .accepted
         .intersect(&allowed)
     }
 
