@@ -11,6 +11,7 @@ pub mod emu;
 pub mod harden;
 pub mod input;
 pub mod live;
+pub mod policy;
 pub mod probe;
 pub mod proxy;
 pub mod schema;

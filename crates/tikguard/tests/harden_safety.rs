@@ -25,6 +25,8 @@ fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
         api_user: None,
         create_api_user: false,
         password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
     }
 }
 

@@ -17,8 +17,10 @@ use crate::input;
 /// the API clients and management; other management services limited to --mgmt (and, when --mgmt
 /// is IPv4 only, to the IPv6 and link-local addresses of the interfaces where management lives);
 /// telnet, ftp, www, proxies and the bandwidth server off; MAC server and discovery only where
-/// management lives; the CRM's groups (those holding `api`) cut to read, write and api, and
-/// their users restricted to --api-client; accepts for the API clients and management above a
+/// management lives; the CRM's groups (those holding `api` and no other login, or named by
+/// --api-group) cut to what they grant of read, write and api, and their users restricted to
+/// --api-client (a group holding `api` with winbox, ssh, web... may be the administrators' and is
+/// left as it is); accepts for the API clients and management above a
 /// block-list drop, brute-force staging and a logged final drop of the management ports in use;
 /// login events logged (remotely with --syslog, else to disk); the plaintext API disabled last.
 ///
@@ -82,6 +84,15 @@ pub struct Args {
     /// configuration shows which). Without it, every user of the groups holding `api` is.
     #[arg(long, value_name = "NAME")]
     api_user: Option<String>,
+    /// The CRM's group: tightened to read, write and api (what it grants of them) whatever else it
+    /// holds. Without it, a group holding `api` together with logins (winbox, ssh, web, ...) may
+    /// be the administrators' and is left as it is.
+    #[arg(long, value_name = "NAME")]
+    api_group: Option<String>,
+    /// Replace the services' existing `address=` allow-lists with --mgmt/--api-client (without
+    /// it they are kept and the given prefixes added to them).
+    #[arg(long)]
+    replace_allow_lists: bool,
     /// Also create a dedicated API user (`--api-user`, default `tikguard-api`) in a group with
     /// read, write and api only; created disabled unless --api-password-file is given.
     #[arg(long)]
@@ -190,6 +201,8 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
         api_user: a.api_user.clone(),
         create_api_user: a.create_api_user,
         password_in_script,
+        api_group: a.api_group.clone(),
+        replace_allow_lists: a.replace_allow_lists,
     })
 }
 

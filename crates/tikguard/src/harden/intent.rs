@@ -80,6 +80,12 @@ pub struct Intent {
     pub create_api_user: bool,
     /// Put the new API user's password in the script (off by default: it is created disabled).
     pub password_in_script: Option<String>,
+    /// The CRM's group (`--api-group`): tightened whatever it holds. Without it only groups
+    /// plainly for the API are ([`crate::policy::plainly_api_only`]).
+    pub api_group: Option<String>,
+    /// Replace `/ip service address=` lists that exist with the prefixes given
+    /// (`--replace-allow-lists`); without it they are kept, and the given prefixes added.
+    pub replace_allow_lists: bool,
 }
 
 /// The user a new API user gets when `--api-user` does not name one.

@@ -17,7 +17,6 @@
 //! - Users are not in exports. `/user set [find group=G] address=...` restricts every user of a
 //!   group without knowing their names.
 
-use routeros_config::defaults::POLICIES;
 use routeros_config::value::parse_list;
 use routeros_config::{Config, Item, Version};
 
@@ -26,28 +25,7 @@ use super::order::{self, Phase};
 use super::script::{value, Cond, Guard, Line, Stmt, Target};
 use super::{block, Change, Plan, TAG};
 use crate::audit::{self, Selection};
-
-/// RouterOS' policies a CRM must not hold: every policy of the version but read, write and api.
-fn denied_policies(v: &Version) -> Vec<&'static str> {
-    let mut deny: Vec<&'static str> = POLICIES
-        .iter()
-        .copied()
-        .filter(|p| !["read", "write", "api"].contains(p))
-        .collect();
-    if v.major < 7 {
-        // RouterOS 6 had `dude` and `tikapp` and no `rest-api`.
-        deny.retain(|p| *p != "rest-api");
-        deny.extend(["dude", "tikapp"]);
-    }
-    deny
-}
-
-/// The CRM's least privilege: `read,write,api` and every other policy denied.
-pub fn api_policy(v: &Version) -> String {
-    let mut p = vec!["read".to_string(), "write".into(), "api".into()];
-    p.extend(denied_policies(v).iter().map(|d| format!("!{d}")));
-    p.join(",")
-}
+use crate::policy;
 
 /// Whether a policy list grants `name`.
 fn grants(policy: &str, name: &str) -> bool {
@@ -379,7 +357,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ));
     }
 
-    crm_access(c, intent, &mut out);
+    crm_access(c, intent, &mut out, &mut notes);
     block::plan(c, intent, &before.exposure, &mut out, &mut notes);
     logging(c, intent, has("TG502"), &mut out);
 
@@ -464,9 +442,8 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
 
 /// The CRM's existing groups tightened and their users restricted to the API clients; a new
 /// user only when asked.
-fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
+fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>, notes: &mut Vec<String>) {
     let v = &intent.target;
-    let want = api_policy(v);
     let clients: Vec<&Prefix> = intent.api_clients.iter().collect();
     let clients_text = join(&clients);
     let user_item = intent.api_user.as_deref().and_then(|u| {
@@ -486,16 +463,42 @@ fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
     if let Some(group) = user_item.and_then(|u| u.get_str("group")) {
         groups.retain(|g| g.get_str("name").as_deref() == Some(group.as_str()));
     }
+    if let Some(named) = &intent.api_group {
+        let found = c
+            .items("/user group")
+            .iter()
+            .find(|g| g.get_str("name").as_deref() == Some(named.as_str()));
+        match found {
+            None => notes.push(format!("--api-group {named}: the configuration has no such group; no group named by it was tightened")),
+            Some(g) if g.builtin => notes.push(format!("--api-group {named}: a built-in group is left as it is; put the CRM's user in a group of its own")),
+            Some(g) if !grants(&g.get_str("policy").unwrap_or_default(), "api") => notes.push(format!("--api-group {named}: the group does not grant `api`; left as it is")),
+            Some(_) => {}
+        }
+    }
     for g in groups {
         let Some(name) = g.get_str("name") else {
             continue;
         };
         let have = g.get_str("policy").unwrap_or_default();
+        let granted = policy::granted(&have);
+        if left_alone(intent, &name, &granted) {
+            let logins: Vec<&str> = granted
+                .iter()
+                .map(String::as_str)
+                .filter(|p| policy::LOGINS.contains(p))
+                .collect();
+            notes.push(format!(
+                "group `{name}` grants `api` together with logins ({}): it may be the administrators' group, so it and its users' addresses are left as they are; if it is the CRM's, name it with --api-group {name}",
+                logins.join(", ")
+            ));
+            continue;
+        }
+        let want = policy::api_policy(v, &granted);
         if normalise(&have) != normalise(&want) {
             out.push(Change {
                 id: format!("group-{name}"),
                 description: format!(
-                    "group `{name}` (holds api): read, write and api only, every other policy denied; its users keep the API and lose everything else"
+                    "group `{name}` (holds api): only what it grants of read, write and api, every other policy denied; its users keep the API and lose everything else"
                 ),
                 fixes: vec!["TG302", "TG304"],
                 phase: Phase::Restrict,
@@ -525,11 +528,23 @@ fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
                 normalise(&have) == normalise(&want)
             };
             if !restricted {
-                let before = if shown {
-                    users[0].get_str("address").unwrap_or_default()
-                } else {
-                    String::new()
-                };
+                // The rollback gives each user shown its own address back; users the export
+                // does not show get none (what `address=` is when never set).
+                let mut undo: Vec<Line> =
+                    vec![
+                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
+                            .arg("address", String::new())
+                            .into(),
+                    ];
+                for u in &users {
+                    if let Some(uname) = u.get_str("name") {
+                        undo.push(
+                            Stmt::set("/user", Target::Find(vec![Cond::eq("name", &uname)]))
+                                .arg("address", u.get_str("address").unwrap_or_default())
+                                .into(),
+                        );
+                    }
+                }
                 out.push(Change {
                     id: format!("users-of-{name}"),
                     description: format!(
@@ -543,11 +558,7 @@ fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
                             .into(),
                     ],
                     guard: None,
-                    undo: vec![
-                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
-                            .arg("address", before)
-                            .into(),
-                    ],
+                    undo,
                 });
             }
         }
@@ -584,7 +595,13 @@ fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
             let mut ch = add_unique(
                 "/user group",
                 "api-group",
-                vec![("name", group.into()), ("policy", want.clone())],
+                vec![
+                    ("name", group.into()),
+                    (
+                        "policy",
+                        policy::api_policy(v, &policy::granted("read,write,api")),
+                    ),
+                ],
                 &["name"],
                 false,
                 format!("group `{group}`: read, write and api only, every other policy denied"),
@@ -625,6 +642,27 @@ fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
             ));
         }
     }
+}
+
+/// Whether a group holding `api` is left as it is: it holds logins too (it may be the
+/// administrators') and `--api-group` does not name it.
+fn left_alone(intent: &Intent, name: &str, granted: &[String]) -> bool {
+    intent.api_group.as_deref() != Some(name) && !policy::plainly_api_only(granted)
+}
+
+/// The custom groups holding `api` that the plan leaves as they are ([`left_alone`]): findings
+/// about them (TG302, TG304) are the administrator's to settle, not the plan's.
+pub fn groups_left(c: &Config, intent: &Intent) -> Vec<String> {
+    c.items("/user group")
+        .iter()
+        .filter(|g| !g.builtin)
+        .filter_map(|g| {
+            let name = g.get_str("name")?;
+            let granted = policy::granted(&g.get_str("policy").unwrap_or_default());
+            (granted.iter().any(|p| p == "api") && left_alone(intent, &name, &granted))
+                .then_some(name)
+        })
+        .collect()
 }
 
 /// A policy list as a sorted set, to compare.

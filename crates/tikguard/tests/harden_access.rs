@@ -1,0 +1,138 @@
+//! A plan never takes away access it was not asked to: administrators' groups are left alone,
+//! no group gains a policy, allow-lists that exist are kept, and what the command line names is
+//! checked for covering the whole internet.
+
+use routeros_config::{Config, Version};
+use tikguard::audit::WanChoice;
+use tikguard::harden::{self, CertPlan, Intent, Prefix};
+
+const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
+
+fn intent(c: &Config) -> Intent {
+    Intent {
+        api_clients: vec![Prefix::parse("198.51.100.20").unwrap()],
+        mgmt: vec![Prefix::parse("192.168.88.0/24").unwrap()],
+        wan: WanChoice::default(),
+        api_port: None,
+        cert: CertPlan::Generate,
+        syslog: None,
+        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
+        api_user: None,
+        create_api_user: false,
+        password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
+    }
+}
+
+fn with(extra: &str) -> (String, Config) {
+    let s = format!("{GUIDE}\n{extra}\n");
+    let c = Config::load(s.clone().into_bytes()).0;
+    (s, c)
+}
+
+const ADMINS: &str = "/user group\nadd name=admins policy=local,telnet,ssh,ftp,reboot,read,write,policy,test,winbox,password,web,sniff,sensitive,api,romon";
+
+/// Users are not in exports: a custom group holding `api` among interactive logins may be the
+/// administrators. It is left alone (and its users' addresses too), and the plan says why.
+#[test]
+fn a_group_holding_api_among_admin_policies_is_left_alone_and_the_plan_says_why() {
+    let (src, c) = with(ADMINS);
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let s = harden::render(&plan.changes, false, "");
+    assert!(!s.contains("find where name=admins"), "{s}");
+    assert!(!s.contains("find where group=admins"), "{s}");
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("admins") && n.contains("--api-group")),
+        "{:?}",
+        plan.notes
+    );
+    harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}
+
+/// `--api-group G` names the CRM's group: then it is tightened, whatever it holds.
+#[test]
+fn api_group_names_the_group_to_tighten() {
+    let (src, c) = with(ADMINS);
+    let mut i = intent(&c);
+    i.api_group = Some("admins".into());
+    let plan = harden::plan(&c, &i);
+    let s = harden::render(&plan.changes, false, "");
+    assert!(
+        s.contains("/user group set [find where name=admins] policy=read,write,api,"),
+        "{s}"
+    );
+    // The CRM group the guide shows is plainly for the API: tightened as well.
+    assert!(s.contains("/user group set [find where name=crm]"), "{s}");
+    harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}
+
+/// `--api-user` with a user shown in an administrators' group restricts that user, never the
+/// group.
+#[test]
+fn api_user_in_an_admin_group_does_not_tighten_the_group() {
+    let (_, c) = with(&format!(
+        "{ADMINS}\n/user\nadd name=billing group=admins address=198.51.100.20"
+    ));
+    let mut i = intent(&c);
+    i.api_user = Some("billing".into());
+    let s = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(!s.contains("/user group set"), "{s}");
+}
+
+/// A group is never given a policy it did not have: a read-only monitoring group (`read,api`)
+/// stays read-only.
+#[test]
+fn a_read_only_api_group_never_gains_write() {
+    let (src, c) = with("/user group\nadd name=monitor policy=read,api,test,sensitive");
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let s = harden::render(&plan.changes, false, "");
+    let line = s
+        .lines()
+        .find(|l| l.contains("/user group set [find where name=monitor]"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(line.contains("policy=read,api,"), "{line}");
+    assert!(line.contains("!write"), "{line}");
+    assert!(
+        !line.contains(",write,") && !line.contains("=write,"),
+        "{line}"
+    );
+    let (after, _) =
+        harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(harden::plan(&after, &i).is_empty());
+}
+
+/// The rollback gives each user of a restricted group its own address back, not the first
+/// user's.
+#[test]
+fn the_rollback_restores_each_users_own_address() {
+    let (_, c) = with("/user\nadd name=crm1 group=crm address=203.0.113.7\nadd name=crm2 group=crm address=192.0.2.44");
+    let plan = harden::plan(&c, &intent(&c));
+    let undo = harden::rollback(&plan.changes);
+    assert!(
+        undo.contains("/user set [find where name=crm1] address=203.0.113.7"),
+        "{undo}"
+    );
+    assert!(
+        undo.contains("/user set [find where name=crm2] address=192.0.2.44"),
+        "{undo}"
+    );
+    // Applied to the hardened result, the rollback gives both back.
+    let script = harden::script::lines(&plan.changes).join("\n");
+    let undone = format!(
+        "{GUIDE}\n/user\nadd name=crm1 group=crm address=203.0.113.7\nadd name=crm2 group=crm address=192.0.2.44\n{script}\n{undo}\n"
+    );
+    let u = Config::load(undone.into_bytes()).0;
+    let addr = |n: &str| {
+        u.items("/user")
+            .iter()
+            .find(|i| i.get_str("name").as_deref() == Some(n))
+            .and_then(|i| i.get_str("address"))
+    };
+    assert_eq!(addr("crm1").as_deref(), Some("203.0.113.7"));
+    assert_eq!(addr("crm2").as_deref(), Some("192.0.2.44"));
+}
