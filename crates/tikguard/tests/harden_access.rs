@@ -103,7 +103,12 @@ fn a_read_only_api_group_never_gains_write() {
     );
     let (after, _) =
         harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
-    assert!(harden::plan(&after, &i).is_empty());
+    let again = harden::plan(&after, &i);
+    assert!(
+        again.is_empty(),
+        "{}",
+        harden::render(&again.changes, false, "")
+    );
 }
 
 /// The rollback gives each user of a restricted group its own address back, not the first
@@ -135,4 +140,79 @@ fn the_rollback_restores_each_users_own_address() {
     };
     assert_eq!(addr("crm1").as_deref(), Some("203.0.113.7"));
     assert_eq!(addr("crm2").as_deref(), Some("192.0.2.44"));
+}
+
+const ALLOW: &str = include_str!("harden/allow-lists.rsc");
+
+fn allow_intent(c: &Config) -> Intent {
+    let mut i = intent(c);
+    i.api_clients = vec![Prefix::parse("198.51.100.20").unwrap()];
+    i.mgmt = vec![Prefix::parse("192.168.88.0/24").unwrap()];
+    i
+}
+
+fn service_address(c: &Config, svc: &str) -> Vec<String> {
+    let mut v: Vec<String> = c
+        .menu("/ip service")
+        .and_then(|m| m.by_name(svc))
+        .and_then(|i| i.get_str("address"))
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty() && !s.contains(':'))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+/// `/ip service address=` lists that exist are kept (the given prefixes added), and the firewall
+/// lets them in: nobody who reaches a service today loses it, and the proof's "who loses access"
+/// table is empty.
+#[test]
+fn existing_allow_lists_are_kept_and_nobody_loses_access() {
+    let c = Config::load(ALLOW.as_bytes().to_vec()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let (after, proof) = harden::prove(ALLOW.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    let before_winbox = service_address(&c, "winbox");
+    let after_winbox = service_address(&after, "winbox");
+    for p in &before_winbox {
+        assert!(after_winbox.contains(p), "{p} dropped: {after_winbox:?}");
+    }
+    assert!(
+        proof.losses.is_empty(),
+        "{:#?}\n{}",
+        proof.losses,
+        harden::render(&plan.changes, false, "")
+    );
+}
+
+/// With `--replace-allow-lists` the lists become the given prefixes, and the table names every
+/// prefix that loses a service: the whole list, and the NOC range the firewall accepted.
+#[test]
+fn replacing_allow_lists_lists_every_prefix_that_loses_access() {
+    let c = Config::load(ALLOW.as_bytes().to_vec()).0;
+    let mut i = allow_intent(&c);
+    i.replace_allow_lists = true;
+    let plan = harden::plan(&c, &i);
+    let (after, proof) = harden::prove(ALLOW.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    assert_eq!(service_address(&after, "winbox"), vec!["192.168.88.0/24"]);
+    let lost = |who: &str, svc: &str| {
+        proof
+            .losses
+            .iter()
+            .any(|l| l.who == who && l.service == svc)
+    };
+    for p in [
+        "10.1.0.0/24",
+        "172.16.4.0/24",
+        "100.64.10.0/24",
+        "198.51.100.0/28",
+    ] {
+        assert!(lost(p, "winbox"), "{p}: {:#?}", proof.losses);
+    }
+    assert!(lost("100.64.10.0/24", "ssh"), "{:#?}", proof.losses);
+    assert!(!lost("192.168.88.0/24", "winbox"), "{:#?}", proof.losses);
 }

@@ -170,6 +170,7 @@ struct BlockRule {
 pub fn plan(
     c: &Config,
     intent: &Intent,
+    kept: &super::keep::Kept,
     e: &exposure::Exposure,
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
@@ -205,10 +206,45 @@ pub fn plan(
         let fam = if v6 { "ipv6" } else { "ip" };
         let lists = format!("/{fam} firewall address-list");
         let filter = format!("/{fam} firewall filter");
-        let clients: Vec<&Prefix> = intent.api_clients.iter().filter(|p| p.v6 == v6).collect();
-        let mut mgmt: Vec<&Prefix> = intent.mgmt.iter().filter(|p| p.v6 == v6).collect();
+        // The given prefixes, and the allow-lists kept ([`super::keep`]) that they do not cover
+        // already (a list this plan wrote holds the given prefixes and link-local addresses,
+        // which are accepted as such: kept again they would widen link-local to every link).
+        let ll = link_local();
+        let given: Vec<&Prefix> = intent
+            .api_clients
+            .iter()
+            .chain(&intent.mgmt)
+            .chain(&v6_derived)
+            .chain(std::iter::once(&ll))
+            .collect();
+        let extra = |p: &&Prefix| {
+            !given
+                .iter()
+                .any(|g| g.v6 == p.v6 && g.set.contains_set(&p.set))
+        };
+        let clients: Vec<&Prefix> = intent
+            .api_clients
+            .iter()
+            .chain(kept.api.iter().filter(extra))
+            .filter(|p| p.v6 == v6)
+            .collect();
+        let mut mgmt: Vec<&Prefix> = intent
+            .mgmt
+            .iter()
+            .chain(kept.mgmt.iter().filter(extra))
+            .filter(|p| p.v6 == v6)
+            .collect();
         if v6 {
             mgmt.extend(v6_derived.iter());
+        }
+        let mut clients = clients;
+        for v in [&mut clients, &mut mgmt] {
+            let mut seen: Vec<&str> = Vec::new();
+            v.retain(|p| {
+                let new = !seen.contains(&p.text.as_str());
+                seen.push(&p.text);
+                new
+            });
         }
         for (list, prefixes, what) in [
             ("tikguard-api-clients", &clients, "API client"),

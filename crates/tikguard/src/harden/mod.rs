@@ -14,6 +14,8 @@
 
 pub mod block;
 pub mod intent;
+pub mod keep;
+pub mod losses;
 pub mod order;
 pub mod plan;
 pub mod proof;

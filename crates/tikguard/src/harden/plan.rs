@@ -96,7 +96,25 @@ fn service_set(
             item.get_str(k).unwrap_or_default()
         }
     };
-    let diff: Vec<(&str, String)> = want.into_iter().filter(|(k, v)| have(k) != *v).collect();
+    // An address list is a set: the same entries in another order are no change.
+    let same = |k: &str, v: &str| {
+        if k == "address" {
+            let set = |s: &str| {
+                let mut e: Vec<String> = s
+                    .split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                e.sort();
+                e.dedup();
+                e
+            };
+            set(&have(k)) == set(v)
+        } else {
+            have(k) == v
+        }
+    };
+    let diff: Vec<(&str, String)> = want.into_iter().filter(|(k, v)| !same(k, v)).collect();
     if diff.is_empty() {
         return None;
     }
@@ -219,6 +237,20 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         .iter()
         .chain(mgmt_refs.iter().copied())
         .collect();
+    // Allow-lists that exist are kept, the given prefixes added ([`super::keep`]).
+    let kept = super::keep::kept(c, intent);
+    let with_kept = |base: &[&'_ Prefix], svc: &str| -> String {
+        // The list as it was, then the given prefixes it lacks.
+        let mut v: Vec<String> = kept.service(svc).iter().map(|p| p.text.clone()).collect();
+        let mut add: Vec<String> = base.iter().map(|p| p.text.clone()).collect();
+        add.sort();
+        for a in add {
+            if !v.contains(&a) {
+                v.push(a);
+            }
+        }
+        v.join(",")
+    };
 
     // The certificate api-ssl will use.
     let cert_name = certificate(c, intent, &mut out);
@@ -227,7 +259,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     let mut ssl: Vec<(&str, String)> = vec![
         ("disabled", "no".into()),
         ("certificate", cert_name.clone()),
-        ("address", join(&clients_and_mgmt)),
+        ("address", with_kept(&clients_and_mgmt, "api-ssl")),
     ];
     if v7 {
         ssl.push(("tls-version", "only-1.2".into()));
@@ -262,7 +294,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
                 c,
                 intent,
                 svc,
-                vec![("address", join(&mgmt_refs))],
+                vec![("address", with_kept(&mgmt_refs, svc))],
                 format!("{svc}: only management may connect"),
                 vec!["TG103"],
                 Phase::Restrict,
@@ -271,7 +303,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     }
     if service_enabled(c, "www-ssl") {
         let mut w: Vec<(&str, String)> = vec![
-            ("address", join(&mgmt_refs)),
+            ("address", with_kept(&mgmt_refs, "www-ssl")),
             ("certificate", cert_name.clone()),
         ];
         if v7 {
@@ -358,7 +390,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     }
 
     crm_access(c, intent, &mut out, &mut notes);
-    block::plan(c, intent, &before.exposure, &mut out, &mut notes);
+    block::plan(c, intent, &kept, &before.exposure, &mut out, &mut notes);
     logging(c, intent, has("TG502"), &mut out);
 
     // Last: the plaintext API, once api-ssl has its certificate and accept.

@@ -42,10 +42,12 @@ pub struct Proof {
     pub prefixes_checked: usize,
     /// Schema notes (unchecked commands on RouterOS 6).
     pub unchecked: Vec<String>,
+    /// Who could reach a service before and cannot after ([`super::losses`]).
+    pub losses: Vec<super::losses::Loss>,
 }
 
 /// A configuration's firewalls and interface lists, compiled once.
-struct Reach<'a> {
+pub(super) struct Reach<'a> {
     config: &'a Config,
     v4: Firewall,
     v6: Firewall,
@@ -53,7 +55,7 @@ struct Reach<'a> {
 }
 
 impl<'a> Reach<'a> {
-    fn new(config: &'a Config, assume: Assume) -> Reach<'a> {
+    pub(super) fn new(config: &'a Config, assume: Assume) -> Reach<'a> {
         Reach {
             config,
             v4: Firewall::assuming(config, false, assume),
@@ -63,7 +65,7 @@ impl<'a> Reach<'a> {
     }
 
     /// The sources that reach an enabled service on an interface; empty when it is disabled.
-    fn service(&self, svc: &str, v6: bool, iface: &str) -> AddrSet {
+    pub(super) fn service(&self, svc: &str, v6: bool, iface: &str) -> AddrSet {
         let Some((port, enabled, allowed)) = exposure::service_state(self.config, svc, v6) else {
             return AddrSet::empty(v6);
         };
@@ -84,7 +86,7 @@ impl<'a> Reach<'a> {
     }
 
     /// The API as a CRM can use it: plaintext, or api-ssl with a certificate.
-    fn api(&self, v6: bool, iface: &str) -> AddrSet {
+    pub(super) fn api(&self, v6: bool, iface: &str) -> AddrSet {
         let mut s = self.service("api", v6, iface);
         let cert = self
             .config
@@ -100,7 +102,7 @@ impl<'a> Reach<'a> {
 }
 
 /// Every interface name the configuration mentions, plus `*` for any other.
-fn interfaces(c: &Config) -> Vec<String> {
+pub(super) fn interfaces(c: &Config) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
     for m in c.menus() {
         if !m.path.starts_with("/interface") || m.path.contains("list") {
@@ -113,6 +115,9 @@ fn interfaces(c: &Config) -> Vec<String> {
     for i in c.items("/interface list member") {
         v.extend(i.get_str("interface"));
     }
+    // And those only addresses and rules name (an `ether2` with an address and no `/interface`
+    // line): management lives there as much as anywhere.
+    v.extend(exposure::known_interfaces(c).0);
     v.push("*".into());
     v.sort();
     v.dedup();
@@ -242,6 +247,7 @@ pub fn prove(
             findings_after: a_after.findings.len(),
             prefixes_checked: checked,
             unchecked,
+            losses: super::losses::losses(before, &after, changes),
         };
         Ok((after, proof))
     }
