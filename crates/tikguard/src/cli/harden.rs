@@ -129,6 +129,35 @@ struct JsonOut<'a> {
     refused: Option<String>,
     script: String,
     unchecked: Vec<String>,
+    /// The proof: findings before and after, prefixes checked, who loses access.
+    proof: Option<&'a harden::Proof>,
+}
+
+/// The proof's summary line.
+fn proof_line(p: &harden::Proof, intent: &Intent) -> String {
+    let schema = crate::schema::schema_version(&intent.target)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| format!("{} (v6 argument set)", intent.target));
+    format!("proof: findings {} -> {}; management and API clients keep access (every packet of their connections) after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)
+}
+
+/// The "who loses access" table: every prefix and user that could reach a service before and
+/// cannot after.
+fn losses_table(p: &harden::Proof) -> String {
+    if p.losses.is_empty() {
+        return "who loses access: nobody (every prefix and user that reaches a service today keeps it)\n".into();
+    }
+    let mut t = String::from("who loses access (could reach it before, cannot after):\n");
+    for l in &p.losses {
+        t.push_str(&format!(
+            "  {} {}: {} ({})\n",
+            l.kind,
+            comment_text(&l.who),
+            l.service,
+            comment_text(&l.r#where.join(", "))
+        ));
+    }
+    t
 }
 
 fn usage(msg: String) -> std::io::Result<u8> {
@@ -316,6 +345,7 @@ fn report(
                     String::new()
                 },
                 unchecked,
+                proof: proof.as_ref().ok().map(|(_, p)| p),
             };
             serde_json::to_writer_pretty(&mut out, &j)?;
             writeln!(out)?;
@@ -341,12 +371,14 @@ fn report(
                         };
                         writeln!(out, "{}{fixes}", comment_text(&ch.description))?;
                     }
-                    let schema = crate::schema::schema_version(&intent.target)
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| format!("{} (v6 argument set)", intent.target));
-                    writeln!(out, "proof: findings {} -> {}; management and API clients keep access after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)?;
+                    writeln!(out, "{}", proof_line(p, intent))?;
+                    write!(out, "{}", losses_table(p))?;
                 } else {
                     write!(out, "{script}")?;
+                    out.flush()?;
+                    // The script is on standard output: the proof goes beside it.
+                    eprintln!("tikguard: {}", proof_line(p, intent));
+                    eprint!("{}", losses_table(p));
                 }
                 for n in &plan.notes {
                     eprintln!("tikguard: note: {}", comment_text(n));

@@ -1,0 +1,65 @@
+//! What `tikguard harden` tells the operator beside the script: the proof (also without `-o`,
+//! on standard error), the "who loses access" table, and both in `--format json`.
+
+use std::process::Command;
+
+fn tikguard() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tikguard"));
+    c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    c
+}
+
+const FIXTURE: &str = "crates/tikguard/tests/harden/allow-lists.rsc";
+const ARGS: [&str; 4] = ["--api-client", "198.51.100.20", "--mgmt", "192.168.88.0/24"];
+
+#[test]
+fn without_output_the_proof_and_the_losses_go_to_stderr() {
+    let out = tikguard()
+        .args(["harden", FIXTURE, "--replace-allow-lists"])
+        .args(ARGS)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stdout.contains("/ip service set winbox"), "{stdout}");
+    assert!(stderr.contains("proof: findings"), "{stderr}");
+    assert!(
+        stderr.contains("who loses access (could reach it before"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("prefix 10.1.0.0/24: winbox"), "{stderr}");
+    // Kept lists: nobody.
+    let out = tikguard()
+        .args(["harden", FIXTURE])
+        .args(ARGS)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("who loses access: nobody"), "{stderr}");
+}
+
+#[test]
+fn json_carries_the_proof_and_the_losses() {
+    let out = tikguard()
+        .args([
+            "harden",
+            FIXTURE,
+            "--replace-allow-lists",
+            "--format",
+            "json",
+        ])
+        .args(ARGS)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j["proof"]["prefixes_checked"].as_u64().unwrap() > 0, "{j}");
+    let losses = j["proof"]["losses"].as_array().unwrap();
+    assert!(
+        losses
+            .iter()
+            .any(|l| l["who"] == "10.1.0.0/24" && l["service"] == "winbox"),
+        "{j}"
+    );
+}
