@@ -63,3 +63,46 @@ fn json_carries_the_proof_and_the_losses() {
         "{j}"
     );
 }
+
+#[test]
+fn two_halves_of_the_internet_are_refused_and_the_routers_own_address_warned_about() {
+    let out = tikguard()
+        .args([
+            "harden",
+            FIXTURE,
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "0.0.0.0/1,128.0.0.0/1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("cover every IPv4 address together"), "{e}");
+    let out = tikguard()
+        .args([
+            "harden",
+            FIXTURE,
+            "--api-client",
+            "::/1,8000::/1",
+            "--mgmt",
+            "192.168.88.0/24",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tikguard()
+        .args([
+            "harden",
+            FIXTURE,
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "192.168.88.1",
+        ])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("router's own address"), "{e}");
+}

@@ -284,6 +284,17 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         Ok(i) => i,
         Err(e) => return usage(e),
     };
+    for (flag, ps) in [
+        ("--mgmt", &intent.mgmt),
+        ("--api-client", &intent.api_clients),
+    ] {
+        if let Err(e) = intent::not_everything(flag, ps) {
+            return usage(e);
+        }
+    }
+    for w in intent::own_address_warnings(&config, &intent.mgmt) {
+        eprintln!("tikguard: warning: {}", comment_text(&w));
+    }
     if let Err(e) = intent.wan.check(&config, &source_name) {
         return usage(e);
     }

@@ -55,6 +55,52 @@ impl Prefix {
     }
 }
 
+/// Refuses prefixes that together cover every address of a family, whatever their shape
+/// (`0.0.0.0/1,128.0.0.0/1`, `::/1,8000::/1`): that restricts nothing either.
+pub fn not_everything(flag: &str, ps: &[Prefix]) -> Result<(), String> {
+    for v6 in [false, true] {
+        let all = ps
+            .iter()
+            .filter(|p| p.v6 == v6)
+            .fold(AddrSet::empty(v6), |acc, p| acc.union(&p.set));
+        if all.is_all() {
+            return Err(format!(
+                "{flag}: the prefixes given cover every {} address together: that is no restriction; name the prefixes that need access",
+                if v6 { "IPv6" } else { "IPv4" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--mgmt` naming only the router's own addresses: management connects *from* its hosts, so a
+/// prefix holding nothing but the router is almost certainly a mistake for its network.
+pub fn own_address_warnings(c: &routeros_config::Config, mgmt: &[Prefix]) -> Vec<String> {
+    let mut out = Vec::new();
+    for menu in ["/ip address", "/ipv6 address"] {
+        for a in c.items(menu) {
+            let Some(text) = a.get_str("address") else {
+                continue;
+            };
+            let host = text.split('/').next().unwrap_or_default().to_string();
+            let Ok(own) = Prefix::parse(&host) else {
+                continue;
+            };
+            for p in mgmt {
+                if p.v6 == own.v6 && own.set.contains_set(&p.set) {
+                    out.push(format!(
+                        "--mgmt {}: that is the router's own address (on {}); management connects from its hosts: did you mean {}?",
+                        p.text,
+                        a.get_str("interface").unwrap_or_default(),
+                        Prefix::parse(&text).map(|n| n.text).unwrap_or(text.clone())
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The certificate api-ssl should use.
 #[derive(Clone, Debug)]
 pub enum CertPlan {
@@ -135,6 +181,29 @@ mod tests {
             Prefix::parse("2001:db8::/29").unwrap().text,
             "2001:db8::/29"
         );
+    }
+
+    #[test]
+    fn two_halves_are_every_address_and_refused() {
+        let p = |s: &str| Prefix::parse(s).unwrap();
+        assert!(not_everything("--mgmt", &[p("0.0.0.0/1"), p("128.0.0.0/1")]).is_err());
+        assert!(not_everything("--mgmt", &[p("::/1"), p("8000::/1")]).is_err());
+        assert!(not_everything(
+            "--mgmt",
+            &[p("0.0.0.0/2"), p("64.0.0.0/2"), p("128.0.0.0/1")]
+        )
+        .is_err());
+        assert!(not_everything("--mgmt", &[p("0.0.0.0/1"), p("192.0.2.0/24")]).is_ok());
+    }
+
+    #[test]
+    fn the_routers_own_address_as_mgmt_is_warned_about() {
+        let (c, _) = routeros_config::Config::load(
+            b"/ip address\nadd address=192.168.88.1/24 interface=bridge\n".to_vec(),
+        );
+        let w = own_address_warnings(&c, &[Prefix::parse("192.168.88.1").unwrap()]);
+        assert!(w[0].contains("did you mean 192.168.88.0/24"), "{w:?}");
+        assert!(own_address_warnings(&c, &[Prefix::parse("192.168.88.0/24").unwrap()]).is_empty());
     }
 
     #[test]
