@@ -7,7 +7,7 @@ use routeros_config::{Config, Version};
 use serde::Serialize;
 
 use crate::audit::WanChoice;
-use crate::harden::script::{comment_text, Line};
+use crate::harden::script::comment_text;
 use crate::harden::{self, intent, CertPlan, Intent, Plan, Prefix};
 use crate::input;
 
@@ -49,6 +49,10 @@ pub struct Args {
     /// With --apply: make the changes.
     #[arg(long, requires = "apply")]
     yes: bool,
+    /// With --apply --yes: apply even though this connection's source is in neither --mgmt nor
+    /// --api-client (it will not reach the router afterwards).
+    #[arg(long, requires = "yes")]
+    yes_lock_me_out: bool,
     #[command(flatten)]
     connect: super::connect::ConnectArgs,
     /// Where the CRM/billing system connects from (repeatable, or comma-separated).
@@ -324,7 +328,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         }
     }
     if let (Some(client), None) = (&client, &refused) {
-        return rt.block_on(apply_live(client, &plan, a.yes, &intent));
+        return rt.block_on(harden::apply::apply(
+            client,
+            &plan,
+            a.yes,
+            a.yes_lock_me_out,
+            &intent,
+        ));
     }
     report(&a, &plan, &proof, &script, &intent)?;
     Ok(if refused.is_some() { 1 } else { 0 })
@@ -401,117 +411,4 @@ fn report(
         },
     }
     out.flush()
-}
-
-/// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
-/// again.
-async fn apply_live(
-    client: &routeros_api::Client,
-    plan: &Plan,
-    yes: bool,
-    intent: &Intent,
-) -> std::io::Result<u8> {
-    let (_, before) = match crate::live::fetch(client).await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("tikguard: {}", comment_text(&e));
-            return Ok(1);
-        }
-    };
-    let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
-        .findings
-        .len();
-    if plan.is_empty() {
-        println!("nothing to do: the router already has what tikguard would add");
-        return Ok(0);
-    }
-    for ch in &plan.changes {
-        println!(
-            "{} {}",
-            if yes { "applying:" } else { "would apply:" },
-            comment_text(&ch.description)
-        );
-        for line in &ch.lines {
-            let Line::Cmd(stmt) = line else {
-                // Scripting (the wait for a signed certificate) has its API form below.
-                continue;
-            };
-            let words = match crate::live::stmt_to_api(client, stmt).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("tikguard: {}", comment_text(&e));
-                    return Ok(1);
-                }
-            };
-            let shown: Vec<String> = words
-                .iter()
-                .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
-                .map(|w| comment_text(&String::from_utf8_lossy(&w)))
-                .collect();
-            println!("    {}", shown.join(" "));
-            if yes {
-                if let Err(e) = client.call_words(words).await {
-                    eprintln!(
-                        "tikguard: {}: {}",
-                        shown.join(" "),
-                        comment_text(&e.to_string())
-                    );
-                    return Ok(1);
-                }
-                if stmt.verb == "sign" {
-                    if let Err(e) = wait_signed(client, stmt).await {
-                        eprintln!("tikguard: {e}");
-                        return Ok(1);
-                    }
-                }
-            }
-        }
-    }
-    if !yes {
-        println!("dry run: nothing changed; run again with --yes to apply");
-        return Ok(0);
-    }
-    match crate::live::fetch(client).await {
-        Ok((_, after)) => {
-            let n = crate::audit::run(&after, &intent.wan, &Default::default())
-                .findings
-                .len();
-            println!("live audit: findings {findings_before} -> {n}");
-            Ok(0)
-        }
-        Err(e) => {
-            eprintln!("tikguard: {}", comment_text(&e));
-            Ok(1)
-        }
-    }
-}
-
-/// Waits (at most 120 s) until the certificate just signed has its private key.
-async fn wait_signed(
-    client: &routeros_api::Client,
-    stmt: &harden::script::Stmt,
-) -> Result<(), String> {
-    let harden::script::Target::Name(name) = &stmt.target else {
-        return Ok(());
-    };
-    for _ in 0..120 {
-        let items = client
-            .call(&[
-                "/certificate/print".to_string(),
-                "=.proplist=name,private-key".into(),
-            ])
-            .await
-            .map_err(|e| e.to_string())?;
-        if items.iter().any(|i| {
-            i.get("name").map(|b| &b[..]) == Some(name.as_bytes())
-                && matches!(i.get("private-key").map(|b| &b[..]), Some(b"true" | b"yes"))
-        }) {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-    Err(format!(
-        "certificate {} is not signed after 120 s; stopped before anything uses it",
-        comment_text(name)
-    ))
 }

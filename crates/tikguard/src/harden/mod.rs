@@ -12,6 +12,7 @@
 //! - [`proof`]: every prefix of the script applied to the export in memory, audited and checked
 //!   for lockout; every command checked against RouterOS' command tree ([`crate::schema`]).
 
+pub mod apply;
 pub mod block;
 pub mod intent;
 pub mod keep;

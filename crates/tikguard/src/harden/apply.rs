@@ -1,0 +1,185 @@
+//! `tikguard harden --apply`: the plan run on a live router over the API, in the plan's order.
+//!
+//! - The connection's own source must keep access after the plan: its address (this end of the
+//!   TCP connection; a NAT in between is not seen, which is why `--yes-lock-me-out` exists) must
+//!   lie in `--mgmt` or `--api-client`, which the proof guarantees; otherwise `--yes` is refused.
+//! - Every `find` is resolved before anything changes; one that matches nothing stops the run
+//!   with nothing changed.
+//! - `/certificate sign` is followed by a wait until the certificate has its private key, at
+//!   most 120 s, as the script does.
+
+use super::script::comment_text;
+use super::script::{Line, Stmt, Target, Val};
+use super::{Intent, Plan};
+use crate::audit::addrset::AddrSet;
+
+/// The connection's source is in `--mgmt` or `--api-client`, or says why not.
+pub fn source_kept(local: Option<std::net::SocketAddr>, intent: &Intent) -> Result<(), String> {
+    let Some(local) = local else {
+        return Ok(());
+    };
+    let ip = local.ip().to_canonical();
+    let (v6, n) = match ip {
+        std::net::IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+        std::net::IpAddr::V6(a) => (true, u128::from(a)),
+    };
+    let me = AddrSet::from_ranges(v6, vec![(n, n)]);
+    let kept = intent
+        .mgmt
+        .iter()
+        .chain(&intent.api_clients)
+        .any(|p| p.v6 == v6 && p.set.contains_set(&me));
+    if kept {
+        Ok(())
+    } else {
+        Err(format!("this connection comes from {ip}, which is in neither --mgmt nor --api-client: after the plan it could not reach the router again; add it to --mgmt, apply from inside management, or give --yes-lock-me-out"))
+    }
+}
+
+/// A statement with its placements dropped, to check its target alone.
+fn without_picks(stmt: &Stmt) -> Stmt {
+    let mut s = stmt.clone();
+    s.args.retain(|(_, v)| !matches!(v, Val::Pick(_)));
+    s
+}
+
+/// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
+/// again.
+pub async fn apply(
+    client: &routeros_api::Client,
+    plan: &Plan,
+    yes: bool,
+    lock_me_out: bool,
+    intent: &Intent,
+) -> std::io::Result<u8> {
+    // The connection this runs over: its source must keep the API after the plan.
+    if let Err(e) = source_kept(client.local_addr(), intent) {
+        if yes && !lock_me_out {
+            eprintln!("tikguard: {}", comment_text(&e));
+            return Ok(1);
+        }
+        eprintln!("tikguard: warning: {}", comment_text(&e));
+    }
+    let (_, before) = match crate::live::fetch(client).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("tikguard: {}", comment_text(&e));
+            return Ok(1);
+        }
+    };
+    let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
+        .findings
+        .len();
+    if plan.is_empty() {
+        println!("nothing to do: the router already has what tikguard would add");
+        return Ok(0);
+    }
+    // Every `find` the plan needs is resolved before anything changes: a target that matches
+    // nothing stops the run with the router as it was, not half applied. Placements
+    // (`place-before`) are resolved as each rule is added, since they name rules added before
+    // it; the dry run resolves them against the same rules.
+    let mut missing = Vec::new();
+    for ch in &plan.changes {
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else { continue };
+            if matches!(stmt.target, Target::Find(_)) && stmt.verb != "remove" {
+                if let Err(e) = crate::live::stmt_to_api(client, &without_picks(stmt)).await {
+                    missing.push(e);
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        for e in &missing {
+            eprintln!("tikguard: {}", comment_text(e));
+        }
+        eprintln!("tikguard: nothing was changed: the router differs from the configuration read a moment ago; run again");
+        return Ok(1);
+    }
+    for ch in &plan.changes {
+        println!(
+            "{} {}",
+            if yes { "applying:" } else { "would apply:" },
+            comment_text(&ch.description)
+        );
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else {
+                // Scripting (the wait for a signed certificate) has its API form below.
+                continue;
+            };
+            let words = match crate::live::stmt_to_api(client, stmt).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tikguard: {}", comment_text(&e));
+                    return Ok(1);
+                }
+            };
+            let shown: Vec<String> = words
+                .iter()
+                .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
+                .map(|w| comment_text(&String::from_utf8_lossy(&w)))
+                .collect();
+            println!("    {}", shown.join(" "));
+            if yes {
+                if let Err(e) = client.call_words(words).await {
+                    eprintln!(
+                        "tikguard: {}: {}",
+                        shown.join(" "),
+                        comment_text(&e.to_string())
+                    );
+                    return Ok(1);
+                }
+                if stmt.verb == "sign" {
+                    if let Err(e) = wait_signed(client, stmt).await {
+                        eprintln!("tikguard: {e}");
+                        return Ok(1);
+                    }
+                }
+            }
+        }
+    }
+    if !yes {
+        println!("dry run: nothing changed; run again with --yes to apply");
+        return Ok(0);
+    }
+    match crate::live::fetch(client).await {
+        Ok((_, after)) => {
+            let n = crate::audit::run(&after, &intent.wan, &Default::default())
+                .findings
+                .len();
+            println!("live audit: findings {findings_before} -> {n}");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("tikguard: {}", comment_text(&e));
+            Ok(1)
+        }
+    }
+}
+
+/// Waits (at most 120 s) until the certificate just signed has its private key.
+async fn wait_signed(client: &routeros_api::Client, stmt: &Stmt) -> Result<(), String> {
+    let Target::Name(name) = &stmt.target else {
+        return Ok(());
+    };
+    for _ in 0..120 {
+        let items = client
+            .call(&[
+                "/certificate/print".to_string(),
+                "=.proplist=name,private-key".into(),
+            ])
+            .await
+            .map_err(|e| e.to_string())?;
+        if items.iter().any(|i| {
+            i.get("name").map(|b| &b[..]) == Some(name.as_bytes())
+                && matches!(i.get("private-key").map(|b| &b[..]), Some(b"true" | b"yes"))
+        }) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Err(format!(
+        "certificate {} is not signed after 120 s; stopped before anything uses it",
+        comment_text(name)
+    ))
+}
