@@ -210,28 +210,33 @@ pub fn plan(
         // already (a list this plan wrote holds the given prefixes and link-local addresses,
         // which are accepted as such: kept again they would widen link-local to every link).
         let ll = link_local();
-        let given: Vec<&Prefix> = intent
-            .api_clients
+        // Management's accept covers api-ssl too: what it holds needs no API client entry.
+        let given_mgmt: Vec<&Prefix> = intent
+            .mgmt
             .iter()
-            .chain(&intent.mgmt)
             .chain(&v6_derived)
             .chain(std::iter::once(&ll))
             .collect();
-        let extra = |p: &&Prefix| {
-            !given
+        let covered = |given: &[&Prefix], p: &Prefix| {
+            given
                 .iter()
                 .any(|g| g.v6 == p.v6 && g.set.contains_set(&p.set))
         };
+        let given_api: Vec<&Prefix> = intent
+            .api_clients
+            .iter()
+            .chain(given_mgmt.iter().copied())
+            .collect();
         let clients: Vec<&Prefix> = intent
             .api_clients
             .iter()
-            .chain(kept.api.iter().filter(extra))
+            .chain(kept.api.iter().filter(|p| !covered(&given_api, p)))
             .filter(|p| p.v6 == v6)
             .collect();
         let mut mgmt: Vec<&Prefix> = intent
             .mgmt
             .iter()
-            .chain(kept.mgmt.iter().filter(extra))
+            .chain(kept.mgmt.iter().filter(|p| !covered(&given_mgmt, p)))
             .filter(|p| p.v6 == v6)
             .collect();
         if v6 {
@@ -645,11 +650,20 @@ pub fn layer2(
 ) {
     let lists = &e.lists;
     let ifaces = mgmt_interfaces(c, &intent.mgmt);
+    // With the WAN unknown (`*`), a list holding only interfaces where management lives is the
+    // one this plan would choose: taken as not reaching the WAN, so a second plan is empty.
+    let only_mgmt = |l: &str| {
+        let m = lists.members(l);
+        !m.is_empty() && m.iter().all(|i| ifaces.contains(i))
+    };
     let reaches_wan = |list: &str| match list {
         "none" => false,
         "all" => true,
         l if l.starts_with('!') => true,
-        l => e.wan.iter().any(|w| w == "*" || lists.contains(l, w)),
+        l => e
+            .wan
+            .iter()
+            .any(|w| (w == "*" && !only_mgmt(l)) || lists.contains(l, w)),
     };
     let per_interface = !intent.target.at_least(6, 41, 0);
     if per_interface {

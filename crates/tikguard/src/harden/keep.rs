@@ -4,9 +4,11 @@
 //! - `/ip service address=` (7.24: `available-from`) of winbox, ssh, www-ssl, and of api and
 //!   api-ssl (the API: the plaintext API's list moves to api-ssl, which replaces it). A list that
 //!   admits every address restricts nothing and is not kept.
-//! - Sources of `input` accepts that name a management port with a static, narrow source
-//!   (`src-address`, or `src-address-list` with static entries, wider than the public /16 that
-//!   the audit calls the internet not taken): the plan's drop sits above them, so their sources
+//! - Sources of `input` accepts that cover a management port (name it, or any port) with a
+//!   static, narrow source (one limited to some interfaces only when its sources reach the port
+//!   on every interface today anyway)
+//!   (`src-address`, or `src-address-list` with static entries; wider than the public /16 that
+//!   the audit calls the internet is not taken): the plan's drop sits above them, so their sources
 //!   join the plan's accept lists, and the list of a service that had none (it admitted
 //!   everyone; the firewall chose who). The plan's own accepts are not read back.
 
@@ -15,8 +17,8 @@ use routeros_config::Config;
 use super::intent::{Intent, Prefix};
 use super::plan::service;
 use crate::audit::addrset::AddrSet;
-use crate::audit::exposure::{allowed_from, service_state};
-use crate::audit::firewall::{Action, Firewall};
+use crate::audit::exposure::{allowed_from, known_interfaces, service_state};
+use crate::audit::firewall::{Action, Firewall, InterfaceLists, Probe};
 use crate::audit::reach::{Reach, Width};
 
 /// What the plan keeps: per service, and per firewall list.
@@ -116,6 +118,9 @@ pub fn kept(c: &Config, intent: &Intent) -> Kept {
         k.services.push((svc, ps));
     }
     let port = |s: &str| service_state(c, s, false).map(|p| p.0);
+    let ifl = InterfaceLists::from_config(c);
+    let mut ifaces = known_interfaces(c).0;
+    ifaces.push("*".into());
     for v6 in [false, true] {
         let fw = Firewall::from_config(c, v6);
         let menu = if v6 {
@@ -133,6 +138,10 @@ pub fn kept(c: &Config, intent: &Intent) -> Kept {
                 .get(r.number)
                 .and_then(|i| i.get_str("comment"))
                 .is_some_and(|t| t.starts_with(super::TAG));
+            let item = items.get(r.number);
+            let by_interface = item.is_some_and(|i| {
+                i.get("in-interface").is_some() || i.get("in-interface-list").is_some()
+            });
             if ours {
                 continue;
             }
@@ -145,6 +154,33 @@ pub fn kept(c: &Config, intent: &Intent) -> Kept {
             {
                 continue;
             }
+            // An accept limited to some interfaces is kept only when its sources reach the
+            // port on every interface today anyway (elsewhere through other rules, or the
+            // chain's default accept): joining the plan's lists, which hold on every interface,
+            // then widens nothing. Otherwise the proof's table lists what they lose.
+            if by_interface {
+                let everywhere = |port: u16| {
+                    ifaces.iter().all(|i| {
+                        src.minus(&fw.evaluate_connection(
+                            Probe {
+                                protocol: "tcp",
+                                port,
+                                interface: i,
+                            },
+                            &ifl,
+                        ))
+                        .is_empty()
+                    })
+                };
+                let ports: Vec<u16> = ["winbox", "ssh", "www-ssl", "api", "api-ssl"]
+                    .iter()
+                    .filter_map(|n| port(n))
+                    .filter(|&p| r.covers_port(p))
+                    .collect();
+                if !ports.iter().all(|&p| everywhere(p)) {
+                    continue;
+                }
+            }
             for (svc, names) in [
                 ("winbox", &["winbox"][..]),
                 ("ssh", &["ssh"][..]),
@@ -154,7 +190,7 @@ pub fn kept(c: &Config, intent: &Intent) -> Kept {
                 if !names
                     .iter()
                     .filter_map(|n| port(n))
-                    .any(|p| r.names_port(p))
+                    .any(|p| r.covers_port(p))
                 {
                     continue;
                 }

@@ -1,9 +1,10 @@
 //! Who loses access: every prefix and user that could reach a management service before the
 //! script and cannot after it.
 //!
-//! Candidates are what someone granted explicitly: the entries of the services' `address=`
-//! lists, the static sources of `input` accepts naming a management port, and the users the
-//! export shows whose `address=` the plan changes. Reach is the attacker's view (what *could*
+//! Candidates are what someone granted explicitly, per service: the entries of the service's
+//! `address=` list, the static sources of `input` accepts covering its port, and the users the
+//! export shows whose `address=` the plan changes. A source that reached a service only because
+//! nothing restricted it (the open door the plan closes) is not a grant. Reach is the attacker's view (what *could*
 //! get in) on both sides, over every packet of the connection, on every interface the
 //! configuration names. Services compared: winbox, ssh, www-ssl and the API (plaintext, or
 //! api-ssl with a certificate); the services the plan turns off are listed as changes.
@@ -29,18 +30,26 @@ pub struct Loss {
     pub r#where: Vec<String>,
 }
 
-const SERVICES: &[&str] = &["winbox", "ssh", "www-ssl", "api"];
-
-fn candidates(c: &Config) -> Vec<(bool, AddrSet, String)> {
-    let mut out: Vec<(bool, AddrSet, String)> = Vec::new();
-    let mut push = |set: &AddrSet| {
+/// What someone granted explicitly, per service: (service, family, set, as written).
+fn candidates(c: &Config) -> Vec<(&'static str, bool, AddrSet, String)> {
+    let mut out: Vec<(&'static str, bool, AddrSet, String)> = Vec::new();
+    let mut push = |svc: &'static str, set: &AddrSet| {
         for p in set.to_prefixes() {
             if let Some(m) = routeros_config::value::parse_addr(p.as_bytes()) {
                 let s = AddrSet::from_range(m.range);
-                if !s.is_all() && !out.iter().any(|(_, _, t)| *t == p) {
-                    out.push((m.range.v6, s, p));
+                if !s.is_all() && !out.iter().any(|(x, _, _, t)| *x == svc && *t == p) {
+                    out.push((svc, m.range.v6, s, p));
                 }
             }
+        }
+    };
+    // The API stands for api and api-ssl together.
+    let of = |svc: &str| -> &'static str {
+        match svc {
+            "winbox" => "winbox",
+            "ssh" => "ssh",
+            "www-ssl" => "www-ssl",
+            _ => "api",
         }
     };
     for svc in ["winbox", "ssh", "www-ssl", "api", "api-ssl"] {
@@ -55,19 +64,23 @@ fn candidates(c: &Config) -> Vec<(bool, AddrSet, String)> {
             continue;
         }
         for v6 in [false, true] {
-            push(&allowed_from(raw, v6));
+            push(of(svc), &allowed_from(raw, v6));
         }
     }
     for v6 in [false, true] {
         let fw = Firewall::from_config(c, v6);
         for r in fw.chain("input") {
-            if r.action == Action::Accept && r.has_src_restriction {
-                if let Some(s) = r.src() {
-                    if crate::audit::reach::Reach::of(s).width()
-                        != crate::audit::reach::Width::Public
-                    {
-                        push(s);
-                    }
+            if r.action != Action::Accept || !r.has_src_restriction {
+                continue;
+            }
+            let Some(s) = r.src() else { continue };
+            if crate::audit::reach::Reach::of(s).width() == crate::audit::reach::Width::Public {
+                continue;
+            }
+            for svc in ["winbox", "ssh", "www-ssl", "api", "api-ssl"] {
+                let port = crate::audit::exposure::service_state(c, svc, false).map(|p| p.0);
+                if port.is_some_and(|p| r.covers_port(p)) {
+                    push(of(svc), s);
                 }
             }
         }
@@ -81,31 +94,29 @@ pub fn losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> 
     let a = Reach::new(after, Assume::Attacker);
     let ifaces = interfaces(before);
     let mut out = Vec::new();
-    for (v6, set, text) in candidates(before) {
-        for svc in SERVICES {
-            let get = |r: &Reach, i: &str| {
-                if *svc == "api" {
-                    r.api(v6, i)
-                } else {
-                    r.service(svc, v6, i)
-                }
-            };
-            let lost: Vec<String> = ifaces
-                .iter()
-                .filter(|i| {
-                    let had = get(&b, i).intersect(&set);
-                    !had.is_empty() && !had.minus(&get(&a, i)).is_empty()
-                })
-                .cloned()
-                .collect();
-            if !lost.is_empty() {
-                out.push(Loss {
-                    kind: "prefix",
-                    who: text.clone(),
-                    service: svc.to_string(),
-                    r#where: lost,
-                });
+    for (svc, v6, set, text) in candidates(before) {
+        let get = |r: &Reach, i: &str| {
+            if svc == "api" {
+                r.api(v6, i)
+            } else {
+                r.service(svc, v6, i)
             }
+        };
+        let lost: Vec<String> = ifaces
+            .iter()
+            .filter(|i| {
+                let had = get(&b, i).intersect(&set);
+                !had.is_empty() && !had.minus(&get(&a, i)).is_empty()
+            })
+            .cloned()
+            .collect();
+        if !lost.is_empty() {
+            out.push(Loss {
+                kind: "prefix",
+                who: text.clone(),
+                service: svc.to_string(),
+                r#where: lost,
+            });
         }
     }
     // Users the export shows whose addresses the plan sets.

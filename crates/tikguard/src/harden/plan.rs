@@ -241,7 +241,17 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     let kept = super::keep::kept(c, intent);
     let with_kept = |base: &[&'_ Prefix], svc: &str| -> String {
         // The list as it was, then the given prefixes it lacks.
-        let mut v: Vec<String> = kept.service(svc).iter().map(|p| p.text.clone()).collect();
+        // (Entries a given prefix covers are left to it.)
+        let mut v: Vec<String> = kept
+            .service(svc)
+            .iter()
+            .filter(|k| {
+                !base
+                    .iter()
+                    .any(|b| b.v6 == k.v6 && b.set.contains_set(&k.set))
+            })
+            .map(|p| p.text.clone())
+            .collect();
         let mut add: Vec<String> = base.iter().map(|p| p.text.clone()).collect();
         add.sort();
         for a in add {
