@@ -216,3 +216,18 @@ fn replacing_allow_lists_lists_every_prefix_that_loses_access() {
     assert!(lost("100.64.10.0/24", "ssh"), "{:#?}", proof.losses);
     assert!(!lost("192.168.88.0/24", "winbox"), "{:#?}", proof.losses);
 }
+
+/// A www-ssl certificate already set (Let's Encrypt, renewed by RouterOS 7 itself) is kept.
+#[test]
+fn an_existing_www_ssl_certificate_is_kept() {
+    let (src, c) = with("/ip service\nset www-ssl disabled=no certificate=letsencrypt_2026");
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let s = harden::render(&plan.changes, false, "");
+    let line = s
+        .lines()
+        .find(|l| l.starts_with("/ip service set www-ssl"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(!line.contains("certificate="), "{line}");
+    harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

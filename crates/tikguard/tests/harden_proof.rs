@@ -179,3 +179,16 @@ fn the_ipv6_final_drop_from_wan_covers_the_management_ports_only() {
     assert!(drop.contains("dst-port=22,8291,8729"), "{drop}");
     assert!(!drop.contains("443") && !drop.contains("179"), "{drop}");
 }
+
+/// ROUTEROS.md, "IPv6 addresses": an address exported without a length is a /64. IPv6
+/// management derived from the LAN's address is its /64, not the router's own address.
+#[test]
+fn an_ipv6_address_without_a_length_is_a_64() {
+    let cfg =
+        format!("{NO_ESTABLISHED}\n/ipv6 address\nadd address=2001:db8:1::1 interface=ether2\n");
+    let c = load(&cfg);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let s = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(s.contains("address=2001:db8:1::/64"), "{s}");
+    assert!(!s.contains("2001:db8:1::1"), "{s}");
+}

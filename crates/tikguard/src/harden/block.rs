@@ -141,13 +141,26 @@ pub fn derived_v6_mgmt(c: &Config, intent: &Intent) -> (Vec<Prefix>, Vec<String>
         if a.is_disabled() || !a.get_str("interface").is_some_and(|i| ifaces.contains(&i)) {
             continue;
         }
-        if let Some(p) = a.get_str("address").and_then(|s| Prefix::parse(&s).ok()) {
+        if let Some(p) = a
+            .get_str("address")
+            .and_then(|s| Prefix::parse(&v6_with_length(&s)).ok())
+        {
             if !prefixes.iter().any(|q| q.text == p.text) {
                 prefixes.push(p);
             }
         }
     }
     (prefixes, ifaces)
+}
+
+/// An `/ipv6 address` as its network: one exported without a length is a /64 (ROUTEROS.md,
+/// "IPv6 addresses": RouterOS adds /64 when none is given, and prints it without one).
+pub fn v6_with_length(a: &str) -> String {
+    if a.contains('/') {
+        a.to_string()
+    } else {
+        format!("{a}/64")
+    }
 }
 
 /// The link-local prefix, for IPv6 management on its own link.

@@ -312,10 +312,15 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         }
     }
     if service_enabled(c, "www-ssl") {
-        let mut w: Vec<(&str, String)> = vec![
-            ("address", with_kept(&mgmt_refs, "www-ssl")),
-            ("certificate", cert_name.clone()),
-        ];
+        let mut w: Vec<(&str, String)> = vec![("address", with_kept(&mgmt_refs, "www-ssl"))];
+        // A certificate it has (Let's Encrypt, which RouterOS 7 renews by itself with no script
+        // to show it) is kept; one is given only where there is none.
+        let has_cert = service(c, "www-ssl")
+            .and_then(|i| i.get_str("certificate"))
+            .is_some_and(|n| !n.is_empty() && n != "none");
+        if !has_cert {
+            w.push(("certificate", cert_name.clone()));
+        }
         if v7 {
             w.push(("tls-version", "only-1.2".into()));
         }
