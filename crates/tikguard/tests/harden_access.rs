@@ -231,3 +231,19 @@ fn an_existing_www_ssl_certificate_is_kept() {
     assert!(!line.contains("certificate="), "{line}");
     harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+/// The wait for the certificate's private key runs on every run while it has none, not only
+/// when it was just created: a run whose signing timed out stopped there, and the next finds
+/// the certificate and must wait again before api-ssl is given it.
+#[test]
+fn the_certificate_wait_runs_whenever_a_service_is_given_the_certificate() {
+    let (_, c) = with("/certificate\nadd name=tikguard-api common-name=edge-01 key-size=2048");
+    let plan = harden::plan(&c, &intent(&c));
+    let s = harden::render(&plan.changes, true, "");
+    assert!(!s.contains("/certificate add"), "{s}");
+    let wait = s
+        .find(":if ([:len [/certificate find where name=tikguard-api and private-key]] = 0) do={ :error")
+        .unwrap_or_else(|| panic!("{s}"));
+    let set = s.find("/ip service set api-ssl").unwrap();
+    assert!(wait < set, "{s}");
+}

@@ -420,6 +420,9 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             Phase::Last,
         ));
     }
+    if matches!(intent.cert, CertPlan::Generate) {
+        certificate_wait(&cert_name, &mut out);
+    }
     for ch in &mut out {
         if letsencrypt && service_enabled(c, "www") {
             // www stays open for Let's Encrypt: TG103 stays with it.
@@ -456,10 +459,9 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
                     .setting("/system identity", "name")
                     .map(|b| String::from_utf8_lossy(b).into_owned())
                     .unwrap_or_else(|| "router".into());
-                let q = value(&name);
                 out.push(Change {
                     id: "certificate".into(),
-                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for api-ssl, and wait until it is signed"),
+                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for api-ssl"),
                     fixes: vec![],
                     phase: Phase::Prepare,
                     lines: vec![
@@ -471,12 +473,6 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
                             .arg("key-usage", "digital-signature,key-encipherment,tls-server")
                             .into(),
                         Stmt::new("/certificate", "sign", Target::Name(name.clone())).into(),
-                        Line::Script(format!(
-                            ":local n 0; :while ([:len [/certificate find where name={q} and private-key]] = 0 && $n < 120) do={{ :delay 1s; :set n ($n + 1) }}"
-                        )),
-                        Line::Script(format!(
-                            ":if ([:len [/certificate find where name={q} and private-key]] = 0) do={{ :error \"tikguard: certificate {name} is not signed after 120 s; nothing that needs it was changed\" }}"
-                        )),
                     ],
                     guard: Some(Guard::absent("/certificate", vec![Cond::eq("name", &name)])),
                     undo: vec![Stmt::new("/certificate", "remove", Target::Find(vec![Cond::eq("name", &name)])).into()],
@@ -485,6 +481,44 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
             name
         }
     }
+}
+
+/// Before a service is given the certificate: wait until it has its private key, and stop
+/// otherwise. Unguarded, so it runs on every run while the certificate has none (a run whose
+/// signing timed out stopped here; the next finds the certificate and must wait again), and
+/// passes at once when it has one.
+fn certificate_wait(name: &str, out: &mut Vec<Change>) {
+    let uses = out.iter().any(|ch| {
+        ch.lines.iter().any(|l| match l {
+            Line::Cmd(s) => {
+                s.menu == "/ip service"
+                    && s.args.iter().any(|(k, v)| {
+                        k == "certificate" && *v == super::script::Val::Text(name.into())
+                    })
+            }
+            Line::Script(_) => false,
+        })
+    });
+    if !uses {
+        return;
+    }
+    let q = value(name);
+    out.push(Change {
+        id: "certificate-wait".into(),
+        description: format!("wait (at most 120 s) until certificate `{name}` has its private key; stop if it has not"),
+        fixes: vec![],
+        phase: Phase::Prepare,
+        lines: vec![
+            Line::Script(format!(
+                ":local n 0; :while ([:len [/certificate find where name={q} and private-key]] = 0 && $n < 120) do={{ :delay 1s; :set n ($n + 1) }}"
+            )),
+            Line::Script(format!(
+                ":if ([:len [/certificate find where name={q} and private-key]] = 0) do={{ :error \"tikguard: certificate {name} has no private key after 120 s; nothing that needs it was changed\" }}"
+            )),
+        ],
+        guard: None,
+        undo: vec![],
+    });
 }
 
 /// The CRM's existing groups tightened and their users restricted to the API clients; a new
