@@ -28,7 +28,15 @@ pub fn value(v: &str) -> String {
     }
 }
 
-/// Text for a `#` comment line or a terminal: line breaks and control bytes escaped.
+/// Unicode's bidirectional controls (embeddings, overrides, isolates, marks): a name holding
+/// U+202E shows its tail reversed, so a line reads as something it is not (CVE-2021-42574,
+/// "Trojan Source").
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for a `#` comment line or a terminal: line breaks, control bytes and bidirectional
+/// controls escaped (each UTF-8 byte as `\XX`).
 pub fn comment_text(t: &str) -> String {
     let mut out = String::with_capacity(t.len());
     for c in t.chars() {
@@ -36,7 +44,7 @@ pub fn comment_text(t: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            c if c.is_control() || is_bidi(c) => {
                 let mut b = [0u8; 4];
                 for byte in c.encode_utf8(&mut b).bytes() {
                     let _ = write!(out, "\\{byte:02X}");
@@ -319,6 +327,13 @@ mod tests {
         let c = comment("x\n/user add name=evil\r\x1b[31m");
         assert_eq!(c.lines().count(), 1);
         assert!(!c.contains('\x1b'));
+    }
+
+    #[test]
+    fn bidi_controls_are_escaped_in_comments_and_on_the_terminal() {
+        let c = comment("group adm\u{202E}nimda\u{2066}x");
+        assert!(!c.contains('\u{202E}') && !c.contains('\u{2066}'), "{c}");
+        assert!(c.contains("\\E2\\80\\AE"), "{c}");
     }
 
     #[test]
