@@ -247,3 +247,24 @@ fn the_certificate_wait_runs_whenever_a_service_is_given_the_certificate() {
     let set = s.find("/ip service set api-ssl").unwrap();
     assert!(wait < set, "{s}");
 }
+
+/// TG118 (ssh accepting the `none` cipher) is planned, not left while the plan claims to harden.
+#[test]
+fn ssh_none_crypto_is_turned_off() {
+    let (src, c) = with("/ip ssh\nset allow-none-crypto=yes");
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let ch = plan
+        .changes
+        .iter()
+        .find(|ch| ch.fixes.contains(&"TG118"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                plan.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
+            )
+        });
+    assert!(harden::script::lines(std::slice::from_ref(ch))[0]
+        .contains("/ip ssh set allow-none-crypto=no"));
+    harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

@@ -371,6 +371,17 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             "ssh: strong ciphers only",
             vec!["TG111"],
         ));
+        // MikroTik's SSH manual: `allow-none-crypto` (default `no`); 7.18 replaced it with
+        // `ciphers=` (ROUTEROS.md, "SSH"), where the export shows no such setting.
+        if !v.at_least(7, 18, 0) && c.setting("/ip ssh", "allow-none-crypto") == Some(b"yes") {
+            out.extend(setting_set(
+                c,
+                Setting("/ip ssh", "allow-none-crypto", "no", "no"),
+                "ssh-no-none-crypto",
+                "ssh: no session without encryption (`none` cipher refused)",
+                vec!["TG118"],
+            ));
+        }
     }
     block::layer2(c, intent, &before.exposure, &mut out, &mut notes);
     out.extend(setting_set(
