@@ -106,3 +106,37 @@ fn two_halves_of_the_internet_are_refused_and_the_routers_own_address_warned_abo
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("router's own address"), "{e}");
 }
+
+#[test]
+fn api_port_syslog_and_cert_are_checked() {
+    for (extra, want) in [
+        (&["--api-port", "8291"][..], "`winbox` uses that port"),
+        (&["--api-port", "0"][..], "port 0"),
+        (&["--syslog", "logs.example.net"][..], "IP address"),
+        (&["--syslog", "192.0.2.10:0"][..], "port 0"),
+        (&["--cert", "none"][..], "--cert"),
+    ] {
+        let out = tikguard()
+            .args(["harden", FIXTURE])
+            .args(ARGS)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains(want), "{extra:?}: {e}");
+    }
+    // A good syslog address with a port is taken.
+    let out = tikguard()
+        .args(["harden", FIXTURE])
+        .args(ARGS)
+        .args(["--syslog", "192.0.2.10:5514"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -209,6 +209,44 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
             _ => (s.clone(), 514),
         }),
     };
+    // RouterOS' logging action takes an address for `remote=` (MikroTik's Log manual).
+    if let Some((h, p)) = &syslog {
+        if h.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "--syslog `{h}`: give the receiver's IP address (RouterOS' remote logging takes an address, not a name)"
+            ));
+        }
+        if *p == 0 {
+            return Err("--syslog: port 0 is not a port".into());
+        }
+    }
+    if let Some(p) = a.api_port {
+        if p == 0 {
+            return Err("--api-port: port 0 is not a port".into());
+        }
+        for svc in crate::audit::exposure::SERVICES {
+            if *svc == "api-ssl" {
+                continue;
+            }
+            if let Some((port, enabled, _)) =
+                crate::audit::exposure::service_state(config, svc, false)
+            {
+                if port == p && (enabled || *svc == "api") {
+                    return Err(format!(
+                        "--api-port {p}: `{svc}` uses that port; choose a free one"
+                    ));
+                }
+            }
+        }
+    }
+    if a.cert != "generate"
+        && (a.cert.is_empty() || a.cert == "none" || a.cert.chars().any(char::is_control))
+    {
+        return Err(format!(
+            "--cert `{}`: give `generate` or the name of a certificate on the router",
+            comment_text(&a.cert)
+        ));
+    }
     let password_in_script = match &a.api_password_file {
         None => None,
         Some(p) => match std::fs::read_to_string(p) {
