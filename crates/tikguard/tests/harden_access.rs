@@ -268,3 +268,46 @@ fn ssh_none_crypto_is_turned_off() {
         .contains("/ip ssh set allow-none-crypto=no"));
     harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+/// An unlogged drop naming the API port (TG207) is given `log=yes` where a unique comment names
+/// it; without one the plan does not claim TG207 and says so; neither is a refusal.
+#[test]
+fn an_unlogged_api_drop_gets_logging_instead_of_a_refusal() {
+    let guide_with = |rule: &str| {
+        let s = GUIDE.replace(
+            "add action=drop chain=input\n",
+            &format!("{rule}\nadd action=drop chain=input\n"),
+        );
+        let c = Config::load(s.clone().into_bytes()).0;
+        (s, c)
+    };
+    let (src, c) = guide_with(
+        "add action=drop chain=input comment=\"no api from bad\" dst-port=8728 protocol=tcp src-address=203.0.113.0/24",
+    );
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let s = harden::render(&plan.changes, false, "");
+    assert!(
+        s.contains("/ip firewall filter set [find where comment=\"no api from bad\"] log=yes"),
+        "{s}"
+    );
+    harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let (src, c) = guide_with(
+        "add action=drop chain=input dst-port=8728 protocol=tcp src-address=203.0.113.0/24",
+    );
+    let plan = harden::plan(&c, &i);
+    assert!(
+        !plan.changes.iter().any(|ch| ch.fixes.contains(&"TG207")),
+        "{:?}",
+        plan.changes
+            .iter()
+            .map(|c| (&c.id, &c.fixes))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.contains("log=yes")),
+        "{:?}",
+        plan.notes
+    );
+    harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

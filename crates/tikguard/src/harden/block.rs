@@ -471,6 +471,54 @@ pub fn plan(
         }
     }
     disable_open_api_accepts(c, out);
+    log_api_drops(c, out, notes);
+}
+
+/// Drops naming the API port that do not log (TG207): given `log=yes` where a unique comment
+/// names the rule; otherwise TG207 is not claimed and the plan says which rule to change.
+fn log_api_drops(c: &Config, out: &mut Vec<Change>, notes: &mut Vec<String>) {
+    let ports = exposure::api_ports(c);
+    let mut unnamed = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        let filter = format!("/{fam} firewall filter");
+        let items = c.items(&filter);
+        let fw = Firewall::from_config(c, fam == "ipv6");
+        for r in fw.rules_naming(Action::Drop, &ports).filter(|r| !r.log) {
+            let comment = items[r.number].get_str("comment").filter(|cm| {
+                !cm.is_empty()
+                    && items
+                        .iter()
+                        .filter(|i| i.get_str("comment").as_deref() == Some(cm.as_str()))
+                        .count()
+                        == 1
+            });
+            let Some(comment) = comment else {
+                unnamed.push(format!("{fam} filter rule {}", r.number));
+                continue;
+            };
+            let target = Target::Find(vec![Cond::eq("comment", &comment)]);
+            out.push(Change {
+                id: format!("{fam}-log-api-drop:{comment}"),
+                description: format!(
+                    "log what {fam} filter rule \"{comment}\" drops (it names the API port)"
+                ),
+                fixes: vec!["TG207"],
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set(&filter, target.clone()).arg("log", "yes").into()],
+                guard: None,
+                undo: vec![Stmt::set(&filter, target).arg("log", "no").into()],
+            });
+        }
+    }
+    if !unnamed.is_empty() {
+        for ch in out.iter_mut() {
+            ch.fixes.retain(|f| *f != "TG207");
+        }
+        notes.push(format!(
+            "TG207 left open: {} drop the API port without logging and have no unique comment to name them by; add log=yes to them",
+            unnamed.join(", ")
+        ));
+    }
 }
 
 /// Renders the block as guarded additions placed as the module docs say.

@@ -9,8 +9,14 @@
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
+//! - [`keep`]: the allow-lists the configuration has, kept unless `--replace-allow-lists`.
 //! - [`proof`]: every prefix of the script applied to the export in memory, audited and checked
-//!   for lockout; every command checked against RouterOS' command tree ([`crate::schema`]).
+//!   for lockout over every packet of a connection; every command checked against RouterOS'
+//!   command tree ([`crate::schema`]).
+//! - [`losses`]: who could reach a service before and cannot after (the proof's table).
+//! - [`apply`]: `--apply`, the plan run on a live router over the API.
+//!
+//! The least-privilege API policy is [`crate::policy`]'s, shared with the audit.
 
 pub mod apply;
 pub mod block;
