@@ -22,6 +22,7 @@ fn intent(c: &Config) -> Intent {
         password_in_script: None,
         api_group: None,
         replace_allow_lists: false,
+        keep_plain_api: false,
     }
 }
 
@@ -310,4 +311,40 @@ fn an_unlogged_api_drop_gets_logging_instead_of_a_refusal() {
         plan.notes
     );
     harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}
+
+/// The run that creates api-ssl's certificate and turns the plaintext API off breaks a CRM that
+/// does not trust the certificate yet: the plan says so, and `--keep-plain-api` stages it.
+#[test]
+fn the_crm_cut_over_is_said_and_can_be_staged() {
+    let c = Config::load(GUIDE.as_bytes().to_vec()).0;
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("cut-over") && n.contains("--keep-plain-api")),
+        "{:?}",
+        plan.notes
+    );
+    let mut staged = i.clone();
+    staged.keep_plain_api = true;
+    let plan = harden::plan(&c, &staged);
+    let s = harden::render(&plan.changes, false, "");
+    assert!(!s.contains("set api disabled=yes"), "{s}");
+    assert!(
+        !s.contains("disable [find where comment=\"CRM API\"]"),
+        "{s}"
+    );
+    assert!(s.contains("/ip service set api-ssl"), "{s}");
+    assert!(
+        plan.notes.iter().any(|n| n.starts_with("staged")),
+        "{:?}",
+        plan.notes
+    );
+    let (after, _) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &staged)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    // The second run, without staging, finishes the cut-over.
+    let s2 = harden::render(&harden::plan(&after, &i).changes, false, "");
+    assert!(s2.contains("set api disabled=yes"), "{s2}");
 }

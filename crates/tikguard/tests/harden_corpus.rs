@@ -107,6 +107,7 @@ fn every_export_hardens_with_its_own_management_and_nobody_loses_access() {
             password_in_script: None,
             api_group: None,
             replace_allow_lists: false,
+            keep_plain_api: false,
         };
         let plan = harden::plan(&c, &i);
         match harden::prove(&bytes, &c, &plan.changes, &i) {

@@ -27,6 +27,7 @@ fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
         password_in_script: None,
         api_group: None,
         replace_allow_lists: false,
+        keep_plain_api: false,
     }
 }
 

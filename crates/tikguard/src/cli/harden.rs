@@ -97,6 +97,10 @@ pub struct Args {
     /// it they are kept and the given prefixes added to them).
     #[arg(long)]
     replace_allow_lists: bool,
+    /// Stage the CRM's cut-over: set up api-ssl (certificate, accept) but leave the plaintext
+    /// API and its accepts on; run again without it once the CRM uses api-ssl.
+    #[arg(long)]
+    keep_plain_api: bool,
     /// Also create a dedicated API user (`--api-user`, default `tikguard-api`) in a group with
     /// read, write and api only; created disabled unless --api-password-file is given.
     #[arg(long)]
@@ -274,6 +278,7 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
         password_in_script,
         api_group: a.api_group.clone(),
         replace_allow_lists: a.replace_allow_lists,
+        keep_plain_api: a.keep_plain_api,
     })
 }
 

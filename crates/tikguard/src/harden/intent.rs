@@ -132,6 +132,9 @@ pub struct Intent {
     /// Replace `/ip service address=` lists that exist with the prefixes given
     /// (`--replace-allow-lists`); without it they are kept, and the given prefixes added.
     pub replace_allow_lists: bool,
+    /// Leave the plaintext API on for now (`--keep-plain-api`): the CRM moves to api-ssl and
+    /// trusts its certificate first, a later run turns the plaintext API off.
+    pub keep_plain_api: bool,
 }
 
 /// The user a new API user gets when `--api-user` does not name one.
