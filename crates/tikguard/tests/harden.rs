@@ -28,6 +28,7 @@ fn intent(c: &Config) -> Intent {
         api_group: None,
         replace_allow_lists: false,
         keep_plain_api: false,
+        mgmt_interfaces: vec![],
     }
 }
 

@@ -23,6 +23,7 @@ fn intent(c: &Config) -> Intent {
         api_group: None,
         replace_allow_lists: false,
         keep_plain_api: false,
+        mgmt_interfaces: vec![],
     }
 }
 
@@ -347,4 +348,33 @@ fn the_crm_cut_over_is_said_and_can_be_staged() {
     // The second run, without staging, finishes the cut-over.
     let s2 = harden::render(&harden::plan(&after, &i).changes, false, "");
     assert!(s2.contains("set api disabled=yes"), "{s2}");
+}
+
+/// An access point whose address comes by DHCP has no address inside --mgmt: MAC winbox and
+/// discovery are not set to `none` (the administrators' way back in); the plan asks for
+/// --mgmt-interface, and with it limits them to that interface.
+#[test]
+fn mac_winbox_is_not_set_to_none_where_management_cannot_be_found() {
+    let ap = "# 2025-06-02 10:00:00 by RouterOS 7.16.2\n/interface bridge\nadd name=bridge\n/ip dhcp-client\nadd interface=bridge\n/ip service\nset telnet disabled=yes\nset ftp disabled=yes\nset www disabled=yes\n";
+    let c = Config::load(ap.as_bytes().to_vec()).0;
+    let mut i = intent(&c);
+    i.mgmt = vec![Prefix::parse("192.168.88.0/24").unwrap()];
+    let plan = harden::plan(&c, &i);
+    let s = harden::render(&plan.changes, false, "");
+    assert!(!s.contains("=none"), "{s}");
+    assert!(
+        plan.notes.iter().any(|n| n.contains("--mgmt-interface")),
+        "{:?}",
+        plan.notes
+    );
+    i.mgmt_interfaces = vec!["bridge".into()];
+    let s = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(
+        s.contains("/interface list member add list=tikguard-mgmt interface=bridge"),
+        "{s}"
+    );
+    assert!(
+        s.contains("mac-winbox set allowed-interface-list=tikguard-mgmt"),
+        "{s}"
+    );
 }

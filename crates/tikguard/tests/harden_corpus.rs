@@ -108,6 +108,7 @@ fn every_export_hardens_with_its_own_management_and_nobody_loses_access() {
             api_group: None,
             replace_allow_lists: false,
             keep_plain_api: false,
+            mgmt_interfaces: vec![],
         };
         let plan = harden::plan(&c, &i);
         match harden::prove(&bytes, &c, &plan.changes, &i) {

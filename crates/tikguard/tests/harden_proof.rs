@@ -23,6 +23,7 @@ fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
         api_group: None,
         replace_allow_lists: false,
         keep_plain_api: false,
+        mgmt_interfaces: vec![],
     }
 }
 

@@ -101,6 +101,10 @@ pub struct Args {
     /// API and its accepts on; run again without it once the CRM uses api-ssl.
     #[arg(long)]
     keep_plain_api: bool,
+    /// The interface management lives on (repeatable), for MAC winbox, MAC telnet and neighbour
+    /// discovery, when no address of the router lies inside --mgmt (found from it otherwise).
+    #[arg(long = "mgmt-interface", value_name = "IFACE")]
+    mgmt_interfaces: Vec<String>,
     /// Also create a dedicated API user (`--api-user`, default `tikguard-api`) in a group with
     /// read, write and api only; created disabled unless --api-password-file is given.
     #[arg(long)]
@@ -279,6 +283,7 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
         api_group: a.api_group.clone(),
         replace_allow_lists: a.replace_allow_lists,
         keep_plain_api: a.keep_plain_api,
+        mgmt_interfaces: a.mgmt_interfaces.clone(),
     })
 }
 
@@ -344,6 +349,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     }
     if let Err(e) = intent.wan.check(&config, &source_name) {
         return usage(e);
+    }
+    let mgmt_ifaces = WanChoice {
+        interfaces: intent.mgmt_interfaces.clone(),
+        list: None,
+    };
+    if let Err(e) = mgmt_ifaces.check(&config, &source_name) {
+        return usage(e.replacen("--wan", "--mgmt-interface", 1));
     }
     let plan = harden::plan(&config, &intent);
     let proof = harden::prove(&bytes, &config, &plan.changes, &intent);

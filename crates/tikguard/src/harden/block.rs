@@ -710,7 +710,20 @@ pub fn layer2(
     notes: &mut Vec<String>,
 ) {
     let lists = &e.lists;
-    let ifaces = mgmt_interfaces(c, &intent.mgmt);
+    let ifaces = if intent.mgmt_interfaces.is_empty() {
+        mgmt_interfaces(c, &intent.mgmt)
+    } else {
+        let mut v = intent.mgmt_interfaces.clone();
+        v.sort();
+        v.dedup();
+        v
+    };
+    if ifaces.is_empty() {
+        // `none` would take MAC winbox, the administrators' way back in when IP fails, from
+        // every interface: not done without being told where management lives.
+        notes.push("MAC telnet, MAC winbox and neighbour discovery left as they are: no address of the router lies inside --mgmt (an access point that takes its address by DHCP, say); name the management interface with --mgmt-interface to limit them (TG112/TG113 stay open)".into());
+        return;
+    }
     // With the WAN unknown (`*`), a list holding only interfaces where management lives is the
     // one this plan would choose: taken as not reaching the WAN, so a second plan is empty.
     let only_mgmt = |l: &str| {
@@ -728,7 +741,7 @@ pub fn layer2(
     };
     let per_interface = !intent.target.at_least(6, 41, 0);
     if per_interface {
-        layer2_per_interface(c, &e.wan, &ifaces, out, notes);
+        layer2_per_interface(c, &e.wan, &ifaces, out);
         return;
     }
     let mut needs = Vec::new();
@@ -767,10 +780,7 @@ pub fn layer2(
         return;
     }
     // A list holding exactly the management interfaces and no WAN: an existing one, or ours.
-    let list = if ifaces.is_empty() {
-        notes.push("no management prefix is on a directly connected interface: MAC access and discovery set to `none`".into());
-        "none".to_string()
-    } else {
+    let list = {
         let existing = c
             .items("/interface list")
             .iter()
@@ -825,13 +835,7 @@ pub fn layer2(
     }
 }
 
-fn layer2_per_interface(
-    c: &Config,
-    wan: &[String],
-    ifaces: &[String],
-    out: &mut Vec<Change>,
-    notes: &mut Vec<String>,
-) {
+fn layer2_per_interface(c: &Config, wan: &[String], ifaces: &[String], out: &mut Vec<Change>) {
     for (menu, what) in [
         ("/tool mac-server", "MAC telnet"),
         ("/tool mac-server mac-winbox", "MAC winbox"),
@@ -859,9 +863,6 @@ fn layer2_per_interface(
             {
                 lines.push(Stmt::add(menu).arg("interface", i.clone()).into());
             }
-        }
-        if ifaces.is_empty() {
-            notes.push(format!("{what}: no management prefix is on a directly connected interface: turned off everywhere"));
         }
         out.push(Change {
             id: format!("{}-per-interface", if what == "MAC telnet" { "mac-server" } else { "mac-winbox" }),

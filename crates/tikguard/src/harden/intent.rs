@@ -135,6 +135,9 @@ pub struct Intent {
     /// Leave the plaintext API on for now (`--keep-plain-api`): the CRM moves to api-ssl and
     /// trusts its certificate first, a later run turns the plaintext API off.
     pub keep_plain_api: bool,
+    /// The interfaces management lives on (`--mgmt-interface`), where no address of the router
+    /// lies inside `--mgmt` (an access point that takes its address by DHCP).
+    pub mgmt_interfaces: Vec<String>,
 }
 
 /// The user a new API user gets when `--api-user` does not name one.
