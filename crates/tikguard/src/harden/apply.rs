@@ -96,6 +96,24 @@ pub async fn apply(
         eprintln!("tikguard: nothing was changed: the router differs from the configuration read a moment ago; run again");
         return Ok(1);
     }
+    // The certificate a service is given: waited for (once) wherever the plan waits.
+    let cert_waited: Option<String> = match &intent.cert {
+        super::CertPlan::Generate => {
+            plan.changes
+                .iter()
+                .flat_map(|c| &c.lines)
+                .find_map(|l| match l {
+                    Line::Cmd(s) if s.menu == "/ip service" => {
+                        s.args.iter().find_map(|(k, v)| match v {
+                            Val::Text(t) if k == "certificate" => Some(t.clone()),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                })
+        }
+        super::CertPlan::Named(_) => None,
+    };
     for ch in &plan.changes {
         println!(
             "{} {}",
@@ -104,7 +122,15 @@ pub async fn apply(
         );
         for line in &ch.lines {
             let Line::Cmd(stmt) = line else {
-                // Scripting (the wait for a signed certificate) has its API form below.
+                // Scripting: the wait for the certificate's private key has its API form here.
+                if yes && ch.id == "certificate-wait" {
+                    if let Some(name) = &cert_waited {
+                        if let Err(e) = wait_signed(client, name).await {
+                            eprintln!("tikguard: {e}");
+                            return Ok(1);
+                        }
+                    }
+                }
                 continue;
             };
             let words = match crate::live::stmt_to_api(client, stmt).await {
@@ -130,7 +156,10 @@ pub async fn apply(
                     return Ok(1);
                 }
                 if stmt.verb == "sign" {
-                    if let Err(e) = wait_signed(client, stmt).await {
+                    let Target::Name(name) = &stmt.target else {
+                        continue;
+                    };
+                    if let Err(e) = wait_signed(client, name).await {
                         eprintln!("tikguard: {e}");
                         return Ok(1);
                     }
@@ -158,10 +187,7 @@ pub async fn apply(
 }
 
 /// Waits (at most 120 s) until the certificate just signed has its private key.
-async fn wait_signed(client: &routeros_api::Client, stmt: &Stmt) -> Result<(), String> {
-    let Target::Name(name) = &stmt.target else {
-        return Ok(());
-    };
+async fn wait_signed(client: &routeros_api::Client, name: &str) -> Result<(), String> {
     for _ in 0..120 {
         let items = client
             .call(&[
