@@ -9,6 +9,7 @@
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
+//! - [`layer2`]: MAC telnet, MAC winbox and discovery where management lives.
 //! - [`keep`]: the allow-lists the configuration has, kept unless `--replace-allow-lists`.
 //! - [`proof`]: every prefix of the script applied to the export in memory, audited and checked
 //!   for lockout over every packet of a connection; every command checked against RouterOS'
@@ -22,6 +23,7 @@ pub mod apply;
 pub mod block;
 pub mod intent;
 pub mod keep;
+pub mod layer2;
 pub mod losses;
 pub mod order;
 pub mod plan;

@@ -383,7 +383,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             ));
         }
     }
-    block::layer2(c, intent, &before.exposure, &mut out, &mut notes);
+    super::layer2::layer2(c, intent, &before.exposure, &mut out, &mut notes);
     out.extend(setting_set(
         c,
         Setting("/tool bandwidth-server", "enabled", "no", "yes"),
