@@ -6,6 +6,7 @@
 //! - [`intent`]: what the administrator asked for, checked (prefixes, not ranges; a version).
 //! - [`plan`]: which changes the configuration needs (services, settings, users, logging); only
 //!   what it needs, so planning the hardened result again gives nothing.
+//! - [`crm`]: the CRM's groups and users.
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
@@ -21,6 +22,7 @@
 
 pub mod apply;
 pub mod block;
+pub mod crm;
 pub mod intent;
 pub mod keep;
 pub mod layer2;

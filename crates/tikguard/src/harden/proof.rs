@@ -181,7 +181,7 @@ pub fn prove(
             .any(|p| p.set.size() > if p.v6 { 1 << 80 } else { 1 << 16 });
         // Groups the plan leaves (they may be the administrators'): their findings stay, and
         // enabling api-ssl can raise TG302 on them; the plan's notes say so.
-        let left = super::plan::groups_left(before, intent);
+        let left = super::crm::groups_left(before, intent);
         let ours = |f: &&Finding| {
             !(["TG302", "TG304"].contains(&f.rule)
                 && left
