@@ -473,6 +473,12 @@ pub fn ipv6_active(c: &Config) -> bool {
 }
 
 pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
+    analyse_within(c, choice, super::firewall::Limits::default())
+}
+
+/// [`analyse`], each filter table's evaluation held to `limits` (see
+/// [`super::firewall::Budget`]).
+pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::Limits) -> Exposure {
     let mut lists = InterfaceLists::from_config(c);
     let subscribers = super::subscribers::detect(c);
     for s in &subscribers {
@@ -481,8 +487,8 @@ pub fn analyse(c: &Config, choice: &WanChoice) -> Exposure {
         }
     }
     let (wan, wan_source, wan_list) = detect_wan(c, &lists, choice);
-    let v4 = Firewall::from_config(c, false);
-    let v6 = Firewall::from_config(c, true);
+    let v4 = Firewall::from_config(c, false).with_limits(limits);
+    let v6 = Firewall::from_config(c, true).with_limits(limits);
     let mut rows = Vec::new();
     for &svc in SERVICES {
         for fw in [&v4, &v6] {

@@ -175,11 +175,35 @@ pub struct Audit {
     pub exposure: exposure::Exposure,
 }
 
-/// Runs the selected rules over a configuration.
+/// Runs the selected rules over a configuration. Should a filter table be too large to
+/// evaluate within the default [`firewall::Limits`], its exposure is over-approximated (see
+/// [`firewall::Budget`]); [`try_run`] says so as an error instead.
 pub fn run(config: &Config, wan: &WanChoice, selection: &Selection) -> Audit {
+    run_within(config, wan, selection, firewall::Limits::default())
+}
+
+/// [`run`], or the reason the firewall evaluation was cut short by `limits`.
+pub fn try_run(
+    config: &Config,
+    wan: &WanChoice,
+    selection: &Selection,
+    limits: firewall::Limits,
+) -> Result<Audit, firewall::Exhausted> {
+    let audit = run_within(config, wan, selection, limits);
+    audit.exposure.v4.budget().check("IPv4 filter table")?;
+    audit.exposure.v6.budget().check("IPv6 filter table")?;
+    Ok(audit)
+}
+
+fn run_within(
+    config: &Config,
+    wan: &WanChoice,
+    selection: &Selection,
+    limits: firewall::Limits,
+) -> Audit {
     let cx = Context {
         config,
-        exposure: exposure::analyse(config, wan),
+        exposure: exposure::analyse_within(config, wan, limits),
         filter_refs: Default::default(),
     };
     let mut findings = Vec::new();

@@ -59,6 +59,10 @@ pub struct Args {
     /// Treat the members of this interface list as WAN; overrides detection.
     #[arg(long, value_name = "NAME", conflicts_with = "wan")]
     wan_list: Option<String>,
+    /// Give up on a file whose firewall evaluation takes longer than this many seconds (per
+    /// filter table), with an error naming it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    time_limit: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,6 +93,15 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         interfaces: args.wan.clone(),
         list: args.wan_list.clone(),
     };
+    let limits = audit::firewall::Limits {
+        time: std::time::Duration::from_secs(args.time_limit),
+        ..Default::default()
+    };
+    let audit_one = |config: &Config, source: &str| {
+        audit::try_run(config, &wan, &selection, limits).map_err(|e| {
+            eprintln!("tikguard: {}: {e}", crate::term::printable(source));
+        })
+    };
     let mut loaded = Vec::new();
     let mut unreadable = false;
     if let Some(router) = &args.live {
@@ -106,7 +119,9 @@ pub fn run(args: Args) -> std::io::Result<u8> {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
-                let audit = audit::run(&config, &wan, &selection);
+                let Ok(audit) = audit_one(&config, router) else {
+                    return Ok(2);
+                };
                 loaded.push((router.clone(), config, parsed, audit));
             }
             Err(e) => {
@@ -122,7 +137,9 @@ pub fn run(args: Args) -> std::io::Result<u8> {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
-                let audit = audit::run(&config, &wan, &selection);
+                let Ok(audit) = audit_one(&config, input::display_name(path)) else {
+                    return Ok(2);
+                };
                 loaded.push((input::display_name(path).to_string(), config, parsed, audit));
             }
             Err(e) => {

@@ -26,10 +26,15 @@ use routeros_config::{Config, Item, Span};
 
 use super::addrset::AddrSet;
 
+mod budget;
+mod chains;
 mod lists;
 mod shadow;
 
+pub use budget::{Budget, Exhausted, Limits};
+
 pub use lists::{AddressLists, InterfaceLists};
+pub use shadow::Shadowed;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -451,7 +456,8 @@ impl Trace {
 #[derive(Default)]
 struct Trace {
     approx: Vec<usize>,
-    accepted_by: Vec<(usize, u128)>,
+    /// Rule number to the number of sources it accepted.
+    accepted_by: HashMap<usize, u128>,
     by_default: bool,
     /// The packet being followed.
     state: Option<Packet>,
@@ -466,8 +472,13 @@ pub struct Firewall {
     /// tracking and the filter.
     pub raw: Vec<Rule>,
     chains: HashMap<String, Vec<usize>>,
+    /// Jump rules that close a loop, sorted ([`chains::loop_jumps`]).
+    loops: Vec<usize>,
+    /// Chains `input` reaches, callees first.
+    order: Vec<String>,
     pub lists: AddressLists,
     assume: Assume,
+    budget: Budget,
     /// `/ip firewall connection tracking enabled=no`.
     pub tracking_off: bool,
 }
@@ -484,6 +495,8 @@ pub struct Evaluation {
     pub approximations: Vec<usize>,
     /// Raw rule numbers likewise.
     pub raw_approximations: Vec<usize>,
+    /// Units of work it took (rules looked at and address ranges touched).
+    pub work: u64,
 }
 
 /// `/ip firewall connection tracking enabled=no`: off (`auto`, the default on RouterOS 7, turns
@@ -528,15 +541,37 @@ impl Firewall {
             .enumerate()
             .map(|(i, it)| Rule::compile(i, it, &lists, v6))
             .collect();
+        let loops = chains::loop_jumps(&rules, &chains);
+        let order = chains::post_order(&rules, &chains, &loops);
         Firewall {
             v6,
             rules,
             raw,
             chains,
+            loops,
+            order,
             lists,
             assume,
+            budget: Budget::default(),
             tracking_off: tracking_off(c),
         }
+    }
+
+    /// The same table with other limits on its evaluation.
+    pub fn with_limits(mut self, limits: Limits) -> Firewall {
+        self.budget = Budget::new(limits);
+        self
+    }
+
+    /// Jump rules that close a loop (rule numbers, sorted): RouterOS cannot run them as
+    /// written, and the evaluation does not follow them ([`chains::loop_jumps`]).
+    pub fn loops(&self) -> &[usize] {
+        &self.loops
+    }
+
+    /// What the evaluations of this table have spent, and whether they were cut short.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// Enabled rules with this action that name one of `ports` (`protocol=tcp dst-port=...`).
@@ -628,12 +663,13 @@ impl Firewall {
     /// The sources whose new connections to `probe` the `input` chain accepts, after the raw
     /// table.
     pub fn evaluate(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> Evaluation {
+        let work_before = self.budget.work();
         let mut trace = Trace::default();
         let (tracked, untracked, raw_approximations) = self.eval_raw(probe, ifl);
-        let (mut accepted, _) = self.eval_chain("input", tracked, probe, ifl, 0, &mut trace);
+        let mut accepted = self.eval_input(tracked, probe, ifl, &mut trace);
         if !untracked.is_empty() {
             trace.state = Some(Packet::Untracked);
-            let (acc, _) = self.eval_chain("input", untracked, probe, ifl, 0, &mut trace);
+            let acc = self.eval_input(untracked, probe, ifl, &mut trace);
             accepted = accepted.union(&acc);
         }
         trace.approx.sort_unstable();
@@ -642,13 +678,14 @@ impl Firewall {
             accepted,
             accepted_by: {
                 // Widest share first: that rule is the one to fix.
-                let mut by = trace.accepted_by;
+                let mut by: Vec<(usize, u128)> = trace.accepted_by.into_iter().collect();
                 by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 by.into_iter().map(|(n, _)| n).collect()
             },
             by_default: trace.by_default,
             approximations: trace.approx,
             raw_approximations,
+            work: self.budget.work() - work_before,
         }
     }
 
@@ -665,7 +702,7 @@ impl Firewall {
                 state: Some(state),
                 ..Trace::default()
             };
-            self.eval_chain("input", input, probe, ifl, 0, &mut trace).0
+            self.eval_input(input, probe, ifl, &mut trace)
         };
         if self.tracking_off {
             return run(tracked.union(&untracked), Packet::Stateless);
@@ -705,134 +742,5 @@ impl Firewall {
             }
         }
         true
-    }
-
-    /// Returns (accepted, returned) for the sources `input` entering chain `name`.
-    fn eval_chain(
-        &self,
-        name: &str,
-        input: AddrSet,
-        probe: Probe<'_>,
-        ifl: &InterfaceLists,
-        depth: usize,
-        trace: &mut Trace,
-    ) -> (AddrSet, AddrSet) {
-        let v6 = self.v6;
-        let mut undecided = input;
-        let mut accepted = AddrSet::empty(v6);
-        let mut returned = AddrSet::empty(v6);
-        if depth > 32 {
-            // A jump loop: RouterOS would stop it; assume the worst.
-            return (undecided, AddrSet::empty(v6));
-        }
-        for rule in self.chain(name) {
-            if undecided.is_empty() {
-                break;
-            }
-            let state_unknown = match rule.matches_in_state(probe, ifl, trace.packet()) {
-                Some(false) => continue,
-                Some(true) => false,
-                None => true,
-            };
-            let defender = self.assume == Assume::Defender;
-            // `port=L` without the service port: only a packet whose *source* port is in L
-            // matches. An attacker picks such a source port to pass an accept, and avoids it to
-            // pass a drop; a defender's client cannot count on either.
-            if rule
-                .any_port
-                .as_ref()
-                .is_some_and(|p| !p.contains(probe.port))
-                && (defender || rule.action != Action::Accept)
-            {
-                continue;
-            }
-            // For the defender a run-time list holds any source: only `src-address` restricts.
-            let src = if defender && rule.runtime_list {
-                rule.src_address.as_ref()
-            } else {
-                rule.src.as_ref()
-            };
-            let m = match src {
-                Some(s) => undecided.intersect(s),
-                None => undecided.clone(),
-            };
-            if m.is_empty() {
-                continue;
-            }
-            let uncertain =
-                !rule.undecided.is_empty() || (defender && rule.runtime_list) || state_unknown;
-            if defender && uncertain {
-                // The worst case for the sources: no accept, every drop, jumps and returns lose
-                // them.
-                match rule.action {
-                    Action::Accept | Action::Passthrough | Action::Other => {}
-                    Action::Drop | Action::Jump => undecided = undecided.minus(&m),
-                    Action::Return => {
-                        if name != "input" {
-                            undecided = undecided.minus(&m);
-                        }
-                    }
-                }
-                continue;
-            }
-            if uncertain
-                && matches!(
-                    rule.action,
-                    Action::Accept | Action::Drop | Action::Jump | Action::Return
-                )
-            {
-                trace.approx.push(rule.number);
-            }
-            match rule.action {
-                Action::Accept => {
-                    accepted = accepted.union(&m);
-                    let size = m.size();
-                    match trace
-                        .accepted_by
-                        .iter_mut()
-                        .find(|(n, _)| *n == rule.number)
-                    {
-                        Some((_, s)) => *s = s.saturating_add(size),
-                        None => trace.accepted_by.push((rule.number, size)),
-                    }
-                    if !uncertain {
-                        undecided = undecided.minus(&m);
-                    }
-                }
-                Action::Drop => {
-                    if !uncertain {
-                        undecided = undecided.minus(&m);
-                    }
-                }
-                Action::Jump => {
-                    let Some(target) = rule.jump_target.as_deref() else {
-                        continue;
-                    };
-                    let (acc, ret) =
-                        self.eval_chain(target, m.clone(), probe, ifl, depth + 1, trace);
-                    accepted = accepted.union(&acc);
-                    if !uncertain {
-                        undecided = undecided.minus(&m).union(&ret);
-                    }
-                }
-                Action::Return => {
-                    if name != "input" {
-                        returned = returned.union(&m);
-                        if !uncertain {
-                            undecided = undecided.minus(&m);
-                        }
-                    }
-                }
-                Action::Passthrough | Action::Other => {}
-            }
-        }
-        if name == "input" {
-            // The built-in chain's policy: accept what no rule decided.
-            trace.by_default |= !undecided.is_empty();
-            accepted = accepted.union(&undecided);
-        } else {
-            returned = returned.union(&undecided);
-        }
-        (accepted, returned)
     }
 }

@@ -131,20 +131,89 @@ struct ShadowGroup {
     key: ShadowKey,
     ports: Option<PortSet>,
     sources: IntervalMap,
-    /// The group's first rules with their sources, to name the one that shadows.
-    rules: Vec<(usize, AddrSet)>,
+    /// Each part of `sources` with the first rule of the group that matches it: the rule that
+    /// takes that traffic, as RouterOS takes the first match. Filled only where `sources` had a
+    /// gap, so it holds at most as many intervals as were ever inserted.
+    owners: std::collections::BTreeMap<u128, (u128, usize)>,
+}
+
+/// How many of the owning intervals one shadowed rule's lookup reads before it stops naming
+/// more: a rule behind thousands of narrower ones names the first few and says there are more.
+const OWNERS_READ: usize = 64;
+
+impl ShadowGroup {
+    /// Adds a rule's source interval: it owns the parts no earlier rule of the group had.
+    fn insert(&mut self, rule: usize, a: u128, b: u128) {
+        let mut gaps = Vec::new();
+        let mut next = Some(a);
+        for (s, e) in self.sources.overlapping(a, b) {
+            if let Some(n) = next {
+                if s > n {
+                    gaps.push((n, s - 1));
+                }
+            }
+            next = e.checked_add(1);
+        }
+        if let Some(n) = next {
+            if n <= b {
+                gaps.push((n, b));
+            }
+        }
+        for (s, e) in gaps {
+            self.owners.insert(s, (e, rule));
+        }
+        self.sources.insert(a, b);
+    }
+
+    /// The rules that take parts of `[a, b]`, added to `out` (kept sorted, without repeats);
+    /// false when it stopped early: after [`OWNERS_READ`] intervals, or once `out` holds more
+    /// than `most` rules.
+    fn owners_of(&self, a: u128, b: u128, out: &mut Vec<usize>, most: usize) -> bool {
+        let first = self
+            .owners
+            .range(..=a)
+            .next_back()
+            .map(|(&s, _)| s)
+            .unwrap_or(a);
+        for (i, (_, &(e, rule))) in self.owners.range(first..=b).enumerate() {
+            if i == OWNERS_READ {
+                return false;
+            }
+            if e >= a {
+                if let Err(at) = out.binary_search(&rule) {
+                    out.insert(at, rule);
+                    if out.len() > most {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A rule that can never match, and the earlier rules that take its traffic.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Shadowed {
+    pub rule: usize,
+    /// The earlier rules that match its traffic first, lowest number first; never empty.
+    pub by: Vec<usize>,
+    /// More earlier rules take parts of it than `by` names.
+    pub more: bool,
 }
 
 impl Firewall {
     /// Rules that can never match because earlier terminal rules of the same chain take all of
-    /// their traffic: `(shadowed rule number, the earlier rules that take it)`.
+    /// their traffic.
     ///
     /// Earlier rules are grouped by their non-address matchers and port matcher, each group keeping
     /// the union of its sources as an interval map, so a rule is checked against groups (usually a
     /// handful) rather than against every earlier rule. A group shadows a rule when its matchers
     /// are each absent or equal to the rule's (ports: a superset), and the union of the covering
     /// groups' sources contains the rule's sources. Rules with undecided matchers never shadow.
-    pub fn shadowed(&self) -> Vec<(usize, Vec<usize>)> {
+    /// The rules named are those that match each part of its sources first within their group;
+    /// past [`OWNERS_READ`] parts, the first ones found are named and `more` says so.
+    pub fn shadowed(&self) -> Vec<Shadowed> {
         let mut out = Vec::new();
         let mut names: Vec<&String> = self.chains.keys().collect();
         names.sort();
@@ -183,22 +252,44 @@ impl Firewall {
                         merged.contains(a, b)
                     });
                     if all_covered {
-                        let mine = AddrSet::from_ranges(self.v6, srcs.clone());
-                        let mut candidates: Vec<&(usize, AddrSet)> =
-                            covering.iter().flat_map(|g| g.rules.iter()).collect();
-                        candidates.sort_by_key(|(n, _)| *n);
-                        // One earlier rule that alone takes it all, else those that take part.
-                        let by: Vec<usize> =
-                            match candidates.iter().find(|(_, s)| mine.minus(s).is_empty()) {
-                                Some((n, _)) => vec![*n],
-                                None => candidates
-                                    .iter()
-                                    .filter(|(_, s)| !s.intersect(&mine).is_empty())
-                                    .map(|(n, _)| *n)
-                                    .take(3)
-                                    .collect(),
-                            };
-                        out.push((r.number, by));
+                        // One earlier rule that alone takes it all (the first of them), else
+                        // the rules that take each part.
+                        // (With one covering group, reading its owners below tells as much.)
+                        let alone = covering
+                            .iter()
+                            .filter(|_| covering.len() > 1)
+                            .filter(|g| srcs.iter().all(|&(a, b)| g.sources.contains(a, b)))
+                            .filter_map(|g| {
+                                let mut own = Vec::new();
+                                let complete =
+                                    srcs.iter().all(|&(a, b)| g.owners_of(a, b, &mut own, 1));
+                                (complete && own.len() == 1).then(|| own[0])
+                            })
+                            .min();
+                        let mut by = Vec::new();
+                        let mut complete = true;
+                        match alone {
+                            Some(n) => by.push(n),
+                            None => {
+                                'read: for &(a, b) in &srcs {
+                                    for g in &covering {
+                                        complete &= g.owners_of(a, b, &mut by, 3);
+                                        if !complete {
+                                            break 'read;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        by.sort_unstable();
+                        by.dedup();
+                        let more = !complete || by.len() > 3;
+                        by.truncate(3);
+                        out.push(Shadowed {
+                            rule: r.number,
+                            by,
+                            more,
+                        });
                     }
                 }
                 if r.is_terminal() && r.undecided.is_empty() {
@@ -212,17 +303,13 @@ impl Firewall {
                                 key,
                                 ports: r.dst_port.clone(),
                                 sources: IntervalMap::default(),
-                                rules: Vec::new(),
+                                owners: Default::default(),
                             });
                             groups.last_mut().expect("just pushed")
                         }
                     };
-                    if g.rules.len() < 64 {
-                        g.rules
-                            .push((r.number, AddrSet::from_ranges(self.v6, srcs.clone())));
-                    }
                     for (a, b) in srcs {
-                        g.sources.insert(a, b);
+                        g.insert(r.number, a, b);
                     }
                 }
             }

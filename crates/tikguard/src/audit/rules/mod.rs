@@ -22,6 +22,7 @@ mod ftp_enabled;
 mod group_api_with_dangerous_policy;
 mod input_accepts_wan;
 mod ipv6_bypass;
+mod jump_loop;
 mod known_cve;
 mod login_events_not_persisted;
 mod mac_server_all;
@@ -81,6 +82,7 @@ pub const ALL: &[&Rule] = &[
     &api_drop_not_logged::RULE,
     &empty_address_list::RULE,
     &ipv6_bypass::RULE,
+    &jump_loop::RULE,
     &builtin_admin_present::RULE,
     &group_api_with_dangerous_policy::RULE,
     &api_user_no_address::RULE,
