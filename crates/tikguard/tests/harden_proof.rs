@@ -163,10 +163,10 @@ fn with_connection_tracking_off_the_proof_does_not_count_on_a_new_state_accept()
     );
 }
 
-/// The IPv6 final drop from WAN covers the management ports only: an SSTP server on 443 and a
-/// BGP peer opening its session to 179 work today and keep working.
+/// The IPv6 drop of new TCP connections covers the management ports only: an SSTP server on
+/// 443 and a BGP peer opening its session to 179 work today and keep working.
 #[test]
-fn the_ipv6_final_drop_from_wan_covers_the_management_ports_only() {
+fn the_ipv6_drop_covers_the_management_ports_only() {
     let cfg = format!(
         "{NO_ESTABLISHED}\n/ipv6 address\nadd address=2001:db8:1::1/64 interface=ether1\n/interface sstp-server server\nset enabled=yes\n"
     );
@@ -174,12 +174,56 @@ fn the_ipv6_final_drop_from_wan_covers_the_management_ports_only() {
     let i = intent(&c, &["198.51.100.20"], &["192.0.2.0/24"]);
     let plan = harden::plan(&c, &i);
     let s = harden::render(&plan.changes, false, "");
-    let drop = s
+    let drops: Vec<&str> = s
         .lines()
-        .find(|l| l.contains("comment=tikguard:ipv6-wan-drop:ether1"))
-        .unwrap_or_else(|| panic!("{s}"));
-    assert!(drop.contains("dst-port=22,8291,8729"), "{drop}");
-    assert!(!drop.contains("443") && !drop.contains("179"), "{drop}");
+        .filter(|l| l.contains("/ipv6 firewall filter add") && l.contains("action=drop"))
+        .collect();
+    assert!(
+        drops
+            .iter()
+            .any(|l| l.contains("dst-port=22,8291,8729") && !l.contains("src-address-list")),
+        "{s}"
+    );
+    for d in drops {
+        assert!(!d.contains("443") && !d.contains("179"), "{d}");
+    }
+}
+
+/// Every rule the plan adds can match something once it is in place: a rule behind another
+/// that takes all its traffic (TG204 on the hardened configuration) is dead weight that reads
+/// like protection. The per-WAN IPv6 drop of the management ports sat behind the drop of the
+/// same ports from everyone.
+#[test]
+fn no_rule_the_plan_adds_is_shadowed_once_in_place() {
+    let v6 =
+        format!("{NO_ESTABLISHED}\n/ipv6 address\nadd address=2001:db8:1::1/64 interface=ether1\n");
+    let isp = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/isp-core-v7.rsc"),
+    )
+    .unwrap();
+    for cfg in [v6, isp] {
+        let c = load(&cfg);
+        let i = intent(&c, &["198.51.100.20"], &["192.0.2.0/24"]);
+        let plan = harden::plan(&c, &i);
+        let (after, _) = harden::prove(cfg.as_bytes(), &c, &plan.changes, &i)
+            .unwrap_or_else(|r| panic!("{}", r.0));
+        let a = tikguard::audit::run(
+            &after,
+            &WanChoice::default(),
+            &tikguard::audit::Selection::default(),
+        );
+        let dead: Vec<_> = a
+            .findings
+            .iter()
+            .filter(|f| {
+                f.rule == "TG204"
+                    && f.evidence
+                        .as_deref()
+                        .is_some_and(|e| e.contains("comment=tikguard:"))
+            })
+            .collect();
+        assert!(dead.is_empty(), "{dead:#?}");
+    }
 }
 
 /// ROUTEROS.md, "IPv6 addresses": an address exported without a length is a /64. IPv6

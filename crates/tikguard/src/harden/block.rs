@@ -34,7 +34,7 @@ use super::script::{Cond, Guard, Stmt, Target};
 use super::{Change, TAG};
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::{self, SERVICES};
-use crate::audit::firewall::{Action, Firewall, Probe};
+use crate::audit::firewall::{Action, Firewall};
 
 /// A script renews a Let's Encrypt certificate.
 pub fn uses_letsencrypt(c: &Config) -> bool {
@@ -179,12 +179,11 @@ struct BlockRule {
     drop: bool,
 }
 
-/// Address lists, the rule block per family, IPv6's final drop, and open API accepts disabled.
+/// Address lists, the rule block per family, and open API accepts disabled.
 pub fn plan(
     c: &Config,
     intent: &Intent,
     kept: &super::keep::Kept,
-    e: &exposure::Exposure,
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
 ) {
@@ -463,12 +462,11 @@ pub fn plan(
                 r.fixes.retain(|f| !["TG206", "TG207"].contains(f));
             }
         }
+        // No drop per WAN interface on top: the management ports are what it could drop, and
+        // `mgmt-drop` above drops them from every source on every interface already (a rule
+        // behind it could never match). Other IPv6 services (an SSTP server on 443, a BGP peer
+        // opening its session to 179) are left as they are.
         emit_block(c, &filter, block, &accepts, out);
-        if v6 && tracking_off {
-            notes.push("no final IPv6 drop from WAN: with connection tracking off it would drop the replies to the router's own connections".into());
-        } else if v6 && !drop_ports.is_empty() {
-            final_v6_drop(c, e, &filter, &port_list(&drop_ports), out, notes);
-        }
     }
     disable_open_api_accepts(c, out);
     log_api_drops(c, out, notes);
@@ -586,74 +584,6 @@ fn emit_block(
                 Target::Find(vec![Cond::eq("comment", &r.tag)]),
             )
             .into()],
-        });
-    }
-}
-
-/// IPv6's final drop of new TCP connections from WAN to the management ports, when the chain
-/// accepts them today. TCP only: ICMPv6 (neighbour discovery) and DHCPv6 replies must keep
-/// working; management ports only: an SSTP server on 443 and a BGP peer opening a session to
-/// 179 work today, and harden was not asked to take them away.
-fn final_v6_drop(
-    c: &Config,
-    e: &exposure::Exposure,
-    filter: &str,
-    ports: &str,
-    out: &mut Vec<Change>,
-    notes: &mut Vec<String>,
-) {
-    // Open for certain (not only through matchers the analysis cannot decide, such as
-    // `ipsec-policy`): the defender's view.
-    let certain = Firewall::assuming(c, true, crate::audit::firewall::Assume::Defender);
-    fn probe(iface: &str) -> Probe<'_> {
-        Probe {
-            protocol: "tcp",
-            port: 47_913,
-            interface: iface,
-        }
-    }
-    let open: Vec<&String> = e
-        .wan
-        .iter()
-        .filter(|iface| certain.evaluate(probe(iface), &e.lists).accepted.size() > 1 << 80)
-        .collect();
-    if open.is_empty() {
-        return;
-    }
-    if open.iter().any(|i| *i == "*") {
-        notes.push(
-            "no WAN interface known: no final IPv6 drop added (name one with --wan or --wan-list)"
-                .into(),
-        );
-        return;
-    }
-    for iface in open {
-        let tag = format!("{TAG}ipv6-wan-drop:{iface}");
-        if c.items(filter)
-            .iter()
-            .any(|i| i.get_str("comment").as_deref() == Some(tag.as_str()))
-        {
-            continue;
-        }
-        out.push(Change {
-            id: tag.trim_start_matches(TAG).to_string(),
-            description: format!("drop new IPv6 TCP connections to the management ports (tcp/{ports}) from WAN interface `{iface}` (the input chain has no final drop)"),
-            // Not claimed as a TG205 fix: IPv4 may have the same finding, which this leaves.
-            fixes: vec![],
-            phase: Phase::Drop,
-            lines: vec![Stmt::add(filter)
-                .arg("chain", "input")
-                .arg("action", "drop")
-                .arg("protocol", "tcp")
-                .arg("dst-port", ports)
-                .arg("connection-state", "new")
-                .arg("in-interface", iface.clone())
-                .arg("log", "yes")
-                .arg("log-prefix", "tikguard-mgmt-drop")
-                .arg("comment", tag.clone())
-                .into()],
-            guard: Some(Guard::absent(filter, vec![Cond::eq("comment", &tag)])),
-            undo: vec![Stmt::new(filter, "remove", Target::Find(vec![Cond::eq("comment", &tag)])).into()],
         });
     }
 }

@@ -408,7 +408,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     }
 
     super::crm::crm_access(c, intent, &mut out, &mut notes);
-    block::plan(c, intent, &kept, &before.exposure, &mut out, &mut notes);
+    block::plan(c, intent, &kept, &mut out, &mut notes);
     if intent.keep_plain_api && service_enabled(c, "api") {
         // The CRM's accepts for the plaintext API stay with it, and so does its port: what the
         // staging would guard is still open to them (TG206 stays until the second run).
