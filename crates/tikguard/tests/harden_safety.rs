@@ -465,3 +465,40 @@ fn address_list_guards_key_on_list_and_address_as_routeros_prints_them() {
     // A /32 is printed without its length: the guard must find the bare address.
     assert!(script.contains("[/ip firewall address-list find where list=tikguard-api-clients and address=198.51.100.20]"), "{script}");
 }
+
+/// The guide router with its LAN bridge (where management lives: link-local accepts, layer-2
+/// interface lists and their comments name it) called `name`.
+fn guide_with_lan(name: &str) -> String {
+    let v = harden::script::value(name);
+    format!(
+        "{}\n/interface bridge\nadd name={v}\n",
+        GUIDE.replace("interface=bridge", &format!("interface={v}"))
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+    /// Arbitrary text in the name of the interface where management lives (it reaches
+    /// `in-interface=`, a rule's comment and the guard that finds it again) never adds or
+    /// changes a statement; the plan proves, and a second run finds its own rules by that name
+    /// and plans nothing.
+    #[test]
+    fn a_hostile_management_interface_name_stays_one_value(
+        name in "[a-z][ -~\n\t\x01\x1b\"$\\[\\];{}]{0,24}",
+    ) {
+        let text = guide_with_lan(&name);
+        let (c, _) = Config::load(text.clone().into_bytes());
+        let i = guide_intent(&c);
+        let plan = harden::plan(&c, &i);
+        let script = harden::render(&plan.changes, true, "x");
+        prop_assert!(parse(script.as_bytes().to_vec()).diagnostics.is_empty(), "{}", script);
+        let plain_text = guide_with_lan("lan0");
+        let (pc, _) = Config::load(plain_text.into_bytes());
+        let plain = harden::render(&harden::plan(&pc, &guide_intent(&pc)).changes, true, "x");
+        prop_assert_eq!(shape(&script), shape(&plain));
+        let (after, _) = harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .map_err(|r| TestCaseError::fail(r.0))?;
+        let again = harden::plan(&after, &i);
+        prop_assert!(again.is_empty(), "{:?}", again.changes.iter().map(|c| &c.id).collect::<Vec<_>>());
+    }
+}
