@@ -378,3 +378,35 @@ fn mac_winbox_is_not_set_to_none_where_management_cannot_be_found() {
         "{s}"
     );
 }
+
+const TIMED: &str = include_str!("harden/timed-list-entry.rsc");
+
+/// An address-list entry with a timeout is removed when it passes (MikroTik's Address-lists
+/// manual, `timeout`): the plan keeps the list's lasting entries and never copies a timed one
+/// into its own lists or a service's `address=`, where it would last for good; the proof's
+/// table says that the timed entry loses the access it has today.
+#[test]
+fn a_timed_address_list_entry_is_not_made_lasting() {
+    let c = Config::load(TIMED.as_bytes().to_vec()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("198.18.0.7"), "{script}");
+    assert!(script.contains("address=100.64.10.0/24"), "{script}");
+    let (after, proof) = harden::prove(TIMED.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(service_address(&after, "winbox").contains(&"100.64.10.0/24".to_string()));
+    assert!(
+        proof
+            .losses
+            .iter()
+            .any(|l| l.who == "198.18.0.7/32" || l.who == "198.18.0.7"),
+        "{:#?}",
+        proof.losses
+    );
+    assert!(
+        !proof.losses.iter().any(|l| l.who.starts_with("100.64.10.")),
+        "{:#?}",
+        proof.losses
+    );
+}

@@ -7,7 +7,8 @@
 //! - Sources of `input` accepts that cover a management port (name it, or any port) with a
 //!   static, narrow source (one limited to some interfaces only when its sources reach the port
 //!   on every interface today anyway)
-//!   (`src-address`, or `src-address-list` with static entries; wider than the public /16 that
+//!   (`src-address`, or `src-address-list` with static entries, less those with a timeout,
+//!   which pass; wider than the public /16 that
 //!   the audit calls the internet is not taken): the plan's drop sits above them, so their sources
 //!   join the plan's accept lists, and the list of a service that had none (it admitted
 //!   everyone; the firewall chose who). The plan's own accepts are not read back.
@@ -148,10 +149,18 @@ pub fn kept(c: &Config, intent: &Intent) -> Kept {
             let Some(src) = r.src() else { continue };
             if r.src_list
                 .as_ref()
-                .is_some_and(|(neg, l)| *neg || fw.lists.filled_at_run_time(l))
-                || src.is_empty()
-                || Reach::of(src).width() == Width::Public
+                .is_some_and(|(neg, l)| *neg || fw.lists.written_at_run_time(l))
             {
+                continue;
+            }
+            // A list's timed entries pass: copied into the plan's lists they would last.
+            let timed = r
+                .src_list
+                .as_ref()
+                .map(|(_, l)| fw.lists.expiring(l))
+                .unwrap_or_else(|| AddrSet::empty(v6));
+            let src = &src.minus(&timed);
+            if src.is_empty() || Reach::of(src).width() == Width::Public {
                 continue;
             }
             // An accept limited to some interfaces is kept only when its sources reach the
