@@ -410,3 +410,51 @@ fn a_timed_address_list_entry_is_not_made_lasting() {
         proof.losses
     );
 }
+
+const USED: &str = include_str!("harden/used-clear-text.rsc");
+
+/// www, ftp and the bandwidth-test server that the configuration plainly uses (a firewall
+/// accept naming the port, a NAT rule sending connections to it) are not turned off: www
+/// used from a narrow range is restricted to management and that range; ftp reached through a
+/// port forward from anyone and the bandwidth server are left on; the notes say why.
+#[test]
+fn clear_text_services_the_configuration_uses_are_restricted_or_left_not_disabled() {
+    let c = Config::load(USED.as_bytes().to_vec()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("set www disabled=yes"), "{script}");
+    assert!(!script.contains("set ftp disabled=yes"), "{script}");
+    assert!(
+        !script.contains("/tool bandwidth-server set enabled=no"),
+        "{script}"
+    );
+    let (after, _) =
+        harden::prove(USED.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let www = service_address(&after, "www");
+    assert!(www.contains(&"10.20.0.0/16".to_string()), "{www:?}");
+    assert!(www.contains(&"192.168.88.0/24".to_string()), "{www:?}");
+    for svc in ["www", "ftp", "bandwidth"] {
+        assert!(
+            plan.notes.iter().any(|n| n.starts_with(svc)),
+            "{svc}: {:#?}",
+            plan.notes
+        );
+    }
+    // Unused, they are turned off as before.
+    let plain = USED
+        .lines()
+        .filter(|l| {
+            !l.contains("dst-port=80") && !l.contains("dst-port=2000") && !l.contains("to-ports=21")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let c = Config::load(plain.into_bytes()).0;
+    let script = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(script.contains("set www disabled=yes"), "{script}");
+    assert!(script.contains("set ftp disabled=yes"), "{script}");
+    assert!(
+        script.contains("/tool bandwidth-server set enabled=no"),
+        "{script}"
+    );
+}

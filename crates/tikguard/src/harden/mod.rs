@@ -31,6 +31,7 @@ pub mod order;
 pub mod plan;
 pub mod proof;
 pub mod script;
+pub mod used;
 
 use serde::Serialize;
 

@@ -335,12 +335,52 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ));
     }
     let letsencrypt = block::uses_letsencrypt(c);
+    let mut left_open = false;
     for (svc, rule) in [("telnet", "TG106"), ("ftp", "TG107"), ("www", "TG108")] {
         if !service_enabled(c, svc) {
             continue;
         }
         if svc == "www" && letsencrypt {
             notes.push("www (tcp/80) kept enabled: a script runs `/certificate enable-ssl-certificate`, whose Let's Encrypt challenge is answered on port 80".into());
+            continue;
+        }
+        // Used today ([`super::used`]): restricted to management and its users, or left.
+        if let Some(u) = super::used::uses(c, svc) {
+            match u.sources {
+                Some(users) => {
+                    let mut base: Vec<&Prefix> = mgmt_refs.clone();
+                    base.extend(users.iter());
+                    let list = {
+                        let mut v: Vec<String> = service(c, svc)
+                            .map(service_address)
+                            .unwrap_or_default()
+                            .split(',')
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_string)
+                            .collect();
+                        for p in &base {
+                            if !v.contains(&p.text) {
+                                v.push(p.text.clone());
+                            }
+                        }
+                        v.join(",")
+                    };
+                    notes.push(format!("{svc} restricted to management and its users instead of disabled: the configuration uses it ({})", u.why));
+                    out.extend(service_set(
+                        c,
+                        intent,
+                        svc,
+                        vec![("address", list)],
+                        format!("{svc}: in use, so only management and the sources that use it may connect"),
+                        vec![],
+                        Phase::Restrict,
+                    ));
+                }
+                None => {
+                    left_open = true;
+                    notes.push(format!("{svc} left enabled as it is: the configuration uses it from any source ({}); restrict its address= or disable it by hand if that use is gone", u.why));
+                }
+            }
             continue;
         }
         out.extend(service_set(
@@ -376,13 +416,22 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         }
     }
     super::layer2::layer2(c, intent, &before.exposure, &mut out, &mut notes);
-    out.extend(setting_set(
-        c,
-        Setting("/tool bandwidth-server", "enabled", "no", "yes"),
-        "bandwidth-server",
-        "disable the bandwidth-test server",
-        vec!["TG114"],
-    ));
+    // The bandwidth-test server (tcp/2000, and UDP from 2000 up: MikroTik's Bandwidth Test
+    // manual) has no address restriction of its own: one in use is left on.
+    if let Some(u) = super::used::uses_port(c, 2000, &["tcp", "udp", "6", "17"]) {
+        notes.push(format!(
+            "bandwidth-test server left enabled: the configuration uses it ({})",
+            u.why
+        ));
+    } else {
+        out.extend(setting_set(
+            c,
+            Setting("/tool bandwidth-server", "enabled", "no", "yes"),
+            "bandwidth-server",
+            "disable the bandwidth-test server",
+            vec!["TG114"],
+        ));
+    }
     for (menu, id, what) in [
         ("/ip socks", "socks", "SOCKS proxy"),
         ("/ip proxy", "proxy", "web proxy"),
@@ -442,8 +491,9 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         certificate_wait(&cert_name, &mut out);
     }
     for ch in &mut out {
-        if letsencrypt && service_enabled(c, "www") {
-            // www stays open for Let's Encrypt: TG103 stays with it.
+        if (letsencrypt && service_enabled(c, "www")) || left_open {
+            // www stays open for Let's Encrypt, or a service in use from any source is left as
+            // it is: TG103 stays with it.
             ch.fixes.retain(|f| *f != "TG103");
         }
         ch.fixes.sort_unstable();
