@@ -458,3 +458,28 @@ fn clear_text_services_the_configuration_uses_are_restricted_or_left_not_disable
         "{script}"
     );
 }
+
+/// The web proxy as ISPs use it: unpaid subscribers' web traffic redirected to it, which shows
+/// them a notice. Disabling it (TG116) would break that today; it is left on with a note.
+#[test]
+fn a_web_proxy_the_nat_redirects_to_is_left_on() {
+    let cfg = format!(
+        "{USED}\n/ip proxy\nset enabled=yes port=8080\n/ip firewall nat\nadd action=redirect chain=dstnat dst-port=80 protocol=tcp src-address-list=unpaid to-ports=8080\n/ip firewall address-list\nadd address=10.99.0.0/16 list=unpaid\n"
+    );
+    let c = Config::load(cfg.clone().into_bytes()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("/ip proxy set enabled=no"), "{script}");
+    assert!(
+        plan.notes.iter().any(|n| n.starts_with("proxy:")),
+        "{:#?}",
+        plan.notes
+    );
+    harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    // Without the redirect it is disabled, as before.
+    let cfg = cfg.replace("to-ports=8080", "to-ports=3128");
+    let c = Config::load(cfg.into_bytes()).0;
+    let script = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(script.contains("/ip proxy set enabled=no"), "{script}");
+}

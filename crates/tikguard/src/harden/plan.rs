@@ -432,11 +432,25 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             vec!["TG114"],
         ));
     }
-    for (menu, id, what) in [
-        ("/ip socks", "socks", "SOCKS proxy"),
-        ("/ip proxy", "proxy", "web proxy"),
+    // Default ports: MikroTik's Proxy (8080) and SOCKS (1080) manuals.
+    for (menu, id, what, default_port) in [
+        ("/ip socks", "socks", "SOCKS proxy", 1080),
+        ("/ip proxy", "proxy", "web proxy", 8080),
     ] {
         if c.setting(menu, "enabled") == Some(b"yes") {
+            // A transparent proxy (a NAT redirect to its port, as ISPs send unpaid
+            // subscribers' web traffic to a notice page) or an accept for it: in use.
+            let port = c
+                .setting(menu, "port")
+                .and_then(|p| std::str::from_utf8(p).ok()?.parse().ok())
+                .unwrap_or(default_port);
+            if let Some(u) = super::used::uses_port(c, port, &["tcp", "6"]) {
+                notes.push(format!(
+                    "{id}: the {what} is left enabled: the configuration uses it ({}); limit who may use it (`{menu} access`) if it is open to WAN",
+                    u.why
+                ));
+                continue;
+            }
             out.extend(setting_set(
                 c,
                 Setting(menu, "enabled", "no", "no"),

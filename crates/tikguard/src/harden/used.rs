@@ -1,5 +1,5 @@
-//! Clear-text services the configuration plainly uses: `www`, `ftp` and the bandwidth-test
-//! server are turned off only when nothing in the configuration points at them.
+//! Services the configuration plainly uses: `www`, `ftp`, the bandwidth-test server and the
+//! web and SOCKS proxies are turned off only when nothing in the configuration points at them.
 //!
 //! Plain use, as the configuration shows it:
 //! - an enabled `input` accept naming the service's port in `dst-port=` (an operator opened the
