@@ -483,3 +483,24 @@ fn a_web_proxy_the_nat_redirects_to_is_left_on() {
     let script = harden::render(&harden::plan(&c, &i).changes, false, "");
     assert!(script.contains("/ip proxy set enabled=no"), "{script}");
 }
+
+/// MikroTik's RoMON manual, Secrets: a secret set on one router alone cuts it off from RoMON
+/// peers without one. TG121 is planned as the manual's staged introduction, in a note; the
+/// script leaves RoMON as it is and does not claim TG121.
+#[test]
+fn romon_without_a_secret_is_planned_as_a_staged_note_not_a_lone_change() {
+    let cfg = format!("{ALLOW}\n/tool romon\nset enabled=yes\n");
+    let c = Config::load(cfg.clone().into_bytes()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("/tool romon"), "{script}");
+    assert!(!script.contains("TG121"), "{script}");
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.starts_with("TG121"))
+        .unwrap_or_else(|| panic!("{:#?}", plan.notes));
+    assert!(note.contains("secrets=\",<secret>\""), "{note}");
+    harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

@@ -470,6 +470,15 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ));
     }
 
+    // TG121, RoMON without a secret. MikroTik's RoMON manual ("Secrets"): a router sends with
+    // the first secret of its list (unhashed if that is empty) and accepts unhashed messages
+    // only while its list is empty or holds the empty secret. A secret set on this router
+    // alone cuts it off from every RoMON peer still without one; the manual's way is in steps
+    // across the whole RoMON network, which one router's script cannot take. Said, not done.
+    if has("TG121") {
+        notes.push("TG121 not planned: a RoMON secret set on this router alone cuts it off from its RoMON peers (MikroTik's RoMON manual, Secrets: unhashed messages are accepted only while the list is empty or holds the empty secret). Introduce it on every RoMON router in turn: first `/tool romon set secrets=\",<secret>\"` everywhere (still sending unhashed, already accepting the secret), then `secrets=<secret>` everywhere".into());
+    }
+
     super::crm::crm_access(c, intent, &mut out, &mut notes);
     block::plan(c, intent, &kept, &mut out, &mut notes);
     if intent.keep_plain_api && service_enabled(c, "api") {
