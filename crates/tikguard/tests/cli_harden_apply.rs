@@ -42,11 +42,29 @@ fn dry_run_then_apply_then_nothing_to_do() {
     );
     assert!(dry.contains("/ip/service/set =.id="), "{dry}");
     assert!(dry.contains("dry run: nothing changed"));
+    // A placement names rules the run adds before it, which the dry run has not added: it is
+    // shown as the find the run resolves when it gets there, never as the id of a rule that
+    // is first today (the block-list drop goes before the staging the run adds first).
+    let placed: Vec<&str> = dry.lines().filter(|l| l.contains("place-before")).collect();
+    assert!(!placed.is_empty(), "{dry}");
+    for l in &placed {
+        assert!(
+            l.contains("=place-before=[:pick [find where dynamic=no"),
+            "{l}"
+        );
+    }
     // The dry run changed nothing: the same plan again.
     let (_, dry2, _) = run(&[]);
     assert_eq!(dry, dry2);
     let (code, applied, err) = run(&["--yes"]);
     assert_eq!(code, Some(0), "{err}");
+    assert!(
+        applied
+            .lines()
+            .filter(|l| l.contains("place-before"))
+            .all(|l| l.contains("=place-before=*")),
+        "{applied}"
+    );
     let audit_line = applied
         .lines()
         .find(|l| l.starts_with("live audit: findings"))

@@ -9,7 +9,7 @@
 //!   most 120 s, as the script does.
 
 use super::script::comment_text;
-use super::script::{Line, Stmt, Target, Val};
+use super::script::{pick_first, Line, Stmt, Target, Val};
 use super::{Intent, Plan};
 use crate::audit::addrset::AddrSet;
 
@@ -77,7 +77,7 @@ pub async fn apply(
     // Every `find` the plan needs is resolved before anything changes: a target that matches
     // nothing stops the run with the router as it was, not half applied. Placements
     // (`place-before`) are resolved as each rule is added, since they name rules added before
-    // it; the dry run resolves them against the same rules.
+    // it; the dry run shows them as the find the run resolves.
     let mut missing = Vec::new();
     for ch in &plan.changes {
         for line in &ch.lines {
@@ -133,13 +133,30 @@ pub async fn apply(
                 }
                 continue;
             };
-            let words = match crate::live::stmt_to_api(client, stmt).await {
+            // A placement (`place-before`) names the first rule that is not one of the block
+            // rules above it, which the run adds before this one and the dry run does not: the
+            // dry run shows the find the run resolves when it gets there, not the id of the
+            // rule that would be first today.
+            let dry_placed = !yes && stmt.args.iter().any(|(_, v)| matches!(v, Val::Pick(_)));
+            let resolved = if dry_placed {
+                crate::live::stmt_to_api(client, &without_picks(stmt)).await
+            } else {
+                crate::live::stmt_to_api(client, stmt).await
+            };
+            let mut words = match resolved {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("tikguard: {}", comment_text(&e));
                     return Ok(1);
                 }
             };
+            if dry_placed {
+                for (k, v) in &stmt.args {
+                    if let Val::Pick(conds) = v {
+                        words.push(format!("={k}={}", pick_first(conds)).into_bytes());
+                    }
+                }
+            }
             let shown: Vec<String> = words
                 .iter()
                 .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
