@@ -502,3 +502,54 @@ proptest! {
         prop_assert!(again.is_empty(), "{:?}", again.changes.iter().map(|c| &c.id).collect::<Vec<_>>());
     }
 }
+
+/// Names that are not UTF-8 (Windows-1251 in real exports: `\CB\C2\D1`) are written back as the
+/// bytes they were, never as replacement characters: a `find where comment=` with U+FFFD in it
+/// matches nothing on the router (the open API accept was left on, and the proof refused the
+/// plan), an `in-interface=` naming no interface fails the import.
+#[test]
+fn names_that_are_not_utf8_are_written_back_as_their_bytes() {
+    let mut text = GUIDE
+        .replace("comment=\"CRM API\"", "comment=\"CRM-COMMENT\"")
+        .replace("interface=bridge", "interface=LAN-NAME")
+        .into_bytes();
+    text.extend_from_slice(b"\n/interface bridge\nadd name=LAN-NAME\n");
+    let swap = |t: Vec<u8>, from: &[u8], to: &[u8]| -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < t.len() {
+            if t[i..].starts_with(from) {
+                out.extend_from_slice(to);
+                i += from.len();
+            } else {
+                out.push(t[i]);
+                i += 1;
+            }
+        }
+        out
+    };
+    let text = swap(
+        text,
+        b"CRM-COMMENT",
+        b"\xcf\xf0\xee\xe2\xe5\xf0\xea\xe0 CRM",
+    );
+    let text = swap(text, b"LAN-NAME", b"\xcb\xc2\xd1");
+    let (c, _) = Config::load(text.clone());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, true, "x");
+    assert!(!script.contains("\\EF\\BF\\BD"), "{script}");
+    assert!(
+        script.contains("\\CF\\F0\\EE\\E2\\E5\\F0\\EA\\E0 CRM"),
+        "{script}"
+    );
+    assert!(script.contains("in-interface=\"\\CB\\C2\\D1\""), "{script}");
+    let (after, _) =
+        harden::prove(&text, &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let again = harden::plan(&after, &i);
+    assert!(
+        again.is_empty(),
+        "{:?}",
+        again.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
+    );
+}

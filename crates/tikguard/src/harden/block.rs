@@ -30,7 +30,7 @@ use routeros_config::Config;
 use super::intent::{Intent, Prefix};
 use super::order::Phase;
 use super::plan::{add_unique, service_enabled, service_port};
-use super::script::{Cond, Guard, Stmt, Target};
+use super::script::{text_of, Cond, Guard, Stmt, Target};
 use super::{Change, TAG};
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::{self, SERVICES};
@@ -106,6 +106,15 @@ fn port_list(ports: &[u16]) -> String {
 
 /// Interfaces with an address inside one of the prefixes: where management lives.
 pub fn mgmt_interfaces(c: &Config, mgmt: &[Prefix]) -> Vec<String> {
+    mgmt_interfaces_as(c, mgmt, |a| a.get_str("interface"))
+}
+
+/// [`mgmt_interfaces`], each name read by `name`.
+fn mgmt_interfaces_as(
+    c: &Config,
+    mgmt: &[Prefix],
+    name: impl Fn(&routeros_config::Item) -> Option<String>,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for menu in ["/ip address", "/ipv6 address"] {
         for a in c.items(menu) {
@@ -120,7 +129,7 @@ pub fn mgmt_interfaces(c: &Config, mgmt: &[Prefix]) -> Vec<String> {
                 .iter()
                 .any(|p| p.v6 == net.v6 && !p.set.intersect(&net).is_empty())
             {
-                out.extend(a.get_str("interface"));
+                out.extend(name(a));
             }
         }
     }
@@ -135,10 +144,11 @@ pub fn derived_v6_mgmt(c: &Config, intent: &Intent) -> (Vec<Prefix>, Vec<String>
     if intent.mgmt.iter().any(|p| p.v6) {
         return (Vec::new(), Vec::new());
     }
-    let ifaces = mgmt_interfaces(c, &intent.mgmt);
+    // The names as the router holds them (the link-local accept writes them back).
+    let ifaces = mgmt_interfaces_as(c, &intent.mgmt, |a| text_of(a, "interface"));
     let mut prefixes: Vec<Prefix> = Vec::new();
     for a in c.items("/ipv6 address") {
-        if a.is_disabled() || !a.get_str("interface").is_some_and(|i| ifaces.contains(&i)) {
+        if a.is_disabled() || !text_of(a, "interface").is_some_and(|i| ifaces.contains(&i)) {
             continue;
         }
         if let Some(p) = a
@@ -482,11 +492,11 @@ fn log_api_drops(c: &Config, out: &mut Vec<Change>, notes: &mut Vec<String>) {
         let items = c.items(&filter);
         let fw = Firewall::from_config(c, fam == "ipv6");
         for r in fw.rules_naming(Action::Drop, &ports).filter(|r| !r.log) {
-            let comment = items[r.number].get_str("comment").filter(|cm| {
+            let comment = text_of(&items[r.number], "comment").filter(|cm| {
                 !cm.is_empty()
                     && items
                         .iter()
-                        .filter(|i| i.get_str("comment").as_deref() == Some(cm.as_str()))
+                        .filter(|i| text_of(i, "comment").as_deref() == Some(cm.as_str()))
                         .count()
                         == 1
             });
@@ -531,7 +541,7 @@ fn emit_block(
     let existing = |tag: &str| {
         items
             .iter()
-            .any(|i| i.get_str("comment").as_deref() == Some(tag))
+            .any(|i| text_of(i, "comment").as_deref() == Some(tag))
     };
     let block_tags: Vec<String> = block.iter().map(|r| r.tag.clone()).collect();
     // Execution order: by phase, the block order within a phase; the block-list drop runs after
@@ -546,7 +556,7 @@ fn emit_block(
     // Which rules exist when each one runs, to know whether there is anything to place before.
     let mut present: Vec<String> = items
         .iter()
-        .map(|i| i.get_str("comment").unwrap_or_default())
+        .map(|i| text_of(i, "comment").unwrap_or_default())
         .collect();
     for i in order {
         let r = &block[i];
@@ -600,13 +610,13 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
             .filter(|r| !r.has_src_restriction)
         {
             let item = &c.items(&filter)[r.number];
-            let Some(comment) = item.get_str("comment") else {
+            let Some(comment) = text_of(item, "comment") else {
                 continue;
             };
             let unique = c
                 .items(&filter)
                 .iter()
-                .filter(|i| i.get_str("comment").as_deref() == Some(comment.as_str()))
+                .filter(|i| text_of(i, "comment").as_deref() == Some(comment.as_str()))
                 .count()
                 == 1;
             if comment.starts_with(TAG) || !unique {

@@ -269,7 +269,11 @@ fn needs(before: &Config, intent: &Intent) -> Vec<Need> {
     let mut out = Vec::new();
     for iface in interfaces(before) {
         for (p, only) in &mgmt {
-            if only.as_ref().is_some_and(|o| !o.contains(&iface)) {
+            // `only` holds the names as the router has them; `iface` as the analysis reads them.
+            if only
+                .as_ref()
+                .is_some_and(|o| !o.iter().any(|x| script::lossy(x) == iface))
+            {
                 continue;
             }
             for svc in ["winbox", "ssh", "api-ssl"] {

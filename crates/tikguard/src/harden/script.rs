@@ -24,8 +24,52 @@ pub fn value(v: &str) -> String {
     if plain {
         v.to_string()
     } else {
-        quote(v.as_bytes())
+        quote(&name_bytes(v))
     }
+}
+
+/// Where [`name_text`] puts a byte that is not UTF-8: U+10FF00 plus the byte, at the end of
+/// Unicode's last private use plane, which no export's text uses.
+const RAW: u32 = 0x10_FF00;
+
+/// A value from the configuration as text, without losing a byte: UTF-8 as it is, and each byte
+/// that is not UTF-8 (Windows-1251 names in real exports) as a private-use character that
+/// [`value`] writes back as that byte (`\CB`), so a `find` or an `in-interface=` names what the
+/// router holds, never U+FFFD.
+pub fn name_text(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &x in chunk.invalid() {
+            out.extend(char::from_u32(RAW + u32::from(x)));
+        }
+    }
+    out
+}
+
+/// The bytes [`name_text`] read.
+pub fn name_bytes(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match u32::from(c).checked_sub(RAW) {
+            Some(b) if b <= 0xFF => out.push(b as u8),
+            _ => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// [`name_text`] as the analysis reads names (U+FFFD for what is not UTF-8), to compare with it.
+pub fn lossy(s: &str) -> String {
+    String::from_utf8_lossy(&name_bytes(s)).into_owned()
+}
+
+/// An item's value as [`name_text`].
+pub fn text_of(i: &routeros_config::Item, key: &str) -> Option<String> {
+    i.get(key).map(name_text)
 }
 
 /// Unicode's bidirectional controls (embeddings, overrides, isolates, marks): a name holding
@@ -44,6 +88,9 @@ pub fn comment_text(t: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            c if (RAW..=RAW + 0xFF).contains(&u32::from(c)) => {
+                let _ = write!(out, "\\{:02X}", u32::from(c) - RAW);
+            }
             c if c.is_control() || is_bidi(c) => {
                 let mut b = [0u8; 4];
                 for byte in c.encode_utf8(&mut b).bytes() {
