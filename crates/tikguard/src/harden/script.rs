@@ -397,4 +397,22 @@ mod tests {
             "[:pick [find where comment!=\"tikguard:a b\"] 0]"
         );
     }
+
+    /// Every byte string survives name_text and name_bytes; what is not UTF-8 is written back as
+    /// its bytes and shown as \XX, never as U+FFFD.
+    #[test]
+    fn names_keep_every_byte() {
+        for b in [
+            &b"\xcb\xc2\xd1"[..],
+            b"plain",
+            b"mixed \xcf\xf0 \xd0\x9f\xd1\x80",
+            b"\xff\xfe\x00\"$",
+        ] {
+            assert_eq!(name_bytes(&name_text(b)), b);
+        }
+        let t = name_text(b"\xcb\xc2\xd1");
+        assert_eq!(value(&t), "\"\\CB\\C2\\D1\"");
+        assert_eq!(comment_text(&t), "\\CB\\C2\\D1");
+        assert_eq!(lossy(&t), "\u{FFFD}\u{FFFD}\u{FFFD}");
+    }
 }
