@@ -114,3 +114,36 @@ fn an_exhausted_budget_keeps_nobody_for_the_defender_and_says_so() {
     assert!(tight.evaluate_connection(ssh("ether1"), &ifl).is_empty());
     assert!(tight.budget().check("IPv4 filter table").is_err());
 }
+
+/// `connection-state=!invalid` names neither `new` nor `established` negated: it takes both,
+/// so a management accept written that way keeps the whole connection.
+#[test]
+fn a_not_invalid_accept_takes_every_packet_of_the_connection() {
+    let c = load(
+        "/ip firewall filter
+add chain=input action=accept connection-state=!invalid protocol=tcp dst-port=22 src-address=192.0.2.0/24
+add chain=input action=drop
+",
+    );
+    let k = kept(&c, Assume::Defender);
+    assert!(k.contains_set(&addr("192.0.2.0/24")), "{k:?}");
+    assert!(k.intersect(&addr("198.51.100.1/32")).is_empty(), "{k:?}");
+}
+
+/// An accept of `established` alone lets no connection start; `connection-nat-state=dstnat`
+/// does not match a connection made to the router's own address.
+#[test]
+fn established_alone_or_a_dstnat_state_accept_keeps_nobody() {
+    for rule in [
+        "add chain=input action=accept connection-state=established protocol=tcp dst-port=22",
+        "add chain=input action=accept connection-nat-state=dstnat protocol=tcp dst-port=22",
+    ] {
+        let c = load(&format!(
+            "/ip firewall filter\nadd chain=input action=accept connection-state=established,related\n{rule}\nadd chain=input action=drop\n"
+        ));
+        for assume in [Assume::Attacker, Assume::Defender] {
+            let k = kept(&c, assume);
+            assert!(k.is_empty(), "{rule} {assume:?}: {k:?}");
+        }
+    }
+}
