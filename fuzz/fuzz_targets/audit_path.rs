@@ -41,6 +41,10 @@ fuzz_target!(|data: &[u8]| {
         api_user: None,
         create_api_user: false,
         password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
+        keep_plain_api: false,
+        mgmt_interfaces: vec![],
     };
     let plan = harden::plan(&config, &intent);
     let _ = harden::prove(&text, &config, &plan.changes, &intent);

@@ -165,6 +165,9 @@ pub struct Client {
     reader: tokio::task::JoinHandle<()>,
     fingerprint: Option<Fingerprint>,
     first_use: Option<FirstUse>,
+    /// This end's address of the TCP connection: the source the router sees, unless a NAT sits
+    /// between.
+    local: Option<std::net::SocketAddr>,
 }
 
 /// A certificate recorded on first use: where, and under which names.
@@ -317,6 +320,7 @@ impl Client {
             .await
             .map_err(|_| Error::Timeout("connecting"))??;
         tcp.set_nodelay(true).ok();
+        let local = tcp.local_addr().ok();
         let mut first_use = None;
         let (stream, fingerprint): (Box<dyn Stream>, Option<Fingerprint>) = match &opts.security {
             Security::Plain => (Box::new(tcp), None),
@@ -372,6 +376,7 @@ impl Client {
         };
         let mut c = Client::over(stream, opts, fingerprint);
         c.first_use = first_use;
+        c.local = local;
         Ok(c)
     }
 
@@ -379,6 +384,12 @@ impl Client {
     /// should say so (the fingerprint is what a later mismatch will be compared with).
     pub fn first_use(&self) -> Option<&FirstUse> {
         self.first_use.as_ref()
+    }
+
+    /// This end's address of the connection (the source the router sees, unless a NAT sits
+    /// between); `None` for a connection not made by [`Client::connect`].
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.local
     }
 
     fn over(stream: Box<dyn Stream>, opts: &Options, fingerprint: Option<Fingerprint>) -> Client {
@@ -394,6 +405,7 @@ impl Client {
             reader,
             fingerprint,
             first_use: None,
+            local: None,
         }
     }
 

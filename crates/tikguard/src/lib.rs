@@ -12,6 +12,7 @@ pub mod harden;
 pub mod input;
 pub mod live;
 pub mod menus;
+pub mod policy;
 pub mod probe;
 pub mod proxy;
 pub mod schema;

@@ -42,11 +42,29 @@ fn dry_run_then_apply_then_nothing_to_do() {
     );
     assert!(dry.contains("/ip/service/set =.id="), "{dry}");
     assert!(dry.contains("dry run: nothing changed"));
+    // A placement names rules the run adds before it, which the dry run has not added: it is
+    // shown as the find the run resolves when it gets there, never as the id of a rule that
+    // is first today (the block-list drop goes before the staging the run adds first).
+    let placed: Vec<&str> = dry.lines().filter(|l| l.contains("place-before")).collect();
+    assert!(!placed.is_empty(), "{dry}");
+    for l in &placed {
+        assert!(
+            l.contains("=place-before=[:pick [find where dynamic=no"),
+            "{l}"
+        );
+    }
     // The dry run changed nothing: the same plan again.
     let (_, dry2, _) = run(&[]);
     assert_eq!(dry, dry2);
     let (code, applied, err) = run(&["--yes"]);
     assert_eq!(code, Some(0), "{err}");
+    assert!(
+        applied
+            .lines()
+            .filter(|l| l.contains("place-before"))
+            .all(|l| l.contains("=place-before=*")),
+        "{applied}"
+    );
     let audit_line = applied
         .lines()
         .find(|l| l.starts_with("live audit: findings"))
@@ -60,4 +78,51 @@ fn dry_run_then_apply_then_nothing_to_do() {
     let (code, again, err) = run(&[]);
     assert_eq!(code, Some(0), "{err}");
     assert!(again.contains("nothing to do"), "{again}");
+}
+
+/// `--apply --yes` from a host the plan does not keep (the emulator is reached from 127.0.0.1,
+/// outside `--mgmt` and `--api-client`) is refused and changes nothing, unless
+/// `--yes-lock-me-out`.
+#[test]
+fn applying_from_a_host_the_plan_locks_out_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let (addr, pw) = (emu.ssl.clone(), emu.password_file.clone());
+    let known = dir.path().join("known");
+    let run = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24",
+                "--known-routers",
+            ])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(&pw)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, dry, err) = run(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("warning: this connection comes from 127.0.0.1"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["--yes"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("--yes-lock-me-out"), "{err}");
+    // Nothing changed: the same dry run again.
+    let (_, dry2, _) = run(&[]);
+    assert_eq!(dry, dry2);
 }

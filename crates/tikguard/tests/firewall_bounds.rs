@@ -35,6 +35,10 @@ fn intent(c: &Config) -> Intent {
         api_user: None,
         create_api_user: false,
         password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
+        keep_plain_api: false,
+        mgmt_interfaces: vec![],
     }
 }
 
@@ -64,6 +68,38 @@ fn a_duplicate_behind_more_than_64_rules_of_one_group_names_the_rule_that_takes_
     // harden plans and proves on it too.
     let plan = harden::plan(&c, &intent(&c));
     let _ = harden::prove(s.as_bytes(), &c, &plan.changes, &intent(&c));
+}
+
+/// Eight forward rules behind one catch-all are one finding, even when a shadowed input rule
+/// sits among them in the file (harden's established accept shadows the operator's own, which
+/// split the run into one finding per forward rule after it).
+#[test]
+fn shadowed_rules_of_another_chain_among_a_run_do_not_split_it() {
+    let mut s = String::from("# 2025-06-01 00:00:00 by RouterOS 7.16.2\n/ip firewall filter\n");
+    s.push_str("add chain=input action=accept connection-state=established,related\n");
+    s.push_str("add chain=forward action=accept\n");
+    for i in 0..4 {
+        s.push_str(&format!(
+            "add chain=forward action=accept protocol=tcp dst-port={}\n",
+            1000 + i
+        ));
+    }
+    s.push_str("add chain=input action=accept connection-state=established,related\n");
+    for i in 4..8 {
+        s.push_str(&format!(
+            "add chain=forward action=accept protocol=tcp dst-port={}\n",
+            1000 + i
+        ));
+    }
+    let a = audit(&load(&s));
+    let shadowed: Vec<_> = a.findings.iter().filter(|f| f.rule == "TG204").collect();
+    assert_eq!(shadowed.len(), 2, "{shadowed:#?}");
+    assert!(
+        shadowed.iter().any(|f| f
+            .message
+            .starts_with("8 ip filter rules of chain `forward`")),
+        "{shadowed:#?}"
+    );
 }
 
 const LISTS: &str = "# 2025-06-01 00:00:00 by RouterOS 7.16.2

@@ -25,6 +25,10 @@ fn intent(c: &Config) -> Intent {
         api_user: None,
         create_api_user: false,
         password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
+        keep_plain_api: false,
+        mgmt_interfaces: vec![],
     }
 }
 

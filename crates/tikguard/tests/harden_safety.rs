@@ -25,6 +25,10 @@ fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
         api_user: None,
         create_api_user: false,
         password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
+        keep_plain_api: false,
+        mgmt_interfaces: vec![],
     }
 }
 
@@ -343,13 +347,29 @@ fn ipv4_only_management_keeps_ipv6_and_link_local_access_on_its_lan() {
             "{p}"
         );
     }
-    // Link-local from WAN does not get in, and new IPv6 TCP from WAN is dropped at the end.
+    // Link-local from WAN does not get in, and nothing but management's own prefix reaches
+    // winbox over IPv6 from WAN (the attacker's view: what may get in).
     let ll = Prefix::parse("fe80::/10").unwrap().set;
     assert!(certain(&after, "winbox", true, "ether1")
         .intersect(&ll)
         .is_empty());
-    let script = harden::render(&plan.changes, false, "");
-    assert!(script.contains("/ipv6 firewall filter add chain=input action=drop protocol=tcp connection-state=new in-interface=ether1"), "{script}");
+    let (port, _, _) = service_state(&after, "winbox", true).unwrap();
+    let possible = Firewall::assuming(&after, true, Assume::Attacker)
+        .evaluate(
+            Probe {
+                protocol: "tcp",
+                port,
+                interface: "ether1",
+            },
+            &InterfaceLists::from_config(&after),
+        )
+        .accepted;
+    let mgmt = Prefix::parse("fd00:88::/64").unwrap().set;
+    assert!(
+        possible.minus(&mgmt).is_empty(),
+        "{:?}",
+        possible.to_prefixes()
+    );
 }
 
 #[test]
@@ -444,4 +464,92 @@ fn address_list_guards_key_on_list_and_address_as_routeros_prints_them() {
     let script = harden::render(&harden::plan(&c, &guide_intent(&c)).changes, true, "");
     // A /32 is printed without its length: the guard must find the bare address.
     assert!(script.contains("[/ip firewall address-list find where list=tikguard-api-clients and address=198.51.100.20]"), "{script}");
+}
+
+/// The guide router with its LAN bridge (where management lives: link-local accepts, layer-2
+/// interface lists and their comments name it) called `name`.
+fn guide_with_lan(name: &str) -> String {
+    let v = harden::script::value(name);
+    format!(
+        "{}\n/interface bridge\nadd name={v}\n",
+        GUIDE.replace("interface=bridge", &format!("interface={v}"))
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+    /// Arbitrary text in the name of the interface where management lives (it reaches
+    /// `in-interface=`, a rule's comment and the guard that finds it again) never adds or
+    /// changes a statement; the plan proves, and a second run finds its own rules by that name
+    /// and plans nothing.
+    #[test]
+    fn a_hostile_management_interface_name_stays_one_value(
+        name in "[a-z][ -~\n\t\x01\x1b\"$\\[\\];{}]{0,24}",
+    ) {
+        let text = guide_with_lan(&name);
+        let (c, _) = Config::load(text.clone().into_bytes());
+        let i = guide_intent(&c);
+        let plan = harden::plan(&c, &i);
+        let script = harden::render(&plan.changes, true, "x");
+        prop_assert!(parse(script.as_bytes().to_vec()).diagnostics.is_empty(), "{}", script);
+        let plain_text = guide_with_lan("lan0");
+        let (pc, _) = Config::load(plain_text.into_bytes());
+        let plain = harden::render(&harden::plan(&pc, &guide_intent(&pc)).changes, true, "x");
+        prop_assert_eq!(shape(&script), shape(&plain));
+        let (after, _) = harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .map_err(|r| TestCaseError::fail(r.0))?;
+        let again = harden::plan(&after, &i);
+        prop_assert!(again.is_empty(), "{:?}", again.changes.iter().map(|c| &c.id).collect::<Vec<_>>());
+    }
+}
+
+/// Names that are not UTF-8 (Windows-1251 in real exports: `\CB\C2\D1`) are written back as the
+/// bytes they were, never as replacement characters: a `find where comment=` with U+FFFD in it
+/// matches nothing on the router (the open API accept was left on, and the proof refused the
+/// plan), an `in-interface=` naming no interface fails the import.
+#[test]
+fn names_that_are_not_utf8_are_written_back_as_their_bytes() {
+    let mut text = GUIDE
+        .replace("comment=\"CRM API\"", "comment=\"CRM-COMMENT\"")
+        .replace("interface=bridge", "interface=LAN-NAME")
+        .into_bytes();
+    text.extend_from_slice(b"\n/interface bridge\nadd name=LAN-NAME\n");
+    let swap = |t: Vec<u8>, from: &[u8], to: &[u8]| -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < t.len() {
+            if t[i..].starts_with(from) {
+                out.extend_from_slice(to);
+                i += from.len();
+            } else {
+                out.push(t[i]);
+                i += 1;
+            }
+        }
+        out
+    };
+    let text = swap(
+        text,
+        b"CRM-COMMENT",
+        b"\xcf\xf0\xee\xe2\xe5\xf0\xea\xe0 CRM",
+    );
+    let text = swap(text, b"LAN-NAME", b"\xcb\xc2\xd1");
+    let (c, _) = Config::load(text.clone());
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, true, "x");
+    assert!(!script.contains("\\EF\\BF\\BD"), "{script}");
+    assert!(
+        script.contains("\\CF\\F0\\EE\\E2\\E5\\F0\\EA\\E0 CRM"),
+        "{script}"
+    );
+    assert!(script.contains("in-interface=\"\\CB\\C2\\D1\""), "{script}");
+    let (after, _) =
+        harden::prove(&text, &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let again = harden::plan(&after, &i);
+    assert!(
+        again.is_empty(),
+        "{:?}",
+        again.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
+    );
 }

@@ -7,7 +7,7 @@ use routeros_config::{Config, Version};
 use serde::Serialize;
 
 use crate::audit::WanChoice;
-use crate::harden::script::{comment_text, Line};
+use crate::harden::script::comment_text;
 use crate::harden::{self, intent, CertPlan, Intent, Plan, Prefix};
 use crate::input;
 
@@ -17,8 +17,10 @@ use crate::input;
 /// the API clients and management; other management services limited to --mgmt (and, when --mgmt
 /// is IPv4 only, to the IPv6 and link-local addresses of the interfaces where management lives);
 /// telnet, ftp, www, proxies and the bandwidth server off; MAC server and discovery only where
-/// management lives; the CRM's groups (those holding `api`) cut to read, write and api, and
-/// their users restricted to --api-client; accepts for the API clients and management above a
+/// management lives; the CRM's groups (those holding `api` and no other login, or named by
+/// --api-group) cut to what they grant of read, write and api, and their users restricted to
+/// --api-client (a group holding `api` with winbox, ssh, web... may be the administrators' and is
+/// left as it is); accepts for the API clients and management above a
 /// block-list drop, brute-force staging and a logged final drop of the management ports in use;
 /// login events logged (remotely with --syslog, else to disk); the plaintext API disabled last.
 ///
@@ -47,6 +49,10 @@ pub struct Args {
     /// With --apply: make the changes.
     #[arg(long, requires = "apply")]
     yes: bool,
+    /// With --apply --yes: apply even though this connection's source is in neither --mgmt nor
+    /// --api-client (it will not reach the router afterwards).
+    #[arg(long, requires = "yes")]
+    yes_lock_me_out: bool,
     #[command(flatten)]
     connect: super::connect::ConnectArgs,
     /// Where the CRM/billing system connects from (repeatable, or comma-separated).
@@ -82,6 +88,23 @@ pub struct Args {
     /// configuration shows which). Without it, every user of the groups holding `api` is.
     #[arg(long, value_name = "NAME")]
     api_user: Option<String>,
+    /// The CRM's group: tightened to read, write and api (what it grants of them) whatever else it
+    /// holds. Without it, a group holding `api` together with logins (winbox, ssh, web, ...) may
+    /// be the administrators' and is left as it is.
+    #[arg(long, value_name = "NAME")]
+    api_group: Option<String>,
+    /// Replace the services' existing `address=` allow-lists with --mgmt/--api-client (without
+    /// it they are kept and the given prefixes added to them).
+    #[arg(long)]
+    replace_allow_lists: bool,
+    /// Stage the CRM's cut-over: set up api-ssl (certificate, accept) but leave the plaintext
+    /// API and its accepts on; run again without it once the CRM uses api-ssl.
+    #[arg(long)]
+    keep_plain_api: bool,
+    /// The interface management lives on (repeatable), for MAC winbox, MAC telnet and neighbour
+    /// discovery, when no address of the router lies inside --mgmt (found from it otherwise).
+    #[arg(long = "mgmt-interface", value_name = "IFACE")]
+    mgmt_interfaces: Vec<String>,
     /// Also create a dedicated API user (`--api-user`, default `tikguard-api`) in a group with
     /// read, write and api only; created disabled unless --api-password-file is given.
     #[arg(long)]
@@ -118,6 +141,35 @@ struct JsonOut<'a> {
     refused: Option<String>,
     script: String,
     unchecked: Vec<String>,
+    /// The proof: findings before and after, prefixes checked, who loses access.
+    proof: Option<&'a harden::Proof>,
+}
+
+/// The proof's summary line.
+fn proof_line(p: &harden::Proof, intent: &Intent) -> String {
+    let schema = crate::schema::schema_version(&intent.target)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| format!("{} (v6 argument set)", intent.target));
+    format!("proof: findings {} -> {}; management and API clients keep access (every packet of their connections) after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)
+}
+
+/// The "who loses access" table: every prefix and user that could reach a service before and
+/// cannot after.
+fn losses_table(p: &harden::Proof) -> String {
+    if p.losses.is_empty() {
+        return "who loses access: nobody (every prefix and user that reaches a service today keeps it)\n".into();
+    }
+    let mut t = String::from("who loses access (could reach it before, cannot after):\n");
+    for l in &p.losses {
+        t.push_str(&format!(
+            "  {} {}: {} ({})\n",
+            l.kind,
+            comment_text(&l.who),
+            l.service,
+            comment_text(&l.r#where.join(", "))
+        ));
+    }
+    t
 }
 
 fn usage(msg: String) -> std::io::Result<u8> {
@@ -165,6 +217,44 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
             _ => (s.clone(), 514),
         }),
     };
+    // RouterOS' logging action takes an address for `remote=` (MikroTik's Log manual).
+    if let Some((h, p)) = &syslog {
+        if h.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "--syslog `{h}`: give the receiver's IP address (RouterOS' remote logging takes an address, not a name)"
+            ));
+        }
+        if *p == 0 {
+            return Err("--syslog: port 0 is not a port".into());
+        }
+    }
+    if let Some(p) = a.api_port {
+        if p == 0 {
+            return Err("--api-port: port 0 is not a port".into());
+        }
+        for svc in crate::audit::exposure::SERVICES {
+            if *svc == "api-ssl" {
+                continue;
+            }
+            if let Some((port, enabled, _)) =
+                crate::audit::exposure::service_state(config, svc, false)
+            {
+                if port == p && (enabled || *svc == "api") {
+                    return Err(format!(
+                        "--api-port {p}: `{svc}` uses that port; choose a free one"
+                    ));
+                }
+            }
+        }
+    }
+    if a.cert != "generate"
+        && (a.cert.is_empty() || a.cert == "none" || a.cert.chars().any(char::is_control))
+    {
+        return Err(format!(
+            "--cert `{}`: give `generate` or the name of a certificate on the router",
+            comment_text(&a.cert)
+        ));
+    }
     let password_in_script = match &a.api_password_file {
         None => None,
         Some(p) => match std::fs::read_to_string(p) {
@@ -190,6 +280,10 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
         api_user: a.api_user.clone(),
         create_api_user: a.create_api_user,
         password_in_script,
+        api_group: a.api_group.clone(),
+        replace_allow_lists: a.replace_allow_lists,
+        keep_plain_api: a.keep_plain_api,
+        mgmt_interfaces: a.mgmt_interfaces.clone(),
     })
 }
 
@@ -242,8 +336,26 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         Ok(i) => i,
         Err(e) => return usage(e),
     };
+    for (flag, ps) in [
+        ("--mgmt", &intent.mgmt),
+        ("--api-client", &intent.api_clients),
+    ] {
+        if let Err(e) = intent::not_everything(flag, ps) {
+            return usage(e);
+        }
+    }
+    for w in intent::own_address_warnings(&config, &intent.mgmt) {
+        eprintln!("tikguard: warning: {}", comment_text(&w));
+    }
     if let Err(e) = intent.wan.check(&config, &source_name) {
         return usage(e);
+    }
+    let mgmt_ifaces = WanChoice {
+        interfaces: intent.mgmt_interfaces.clone(),
+        list: None,
+    };
+    if let Err(e) = mgmt_ifaces.check(&config, &source_name) {
+        return usage(e.replacen("--wan", "--mgmt-interface", 1));
     }
     let plan = harden::plan(&config, &intent);
     let proof = harden::prove(&bytes, &config, &plan.changes, &intent);
@@ -271,7 +383,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         }
     }
     if let (Some(client), None) = (&client, &refused) {
-        return rt.block_on(apply_live(client, &plan, a.yes, &intent));
+        return rt.block_on(harden::apply::apply(
+            client,
+            &plan,
+            a.yes,
+            a.yes_lock_me_out,
+            &intent,
+        ));
     }
     report(&a, &plan, &proof, &script, &intent)?;
     Ok(if refused.is_some() { 1 } else { 0 })
@@ -303,6 +421,7 @@ fn report(
                     String::new()
                 },
                 unchecked,
+                proof: proof.as_ref().ok().map(|(_, p)| p),
             };
             serde_json::to_writer_pretty(&mut out, &j)?;
             writeln!(out)?;
@@ -328,12 +447,14 @@ fn report(
                         };
                         writeln!(out, "{}{fixes}", comment_text(&ch.description))?;
                     }
-                    let schema = crate::schema::schema_version(&intent.target)
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| format!("{} (v6 argument set)", intent.target));
-                    writeln!(out, "proof: findings {} -> {}; management and API clients keep access after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)?;
+                    writeln!(out, "{}", proof_line(p, intent))?;
+                    write!(out, "{}", losses_table(p))?;
                 } else {
                     write!(out, "{script}")?;
+                    out.flush()?;
+                    // The script is on standard output: the proof goes beside it.
+                    eprintln!("tikguard: {}", proof_line(p, intent));
+                    eprint!("{}", losses_table(p));
                 }
                 for n in &plan.notes {
                     eprintln!("tikguard: note: {}", comment_text(n));
@@ -345,117 +466,4 @@ fn report(
         },
     }
     out.flush()
-}
-
-/// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
-/// again.
-async fn apply_live(
-    client: &routeros_api::Client,
-    plan: &Plan,
-    yes: bool,
-    intent: &Intent,
-) -> std::io::Result<u8> {
-    let (_, before) = match crate::live::fetch(client).await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("tikguard: {}", comment_text(&e));
-            return Ok(1);
-        }
-    };
-    let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
-        .findings
-        .len();
-    if plan.is_empty() {
-        println!("nothing to do: the router already has what tikguard would add");
-        return Ok(0);
-    }
-    for ch in &plan.changes {
-        println!(
-            "{} {}",
-            if yes { "applying:" } else { "would apply:" },
-            comment_text(&ch.description)
-        );
-        for line in &ch.lines {
-            let Line::Cmd(stmt) = line else {
-                // Scripting (the wait for a signed certificate) has its API form below.
-                continue;
-            };
-            let words = match crate::live::stmt_to_api(client, stmt).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("tikguard: {}", comment_text(&e));
-                    return Ok(1);
-                }
-            };
-            let shown: Vec<String> = words
-                .iter()
-                .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
-                .map(|w| comment_text(&String::from_utf8_lossy(&w)))
-                .collect();
-            println!("    {}", shown.join(" "));
-            if yes {
-                if let Err(e) = client.call_words(words).await {
-                    eprintln!(
-                        "tikguard: {}: {}",
-                        shown.join(" "),
-                        comment_text(&e.to_string())
-                    );
-                    return Ok(1);
-                }
-                if stmt.verb == "sign" {
-                    if let Err(e) = wait_signed(client, stmt).await {
-                        eprintln!("tikguard: {e}");
-                        return Ok(1);
-                    }
-                }
-            }
-        }
-    }
-    if !yes {
-        println!("dry run: nothing changed; run again with --yes to apply");
-        return Ok(0);
-    }
-    match crate::live::fetch(client).await {
-        Ok((_, after)) => {
-            let n = crate::audit::run(&after, &intent.wan, &Default::default())
-                .findings
-                .len();
-            println!("live audit: findings {findings_before} -> {n}");
-            Ok(0)
-        }
-        Err(e) => {
-            eprintln!("tikguard: {}", comment_text(&e));
-            Ok(1)
-        }
-    }
-}
-
-/// Waits (at most 120 s) until the certificate just signed has its private key.
-async fn wait_signed(
-    client: &routeros_api::Client,
-    stmt: &harden::script::Stmt,
-) -> Result<(), String> {
-    let harden::script::Target::Name(name) = &stmt.target else {
-        return Ok(());
-    };
-    for _ in 0..120 {
-        let items = client
-            .call(&[
-                "/certificate/print".to_string(),
-                "=.proplist=name,private-key".into(),
-            ])
-            .await
-            .map_err(|e| e.to_string())?;
-        if items.iter().any(|i| {
-            i.get("name").map(|b| &b[..]) == Some(name.as_bytes())
-                && matches!(i.get("private-key").map(|b| &b[..]), Some(b"true" | b"yes"))
-        }) {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
-    Err(format!(
-        "certificate {} is not signed after 120 s; stopped before anything uses it",
-        comment_text(name)
-    ))
 }

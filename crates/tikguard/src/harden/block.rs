@@ -30,11 +30,11 @@ use routeros_config::Config;
 use super::intent::{Intent, Prefix};
 use super::order::Phase;
 use super::plan::{add_unique, service_enabled, service_port};
-use super::script::{Cond, Guard, Stmt, Target};
+use super::script::{text_of, Cond, Guard, Stmt, Target};
 use super::{Change, TAG};
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::{self, SERVICES};
-use crate::audit::firewall::{Action, Firewall, Probe};
+use crate::audit::firewall::{Action, Firewall};
 
 /// A script renews a Let's Encrypt certificate.
 pub fn uses_letsencrypt(c: &Config) -> bool {
@@ -106,6 +106,15 @@ fn port_list(ports: &[u16]) -> String {
 
 /// Interfaces with an address inside one of the prefixes: where management lives.
 pub fn mgmt_interfaces(c: &Config, mgmt: &[Prefix]) -> Vec<String> {
+    mgmt_interfaces_as(c, mgmt, |a| a.get_str("interface"))
+}
+
+/// [`mgmt_interfaces`], each name read by `name`.
+fn mgmt_interfaces_as(
+    c: &Config,
+    mgmt: &[Prefix],
+    name: impl Fn(&routeros_config::Item) -> Option<String>,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for menu in ["/ip address", "/ipv6 address"] {
         for a in c.items(menu) {
@@ -120,7 +129,7 @@ pub fn mgmt_interfaces(c: &Config, mgmt: &[Prefix]) -> Vec<String> {
                 .iter()
                 .any(|p| p.v6 == net.v6 && !p.set.intersect(&net).is_empty())
             {
-                out.extend(a.get_str("interface"));
+                out.extend(name(a));
             }
         }
     }
@@ -135,19 +144,33 @@ pub fn derived_v6_mgmt(c: &Config, intent: &Intent) -> (Vec<Prefix>, Vec<String>
     if intent.mgmt.iter().any(|p| p.v6) {
         return (Vec::new(), Vec::new());
     }
-    let ifaces = mgmt_interfaces(c, &intent.mgmt);
+    // The names as the router holds them (the link-local accept writes them back).
+    let ifaces = mgmt_interfaces_as(c, &intent.mgmt, |a| text_of(a, "interface"));
     let mut prefixes: Vec<Prefix> = Vec::new();
     for a in c.items("/ipv6 address") {
-        if a.is_disabled() || !a.get_str("interface").is_some_and(|i| ifaces.contains(&i)) {
+        if a.is_disabled() || !text_of(a, "interface").is_some_and(|i| ifaces.contains(&i)) {
             continue;
         }
-        if let Some(p) = a.get_str("address").and_then(|s| Prefix::parse(&s).ok()) {
+        if let Some(p) = a
+            .get_str("address")
+            .and_then(|s| Prefix::parse(&v6_with_length(&s)).ok())
+        {
             if !prefixes.iter().any(|q| q.text == p.text) {
                 prefixes.push(p);
             }
         }
     }
     (prefixes, ifaces)
+}
+
+/// An `/ipv6 address` as its network: one exported without a length is a /64 (ROUTEROS.md,
+/// "IPv6 addresses": RouterOS adds /64 when none is given, and prints it without one).
+pub fn v6_with_length(a: &str) -> String {
+    if a.contains('/') {
+        a.to_string()
+    } else {
+        format!("{a}/64")
+    }
 }
 
 /// The link-local prefix, for IPv6 management on its own link.
@@ -166,11 +189,11 @@ struct BlockRule {
     drop: bool,
 }
 
-/// Address lists, the rule block per family, IPv6's final drop, and open API accepts disabled.
+/// Address lists, the rule block per family, and open API accepts disabled.
 pub fn plan(
     c: &Config,
     intent: &Intent,
-    e: &exposure::Exposure,
+    kept: &super::keep::Kept,
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
 ) {
@@ -192,6 +215,10 @@ pub fn plan(
             ));
         }
     }
+    let tracking_off = crate::audit::firewall::tracking_off(c);
+    if tracking_off {
+        notes.push("connection tracking is off (`/ip firewall connection tracking enabled=no`): the rules added match every packet (no `connection-state=`), no brute-force staging is added (it counts connections), and TG206/TG207 are left open; `set enabled=auto` and run harden again for them".into());
+    }
     let (v6_derived, v6_ifaces) = derived_v6_mgmt(c, intent);
     let v6_active = exposure::ipv6_active(c);
     for v6 in [false, true] {
@@ -201,10 +228,50 @@ pub fn plan(
         let fam = if v6 { "ipv6" } else { "ip" };
         let lists = format!("/{fam} firewall address-list");
         let filter = format!("/{fam} firewall filter");
-        let clients: Vec<&Prefix> = intent.api_clients.iter().filter(|p| p.v6 == v6).collect();
-        let mut mgmt: Vec<&Prefix> = intent.mgmt.iter().filter(|p| p.v6 == v6).collect();
+        // The given prefixes, and the allow-lists kept ([`super::keep`]) that they do not cover
+        // already (a list this plan wrote holds the given prefixes and link-local addresses,
+        // which are accepted as such: kept again they would widen link-local to every link).
+        let ll = link_local();
+        // Management's accept covers api-ssl too: what it holds needs no API client entry.
+        let given_mgmt: Vec<&Prefix> = intent
+            .mgmt
+            .iter()
+            .chain(&v6_derived)
+            .chain(std::iter::once(&ll))
+            .collect();
+        let covered = |given: &[&Prefix], p: &Prefix| {
+            given
+                .iter()
+                .any(|g| g.v6 == p.v6 && g.set.contains_set(&p.set))
+        };
+        let given_api: Vec<&Prefix> = intent
+            .api_clients
+            .iter()
+            .chain(given_mgmt.iter().copied())
+            .collect();
+        let clients: Vec<&Prefix> = intent
+            .api_clients
+            .iter()
+            .chain(kept.api.iter().filter(|p| !covered(&given_api, p)))
+            .filter(|p| p.v6 == v6)
+            .collect();
+        let mut mgmt: Vec<&Prefix> = intent
+            .mgmt
+            .iter()
+            .chain(kept.mgmt.iter().filter(|p| !covered(&given_mgmt, p)))
+            .filter(|p| p.v6 == v6)
+            .collect();
         if v6 {
             mgmt.extend(v6_derived.iter());
+        }
+        let mut clients = clients;
+        for v in [&mut clients, &mut mgmt] {
+            let mut seen: Vec<&str> = Vec::new();
+            v.retain(|p| {
+                let new = !seen.contains(&p.text.as_str());
+                seen.push(&p.text);
+                new
+            });
         }
         for (list, prefixes, what) in [
             ("tikguard-api-clients", &clients, "API client"),
@@ -294,6 +361,26 @@ pub fn plan(
                 });
             }
         }
+        // Every later packet of a connection the accepts below let in is `established`: without
+        // an accept for those above every drop, a management connection gets its first packet
+        // in and loses the rest (ROUTEROS.md, "Connection tracking"). First in the chain.
+        if !tracking_off && !Firewall::from_config(c, v6).accepts_established_first() {
+            block.insert(
+                0,
+                BlockRule {
+                    tag: tag("established"),
+                    props: vec![
+                        ("chain", "input".into()),
+                        ("action", "accept".into()),
+                        ("connection-state", "established,related".into()),
+                    ],
+                    description: "accept established and related packets first: the accepts below take a connection's first packet, this one the rest".into(),
+                    fixes: vec![],
+                    phase: Phase::Accept,
+                    drop: false,
+                },
+            );
+        }
         let accepts: Vec<String> = block.iter().map(|r| r.tag.clone()).collect();
         if !drop_ports.is_empty() {
             let ports = port_list(&drop_ports);
@@ -376,12 +463,70 @@ pub fn plan(
                 drop: true,
             });
         }
-        emit_block(c, &filter, block, &accepts, out);
-        if v6 {
-            final_v6_drop(c, e, &filter, out, notes);
+        if tracking_off {
+            // Every `connection-state=` matcher is inert: the block matches every packet of a
+            // management port; staging, which counts connections, cannot work.
+            block.retain(|r| r.phase != Phase::Stage);
+            for r in &mut block {
+                r.props.retain(|(k, _)| *k != "connection-state");
+                r.fixes.retain(|f| !["TG206", "TG207"].contains(f));
+            }
         }
+        // No drop per WAN interface on top: the management ports are what it could drop, and
+        // `mgmt-drop` above drops them from every source on every interface already (a rule
+        // behind it could never match). Other IPv6 services (an SSTP server on 443, a BGP peer
+        // opening its session to 179) are left as they are.
+        emit_block(c, &filter, block, &accepts, out);
     }
     disable_open_api_accepts(c, out);
+    log_api_drops(c, out, notes);
+}
+
+/// Drops naming the API port that do not log (TG207): given `log=yes` where a unique comment
+/// names the rule; otherwise TG207 is not claimed and the plan says which rule to change.
+fn log_api_drops(c: &Config, out: &mut Vec<Change>, notes: &mut Vec<String>) {
+    let ports = exposure::api_ports(c);
+    let mut unnamed = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        let filter = format!("/{fam} firewall filter");
+        let items = c.items(&filter);
+        let fw = Firewall::from_config(c, fam == "ipv6");
+        for r in fw.rules_naming(Action::Drop, &ports).filter(|r| !r.log) {
+            let comment = text_of(&items[r.number], "comment").filter(|cm| {
+                !cm.is_empty()
+                    && items
+                        .iter()
+                        .filter(|i| text_of(i, "comment").as_deref() == Some(cm.as_str()))
+                        .count()
+                        == 1
+            });
+            let Some(comment) = comment else {
+                unnamed.push(format!("{fam} filter rule {}", r.number));
+                continue;
+            };
+            let target = Target::Find(vec![Cond::eq("comment", &comment)]);
+            out.push(Change {
+                id: format!("{fam}-log-api-drop:{comment}"),
+                description: format!(
+                    "log what {fam} filter rule \"{comment}\" drops (it names the API port)"
+                ),
+                fixes: vec!["TG207"],
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set(&filter, target.clone()).arg("log", "yes").into()],
+                guard: None,
+                undo: vec![Stmt::set(&filter, target).arg("log", "no").into()],
+            });
+        }
+    }
+    if !unnamed.is_empty() {
+        for ch in out.iter_mut() {
+            ch.fixes.retain(|f| *f != "TG207");
+        }
+        notes.push(format!(
+            "TG207 left open: {} drop the API port without logging and have no unique comment to name them by; add log=yes to them",
+            unnamed.join(", ")
+        ));
+    }
 }
 
 /// Renders the block as guarded additions placed as the module docs say.
@@ -396,7 +541,7 @@ fn emit_block(
     let existing = |tag: &str| {
         items
             .iter()
-            .any(|i| i.get_str("comment").as_deref() == Some(tag))
+            .any(|i| text_of(i, "comment").as_deref() == Some(tag))
     };
     let block_tags: Vec<String> = block.iter().map(|r| r.tag.clone()).collect();
     // Execution order: by phase, the block order within a phase; the block-list drop runs after
@@ -411,7 +556,7 @@ fn emit_block(
     // Which rules exist when each one runs, to know whether there is anything to place before.
     let mut present: Vec<String> = items
         .iter()
-        .map(|i| i.get_str("comment").unwrap_or_default())
+        .map(|i| text_of(i, "comment").unwrap_or_default())
         .collect();
     for i in order {
         let r = &block[i];
@@ -453,69 +598,6 @@ fn emit_block(
     }
 }
 
-/// IPv6's final drop of new TCP connections from WAN, when the chain accepts them today (as
-/// RouterOS' default IPv6 firewall ends with "drop everything else not coming from LAN"). TCP only:
-/// ICMPv6 (neighbour discovery) and DHCPv6 replies must keep working.
-fn final_v6_drop(
-    c: &Config,
-    e: &exposure::Exposure,
-    filter: &str,
-    out: &mut Vec<Change>,
-    notes: &mut Vec<String>,
-) {
-    // Open for certain (not only through matchers the analysis cannot decide, such as
-    // `ipsec-policy`): the defender's view.
-    let certain = Firewall::assuming(c, true, crate::audit::firewall::Assume::Defender);
-    fn probe(iface: &str) -> Probe<'_> {
-        Probe {
-            protocol: "tcp",
-            port: 47_913,
-            interface: iface,
-        }
-    }
-    let open: Vec<&String> = e
-        .wan
-        .iter()
-        .filter(|iface| certain.evaluate(probe(iface), &e.lists).accepted.size() > 1 << 80)
-        .collect();
-    if open.is_empty() {
-        return;
-    }
-    if open.iter().any(|i| *i == "*") {
-        notes.push(
-            "no WAN interface known: no final IPv6 drop added (name one with --wan or --wan-list)"
-                .into(),
-        );
-        return;
-    }
-    for iface in open {
-        let tag = format!("{TAG}ipv6-wan-drop:{iface}");
-        if c.items(filter)
-            .iter()
-            .any(|i| i.get_str("comment").as_deref() == Some(tag.as_str()))
-        {
-            continue;
-        }
-        out.push(Change {
-            id: tag.trim_start_matches(TAG).to_string(),
-            description: format!("drop new IPv6 TCP connections from WAN interface `{iface}` (the input chain has no final drop)"),
-            // Not claimed as a TG205 fix: IPv4 may have the same finding, which this leaves.
-            fixes: vec![],
-            phase: Phase::Drop,
-            lines: vec![Stmt::add(filter)
-                .arg("chain", "input")
-                .arg("action", "drop")
-                .arg("protocol", "tcp")
-                .arg("connection-state", "new")
-                .arg("in-interface", iface.clone())
-                .arg("comment", tag.clone())
-                .into()],
-            guard: Some(Guard::absent(filter, vec![Cond::eq("comment", &tag)])),
-            undo: vec![Stmt::new(filter, "remove", Target::Find(vec![Cond::eq("comment", &tag)])).into()],
-        });
-    }
-}
-
 /// Accept rules for an API port with no source restriction are dead behind the block; disable
 /// those a comment identifies, so nobody re-enables the open door by reordering (TG203).
 fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
@@ -528,13 +610,13 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
             .filter(|r| !r.has_src_restriction)
         {
             let item = &c.items(&filter)[r.number];
-            let Some(comment) = item.get_str("comment") else {
+            let Some(comment) = text_of(item, "comment") else {
                 continue;
             };
             let unique = c
                 .items(&filter)
                 .iter()
-                .filter(|i| i.get_str("comment").as_deref() == Some(comment.as_str()))
+                .filter(|i| text_of(i, "comment").as_deref() == Some(comment.as_str()))
                 .count()
                 == 1;
             if comment.starts_with(TAG) || !unique {
@@ -553,176 +635,5 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
                 undo: vec![Stmt::new(&filter, "enable", target).into()],
             });
         }
-    }
-}
-
-/// MAC telnet, MAC winbox and neighbour discovery limited to the interfaces where management
-/// lives. RouterOS 6.41 introduced `allowed-interface-list`; before it, the MAC server is
-/// configured per interface (`set [find default=yes] disabled=yes`, `add interface=X`), which
-/// is read and written as such.
-pub fn layer2(
-    c: &Config,
-    intent: &Intent,
-    e: &exposure::Exposure,
-    out: &mut Vec<Change>,
-    notes: &mut Vec<String>,
-) {
-    let lists = &e.lists;
-    let ifaces = mgmt_interfaces(c, &intent.mgmt);
-    let reaches_wan = |list: &str| match list {
-        "none" => false,
-        "all" => true,
-        l if l.starts_with('!') => true,
-        l => e.wan.iter().any(|w| w == "*" || lists.contains(l, w)),
-    };
-    let per_interface = !intent.target.at_least(6, 41, 0);
-    if per_interface {
-        layer2_per_interface(c, &e.wan, &ifaces, out, notes);
-        return;
-    }
-    let mut needs = Vec::new();
-    for (menu, key, id, what, rule) in [
-        (
-            "/tool mac-server",
-            "allowed-interface-list",
-            "mac-server",
-            "MAC telnet",
-            "TG112",
-        ),
-        (
-            "/tool mac-server mac-winbox",
-            "allowed-interface-list",
-            "mac-winbox",
-            "MAC winbox",
-            "TG112",
-        ),
-        (
-            "/ip neighbor discovery-settings",
-            "discover-interface-list",
-            "discovery",
-            "neighbor discovery",
-            "TG113",
-        ),
-    ] {
-        let have = c
-            .setting(menu, key)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_else(|| "all".to_string());
-        if reaches_wan(&have) {
-            needs.push((menu, key, id, what, rule, have));
-        }
-    }
-    if needs.is_empty() {
-        return;
-    }
-    // A list holding exactly the management interfaces and no WAN: an existing one, or ours.
-    let list = if ifaces.is_empty() {
-        notes.push("no management prefix is on a directly connected interface: MAC access and discovery set to `none`".into());
-        "none".to_string()
-    } else {
-        let existing = c
-            .items("/interface list")
-            .iter()
-            .filter_map(|l| l.get_str("name"))
-            .find(|l| lists.members(l) == ifaces && !e.wan.iter().any(|w| lists.contains(l, w)));
-        match existing {
-            Some(l) => l,
-            None => {
-                let name = "tikguard-mgmt".to_string();
-                if !c
-                    .items("/interface list")
-                    .iter()
-                    .any(|l| l.get_str("name").as_deref() == Some(name.as_str()))
-                {
-                    out.push(add_unique(
-                        "/interface list",
-                        "mgmt-list",
-                        vec![("name", name.clone())],
-                        &["name"],
-                        true,
-                        format!("interface list `{name}`: the interfaces where management lives"),
-                        Phase::Prepare,
-                    ));
-                }
-                for i in &ifaces {
-                    if !lists.members(&name).contains(i) {
-                        out.push(add_unique(
-                            "/interface list member",
-                            &format!("mgmt-member:{i}"),
-                            vec![("list", name.clone()), ("interface", i.clone())],
-                            &["list", "interface"],
-                            true,
-                            format!("`{i}` in interface list `{name}`"),
-                            Phase::Prepare,
-                        ));
-                    }
-                }
-                name
-            }
-        }
-    };
-    for (menu, key, id, what, rule, have) in needs {
-        out.push(Change {
-            id: id.to_string(),
-            description: format!("{what} only on interface list {list}"),
-            fixes: vec![rule],
-            phase: Phase::Restrict,
-            lines: vec![Stmt::set(menu, Target::None).arg(key, list.clone()).into()],
-            guard: None,
-            undo: vec![Stmt::set(menu, Target::None).arg(key, have).into()],
-        });
-    }
-}
-
-fn layer2_per_interface(
-    c: &Config,
-    wan: &[String],
-    ifaces: &[String],
-    out: &mut Vec<Change>,
-    notes: &mut Vec<String>,
-) {
-    for (menu, what) in [
-        ("/tool mac-server", "MAC telnet"),
-        ("/tool mac-server mac-winbox", "MAC winbox"),
-    ] {
-        let items = c.items(menu);
-        let default_on = !items.iter().any(|i| {
-            (i.get("default") == Some(b"yes") || i.builtin || i.get("interface") == Some(b"all"))
-                && i.is_disabled()
-        });
-        let wan_on = items
-            .iter()
-            .any(|i| !i.is_disabled() && i.get_str("interface").is_some_and(|n| wan.contains(&n)));
-        if !default_on && !wan_on {
-            continue;
-        }
-        let mut lines = vec![
-            Stmt::set(menu, Target::Find(vec![Cond::eq("default", "yes")]))
-                .arg("disabled", "yes")
-                .into(),
-        ];
-        for i in ifaces {
-            if !items
-                .iter()
-                .any(|x| x.get_str("interface").as_deref() == Some(i.as_str()))
-            {
-                lines.push(Stmt::add(menu).arg("interface", i.clone()).into());
-            }
-        }
-        if ifaces.is_empty() {
-            notes.push(format!("{what}: no management prefix is on a directly connected interface: turned off everywhere"));
-        }
-        out.push(Change {
-            id: format!("{}-per-interface", if what == "MAC telnet" { "mac-server" } else { "mac-winbox" }),
-            description: format!(
-                "{what} only on the interfaces where management lives ({}), per interface as RouterOS before 6.41 configures it",
-                if ifaces.is_empty() { "none".into() } else { ifaces.join(", ") }
-            ),
-            fixes: vec!["TG112"],
-            phase: Phase::Restrict,
-            lines,
-            guard: None,
-            undo: vec![Stmt::set(menu, Target::Find(vec![Cond::eq("default", "yes")])).arg("disabled", "no").into()],
-        });
     }
 }

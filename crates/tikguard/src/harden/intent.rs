@@ -55,6 +55,52 @@ impl Prefix {
     }
 }
 
+/// Refuses prefixes that together cover every address of a family, whatever their shape
+/// (`0.0.0.0/1,128.0.0.0/1`, `::/1,8000::/1`): that restricts nothing either.
+pub fn not_everything(flag: &str, ps: &[Prefix]) -> Result<(), String> {
+    for v6 in [false, true] {
+        let all = ps
+            .iter()
+            .filter(|p| p.v6 == v6)
+            .fold(AddrSet::empty(v6), |acc, p| acc.union(&p.set));
+        if all.is_all() {
+            return Err(format!(
+                "{flag}: the prefixes given cover every {} address together: that is no restriction; name the prefixes that need access",
+                if v6 { "IPv6" } else { "IPv4" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `--mgmt` naming only the router's own addresses: management connects *from* its hosts, so a
+/// prefix holding nothing but the router is almost certainly a mistake for its network.
+pub fn own_address_warnings(c: &routeros_config::Config, mgmt: &[Prefix]) -> Vec<String> {
+    let mut out = Vec::new();
+    for menu in ["/ip address", "/ipv6 address"] {
+        for a in c.items(menu) {
+            let Some(text) = a.get_str("address") else {
+                continue;
+            };
+            let host = text.split('/').next().unwrap_or_default().to_string();
+            let Ok(own) = Prefix::parse(&host) else {
+                continue;
+            };
+            for p in mgmt {
+                if p.v6 == own.v6 && own.set.contains_set(&p.set) {
+                    out.push(format!(
+                        "--mgmt {}: that is the router's own address (on {}); management connects from its hosts: did you mean {}?",
+                        p.text,
+                        a.get_str("interface").unwrap_or_default(),
+                        Prefix::parse(&text).map(|n| n.text).unwrap_or(text.clone())
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The certificate api-ssl should use.
 #[derive(Clone, Debug)]
 pub enum CertPlan {
@@ -80,6 +126,18 @@ pub struct Intent {
     pub create_api_user: bool,
     /// Put the new API user's password in the script (off by default: it is created disabled).
     pub password_in_script: Option<String>,
+    /// The CRM's group (`--api-group`): tightened whatever it holds. Without it only groups
+    /// plainly for the API are ([`crate::policy::plainly_api_only`]).
+    pub api_group: Option<String>,
+    /// Replace `/ip service address=` lists that exist with the prefixes given
+    /// (`--replace-allow-lists`); without it they are kept, and the given prefixes added.
+    pub replace_allow_lists: bool,
+    /// Leave the plaintext API on for now (`--keep-plain-api`): the CRM moves to api-ssl and
+    /// trusts its certificate first, a later run turns the plaintext API off.
+    pub keep_plain_api: bool,
+    /// The interfaces management lives on (`--mgmt-interface`), where no address of the router
+    /// lies inside `--mgmt` (an access point that takes its address by DHCP).
+    pub mgmt_interfaces: Vec<String>,
 }
 
 /// The user a new API user gets when `--api-user` does not name one.
@@ -129,6 +187,29 @@ mod tests {
             Prefix::parse("2001:db8::/29").unwrap().text,
             "2001:db8::/29"
         );
+    }
+
+    #[test]
+    fn two_halves_are_every_address_and_refused() {
+        let p = |s: &str| Prefix::parse(s).unwrap();
+        assert!(not_everything("--mgmt", &[p("0.0.0.0/1"), p("128.0.0.0/1")]).is_err());
+        assert!(not_everything("--mgmt", &[p("::/1"), p("8000::/1")]).is_err());
+        assert!(not_everything(
+            "--mgmt",
+            &[p("0.0.0.0/2"), p("64.0.0.0/2"), p("128.0.0.0/1")]
+        )
+        .is_err());
+        assert!(not_everything("--mgmt", &[p("0.0.0.0/1"), p("192.0.2.0/24")]).is_ok());
+    }
+
+    #[test]
+    fn the_routers_own_address_as_mgmt_is_warned_about() {
+        let (c, _) = routeros_config::Config::load(
+            b"/ip address\nadd address=192.168.88.1/24 interface=bridge\n".to_vec(),
+        );
+        let w = own_address_warnings(&c, &[Prefix::parse("192.168.88.1").unwrap()]);
+        assert!(w[0].contains("did you mean 192.168.88.0/24"), "{w:?}");
+        assert!(own_address_warnings(&c, &[Prefix::parse("192.168.88.0/24").unwrap()]).is_empty());
     }
 
     #[test]

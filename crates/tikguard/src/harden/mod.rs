@@ -6,18 +6,32 @@
 //! - [`intent`]: what the administrator asked for, checked (prefixes, not ranges; a version).
 //! - [`plan`]: which changes the configuration needs (services, settings, users, logging); only
 //!   what it needs, so planning the hardened result again gives nothing.
+//! - [`crm`]: the CRM's groups and users.
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
+//! - [`layer2`]: MAC telnet, MAC winbox and discovery where management lives.
+//! - [`keep`]: the allow-lists the configuration has, kept unless `--replace-allow-lists`.
 //! - [`proof`]: every prefix of the script applied to the export in memory, audited and checked
-//!   for lockout; every command checked against RouterOS' command tree ([`crate::schema`]).
+//!   for lockout over every packet of a connection; every command checked against RouterOS'
+//!   command tree ([`crate::schema`]).
+//! - [`losses`]: who could reach a service before and cannot after (the proof's table).
+//! - [`apply`]: `--apply`, the plan run on a live router over the API.
+//!
+//! The least-privilege API policy is [`crate::policy`]'s, shared with the audit.
 
+pub mod apply;
 pub mod block;
+pub mod crm;
 pub mod intent;
+pub mod keep;
+pub mod layer2;
+pub mod losses;
 pub mod order;
 pub mod plan;
 pub mod proof;
 pub mod script;
+pub mod used;
 
 use serde::Serialize;
 

@@ -14,8 +14,8 @@
 //! 4. [`Phase::Restrict`]: other services limited to management, clear-text services off,
 //!    settings, groups and users, logging. Management is accepted above every drop by now.
 //! 5. [`Phase::Stage`]: brute-force staging (adds to lists, drops nothing).
-//! 6. [`Phase::Drop`]: the final drop of management ports, then the block-list drop (placed above
-//!    the staging but below the accepts), then IPv6's final drop from WAN.
+//! 6. [`Phase::Drop`]: the final drop of management ports (both families, every interface), then
+//!    the block-list drop (placed above the staging but below the accepts).
 //! 7. [`Phase::Last`]: rules that accept the API from anyone disabled, then the plaintext API
 //!    disabled: only after api-ssl has its certificate and its accept.
 

@@ -1,4 +1,5 @@
-//! Which changes a configuration needs: services, settings, the CRM's group and users, logging.
+//! Which changes a configuration needs: services, settings, logging; the CRM's groups and users are
+//! [`super::crm`]'s.
 //! The firewall rules are [`super::block`]'s; the order everything runs in is [`super::order`]'s.
 //!
 //! RouterOS facts this relies on, each pinned by a test in `tests/harden.rs`:
@@ -17,44 +18,13 @@
 //! - Users are not in exports. `/user set [find group=G] address=...` restricts every user of a
 //!   group without knowing their names.
 
-use routeros_config::defaults::POLICIES;
-use routeros_config::value::parse_list;
 use routeros_config::{Config, Item, Version};
 
-use super::intent::{CertPlan, Intent, Prefix, DEFAULT_API_USER};
+use super::intent::{CertPlan, Intent, Prefix};
 use super::order::{self, Phase};
 use super::script::{value, Cond, Guard, Line, Stmt, Target};
 use super::{block, Change, Plan, TAG};
 use crate::audit::{self, Selection};
-
-/// RouterOS' policies a CRM must not hold: every policy of the version but read, write and api.
-fn denied_policies(v: &Version) -> Vec<&'static str> {
-    let mut deny: Vec<&'static str> = POLICIES
-        .iter()
-        .copied()
-        .filter(|p| !["read", "write", "api"].contains(p))
-        .collect();
-    if v.major < 7 {
-        // RouterOS 6 had `dude` and `tikapp` and no `rest-api`.
-        deny.retain(|p| *p != "rest-api");
-        deny.extend(["dude", "tikapp"]);
-    }
-    deny
-}
-
-/// The CRM's least privilege: `read,write,api` and every other policy denied.
-pub fn api_policy(v: &Version) -> String {
-    let mut p = vec!["read".to_string(), "write".into(), "api".into()];
-    p.extend(denied_policies(v).iter().map(|d| format!("!{d}")));
-    p.join(",")
-}
-
-/// Whether a policy list grants `name`.
-fn grants(policy: &str, name: &str) -> bool {
-    parse_list(policy.as_bytes())
-        .iter()
-        .any(|e| e.name == name.as_bytes() && !e.negated)
-}
 
 pub(crate) fn service<'a>(c: &'a Config, name: &str) -> Option<&'a Item> {
     c.menu("/ip service")?.by_name(name)
@@ -118,7 +88,25 @@ fn service_set(
             item.get_str(k).unwrap_or_default()
         }
     };
-    let diff: Vec<(&str, String)> = want.into_iter().filter(|(k, v)| have(k) != *v).collect();
+    // An address list is a set: the same entries in another order are no change.
+    let same = |k: &str, v: &str| {
+        if k == "address" {
+            let set = |s: &str| {
+                let mut e: Vec<String> = s
+                    .split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                e.sort();
+                e.dedup();
+                e
+            };
+            set(&have(k)) == set(v)
+        } else {
+            have(k) == v
+        }
+    };
+    let diff: Vec<(&str, String)> = want.into_iter().filter(|(k, v)| !same(k, v)).collect();
     if diff.is_empty() {
         return None;
     }
@@ -241,6 +229,30 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         .iter()
         .chain(mgmt_refs.iter().copied())
         .collect();
+    // Allow-lists that exist are kept, the given prefixes added ([`super::keep`]).
+    let kept = super::keep::kept(c, intent);
+    let with_kept = |base: &[&'_ Prefix], svc: &str| -> String {
+        // The list as it was, then the given prefixes it lacks.
+        // (Entries a given prefix covers are left to it.)
+        let mut v: Vec<String> = kept
+            .service(svc)
+            .iter()
+            .filter(|k| {
+                !base
+                    .iter()
+                    .any(|b| b.v6 == k.v6 && b.set.contains_set(&k.set))
+            })
+            .map(|p| p.text.clone())
+            .collect();
+        let mut add: Vec<String> = base.iter().map(|p| p.text.clone()).collect();
+        add.sort();
+        for a in add {
+            if !v.contains(&a) {
+                v.push(a);
+            }
+        }
+        v.join(",")
+    };
 
     // The certificate api-ssl will use.
     let cert_name = certificate(c, intent, &mut out);
@@ -249,7 +261,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     let mut ssl: Vec<(&str, String)> = vec![
         ("disabled", "no".into()),
         ("certificate", cert_name.clone()),
-        ("address", join(&clients_and_mgmt)),
+        ("address", with_kept(&clients_and_mgmt, "api-ssl")),
     ];
     if v7 {
         ssl.push(("tls-version", "only-1.2".into()));
@@ -284,7 +296,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
                 c,
                 intent,
                 svc,
-                vec![("address", join(&mgmt_refs))],
+                vec![("address", with_kept(&mgmt_refs, svc))],
                 format!("{svc}: only management may connect"),
                 vec!["TG103"],
                 Phase::Restrict,
@@ -292,10 +304,15 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         }
     }
     if service_enabled(c, "www-ssl") {
-        let mut w: Vec<(&str, String)> = vec![
-            ("address", join(&mgmt_refs)),
-            ("certificate", cert_name.clone()),
-        ];
+        let mut w: Vec<(&str, String)> = vec![("address", with_kept(&mgmt_refs, "www-ssl"))];
+        // A certificate it has (Let's Encrypt, which RouterOS 7 renews by itself with no script
+        // to show it) is kept; one is given only where there is none.
+        let has_cert = service(c, "www-ssl")
+            .and_then(|i| i.get_str("certificate"))
+            .is_some_and(|n| !n.is_empty() && n != "none");
+        if !has_cert {
+            w.push(("certificate", cert_name.clone()));
+        }
         if v7 {
             w.push(("tls-version", "only-1.2".into()));
         }
@@ -318,12 +335,52 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ));
     }
     let letsencrypt = block::uses_letsencrypt(c);
+    let mut left_open = false;
     for (svc, rule) in [("telnet", "TG106"), ("ftp", "TG107"), ("www", "TG108")] {
         if !service_enabled(c, svc) {
             continue;
         }
         if svc == "www" && letsencrypt {
             notes.push("www (tcp/80) kept enabled: a script runs `/certificate enable-ssl-certificate`, whose Let's Encrypt challenge is answered on port 80".into());
+            continue;
+        }
+        // Used today ([`super::used`]): restricted to management and its users, or left.
+        if let Some(u) = super::used::uses(c, svc) {
+            match u.sources {
+                Some(users) => {
+                    let mut base: Vec<&Prefix> = mgmt_refs.clone();
+                    base.extend(users.iter());
+                    let list = {
+                        let mut v: Vec<String> = service(c, svc)
+                            .map(service_address)
+                            .unwrap_or_default()
+                            .split(',')
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_string)
+                            .collect();
+                        for p in &base {
+                            if !v.contains(&p.text) {
+                                v.push(p.text.clone());
+                            }
+                        }
+                        v.join(",")
+                    };
+                    notes.push(format!("{svc} restricted to management and its users instead of disabled: the configuration uses it ({})", u.why));
+                    out.extend(service_set(
+                        c,
+                        intent,
+                        svc,
+                        vec![("address", list)],
+                        format!("{svc}: in use, so only management and the sources that use it may connect"),
+                        vec![],
+                        Phase::Restrict,
+                    ));
+                }
+                None => {
+                    left_open = true;
+                    notes.push(format!("{svc} left enabled as it is: the configuration uses it from any source ({}); restrict its address= or disable it by hand if that use is gone", u.why));
+                }
+            }
             continue;
         }
         out.extend(service_set(
@@ -346,20 +403,54 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             "ssh: strong ciphers only",
             vec!["TG111"],
         ));
+        // MikroTik's SSH manual: `allow-none-crypto` (default `no`); 7.18 replaced it with
+        // `ciphers=` (ROUTEROS.md, "SSH"), where the export shows no such setting.
+        if !v.at_least(7, 18, 0) && c.setting("/ip ssh", "allow-none-crypto") == Some(b"yes") {
+            out.extend(setting_set(
+                c,
+                Setting("/ip ssh", "allow-none-crypto", "no", "no"),
+                "ssh-no-none-crypto",
+                "ssh: no session without encryption (`none` cipher refused)",
+                vec!["TG118"],
+            ));
+        }
     }
-    block::layer2(c, intent, &before.exposure, &mut out, &mut notes);
-    out.extend(setting_set(
-        c,
-        Setting("/tool bandwidth-server", "enabled", "no", "yes"),
-        "bandwidth-server",
-        "disable the bandwidth-test server",
-        vec!["TG114"],
-    ));
-    for (menu, id, what) in [
-        ("/ip socks", "socks", "SOCKS proxy"),
-        ("/ip proxy", "proxy", "web proxy"),
+    super::layer2::layer2(c, intent, &before.exposure, &mut out, &mut notes);
+    // The bandwidth-test server (tcp/2000, and UDP from 2000 up: MikroTik's Bandwidth Test
+    // manual) has no address restriction of its own: one in use is left on.
+    if let Some(u) = super::used::uses_port(c, 2000, &["tcp", "udp", "6", "17"]) {
+        notes.push(format!(
+            "bandwidth-test server left enabled: the configuration uses it ({})",
+            u.why
+        ));
+    } else {
+        out.extend(setting_set(
+            c,
+            Setting("/tool bandwidth-server", "enabled", "no", "yes"),
+            "bandwidth-server",
+            "disable the bandwidth-test server",
+            vec!["TG114"],
+        ));
+    }
+    // Default ports: MikroTik's Proxy (8080) and SOCKS (1080) manuals.
+    for (menu, id, what, default_port) in [
+        ("/ip socks", "socks", "SOCKS proxy", 1080),
+        ("/ip proxy", "proxy", "web proxy", 8080),
     ] {
         if c.setting(menu, "enabled") == Some(b"yes") {
+            // A transparent proxy (a NAT redirect to its port, as ISPs send unpaid
+            // subscribers' web traffic to a notice page) or an accept for it: in use.
+            let port = c
+                .setting(menu, "port")
+                .and_then(|p| std::str::from_utf8(p).ok()?.parse().ok())
+                .unwrap_or(default_port);
+            if let Some(u) = super::used::uses_port(c, port, &["tcp", "6"]) {
+                notes.push(format!(
+                    "{id}: the {what} is left enabled: the configuration uses it ({}); limit who may use it (`{menu} access`) if it is open to WAN",
+                    u.why
+                ));
+                continue;
+            }
             out.extend(setting_set(
                 c,
                 Setting(menu, "enabled", "no", "no"),
@@ -379,12 +470,36 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ));
     }
 
-    crm_access(c, intent, &mut out);
-    block::plan(c, intent, &before.exposure, &mut out, &mut notes);
+    // TG121, RoMON without a secret. MikroTik's RoMON manual ("Secrets"): a router sends with
+    // the first secret of its list (unhashed if that is empty) and accepts unhashed messages
+    // only while its list is empty or holds the empty secret. A secret set on this router
+    // alone cuts it off from every RoMON peer still without one; the manual's way is in steps
+    // across the whole RoMON network, which one router's script cannot take. Said, not done.
+    if has("TG121") {
+        notes.push("TG121 not planned: a RoMON secret set on this router alone cuts it off from its RoMON peers (MikroTik's RoMON manual, Secrets: unhashed messages are accepted only while the list is empty or holds the empty secret). Introduce it on every RoMON router in turn: first `/tool romon set secrets=\",<secret>\"` everywhere (still sending unhashed, already accepting the secret), then `secrets=<secret>` everywhere".into());
+    }
+
+    super::crm::crm_access(c, intent, &mut out, &mut notes);
+    block::plan(c, intent, &kept, &mut out, &mut notes);
+    if intent.keep_plain_api && service_enabled(c, "api") {
+        // The CRM's accepts for the plaintext API stay with it, and so does its port: what the
+        // staging would guard is still open to them (TG206 stays until the second run).
+        out.retain(|ch| !ch.id.ends_with("disable-open-api-accept"));
+        for ch in &mut out {
+            ch.fixes.retain(|f| *f != "TG206");
+        }
+    }
     logging(c, intent, has("TG502"), &mut out);
 
-    // Last: the plaintext API, once api-ssl has its certificate and accept.
-    if service_enabled(c, "api") {
+    // Last: the plaintext API, once api-ssl has its certificate and accept. The CRM must trust
+    // api-ssl's certificate before then: said in the plan, or staged with --keep-plain-api.
+    let new_cert = out.iter().any(|ch| ch.id == "certificate");
+    if service_enabled(c, "api") && intent.keep_plain_api {
+        notes.push(format!("staged: the plaintext API and its accepts stay on (--keep-plain-api); once the CRM connects to api-ssl and trusts certificate `{cert_name}`, run harden again without --keep-plain-api to turn them off (TG101, TG203 and TG206 stay open until then)"));
+    } else if service_enabled(c, "api") {
+        if new_cert {
+            notes.push(format!("cut-over: this run creates certificate `{cert_name}` and, at its end, turns the plaintext API off: a CRM still on port 8728 stops working until it uses api-ssl and trusts `{cert_name}`; to stage it, run with --keep-plain-api first"));
+        }
         out.extend(service_set(
             c,
             intent,
@@ -395,9 +510,13 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             Phase::Last,
         ));
     }
+    if matches!(intent.cert, CertPlan::Generate) {
+        certificate_wait(&cert_name, &mut out);
+    }
     for ch in &mut out {
-        if letsencrypt && service_enabled(c, "www") {
-            // www stays open for Let's Encrypt: TG103 stays with it.
+        if (letsencrypt && service_enabled(c, "www")) || left_open {
+            // www stays open for Let's Encrypt, or a service in use from any source is left as
+            // it is: TG103 stays with it.
             ch.fixes.retain(|f| *f != "TG103");
         }
         ch.fixes.sort_unstable();
@@ -431,10 +550,9 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
                     .setting("/system identity", "name")
                     .map(|b| String::from_utf8_lossy(b).into_owned())
                     .unwrap_or_else(|| "router".into());
-                let q = value(&name);
                 out.push(Change {
                     id: "certificate".into(),
-                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for api-ssl, and wait until it is signed"),
+                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for api-ssl"),
                     fixes: vec![],
                     phase: Phase::Prepare,
                     lines: vec![
@@ -446,12 +564,6 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
                             .arg("key-usage", "digital-signature,key-encipherment,tls-server")
                             .into(),
                         Stmt::new("/certificate", "sign", Target::Name(name.clone())).into(),
-                        Line::Script(format!(
-                            ":local n 0; :while ([:len [/certificate find where name={q} and private-key]] = 0 && $n < 120) do={{ :delay 1s; :set n ($n + 1) }}"
-                        )),
-                        Line::Script(format!(
-                            ":if ([:len [/certificate find where name={q} and private-key]] = 0) do={{ :error \"tikguard: certificate {name} is not signed after 120 s; nothing that needs it was changed\" }}"
-                        )),
                     ],
                     guard: Some(Guard::absent("/certificate", vec![Cond::eq("name", &name)])),
                     undo: vec![Stmt::new("/certificate", "remove", Target::Find(vec![Cond::eq("name", &name)])).into()],
@@ -462,186 +574,42 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
     }
 }
 
-/// The CRM's existing groups tightened and their users restricted to the API clients; a new
-/// user only when asked.
-fn crm_access(c: &Config, intent: &Intent, out: &mut Vec<Change>) {
-    let v = &intent.target;
-    let want = api_policy(v);
-    let clients: Vec<&Prefix> = intent.api_clients.iter().collect();
-    let clients_text = join(&clients);
-    let user_item = intent.api_user.as_deref().and_then(|u| {
-        c.items("/user")
-            .iter()
-            .find(|i| i.get("name") == Some(u.as_bytes()))
-    });
-    // The groups holding `api` that are not built in; with --api-user, that user's group alone
-    // when the configuration shows it.
-    let mut groups: Vec<&Item> = c
-        .items("/user group")
-        .iter()
-        .filter(|g| !g.builtin)
-        .filter(|g| grants(&g.get_str("policy").unwrap_or_default(), "api"))
-        .filter(|g| g.get_str("name").as_deref() != Some("tikguard-api") || !intent.create_api_user)
-        .collect();
-    if let Some(group) = user_item.and_then(|u| u.get_str("group")) {
-        groups.retain(|g| g.get_str("name").as_deref() == Some(group.as_str()));
-    }
-    for g in groups {
-        let Some(name) = g.get_str("name") else {
-            continue;
-        };
-        let have = g.get_str("policy").unwrap_or_default();
-        if normalise(&have) != normalise(&want) {
-            out.push(Change {
-                id: format!("group-{name}"),
-                description: format!(
-                    "group `{name}` (holds api): read, write and api only, every other policy denied; its users keep the API and lose everything else"
-                ),
-                fixes: vec!["TG302", "TG304"],
-                phase: Phase::Restrict,
-                lines: vec![Stmt::set("/user group", Target::Find(vec![Cond::eq("name", &name)]))
-                    .arg("policy", want.clone())
-                    .into()],
-                guard: None,
-                undo: vec![Stmt::set("/user group", Target::Find(vec![Cond::eq("name", &name)]))
-                    .arg("policy", have.clone())
-                    .into()],
-            });
-        }
-        if intent.api_user.is_none() && !clients_text.is_empty() {
-            let users: Vec<&Item> = c
-                .items("/user")
-                .iter()
-                .filter(|u| u.get_str("group").as_deref() == Some(name.as_str()))
-                .collect();
-            let shown = !users.is_empty();
-            // Users are not in exports: when none is shown, the restriction goes with the
-            // group's tightening, so a hardened group is not restricted again.
-            let restricted = if shown {
-                users
-                    .iter()
-                    .all(|u| u.get_str("address").as_deref() == Some(clients_text.as_str()))
-            } else {
-                normalise(&have) == normalise(&want)
-            };
-            if !restricted {
-                let before = if shown {
-                    users[0].get_str("address").unwrap_or_default()
-                } else {
-                    String::new()
-                };
-                out.push(Change {
-                    id: format!("users-of-{name}"),
-                    description: format!(
-                        "users of group `{name}` may log in only from the API clients"
-                    ),
-                    fixes: vec![],
-                    phase: Phase::Restrict,
-                    lines: vec![
-                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
-                            .arg("address", clients_text.clone())
-                            .into(),
-                    ],
-                    guard: None,
-                    undo: vec![
-                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
-                            .arg("address", before)
-                            .into(),
-                    ],
-                });
+/// Before a service is given the certificate: wait until it has its private key, and stop
+/// otherwise. Unguarded, so it runs on every run while the certificate has none (a run whose
+/// signing timed out stopped here; the next finds the certificate and must wait again), and
+/// passes at once when it has one.
+fn certificate_wait(name: &str, out: &mut Vec<Change>) {
+    let uses = out.iter().any(|ch| {
+        ch.lines.iter().any(|l| match l {
+            Line::Cmd(s) => {
+                s.menu == "/ip service"
+                    && s.args.iter().any(|(k, v)| {
+                        k == "certificate" && *v == super::script::Val::Text(name.into())
+                    })
             }
-        }
-    }
-    if let (Some(user), false) = (&intent.api_user, intent.create_api_user) {
-        let have = user_item.and_then(|u| u.get_str("address"));
-        if have.as_deref() != Some(clients_text.as_str()) {
-            out.push(Change {
-                id: "api-user-address".into(),
-                description: format!("user `{user}` may log in only from the API clients"),
-                fixes: vec![],
-                phase: Phase::Restrict,
-                lines: vec![
-                    Stmt::set("/user", Target::Find(vec![Cond::eq("name", user)]))
-                        .arg("address", clients_text.clone())
-                        .into(),
-                ],
-                guard: None,
-                undo: vec![
-                    Stmt::set("/user", Target::Find(vec![Cond::eq("name", user)]))
-                        .arg("address", have.unwrap_or_default())
-                        .into(),
-                ],
-            });
-        }
-    }
-    if intent.create_api_user {
-        let group = "tikguard-api";
-        if !c
-            .items("/user group")
-            .iter()
-            .any(|g| g.get("name") == Some(group.as_bytes()))
-        {
-            let mut ch = add_unique(
-                "/user group",
-                "api-group",
-                vec![("name", group.into()), ("policy", want.clone())],
-                &["name"],
-                false,
-                format!("group `{group}`: read, write and api only, every other policy denied"),
-                Phase::Restrict,
-            );
-            ch.fixes.clear();
-            out.push(ch);
-        }
-        let user = intent.api_user.as_deref().unwrap_or(DEFAULT_API_USER);
-        if !c
-            .items("/user")
-            .iter()
-            .any(|u| u.get("name") == Some(user.as_bytes()))
-        {
-            let mut props = vec![
-                ("name", user.to_string()),
-                ("group", group.to_string()),
-                ("address", clients_text.clone()),
-            ];
-            let description = match &intent.password_in_script {
-                Some(pw) => {
-                    props.push(("password", pw.clone()));
-                    format!("user `{user}` in `{group}`, allowed only from the API clients (password in the script, as asked)")
-                }
-                None => {
-                    props.push(("disabled", "yes".into()));
-                    format!("user `{user}` in `{group}`, allowed only from the API clients; created disabled: set its password interactively, then enable it")
-                }
-            };
-            out.push(add_unique(
-                "/user",
-                "api-user",
-                props,
-                &["name"],
-                true,
-                description,
-                Phase::Restrict,
-            ));
-        }
-    }
-}
-
-/// A policy list as a sorted set, to compare.
-fn normalise(p: &str) -> Vec<String> {
-    let mut v: Vec<String> = parse_list(p.as_bytes())
-        .iter()
-        .map(|e| {
-            format!(
-                "{}{}",
-                if e.negated { "!" } else { "" },
-                String::from_utf8_lossy(e.name)
-            )
+            Line::Script(_) => false,
         })
-        .collect();
-    v.sort();
-    v.dedup();
-    v
+    });
+    if !uses {
+        return;
+    }
+    let q = value(name);
+    out.push(Change {
+        id: "certificate-wait".into(),
+        description: format!("wait (at most 120 s) until certificate `{name}` has its private key; stop if it has not"),
+        fixes: vec![],
+        phase: Phase::Prepare,
+        lines: vec![
+            Line::Script(format!(
+                ":local n 0; :while ([:len [/certificate find where name={q} and private-key]] = 0 && $n < 120) do={{ :delay 1s; :set n ($n + 1) }}"
+            )),
+            Line::Script(format!(
+                ":if ([:len [/certificate find where name={q} and private-key]] = 0) do={{ :error \"tikguard: certificate {name} has no private key after 120 s; nothing that needs it was changed\" }}"
+            )),
+        ],
+        guard: None,
+        undo: vec![],
+    });
 }
 
 /// Login events kept: remotely with `--syslog`, else on disk.

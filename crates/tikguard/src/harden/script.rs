@@ -24,11 +24,63 @@ pub fn value(v: &str) -> String {
     if plain {
         v.to_string()
     } else {
-        quote(v.as_bytes())
+        quote(&name_bytes(v))
     }
 }
 
-/// Text for a `#` comment line or a terminal: line breaks and control bytes escaped.
+/// Where [`name_text`] puts a byte that is not UTF-8: U+10FF00 plus the byte, at the end of
+/// Unicode's last private use plane, which no export's text uses.
+const RAW: u32 = 0x10_FF00;
+
+/// A value from the configuration as text, without losing a byte: UTF-8 as it is, and each byte
+/// that is not UTF-8 (Windows-1251 names in real exports) as a private-use character that
+/// [`value`] writes back as that byte (`\CB`), so a `find` or an `in-interface=` names what the
+/// router holds, never U+FFFD.
+pub fn name_text(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &x in chunk.invalid() {
+            out.extend(char::from_u32(RAW + u32::from(x)));
+        }
+    }
+    out
+}
+
+/// The bytes [`name_text`] read.
+pub fn name_bytes(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match u32::from(c).checked_sub(RAW) {
+            Some(b) if b <= 0xFF => out.push(b as u8),
+            _ => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// [`name_text`] as the analysis reads names (U+FFFD for what is not UTF-8), to compare with it.
+pub fn lossy(s: &str) -> String {
+    String::from_utf8_lossy(&name_bytes(s)).into_owned()
+}
+
+/// An item's value as [`name_text`].
+pub fn text_of(i: &routeros_config::Item, key: &str) -> Option<String> {
+    i.get(key).map(name_text)
+}
+
+/// Unicode's bidirectional controls (embeddings, overrides, isolates, marks): a name holding
+/// U+202E shows its tail reversed, so a line reads as something it is not (CVE-2021-42574,
+/// "Trojan Source").
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for a `#` comment line or a terminal: line breaks, control bytes and bidirectional
+/// controls escaped (each UTF-8 byte as `\XX`).
 pub fn comment_text(t: &str) -> String {
     let mut out = String::with_capacity(t.len());
     for c in t.chars() {
@@ -36,7 +88,10 @@ pub fn comment_text(t: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            c if (RAW..=RAW + 0xFF).contains(&u32::from(c)) => {
+                let _ = write!(out, "\\{:02X}", u32::from(c) - RAW);
+            }
+            c if c.is_control() || is_bidi(c) => {
                 let mut b = [0u8; 4];
                 for byte in c.encode_utf8(&mut b).bytes() {
                     let _ = write!(out, "\\{byte:02X}");
@@ -322,6 +377,13 @@ mod tests {
     }
 
     #[test]
+    fn bidi_controls_are_escaped_in_comments_and_on_the_terminal() {
+        let c = comment("group adm\u{202E}nimda\u{2066}x");
+        assert!(!c.contains('\u{202E}') && !c.contains('\u{2066}'), "{c}");
+        assert!(c.contains("\\E2\\80\\AE"), "{c}");
+    }
+
+    #[test]
     fn find_renders_conditions_joined_by_and() {
         assert_eq!(
             find(
@@ -334,5 +396,23 @@ mod tests {
             pick_first(&[Cond::ne("comment", "tikguard:a b")]),
             "[:pick [find where comment!=\"tikguard:a b\"] 0]"
         );
+    }
+
+    /// Every byte string survives name_text and name_bytes; what is not UTF-8 is written back as
+    /// its bytes and shown as \XX, never as U+FFFD.
+    #[test]
+    fn names_keep_every_byte() {
+        for b in [
+            &b"\xcb\xc2\xd1"[..],
+            b"plain",
+            b"mixed \xcf\xf0 \xd0\x9f\xd1\x80",
+            b"\xff\xfe\x00\"$",
+        ] {
+            assert_eq!(name_bytes(&name_text(b)), b);
+        }
+        let t = name_text(b"\xcb\xc2\xd1");
+        assert_eq!(value(&t), "\"\\CB\\C2\\D1\"");
+        assert_eq!(comment_text(&t), "\\CB\\C2\\D1");
+        assert_eq!(lossy(&t), "\u{FFFD}\u{FFFD}\u{FFFD}");
     }
 }

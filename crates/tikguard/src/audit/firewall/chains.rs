@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::{Action, AddrSet, Assume, Firewall, InterfaceLists, Probe, Rule, Trace};
+use super::{Action, AddrSet, Assume, Firewall, InterfaceLists, Packet, Probe, Rule, Trace};
 
 /// Jumps that close a loop: the back edges of a depth-first search of the jump graph from
 /// `input`, then from every other chain in name order. Without them the graph has no cycle.
@@ -120,11 +120,16 @@ pub fn post_order(
     out
 }
 
-/// One walk's view of the connection.
+/// One walk's view of the connection: one packet of it, in one state.
+///
+/// The summaries are kept for this view only. A chain's summary depends on the packet's
+/// state as much as on its port and interface (`connection-state=established` accepts the
+/// later packets of a connection and not its first, see [`Packet`]), so each state of the
+/// same connection is summarised afresh, never served from another's.
 struct View<'a> {
     probe: Probe<'a>,
     ifl: &'a InterfaceLists,
-    untracked: bool,
+    state: Packet,
     /// Per chain: (accepted, returned) when every source enters it.
     summaries: HashMap<&'a str, (AddrSet, AddrSet)>,
 }
@@ -149,7 +154,7 @@ impl Firewall {
         let mut view = View {
             probe,
             ifl,
-            untracked: trace.untracked,
+            state: trace.packet(),
             summaries: HashMap::new(),
         };
         // Summaries, callees first.
@@ -211,9 +216,13 @@ impl Firewall {
                 }
                 return (accepted, AddrSet::empty(v6));
             }
-            if !rule.matches_in_state(probe, ifl, view.untracked) {
-                continue;
-            }
+            // With connection tracking off a `connection-state=` rule may or may not match
+            // ([`Packet::Stateless`]): it is settled like any undecided matcher.
+            let state_unknown = match rule.matches_in_state(probe, ifl, view.state) {
+                Some(false) => continue,
+                Some(true) => false,
+                None => true,
+            };
             // `port=L` without the service port: only a packet whose *source* port is in L
             // matches. An attacker picks such a source port to pass an accept, and avoids it to
             // pass a drop; a defender's client cannot count on either.
@@ -240,8 +249,10 @@ impl Firewall {
             }
             let looping =
                 rule.action == Action::Jump && self.loops.binary_search(&rule.number).is_ok();
-            let uncertain =
-                !rule.undecided.is_empty() || (defender && rule.runtime_list) || looping;
+            let uncertain = !rule.undecided.is_empty()
+                || (defender && rule.runtime_list)
+                || looping
+                || state_unknown;
             if defender && uncertain {
                 // The worst case for the sources: no accept, every drop, jumps and returns lose
                 // them.

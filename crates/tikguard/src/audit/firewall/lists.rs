@@ -166,7 +166,21 @@ pub struct AddressLists {
     lists: HashMap<String, (AddrSet, bool)>,
     /// Lists an `add-src-to-address-list`/`add-dst-to-address-list` rule fills.
     filled: HashSet<String>,
+    /// Per list, the entries written with a `timeout=` that passes ([`expires`]).
+    expiring: HashMap<String, AddrSet>,
     v6: bool,
+}
+
+/// Whether an entry's `timeout=` removes it one day. MikroTik's Address-lists manual:
+/// `timeout` is the "time after address will be removed from address list"; without one it
+/// stays. `none-static`/`none-dynamic` (RouterOS 7) and a zero duration keep it; anything else
+/// (a duration, or a value this cannot read) is taken to pass.
+pub fn expires(timeout: &[u8]) -> bool {
+    let t = timeout.trim_ascii();
+    !(t.is_empty()
+        || t.starts_with(b"none")
+        || t.iter()
+            .all(|b| matches!(b, b'0' | b's' | b'm' | b'h' | b'd' | b'w' | b':')))
 }
 
 impl AddressLists {
@@ -177,6 +191,7 @@ impl AddressLists {
             "/ip firewall address-list"
         };
         let mut ranges: HashMap<String, (Vec<(u128, u128)>, bool)> = HashMap::new();
+        let mut expiring: HashMap<String, Vec<(u128, u128)>> = HashMap::new();
         for e in c.items(menu) {
             if e.is_disabled() {
                 continue;
@@ -184,10 +199,17 @@ impl AddressLists {
             let Some(list) = e.get_str("list") else {
                 continue;
             };
-            let entry = ranges.entry(list).or_default();
+            let timed = e.get("timeout").is_some_and(expires);
+            let entry = ranges.entry(list.clone()).or_default();
             match e.get("address").and_then(parse_addr) {
                 Some(a) if !a.negated && a.range.v6 == v6 => {
-                    entry.0.push((a.range.start, a.range.end))
+                    entry.0.push((a.range.start, a.range.end));
+                    if timed {
+                        expiring
+                            .entry(list)
+                            .or_default()
+                            .push((a.range.start, a.range.end));
+                    }
                 }
                 Some(_) => {}
                 // A DNS name resolved at run time: unknown here.
@@ -212,13 +234,33 @@ impl AddressLists {
                 .map(|(k, (r, unknown))| (k, (AddrSet::from_ranges(v6, r), unknown)))
                 .collect(),
             filled,
+            expiring: expiring
+                .into_iter()
+                .map(|(k, r)| (k, AddrSet::from_ranges(v6, r)))
+                .collect(),
             v6,
         }
     }
 
-    /// Whether a list may hold entries added at run time.
+    /// Whether a list may hold other entries at run time than it holds now: rules add to it, it
+    /// has no entries (something else fills it), or some of its entries expire. The defender
+    /// counts on none of its entries being there, nor on any address being absent.
     pub fn filled_at_run_time(&self, name: &str) -> bool {
+        self.written_at_run_time(name) || self.expiring.contains_key(name)
+    }
+
+    /// Whether something other than the configuration writes a list: rules add to it, or it has
+    /// no entries.
+    pub fn written_at_run_time(&self, name: &str) -> bool {
         self.filled.contains(name) || !self.has_entries(name)
+    }
+
+    /// A list's entries that expire ([`expires`]).
+    pub fn expiring(&self, name: &str) -> AddrSet {
+        self.expiring
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| AddrSet::empty(self.v6))
     }
 
     /// The static entries of a list, and whether it also has entries unknown until run time.
@@ -233,5 +275,22 @@ impl AddressLists {
         self.lists
             .get(name)
             .is_some_and(|(s, unknown)| !s.is_empty() || *unknown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expires;
+
+    /// MikroTik's Address-lists manual, `timeout`: the entry is removed once it passes; none
+    /// given, `none-static`/`none-dynamic` or a zero duration keep it.
+    #[test]
+    fn an_address_list_timeout_that_passes_expires_the_entry() {
+        for t in ["1d", "00:05:00", "35w3d13h13m56s", "5m30s", "garbage"] {
+            assert!(expires(t.as_bytes()), "{t}");
+        }
+        for t in ["", "none-static", "none-dynamic", "0s", "00:00:00", "0"] {
+            assert!(!expires(t.as_bytes()), "{t}");
+        }
     }
 }

@@ -87,9 +87,8 @@ pub struct Rule {
     any_port: Option<PortSet>,
     in_interface: Option<(bool, String)>,
     in_interface_list: Option<(bool, String)>,
-    /// (negated, list includes `new`)
-    /// `connection-state=`: negated, names `new`, names `untracked`.
-    conn_state: Option<(bool, bool, bool)>,
+    /// `connection-state=`: negated, and the states it names.
+    conn_state: Option<(bool, States)>,
     /// (negated, list includes dstnat or srcnat)
     nat_state: Option<(bool, bool)>,
     /// The sources matched by `src-address` and `src-address-list` together.
@@ -112,6 +111,30 @@ pub struct Rule {
     runtime_list: bool,
     /// The sources `src-address` alone matches.
     src_address: Option<AddrSet>,
+}
+
+/// The `connection-state=` values a rule names, as far as a management connection goes.
+#[derive(Clone, Copy, Debug, Default)]
+struct States {
+    new: bool,
+    established: bool,
+    untracked: bool,
+}
+
+/// Which packet of a connection the chain sees (ROUTEROS.md, "Connection tracking"; MikroTik's
+/// Firewall manual, Connection tracking and Raw).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packet {
+    /// The first packet: `connection-state=new`.
+    New,
+    /// Every later packet of a tracked connection: `established`.
+    Established,
+    /// Every packet of a connection raw `prerouting` marked `notrack`.
+    Untracked,
+    /// Connection tracking is off (`/ip firewall connection tracking enabled=no`): the state
+    /// matcher sees no connection entry (Linux net/netfilter/xt_state.c calls that `invalid`),
+    /// so what a `connection-state=` rule does is not decided.
+    Stateless,
 }
 
 /// What a new connection to the router looks like to the chain.
@@ -217,10 +240,14 @@ impl Rule {
         let conn_state = get("connection-state").map(|v| {
             let (n, l) = negation(v);
             let states = parse_list(l);
+            let names = |s: &[u8]| states.iter().any(|e| e.name == s);
             (
                 n,
-                states.iter().any(|e| e.name == b"new"),
-                states.iter().any(|e| e.name == b"untracked"),
+                States {
+                    new: names(b"new"),
+                    established: names(b"established"),
+                    untracked: names(b"untracked"),
+                },
             )
         });
         let nat_state = get("connection-nat-state").map(|v| {
@@ -332,48 +359,62 @@ impl Rule {
     /// Whether the rule can match a new TCP connection to `probe.port` on `probe.interface`,
     /// ignoring source addresses.
     pub fn matches_probe(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> bool {
-        self.matches_in_state(probe, ifl, false)
+        self.matches_in_state(probe, ifl, Packet::New) != Some(false)
     }
 
-    /// [`Rule::matches_probe`] for a connection that is `new`, or `untracked` after a raw
-    /// `notrack`.
-    fn matches_in_state(&self, probe: Probe<'_>, ifl: &InterfaceLists, untracked: bool) -> bool {
+    /// Whether `connection-state=` lets a packet in `state` through: `None` when it cannot be
+    /// told (connection tracking off).
+    fn state_matches(&self, state: Packet) -> Option<bool> {
+        let Some((neg, s)) = self.conn_state else {
+            return Some(true);
+        };
+        let named = match state {
+            Packet::New => s.new,
+            Packet::Established => s.established,
+            Packet::Untracked => s.untracked,
+            Packet::Stateless => return None,
+        };
+        Some(named != neg)
+    }
+
+    /// [`Rule::matches_probe`] for a packet of the connection in `state`: `Some(false)` when the
+    /// rule cannot match it, `None` when only its `connection-state=` cannot be told.
+    fn matches_in_state(
+        &self,
+        probe: Probe<'_>,
+        ifl: &InterfaceLists,
+        state: Packet,
+    ) -> Option<bool> {
         if let Some((neg, p)) = &self.protocol {
             if (p == probe.protocol) == *neg {
-                return false;
+                return Some(false);
             }
         }
         if let Some(p) = &self.dst_port {
             // RouterOS only accepts dst-port with a protocol; without one it cannot be tcp.
             if !p.contains(probe.port) {
-                return false;
+                return Some(false);
             }
         }
         if let Some((neg, name)) = &self.in_interface {
             if ifl.name_matches(name, probe.interface) == *neg {
-                return false;
+                return Some(false);
             }
         }
         if let Some((neg, list)) = &self.in_interface_list {
             if ifl.contains(list, probe.interface) == *neg {
-                return false;
-            }
-        }
-        if let Some((neg, new, untr)) = self.conn_state {
-            let named = if untracked { untr } else { new };
-            if named == neg {
-                return false;
+                return Some(false);
             }
         }
         if let Some((neg, natted)) = self.nat_state {
             if natted != neg {
-                return false;
+                return Some(false);
             }
         }
         if self.dst_type_ok == Some(false) || self.loopback_only || self.payload_only {
-            return false;
+            return Some(false);
         }
-        true
+        self.state_matches(state)
     }
 
     /// The sources `src-address` and `src-address-list` restrict it to, if they do.
@@ -406,14 +447,20 @@ impl Rule {
     }
 }
 
+impl Trace {
+    fn packet(&self) -> Packet {
+        self.state.unwrap_or(Packet::New)
+    }
+}
+
 #[derive(Default)]
 struct Trace {
     approx: Vec<usize>,
     /// Rule number to the number of sources it accepted.
     accepted_by: HashMap<usize, u128>,
     by_default: bool,
-    /// Evaluating connections the raw table left `untracked`.
-    untracked: bool,
+    /// The packet being followed.
+    state: Option<Packet>,
 }
 
 /// One family's filter table, compiled.
@@ -432,6 +479,8 @@ pub struct Firewall {
     pub lists: AddressLists,
     assume: Assume,
     budget: Budget,
+    /// `/ip firewall connection tracking enabled=no`.
+    pub tracking_off: bool,
 }
 
 /// Which sources a chain accepts, and what had to be approximated.
@@ -448,6 +497,12 @@ pub struct Evaluation {
     pub raw_approximations: Vec<usize>,
     /// Units of work it took (rules looked at and address ranges touched).
     pub work: u64,
+}
+
+/// `/ip firewall connection tracking enabled=no`: off (`auto`, the default on RouterOS 7, turns
+/// it on once a rule needs it; MikroTik's Connection tracking manual).
+pub fn tracking_off(c: &Config) -> bool {
+    c.setting("/ip firewall connection tracking", "enabled") == Some(b"no")
 }
 
 impl Firewall {
@@ -498,6 +553,7 @@ impl Firewall {
             lists,
             assume,
             budget: Budget::default(),
+            tracking_off: tracking_off(c),
         }
     }
 
@@ -612,7 +668,7 @@ impl Firewall {
         let (tracked, untracked, raw_approximations) = self.eval_raw(probe, ifl);
         let mut accepted = self.eval_input(tracked, probe, ifl, &mut trace);
         if !untracked.is_empty() {
-            trace.untracked = true;
+            trace.state = Some(Packet::Untracked);
             let acc = self.eval_input(untracked, probe, ifl, &mut trace);
             accepted = accepted.union(&acc);
         }
@@ -631,5 +687,60 @@ impl Firewall {
             raw_approximations,
             work: self.budget.work() - work_before,
         }
+    }
+
+    /// The sources whose whole connection to `probe` gets through: its first packet, and every
+    /// later one. A tracked connection's first packet is `new` and the rest `established`; one
+    /// raw `prerouting` marked `notrack` is `untracked` throughout; with connection tracking off
+    /// no packet has a state ([`Packet`]). A source is kept only when every packet of its
+    /// connection is accepted: an `input` chain that accepts `connection-state=new` and drops the
+    /// rest lets a SYN in and nothing more (ROUTEROS.md, "Connection tracking").
+    pub fn evaluate_connection(&self, probe: Probe<'_>, ifl: &InterfaceLists) -> AddrSet {
+        let (tracked, untracked, _) = self.eval_raw(probe, ifl);
+        let run = |input: AddrSet, state: Packet| {
+            let mut trace = Trace {
+                state: Some(state),
+                ..Trace::default()
+            };
+            self.eval_input(input, probe, ifl, &mut trace)
+        };
+        if self.tracking_off {
+            return run(tracked.union(&untracked), Packet::Stateless);
+        }
+        let first = run(tracked.clone(), Packet::New);
+        let rest = run(tracked, Packet::Established);
+        first
+            .intersect(&rest)
+            .union(&run(untracked, Packet::Untracked))
+    }
+
+    /// Whether `input` accepts every `established` packet before any rule could drop one: an
+    /// unconditional `accept connection-state=established,...` ahead of every drop, jump and
+    /// return that can see such a packet (rules naming other states only are passed over).
+    pub fn accepts_established_first(&self) -> bool {
+        for r in self.chain("input") {
+            if r.action == Action::Passthrough
+                || r.state_matches(Packet::Established) == Some(false)
+            {
+                continue;
+            }
+            let unconditional = r.protocol.is_none()
+                && r.dst_port.is_none()
+                && r.any_port.is_none()
+                && r.in_interface.is_none()
+                && r.in_interface_list.is_none()
+                && r.nat_state.is_none()
+                && !r.has_src_restriction
+                && r.dst_type_ok.is_none()
+                && !r.loopback_only
+                && !r.payload_only
+                && r.undecided.is_empty();
+            match r.action {
+                Action::Accept if unconditional && r.conn_state.is_some() => return true,
+                Action::Accept => continue,
+                _ => return false,
+            }
+        }
+        true
     }
 }

@@ -29,10 +29,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             &RULE,
             Some(group),
             Some("policy"),
-            format!("group `{name}` grants `api` and interactive logins: {}", bad.join(", ")),
+            format!(
+                "group `{name}` grants `api` and interactive logins: {}",
+                bad.join(", ")
+            ),
             vec![format!(
-                "/user group set [find name={}] policy=read,write,api,!local,!telnet,!ssh,!winbox,!web",
-                crate::harden::script::value(&name)
+                "/user group set [find name={}] policy={}",
+                crate::harden::script::value(&name),
+                crate::policy::without_logins(&group_grants(cx.config, &name))
             )],
         ));
     }

@@ -72,11 +72,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             vec![format!(
                     "/user group set [find name={}] policy={}",
                     crate::harden::script::value(&name),
-                    crate::harden::plan::api_policy(
+                    crate::policy::api_policy(
                         &cx.config
                             .version
                             .clone()
-                            .unwrap_or_else(|| routeros_config::Version::new(7, 18, 0))
+                            .unwrap_or_else(|| routeros_config::Version::new(7, 18, 0)),
+                        &grants,
                     )
                 )],
         ));

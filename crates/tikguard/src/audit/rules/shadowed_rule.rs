@@ -14,7 +14,10 @@ pub const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for fw in [&cx.exposure.v4, &cx.exposure.v6] {
         let family = if fw.v6 { "ipv6" } else { "ip" };
-        let shadowed = fw.shadowed();
+        let mut shadowed = fw.shadowed();
+        // Chain by chain (stable: each in rule order), so a shadowed rule of another chain
+        // numbered among them does not split a run.
+        shadowed.sort_by(|a, b| fw.rules[a.rule].chain.cmp(&fw.rules[b.rule].chain));
         // Many rules behind one catch-all (a "bypass" accept) are one finding, not hundreds.
         let mut i = 0;
         while i < shadowed.len() {

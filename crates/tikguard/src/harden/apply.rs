@@ -1,0 +1,228 @@
+//! `tikguard harden --apply`: the plan run on a live router over the API, in the plan's order.
+//!
+//! - The connection's own source must keep access after the plan: its address (this end of the
+//!   TCP connection; a NAT in between is not seen, which is why `--yes-lock-me-out` exists) must
+//!   lie in `--mgmt` or `--api-client`, which the proof guarantees; otherwise `--yes` is refused.
+//! - Every `find` is resolved before anything changes; one that matches nothing stops the run
+//!   with nothing changed.
+//! - `/certificate sign` is followed by a wait until the certificate has its private key, at
+//!   most 120 s, as the script does.
+
+use super::script::comment_text;
+use super::script::{pick_first, Line, Stmt, Target, Val};
+use super::{Intent, Plan};
+use crate::audit::addrset::AddrSet;
+
+/// The connection's source is in `--mgmt` or `--api-client`, or says why not.
+pub fn source_kept(local: Option<std::net::SocketAddr>, intent: &Intent) -> Result<(), String> {
+    let Some(local) = local else {
+        return Ok(());
+    };
+    let ip = local.ip().to_canonical();
+    let (v6, n) = match ip {
+        std::net::IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+        std::net::IpAddr::V6(a) => (true, u128::from(a)),
+    };
+    let me = AddrSet::from_ranges(v6, vec![(n, n)]);
+    let kept = intent
+        .mgmt
+        .iter()
+        .chain(&intent.api_clients)
+        .any(|p| p.v6 == v6 && p.set.contains_set(&me));
+    if kept {
+        Ok(())
+    } else {
+        Err(format!("this connection comes from {ip}, which is in neither --mgmt nor --api-client: after the plan it could not reach the router again; add it to --mgmt, apply from inside management, or give --yes-lock-me-out"))
+    }
+}
+
+/// A statement with its placements dropped, to check its target alone.
+fn without_picks(stmt: &Stmt) -> Stmt {
+    let mut s = stmt.clone();
+    s.args.retain(|(_, v)| !matches!(v, Val::Pick(_)));
+    s
+}
+
+/// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
+/// again.
+pub async fn apply(
+    client: &routeros_api::Client,
+    plan: &Plan,
+    yes: bool,
+    lock_me_out: bool,
+    intent: &Intent,
+) -> std::io::Result<u8> {
+    // The connection this runs over: its source must keep the API after the plan.
+    if let Err(e) = source_kept(client.local_addr(), intent) {
+        if yes && !lock_me_out {
+            eprintln!("tikguard: {}", comment_text(&e));
+            return Ok(1);
+        }
+        eprintln!("tikguard: warning: {}", comment_text(&e));
+    }
+    let (_, before) = match crate::live::fetch(client).await {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("tikguard: {}", comment_text(&e));
+            return Ok(1);
+        }
+    };
+    let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
+        .findings
+        .len();
+    if plan.is_empty() {
+        println!("nothing to do: the router already has what tikguard would add");
+        return Ok(0);
+    }
+    // Every `find` the plan needs is resolved before anything changes: a target that matches
+    // nothing stops the run with the router as it was, not half applied. Placements
+    // (`place-before`) are resolved as each rule is added, since they name rules added before
+    // it; the dry run shows them as the find the run resolves.
+    let mut missing = Vec::new();
+    for ch in &plan.changes {
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else { continue };
+            if matches!(stmt.target, Target::Find(_)) && stmt.verb != "remove" {
+                if let Err(e) = crate::live::stmt_to_api(client, &without_picks(stmt)).await {
+                    missing.push(e);
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        for e in &missing {
+            eprintln!("tikguard: {}", comment_text(e));
+        }
+        eprintln!("tikguard: nothing was changed: the router differs from the configuration read a moment ago; run again");
+        return Ok(1);
+    }
+    // The certificate a service is given: waited for (once) wherever the plan waits.
+    let cert_waited: Option<String> = match &intent.cert {
+        super::CertPlan::Generate => {
+            plan.changes
+                .iter()
+                .flat_map(|c| &c.lines)
+                .find_map(|l| match l {
+                    Line::Cmd(s) if s.menu == "/ip service" => {
+                        s.args.iter().find_map(|(k, v)| match v {
+                            Val::Text(t) if k == "certificate" => Some(t.clone()),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                })
+        }
+        super::CertPlan::Named(_) => None,
+    };
+    for ch in &plan.changes {
+        println!(
+            "{} {}",
+            if yes { "applying:" } else { "would apply:" },
+            comment_text(&ch.description)
+        );
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else {
+                // Scripting: the wait for the certificate's private key has its API form here.
+                if yes && ch.id == "certificate-wait" {
+                    if let Some(name) = &cert_waited {
+                        if let Err(e) = wait_signed(client, name).await {
+                            eprintln!("tikguard: {e}");
+                            return Ok(1);
+                        }
+                    }
+                }
+                continue;
+            };
+            // A placement (`place-before`) names the first rule that is not one of the block
+            // rules above it, which the run adds before this one and the dry run does not: the
+            // dry run shows the find the run resolves when it gets there, not the id of the
+            // rule that would be first today.
+            let dry_placed = !yes && stmt.args.iter().any(|(_, v)| matches!(v, Val::Pick(_)));
+            let resolved = if dry_placed {
+                crate::live::stmt_to_api(client, &without_picks(stmt)).await
+            } else {
+                crate::live::stmt_to_api(client, stmt).await
+            };
+            let mut words = match resolved {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("tikguard: {}", comment_text(&e));
+                    return Ok(1);
+                }
+            };
+            if dry_placed {
+                for (k, v) in &stmt.args {
+                    if let Val::Pick(conds) = v {
+                        words.push(format!("={k}={}", pick_first(conds)).into_bytes());
+                    }
+                }
+            }
+            let shown: Vec<String> = words
+                .iter()
+                .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
+                .map(|w| comment_text(&String::from_utf8_lossy(&w)))
+                .collect();
+            println!("    {}", shown.join(" "));
+            if yes {
+                if let Err(e) = client.call_words(words).await {
+                    eprintln!(
+                        "tikguard: {}: {}",
+                        shown.join(" "),
+                        comment_text(&e.to_string())
+                    );
+                    return Ok(1);
+                }
+                if stmt.verb == "sign" {
+                    let Target::Name(name) = &stmt.target else {
+                        continue;
+                    };
+                    if let Err(e) = wait_signed(client, name).await {
+                        eprintln!("tikguard: {e}");
+                        return Ok(1);
+                    }
+                }
+            }
+        }
+    }
+    if !yes {
+        println!("dry run: nothing changed; run again with --yes to apply");
+        return Ok(0);
+    }
+    match crate::live::fetch(client).await {
+        Ok((_, after)) => {
+            let n = crate::audit::run(&after, &intent.wan, &Default::default())
+                .findings
+                .len();
+            println!("live audit: findings {findings_before} -> {n}");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("tikguard: {}", comment_text(&e));
+            Ok(1)
+        }
+    }
+}
+
+/// Waits (at most 120 s) until the certificate just signed has its private key.
+async fn wait_signed(client: &routeros_api::Client, name: &str) -> Result<(), String> {
+    for _ in 0..120 {
+        let items = client
+            .call(&[
+                "/certificate/print".to_string(),
+                "=.proplist=name,private-key".into(),
+            ])
+            .await
+            .map_err(|e| e.to_string())?;
+        if items.iter().any(|i| {
+            i.get("name").map(|b| &b[..]) == Some(name.as_bytes())
+                && matches!(i.get("private-key").map(|b| &b[..]), Some(b"true" | b"yes"))
+        }) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Err(format!(
+        "certificate {} is not signed after 120 s; stopped before anything uses it",
+        comment_text(name)
+    ))
+}

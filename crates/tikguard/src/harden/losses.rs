@@ -1,0 +1,163 @@
+//! Who loses access: every prefix and user that could reach a management service before the
+//! script and cannot after it.
+//!
+//! Candidates are what someone granted explicitly, per service: the entries of the service's
+//! `address=` list, the static sources of `input` accepts covering its port, and the users the
+//! export shows whose `address=` the plan changes. A source that reached a service only because
+//! nothing restricted it (the open door the plan closes) is not a grant. Reach is the attacker's view (what *could*
+//! get in) on both sides, over every packet of the connection, on every interface the
+//! configuration names. Services compared: winbox, ssh, www-ssl and the API (plaintext, or
+//! api-ssl with a certificate); the services the plan turns off are listed as changes.
+
+use routeros_config::Config;
+use serde::Serialize;
+
+use super::proof::{interfaces, Reach};
+use super::script::Line;
+use super::Change;
+use crate::audit::addrset::AddrSet;
+use crate::audit::exposure::allowed_from;
+use crate::audit::firewall::{Action, Assume, Firewall};
+
+/// One row of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Loss {
+    /// `prefix` or `user`.
+    pub kind: &'static str,
+    pub who: String,
+    pub service: String,
+    /// Where it is lost (interfaces), or what changes (a user's addresses).
+    pub r#where: Vec<String>,
+}
+
+/// What someone granted explicitly, per service: (service, family, set, as written).
+fn candidates(c: &Config) -> Vec<(&'static str, bool, AddrSet, String)> {
+    let mut out: Vec<(&'static str, bool, AddrSet, String)> = Vec::new();
+    let mut push = |svc: &'static str, set: &AddrSet| {
+        for p in set.to_prefixes() {
+            if let Some(m) = routeros_config::value::parse_addr(p.as_bytes()) {
+                let s = AddrSet::from_range(m.range);
+                if !s.is_all() && !out.iter().any(|(x, _, _, t)| *x == svc && *t == p) {
+                    out.push((svc, m.range.v6, s, p));
+                }
+            }
+        }
+    };
+    // The API stands for api and api-ssl together.
+    let of = |svc: &str| -> &'static str {
+        match svc {
+            "winbox" => "winbox",
+            "ssh" => "ssh",
+            "www-ssl" => "www-ssl",
+            _ => "api",
+        }
+    };
+    for svc in ["winbox", "ssh", "www-ssl", "api", "api-ssl"] {
+        let Some(item) = c.menu("/ip service").and_then(|m| m.by_name(svc)) else {
+            continue;
+        };
+        let raw = item
+            .get("available-from")
+            .or_else(|| item.get("address"))
+            .unwrap_or(b"");
+        if raw.is_empty() {
+            continue;
+        }
+        for v6 in [false, true] {
+            push(of(svc), &allowed_from(raw, v6));
+        }
+    }
+    for v6 in [false, true] {
+        let fw = Firewall::from_config(c, v6);
+        for r in fw.chain("input") {
+            if r.action != Action::Accept || !r.has_src_restriction {
+                continue;
+            }
+            let Some(s) = r.src() else { continue };
+            if crate::audit::reach::Reach::of(s).width() == crate::audit::reach::Width::Public {
+                continue;
+            }
+            for svc in ["winbox", "ssh", "www-ssl", "api", "api-ssl"] {
+                let port = crate::audit::exposure::service_state(c, svc, false).map(|p| p.0);
+                if port.is_some_and(|p| r.covers_port(p)) {
+                    push(of(svc), s);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The table: empty when nobody loses anything.
+pub fn losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> {
+    let b = Reach::new(before, Assume::Attacker);
+    let a = Reach::new(after, Assume::Attacker);
+    let ifaces = interfaces(before);
+    let mut out = Vec::new();
+    for (svc, v6, set, text) in candidates(before) {
+        let get = |r: &Reach, i: &str| {
+            if svc == "api" {
+                r.api(v6, i)
+            } else {
+                r.service(svc, v6, i)
+            }
+        };
+        let lost: Vec<String> = ifaces
+            .iter()
+            .filter(|i| {
+                let had = get(&b, i).intersect(&set);
+                !had.is_empty() && !had.minus(&get(&a, i)).is_empty()
+            })
+            .cloned()
+            .collect();
+        if !lost.is_empty() {
+            out.push(Loss {
+                kind: "prefix",
+                who: text.clone(),
+                service: svc.to_string(),
+                r#where: lost,
+            });
+        }
+    }
+    // Users the export shows whose addresses the plan sets.
+    for u in before.items("/user") {
+        let (Some(name), Some(group)) = (u.get_str("name"), u.get_str("group")) else {
+            continue;
+        };
+        let had = u.get_str("address").unwrap_or_default();
+        let now = after
+            .items("/user")
+            .iter()
+            .find(|x| x.get_str("name").as_deref() == Some(name.as_str()))
+            .and_then(|x| x.get_str("address"))
+            .unwrap_or_default();
+        let narrower = {
+            let (h, n) = (
+                allowed_from(had.as_bytes(), false),
+                allowed_from(now.as_bytes(), false),
+            );
+            let (h6, n6) = (
+                allowed_from(had.as_bytes(), true),
+                allowed_from(now.as_bytes(), true),
+            );
+            !h.minus(&n).is_empty() || !h6.minus(&n6).is_empty()
+        };
+        let touched = changes.iter().flat_map(|c| &c.lines).any(|l| match l {
+            Line::Cmd(s) => s.menu == "/user",
+            _ => false,
+        });
+        if narrower && touched {
+            out.push(Loss {
+                kind: "user",
+                who: format!("{name} (group {group})"),
+                service: "login".into(),
+                r#where: vec![format!(
+                    "address {} -> {}",
+                    if had.is_empty() { "any" } else { &had },
+                    now
+                )],
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,141 @@
+//! `harden` over every export in the corpus and the repository's examples, with `--mgmt` and
+//! `--api-client` taken from each configuration itself: an address it already allows for winbox
+//! (its `/ip service address=`), else its LAN (the network of an address on an interface that is
+//! not WAN, in private space); the API clients likewise from the API's lists, else the LAN.
+//!
+//! For each: the plan is proven or refused (never a panic), a proven plan takes access from
+//! nobody (the "who loses access" table is empty: no narrowing was asked), and planning the
+//! result again gives nothing. The closing note gives the count refused and why.
+
+use std::path::{Path, PathBuf};
+
+use routeros_config::value::parse_addr;
+use routeros_config::{Config, Version};
+use tikguard::audit::addrset::AddrSet;
+use tikguard::audit::reach::{Reach, Width};
+use tikguard::audit::{self, WanChoice};
+use tikguard::harden::{self, CertPlan, Intent, Prefix};
+
+fn shared() -> PathBuf {
+    std::env::var_os("TIKGUARD_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+}
+
+/// The first entry of a service's list that is a prefix and not every address.
+fn listed(c: &Config, svc: &str) -> Option<Prefix> {
+    let item = c.menu("/ip service")?.by_name(svc)?;
+    let raw = item
+        .get_str("available-from")
+        .or_else(|| item.get_str("address"))?;
+    raw.split(',').find_map(|e| Prefix::parse(e).ok())
+}
+
+/// The network of an address on an interface that is not WAN, in private space.
+fn lan(c: &Config) -> Option<Prefix> {
+    let e = audit::exposure::analyse(c, &WanChoice::default());
+    c.items("/ip address").iter().find_map(|a| {
+        let iface = a.get_str("interface")?;
+        let wan_known = !e.wan.iter().any(|w| w == "*");
+        if (wan_known && e.wan.contains(&iface)) || a.is_disabled() {
+            return None;
+        }
+        let m = parse_addr(a.get("address")?)?;
+        let set = AddrSet::from_range(m.range);
+        let r = Reach::of(&set);
+        if r.private.is_empty() || !r.public.is_empty() || r.width() == Width::Public {
+            return None;
+        }
+        Prefix::parse(&a.get_str("address")?).ok()
+    })
+}
+
+fn files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = Vec::new();
+    for dir in [
+        shared().join("corpus"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples"),
+    ] {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".rsc")
+                || name.ends_with(".rsc.txt")
+                || name.ends_with(".txt") && !name.contains("MANIFEST")
+            {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn every_export_hardens_with_its_own_management_and_nobody_loses_access() {
+    let files = files();
+    assert!(files.len() > 20, "corpus not found: {}", shared().display());
+    let (mut proven, mut refused, mut skipped) = (0, Vec::new(), Vec::new());
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(path).unwrap();
+        let (c, _) = Config::load(bytes.clone());
+        let mgmt = listed(&c, "winbox").or_else(|| lan(&c));
+        let client = listed(&c, "api-ssl")
+            .or_else(|| listed(&c, "api"))
+            .or_else(|| lan(&c));
+        let (Some(mgmt), Some(client)) = (mgmt, client) else {
+            skipped.push(format!(
+                "{name}: no allowed address or LAN to take --mgmt from"
+            ));
+            continue;
+        };
+        let i = Intent {
+            api_clients: vec![client],
+            mgmt: vec![mgmt],
+            wan: WanChoice::default(),
+            api_port: None,
+            cert: CertPlan::Generate,
+            syslog: None,
+            target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
+            api_user: None,
+            create_api_user: false,
+            password_in_script: None,
+            api_group: None,
+            replace_allow_lists: false,
+            keep_plain_api: false,
+            mgmt_interfaces: vec![],
+        };
+        let plan = harden::plan(&c, &i);
+        match harden::prove(&bytes, &c, &plan.changes, &i) {
+            Err(r) => refused.push(format!("{name}: {}", r.0)),
+            Ok((after, proof)) => {
+                proven += 1;
+                if !proof.losses.is_empty() {
+                    failures.push(format!("{name}: loses access: {:?}", proof.losses));
+                }
+                let again = harden::plan(&after, &i);
+                if !again.is_empty() {
+                    failures.push(format!(
+                        "{name}: second plan not empty: {:?}",
+                        again.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "harden corpus: {} exports; {proven} proven, {} refused, {} skipped",
+        files.len(),
+        refused.len(),
+        skipped.len()
+    );
+    for r in refused.iter().chain(&skipped) {
+        eprintln!("  {r}");
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
