@@ -119,6 +119,11 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
                     export_value(name.unwrap_or_default().as_bytes()),
                     props.join(" ")
                 );
+            } else if item.get("default").is_some_and(|d| &d[..] == b"true") {
+                // A built-in item RouterOS flags `default` (the wireless security profile
+                // `default`, `/ipv6 nd`'s `interface=all`): the export's own spelling, so the
+                // model holds it as the built-in it is, not as one more item.
+                let _ = writeln!(text, "set [ find default=yes ] {}", props.join(" "));
             } else {
                 let _ = writeln!(text, "add {}", props.join(" "));
             }

@@ -173,6 +173,7 @@ async fn every_corpus_export_audits_the_same_live_as_from_the_file() {
             ));
         }
     }
+    eprintln!("{compared} exports compared, {} differ", failures.len());
     assert!(
         compared >= corpus::carried() - 1,
         "only {compared} compared"
