@@ -54,6 +54,8 @@ pub fn settings(menu: &str, version: &Version) -> Vec<(&'static str, &'static st
             }
             v
         }
+        // MikroTik's RoMON manual: `enabled` default `no`, `secrets` default empty.
+        "/tool romon" => vec![("enabled", "no"), ("secrets", "")],
         _ => Vec::new(),
     }
 }

@@ -454,6 +454,7 @@ impl Router {
             let mut attrs: Vec<(Bytes, Bytes)> = defaults
                 .iter()
                 .filter(|(k, _)| settings.is_none_or(|s| s.get(k).is_none()))
+                .filter(|(k, _)| !is_secret_in(menu, k.as_bytes()) || who.can("sensitive"))
                 .map(|(k, v)| {
                     (
                         Bytes::from_static(k.as_bytes()),
