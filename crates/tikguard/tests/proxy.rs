@@ -781,7 +781,18 @@ async fn listen_streams_and_cancel_ends_it() {
         .stream(&["/ip/firewall/address-list/listen"])
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // A `listen` streams only changes made after the router registered it, and RouterOS sends
+    // nothing to say it did. A fixed pause was the only order between the watcher's listen and
+    // the writer's add, and under load the listen (whose first command also opens the
+    // proxy's upstream session: TLS and login) reached the router after the add, which it
+    // then never saw. A round trip on the watcher's own connection orders them: the proxy
+    // forwards a session's commands in order on the one upstream connection the running
+    // listen holds, and the router runs a connection's commands in order, so once this print
+    // is done the listen is registered.
+    watcher
+        .call(&["/ip/firewall/address-list/print", "?list=suspended"])
+        .await
+        .unwrap();
     writer
         .call(&[
             "/ip/firewall/address-list/add",
