@@ -97,9 +97,17 @@ async fn the_builtin_security_profile_prints_its_name_and_default_flag() {
 }
 
 #[tokio::test]
-async fn a_wireless_interface_the_export_does_not_enable_is_disabled() {
+async fn wireless_interfaces_and_ppp_clients_the_export_does_not_enable_are_disabled() {
     let c = serve("# 2025-01-01 00:00:00 by RouterOS 7.18.2\n/interface wireless\nset [ find default-name=wlan1 ] mode=ap-bridge ssid=a\nset [ find default-name=wlan2 ] disabled=no ssid=b\n").await;
     let rows = c.call(&["/interface/wireless/print"]).await.unwrap();
+    let disabled: Vec<_> = rows.iter().map(|r| get(r, "disabled")).collect();
+    assert_eq!(
+        disabled,
+        [Some("true".to_string()), Some("false".to_string())]
+    );
+    // PPP-family clients are created disabled too.
+    let c2 = serve("# 2025-01-01 00:00:00 by RouterOS 7.18.2\n/interface pppoe-client\nadd interface=ether1 name=off user=u\nadd disabled=no interface=ether1 name=on user=u\n").await;
+    let rows = c2.call(&["/interface/pppoe-client/print"]).await.unwrap();
     let disabled: Vec<_> = rows.iter().map(|r| get(r, "disabled")).collect();
     assert_eq!(
         disabled,
@@ -110,4 +118,15 @@ async fn a_wireless_interface_the_export_does_not_enable_is_disabled() {
     assert!(rows
         .iter()
         .any(|r| get(r, "disabled").as_deref() == Some("false")));
+}
+
+#[tokio::test]
+async fn snmp_prints_enabled_no_when_the_export_does_not_mention_it() {
+    let c = serve("# 2025-01-01 00:00:00 by RouterOS 7.18.2\n").await;
+    let rows = c.call(&["/snmp/print"]).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(get(&rows[0], "enabled").as_deref(), Some("false"));
+    let c = serve("# 2025-01-01 00:00:00 by RouterOS 7.18.2\n/snmp\nset enabled=yes\n").await;
+    let rows = c.call(&["/snmp/print"]).await.unwrap();
+    assert_eq!(get(&rows[0], "enabled").as_deref(), Some("true"));
 }

@@ -6,21 +6,32 @@
 //!   ([`settings`]).
 //! - Built-in items (`set [ find default=yes ]` in an export) carry the `default` flag and
 //!   their name ([`builtin_name`]).
-//! - `disabled` is `yes` by default on wireless interfaces ([`disabled_by_default`]).
+//! - `disabled` is `yes` by default on wireless interfaces and PPP-family clients
+//!   ([`disabled_by_default`]).
 //! - RouterOS 6 ships the `ipv6` package disabled: its menus do not exist ([`ipv6_package_off`]).
 
 use routeros_config::{Config, Version};
 
-/// Menus whose items are disabled unless the export says `disabled=no`: wireless interfaces.
-/// MikroTik's wireless interfaces start disabled (the default configuration script enables
-/// `wlan1` with `disabled=no`); the 87 exports of the shared corpus that show a legacy wireless
-/// interface write `disabled=no` 12 times and `disabled=yes` never, which an export of
-/// differences from the defaults does only when the default is `yes`. Audit rule TG124 reads
-/// them so.
+/// Menus whose items are disabled unless the export says `disabled=no`:
+/// - wireless interfaces: they start disabled (the default configuration script enables
+///   `wlan1` with `disabled=no`); the exports of the shared corpus write `disabled=no` on a
+///   legacy wireless interface 12 times and `disabled=yes` never, which an export of
+///   differences from the defaults does only when the default is `yes`. Audit rule TG124
+///   reads them so;
+/// - PPP-family clients: RouterOS creates them disabled, so an export shows `disabled=no` on
+///   an enabled one and nothing on a disabled one (ROUTEROS.md, "Defaults that exports omit";
+///   the exposure's WAN detection reads them so).
 pub fn disabled_by_default(menu: &str) -> bool {
     matches!(
         menu,
-        "/interface wireless" | "/interface wifi" | "/interface wifiwave2"
+        "/interface wireless"
+            | "/interface wifi"
+            | "/interface wifiwave2"
+            | "/interface pppoe-client"
+            | "/interface l2tp-client"
+            | "/interface sstp-client"
+            | "/interface ovpn-client"
+            | "/interface pptp-client"
     )
 }
 
@@ -56,6 +67,15 @@ pub fn settings(menu: &str, version: &Version) -> Vec<(&'static str, &'static st
         }
         // MikroTik's RoMON manual: `enabled` default `no`, `secrets` default empty.
         "/tool romon" => vec![("enabled", "no"), ("secrets", "")],
+        // MikroTik's SNMP manual (help.mikrotik.com/docs/x/ToDmAg), `/snmp print` on a new
+        // router: `enabled: no`, `contact`, `location` and `engine-id` empty, `trap-version: 1`.
+        "/snmp" => vec![
+            ("enabled", "no"),
+            ("contact", ""),
+            ("location", ""),
+            ("engine-id", ""),
+            ("trap-version", "1"),
+        ],
         _ => Vec::new(),
     }
 }
