@@ -130,3 +130,16 @@ async fn snmp_prints_enabled_no_when_the_export_does_not_mention_it() {
     let rows = c.call(&["/snmp/print"]).await.unwrap();
     assert_eq!(get(&rows[0], "enabled").as_deref(), Some("true"));
 }
+
+#[tokio::test]
+async fn dns_prints_allow_remote_requests_no_when_the_export_does_not_mention_it() {
+    let c =
+        serve("# 2025-01-01 00:00:00 by RouterOS 7.18.2\n/ip dns\nset servers=192.0.2.53\n").await;
+    let rows = c.call(&["/ip/dns/print"]).await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        get(&rows[0], "allow-remote-requests").as_deref(),
+        Some("false")
+    );
+    assert_eq!(get(&rows[0], "servers").as_deref(), Some("192.0.2.53"));
+}

@@ -14,7 +14,11 @@
 //!   its header, on both sides;
 //! - secrets: user passwords never come over the API ([`NEVER_LIVE`]); without `sensitive` the
 //!   API leaves other secrets out (and `/ppp/secret` is read without passwords on purpose), so
-//!   rules that look at a secret's value are compared by rule only ([`SECRET_VALUE`]);
+//!   rules that look at a secret's value are compared by rule only ([`SECRET_VALUE`]); what
+//!   they say of a secret they cannot see is pinned by the two tests at the end (they say they
+//!   cannot tell, never "no secret" or "the default `public`");
+//! - defaults: an export leaves them out and a router prints them; the emulator prints them as
+//!   RouterOS does (`emu::defaults`), so the live side reads values the file never wrote;
 //! - line numbers and evidence: a live router has no export lines, so findings are compared by
 //!   rule, severity and message.
 

@@ -65,6 +65,9 @@ pub fn settings(menu: &str, version: &Version) -> Vec<(&'static str, &'static st
             }
             v
         }
+        // MikroTik's DNS manual (wiki.mikrotik.com/wiki/Manual:IP/DNS, Properties):
+        // `allow-remote-requests (yes | no; Default: no)`.
+        "/ip dns" => vec![("allow-remote-requests", "no")],
         // MikroTik's RoMON manual: `enabled` default `no`, `secrets` default empty.
         "/tool romon" => vec![("enabled", "no"), ("secrets", "")],
         // MikroTik's SNMP manual (help.mikrotik.com/docs/x/ToDmAg), `/snmp print` on a new
