@@ -28,7 +28,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             &RULE,
             Severity::Medium,
             setting_span(c, menu, "enabled"),
-            "RoMON is enabled; its secret cannot be checked (approximated): the router does not show it to a reader without the `sensitive` policy, so whether it has one, and whether it is long enough, cannot tell. Audit with `sensitive`, or check that `secrets` holds one of 12 or more characters".to_string(),
+            format!("RoMON is enabled; its secret cannot be checked (approximated): the router does not show it to a reader without the `sensitive` policy, so whether it has one, and whether it is long enough, cannot tell. Audit with `sensitive`, or check that `secrets` holds one of {MIN_LEN} or more characters"),
             vec![format!(
                 "{menu} set secrets=<a secret of {MIN_LEN} or more characters>"
             )],
