@@ -463,6 +463,9 @@ impl<'a> Parser<'a> {
         let mut joined = false;
         let mut in_bare = false;
         let mut last = start;
+        // Where the first quoted string starts and ends: a continuation may come before it
+        // (`ssid=\` then `    "..."` on the next line), and is not part of the string.
+        let mut first_quoted: Option<(usize, usize)> = None;
         loop {
             if i >= n {
                 break;
@@ -472,7 +475,9 @@ impl<'a> Parser<'a> {
                 b' ' | b'\t' | b'\r' | b'\n' | b';' => break,
                 b'"' => {
                     in_bare = false;
+                    let open = i;
                     i = self.quoted(i)?;
+                    first_quoted.get_or_insert((open, i));
                     segs += 1;
                     first.get_or_insert(Seg::Quoted);
                 }
@@ -538,11 +543,11 @@ impl<'a> Parser<'a> {
                 (kind, bytes)
             }
             (1, Some(Seg::Quoted)) => {
-                let inner = &raw[1..raw.len() - 1];
+                let (open, close) = first_quoted.unwrap_or((span.start as usize, last));
+                let inner = &src[open + 1..close - 1];
                 let plain = !inner.contains(&b'\\');
                 let bytes = if plain {
-                    self.bytes
-                        .slice(span.start as usize + 1..span.end as usize - 1)
+                    self.bytes.slice(open + 1..close - 1)
                 } else {
                     Bytes::from(unescape(&join_lines(inner)))
                 };

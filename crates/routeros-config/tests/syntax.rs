@@ -100,6 +100,26 @@ fn continuation_mid_word_and_inside_quotes() {
     assert_eq!(val(&c, "source"), b":log info \"a\";\r\n:put 1");
 }
 
+/// RouterOS' export wraps long lines at 80 columns with `\` and an indented continuation, and a
+/// break can fall right after `key=`, before the value's opening quote (shared corpus:
+/// mm1rza BALE-PUSAT, `scan-list=5745 ssid=\` then `    "BUMDES SS SUNGAPAN"`). The value is
+/// the quoted string: neither the line break, the indentation nor the quotes belong to it.
+#[test]
+fn a_quoted_value_after_a_continuation_is_the_string() {
+    let (_, c) = one(
+        "/interface wireless set [ find default-name=wlan2 ] scan-list=5745 ssid=\\\n    \"BUMDES SS SUNGAPAN\" wmm-support=enabled\n",
+    );
+    assert_eq!(val(&c, "ssid"), b"BUMDES SS SUNGAPAN");
+    assert_eq!(c.get("ssid").unwrap().kind, ValueKind::Quoted);
+    assert_eq!(val(&c, "wmm-support"), b"enabled");
+    // With escapes inside, and a continuation inside the string too.
+    let (_, c) = one(
+        "/ip firewall filter add chain=input comment=\\\n    \"say \\\"hi\\\" to \\\n    all\" action=drop\n",
+    );
+    assert_eq!(val(&c, "comment"), b"say \"hi\" to all");
+    assert_eq!(val(&c, "action"), b"drop");
+}
+
 #[test]
 fn backslash_space_at_line_end_is_a_continuation() {
     let (_, c) = one("/queue tree add \\ \n      name=q1 \\  \n      parent=global\n");

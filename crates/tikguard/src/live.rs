@@ -23,6 +23,26 @@ const PROPLISTS: &[(&str, &str)] = &[(
     ".id,name,service,profile,remote-address,disabled",
 )];
 
+/// Secrets RouterOS prints to a reader with the `sensitive` policy and leaves out for one
+/// without (MikroTik's User manual: `sensitive` "allows to see sensitive information"; the
+/// emulator as RouterOS, `is_secret_in`): RoMON's `secrets` (a settings record always shows its
+/// values, empty included) and the SNMP community's `name` (the community itself). A reply
+/// without them was read by a reader who cannot see them, so `live` writes [`HIDDEN`] there
+/// and the rules say they cannot tell, instead of reading the absence as "no secret" or as
+/// the default community.
+const HIDDEN_WITHOUT_SENSITIVE: &[(&str, &str)] =
+    &[("/tool/romon", "secrets"), ("/snmp/community", "name")];
+
+/// The value `live` gives a secret the router did not show ([`HIDDEN_WITHOUT_SENSITIVE`]).
+/// Spaces and angle brackets make it a value no export writes unquoted and no rule takes for
+/// a real name; rules compare against it with [`is_hidden`].
+pub const HIDDEN: &str = "<hidden: read without the sensitive policy>";
+
+/// Whether a value is a secret the live reader could not see.
+pub fn is_hidden(v: &[u8]) -> bool {
+    v == HIDDEN.as_bytes()
+}
+
 const SKIP: &[&str] = &[
     "dynamic",
     "invalid",
@@ -98,7 +118,7 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
             if item.get("dynamic").is_some_and(|d| &d[..] == b"true") {
                 continue;
             }
-            let props: Vec<String> = item
+            let mut props: Vec<String> = item
                 .attrs
                 .iter()
                 .filter(|(k, _)| {
@@ -106,6 +126,11 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
                 })
                 .map(|(k, v)| format!("{}={}", String::from_utf8_lossy(k), export_value(v)))
                 .collect();
+            for (_, key) in HIDDEN_WITHOUT_SENSITIVE.iter().filter(|(m, _)| *m == path) {
+                if item.get(key).is_none() {
+                    props.push(format!("{key}={}", export_value(HIDDEN.as_bytes())));
+                }
+            }
             let name = item
                 .get("name")
                 .map(|n| String::from_utf8_lossy(n).into_owned());
@@ -119,6 +144,11 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
                     export_value(name.unwrap_or_default().as_bytes()),
                     props.join(" ")
                 );
+            } else if item.get("default").is_some_and(|d| &d[..] == b"true") {
+                // A built-in item RouterOS flags `default` (the wireless security profile
+                // `default`, `/ipv6 nd`'s `interface=all`): the export's own spelling, so the
+                // model holds it as the built-in it is, not as one more item.
+                let _ = writeln!(text, "set [ find default=yes ] {}", props.join(" "));
             } else {
                 let _ = writeln!(text, "add {}", props.join(" "));
             }

@@ -49,8 +49,8 @@ fn version_names_the_commit_and_the_features() {
     );
 }
 
-/// Every command's help; `proxy` names `examples/proxy.toml` for its configuration's sections,
-/// left as it is here (its text belongs with the proxy's configuration documentation).
+/// Every command's help: each teaches its configuration in itself (`watch`, `proxy` show an
+/// example file) instead of sending the user to `examples/`.
 #[test]
 fn no_help_points_at_examples_only_a_checkout_has() {
     for cmd in [
@@ -62,6 +62,7 @@ fn no_help_points_at_examples_only_a_checkout_has() {
         vec!["exec"],
         vec!["probe"],
         vec!["watch"],
+        vec!["proxy"],
         vec!["rules"],
         vec!["explain"],
     ] {
@@ -70,4 +71,51 @@ fn no_help_points_at_examples_only_a_checkout_has() {
         assert!(text.contains("Usage: tikguard"), "{cmd:?}: {text}");
         assert!(!text.contains("examples/"), "{cmd:?} --help: {text}");
     }
+}
+
+/// `proxy --help`'s example is a configuration `proxy check` accepts, once its password hash is
+/// a real one (the help shows it shortened): the help teaches what works.
+#[test]
+fn the_proxy_help_example_is_a_valid_configuration() {
+    let out = tikguard().args(["proxy", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let start = text.find("Example proxy.toml:").expect("an example");
+    let example: String = text[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with("  "))
+        .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+        .collect();
+    assert!(example.contains("[[policy.billing.rule]]"), "{example}");
+    let mut hasher = tikguard()
+        .args(["proxy", "hash-password"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = hasher.stdin.take().unwrap();
+        stdin.write_all(b"a-client-password\n").unwrap();
+    }
+    let hash = String::from_utf8(hasher.wait_with_output().unwrap().stdout).unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let config = example.replace("$argon2id$...", hash.trim());
+    let dir = std::env::temp_dir().join(format!("tikguard-help-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("proxy.toml");
+    std::fs::write(&path, &config).unwrap();
+    let out = tikguard()
+        .args(["proxy", "check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{config}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

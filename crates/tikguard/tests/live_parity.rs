@@ -14,7 +14,11 @@
 //!   its header, on both sides;
 //! - secrets: user passwords never come over the API ([`NEVER_LIVE`]); without `sensitive` the
 //!   API leaves other secrets out (and `/ppp/secret` is read without passwords on purpose), so
-//!   rules that look at a secret's value are compared by rule only ([`SECRET_VALUE`]);
+//!   rules that look at a secret's value are compared by rule only ([`SECRET_VALUE`]); what
+//!   they say of a secret they cannot see is pinned by the two tests at the end (they say they
+//!   cannot tell, never "no secret" or "the default `public`");
+//! - defaults: an export leaves them out and a router prints them; the emulator prints them as
+//!   RouterOS does (`emu::defaults`), so the live side reads values the file never wrote;
 //! - line numbers and evidence: a live router has no export lines, so findings are compared by
 //!   rule, severity and message.
 
@@ -173,9 +177,97 @@ async fn every_corpus_export_audits_the_same_live_as_from_the_file() {
             ));
         }
     }
+    eprintln!("{compared} exports compared, {} differ", failures.len());
     assert!(
         compared >= corpus::carried() - 1,
         "only {compared} compared"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Audits `export` live through the emulator, read by a user of a group with `policy`.
+async fn live_findings(export: &str, policy: &str) -> Vec<(String, String, String)> {
+    let text = format!(
+        "{export}/user group add name=reader policy={policy}\n/user add name=reader group=reader\n"
+    );
+    let (config, p) = Config::load(text.into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let passwords = HashMap::from([("reader".to_string(), PASSWORD.to_string())]);
+    let emulator = emu::start(
+        emu::router_from(config, passwords, None),
+        emu::Options {
+            api: Some("127.0.0.1:0".parse().unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = Client::connect(&Options::new(
+        emulator.api.unwrap().to_string(),
+        Security::Plain,
+    ))
+    .await
+    .unwrap();
+    client.login("reader", PASSWORD).await.unwrap();
+    let (_, live) = tikguard::live::fetch(&client).await.unwrap();
+    let a = audit::run(&live, &WanChoice::default(), &Selection::default());
+    a.findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                format!("{:?}", f.severity),
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+const SECRETS_EXPORT: &str = "# 2025-01-01 00:00:00 by RouterOS 7.18.2
+/ip dhcp-client
+add interface=ether1
+/tool romon
+set enabled=yes secrets=short
+/snmp
+set enabled=yes
+/snmp community
+add addresses=0.0.0.0/0 name=s3cret-community
+";
+
+fn of<'a>(f: &'a [(String, String, String)], rule: &str) -> Vec<&'a (String, String, String)> {
+    f.iter().filter(|(r, _, _)| r == rule).collect()
+}
+
+/// RouterOS shows RoMON's secrets only to a reader with the `sensitive` policy: read without
+/// it, the live audit says it cannot tell, never "without a secret".
+#[tokio::test(flavor = "current_thread")]
+async fn romon_secrets_hidden_from_the_reader_are_not_reported_missing() {
+    let without = live_findings(SECRETS_EXPORT, "api,read").await;
+    let tg121 = of(&without, "TG121");
+    assert_eq!(tg121.len(), 1, "{without:?}");
+    assert!(tg121[0].2.contains("cannot tell"), "{tg121:?}");
+    assert!(!tg121[0].2.contains("without a secret"), "{tg121:?}");
+    // With `sensitive` the live audit says what the file says: the secret is short.
+    let with = live_findings(SECRETS_EXPORT, "api,read,sensitive").await;
+    let tg121 = of(&with, "TG121");
+    assert_eq!(tg121.len(), 1, "{with:?}");
+    assert!(tg121[0].2.contains("shorter than 12"), "{tg121:?}");
+    assert_eq!(tg121[0].1, "Medium");
+}
+
+/// The SNMP community's name is the community itself, hidden without `sensitive`: read
+/// without it, the live audit does not call it the default `public`.
+#[tokio::test(flavor = "current_thread")]
+async fn an_snmp_community_hidden_from_the_reader_is_not_called_public() {
+    let without = live_findings(SECRETS_EXPORT, "api,read").await;
+    let tg119 = of(&without, "TG119");
+    assert_eq!(tg119.len(), 1, "{without:?}");
+    assert!(!tg119[0].2.contains("the default community"), "{tg119:?}");
+    assert!(tg119[0].2.contains("cannot tell"), "{tg119:?}");
+    let with = live_findings(SECRETS_EXPORT, "api,read,sensitive").await;
+    let tg119 = of(&with, "TG119");
+    assert_eq!(tg119.len(), 1, "{with:?}");
+    assert!(tg119[0].2.contains("community #1"), "{tg119:?}");
+    assert!(!tg119[0].2.contains("cannot tell"), "{tg119:?}");
+    assert_eq!(tg119[0].1, "Medium");
 }

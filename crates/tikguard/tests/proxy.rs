@@ -811,31 +811,35 @@ async fn listen_streams_and_cancel_ends_it() {
         .stream(&["/ip/firewall/address-list/listen"])
         .await
         .unwrap();
-    // The `listen` reaches the router once its log line is on disk, and no reply says when:
-    // entries are added until one is delivered (the first may come before the listen).
-    let mut added = Vec::new();
-    let mut item = None;
-    for i in 1..=20 {
-        let address = format!("100.64.9.{i}");
-        writer
-            .call(&[
-                "/ip/firewall/address-list/add",
-                "=list=suspended",
-                &format!("=address={address}"),
-            ])
-            .await
-            .unwrap();
-        added.push(address);
-        if let Ok(next) =
-            tokio::time::timeout(std::time::Duration::from_millis(500), stream.next()).await
-        {
-            item = Some(next.unwrap().unwrap());
-            break;
-        }
-    }
-    let item = item.expect("listen delivered nothing");
-    let address = String::from_utf8_lossy(item.get("address").unwrap()).into_owned();
-    assert!(added.contains(&address), "{address} was not added");
+    // A `listen` streams only changes made after the router registered it, and RouterOS sends
+    // nothing to say it did. A fixed pause was the only order between the watcher's listen and
+    // the writer's add, and under load the listen (whose first command also opens the
+    // proxy's upstream session: TLS and login) reached the router after the add, which it
+    // then never saw. A round trip on the watcher's own connection orders them: the proxy
+    // forwards a session's commands in order on the one upstream connection the running
+    // listen holds, and the router runs a connection's commands in order, so once this print
+    // is done the listen is registered.
+    watcher
+        .call(&["/ip/firewall/address-list/print", "?list=suspended"])
+        .await
+        .unwrap();
+    writer
+        .call(&[
+            "/ip/firewall/address-list/add",
+            "=list=suspended",
+            "=address=100.64.9.9",
+        ])
+        .await
+        .unwrap();
+    let item = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+        .await
+        .expect("listen delivered nothing")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        item.get("address").map(|a| &a[..]),
+        Some(&b"100.64.9.9"[..])
+    );
     stream.cancel().await.unwrap();
     let end = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
         .await

@@ -20,8 +20,37 @@ use crate::proxy::{self, auditlog, config, policy};
 ///   tikguard proxy run --config proxy.toml           # serve (SIGHUP reloads, SIGTERM drains)
 ///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl --checkpoint /var/lib/tikguard/proxy-audit.head
 ///
-/// The configuration: examples/proxy.toml shows every section ([proxy], [[router]],
-/// [[listener]], [[client]], [policy.NAME] with [[policy.NAME.rule]]), commented.
+/// Example proxy.toml:
+///   [proxy]
+///   audit-log = "/var/lib/tikguard-proxy/audit.jsonl"  # hash-chained, one line a command
+///   metrics = "127.0.0.1:9184"
+///
+///   [[router]]
+///   name = "core-01"
+///   address = "10.255.0.1:8729"                 # the router's api-ssl
+///   ca = "/etc/tikguard-proxy/core-01-ca.pem"   # or pin = "sha256:..."
+///   user = "tikguard-proxy"                     # a router user for the proxy alone
+///   password-file = "/etc/tikguard-proxy/core-01.pass"
+///
+///   [[listener]]                     # where the CRM connects; add cert/key for TLS
+///   address = "10.255.0.10:8728"
+///   router = "core-01"
+///
+///   [[client]]
+///   name = "billing"
+///   password-hash = "$argon2id$..."  # from `tikguard proxy hash-password`
+///   from = ["198.51.100.20/32"]
+///   policy = "billing"
+///   routers = ["core-01"]
+///
+///   [policy.billing]                 # crm-pppoe, tightened to the CRM's own secrets
+///   extends = "crm-pppoe"
+///   [[policy.billing.rule]]
+///   path = "/ppp/secret"
+///   verbs = ["print", "add", "set", "remove", "enable", "disable"]
+///   owner-prefix = "ucrm_"           # only items whose comment starts so
+///   args = { name = {}, password = {}, profile = {}, comment = {}, disabled = {} }
+///
 /// Built-in policies: crm-pppoe, crm-hotspot, crm-queues, crm-isp, read-only, monitor (see
 /// `tikguard proxy check` for their rules); extend one with `extends = "crm-pppoe"`.
 #[derive(clap::Args)]

@@ -30,8 +30,8 @@ use routeros_config::secrets::is_secret_in;
 use routeros_config::value::{parse_addr, parse_list};
 use routeros_config::{Config, Item, Value, Version};
 
-use super::query;
 use super::rules::{self, Refusal};
+use super::{defaults, query};
 
 const MENUS: &str = include_str!("menus.txt");
 
@@ -190,6 +190,9 @@ impl Router {
     }
 
     fn menu_exists(&self, menu: &str) -> bool {
+        if defaults::ipv6_package_off(&self.config, &self.version, menu) {
+            return false;
+        }
         menu == "/log" || self.known_menus.contains(menu) || self.config.menu(menu).is_some()
     }
 
@@ -274,6 +277,21 @@ impl Router {
                 Bytes::from(format!("*{:X}", item.id)),
             ));
         }
+        // A built-in item shows its flag (`default=true`) and its name, which an export that
+        // selected it with `[ find default=yes ]` never wrote ([`defaults::builtin_name`]).
+        if item.builtin {
+            if want(b"default") {
+                attrs.push((Bytes::from_static(b"default"), Bytes::from_static(b"true")));
+            }
+            if let Some(n) = defaults::builtin_name(menu).filter(|_| item.get("name").is_none()) {
+                if want(b"name") {
+                    attrs.push((
+                        Bytes::from_static(b"name"),
+                        Bytes::from_static(n.as_bytes()),
+                    ));
+                }
+            }
+        }
         let mut has_disabled = false;
         for p in &item.props {
             if &p.key[..] == b"password" && menu == "/user" {
@@ -288,9 +306,10 @@ impl Router {
             }
         }
         if !has_disabled && want(b"disabled") && menu != "/log" {
+            let off = defaults::disabled_by_default(menu);
             attrs.push((
                 Bytes::from_static(b"disabled"),
-                Bytes::from_static(b"false"),
+                Bytes::from_static(if off { b"true" } else { b"false" }),
             ));
         }
         attrs
@@ -426,15 +445,30 @@ impl Router {
         };
         let mut out = Vec::new();
         let settings = self.config.menu(menu).map(|m| &m.settings);
-        if items.is_empty() && settings.is_some_and(|s| !s.props.is_empty()) {
-            // A settings menu prints its one record.
-            let s = settings.expect("checked");
-            let attrs = s
-                .props
+        let defaults = defaults::settings(menu, &self.version);
+        if items.is_empty()
+            && (!defaults.is_empty() || settings.is_some_and(|s| !s.props.is_empty()))
+        {
+            // A settings menu prints its one record: every value, the export's over RouterOS'
+            // defaults (an export leaves the defaults out; `print` shows them).
+            let mut attrs: Vec<(Bytes, Bytes)> = defaults
                 .iter()
-                .filter(|p| !is_secret_in(menu, &p.key) || who.can("sensitive"))
-                .map(|p| (p.key.clone(), Bytes::from(api_value(p.value.as_bytes()))))
+                .filter(|(k, _)| settings.is_none_or(|s| s.get(k).is_none()))
+                .filter(|(k, _)| !is_secret_in(menu, k.as_bytes()) || who.can("sensitive"))
+                .map(|(k, v)| {
+                    (
+                        Bytes::from_static(k.as_bytes()),
+                        Bytes::from(api_value(v.as_bytes())),
+                    )
+                })
                 .collect();
+            attrs.extend(
+                settings
+                    .into_iter()
+                    .flat_map(|s| &s.props)
+                    .filter(|p| !is_secret_in(menu, &p.key) || who.can("sensitive"))
+                    .map(|p| (p.key.clone(), Bytes::from(api_value(p.value.as_bytes())))),
+            );
             out.push(Reply {
                 kind: ReplyKind::Re,
                 tag: tag.clone(),

@@ -21,6 +21,20 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let secrets = c.setting(menu, "secrets").unwrap_or(b"");
+    if crate::live::is_hidden(secrets) {
+        // Read live without the `sensitive` policy: the router did not show the secrets, so
+        // whether there is one, and how long, cannot be told.
+        out.push(cx.finding_at(
+            &RULE,
+            Severity::Medium,
+            setting_span(c, menu, "enabled"),
+            format!("RoMON is enabled; its secret cannot be checked (approximated): the router does not show it to a reader without the `sensitive` policy, so whether it has one, and whether it is long enough, cannot tell. Audit with `sensitive`, or check that `secrets` holds one of {MIN_LEN} or more characters"),
+            vec![format!(
+                "{menu} set secrets=<a secret of {MIN_LEN} or more characters>"
+            )],
+        ));
+        return;
+    }
     let shortest = secrets
         .split(|&b| b == b',')
         .filter(|s| !s.is_empty())

@@ -20,14 +20,19 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     // The built-in community is `public`, for every address (MikroTik's SNMP manual); an export
     // that never touches `/snmp community` has only it.
     let items = c.items("/snmp community");
-    let communities: Vec<(bool, &[u8], Option<routeros_config::Span>)> = if items.is_empty() {
-        vec![(true, b"", None)]
+    // (is `public`, or `None` when the name was not shown: read live without `sensitive`).
+    let communities: Vec<(Option<bool>, &[u8], Option<routeros_config::Span>)> = if items.is_empty()
+    {
+        vec![(Some(true), b"", None)]
     } else {
         items
             .iter()
             .filter(|i| !i.is_disabled())
             .map(|i| {
-                let is_public = i.get("name").is_none_or(|n| n == b"public");
+                let is_public = match i.get("name") {
+                    Some(n) if crate::live::is_hidden(n) => None,
+                    n => Some(n.is_none_or(|n| n == b"public")),
+                };
                 let span = Some(i.statement).filter(|s| !s.is_empty());
                 (is_public, i.get("addresses").unwrap_or(b""), span)
             })
@@ -87,14 +92,22 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         // Community names are secrets: never printed, the built-in one is named by role.
-        let which = if *is_public {
-            "the default community `public`".to_string()
-        } else {
-            format!("community #{}", n + 1)
+        let which = match is_public {
+            Some(true) => "the default community `public`".to_string(),
+            Some(false) => format!("community #{}", n + 1),
+            // Weighed as the worst it can be, and said so.
+            None => format!(
+                "community #{} (approximated: its name is not shown to a reader without the `sensitive` policy, so whether it is the default `public` cannot tell)",
+                n + 1
+            ),
         };
         out.push(cx.finding_at(
             &RULE,
-            if *is_public { Severity::High } else { Severity::Medium },
+            if *is_public != Some(false) {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
             *span,
             format!(
                 "SNMP answers {which} on {}: it discloses the router's configuration and, with write access, changes it",
