@@ -1869,3 +1869,56 @@ async fn two_routers_each_block_and_neither_loses_its_entry() {
     assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
     drop(emu2);
 }
+
+/// A second watch started with the same configuration (same instance name, same state file:
+/// a unit started twice, a test run beside production) would compact the state file under the
+/// first and reconcile the same entries as its own. It refuses to start, naming the state file
+/// the first one holds, and the first one's blocks stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_watch_on_the_same_state_file_refuses_to_start() {
+    let r = start("");
+    send_syslog(&r.udp, &failures_from("198.51.100.97", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.97"]).await,
+        ["198.51.100.97"]
+    );
+    let mut second = common::tikguard()
+        .args(["watch", "run", "--config"])
+        .arg(&r.config)
+        .env("STATE_DIRECTORY", r.config.parent().unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    for _ in 0..150 {
+        if let Some(s) = second.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if status.is_none() {
+        let _ = second.kill();
+        let _ = second.wait();
+        panic!("a second watch on the same state file kept running");
+    }
+    assert!(!status.unwrap().success());
+    let mut err = String::new();
+    use std::io::Read;
+    second
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("state.jsonl") && err.contains("another watch"),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        until_listed(&r, &["198.51.100.97"]).await,
+        ["198.51.100.97"]
+    );
+}

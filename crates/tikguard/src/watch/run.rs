@@ -265,6 +265,11 @@ pub async fn run(
                 .map_err(|e| format!("state {}: {e}", dir.display()))?;
         }
     }
+    // Held to the end: a second watch on this state file is refused.
+    let _run_lock = match &state {
+        Some(s) => Some(super::state::RunLock::take(s.path())?),
+        None => None,
+    };
     let mut wanted = Wanted::for_instance(&cfg.instance);
     if let Some(s) = &state {
         let active = s.compact(now_ms())?;

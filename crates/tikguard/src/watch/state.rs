@@ -32,6 +32,44 @@ pub enum Record {
     },
 }
 
+/// Held by the running watch for its whole life: an exclusive `flock(2)` on `STATE.lock`
+/// (beside the state file, 0600). A second watch on the same state file (a unit started twice,
+/// a test run beside production with the same configuration) would compact the file under the
+/// first and reconcile the same entries as its own; it is refused at start instead. The lock
+/// goes with the process, however it ends (`kill -9` included): nothing stale is left behind.
+/// `watch block` and `watch unblock` only append, and do not take it.
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the lock for `state`, or says which file another watch holds.
+    pub fn take(state: &Path) -> Result<RunLock, String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut p = state.as_os_str().to_owned();
+        p.push(".lock");
+        let p = PathBuf::from(p);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(format!(
+                "state {}: another watch is running on this state file (it holds {}); each \
+                 watcher needs its own `instance` and `state`",
+                state.display(),
+                p.display()
+            )),
+            Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    }
+}
+
 pub struct StateFile {
     path: PathBuf,
 }
