@@ -220,6 +220,14 @@ impl Run {
         let _ = self.emu.0.wait();
     }
 
+    /// The harness's watch goes (killed), so that another can take its state file.
+    fn kill_watch(&mut self) {
+        drop(std::mem::replace(
+            &mut self.watch,
+            Proc(std::process::Command::new("true").spawn().unwrap()),
+        ));
+    }
+
     /// The router comes back on the same addresses, from its export: every dynamic entry lost.
     fn restart_emu(&mut self) {
         self.emu = spawn_emu(&self.emu_args, self.api_port, self.ssl_port);
@@ -398,11 +406,12 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     let mut r = start_with("", &extra);
     fail_logins(&r.api, 4).await;
     assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let config = r.config.clone();
     let unblock = |address: &str| {
         let out = tikguard()
-            .env("STATE_DIRECTORY", r.config.parent().unwrap())
+            .env("STATE_DIRECTORY", config.parent().unwrap())
             .args(["watch", "unblock", "--config"])
-            .arg(&r.config)
+            .arg(&config)
             .arg(address)
             .output()
             .unwrap();
@@ -445,6 +454,7 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     .await
     .unwrap();
     // Restart: reconciled.
+    r.kill_watch();
     r.watch = spawn_watch(&r.config);
     assert_eq!(
         until_listed(&r, &[CLIENT]).await,
@@ -454,6 +464,7 @@ async fn blocks_survive_restarts_and_unblock_removes_them_for_good() {
     );
     // Unblock for good, spelt `/32` again: gone now, and a restart does not put it back.
     assert!(unblock(&format!("{CLIENT}/32")).contains("emu: removed 1 entry"));
+    r.kill_watch();
     r.watch = spawn_watch(&r.config);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(listed(&r.ssl, &r.ca).await.is_empty());
@@ -1025,7 +1036,8 @@ async fn an_https_webhook_is_verified_against_its_ca() {
 /// enough permissions") is retried with backoff, not in a loop of logins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_router_refusing_the_list_is_retried_with_backoff() {
-    let r = start("");
+    let mut r = start("");
+    r.kill_watch();
     let c = admin(&r.ssl, &r.ca).await;
     c.call(&["/user/group/add", "=name=nolist", "=policy=api,write"])
         .await
@@ -1438,6 +1450,7 @@ async fn blocks_are_kept_across_restarts_by_default() {
     ));
     r.stop_emu();
     r.restart_emu();
+    r.kill_watch();
     r.watch = spawn_watch(&r.config);
     assert_eq!(
         until_listed(&r, &["198.51.100.96"]).await,
@@ -1449,7 +1462,9 @@ async fn blocks_are_kept_across_restarts_by_default() {
 /// a broken unit is not "active" while blocking nothing; `--keep-trying` starts anyway.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_router_refusing_watch_stops_start_up_unless_keep_trying() {
-    let r = start("");
+    let mut r = start("");
+    // The harness's watch would hold the state file these start-ups want.
+    r.kill_watch();
     let bad = r.dir.path().join("bad.pass");
     std::fs::write(&bad, "wrong\n").unwrap();
     let cfg = r.dir.path().join("bad.toml");
@@ -1652,7 +1667,7 @@ async fn metrics_count_routers_lines_unknown_senders_and_blocks_and_pass_promtoo
 /// (blocks on a list nothing drops change nothing); once rules drop it, nothing is said.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_router_with_no_rule_dropping_the_list_is_warned_about() {
-    let r = start("");
+    let mut r = start("");
     let mut said = Vec::new();
     for _ in 0..50 {
         said = r.said.lock().unwrap().clone();
@@ -1678,6 +1693,7 @@ async fn a_router_with_no_rule_dropping_the_list_is_warned_about() {
         .await
         .unwrap();
     }
+    r.kill_watch();
     let (_w, _, _, said) = spawn_watch_with(&r.config, &[]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let said = said.lock().unwrap().clone();
@@ -1840,6 +1856,7 @@ async fn two_routers_each_block_and_neither_loses_its_entry() {
     std::fs::write(&cfg, text).unwrap();
     // The harness's watch goes; this one watches both (the first router's syslog still comes
     // to the old port: its failures are sent here by hand, as it logs them).
+    r.kill_watch();
     let (w, udp, _, _) = spawn_watch_with(&cfg, &[]);
     r.watch = w;
     send_syslog(&udp, &failures_from(CLIENT, 3));
