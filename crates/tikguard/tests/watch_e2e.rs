@@ -1939,3 +1939,53 @@ async fn a_second_watch_on_the_same_state_file_refuses_to_start() {
         ["198.51.100.97"]
     );
 }
+
+/// Expiry end to end: a block of 3 s is listed with its timeout, the router (the emulator,
+/// counting `timeout=` down as RouterOS does) drops it when the time is up, watch does not put
+/// it back, and the same source failing again is blocked again as a second offence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_ends_on_the_router_when_its_timeout_runs_out() {
+    let mut r = start("");
+    r.kill_watch();
+    let text = std::fs::read_to_string(&r.config)
+        .unwrap()
+        .replace("block = \"1d\"", "block = \"3s\"");
+    std::fs::write(&r.config, text).unwrap();
+    let (w, udp, _, _) = spawn_watch_with(&r.config, &[]);
+    r.watch = w;
+    let who = "198.51.100.61";
+    send_syslog(&udp, &failures_from(who, 3));
+    assert_eq!(until_listed(&r, &[who]).await, [who]);
+    let t = listed_with(&r.ssl, &r.ca, "timeout").await;
+    assert!(
+        t.len() == 1 && ["1s", "2s", "3s"].contains(&t[0].1.as_str()),
+        "{t:?}"
+    );
+    let d = listed_with(&r.ssl, &r.ca, "dynamic").await;
+    assert_eq!(d[0].1, "true");
+    let mut gone = false;
+    for _ in 0..100 {
+        if listed(&r.ssl, &r.ca).await.is_empty() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "still listed: {:?}", listed(&r.ssl, &r.ca).await);
+    // watch does not put an ended block back.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    // Failing again: blocked again, a second offence.
+    send_syslog(&udp, &failures_from(who, 3));
+    assert_eq!(until_listed(&r, &[who]).await, [who]);
+    let state = r.dir.path().join("state.jsonl");
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = std::fs::read_to_string(&state).unwrap_or_default();
+        if text.contains("\"offence\":2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("\"offence\":2"), "{text}");
+}
