@@ -1989,3 +1989,77 @@ async fn a_block_ends_on_the_router_when_its_timeout_runs_out() {
     }
     assert!(text.contains("\"offence\":2"), "{text}");
 }
+
+/// `confirm = true` abused: lines forged with the router's source name 600 addresses that
+/// never failed, each one a block to confirm. watch must neither log in to the router once per
+/// address (600 logins, one after another) nor let the forged questions crowd out the real
+/// attacker's: one login and one `/log/print` answer every question waiting, and the real
+/// client failing during the flood is blocked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_flood_costs_few_logins_and_does_not_hide_a_real_attacker() {
+    let mut r = start_setup(Setup {
+        router: "confirm = true\n",
+        ..Setup::default()
+    });
+    let mut forged = Vec::new();
+    for i in 0..600u32 {
+        forged.extend(failures_from(
+            &format!("10.{}.{}.7", 20 + i / 250, i % 250 + 1),
+            3,
+        ));
+    }
+    send_syslog(&r.udp, &forged);
+    fail_logins(&r.api, 3).await;
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(listed(&r.ssl, &r.ca).await.len(), 1);
+    // The router's own log counts watch's logins.
+    let c = admin(&r.ssl, &r.ca).await;
+    let log = c.call(&["/log/print"]).await.unwrap();
+    let logins = log
+        .iter()
+        .filter(|i| {
+            i.get("message")
+                .is_some_and(|m| String::from_utf8_lossy(m).starts_with("user admin logged in"))
+        })
+        .count();
+    assert!(logins < 40, "{logins} logins for one flood");
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " not confirmed"), 600, "{last}");
+}
+
+/// Standard output that nobody reads (a pipe to a stuck consumer, a stalled journal) must not
+/// stall watch: 700 blocks' alert lines (over 64 KiB, a pipe's buffer) are written while the
+/// test never reads watch's standard output, and a real client failing afterwards is still
+/// blocked. Lines past the queue's 4,096 would be dropped and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unread_standard_output_does_not_stall_watch() {
+    let mut r = start("");
+    let mut lines = Vec::new();
+    for i in 0..700u32 {
+        lines.extend(failures_from(
+            &format!("10.{}.{}.9", 40 + i / 250, i % 250 + 1),
+            3,
+        ));
+    }
+    send_syslog(&r.udp, &lines);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    fail_logins(&r.api, 3).await;
+    let mut found = false;
+    for _ in 0..100 {
+        if listed(&r.ssl, &r.ca).await.iter().any(|(a, _)| a == CLIENT) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found, "the real client was not blocked");
+    // SIGTERM is still heard (the loop is not stuck in a write), and the queue held the lines
+    // the pipe could not: none was dropped.
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(
+        stopping_count(&last, " alert lines not written to standard output"),
+        0,
+        "{last}"
+    );
+}

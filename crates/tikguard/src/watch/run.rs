@@ -176,12 +176,46 @@ struct Confirmation {
     logged: Result<usize, String>,
 }
 
-fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+/// Alert lines waiting for standard output, at most.
+pub const STDOUT_QUEUE: usize = 4096;
+
+/// Alert lines dropped because standard output did not take them.
+static STDOUT_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Alert lines queued and not yet written.
+static STDOUT_WAITING: AtomicU64 = AtomicU64::new(0);
+
+/// Standard output is written by a thread of its own from a queue of [`STDOUT_QUEUE`] lines:
+/// a pipe nobody reads (a stuck consumer, a stalled journal) fills, and then lines are dropped
+/// and counted, while watch goes on reading and blocking. (Written in line before, a full pipe
+/// stopped the whole loop: no line read, no block made.)
+fn stdout_line(line: String) {
+    static OUT: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<String>>> =
+        std::sync::OnceLock::new();
+    let tx = OUT.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(STDOUT_QUEUE);
+        std::thread::Builder::new()
+            .name("watch-stdout".into())
+            .spawn(move || {
+                for l in rx {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{l}");
+                    let _ = out.flush();
+                    STDOUT_WAITING.fetch_sub(1, Ordering::Relaxed);
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    STDOUT_WAITING.fetch_add(1, Ordering::Relaxed);
+    if tx.as_ref().is_none_or(|tx| tx.try_send(line).is_err()) {
+        STDOUT_WAITING.fetch_sub(1, Ordering::Relaxed);
+        STDOUT_DROPPED.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
+    stdout_line(line.to_string());
     if let Some(f) = alerts.as_mut() {
         if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
             crate::warn_line!("tikguard watch: alerts file: {e}");
@@ -362,15 +396,19 @@ pub async fn run(
         None => None,
     };
     let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);
-    let confirm_slots: HashMap<String, Arc<tokio::sync::Semaphore>> = cfg
+    // One confirmer per router: one login answers every question waiting.
+    let confirmers: HashMap<String, mpsc::Sender<super::confirm::Question<Pending>>> = cfg
         .routers
         .iter()
-        .map(|r| (r.name.clone(), Arc::new(tokio::sync::Semaphore::new(1))))
-        .collect();
-    let confirm_waiting: HashMap<String, Arc<AtomicU64>> = cfg
-        .routers
-        .iter()
-        .map(|r| (r.name.clone(), Arc::default()))
+        .map(|r| {
+            let (q_tx, q_rx) = mpsc::channel(super::confirm::MAX_PENDING);
+            tokio::spawn(super::confirm::confirmer(
+                q_rx,
+                confirm_tx.clone(),
+                |block, logged| Confirmation { block, logged },
+            ));
+            (r.name.clone(), q_tx)
+        })
         .collect();
     let (mut lines, mut unknown_lines, mut blocks, mut never_seen, mut unconfirmed, mut over) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
@@ -534,27 +572,24 @@ pub async fn run(
             let confirm = !via_api && live.router(&router).is_some_and(|r| r.confirm);
             if confirm {
                 let r = live.router(&router).cloned().expect("checked");
-                let waiting = confirm_waiting[&router].clone();
-                if waiting.load(Ordering::Relaxed) as usize >= super::confirm::MAX_PENDING {
+                let Some(q) = confirmers.get(&router) else {
+                    continue;
+                };
+                if let Err(e) = q.try_send((r, p.key, p)) {
+                    let p = match e {
+                        mpsc::error::TrySendError::Full(q)
+                        | mpsc::error::TrySendError::Closed(q) => q.2,
+                    };
                     unconfirmed += 1;
                     metrics.unconfirmed.with_label_values(&[&router]).inc();
-                    detector.undo_block(&router, *key);
+                    detector.undo_block(&router, p.key);
                     crate::warn_line!(
                         "tikguard watch: router {}: {} confirmations waiting; {} not blocked",
                         crate::term::printable(&router),
                         super::confirm::MAX_PENDING,
-                        key.address()
+                        p.key.address()
                     );
-                    continue;
                 }
-                waiting.fetch_add(1, Ordering::Relaxed);
-                let (slot, back) = (confirm_slots[&router].clone(), confirm_tx.clone());
-                tokio::spawn(async move {
-                    let _turn = slot.acquire_owned().await;
-                    let logged = super::confirm::logged(&r, p.key).await;
-                    waiting.fetch_sub(1, Ordering::Relaxed);
-                    let _ = back.send(Confirmation { block: p, logged }).await;
-                });
                 continue;
             }
             let ctx = Ctx {
@@ -575,13 +610,20 @@ pub async fn run(
     }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
-        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers",
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read)",
         lines - unknown_lines,
         counters.unknown_sender.load(Ordering::Relaxed),
         counters.queue_full.load(Ordering::Relaxed),
         counters.oversized.load(Ordering::Relaxed),
-        sync.pending()
+        sync.pending(),
+        STDOUT_DROPPED.load(Ordering::Relaxed)
     );
+    // The alert lines still queued are written before watch exits (2 s at most: an output
+    // nobody reads does not hold the exit either).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while STDOUT_WAITING.load(Ordering::Relaxed) > 0 && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     Ok(())
 }
 
