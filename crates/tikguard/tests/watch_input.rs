@@ -358,3 +358,35 @@ async fn a_confirm_flood_costs_few_logins_and_does_not_hide_a_real_attacker() {
     let last = stop_watch(&mut r.watch, &r.said);
     assert_eq!(stopping_count(&last, " not confirmed"), 600, "{last}");
 }
+
+/// A router's TCP syslog lines cut anywhere across TCP segments (newline framing, and an
+/// octet-counted frame cut inside its length) are read whole: the source they name is blocked,
+/// and nothing is made of the pieces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_lines_cut_across_segments_are_read_whole() {
+    use std::io::Write;
+    let r = start_with("", "syslog-tcp = \"127.0.0.1:0\"\n");
+    let tcp = r.tcp.clone().unwrap();
+    let mut c = std::net::TcpStream::connect(&tcp).unwrap();
+    c.set_nodelay(true).unwrap();
+    let line = "<26>system,error,critical login failure for user admin from 198.51.100.44 via ssh";
+    let framed = format!("{}\n{}\n{} {line}", line, line, line.len());
+    for piece in [
+        &framed[..10],
+        &framed[10..60],
+        &framed[60..line.len() + 1],
+        &framed[line.len() + 1..2 * line.len() + 3],
+        &framed[2 * line.len() + 3..2 * line.len() + 4],
+        &framed[2 * line.len() + 4..],
+    ] {
+        c.write_all(piece.as_bytes()).unwrap();
+        c.flush().unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(
+        until_listed(&r, &["198.51.100.44"]).await,
+        ["198.51.100.44"]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(listed(&r.ssl, &r.ca).await.len(), 1);
+}

@@ -812,6 +812,33 @@ pub fn replay(
 
 #[cfg(test)]
 mod tests {
+    /// Clock jumps in a replayed log (a router's clock stepped back by NTP, a BSD log over New
+    /// Year, a line with no time between two with one, times far apart): every line is read,
+    /// with no panic and no underflow.
+    #[test]
+    fn replay_survives_clock_jumps() {
+        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
+        let line = |t: &str| {
+            format!("<26>{t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
+        };
+        let mut out = Vec::new();
+        let jumps: String = [
+            "Dec 31 23:59:59",
+            "Jan  1 00:00:01",
+            "Jan  1 00:00:02",
+            "Nov 30 09:00:00",
+            "1 1970-01-01T00:00:00Z",
+            "1 9999-12-31T23:59:59Z",
+            "1 2026-11-30T09:00:00+14:00",
+            "1 2026-11-30T09:00:00-12:00",
+        ]
+        .map(line)
+        .concat();
+        let got = super::replay(&cfg, &format!("{jumps}no time at all\n{jumps}"), &mut out);
+        assert!(got.is_ok());
+        assert_eq!(got.unwrap().0, 17);
+    }
+
     /// Failures spread over minutes in the log do not block in a replay, as they did not live;
     /// the same failures within the window do.
     #[test]
