@@ -495,3 +495,46 @@ async fn an_unread_standard_output_does_not_stall_watch() {
         "{last}"
     );
 }
+
+/// SIGHUP with a new `allow` refreshes the CrowdSec filter too: a decision on an address now
+/// allowed comes off the router, and comes back when the allow entry goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_refilters_crowdsec_decisions() {
+    let Some(lapi) = Lapi::start() else { return };
+    let key = lapi.key_file.display().to_string();
+    let r = start_setup(Setup {
+        args: &["--crowdsec-lapi", &lapi.url, "--crowdsec-key-file", &key],
+        ..Setup::default()
+    });
+    lapi.cscli(
+        &[
+            "decisions",
+            "add",
+            "--ip",
+            "203.0.113.79",
+            "--duration",
+            "2h",
+        ],
+        None,
+    );
+    assert_eq!(until_listed(&r, &["203.0.113.79"]).await, ["203.0.113.79"]);
+    let hup = |r: &Run| {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &r.watch.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    let text = std::fs::read_to_string(&r.config).unwrap();
+    assert!(text.contains("allow = []"), "{text}");
+    std::fs::write(
+        &r.config,
+        text.replace("allow = []", "allow = [\"203.0.113.79\"]"),
+    )
+    .unwrap();
+    hup(&r);
+    assert!(until_listed(&r, &[]).await.is_empty());
+    std::fs::write(&r.config, text).unwrap();
+    hup(&r);
+    assert_eq!(until_listed(&r, &["203.0.113.79"]).await, ["203.0.113.79"]);
+}

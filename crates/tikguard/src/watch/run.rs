@@ -341,6 +341,8 @@ pub async fn run(
         ));
     }
 
+    // The CrowdSec bouncer's filter, replaced on SIGHUP.
+    let (never_tx, never_rx) = tokio::sync::watch::channel(Arc::new(live.never.clone()));
     let http_for = |ca: Option<&str>| super::http::Http::new(ca);
     let mut push: Option<mpsc::Sender<crowdsec::Detection>> = None;
     if let Some(c) = &cfg.crowdsec {
@@ -355,7 +357,7 @@ pub async fn run(
                 std::time::Duration::from_millis(c.poll_ms),
                 sync.clone(),
                 n.clone(),
-                Arc::new(live.never.clone()),
+                never_rx.clone(),
             ));
         }
         if let Some(m) = &c.machine {
@@ -508,6 +510,7 @@ pub async fn run(
                                 new.routers.iter().map(|r| r.source).collect();
                             detector.set_rules(new.rules.clone());
                             live = Live::new(new, &own);
+                            never_tx.send_replace(Arc::new(live.never.clone()));
                             crate::warn_line!("tikguard watch: configuration reloaded");
                         }
                         Err(e) => crate::warn_line!(
