@@ -390,3 +390,54 @@ async fn tcp_lines_cut_across_segments_are_read_whole() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(listed(&r.ssl, &r.ca).await.len(), 1);
 }
+
+/// Many TCP connections from many addresses that are no router (127.0.0.2 to 127.0.1.45, held
+/// open) take no slot: each is closed at accept, and the router's own TCP lines are read and
+/// blocked on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_connections_from_many_unknown_addresses_take_no_slot() {
+    use std::io::{Read, Write};
+    let r = start_with("", "syslog-tcp = \"127.0.0.1:0\"\n");
+    let tcp: std::net::SocketAddr = r.tcp.clone().unwrap().parse().unwrap();
+    let mut held = Vec::new();
+    for i in 0..300u32 {
+        let from = std::net::Ipv4Addr::new(127, 0, (2 + i / 250) as u8, (2 + i % 250) as u8);
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.bind(&std::net::SocketAddr::from((from, 0)).into())
+            .unwrap();
+        s.connect(&tcp.into()).unwrap();
+        let mut c: std::net::TcpStream = s.into();
+        let _ = c.write_all(
+            b"<26>system,error,critical login failure for user a from 198.51.100.45 via ssh\n",
+        );
+        held.push(c);
+    }
+    // Each was closed by watch.
+    let mut closed = 0;
+    for c in &mut held {
+        c.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut b = [0u8; 1];
+        match c.read(&mut b) {
+            Ok(0) => closed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(closed, held.len());
+    let mut c = std::net::TcpStream::connect(tcp).unwrap();
+    for _ in 0..3 {
+        c.write_all(
+            b"<26>system,error,critical login failure for user admin from 198.51.100.46 via ssh\n",
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        until_listed(&r, &["198.51.100.46"]).await,
+        ["198.51.100.46"]
+    );
+    assert!(!listed(&r.ssl, &r.ca)
+        .await
+        .iter()
+        .any(|(a, _)| a == "198.51.100.45"));
+}
