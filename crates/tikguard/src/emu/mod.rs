@@ -8,6 +8,7 @@
 //! with a remote logging action would send them.
 
 pub mod defaults;
+pub mod expiry;
 pub mod query;
 pub mod router;
 pub mod rules;
@@ -113,6 +114,18 @@ fn bind_error(service: &str, addr: SocketAddr, e: std::io::Error) -> std::io::Er
 /// Binds the listeners and serves until the process ends.
 pub async fn start(router: Router, opts: Options) -> std::io::Result<Emulator> {
     let router = Arc::new(Mutex::new(router));
+    // Address-list timeouts run out on their own, commands or not ([`expiry`]).
+    let ticking = Arc::downgrade(&router);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let Some(r) = ticking.upgrade() else { break };
+            r.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .expire_at(std::time::Instant::now());
+        }
+    });
     let shared = Shared::new(router.clone(), opts.limits.clone(), opts.budget);
     if let Some(a) = opts.clients_as {
         let _ = shared.clients_as.set(a);

@@ -72,6 +72,8 @@ pub struct Router {
     pub outbox: Vec<LogEntry>,
     known_menus: std::collections::HashSet<String>,
     next_log: u32,
+    /// Address-list entries counting down their `timeout` ([`super::expiry`]).
+    pub(super) expiry: super::expiry::Expiry,
 }
 
 /// Who is talking, once logged in.
@@ -158,6 +160,7 @@ impl Router {
             outbox: Vec::new(),
             known_menus,
             next_log: 1,
+            expiry: Default::default(),
         }
     }
 
@@ -334,6 +337,7 @@ impl Router {
 
     /// Runs one command for a logged-in session; returns the replies to send.
     pub fn command(&mut self, session: u64, who: &Login, req: &Request, sink: &Sink) -> Vec<Reply> {
+        self.expire_at(std::time::Instant::now());
         let tag = &req.tag;
         let cmd = String::from_utf8_lossy(&req.command).into_owned();
         let segs: Vec<&str> = cmd.split('/').filter(|s| !s.is_empty()).collect();
@@ -510,7 +514,7 @@ impl Router {
     }
 
     /// Streams a change to the menu's listeners; a session whose queue is full is ended.
-    fn notify(&mut self, menu: &str, attrs: Vec<(Bytes, Bytes)>) {
+    pub(super) fn notify(&mut self, menu: &str, attrs: Vec<(Bytes, Bytes)>) {
         let mut overflowed = Vec::new();
         for l in self.listeners.iter().filter(|l| l.menu == menu) {
             let wanted = query::matches(&l.query, |k| {
@@ -612,6 +616,7 @@ impl Router {
                 }
             }
         }
+        self.track_timeout(menu, id, std::time::Instant::now());
         let item = self.config.items(menu).iter().find(|i| i.id == id).cloned();
         if let Some(item) = item {
             let attrs = self.item_attrs(menu, &item, who, None);
@@ -712,6 +717,11 @@ impl Router {
             }
         }
         for (item, dead) in changed {
+            if dead {
+                self.untrack(menu, item.id);
+            } else if verb == "set" && values.iter().any(|(k, _)| k == "timeout") {
+                self.track_timeout(menu, item.id, std::time::Instant::now());
+            }
             let mut attrs = if dead {
                 vec![(
                     Bytes::from_static(b".id"),

@@ -175,12 +175,22 @@ pub async fn bouncer(
     poll: Duration,
     sync: Arc<Sync>,
     n: Arc<Counters>,
-    never: Arc<Never>,
+    mut never: tokio::sync::watch::Receiver<Arc<Never>>,
 ) {
     let base = lapi.trim_end_matches('/').to_string();
     let mut startup = true;
     let mut backoff = Duration::from_secs(1);
+    let mut refilter = false;
     loop {
+        // A reloaded configuration (SIGHUP: `allow`, `max-range`, the routers) filters every
+        // decision again: the whole set is pulled anew, what is now refused comes off the
+        // routers and what is now allowed goes on.
+        if refilter || never.has_changed().unwrap_or(false) {
+            never.borrow_and_update();
+            startup = true;
+            refilter = false;
+        }
+        let filter = never.borrow().clone();
         let url = format!(
             "{base}/v1/decisions/stream{}",
             if startup { "?startup=true" } else { "" }
@@ -199,7 +209,7 @@ pub async fn bouncer(
         match got {
             Ok(s) => {
                 n.pulls.fetch_add(1, Ordering::Relaxed);
-                let touched = apply(&sync, s, startup, &n, &never);
+                let touched = apply(&sync, s, startup, &n, &filter);
                 if startup {
                     // The whole set is known now: every router reconciles against it.
                     sync.resync_all();
@@ -210,7 +220,14 @@ pub async fn bouncer(
                 }
                 startup = false;
                 backoff = Duration::from_secs(1);
-                tokio::time::sleep(poll).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    changed = never.changed() => match changed {
+                        Ok(()) => refilter = true,
+                        // Watch is stopping.
+                        Err(_) => tokio::time::sleep(poll).await,
+                    },
+                }
             }
             Err(e) => {
                 crate::warn_line!(

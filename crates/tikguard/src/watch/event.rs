@@ -260,6 +260,39 @@ fn cef(s: &str) -> Option<Framed<'_>> {
     })
 }
 
+/// The MSG after RFC 5424 STRUCTURED-DATA (`[id k="v" ...][id2 ...] MSG`), read as the RFC
+/// writes it (section 6.3): a PARAM-VALUE is quoted and may hold `]`, `"` and `\` escaped by
+/// a backslash, so a `]` inside a value never ends the element. Structured data that does
+/// not end, or is not followed by a space and a message, leaves no message: its values are
+/// never read as one.
+fn skip_structured_data(rest: &str) -> &str {
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while b.get(i) == Some(&b'[') {
+        let mut quoted = false;
+        i += 1;
+        loop {
+            match b.get(i) {
+                None => return "",
+                Some(b'\\') if quoted => i += 2,
+                Some(b'"') => {
+                    quoted = !quoted;
+                    i += 1;
+                }
+                Some(b']') if !quoted => {
+                    i += 1;
+                    break;
+                }
+                Some(_) => i += 1,
+            }
+        }
+    }
+    match b.get(i) {
+        Some(b' ') => &rest[i + 1..],
+        _ => "",
+    }
+}
+
 /// What follows a syslog header: RFC 5424's MSG, a BSD header's `host topics message`, or
 /// the line itself (RouterOS' default `topics message`, `/log print`'s `time topics
 /// message`).
@@ -278,23 +311,7 @@ fn after_header(s: &str) -> &str {
             let msg = if let Some(r) = rest.strip_prefix("- ") {
                 r
             } else if rest.starts_with('[') {
-                // Structured data: skip `[...]` elements.
-                let mut depth = 0;
-                let mut end = rest.len();
-                for (i, b) in rest.bytes().enumerate() {
-                    match b {
-                        b'[' => depth += 1,
-                        b']' => {
-                            depth -= 1;
-                            if depth == 0 && rest[i + 1..].starts_with(' ') {
-                                end = i + 2;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                &rest[end.min(rest.len())..]
+                skip_structured_data(rest)
             } else {
                 rest
             };
@@ -472,6 +489,76 @@ mod tests {
         }
         assert!(parse_line(&format!("<26>system,error,critical {fail}")).is_some());
         assert!(parse_line(&format!("<26>system,error {fail}")).is_some());
+    }
+
+    /// An attacker's spellings of a source: RouterOS writes the address it saw, in canonical
+    /// form, as the last ` from ADDR via SERVICE`. A user name carrying its own ` from X via
+    /// api` names nobody; leading zeros (`010.0.0.1`, octal to some parsers), an address with
+    /// a port, and text that is no address are no event; a zone id is dropped (the address is
+    /// link-local, never blocked); a MAC address is a source that is never an IP block.
+    #[test]
+    fn an_attackers_spellings_of_a_source_name_nobody_else() {
+        let fail = |tail: &str| {
+            parse_line(&format!(
+                "<26>system,error,critical login failure for user {tail}"
+            ))
+        };
+        let e = fail("x from 192.0.2.10 via api from 203.0.113.5 via ssh").unwrap();
+        assert_eq!(
+            (e.source, e.user.as_str()),
+            (ip("203.0.113.5"), "x from 192.0.2.10 via api")
+        );
+        let e = fail("a from 192.0.2.10 via api\nb from 203.0.113.6 via ssh").unwrap();
+        assert_eq!(e.source, ip("203.0.113.6"));
+        for tail in [
+            "a from 010.0.0.1 via ssh",
+            "a from 10.0.0.1:5555 via ssh",
+            "a from [2001:db8::1]:22 via ssh",
+            "a from 10.0.0.1 via ssh extra",
+            "a from 0x0a000001 via ssh",
+            "a from 167772161 via ssh",
+        ] {
+            assert_eq!(fail(tail), None, "{tail}");
+        }
+        assert_eq!(
+            fail("a from fe80::1%ether1 via ssh").unwrap().source,
+            ip("fe80::1")
+        );
+        assert!(matches!(
+            fail("a from 4C:5E:0C:11:22:33 via mac-winbox")
+                .unwrap()
+                .source,
+            Source::Mac(_)
+        ));
+        // Topics in another case are no RouterOS topics.
+        assert!(parse_line(
+            "<26>System,Error,Critical login failure for user a from 203.0.113.5 via ssh"
+        )
+        .is_none());
+    }
+
+    /// RFC 5424 structured data is skipped as the RFC writes it: a `]` inside a quoted value
+    /// (escaped or not) does not end the element, so text a router put in a parameter is
+    /// never read as the message, and the message after it is read.
+    #[test]
+    fn structured_data_values_are_never_the_message() {
+        let msg = "system,error,critical login failure for user admin from 203.0.113.8 via ssh";
+        let sd = r#"[meta x="a\] b" y="] system,error,critical login failure for user a from 192.0.2.66 via ssh"]"#;
+        let e = parse_line(&format!(
+            "<26>1 2026-11-30T12:00:01Z core-01 MikroTik - - {sd} {msg}"
+        ))
+        .unwrap();
+        assert_eq!(e.source, ip("203.0.113.8"));
+        let e = parse_line(&format!(
+            "<26>1 2026-11-30T12:00:01Z core-01 MikroTik - - {sd}[two a=\"]\"] {msg}"
+        ))
+        .unwrap();
+        assert_eq!(e.source, ip("203.0.113.8"));
+        // Only structured data, no message: nothing.
+        assert!(parse_line(&format!(
+            "<26>1 2026-11-30T12:00:01Z core-01 MikroTik - - {sd}"
+        ))
+        .is_none());
     }
 
     proptest::proptest! {

@@ -241,6 +241,39 @@ mod tests {
             .contains("router r's address"));
     }
 
+    /// An attacker's spellings of a protected address, as a block target (`watch block`, a
+    /// CrowdSec decision): IPv4-mapped IPv6 of an allowed or own IPv4 address, a mapped
+    /// range, a prefix holding an allowed host, a zone id, leading zeros, a port, a MAC
+    /// address: each is refused, never listed in another form.
+    #[test]
+    fn an_attackers_spellings_of_a_protected_address_are_refused() {
+        let n = never("\"10.20.0.0/16\", \"203.0.113.50\"");
+        for t in [
+            "::ffff:10.20.1.1",
+            "::ffff:10.20.0.0/112",
+            "::ffff:127.0.0.1",
+            "::ffff:192.0.2.10",
+            "::ffff:0.0.0.0/96",
+            "203.0.113.0/24",
+            "203.0.113.50/32",
+            "10.0.0.0/8",
+            "fe80::1%eth0",
+            "010.20.0.1",
+            "10.20.0.1:22",
+            "[2001:db8::1]:22",
+            "4c:5e:0c:11:22:33",
+            "",
+            " 203.0.113.9",
+        ] {
+            assert!(n.refuses(t).is_some(), "{t}");
+            assert!(n.refuses_range(t).is_some(), "{t}");
+        }
+        for t in ["0.0.0.0/0", "::/0", "2000::/3", "203.0.112.0/23"] {
+            assert!(n.refuses_range(t).is_some(), "{t}");
+        }
+        assert_eq!(n.refuses("203.0.113.51"), None);
+    }
+
     #[test]
     fn crowdsec_ranges_wider_than_max_range_are_refused() {
         let n = never("");

@@ -176,12 +176,46 @@ struct Confirmation {
     logged: Result<usize, String>,
 }
 
-fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+/// Alert lines waiting for standard output, at most.
+pub const STDOUT_QUEUE: usize = 4096;
+
+/// Alert lines dropped because standard output did not take them.
+static STDOUT_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Alert lines queued and not yet written.
+static STDOUT_WAITING: AtomicU64 = AtomicU64::new(0);
+
+/// Standard output is written by a thread of its own from a queue of [`STDOUT_QUEUE`] lines:
+/// a pipe nobody reads (a stuck consumer, a stalled journal) fills, and then lines are dropped
+/// and counted, while watch goes on reading and blocking. (Written in line before, a full pipe
+/// stopped the whole loop: no line read, no block made.)
+fn stdout_line(line: String) {
+    static OUT: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<String>>> =
+        std::sync::OnceLock::new();
+    let tx = OUT.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(STDOUT_QUEUE);
+        std::thread::Builder::new()
+            .name("watch-stdout".into())
+            .spawn(move || {
+                for l in rx {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{l}");
+                    let _ = out.flush();
+                    STDOUT_WAITING.fetch_sub(1, Ordering::Relaxed);
+                }
+            })
+            .ok()
+            .map(|_| tx)
+    });
+    STDOUT_WAITING.fetch_add(1, Ordering::Relaxed);
+    if tx.as_ref().is_none_or(|tx| tx.try_send(line).is_err()) {
+        STDOUT_WAITING.fetch_sub(1, Ordering::Relaxed);
+        STDOUT_DROPPED.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
+    stdout_line(line.to_string());
     if let Some(f) = alerts.as_mut() {
         if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
             crate::warn_line!("tikguard watch: alerts file: {e}");
@@ -265,6 +299,11 @@ pub async fn run(
                 .map_err(|e| format!("state {}: {e}", dir.display()))?;
         }
     }
+    // Held to the end: a second watch on this state file is refused.
+    let _run_lock = match &state {
+        Some(s) => Some(super::state::RunLock::take(s.path())?),
+        None => None,
+    };
     let mut wanted = Wanted::for_instance(&cfg.instance);
     if let Some(s) = &state {
         let active = s.compact(now_ms())?;
@@ -302,6 +341,8 @@ pub async fn run(
         ));
     }
 
+    // The CrowdSec bouncer's filter, replaced on SIGHUP.
+    let (never_tx, never_rx) = tokio::sync::watch::channel(Arc::new(live.never.clone()));
     let http_for = |ca: Option<&str>| super::http::Http::new(ca);
     let mut push: Option<mpsc::Sender<crowdsec::Detection>> = None;
     if let Some(c) = &cfg.crowdsec {
@@ -316,7 +357,7 @@ pub async fn run(
                 std::time::Duration::from_millis(c.poll_ms),
                 sync.clone(),
                 n.clone(),
-                Arc::new(live.never.clone()),
+                never_rx.clone(),
             ));
         }
         if let Some(m) = &c.machine {
@@ -357,15 +398,19 @@ pub async fn run(
         None => None,
     };
     let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);
-    let confirm_slots: HashMap<String, Arc<tokio::sync::Semaphore>> = cfg
+    // One confirmer per router: one login answers every question waiting.
+    let confirmers: HashMap<String, mpsc::Sender<super::confirm::Question<Pending>>> = cfg
         .routers
         .iter()
-        .map(|r| (r.name.clone(), Arc::new(tokio::sync::Semaphore::new(1))))
-        .collect();
-    let confirm_waiting: HashMap<String, Arc<AtomicU64>> = cfg
-        .routers
-        .iter()
-        .map(|r| (r.name.clone(), Arc::default()))
+        .map(|r| {
+            let (q_tx, q_rx) = mpsc::channel(super::confirm::MAX_PENDING);
+            tokio::spawn(super::confirm::confirmer(
+                q_rx,
+                confirm_tx.clone(),
+                |block, logged| Confirmation { block, logged },
+            ));
+            (r.name.clone(), q_tx)
+        })
         .collect();
     let (mut lines, mut unknown_lines, mut blocks, mut never_seen, mut unconfirmed, mut over) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
@@ -465,6 +510,7 @@ pub async fn run(
                                 new.routers.iter().map(|r| r.source).collect();
                             detector.set_rules(new.rules.clone());
                             live = Live::new(new, &own);
+                            never_tx.send_replace(Arc::new(live.never.clone()));
                             crate::warn_line!("tikguard watch: configuration reloaded");
                         }
                         Err(e) => crate::warn_line!(
@@ -529,27 +575,24 @@ pub async fn run(
             let confirm = !via_api && live.router(&router).is_some_and(|r| r.confirm);
             if confirm {
                 let r = live.router(&router).cloned().expect("checked");
-                let waiting = confirm_waiting[&router].clone();
-                if waiting.load(Ordering::Relaxed) as usize >= super::confirm::MAX_PENDING {
+                let Some(q) = confirmers.get(&router) else {
+                    continue;
+                };
+                if let Err(e) = q.try_send((r, p.key, p)) {
+                    let p = match e {
+                        mpsc::error::TrySendError::Full(q)
+                        | mpsc::error::TrySendError::Closed(q) => q.2,
+                    };
                     unconfirmed += 1;
                     metrics.unconfirmed.with_label_values(&[&router]).inc();
-                    detector.undo_block(&router, *key);
+                    detector.undo_block(&router, p.key);
                     crate::warn_line!(
                         "tikguard watch: router {}: {} confirmations waiting; {} not blocked",
                         crate::term::printable(&router),
                         super::confirm::MAX_PENDING,
-                        key.address()
+                        p.key.address()
                     );
-                    continue;
                 }
-                waiting.fetch_add(1, Ordering::Relaxed);
-                let (slot, back) = (confirm_slots[&router].clone(), confirm_tx.clone());
-                tokio::spawn(async move {
-                    let _turn = slot.acquire_owned().await;
-                    let logged = super::confirm::logged(&r, p.key).await;
-                    waiting.fetch_sub(1, Ordering::Relaxed);
-                    let _ = back.send(Confirmation { block: p, logged }).await;
-                });
                 continue;
             }
             let ctx = Ctx {
@@ -570,13 +613,20 @@ pub async fn run(
     }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
-        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers",
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read)",
         lines - unknown_lines,
         counters.unknown_sender.load(Ordering::Relaxed),
         counters.queue_full.load(Ordering::Relaxed),
         counters.oversized.load(Ordering::Relaxed),
-        sync.pending()
+        sync.pending(),
+        STDOUT_DROPPED.load(Ordering::Relaxed)
     );
+    // The alert lines still queued are written before watch exits (2 s at most: an output
+    // nobody reads does not hold the exit either).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while STDOUT_WAITING.load(Ordering::Relaxed) > 0 && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     Ok(())
 }
 
@@ -765,6 +815,33 @@ pub fn replay(
 
 #[cfg(test)]
 mod tests {
+    /// Clock jumps in a replayed log (a router's clock stepped back by NTP, a BSD log over New
+    /// Year, a line with no time between two with one, times far apart): every line is read,
+    /// with no panic and no underflow.
+    #[test]
+    fn replay_survives_clock_jumps() {
+        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
+        let line = |t: &str| {
+            format!("<26>{t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
+        };
+        let mut out = Vec::new();
+        let jumps: String = [
+            "Dec 31 23:59:59",
+            "Jan  1 00:00:01",
+            "Jan  1 00:00:02",
+            "Nov 30 09:00:00",
+            "1 1970-01-01T00:00:00Z",
+            "1 9999-12-31T23:59:59Z",
+            "1 2026-11-30T09:00:00+14:00",
+            "1 2026-11-30T09:00:00-12:00",
+        ]
+        .map(line)
+        .concat();
+        let got = super::replay(&cfg, &format!("{jumps}no time at all\n{jumps}"), &mut out);
+        assert!(got.is_ok());
+        assert_eq!(got.unwrap().0, 17);
+    }
+
     /// Failures spread over minutes in the log do not block in a replay, as they did not live;
     /// the same failures within the window do.
     #[test]

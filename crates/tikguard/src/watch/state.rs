@@ -32,6 +32,44 @@ pub enum Record {
     },
 }
 
+/// Held by the running watch for its whole life: an exclusive `flock(2)` on `STATE.lock`
+/// (beside the state file, 0600). A second watch on the same state file (a unit started twice,
+/// a test run beside production with the same configuration) would compact the file under the
+/// first and reconcile the same entries as its own; it is refused at start instead. The lock
+/// goes with the process, however it ends (`kill -9` included): nothing stale is left behind.
+/// `watch block` and `watch unblock` only append, and do not take it.
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the lock for `state`, or says which file another watch holds.
+    pub fn take(state: &Path) -> Result<RunLock, String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut p = state.as_os_str().to_owned();
+        p.push(".lock");
+        let p = PathBuf::from(p);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(format!(
+                "state {}: another watch is running on this state file (it holds {}); each \
+                 watcher needs its own `instance` and `state`",
+                state.display(),
+                p.display()
+            )),
+            Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    }
+}
+
 pub struct StateFile {
     path: PathBuf,
 }
@@ -172,16 +210,18 @@ impl StateFile {
 
     /// Blocks still running at `now_ms`, by (canonical address, router): the last record for
     /// a pair wins, an unblock of an address ends it on every router. Lines that do not parse
-    /// (a line cut by a crash) are skipped.
+    /// (a line cut by a crash, a damaged one) are skipped, and only they.
     pub fn active(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
-        let text = match std::fs::read_to_string(&self.path) {
+        // Bytes, not text: one damaged line (invalid UTF-8 after a torn write) must not cost
+        // the others.
+        let text = match std::fs::read(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
             Err(e) => return Err(format!("{}: {e}", self.path.display())),
         };
         let mut out: HashMap<(String, String), Active> = HashMap::new();
-        for line in text.lines() {
-            match serde_json::from_str::<Record>(line) {
+        for line in text.split(|&b| b == b'\n') {
+            match serde_json::from_slice::<Record>(line) {
                 Ok(Record::Block {
                     address,
                     v6,
@@ -232,6 +272,37 @@ pub struct Active {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A state file damaged on disk (a torn write, a flipped byte making a line invalid UTF-8,
+    /// NUL bytes left by a crash on some file systems) loses only the damaged lines: the blocks
+    /// on the others still come back, and start-up is not refused.
+    #[test]
+    fn a_damaged_state_file_loses_only_its_damaged_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.jsonl");
+        let s = StateFile::new(&p);
+        let block = |a: &str| Record::Block {
+            address: a.into(),
+            v6: false,
+            routers: vec!["r".into()],
+            until_ms: 9_000,
+            offence: 2,
+        };
+        s.append(&block("192.0.2.1")).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"{\"op\":\"block\",\"address\":\"192.0.2.\xff\"}\n\0\0\0\n")
+            .unwrap();
+        s.append(&block("192.0.2.2")).unwrap();
+        let active = s.active(1_000).unwrap();
+        let mut got: Vec<_> = active.keys().map(|(a, _)| a.as_str()).collect();
+        got.sort();
+        assert_eq!(got, ["192.0.2.1", "192.0.2.2"]);
+        assert_eq!(s.compact(1_000).unwrap().len(), 2);
+        assert_eq!(s.active(1_000).unwrap().len(), 2);
+    }
 
     #[test]
     fn blocks_survive_and_unblocks_and_expiry_remove_them() {
