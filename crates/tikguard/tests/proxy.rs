@@ -2009,3 +2009,107 @@ async fn a_hung_router_gives_a_trap_after_the_command_timeout() {
         .unwrap_or("")
         .starts_with("lost: router timeout")));
 }
+
+/// A CRM's credentials under a policy that takes any argument on its own items: an
+/// abbreviated selector (`=num=`) beside the checked `.id`, a name in another case, a second
+/// comment as `=comm=`, and `print file=` under a print-only rule are refused by the proxy,
+/// each logged as denied, and the foreign secret is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abbreviated_argument_names_and_file_writes_are_refused_over_the_wire() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let s = setup(&format!(
+        r#"
+[[client]]
+name = "wide"
+password-hash = "{hash}"
+from = ["127.0.0.0/8"]
+policy = "wide"
+routers = ["core-01"]
+
+[policy.wide]
+extends = "monitor"
+
+[[policy.wide.rule]]
+path = "/ppp/secret"
+verbs = ["print", "add", "set", "remove"]
+owner-prefix = "ucrm_"
+"#
+    ));
+    let d = router(&s).await;
+    let foreign = d
+        .call(&["/ppp/secret/print", "?name=cust-0001"])
+        .await
+        .unwrap()[0]
+        .get(".id")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    let c = crm(&s.plain, "wide", CRM_PASSWORD).await.unwrap();
+    let added = c
+        .call_words(
+            [
+                "/ppp/secret/add",
+                "=name=own1",
+                "=password=p",
+                "=comment=ucrm_1",
+            ]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect(),
+        )
+        .await
+        .unwrap();
+    let own = String::from_utf8_lossy(added.done.ret().unwrap()).into_owned();
+    for words in [
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=num={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=Numbers={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/add".to_string(),
+            "=name=own2".into(),
+            "=password=p".into(),
+            "=comment=ucrm_2".into(),
+            "=comm=vip".into(),
+        ],
+        vec!["/ppp/active/print".to_string(), "=file=dump".into()],
+        vec!["/ppp/secret/export".to_string()],
+    ] {
+        match c.call(&words).await {
+            Err(e) => {
+                let m = trap_message(&e);
+                assert!(
+                    m.starts_with("tikguard proxy: not allowed"),
+                    "{words:?}: {m}"
+                );
+            }
+            Ok(r) => panic!("{words:?} was forwarded: {r:?}"),
+        }
+    }
+    let after = d.call(&["/ppp/secret/print"]).await.unwrap();
+    let foreign_item = after
+        .iter()
+        .find(|i| i.get(".id").is_some_and(|v| &v[..] == foreign.as_bytes()))
+        .expect("the foreign secret is still there");
+    assert_ne!(
+        foreign_item.get("disabled").map(|v| &v[..]),
+        Some(&b"true"[..]),
+        "the foreign secret was disabled"
+    );
+    assert!(!after
+        .iter()
+        .any(|i| i.get("name").is_some_and(|n| &n[..] == b"own2")));
+    let lines = log_lines(&s.log);
+    let denied = lines
+        .iter()
+        .filter(|l| l["decision"] == "deny" && l["client"] == "wide")
+        .count();
+    assert_eq!(denied, 5, "{lines:#?}");
+}
