@@ -2113,3 +2113,66 @@ owner-prefix = "ucrm_"
         .count();
     assert_eq!(denied, 5, "{lines:#?}");
 }
+
+/// One client holding streams on every connection it can open does not take every upstream
+/// session of the router (`max-sessions = 4` here): its share is `max-sessions - 1` by default,
+/// so another CRM is answered while it streams, and the client's fourth stream is refused once
+/// the lease wait runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_holding_streams_leaves_an_upstream_session_to_the_others() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let s = setup(&format!(
+        "\n[[policy.billing.rule]]\npath = \"/ip/firewall/address-list\"\nverbs = [\"listen\"]\n\n[[client]]\nname = \"other\"\npassword-hash = \"{hash}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\n"
+    ));
+    let mut hogs = Vec::new();
+    for _ in 0..3 {
+        hogs.push(crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap());
+    }
+    let mut streams = Vec::new();
+    for c in &hogs {
+        streams.push(
+            c.stream(&["/ip/firewall/address-list/listen"])
+                .await
+                .unwrap(),
+        );
+    }
+    // The three leases are taken once the streams' log lines are written: wait for them.
+    let started = std::time::Instant::now();
+    while log_lines(&s.log)
+        .iter()
+        .filter(|l| l["outcome"] == "forwarded")
+        .count()
+        < 3
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A fourth stream of the same client waits for its share, in the background.
+    let fourth = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let mut fourth_stream = fourth
+        .stream(&["/ip/firewall/address-list/listen"])
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let other = crm(&s.plain, "other", CRM_PASSWORD).await.unwrap();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(8),
+        other.call(&["/system/identity/print"]),
+    )
+    .await
+    .expect("the other client waited for an upstream session");
+    answered.expect("the other client was refused");
+    // The fourth stream of `billing` is refused when the lease wait ends.
+    let end = tokio::time::timeout(std::time::Duration::from_secs(30), fourth_stream.next())
+        .await
+        .expect("the fourth stream got neither data nor a refusal");
+    match end {
+        Some(Err(e)) => {
+            let m = trap_message(&e);
+            assert!(m.contains("share"), "{m}");
+        }
+        other => panic!("the fourth stream ran: {other:?}"),
+    }
+    drop(streams);
+}

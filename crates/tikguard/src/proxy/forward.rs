@@ -535,7 +535,10 @@ impl Commands {
             let Some(upstream) = shared.upstream(&w.router) else {
                 return Outcome::Answer(trap(&tag, Some(4), "tikguard proxy: unknown router"));
             };
-            match upstream.lease().await {
+            let share = current
+                .upstream_sessions
+                .unwrap_or_else(|| upstream.default_share());
+            match upstream.lease(&w.client.name, share).await {
                 Ok(lease) => {
                     let (sink, replies) = tokio::sync::mpsc::channel(REPLY_QUEUE);
                     self.up = Some(Up {
