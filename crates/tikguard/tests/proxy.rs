@@ -2176,3 +2176,132 @@ async fn one_client_holding_streams_leaves_an_upstream_session_to_the_others() {
     }
     drop(streams);
 }
+
+/// The unit's `MemoryMax` in MiB, read from the shipped unit.
+fn unit_memory_max_mib() -> u64 {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contrib/tikguard-proxy.service"),
+    )
+    .unwrap();
+    let v = unit
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("MemoryMax="))
+        .expect("the unit sets MemoryMax");
+    let (n, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = n.parse().unwrap();
+    match unit {
+        "K" => n / 1024,
+        "M" => n,
+        "G" => n * 1024,
+        other => panic!("MemoryMax unit `{other}`"),
+    }
+}
+
+/// Five logged-in clients, each pipelining three allowed and three denied commands whose
+/// comment is a 15 MiB word (under the 16 MiB word limit), all complete: the proxy's peak
+/// memory stays below the unit's `MemoryMax`, every command is answered, and the log's chain
+/// verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_allowed_and_denied_words_stay_below_the_units_memory_max() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let max_mib = unit_memory_max_mib();
+    let s = setup("");
+    let pid = s.proxy.0.id();
+    let mut tasks = Vec::new();
+    for client in 0..5 {
+        let plain = s.plain.clone();
+        tasks.push(tokio::spawn(async move {
+            let t = raw_login(&plain).await;
+            let big = "x".repeat(15 << 20);
+            let mut out = Vec::new();
+            for i in 0..6 {
+                let comment = if i % 2 == 0 { "ucrm_" } else { "vip" };
+                out.extend(routeros_api::encode_sentence(&[
+                    "/ppp/secret/add".to_string(),
+                    format!("=name=big-{client}-{i}"),
+                    "=password=p".into(),
+                    "=service=pppoe".into(),
+                    format!("=comment={comment}{big}"),
+                    format!(".tag={i}"),
+                ]));
+            }
+            drop(big);
+            let (mut r, mut w) = t.into_split();
+            let writer = tokio::spawn(async move {
+                let _ = w.write_all(&out).await;
+                w
+            });
+            let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+            let mut buf = vec![0u8; 65536];
+            let mut ended = 0;
+            let mut traps = 0;
+            while ended < 6 {
+                while let Some(sentence) = dec.next_sentence().unwrap() {
+                    let reply = routeros_api::Reply::parse(&sentence).unwrap();
+                    match reply.kind {
+                        routeros_api::ReplyKind::Done => ended += 1,
+                        routeros_api::ReplyKind::Trap => traps += 1,
+                        _ => {}
+                    }
+                }
+                if ended == 6 {
+                    break;
+                }
+                let n = tokio::time::timeout(std::time::Duration::from_secs(120), r.read(&mut buf))
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("client {client}: no reply for 120 s after {ended} ends")
+                    })
+                    .unwrap_or(0);
+                if n == 0 {
+                    eprintln!("client {client}: closed by the proxy after {ended} ends");
+                    break;
+                }
+                dec.feed(&buf[..n]);
+            }
+            writer.abort();
+            (ended, traps)
+        }));
+    }
+    let mut served = 0;
+    let mut traps = 0;
+    for t in tasks {
+        let (ended, t) = t.await.unwrap();
+        served += usize::from(ended == 6);
+        traps += t;
+    }
+    let hwm_mib = common::peak_kib(pid) / 1024;
+    eprintln!(
+        "proxy VmHWM {hwm_mib} MiB with 15 MiB words; MemoryMax {max_mib} MiB; {served} clients answered in full, {traps} traps"
+    );
+    assert!(served >= 1, "no client was answered in full");
+    // No denied command reached the router.
+    let d = router(&s).await;
+    let secrets = d.call(&["/ppp/secret/print"]).await.unwrap();
+    assert!(
+        !secrets
+            .iter()
+            .any(|i| i.get("comment").is_some_and(|c| c.starts_with(b"vip"))),
+        "a denied command was forwarded"
+    );
+    // Long values are logged cut, with their length and hash: not 15 MiB a line.
+    let log_size = std::fs::metadata(&s.log).unwrap().len();
+    assert!(log_size < 1 << 20, "the log grew to {log_size} bytes");
+    assert!(std::fs::read_to_string(&s.log)
+        .unwrap()
+        .contains(" bytes, sha256 "));
+    assert!(
+        hwm_mib < max_mib,
+        "proxy VmHWM {hwm_mib} MiB, the unit's MemoryMax {max_mib} MiB"
+    );
+    let out = tikguard()
+        .args(["proxy", "verify-log"])
+        .arg(&s.log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -104,6 +104,8 @@ impl Forward {
 /// A command decided and logged as `forwarded`, not sent until that line is on disk.
 struct Pending {
     words: Vec<Vec<u8>>,
+    /// A big command's charge to the memory budget, held until it has left for the router.
+    hold: Option<routeros_api::server::Hold>,
     forward: Forward,
     written: Written,
 }
@@ -207,6 +209,8 @@ impl Commands {
     /// disk in order). A log that cannot be written sends none of them; a failed write ends
     /// every command running on the connection.
     pub async fn flush_upstream(&mut self, shared: &Shared) {
+        // Big commands' charges, given back once their words are written to the router.
+        let mut holds = Vec::new();
         if let Some(last) = self.pending.last_mut() {
             let durable = (&mut last.written).await;
             let pending = std::mem::take(&mut self.pending);
@@ -226,7 +230,8 @@ impl Commands {
                 }
                 return;
             }
-            for p in pending {
+            for mut p in pending {
+                holds.extend(p.hold.take());
                 let queued = match self.up.as_ref() {
                     Some(u) if !u.lease.client().is_closed() => {
                         u.lease.client().queue_to(p.words, &u.sink)
@@ -265,6 +270,7 @@ impl Commands {
         if let Err(e) = u.lease.client().flush().await {
             self.lose_all(shared, &e);
         }
+        drop(holds);
     }
 
     /// When the first running command times out, if any does.
@@ -430,6 +436,7 @@ impl Commands {
         w: &Who,
         ip: IpAddr,
         req: &Request,
+        hold: Option<routeros_api::server::Hold>,
     ) -> Outcome {
         let started = Instant::now();
         let tag = req.tag.clone();
@@ -608,6 +615,7 @@ impl Commands {
         self.in_flight.insert(tag.clone(), Bytes::new());
         self.pending.push(Pending {
             words,
+            hold,
             forward: Forward {
                 client_tag: tag,
                 redact,

@@ -31,6 +31,14 @@ use super::forward::{entry, trap, Commands, Outcome, Up, MAX_HELD};
 use super::policy::Command;
 use super::upstream::Upstream;
 
+/// A command at least this big (its words, framed) is charged to the shared memory budget
+/// while the proxy holds copies of it; smaller ones are bounded by [`MAX_IN_FLIGHT`].
+pub const BIG_COMMAND: usize = 64 << 10;
+/// Copies of a big command the proxy holds at once: the decision's arguments, the words
+/// forwarded, and the upstream connection's write buffer (the log keeps long values cut:
+/// [`super::auditlog::MAX_LOGGED_VALUE`]).
+pub const COPIES: usize = 3;
+
 /// Commands a client may have running at once.
 pub const MAX_IN_FLIGHT: usize = 64;
 /// A logged-in client with nothing running is disconnected after this long.
@@ -536,7 +544,27 @@ where
                                 continue;
                             }
                         }
-                        match cmds.command(&shared, w, ip, &req).await {
+                        // A big command's copies (the decision's, the words forwarded, the
+                        // upstream write) are charged to the shared budget until it has left
+                        // for the router; past the budget it is refused, not held.
+                        let size: usize = words.words().map(|w| w.len() + 5).sum();
+                        let hold = if size >= BIG_COMMAND {
+                            match shared.budget.try_hold(size * COPIES) {
+                                Some(h) => Some(h),
+                                None => {
+                                    let cmd = Command::from_request(&req);
+                                    w.count("deny");
+                                    let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "memory budget", format!("denied: memory budget ({size} bytes)"), Instant::now());
+                                    let written = shared.log.submit(e);
+                                    let out = trap(&tag, Some(4), "tikguard proxy: the proxy's memory budget is taken by other commands; try again");
+                                    cmds.hold(written, out);
+                                    continue;
+                                }
+                            }
+                        } else {
+                            None
+                        };
+                        match cmds.command(&shared, w, ip, &req, hold).await {
                             Outcome::Forwarded => Vec::new(),
                             Outcome::Answer(replies) => {
                                 cmds.settle();
