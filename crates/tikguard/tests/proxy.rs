@@ -2305,3 +2305,47 @@ async fn big_allowed_and_denied_words_stay_below_the_units_memory_max() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Allowed commands pipelined without tags, never read: in-flight commands are counted one by
+/// one (not by tag, which all of them share), so the client stays within
+/// `MAX_IN_FLIGHT` or is disconnected alone; the proxy's memory stays bounded and nothing is
+/// left out of the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untagged_pipelined_commands_are_bounded_like_tagged_ones() {
+    use tokio::io::AsyncWriteExt;
+    let s = setup("");
+    let pid = s.proxy.0.id();
+    let mut t = raw_login(&s.plain).await;
+    let mut batch = Vec::new();
+    for _ in 0..2000 {
+        batch.extend(routeros_api::encode_sentence(&["/system/identity/print"]));
+    }
+    let flood = async {
+        for _ in 0..100 {
+            if t.write_all(&batch).await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(8), flood).await;
+    let hwm_mib = common::peak_kib(pid) / 1024;
+    // In flight at once, from the log: `forwarded` lines are appended when a command is
+    // taken, outcome lines (naming them with `of`) when it ends.
+    let (mut now, mut most, mut forwarded) = (0i64, 0i64, 0);
+    for l in log_lines(&s.log) {
+        if l["outcome"] == "forwarded" {
+            now += 1;
+            forwarded += 1;
+        } else if !l["of"].is_null() {
+            now -= 1;
+        }
+        most = most.max(now);
+    }
+    eprintln!("proxy VmHWM {hwm_mib} MiB; {forwarded} forwarded, at most {most} at once");
+    assert!(
+        most <= 64,
+        "{most} untagged commands were taken in flight at once"
+    );
+    drop(t);
+    assert!(hwm_mib < 200, "proxy VmHWM {hwm_mib} MiB");
+}

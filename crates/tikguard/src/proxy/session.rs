@@ -527,7 +527,7 @@ where
                     }
                     _ => {
                         let w = who.as_ref().expect("logged in");
-                        if cmds.in_flight.len() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
+                        if cmds.count() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
                         }
                         {
