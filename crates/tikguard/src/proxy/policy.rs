@@ -958,6 +958,59 @@ mod tests {
         ));
     }
 
+    /// `host = true` over `0.0.0.0/0` and `::/0` (crm-pppoe's address-list `address`): one
+    /// address per entry in every spelling a client may try.
+    #[test]
+    fn a_host_constraint_takes_single_addresses_only() {
+        let c = Constraint::Cidr(
+            vec![(false, 0, u128::from(u32::MAX)), (true, 0, u128::MAX)],
+            true,
+        );
+        // Surrounding spaces are read as the same host.
+        for ok in [
+            "10.0.0.1",
+            "10.0.0.1/32",
+            "2001:db8::1",
+            "2001:db8::1/128",
+            "10.0.0.1 ",
+        ] {
+            assert!(c.holds(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "10.0.0.0/8",
+            "0.0.0.0/0",
+            "10.0.0.1-10.0.0.255",
+            "10.0.0.1/31",
+            "::/0",
+            "2001:db8::/64",
+            "!10.0.0.1",
+            "",
+            "10.0.0.1,10.0.0.0/8",
+            "example.com",
+            "10.0.0.1/0",
+            "010.0.0.1/8",
+        ] {
+            assert!(!c.holds(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    /// A path spelled as the console does (`/ppp secret`), in another case, or with a space
+    /// is not a path the tree knows: refused, not matched against another rule.
+    #[test]
+    fn odd_path_spellings_are_not_expanded() {
+        for word in [
+            "/ppp secret/print",
+            "/PPP/SECRET/print",
+            "/ppp/secret /print",
+            "/ppp//secret/print",
+            "/ppp/secret/PRINT",
+            "/ppp/secret/print ",
+        ] {
+            let mut c = cmd(word, &[]);
+            assert!(c.expand().is_err(), "{word:?} expanded to {}", c.word());
+        }
+    }
+
     #[test]
     fn query_names_drop_operators() {
         let words: Vec<Vec<u8>> = [
