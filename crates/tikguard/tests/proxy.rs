@@ -2349,3 +2349,40 @@ async fn untagged_pipelined_commands_are_bounded_like_tagged_ones() {
     drop(t);
     assert!(hwm_mib < 200, "proxy VmHWM {hwm_mib} MiB");
 }
+
+/// A client's stolen credentials open connection after connection: past
+/// `MAX_CLIENT_CONNECTIONS` logged in at once its logins are refused (and logged), so it
+/// cannot take every connection slot of the proxy, and another client still logs in and is
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_hold_every_connection() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let s = setup(&format!(
+        "\n[[client]]\nname = \"other\"\npassword-hash = \"{hash}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\n"
+    ));
+    let max = tikguard::proxy::session::MAX_CLIENT_CONNECTIONS;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap());
+    }
+    match crm(&s.plain, "billing", CRM_PASSWORD).await {
+        Err(e) => assert_eq!(trap_message(&e), "invalid user name or password (6)"),
+        Ok(_) => panic!("client billing logged in {} times at once", max + 1),
+    }
+    let other = crm(&s.plain, "other", CRM_PASSWORD).await.unwrap();
+    other.call(&["/system/identity/print"]).await.unwrap();
+    // A connection closed frees its place.
+    held.pop();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let refused = log_lines(&s.log)
+        .iter()
+        .filter(|l| {
+            l["command"] == "/login"
+                && l["outcome"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("connections"))
+        })
+        .count();
+    assert_eq!(refused, 1);
+}

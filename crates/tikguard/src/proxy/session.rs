@@ -39,6 +39,11 @@ pub const BIG_COMMAND: usize = 64 << 10;
 /// [`super::auditlog::MAX_LOGGED_VALUE`]).
 pub const COPIES: usize = 3;
 
+/// Connections one client may have logged in at once (over all its sources and listeners):
+/// past it, its logins fail, so that one client's credentials cannot take every connection
+/// slot ([`super::server::MAX_CONNECTIONS`]) from the other clients.
+pub const MAX_CLIENT_CONNECTIONS: usize = 64;
+
 /// Commands a client may have running at once.
 pub const MAX_IN_FLIGHT: usize = 64;
 /// A logged-in client with nothing running is disconnected after this long.
@@ -104,6 +109,36 @@ pub struct Shared {
     pub buckets: std::sync::Mutex<HashMap<String, Bucket>>,
     /// Failed-login lines, throttled.
     pub failures: Failures,
+    /// Connections logged in, per client name (configured names only).
+    pub seats: std::sync::Mutex<HashMap<String, usize>>,
+}
+
+/// A logged-in connection's place among its client's [`MAX_CLIENT_CONNECTIONS`], given back
+/// on drop.
+struct Seat(Arc<Shared>, String);
+
+impl Seat {
+    fn take(shared: &Arc<Shared>, client: &str) -> Option<Seat> {
+        let mut seats = shared.seats.lock().unwrap_or_else(|p| p.into_inner());
+        let n = seats.entry(client.to_string()).or_insert(0);
+        if *n >= MAX_CLIENT_CONNECTIONS {
+            return None;
+        }
+        *n += 1;
+        Some(Seat(shared.clone(), client.to_string()))
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut seats = self.0.seats.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = seats.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                seats.remove(&self.1);
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -406,6 +441,7 @@ where
     let mut idle_deadline = tokio::time::Instant::now() + IDLE;
     let mut cmds = Commands::default();
     let mut pending_challenge: Option<[u8; 16]> = None;
+    let mut seat: Option<Seat> = None;
     let mut stopping = shared.stopping.clone();
     loop {
         if *stopping.borrow() && cmds.is_idle() {
@@ -482,7 +518,20 @@ where
                     }
                     b"/login" if who.is_none() => {
                         let started = Instant::now();
-                        match login(&shared, &arrival, ip, &req, &mut pending_challenge).await {
+                        let step = match login(&shared, &arrival, ip, &req, &mut pending_challenge).await {
+                            LoginStep::Ok(w) => match Seat::take(&shared, &w.client.name) {
+                                Some(s) => {
+                                    seat = Some(s);
+                                    LoginStep::Ok(w)
+                                }
+                                None => LoginStep::Failed(
+                                    w.client.name.clone(),
+                                    format!("the client has {MAX_CLIENT_CONNECTIONS} connections logged in already"),
+                                ),
+                            },
+                            other => other,
+                        };
+                        match step {
                             LoginStep::Challenge(ch) => {
                                 vec![reply(ReplyKind::Done, &tag, vec![("ret", hex::encode(ch))])]
                             }
@@ -597,4 +646,5 @@ where
     // Commands still running upstream are cancelled with the connection's lease: a lease
     // with commands in flight is not reused.
     cmds.end(&shared).await;
+    drop(seat);
 }
