@@ -2386,3 +2386,47 @@ async fn one_client_cannot_hold_every_connection() {
         .count();
     assert_eq!(refused, 1);
 }
+
+/// Connections that never log in, from one source: past `MAX_UNAUTHENTICATED_PER_SOURCE` at
+/// once the proxy closes the next at once instead of holding it for the login timeout, so a
+/// source without any credential cannot take the proxy's connection slots; a CRM from another
+/// source logs in meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_source_cannot_hold_connections_without_logging_in() {
+    use tokio::io::AsyncReadExt;
+    let s = setup("");
+    let max = tikguard::proxy::session::MAX_UNAUTHENTICATED_PER_SOURCE;
+    let mut idle = Vec::new();
+    for _ in 0..max {
+        idle.push(tokio::net::TcpStream::connect(&s.plain).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut extra = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut buf))
+        .await
+        .expect("the connection past the per-source limit was held open");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    // Another source (127.0.0.2 on loopback) is not affected.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut t = sock.connect(s.plain.parse().unwrap()).await.unwrap();
+    use tokio::io::AsyncWriteExt;
+    t.write_all(&routeros_api::encode_sentence(&[
+        "/login".to_string(),
+        "=name=billing".to_string(),
+        format!("=password={CRM_PASSWORD}"),
+    ]))
+    .await
+    .unwrap();
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), t.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        buf[..n].windows(5).any(|w| w == b"!done"),
+        "{:?}",
+        &buf[..n]
+    );
+    drop(idle);
+}

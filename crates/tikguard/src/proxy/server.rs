@@ -105,6 +105,7 @@ pub async fn run(
         buckets: std::sync::Mutex::new(Default::default()),
         failures: Default::default(),
         seats: Default::default(),
+        unauthenticated: Default::default(),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();

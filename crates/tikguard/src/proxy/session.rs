@@ -44,6 +44,12 @@ pub const COPIES: usize = 3;
 /// slot ([`super::server::MAX_CONNECTIONS`]) from the other clients.
 pub const MAX_CLIENT_CONNECTIONS: usize = 64;
 
+/// Connections from one source address not yet logged in, at once: past it the next is closed
+/// at once. Without it one source, with no credential at all, could hold every connection slot
+/// ([`super::server::MAX_CONNECTIONS`]) by opening 500 connections a second, each kept for the
+/// login timeout.
+pub const MAX_UNAUTHENTICATED_PER_SOURCE: usize = 32;
+
 /// Commands a client may have running at once.
 pub const MAX_IN_FLIGHT: usize = 64;
 /// A logged-in client with nothing running is disconnected after this long.
@@ -111,6 +117,44 @@ pub struct Shared {
     pub failures: Failures,
     /// Connections logged in, per client name (configured names only).
     pub seats: std::sync::Mutex<HashMap<String, usize>>,
+    /// Connections not yet logged in, per source (entries removed at zero: bounded by the
+    /// connections open).
+    pub unauthenticated: std::sync::Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection's place among its source's [`MAX_UNAUTHENTICATED_PER_SOURCE`], given back
+/// on drop (at login, or when it ends).
+struct Waiting(Arc<Shared>, IpAddr);
+
+impl Waiting {
+    fn take(shared: &Arc<Shared>, ip: IpAddr) -> Option<Waiting> {
+        let mut all = shared
+            .unauthenticated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let n = all.entry(ip).or_insert(0);
+        if *n >= MAX_UNAUTHENTICATED_PER_SOURCE {
+            return None;
+        }
+        *n += 1;
+        Some(Waiting(shared.clone(), ip))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut all = self
+            .0
+            .unauthenticated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = all.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                all.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// A logged-in connection's place among its client's [`MAX_CLIENT_CONNECTIONS`], given back
@@ -435,6 +479,10 @@ where
     let limits = shared.limits.clone();
     shared.metrics.connections.inc();
     let _open = Open(shared.clone());
+    let Some(waiting) = Waiting::take(&shared, ip) else {
+        return;
+    };
+    let mut waiting = Some(waiting);
     let mut conn = Connection::new(stream, &limits, shared.budget.clone());
     let mut who: Option<Who> = None;
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
@@ -522,6 +570,7 @@ where
                             LoginStep::Ok(w) => match Seat::take(&shared, &w.client.name) {
                                 Some(s) => {
                                     seat = Some(s);
+                                    waiting = None;
                                     LoginStep::Ok(w)
                                 }
                                 None => LoginStep::Failed(
@@ -647,4 +696,5 @@ where
     // with commands in flight is not reused.
     cmds.end(&shared).await;
     drop(seat);
+    drop(waiting);
 }
