@@ -29,6 +29,19 @@ pub struct Budget {
     used: AtomicUsize,
 }
 
+/// Bytes charged to a [`Budget`] by [`Budget::try_hold`], given back on drop.
+#[derive(Debug)]
+pub struct Hold {
+    budget: Arc<Budget>,
+    bytes: usize,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.budget.shrink(self.bytes);
+    }
+}
+
 impl Budget {
     pub fn new(cap: usize) -> Arc<Budget> {
         Arc::new(Budget {
@@ -44,6 +57,15 @@ impl Budget {
 
     pub fn cap(&self) -> usize {
         self.cap
+    }
+
+    /// Charges `bytes` held outside any connection's buffers (a request being processed)
+    /// until the returned [`Hold`] is dropped; `None` when that would pass the cap.
+    pub fn try_hold(self: &Arc<Self>, bytes: usize) -> Option<Hold> {
+        self.try_grow(bytes).then(|| Hold {
+            budget: self.clone(),
+            bytes,
+        })
     }
 
     fn try_grow(&self, by: usize) -> bool {

@@ -313,6 +313,20 @@ pub fn check(target: &Version, menu: &str, verb: &str, args: &[String]) -> Vec<P
     out
 }
 
+/// The argument names of an API command (`/ppp/secret`, `set`) in any known version (7.9 to
+/// 7.24), or `None` when the tree does not have the command.
+pub fn command_args(api_path: &str, verb: &str) -> Option<Vec<&'static str>> {
+    let menu = if api_path == "/" {
+        "/".to_string()
+    } else {
+        format!("/{}", api_path.trim_start_matches('/').replace('/', " "))
+    };
+    tree()
+        .cmds
+        .get(&(menu, verb.to_string()))
+        .map(|(_, args)| args.keys().map(String::as_str).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

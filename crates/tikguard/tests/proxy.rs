@@ -2013,3 +2013,424 @@ async fn a_hung_router_gives_a_trap_after_the_command_timeout() {
         .unwrap_or("")
         .starts_with("lost: router timeout")));
 }
+
+/// A CRM's credentials under a policy that takes any argument on its own items: an
+/// abbreviated selector (`=num=`) beside the checked `.id`, a name in another case, a second
+/// comment as `=comm=`, and `print file=` under a print-only rule are refused by the proxy,
+/// each logged as denied, and the foreign secret is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abbreviated_argument_names_and_file_writes_are_refused_over_the_wire() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let s = setup(&format!(
+        r#"
+[[client]]
+name = "wide"
+password-hash = "{hash}"
+from = ["127.0.0.0/8"]
+policy = "wide"
+routers = ["core-01"]
+
+[policy.wide]
+extends = "monitor"
+
+[[policy.wide.rule]]
+path = "/ppp/secret"
+verbs = ["print", "add", "set", "remove"]
+owner-prefix = "ucrm_"
+"#
+    ));
+    let d = router(&s).await;
+    let foreign = d
+        .call(&["/ppp/secret/print", "?name=cust-0001"])
+        .await
+        .unwrap()[0]
+        .get(".id")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap();
+    let c = crm(&s.plain, "wide", CRM_PASSWORD).await.unwrap();
+    let added = c
+        .call_words(
+            [
+                "/ppp/secret/add",
+                "=name=own1",
+                "=password=p",
+                "=comment=ucrm_1",
+            ]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect(),
+        )
+        .await
+        .unwrap();
+    let own = String::from_utf8_lossy(added.done.ret().unwrap()).into_owned();
+    for words in [
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=num={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/set".to_string(),
+            format!("=.id={own}"),
+            format!("=Numbers={foreign}"),
+            "=disabled=yes".into(),
+        ],
+        vec![
+            "/ppp/secret/add".to_string(),
+            "=name=own2".into(),
+            "=password=p".into(),
+            "=comment=ucrm_2".into(),
+            "=comm=vip".into(),
+        ],
+        vec!["/ppp/active/print".to_string(), "=file=dump".into()],
+        vec!["/ppp/secret/export".to_string()],
+    ] {
+        match c.call(&words).await {
+            Err(e) => {
+                let m = trap_message(&e);
+                assert!(
+                    m.starts_with("tikguard proxy: not allowed"),
+                    "{words:?}: {m}"
+                );
+            }
+            Ok(r) => panic!("{words:?} was forwarded: {r:?}"),
+        }
+    }
+    let after = d.call(&["/ppp/secret/print"]).await.unwrap();
+    let foreign_item = after
+        .iter()
+        .find(|i| i.get(".id").is_some_and(|v| &v[..] == foreign.as_bytes()))
+        .expect("the foreign secret is still there");
+    assert_ne!(
+        foreign_item.get("disabled").map(|v| &v[..]),
+        Some(&b"true"[..]),
+        "the foreign secret was disabled"
+    );
+    assert!(!after
+        .iter()
+        .any(|i| i.get("name").is_some_and(|n| &n[..] == b"own2")));
+    let lines = log_lines(&s.log);
+    let denied = lines
+        .iter()
+        .filter(|l| l["decision"] == "deny" && l["client"] == "wide")
+        .count();
+    assert_eq!(denied, 5, "{lines:#?}");
+}
+
+/// One client holding streams on every connection it can open does not take every upstream
+/// session of the router (`max-sessions = 4` here): its share is `max-sessions - 1` by default,
+/// so another CRM is answered while it streams, and the client's fourth stream is refused once
+/// the lease wait runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_holding_streams_leaves_an_upstream_session_to_the_others() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let s = setup(&format!(
+        "\n[[policy.billing.rule]]\npath = \"/ip/firewall/address-list\"\nverbs = [\"listen\"]\n\n[[client]]\nname = \"other\"\npassword-hash = \"{hash}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\n"
+    ));
+    let mut hogs = Vec::new();
+    for _ in 0..3 {
+        hogs.push(crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap());
+    }
+    let mut streams = Vec::new();
+    for c in &hogs {
+        streams.push(
+            c.stream(&["/ip/firewall/address-list/listen"])
+                .await
+                .unwrap(),
+        );
+    }
+    // The three leases are taken once the streams' log lines are written: wait for them.
+    let started = std::time::Instant::now();
+    while log_lines(&s.log)
+        .iter()
+        .filter(|l| l["outcome"] == "forwarded")
+        .count()
+        < 3
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A fourth stream of the same client waits for its share, in the background.
+    let fourth = crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let mut fourth_stream = fourth
+        .stream(&["/ip/firewall/address-list/listen"])
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let other = crm(&s.plain, "other", CRM_PASSWORD).await.unwrap();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(8),
+        other.call(&["/system/identity/print"]),
+    )
+    .await
+    .expect("the other client waited for an upstream session");
+    answered.expect("the other client was refused");
+    // The fourth stream of `billing` is refused when the lease wait ends.
+    let end = tokio::time::timeout(std::time::Duration::from_secs(30), fourth_stream.next())
+        .await
+        .expect("the fourth stream got neither data nor a refusal");
+    match end {
+        Some(Err(e)) => {
+            let m = trap_message(&e);
+            assert!(m.contains("share"), "{m}");
+        }
+        other => panic!("the fourth stream ran: {other:?}"),
+    }
+    drop(streams);
+}
+
+/// The unit's `MemoryMax` in MiB, read from the shipped unit.
+fn unit_memory_max_mib() -> u64 {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contrib/tikguard-proxy.service"),
+    )
+    .unwrap();
+    let v = unit
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("MemoryMax="))
+        .expect("the unit sets MemoryMax");
+    let (n, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = n.parse().unwrap();
+    match unit {
+        "K" => n / 1024,
+        "M" => n,
+        "G" => n * 1024,
+        other => panic!("MemoryMax unit `{other}`"),
+    }
+}
+
+/// Five logged-in clients, each pipelining three allowed and three denied commands whose
+/// comment is a 15 MiB word (under the 16 MiB word limit), all complete: the proxy's peak
+/// memory stays below the unit's `MemoryMax`, every command is answered, and the log's chain
+/// verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_allowed_and_denied_words_stay_below_the_units_memory_max() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let max_mib = unit_memory_max_mib();
+    let s = setup("");
+    let pid = s.proxy.0.id();
+    let mut tasks = Vec::new();
+    for client in 0..5 {
+        let plain = s.plain.clone();
+        tasks.push(tokio::spawn(async move {
+            let t = raw_login(&plain).await;
+            let big = "x".repeat(15 << 20);
+            let mut out = Vec::new();
+            for i in 0..6 {
+                let comment = if i % 2 == 0 { "ucrm_" } else { "vip" };
+                out.extend(routeros_api::encode_sentence(&[
+                    "/ppp/secret/add".to_string(),
+                    format!("=name=big-{client}-{i}"),
+                    "=password=p".into(),
+                    "=service=pppoe".into(),
+                    format!("=comment={comment}{big}"),
+                    format!(".tag={i}"),
+                ]));
+            }
+            drop(big);
+            let (mut r, mut w) = t.into_split();
+            let writer = tokio::spawn(async move {
+                let _ = w.write_all(&out).await;
+                w
+            });
+            let mut dec = routeros_api::Decoder::new(routeros_api::Limits::default());
+            let mut buf = vec![0u8; 65536];
+            let mut ended = 0;
+            let mut traps = 0;
+            while ended < 6 {
+                while let Some(sentence) = dec.next_sentence().unwrap() {
+                    let reply = routeros_api::Reply::parse(&sentence).unwrap();
+                    match reply.kind {
+                        routeros_api::ReplyKind::Done => ended += 1,
+                        routeros_api::ReplyKind::Trap => traps += 1,
+                        _ => {}
+                    }
+                }
+                if ended == 6 {
+                    break;
+                }
+                let n = tokio::time::timeout(std::time::Duration::from_secs(120), r.read(&mut buf))
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("client {client}: no reply for 120 s after {ended} ends")
+                    })
+                    .unwrap_or(0);
+                if n == 0 {
+                    eprintln!("client {client}: closed by the proxy after {ended} ends");
+                    break;
+                }
+                dec.feed(&buf[..n]);
+            }
+            writer.abort();
+            (ended, traps)
+        }));
+    }
+    let mut served = 0;
+    let mut traps = 0;
+    for t in tasks {
+        let (ended, t) = t.await.unwrap();
+        served += usize::from(ended == 6);
+        traps += t;
+    }
+    let hwm_mib = common::peak_kib(pid) / 1024;
+    eprintln!(
+        "proxy VmHWM {hwm_mib} MiB with 15 MiB words; MemoryMax {max_mib} MiB; {served} clients answered in full, {traps} traps"
+    );
+    assert!(served >= 1, "no client was answered in full");
+    // No denied command reached the router.
+    let d = router(&s).await;
+    let secrets = d.call(&["/ppp/secret/print"]).await.unwrap();
+    assert!(
+        !secrets
+            .iter()
+            .any(|i| i.get("comment").is_some_and(|c| c.starts_with(b"vip"))),
+        "a denied command was forwarded"
+    );
+    // Long values are logged cut, with their length and hash: not 15 MiB a line.
+    let log_size = std::fs::metadata(&s.log).unwrap().len();
+    assert!(log_size < 1 << 20, "the log grew to {log_size} bytes");
+    assert!(std::fs::read_to_string(&s.log)
+        .unwrap()
+        .contains(" bytes, sha256 "));
+    assert!(
+        hwm_mib < max_mib,
+        "proxy VmHWM {hwm_mib} MiB, the unit's MemoryMax {max_mib} MiB"
+    );
+    let out = tikguard()
+        .args(["proxy", "verify-log"])
+        .arg(&s.log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Allowed commands pipelined without tags, never read: in-flight commands are counted one by
+/// one (not by tag, which all of them share), so the client stays within
+/// `MAX_IN_FLIGHT` or is disconnected alone; the proxy's memory stays bounded and nothing is
+/// left out of the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untagged_pipelined_commands_are_bounded_like_tagged_ones() {
+    use tokio::io::AsyncWriteExt;
+    let s = setup("");
+    let pid = s.proxy.0.id();
+    let mut t = raw_login(&s.plain).await;
+    let mut batch = Vec::new();
+    for _ in 0..2000 {
+        batch.extend(routeros_api::encode_sentence(&["/system/identity/print"]));
+    }
+    let flood = async {
+        for _ in 0..100 {
+            if t.write_all(&batch).await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(8), flood).await;
+    let hwm_mib = common::peak_kib(pid) / 1024;
+    // In flight at once, from the log: `forwarded` lines are appended when a command is
+    // taken, outcome lines (naming them with `of`) when it ends.
+    let (mut now, mut most, mut forwarded) = (0i64, 0i64, 0);
+    for l in log_lines(&s.log) {
+        if l["outcome"] == "forwarded" {
+            now += 1;
+            forwarded += 1;
+        } else if !l["of"].is_null() {
+            now -= 1;
+        }
+        most = most.max(now);
+    }
+    eprintln!("proxy VmHWM {hwm_mib} MiB; {forwarded} forwarded, at most {most} at once");
+    assert!(
+        most <= 64,
+        "{most} untagged commands were taken in flight at once"
+    );
+    drop(t);
+    assert!(hwm_mib < 200, "proxy VmHWM {hwm_mib} MiB");
+}
+
+/// A client's stolen credentials open connection after connection: past
+/// `MAX_CLIENT_CONNECTIONS` logged in at once its logins are refused (and logged), so it
+/// cannot take every connection slot of the proxy, and another client still logs in and is
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_hold_every_connection() {
+    let hash = tikguard::proxy::hash_password(CRM_PASSWORD).unwrap();
+    let s = setup(&format!(
+        "\n[[client]]\nname = \"other\"\npassword-hash = \"{hash}\"\nfrom = [\"127.0.0.0/8\"]\npolicy = \"monitor\"\nrouters = [\"core-01\"]\n"
+    ));
+    let max = tikguard::proxy::session::MAX_CLIENT_CONNECTIONS;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap());
+    }
+    match crm(&s.plain, "billing", CRM_PASSWORD).await {
+        Err(e) => assert_eq!(trap_message(&e), "invalid user name or password (6)"),
+        Ok(_) => panic!("client billing logged in {} times at once", max + 1),
+    }
+    let other = crm(&s.plain, "other", CRM_PASSWORD).await.unwrap();
+    other.call(&["/system/identity/print"]).await.unwrap();
+    // A connection closed frees its place.
+    held.pop();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crm(&s.plain, "billing", CRM_PASSWORD).await.unwrap();
+    let refused = log_lines(&s.log)
+        .iter()
+        .filter(|l| {
+            l["command"] == "/login"
+                && l["outcome"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("connections"))
+        })
+        .count();
+    assert_eq!(refused, 1);
+}
+
+/// Connections that never log in, from one source: past `MAX_UNAUTHENTICATED_PER_SOURCE` at
+/// once the proxy closes the next at once instead of holding it for the login timeout, so a
+/// source without any credential cannot take the proxy's connection slots; a CRM from another
+/// source logs in meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_source_cannot_hold_connections_without_logging_in() {
+    use tokio::io::AsyncReadExt;
+    let s = setup("");
+    let max = tikguard::proxy::session::MAX_UNAUTHENTICATED_PER_SOURCE;
+    let mut idle = Vec::new();
+    for _ in 0..max {
+        idle.push(tokio::net::TcpStream::connect(&s.plain).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut extra = tokio::net::TcpStream::connect(&s.plain).await.unwrap();
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut buf))
+        .await
+        .expect("the connection past the per-source limit was held open");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    // Another source (127.0.0.2 on loopback) is not affected.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut t = sock.connect(s.plain.parse().unwrap()).await.unwrap();
+    use tokio::io::AsyncWriteExt;
+    t.write_all(&routeros_api::encode_sentence(&[
+        "/login".to_string(),
+        "=name=billing".to_string(),
+        format!("=password={CRM_PASSWORD}"),
+    ]))
+    .await
+    .unwrap();
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), t.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        buf[..n].windows(5).any(|w| w == b"!done"),
+        "{:?}",
+        &buf[..n]
+    );
+    drop(idle);
+}

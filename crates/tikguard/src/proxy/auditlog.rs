@@ -62,6 +62,8 @@ pub struct Entry {
 /// an abbreviation of one of the fields hidden by default (`?pass=`, refused by the policy,
 /// must not put the guess in the log either).
 pub fn secret_key(k: &str) -> bool {
+    // In any case: a name in another case is refused, and its value not logged either.
+    let k = &k.to_ascii_lowercase();
     routeros_config::secrets::is_secret_key(k.as_bytes())
         || k == "secret"
         || k.ends_with("password")
@@ -75,6 +77,11 @@ pub fn secret_key(k: &str) -> bool {
 
 /// Arguments as logged: secrets as `***`, other bytes as (lossy) text; a key given more than
 /// once has every value, in order, in an array (nothing the client sent is left out).
+///
+/// A value longer than [`MAX_LOGGED_VALUE`] bytes is logged as its first bytes, its length and
+/// its SHA-256 (`...(15728640 bytes, sha256 ab12...)`): a client sending 15 MiB words made a
+/// line of that size per command, denied ones included, and the log grew with what the
+/// client chose to send. The hash still names the exact value.
 pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
     let mut map = serde_json::Map::new();
@@ -82,7 +89,7 @@ pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_jso
         let shown = Value::String(if secret_key(k) {
             "***".to_string()
         } else {
-            String::from_utf8_lossy(v).into_owned()
+            logged_value(v)
         });
         match map.get_mut(k) {
             None => {
@@ -98,6 +105,19 @@ pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_jso
     map
 }
 
+/// Longest argument or query value logged whole.
+pub const MAX_LOGGED_VALUE: usize = 4096;
+
+/// A value as logged: whole up to [`MAX_LOGGED_VALUE`] bytes, else cut (see [`log_args`]).
+pub fn logged_value(v: &[u8]) -> String {
+    if v.len() <= MAX_LOGGED_VALUE {
+        return String::from_utf8_lossy(v).into_owned();
+    }
+    let head = String::from_utf8_lossy(&v[..256]);
+    // A character cut in two at the end shows as U+FFFD, which is fine in a log.
+    format!("{head}...({} bytes, sha256 {})", v.len(), digest(v))
+}
+
 /// Query words as logged: the value of one naming a secret as `***` (`?password=***`).
 pub fn log_query(queries: &[Bytes]) -> Vec<String> {
     queries
@@ -111,6 +131,7 @@ pub fn log_query(queries: &[Bytes]) -> Vec<String> {
                     let cut = text.len() - body.len() + k.len() + 1;
                     format!("{}***", &text[..cut])
                 }
+                _ if q.len() > MAX_LOGGED_VALUE => logged_value(q),
                 _ => text.into_owned(),
             }
         })
@@ -1084,6 +1105,33 @@ mod tests {
             log.record(out).await.unwrap();
         });
         assert_eq!(verify(&path).unwrap(), Err(Broken::Unpaired { line: 4 }));
+    }
+
+    /// A denied command's arguments are logged: a secret's name in another case (refused by
+    /// the policy) keeps its value out of the log too, and a long value is cut to its first
+    /// bytes, length and hash.
+    #[test]
+    fn secrets_in_any_case_are_hidden_and_long_values_cut() {
+        let long = vec![b'a'; MAX_LOGGED_VALUE + 1];
+        let args = log_args(&[
+            ("PASSWORD".into(), b"hunter2".to_vec()),
+            ("Secret".into(), b"s".to_vec()),
+            ("comment".into(), long.clone()),
+        ]);
+        assert_eq!(args["PASSWORD"], "***");
+        assert_eq!(args["Secret"], "***");
+        let shown = args["comment"].as_str().unwrap();
+        assert!(shown.len() < 400, "{}", shown.len());
+        assert!(shown.ends_with(&format!(
+            "...({} bytes, sha256 {})",
+            long.len(),
+            digest(&long)
+        )));
+        let q = [Bytes::from(format!(
+            "?comment={}",
+            "b".repeat(MAX_LOGGED_VALUE)
+        ))];
+        assert!(log_query(&q)[0].len() < 400);
     }
 
     #[test]

@@ -123,6 +123,7 @@ struct RawClient {
     policy: Spanned<String>,
     routers: Vec<Spanned<String>>,
     rate: Option<RawRate>,
+    upstream_sessions: Option<usize>,
     #[serde(default)]
     require_client_cert: bool,
     legacy_password_file: Option<String>,
@@ -273,6 +274,9 @@ pub struct ClientCfg {
     pub routers: Vec<String>,
     /// Commands per second and burst.
     pub rate: Option<(f64, u32)>,
+    /// Upstream sessions of a router the client may hold at once; `None`: the router's
+    /// `max-sessions - 1` (at least 1), so that one client never holds them all.
+    pub upstream_sessions: Option<usize>,
     pub require_client_cert: bool,
     /// The password in clear, for clients that log in with RouterOS' pre-6.43 MD5 challenge
     /// (which needs it on this side, as RouterOS keeps it). Without it such logins fail.
@@ -719,6 +723,7 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
             policy: c.policy.get_ref().clone(),
             routers: c.routers.iter().map(|r| r.get_ref().clone()).collect(),
             rate,
+            upstream_sessions: c.upstream_sessions.map(|n| n.max(1)),
             require_client_cert: c.require_client_cert,
             legacy_password: c.legacy_password_file.clone().map(Secret::File),
         });

@@ -353,6 +353,11 @@ fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
                 return Some(format!("argument `{key}` needs a rule naming it"));
             }
         }
+        if key == "file" && named.is_none() {
+            return Some(
+                "argument `file` writes a file on the router, and the rule does not name it".into(),
+            );
+        }
         if SCRIPT_ARGS.contains(&key.as_str()) && named.is_none() {
             return Some(format!(
                 "argument `{key}` carries a script, and the rule does not name it"
@@ -393,13 +398,71 @@ fn arg_problem(rule: &Rule, cmd: &Command) -> Option<String> {
     None
 }
 
-/// Why a command naming an attribute twice, or two targets, is refused: RouterOS would act on
-/// one of the values (the check could see `=.id=*own` and the router act on `=.id=*foreign`),
-/// and `.id` with `numbers` names targets twice over.
-fn duplicate_problem(cmd: &Command) -> Option<String> {
+/// Argument names that change what a check sees if the router took an abbreviation of them:
+/// the item selectors, `value-name`, `file`, and every guarded argument.
+fn guarded_names() -> impl Iterator<Item = &'static str> {
+    SCRIPT_ARGS
+        .iter()
+        .copied()
+        .chain(
+            CONSTRAINED_ARGS
+                .iter()
+                .flat_map(|(_, a, b)| a.iter().chain(b.iter()).copied()),
+        )
+        .chain(["numbers", "value-name", "file", "show-sensitive"])
+}
+
+/// Why a command's argument names are refused before any rule:
+///
+/// - a name given twice: RouterOS would act on one of the values (the check could see
+///   `=.id=*own` and the router act on `=.id=*foreign`), and `.id` with `numbers` names
+///   targets twice over;
+/// - a name that is not a whole argument of the command but begins one (`num`, `comm`,
+///   `on-u`, `rout`, `value`), or two names one of which begins the other: whether the API
+///   takes abbreviated argument names as the console does is not relied on either way
+///   (MikroTik's API manual says nothing of it), so a name the policy checks is never the
+///   short form of one the router may act on. Commands the 7.x tree lacks (`listen`) are held
+///   to this for the guarded names ([`guarded_names`]);
+/// - a name outside `[a-z0-9.-]` (every argument of the 7.9 to 7.24 trees is in it: another
+///   case, a space or a control byte is not a name the policy knows), or an API attribute
+///   other than `.id` and `.proplist`.
+fn argument_problem(cmd: &Command) -> Option<String> {
+    let known = crate::schema::command_args(&cmd.path, &cmd.verb);
     for (i, (k, _)) in cmd.args.iter().enumerate() {
-        if cmd.args[..i].iter().any(|(j, _)| j == k) {
-            return Some(format!("argument `{k}` given twice"));
+        let shown = crate::term::printable(k);
+        if k.is_empty()
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
+            return Some(format!("argument name `{shown}` is not one RouterOS uses"));
+        }
+        if k.starts_with('.') && k != ".id" && k != ".proplist" {
+            return Some(format!("API attribute `{shown}` is not accepted"));
+        }
+        if let Some((j, _)) = cmd.args[..i].iter().find(|(j, _)| j == k) {
+            return Some(format!("argument `{j}` given twice"));
+        }
+        if let Some((j, _)) = cmd.args[..i]
+            .iter()
+            .find(|(j, _)| j.starts_with(k.as_str()) || k.starts_with(j.as_str()))
+        {
+            return Some(format!(
+                "arguments `{j}` and `{k}` given together: one begins the other"
+            ));
+        }
+        if k.starts_with('.') {
+            continue;
+        }
+        let abbreviates = match &known {
+            Some(args) if args.contains(&k.as_str()) => None,
+            Some(args) => args.iter().find(|a| a.starts_with(k.as_str())).copied(),
+            None => guarded_names().find(|g| *g != k && g.starts_with(k.as_str())),
+        };
+        if let Some(full) = abbreviates {
+            return Some(format!(
+                "argument `{k}` is not a whole argument name (it begins `{full}`): give it in full"
+            ));
         }
     }
     if cmd.get(".id").is_some() && cmd.get("numbers").is_some() {
@@ -436,7 +499,7 @@ fn hidden_fields(policy: &Policy, rule: &Rule, cmd: &Command) -> Vec<String> {
 /// right, a password learned one query at a time. So is `value-name` naming one (`get` returns
 /// the value in `!done`, which is not redacted).
 pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
-    if let Some(why) = duplicate_problem(cmd) {
+    if let Some(why) = argument_problem(cmd) {
         return Decision::Deny {
             rule: None,
             reason: format!("{}: {why}", cmd.word()),
@@ -467,6 +530,16 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
             return Decision::Deny {
                 rule: Some(rule.name.clone()),
                 reason: format!("{} denies {}", rule.name, cmd.word()),
+            };
+        }
+        if cmd.verb == "export" && rule.verbs.is_none() {
+            return Decision::Deny {
+                reason: format!(
+                    "{}: an export is the configuration as script text, secrets included (RouterOS 6 by default, 7 with `show-sensitive`), which field redaction does not reach; a rule must list `export` in its verbs ({})",
+                    cmd.word(),
+                    rule.name
+                ),
+                rule: Some(rule.name.clone()),
             };
         }
         match arg_problem(rule, cmd) {
@@ -786,6 +859,156 @@ mod tests {
         let mut c = cmd("/ppp/secret/print", &[]);
         c.queries = vec!["name".into(), "profile".into(), "disabled".into()];
         assert!(allowed(&p, &c));
+    }
+
+    fn expanded(word: &str, args: &[(&str, &str)]) -> Command {
+        let mut c = cmd(word, args);
+        c.expand().unwrap();
+        c
+    }
+
+    fn denied_because(p: &Policy, c: &Command, why: &str) {
+        let d = decide(p, c);
+        assert!(
+            matches!(&d, Decision::Deny { reason, .. } if reason.contains(why)),
+            "{} {:?}: {d:?}",
+            c.word(),
+            c.args
+        );
+    }
+
+    /// Whether the API takes an abbreviated argument name is not relied on either way: a name
+    /// that is not a whole argument of the command but begins one is refused, so `=num=`,
+    /// `=comm=`, `=on-u=`, `=rout=` or `=value=` cannot be checked as one thing and run as
+    /// another; so are names in another case, with spaces, or API attributes RouterOS lacks.
+    #[test]
+    fn abbreviated_or_odd_argument_names_are_refused_before_any_rule() {
+        let mut p = policy(vec![rule("/**", &[])]);
+        p.redact = DEFAULT_REDACT.iter().map(|f| f.to_string()).collect();
+        for (word, args) in [
+            ("/ppp/secret/set", vec![(".id", "*4"), ("num", "*6")]),
+            ("/ppp/secret/set", vec![(".id", "*4"), ("number", "*6")]),
+            ("/ppp/secret/remove", vec![(".id", "*4"), ("n", "*6")]),
+            (
+                "/ppp/secret/add",
+                vec![("comment", "ucrm_1"), ("comm", "vip")],
+            ),
+            (
+                "/ppp/profile/set",
+                vec![(".id", "*1"), ("on-u", "/system reboot")],
+            ),
+            (
+                "/ppp/secret/set",
+                vec![(".id", "*1"), ("rout", "0.0.0.0/0 10.0.0.9")],
+            ),
+            (
+                "/ppp/secret/get",
+                vec![("number", "x"), ("value", "password")],
+            ),
+            ("/ppp/secret/set", vec![(".ID", "*6")]),
+            ("/ppp/secret/set", vec![("Comment", "vip")]),
+            ("/ppp/secret/set", vec![(".id ", "*6")]),
+            ("/ppp/secret/set", vec![("", "*6")]),
+            ("/ppp/secret/set", vec![(".i", "*6")]),
+        ] {
+            let c = expanded(word, &args);
+            let d = decide(&p, &c);
+            assert!(
+                matches!(&d, Decision::Deny { rule: None, .. }),
+                "{word} {args:?}: {d:?}"
+            );
+        }
+        // Whole names pass.
+        assert!(allowed(
+            &p,
+            &expanded("/ppp/secret/set", &[(".id", "*4"), ("comment", "ucrm_1")])
+        ));
+        assert!(allowed(
+            &p,
+            &expanded(
+                "/ppp/secret/get",
+                &[("number", "x"), ("value-name", "name")]
+            )
+        ));
+    }
+
+    /// `print file=` and `export file=` write a file on the router (and a print-only policy
+    /// must not write); an export is the menu's configuration as script text, which field
+    /// redaction cannot reach: neither is allowed unless a rule names it.
+    #[test]
+    fn file_arguments_and_export_need_a_rule_naming_them() {
+        let p = policy(vec![rule("/**", &["print"]), rule("/ppp/**", &[])]);
+        denied_because(
+            &p,
+            &expanded("/ppp/active/print", &[("file", "x")]),
+            "`file`",
+        );
+        denied_because(&p, &expanded("/ppp/secret/export", &[]), "export");
+        denied_because(
+            &p,
+            &expanded("/ppp/secret/export", &[("show-sensitive", "")]),
+            "export",
+        );
+        let mut named = rule("/ppp/secret", &["export"]);
+        named.args = Some(BTreeMap::from([("file".to_string(), Constraint::Any)]));
+        let p = policy(vec![named]);
+        assert!(allowed(
+            &p,
+            &expanded("/ppp/secret/export", &[("file", "x")])
+        ));
+    }
+
+    /// `host = true` over `0.0.0.0/0` and `::/0` (crm-pppoe's address-list `address`): one
+    /// address per entry in every spelling a client may try.
+    #[test]
+    fn a_host_constraint_takes_single_addresses_only() {
+        let c = Constraint::Cidr(
+            vec![(false, 0, u128::from(u32::MAX)), (true, 0, u128::MAX)],
+            true,
+        );
+        // Surrounding spaces are read as the same host.
+        for ok in [
+            "10.0.0.1",
+            "10.0.0.1/32",
+            "2001:db8::1",
+            "2001:db8::1/128",
+            "10.0.0.1 ",
+        ] {
+            assert!(c.holds(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "10.0.0.0/8",
+            "0.0.0.0/0",
+            "10.0.0.1-10.0.0.255",
+            "10.0.0.1/31",
+            "::/0",
+            "2001:db8::/64",
+            "!10.0.0.1",
+            "",
+            "10.0.0.1,10.0.0.0/8",
+            "example.com",
+            "10.0.0.1/0",
+            "010.0.0.1/8",
+        ] {
+            assert!(!c.holds(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    /// A path spelled as the console does (`/ppp secret`), in another case, or with a space
+    /// is not a path the tree knows: refused, not matched against another rule.
+    #[test]
+    fn odd_path_spellings_are_not_expanded() {
+        for word in [
+            "/ppp secret/print",
+            "/PPP/SECRET/print",
+            "/ppp/secret /print",
+            "/ppp//secret/print",
+            "/ppp/secret/PRINT",
+            "/ppp/secret/print ",
+        ] {
+            let mut c = cmd(word, &[]);
+            assert!(c.expand().is_err(), "{word:?} expanded to {}", c.word());
+        }
     }
 
     #[test]

@@ -104,6 +104,8 @@ pub async fn run(
         config: RwLock::new(Arc::new(cfg.clone())),
         buckets: std::sync::Mutex::new(Default::default()),
         failures: Default::default(),
+        seats: Default::default(),
+        unauthenticated: Default::default(),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();

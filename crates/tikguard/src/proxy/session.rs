@@ -31,6 +31,25 @@ use super::forward::{entry, trap, Commands, Outcome, Up, MAX_HELD};
 use super::policy::Command;
 use super::upstream::Upstream;
 
+/// A command at least this big (its words, framed) is charged to the shared memory budget
+/// while the proxy holds copies of it; smaller ones are bounded by [`MAX_IN_FLIGHT`].
+pub const BIG_COMMAND: usize = 64 << 10;
+/// Copies of a big command the proxy holds at once: the decision's arguments, the words
+/// forwarded, and the upstream connection's write buffer (the log keeps long values cut:
+/// [`super::auditlog::MAX_LOGGED_VALUE`]).
+pub const COPIES: usize = 3;
+
+/// Connections one client may have logged in at once (over all its sources and listeners):
+/// past it, its logins fail, so that one client's credentials cannot take every connection
+/// slot ([`super::server::MAX_CONNECTIONS`]) from the other clients.
+pub const MAX_CLIENT_CONNECTIONS: usize = 64;
+
+/// Connections from one source address not yet logged in, at once: past it the next is closed
+/// at once. Without it one source, with no credential at all, could hold every connection slot
+/// ([`super::server::MAX_CONNECTIONS`]) by opening 500 connections a second, each kept for the
+/// login timeout.
+pub const MAX_UNAUTHENTICATED_PER_SOURCE: usize = 32;
+
 /// Commands a client may have running at once.
 pub const MAX_IN_FLIGHT: usize = 64;
 /// A logged-in client with nothing running is disconnected after this long.
@@ -96,6 +115,74 @@ pub struct Shared {
     pub buckets: std::sync::Mutex<HashMap<String, Bucket>>,
     /// Failed-login lines, throttled.
     pub failures: Failures,
+    /// Connections logged in, per client name (configured names only).
+    pub seats: std::sync::Mutex<HashMap<String, usize>>,
+    /// Connections not yet logged in, per source (entries removed at zero: bounded by the
+    /// connections open).
+    pub unauthenticated: std::sync::Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection's place among its source's [`MAX_UNAUTHENTICATED_PER_SOURCE`], given back
+/// on drop (at login, or when it ends).
+struct Waiting(Arc<Shared>, IpAddr);
+
+impl Waiting {
+    fn take(shared: &Arc<Shared>, ip: IpAddr) -> Option<Waiting> {
+        let mut all = shared
+            .unauthenticated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let n = all.entry(ip).or_insert(0);
+        if *n >= MAX_UNAUTHENTICATED_PER_SOURCE {
+            return None;
+        }
+        *n += 1;
+        Some(Waiting(shared.clone(), ip))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut all = self
+            .0
+            .unauthenticated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = all.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                all.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// A logged-in connection's place among its client's [`MAX_CLIENT_CONNECTIONS`], given back
+/// on drop.
+struct Seat(Arc<Shared>, String);
+
+impl Seat {
+    fn take(shared: &Arc<Shared>, client: &str) -> Option<Seat> {
+        let mut seats = shared.seats.lock().unwrap_or_else(|p| p.into_inner());
+        let n = seats.entry(client.to_string()).or_insert(0);
+        if *n >= MAX_CLIENT_CONNECTIONS {
+            return None;
+        }
+        *n += 1;
+        Some(Seat(shared.clone(), client.to_string()))
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut seats = self.0.seats.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = seats.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                seats.remove(&self.1);
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -392,12 +479,17 @@ where
     let limits = shared.limits.clone();
     shared.metrics.connections.inc();
     let _open = Open(shared.clone());
+    let Some(waiting) = Waiting::take(&shared, ip) else {
+        return;
+    };
+    let mut waiting = Some(waiting);
     let mut conn = Connection::new(stream, &limits, shared.budget.clone());
     let mut who: Option<Who> = None;
     let login_deadline = tokio::time::Instant::now() + limits.login_timeout;
     let mut idle_deadline = tokio::time::Instant::now() + IDLE;
     let mut cmds = Commands::default();
     let mut pending_challenge: Option<[u8; 16]> = None;
+    let mut seat: Option<Seat> = None;
     let mut stopping = shared.stopping.clone();
     loop {
         if *stopping.borrow() && cmds.is_idle() {
@@ -474,7 +566,21 @@ where
                     }
                     b"/login" if who.is_none() => {
                         let started = Instant::now();
-                        match login(&shared, &arrival, ip, &req, &mut pending_challenge).await {
+                        let step = match login(&shared, &arrival, ip, &req, &mut pending_challenge).await {
+                            LoginStep::Ok(w) => match Seat::take(&shared, &w.client.name) {
+                                Some(s) => {
+                                    seat = Some(s);
+                                    waiting = None;
+                                    LoginStep::Ok(w)
+                                }
+                                None => LoginStep::Failed(
+                                    w.client.name.clone(),
+                                    format!("the client has {MAX_CLIENT_CONNECTIONS} connections logged in already"),
+                                ),
+                            },
+                            other => other,
+                        };
+                        match step {
                             LoginStep::Challenge(ch) => {
                                 vec![reply(ReplyKind::Done, &tag, vec![("ret", hex::encode(ch))])]
                             }
@@ -519,7 +625,7 @@ where
                     }
                     _ => {
                         let w = who.as_ref().expect("logged in");
-                        if cmds.in_flight.len() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
+                        if cmds.count() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
                         }
                         {
@@ -536,7 +642,27 @@ where
                                 continue;
                             }
                         }
-                        match cmds.command(&shared, w, ip, &req).await {
+                        // A big command's copies (the decision's, the words forwarded, the
+                        // upstream write) are charged to the shared budget until it has left
+                        // for the router; past the budget it is refused, not held.
+                        let size: usize = words.words().map(|w| w.len() + 5).sum();
+                        let hold = if size >= BIG_COMMAND {
+                            match shared.budget.try_hold(size * COPIES) {
+                                Some(h) => Some(h),
+                                None => {
+                                    let cmd = Command::from_request(&req);
+                                    w.count("deny");
+                                    let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "memory budget", format!("denied: memory budget ({size} bytes)"), Instant::now());
+                                    let written = shared.log.submit(e);
+                                    let out = trap(&tag, Some(4), "tikguard proxy: the proxy's memory budget is taken by other commands; try again");
+                                    cmds.hold(written, out);
+                                    continue;
+                                }
+                            }
+                        } else {
+                            None
+                        };
+                        match cmds.command(&shared, w, ip, &req, hold).await {
                             Outcome::Forwarded => Vec::new(),
                             Outcome::Answer(replies) => {
                                 cmds.settle();
@@ -569,4 +695,6 @@ where
     // Commands still running upstream are cancelled with the connection's lease: a lease
     // with commands in flight is not reused.
     cmds.end(&shared).await;
+    drop(seat);
+    drop(waiting);
 }

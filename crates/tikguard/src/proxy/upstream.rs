@@ -7,7 +7,14 @@
 //! dropped, not given back. After a failed connection attempt the router is retried with
 //! exponential backoff (0.5 s doubling to 30 s); meanwhile leases fail at once with a message
 //! saying when the next attempt is.
+//!
+//! A client holds at most its share of a router's sessions (`upstream-sessions`, by default
+//! `max-sessions - 1`, at least 1): one CRM streaming or pipelining on every connection it can
+//! open would otherwise take them all, and every other CRM would wait for a session and be
+//! refused. Past its share, a client's lease waits as one past `max-sessions` does, and is
+//! refused after the same wait.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -35,6 +42,9 @@ pub struct Upstream {
     pub cfg: RouterCfg,
     security: Security,
     slots: Arc<Semaphore>,
+    /// Each client's share of `slots`, by name (configured names only: bounded by the
+    /// configuration), with the share it was made for.
+    shares: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
     idle: Mutex<Vec<Client>>,
     health: Mutex<Health>,
     /// Connections made (the first, and every reconnect).
@@ -51,6 +61,7 @@ impl Upstream {
             .map_err(|e| format!("router {}: {e}", cfg.name))?;
         Ok(Arc::new(Upstream {
             slots: Arc::new(Semaphore::new(cfg.max_sessions)),
+            shares: Mutex::new(HashMap::new()),
             cfg,
             security,
             idle: Mutex::new(Vec::new()),
@@ -108,10 +119,34 @@ impl Upstream {
         result
     }
 
-    /// A connection for one command (or a stream): an idle one, else a new one, within
-    /// `max-sessions`.
-    pub async fn lease(self: &Arc<Self>) -> Result<Lease, Error> {
-        let permit = tokio::time::timeout(LEASE_WAIT, self.slots.clone().acquire_owned())
+    /// A client's share of this router's sessions when its configuration names none.
+    pub fn default_share(&self) -> usize {
+        self.cfg.max_sessions.saturating_sub(1).max(1)
+    }
+
+    /// A connection for one command (or a stream) of `client`: an idle one, else a new one,
+    /// within the client's `share` and `max-sessions`.
+    pub async fn lease(self: &Arc<Self>, client: &str, share: usize) -> Result<Lease, Error> {
+        let share = share.clamp(1, self.cfg.max_sessions);
+        let mine = {
+            let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = shares
+                .entry(client.to_string())
+                .or_insert_with(|| (share, Arc::new(Semaphore::new(share))));
+            // A reload changed the share: leases under the old one end as they do.
+            if entry.0 != share {
+                *entry = (share, Arc::new(Semaphore::new(share)));
+            }
+            entry.1.clone()
+        };
+        let deadline = tokio::time::Instant::now() + LEASE_WAIT;
+        let client_permit = tokio::time::timeout_at(deadline, mine.acquire_owned())
+            .await
+            .map_err(|_| {
+                Error::Timeout("waiting for a session within the client's share of the router")
+            })?
+            .map_err(|_| Error::Closed)?;
+        let permit = tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| Error::Timeout("waiting for a free upstream session"))?
             .map_err(|_| Error::Closed)?;
@@ -134,6 +169,7 @@ impl Upstream {
             client: Some(client),
             up: self.clone(),
             _permit: permit,
+            _client_permit: client_permit,
             broken: false,
         })
     }
@@ -144,6 +180,7 @@ pub struct Lease {
     client: Option<Client>,
     up: Arc<Upstream>,
     _permit: OwnedSemaphorePermit,
+    _client_permit: OwnedSemaphorePermit,
     broken: bool,
 }
 
