@@ -588,3 +588,28 @@ fn one_finding_per_root_cause_across_interfaces_families_and_services() {
     // One fix line per family: the WAN list matcher is the same on both interfaces.
     assert_eq!(tg205[0].fix.len(), 2, "{:?}", tg205[0].fix);
 }
+
+/// Rules matching one large address list are answered from the group's memory of that list
+/// (it is not read interval by interval again); the rules named must be the same as reading it.
+#[test]
+fn rules_reusing_a_large_list_name_the_same_rules_as_reading_it() {
+    let mut src = format!("{HEAD}/ip firewall address-list\n");
+    for i in 0..10 {
+        src += &format!("add list=customers address=10.0.{}.0/24\n", 2 * i);
+    }
+    src += "/ip firewall filter\n";
+    // 0: takes the first customer block; 1: the rest of them; 2, 3: the list again, twice.
+    src += "add chain=input action=accept protocol=tcp dst-port=22 src-address=10.0.0.0/24\n";
+    src += "add chain=input action=accept protocol=tcp dst-port=22 src-address-list=customers\n";
+    src += "add chain=input action=accept protocol=tcp dst-port=22 src-address-list=customers\n";
+    src += "add chain=input action=accept protocol=tcp dst-port=22 src-address-list=customers\n";
+    // 4: a drop of everything; 5: the list once more, now behind one wide rule as well.
+    src += "add chain=input action=drop\n";
+    src += "add chain=input action=accept protocol=tcp dst-port=22 src-address-list=customers\n";
+    let (c, _) = Config::load(src.into_bytes());
+    let e = analyse(&c, &WanChoice::default());
+    assert_eq!(
+        shadowed(&e),
+        [(2, vec![0, 1]), (3, vec![0, 1]), (5, vec![4])]
+    );
+}

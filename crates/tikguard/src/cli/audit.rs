@@ -98,6 +98,10 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         ..Default::default()
     };
     let audit_one = |config: &Config, source: &str| {
+        let _spinner = Spinner::after_a_second(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            crate::term::printable(source).to_string(),
+        );
         audit::try_run(config, &wan, &selection, limits).map_err(|e| {
             eprintln!("tikguard: {}: {e}", crate::term::printable(source));
         })
@@ -178,4 +182,63 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         .iter()
         .any(|(_, _, _, a)| a.findings.iter().any(|f| f.severity >= args.fail_on));
     Ok(u8::from(failed))
+}
+
+/// A spinner on stderr naming the file being audited, shown once the audit has taken a second
+/// and only when stderr is a terminal: never in piped output, never in the report itself.
+struct Spinner {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn after_a_second(terminal: bool, label: String) -> Option<Spinner> {
+        if !terminal {
+            return None;
+        }
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let timeout = std::sync::mpsc::RecvTimeoutError::Timeout;
+            if stopped.recv_timeout(std::time::Duration::from_secs(1)) != Err(timeout) {
+                return;
+            }
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} auditing {msg} {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message(label);
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+            // Returns when the audit ends (the sender is dropped).
+            let _ = stopped.recv();
+            bar.finish_and_clear();
+        });
+        Some(Spinner {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod spinner_tests {
+    use super::Spinner;
+
+    #[test]
+    fn no_spinner_and_no_thread_when_stderr_is_not_a_terminal() {
+        assert!(Spinner::after_a_second(false, "x.rsc".into()).is_none());
+        // On a terminal one exists, and dropping it before a second ends it without drawing.
+        let s = Spinner::after_a_second(true, "x.rsc".into());
+        assert!(s.is_some());
+        drop(s);
+    }
 }

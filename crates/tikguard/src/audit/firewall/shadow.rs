@@ -86,6 +86,9 @@ struct IntervalMap {
 
 impl IntervalMap {
     fn insert(&mut self, mut a: u128, mut b: u128) {
+        if self.contains(a, b) {
+            return;
+        }
         // Merge with an interval that starts before and reaches `a`.
         if let Some((&s, &e)) = self.map.range(..=a).next_back() {
             if e >= a.saturating_sub(1) {
@@ -135,7 +138,18 @@ struct ShadowGroup {
     /// takes that traffic, as RouterOS takes the first match. Filled only where `sources` had a
     /// gap, so it holds at most as many intervals as were ever inserted.
     owners: std::collections::BTreeMap<u128, (u128, usize)>,
+    /// Large source sets (address lists) already inserted whole, with the owners read for them
+    /// once. Owners are only ever added where `sources` had a gap, so once a set lies inside
+    /// `sources` its owners never change: a later rule matching the same list is answered
+    /// without reading its thousand intervals again.
+    whole: Vec<(AddrSet, Option<Owners>)>,
 }
+
+/// The rules named for a set (at most 3 read), and whether that was all of them.
+type Owners = (Vec<usize>, bool);
+
+/// Source sets with at least this many intervals are remembered whole by a group.
+const WHOLE_FROM: usize = 8;
 
 /// How many of the owning intervals one shadowed rule's lookup reads before it stops naming
 /// more: a rule behind thousands of narrower ones names the first few and says there are more.
@@ -144,6 +158,9 @@ const OWNERS_READ: usize = 64;
 impl ShadowGroup {
     /// Adds a rule's source interval: it owns the parts no earlier rule of the group had.
     fn insert(&mut self, rule: usize, a: u128, b: u128) {
+        if self.sources.contains(a, b) {
+            return;
+        }
         let mut gaps = Vec::new();
         let mut next = Some(a);
         for (s, e) in self.sources.overlapping(a, b) {
@@ -165,14 +182,53 @@ impl ShadowGroup {
         self.sources.insert(a, b);
     }
 
+    /// Whether this exact shared set was inserted whole.
+    fn holds_whole(&self, set: &AddrSet) -> Option<usize> {
+        self.whole.iter().position(|(s, _)| s.same(set))
+    }
+
+    /// Adds a rule's whole source set.
+    fn insert_set(&mut self, rule: usize, set: &AddrSet) {
+        if self.holds_whole(set).is_some() {
+            return;
+        }
+        for &(a, b) in set.ranges() {
+            self.insert(rule, a, b);
+        }
+        if set.ranges().len() >= WHOLE_FROM {
+            self.whole.push((set.clone(), None));
+        }
+    }
+
+    /// [`Self::owners_of`] over every interval of a set inserted whole, from nothing, at most 3.
+    fn owners_of_whole(&mut self, at: usize) -> (Vec<usize>, bool) {
+        if let Some(done) = &self.whole[at].1 {
+            return done.clone();
+        }
+        let set = self.whole[at].0.clone();
+        let mut by = Vec::new();
+        let mut complete = true;
+        for &(a, b) in set.ranges() {
+            complete &= self.owners_of(a, b, &mut by, 3);
+            if !complete {
+                break;
+            }
+        }
+        self.whole[at].1 = Some((by.clone(), complete));
+        (by, complete)
+    }
+
     /// The rules that take parts of `[a, b]`, added to `out` (kept sorted, without repeats);
     /// false when it stopped early: after [`OWNERS_READ`] intervals, or once `out` holds more
     /// than `most` rules.
     fn owners_of(&self, a: u128, b: u128, out: &mut Vec<usize>, most: usize) -> bool {
+        // Only the intervals that overlap `[a, b]` are read (and counted), so the answer for a
+        // part of `sources` never changes as later rules fill gaps elsewhere.
         let first = self
             .owners
             .range(..=a)
             .next_back()
+            .filter(|(_, &(e, _))| e >= a)
             .map(|(&s, _)| s)
             .unwrap_or(a);
         for (i, (_, &(e, rule))) in self.owners.range(first..=b).enumerate() {
@@ -219,16 +275,16 @@ impl Firewall {
         names.sort();
         for name in names {
             let mut groups: Vec<ShadowGroup> = Vec::new();
+            let all = AddrSet::all(self.v6);
             for &i in &self.chains[name] {
                 let r = &self.rules[i];
                 let key = r.shadow_key();
-                let srcs: Vec<(u128, u128)> = match &r.src {
-                    Some(s) => s.ranges().to_vec(),
-                    None => AddrSet::all(self.v6).ranges().to_vec(),
-                };
-                let covering: Vec<&ShadowGroup> = groups
+                let set = r.src.as_ref().unwrap_or(&all);
+                let srcs = set.ranges();
+                let covering: Vec<usize> = groups
                     .iter()
-                    .filter(|g| {
+                    .enumerate()
+                    .filter(|(_, g)| {
                         g.key.covers(&key)
                             && match (&g.ports, &r.dst_port) {
                                 (None, _) => true,
@@ -236,21 +292,27 @@ impl Firewall {
                                 (Some(_), None) => false,
                             }
                     })
+                    .map(|(n, _)| n)
                     .collect();
                 if !covering.is_empty() && !srcs.is_empty() {
-                    let all_covered = srcs.iter().all(|&(a, b)| {
-                        // Single groups answer in O(log n); several are merged for this check.
-                        if covering.iter().any(|g| g.sources.contains(a, b)) {
-                            return true;
-                        }
-                        let mut merged = IntervalMap::default();
-                        for g in &covering {
-                            for (s, e) in g.sources.overlapping(a, b) {
-                                merged.insert(s, e);
+                    // A group that holds this very list whole covers it without a lookup.
+                    let whole = covering
+                        .iter()
+                        .find_map(|&n| groups[n].holds_whole(set).map(|at| (n, at)));
+                    let all_covered = whole.is_some()
+                        || srcs.iter().all(|&(a, b)| {
+                            // Single groups answer in O(log n); several are merged for this check.
+                            if covering.iter().any(|&n| groups[n].sources.contains(a, b)) {
+                                return true;
                             }
-                        }
-                        merged.contains(a, b)
-                    });
+                            let mut merged = IntervalMap::default();
+                            for &n in &covering {
+                                for (s, e) in groups[n].sources.overlapping(a, b) {
+                                    merged.insert(s, e);
+                                }
+                            }
+                            merged.contains(a, b)
+                        });
                     if all_covered {
                         // One earlier rule that alone takes it all (the first of them), else
                         // the rules that take each part.
@@ -258,22 +320,28 @@ impl Firewall {
                         let alone = covering
                             .iter()
                             .filter(|_| covering.len() > 1)
-                            .filter(|g| srcs.iter().all(|&(a, b)| g.sources.contains(a, b)))
-                            .filter_map(|g| {
+                            .filter(|&&n| {
+                                srcs.iter().all(|&(a, b)| groups[n].sources.contains(a, b))
+                            })
+                            .filter_map(|&n| {
                                 let mut own = Vec::new();
-                                let complete =
-                                    srcs.iter().all(|&(a, b)| g.owners_of(a, b, &mut own, 1));
+                                let complete = srcs
+                                    .iter()
+                                    .all(|&(a, b)| groups[n].owners_of(a, b, &mut own, 1));
                                 (complete && own.len() == 1).then(|| own[0])
                             })
                             .min();
                         let mut by = Vec::new();
                         let mut complete = true;
-                        match alone {
-                            Some(n) => by.push(n),
-                            None => {
-                                'read: for &(a, b) in &srcs {
-                                    for g in &covering {
-                                        complete &= g.owners_of(a, b, &mut by, 3);
+                        match (alone, whole) {
+                            (Some(n), _) => by.push(n),
+                            (None, Some((n, at))) if covering.len() == 1 => {
+                                (by, complete) = groups[n].owners_of_whole(at);
+                            }
+                            _ => {
+                                'read: for &(a, b) in srcs {
+                                    for &n in &covering {
+                                        complete &= groups[n].owners_of(a, b, &mut by, 3);
                                         if !complete {
                                             break 'read;
                                         }
@@ -304,13 +372,12 @@ impl Firewall {
                                 ports: r.dst_port.clone(),
                                 sources: IntervalMap::default(),
                                 owners: Default::default(),
+                                whole: Vec::new(),
                             });
                             groups.last_mut().expect("just pushed")
                         }
                     };
-                    for (a, b) in srcs {
-                        g.insert(r.number, a, b);
-                    }
+                    g.insert_set(r.number, set);
                 }
             }
         }
