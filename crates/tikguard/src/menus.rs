@@ -61,10 +61,15 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/ip firewall raw", &[]),
     ("/ip firewall mangle", &[]),
     ("/ip firewall address-list", &[]),
+    // NAT: a redirect or dst-nat to the router is a service in use (`harden::used`).
+    ("/ip firewall nat", &[]),
+    // `enabled=no` makes every `connection-state=` matcher inert (`audit::firewall`).
+    ("/ip firewall connection tracking", &[]),
     ("/ipv6 firewall filter", &[]),
     ("/ipv6 firewall raw", &[]),
     ("/ipv6 firewall mangle", &[]),
     ("/ipv6 firewall address-list", &[]),
+    ("/ipv6 firewall nat", &[]),
     ("/user group", &["read", "write", "full"]),
     ("/user", &["admin"]),
     ("/user settings", &[]),

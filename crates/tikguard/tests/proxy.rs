@@ -570,7 +570,14 @@ async fn kill_9_loses_no_command_a_client_saw_answered() {
             }
         })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Kill mid-traffic once enough commands were answered, whatever the machine's load (a
+    // fixed pause gave only 2 answered commands on a busy machine): the check below needs
+    // answered commands to look for in the log.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while acked.lock().unwrap().len() <= 20 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     s.proxy.0.kill().unwrap();
     let _ = s.proxy.0.wait();
     let _ = worker.await;
