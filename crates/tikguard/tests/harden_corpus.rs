@@ -9,18 +9,15 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../../../testdata/corpus.rs"]
+mod corpus;
+
 use routeros_config::value::parse_addr;
 use routeros_config::{Config, Version};
 use tikguard::audit::addrset::AddrSet;
 use tikguard::audit::reach::{Reach, Width};
 use tikguard::audit::{self, WanChoice};
 use tikguard::harden::{self, CertPlan, Intent, Prefix};
-
-fn shared() -> PathBuf {
-    std::env::var_os("TIKGUARD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
 
 /// The first entry of a service's list that is a prefix and not every address.
 fn listed(c: &Config, svc: &str) -> Option<Prefix> {
@@ -50,34 +47,29 @@ fn lan(c: &Config) -> Option<Prefix> {
     })
 }
 
+/// The repository's corpus (and `TIKGUARD_SHARED`'s larger one when set), then the examples.
 fn files() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = Vec::new();
-    for dir in [
-        shared().join("corpus"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples"),
-    ] {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name.ends_with(".rsc")
-                || name.ends_with(".rsc.txt")
-                || name.ends_with(".txt") && !name.contains("MANIFEST")
-            {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
+    let mut v: Vec<PathBuf> = corpus::corpus().into_iter().map(|e| e.path).collect();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut own: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap_or_else(|e| panic!("{}: {e}", examples.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rsc"))
+        .collect();
+    own.sort();
+    v.extend(own);
     v
 }
 
 #[test]
 fn every_export_hardens_with_its_own_management_and_nobody_loses_access() {
     let files = files();
-    assert!(files.len() > 20, "corpus not found: {}", shared().display());
+    assert!(
+        files.len() >= corpus::carried() + 3,
+        "the corpus and the examples: {} files",
+        files.len()
+    );
     let (mut proven, mut refused, mut skipped) = (0, Vec::new(), Vec::new());
     let mut failures = Vec::new();
     for path in &files {
