@@ -31,7 +31,7 @@ bin="$target/$dir/tikguard"
 # Man pages and completions come from the binary's own clap definitions.
 assets="$target/deb-assets"
 rm -rf "$assets" && mkdir -p "$assets/man" "$assets/completions"
-"$bin" man-pages "$assets/man" >/dev/null
+"$bin" completions --man-pages "$assets/man" >/dev/null
 "$bin" completions bash > "$assets/completions/tikguard.bash"
 "$bin" completions zsh > "$assets/completions/_tikguard"
 "$bin" completions fish > "$assets/completions/tikguard.fish"

@@ -42,9 +42,6 @@ enum Command {
     Explain(cli::rules::ExplainArgs),
     /// Write a shell completion script (bash, zsh, fish, ...) to standard output.
     Completions(cli::completions::Args),
-    /// Write the man pages (one per subcommand) into a directory; used to build packages.
-    #[command(hide = true)]
-    ManPages(cli::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,7 +58,6 @@ fn main() -> ExitCode {
         Command::Rules(a) => cli::rules::rules(a),
         Command::Explain(a) => cli::rules::explain(a),
         Command::Completions(a) => cli::completions::run(a, Cli::command()),
-        Command::ManPages(a) => cli::completions::man_pages(a, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
