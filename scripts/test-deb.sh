@@ -9,7 +9,8 @@
 # DEB_PROFILE (default `deb`: release code, stripped) picks the cargo profile the binary is built
 # with. CI passes DEB_PROFILE=dev: what this script tests is the packaging, which does not depend
 # on the optimisation level, and CI has already built every dependency in the dev profile for the
-# tests, so the package costs a link instead of a second full optimised build (minutes on 2 cores).
+# tests, so the package costs a link (about 10 s) instead of a second full optimised build (the
+# deb profile from scratch: 9m37s on a shared 2-core machine; its package passes this script too).
 # cargo-deb strips the binary either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
