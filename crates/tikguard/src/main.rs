@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use tikguard::cli;
 
@@ -40,6 +40,8 @@ enum Command {
     Parse(cli::parse::Args),
     Rules(cli::rules::RulesArgs),
     Explain(cli::rules::ExplainArgs),
+    /// Write a shell completion script (bash, zsh, fish, ...) to standard output.
+    Completions(cli::completions::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Parse(a) => cli::parse::run(a),
         Command::Rules(a) => cli::rules::rules(a),
         Command::Explain(a) => cli::rules::explain(a),
+        Command::Completions(a) => cli::completions::run(a, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
