@@ -217,7 +217,7 @@ pub fn check_systemd_unit(name: &str) {
     let path = dir.path().join(name);
     std::fs::write(
         &path,
-        unit.replace("/usr/local/bin/tikguard", env!("CARGO_BIN_EXE_tikguard")),
+        unit.replace("/usr/bin/tikguard", env!("CARGO_BIN_EXE_tikguard")),
     )
     .unwrap();
     let out = Command::new("systemd-analyze")
