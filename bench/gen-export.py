@@ -3,12 +3,23 @@
 to), shaped like a large ISP edge router's: per-customer accepts by source and port, address
 lists, jump chains with returns, logging drops, and a final drop. Deterministic for a given N.
 
-usage: gen-export.py N > export.rsc
+With `--blocklist M`, the input chain first drops the sources of an address list `blocklist` of M
+scattered public entries (nine in ten single addresses, the rest /24s, as in published drop
+lists), and the chain ends without the final drop, leaning on the list as routers that use one
+do: the reachable sets are then "everything except the list", millions of prefixes written out.
+
+usage: gen-export.py N [--blocklist M] > export.rsc
 """
 import random
 import sys
 
-n = int(sys.argv[1])
+args = sys.argv[1:]
+blocklist = 0
+if "--blocklist" in args:
+    i = args.index("--blocklist")
+    blocklist = int(args[i + 1])
+    del args[i : i + 2]
+n = int(args[0])
 rnd = random.Random(n)
 out = sys.stdout.write
 out("# 2025-06-01 00:00:00 by RouterOS 7.16.2\n# software id = BENC-H000\n#\n")
@@ -19,7 +30,23 @@ for i in range(max(50, n // 20)):
     out(f"add address=10.{(i >> 8) & 255}.{i & 255}.0/24 list=customers-{i % 10}\n")
 for i in range(20):
     out(f"add address=192.0.2.{i} list=mgmt\n")
+if blocklist:
+    brnd = random.Random(blocklist)
+    seen = set()
+    while len(seen) < blocklist:
+        a = brnd.randrange(1, 223)
+        if a in (10, 100, 127, 172, 192):
+            continue
+        if brnd.random() < 0.1:
+            entry = f"{a}.{brnd.randrange(256)}.{brnd.randrange(256)}.0/24"
+        else:
+            entry = f"{a}.{brnd.randrange(256)}.{brnd.randrange(256)}.{brnd.randrange(1, 255)}"
+        if entry not in seen:
+            seen.add(entry)
+            out(f"add address={entry} list=blocklist\n")
 out("/ip firewall filter\n")
+if blocklist:
+    out("add action=drop chain=input src-address-list=blocklist\n")
 out("add action=accept chain=input connection-state=established,related,untracked\n")
 out("add action=drop chain=input connection-state=invalid\n")
 ports = [22, 53, 123, 161, 179, 443, 1701, 8291, 8728, 8729, 5678, 500, 4500]
@@ -51,5 +78,6 @@ while written < n - 1:
     else:
         out(f"add action=add-src-to-address-list address-list=scan address-list-timeout=1h chain=input protocol=tcp dst-port={rnd.randrange(1, 65535)}\n")
         written += 1
-out("add action=drop chain=input in-interface-list=!LAN\n")
+if not blocklist:
+    out("add action=drop chain=input in-interface-list=!LAN\n")
 out("/ip service\nset telnet disabled=yes\nset ftp disabled=yes\nset www disabled=yes\n")
