@@ -159,41 +159,79 @@ impl AddrSet {
 
     /// The minimal list of CIDR prefixes covering exactly this set.
     pub fn to_prefixes(&self) -> Vec<String> {
-        let bits = if self.v6 { 128 } else { 32 };
-        let mut out = Vec::new();
-        for &(a, b) in self.ranges.iter() {
-            let mut start = a;
-            loop {
+        self.prefixes().map(|p| self.fmt_prefix(p.0, p.1)).collect()
+    }
+
+    /// The first `n` of [`AddrSet::to_prefixes`], without writing out the rest.
+    pub fn first_prefixes(&self, n: usize) -> Vec<String> {
+        self.prefixes()
+            .take(n)
+            .map(|p| self.fmt_prefix(p.0, p.1))
+            .collect()
+    }
+
+    /// How many prefixes [`AddrSet::to_prefixes`] would write.
+    pub fn prefix_count(&self) -> usize {
+        self.prefixes().count()
+    }
+
+    /// The minimal CIDR prefixes covering exactly this set, in address order, as (first
+    /// address, prefix length).
+    pub fn prefixes(&self) -> impl Iterator<Item = (u128, u32)> + '_ {
+        let bits: u32 = if self.v6 { 128 } else { 32 };
+        self.ranges.iter().flat_map(move |&(a, b)| {
+            let mut next = Some(a);
+            std::iter::from_fn(move || {
+                let start = next?;
                 // The largest aligned block starting at `start` that stays within `b`.
                 let mut size_log = if start == 0 {
                     bits
                 } else {
                     start.trailing_zeros().min(bits)
                 };
-                while size_log > 0 {
-                    let span = if size_log >= 128 {
-                        u128::MAX
-                    } else {
-                        (1u128 << size_log) - 1
-                    };
-                    if start.checked_add(span).is_some_and(|end| end <= b) {
-                        break;
-                    }
+                while size_log > 0 && start.checked_add(span(size_log)).is_none_or(|e| e > b) {
                     size_log -= 1;
                 }
-                out.push(self.fmt_prefix(start, bits - size_log));
-                let span = if size_log >= 128 {
-                    u128::MAX
-                } else {
-                    (1u128 << size_log) - 1
-                };
-                match start.checked_add(span).and_then(|e| e.checked_add(1)) {
-                    Some(n) if n <= b => start = n,
-                    _ => break,
-                }
-            }
-        }
-        out
+                next = start
+                    .checked_add(span(size_log))
+                    .and_then(|e| e.checked_add(1))
+                    .filter(|&n| n <= b);
+                Some((start, bits - size_log))
+            })
+        })
+    }
+
+    /// A prefix of this set's family as text (`10.0.0.0/8`, `2001:db8::/32`).
+    pub fn prefix_text(&self, (addr, len): (u128, u32)) -> String {
+        self.fmt_prefix(addr, len)
+    }
+
+    /// Whether no address is in both sets. Looks each range of the smaller set up in the
+    /// larger one: a handful of list entries against a set of millions of ranges costs a few
+    /// binary searches, not a walk of the large set.
+    pub fn is_disjoint(&self, o: &AddrSet) -> bool {
+        let (small, big) = if self.ranges.len() <= o.ranges.len() {
+            (self, o)
+        } else {
+            (o, self)
+        };
+        small.ranges.iter().all(|&(a, b)| {
+            // The first range of `big` that ends at or after `a` must start after `b`.
+            let i = big.ranges.partition_point(|r| r.1 < a);
+            big.ranges.get(i).is_none_or(|r| r.0 > b)
+        })
+    }
+
+    /// Whether every address of `o` is in this set, by lookups as in [`AddrSet::is_disjoint`]:
+    /// each range of `o` must lie inside one range of this set (they are maximal).
+    pub fn covers(&self, o: &AddrSet) -> bool {
+        o.ranges.iter().all(|&(a, b)| self.covers_range(a, b))
+    }
+
+    /// Whether every address from `a` to `b` (inclusive) is in this set.
+    pub fn covers_range(&self, a: u128, b: u128) -> bool {
+        let i = self.ranges.partition_point(|r| r.1 < a);
+        self.ranges.get(i).is_some_and(|r| r.0 <= a && b <= r.1)
     }
 
     fn fmt_prefix(&self, addr: u128, len: u32) -> String {
@@ -202,6 +240,15 @@ impl AddrSet {
         } else {
             format!("{}/{len}", Ipv4Addr::from(addr as u32))
         }
+    }
+}
+
+/// The last offset of an aligned block of 2^`size_log` addresses.
+fn span(size_log: u32) -> u128 {
+    if size_log >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << size_log) - 1
     }
 }
 
@@ -260,5 +307,40 @@ mod tests {
             set("10.0.0.0/25").union(&set("10.0.0.128/25")),
             set("10.0.0.0/24")
         );
+    }
+
+    #[test]
+    fn prefix_count_and_first_prefixes_agree_with_the_full_list() {
+        let s = AddrSet::all(false)
+            .minus(&set("10.0.0.1-10.0.0.6"))
+            .minus(&set("192.0.2.7/32"));
+        let all = s.to_prefixes();
+        assert_eq!(s.prefix_count(), all.len());
+        assert_eq!(s.first_prefixes(5), all[..5]);
+        assert_eq!(s.first_prefixes(10_000), all);
+        assert_eq!(AddrSet::all(true).prefix_count(), 1);
+        assert_eq!(AddrSet::empty(true).prefix_count(), 0);
+    }
+
+    #[test]
+    fn disjoint_and_covers_agree_with_the_set_operations() {
+        let big = AddrSet::all(false)
+            .minus(&set("10.0.0.0/8"))
+            .minus(&set("192.0.2.0/24"))
+            .minus(&set("198.51.100.7/32"));
+        for probe in [
+            "10.1.0.0/16",
+            "10.0.0.0/7",
+            "192.0.2.5/32",
+            "198.51.100.6-198.51.100.8",
+            "198.51.100.8/29",
+            "0.0.0.0/0",
+            "203.0.113.0/24",
+        ] {
+            let p = set(probe);
+            assert_eq!(big.is_disjoint(&p), big.intersect(&p).is_empty(), "{probe}");
+            assert_eq!(p.is_disjoint(&big), big.intersect(&p).is_empty(), "{probe}");
+            assert_eq!(big.covers(&p), big.contains_set(&p), "{probe}");
+        }
     }
 }

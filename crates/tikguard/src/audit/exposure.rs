@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::addrset::AddrSet;
 use super::firewall::{Firewall, InterfaceLists, Probe};
+use super::summary;
 
 /// The management services the analysis covers, with their default ports.
 pub const SERVICES: &[&str] = &[
@@ -89,7 +90,12 @@ pub struct Row {
     pub family: &'static str,
     pub zone: Zone,
     pub interface: String,
+    /// The minimal prefix list of the sources that reach it, in address order; past
+    /// [`summary::LIMIT`] prefixes only the first [`summary::LIMIT`], and `summary` says the rest.
     pub reachable_from: Vec<String>,
+    /// A set of more than [`summary::LIMIT`] prefixes, summarised ([`summary::SetSummary`]).
+    #[serde(rename = "reachable_summary", skip_serializing_if = "Option::is_none")]
+    pub summary: Option<summary::SetSummary>,
     /// Filter rule numbers whose matchers were assumed to favour the attacker.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub approximated_by: Vec<usize>,
@@ -118,6 +124,26 @@ impl Row {
             Zone::Subscriber if !self.set.is_empty() => Width::Private,
             _ => Reach::of(&self.set).width(),
         }
+    }
+
+    /// The sources that reach it, for messages: every prefix up to three, the first three and a
+    /// count up to [`summary::LIMIT`], past that the summary's line.
+    pub fn brief(&self) -> String {
+        match &self.summary {
+            Some(s) => s.describe(3),
+            None => super::rules::summarize_prefixes(&self.reachable_from),
+        }
+    }
+
+    /// This row with every prefix of its set in `reachable_from` (`--full-sets`); the summary
+    /// stays, marked as not truncated.
+    pub fn with_full_set(&self) -> Row {
+        let mut r = self.clone();
+        if let Some(s) = &mut r.summary {
+            r.reachable_from = self.set.to_prefixes();
+            s.truncated = false;
+        }
+        r
     }
 
     /// Who reaches it, for messages: `the internet`, `subscribers`, ...
@@ -490,6 +516,8 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
     let v4 = Firewall::from_config(c, false).with_limits(limits);
     let v6 = Firewall::from_config(c, true).with_limits(limits);
     let mut rows = Vec::new();
+    // Rows often share one large set (every service behind the same list drop): summarised once.
+    let mut summaries: Vec<(AddrSet, summary::SetSummary)> = Vec::new();
     for &svc in SERVICES {
         for fw in [&v4, &v6] {
             if fw.v6 && !ipv6_active(c) {
@@ -536,13 +564,20 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
                         false,
                     )
                 };
+                let summary = match summaries.iter().find(|(s, _)| *s == set) {
+                    Some((_, sum)) => Some(sum.clone()),
+                    None => summary::SetSummary::of(&set, &fw.lists).inspect(|sum| {
+                        summaries.push((set.clone(), sum.clone()));
+                    }),
+                };
                 rows.push(Row {
                     service: svc.to_string(),
                     port,
                     family: if fw.v6 { "ipv6" } else { "ipv4" },
                     zone,
                     interface: iface.to_string(),
-                    reachable_from: set.to_prefixes(),
+                    reachable_from: set.first_prefixes(summary::LIMIT),
+                    summary,
                     approximated_by: if set.is_empty() { Vec::new() } else { approx },
                     raw_approximated_by: if set.is_empty() {
                         Vec::new()

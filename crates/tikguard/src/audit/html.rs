@@ -190,7 +190,9 @@ fn matrix(h: &mut String, f: &FileReport<'_>, anchor: &str) {
             };
             h.push_str(&format!("<td class=\"{class}\">"));
             for r in mine {
-                let from = if r.reachable_from.is_empty() {
+                let from = if let Some(s) = &r.summary {
+                    s.describe(3)
+                } else if r.reachable_from.is_empty() {
                     "—".to_string()
                 } else if r.reachable_from.len() > 3 {
                     format!(

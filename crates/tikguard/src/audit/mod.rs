@@ -12,6 +12,7 @@ pub mod reach;
 pub mod report;
 pub mod rules;
 pub mod subscribers;
+pub mod summary;
 
 use routeros_config::secrets::{redact_embedded, redact_embedded_in};
 use routeros_config::{Config, Item, Span};

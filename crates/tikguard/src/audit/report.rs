@@ -29,7 +29,7 @@ struct JsonFile<'a> {
     routeros_version: Option<&'a str>,
     wan_interfaces: &'a [String],
     findings: &'a [Finding],
-    exposure: &'a [Row],
+    exposure: std::borrow::Cow<'a, [Row]>,
     diagnostics: Vec<JsonDiag<'a>>,
 }
 
@@ -39,7 +39,18 @@ struct JsonReport<'a> {
     files: Vec<JsonFile<'a>>,
 }
 
-pub fn json(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()> {
+/// How the JSON report writes a reachable set of more than [`super::summary::LIMIT`] prefixes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sets {
+    /// Its first prefixes in `reachable_from` and a `reachable_summary` (`"truncated": true`).
+    #[default]
+    Summarised,
+    /// Every prefix in `reachable_from` (`--full-sets`), the summary kept with
+    /// `"truncated": false`.
+    Full,
+}
+
+pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::io::Result<()> {
     let report = JsonReport {
         schema_version: 1,
         files: files
@@ -49,7 +60,16 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()
                 routeros_version: f.version.as_deref(),
                 wan_interfaces: &f.audit.exposure.wan,
                 findings: &f.audit.findings,
-                exposure: &f.audit.exposure.rows,
+                exposure: match sets {
+                    Sets::Summarised => std::borrow::Cow::Borrowed(&f.audit.exposure.rows[..]),
+                    Sets::Full => f
+                        .audit
+                        .exposure
+                        .rows
+                        .iter()
+                        .map(Row::with_full_set)
+                        .collect(),
+                },
                 diagnostics: f
                     .diagnostics
                     .iter()
@@ -356,7 +376,9 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                 "service", "port", "ip", "zone", "interface"
             )?;
             for r in rows {
-                let from = if r.reachable_from.is_empty() {
+                let from = if let Some(s) = &r.summary {
+                    printable(&s.describe(4)).into_owned()
+                } else if r.reachable_from.is_empty() {
                     style.dim("nowhere")
                 } else if r.reachable_from.len() > 4 {
                     format!(

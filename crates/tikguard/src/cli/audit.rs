@@ -59,6 +59,13 @@ pub struct Args {
     /// Treat the members of this interface list as WAN; overrides detection.
     #[arg(long, value_name = "NAME", conflicts_with = "wan")]
     wan_list: Option<String>,
+    /// Write every prefix of every reachable set in the JSON report's `reachable_from`. By
+    /// default a set of more than 64 prefixes (everything except a 200,000-entry block list is
+    /// millions) is written as its first 64 prefixes and a `reachable_summary`: counts, the
+    /// widest prefixes, and the address lists it is everything except, when it is. JSON only:
+    /// text, SARIF and HTML always summarise.
+    #[arg(long)]
+    full_sets: bool,
     /// Give up on a file whose firewall evaluation takes longer than this many seconds (per
     /// filter table), with an error naming it.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
@@ -76,6 +83,12 @@ enum Format {
 }
 
 pub fn run(args: Args) -> std::io::Result<u8> {
+    if args.full_sets && args.format != Format::Json {
+        eprintln!(
+            "tikguard: --full-sets applies to --format json only (text, SARIF and HTML always summarise large sets)"
+        );
+        return Ok(2);
+    }
     for id in args.select.iter().chain(&args.ignore) {
         if !audit::rules::ALL
             .iter()
@@ -170,7 +183,15 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     };
     match args.format {
         Format::Text => report::text(&mut sink, style, &reports)?,
-        Format::Json => report::json(&mut sink, &reports)?,
+        Format::Json => report::json(
+            &mut sink,
+            &reports,
+            if args.full_sets {
+                report::Sets::Full
+            } else {
+                report::Sets::Summarised
+            },
+        )?,
         Format::Sarif => report::sarif(&mut sink, &reports)?,
         Format::Html => crate::audit::html::render(&mut sink, &reports)?,
     }

@@ -164,6 +164,9 @@ fn is_board_port(name: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct AddressLists {
     lists: HashMap<String, (AddrSet, bool)>,
+    /// Per list, how many enabled entries of this family it has (as written: overlapping
+    /// entries each count).
+    entries: HashMap<String, usize>,
     /// Lists an `add-src-to-address-list`/`add-dst-to-address-list` rule fills.
     filled: HashSet<String>,
     /// Per list, the entries written with a `timeout=` that passes ([`expires`]).
@@ -192,6 +195,7 @@ impl AddressLists {
         };
         let mut ranges: HashMap<String, (Vec<(u128, u128)>, bool)> = HashMap::new();
         let mut expiring: HashMap<String, Vec<(u128, u128)>> = HashMap::new();
+        let mut entries: HashMap<String, usize> = HashMap::new();
         for e in c.items(menu) {
             if e.is_disabled() {
                 continue;
@@ -204,6 +208,7 @@ impl AddressLists {
             match e.get("address").and_then(parse_addr) {
                 Some(a) if !a.negated && a.range.v6 == v6 => {
                     entry.0.push((a.range.start, a.range.end));
+                    *entries.entry(list.clone()).or_default() += 1;
                     if timed {
                         expiring
                             .entry(list)
@@ -233,6 +238,7 @@ impl AddressLists {
                 .into_iter()
                 .map(|(k, (r, unknown))| (k, (AddrSet::from_ranges(v6, r), unknown)))
                 .collect(),
+            entries,
             filled,
             expiring: expiring
                 .into_iter()
@@ -269,6 +275,25 @@ impl AddressLists {
             .get(name)
             .cloned()
             .unwrap_or_else(|| (AddrSet::empty(self.v6), false))
+    }
+
+    /// Every list with static entries of this family and none unknown until run time: (name,
+    /// its entries as a set, how many entries), in name order.
+    pub fn known(&self) -> Vec<(&str, &AddrSet, usize)> {
+        let mut v: Vec<(&str, &AddrSet, usize)> = self
+            .lists
+            .iter()
+            .filter(|(_, (s, unknown))| !*unknown && !s.is_empty())
+            .map(|(n, (s, _))| {
+                (
+                    n.as_str(),
+                    s,
+                    self.entries.get(n).copied().unwrap_or_default(),
+                )
+            })
+            .collect();
+        v.sort_unstable_by_key(|e| e.0);
+        v
     }
 
     pub fn has_entries(&self, name: &str) -> bool {

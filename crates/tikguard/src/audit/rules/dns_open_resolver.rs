@@ -35,7 +35,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         parts.push(format!(
             "`{iface}` from {}",
-            summarize(&ev.accepted.to_prefixes())
+            summarize(&ev.accepted, &e.v4.lists)
         ));
         let fix = format!(
             "/ip firewall filter add action=drop chain=input {} protocol=udp dst-port=53 place-before=[:pick [find] 0]",

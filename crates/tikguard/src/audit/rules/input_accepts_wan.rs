@@ -37,7 +37,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             parts.push(format!(
                 "on `{iface}` over {family} from {}",
-                summarize(&accepted.to_prefixes())
+                summarize(&accepted, &fw.lists)
             ));
             let fix = format!(
                 "/{} firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",

@@ -53,7 +53,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         parts.push(format!(
             "{} on `{iface}` from {}",
             services.join(", "),
-            summarize(&first.reachable_from)
+            first.brief()
         ));
         let fix = format!(
             "/ipv6 firewall filter add action=drop chain=input {} connection-state=new comment=\"drop new connections from WAN\"",

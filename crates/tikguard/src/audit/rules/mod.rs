@@ -249,8 +249,19 @@ fn wide(set: &super::addrset::AddrSet) -> bool {
     super::reach::Reach::of(set).width() != super::reach::Width::Narrow
 }
 
-/// `0.0.0.0/0`, or the first prefixes and a count.
-fn summarize(prefixes: &[String]) -> String {
+/// The sources of `set` for a message: its prefixes up to three, the first three and a count up
+/// to [`crate::audit::summary::LIMIT`], past that a summary ([`crate::audit::summary`]) in the
+/// terms of the family's address `lists`.
+fn summarize(set: &super::addrset::AddrSet, lists: &super::firewall::AddressLists) -> String {
+    match super::summary::SetSummary::of(set, lists) {
+        Some(s) => s.describe(3),
+        None => summarize_prefixes(&set.first_prefixes(super::summary::LIMIT)),
+    }
+}
+
+/// `0.0.0.0/0`, or the first prefixes and a count: for a set of at most
+/// [`crate::audit::summary::LIMIT`] prefixes, all of them in `prefixes`.
+pub(crate) fn summarize_prefixes(prefixes: &[String]) -> String {
     match prefixes.len() {
         0 => "nowhere".into(),
         1..=3 => prefixes.join(", "),
@@ -418,11 +429,7 @@ fn per_service(
                     }
                     approx_rules.extend(&r.approximated_by);
                     raw_rules.extend(&r.raw_approximated_by);
-                    format!(
-                        "over {} from {}{how}",
-                        r.family,
-                        summarize(&r.reachable_from)
-                    )
+                    format!("over {} from {}{how}", r.family, r.brief())
                 })
                 .collect();
             let zone = mine

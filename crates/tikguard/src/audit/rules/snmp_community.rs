@@ -76,7 +76,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     },
                     side.interface,
                     if v6 { "ipv6" } else { "ipv4" },
-                    summarize(&set.to_prefixes())
+                    summarize(&set, &fw.lists)
                 ));
                 let fix = format!(
                     "/{} firewall filter add action=drop chain=input {} protocol=udp dst-port=161 place-before=[:pick [find] 0]",
