@@ -2,10 +2,9 @@
 //! in CI) zero errors and warnings from Microsoft's SARIF validator.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 mod common;
-use common::tikguard;
+use common::{multitool_complaints, tikguard};
 
 fn report(format: &str, files: &[&str]) -> Vec<u8> {
     let out = tikguard()
@@ -54,35 +53,6 @@ fn sarif_has_rules_with_help_and_results_with_physical_locations() {
         let idx = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], res["ruleId"]);
     }
-}
-
-/// Runs Microsoft's validator (`SARIF_MULTITOOL`, installed by `.ci/run`) and returns the
-/// error- and warning-level results it reports.
-fn multitool_complaints(tool: &str, sarif: &std::path::Path) -> Vec<String> {
-    let log = sarif.with_extension("validation.sarif");
-    let out = Command::new(tool)
-        .arg("validate")
-        .arg("-o")
-        .arg(&log)
-        .arg(sarif)
-        .output()
-        .expect("run sarif-multitool");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&log).unwrap_or_else(|e| {
-        panic!(
-            "no validation log ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    }))
-    .unwrap();
-    v["runs"][0]["results"]
-        .as_array()
-        .map(|rs| {
-            rs.iter()
-                .filter(|r| matches!(r["level"].as_str(), Some("error") | Some("warning") | None))
-                .map(|r| format!("{} {}", r["ruleId"], r["message"]))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

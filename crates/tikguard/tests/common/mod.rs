@@ -251,3 +251,32 @@ pub fn peak_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }
+
+/// Runs Microsoft's validator (`SARIF_MULTITOOL`, installed by `.ci/run`) and returns the
+/// error- and warning-level results it reports.
+pub fn multitool_complaints(tool: &str, sarif: &std::path::Path) -> Vec<String> {
+    let log = sarif.with_extension("validation.sarif");
+    let out = std::process::Command::new(tool)
+        .arg("validate")
+        .arg("-o")
+        .arg(&log)
+        .arg(sarif)
+        .output()
+        .expect("run sarif-multitool");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&log).unwrap_or_else(|e| {
+        panic!(
+            "no validation log ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    }))
+    .unwrap();
+    v["runs"][0]["results"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| matches!(r["level"].as_str(), Some("error") | Some("warning") | None))
+                .map(|r| format!("{} {}", r["ruleId"], r["message"]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
