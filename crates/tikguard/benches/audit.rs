@@ -1,5 +1,8 @@
 //! Audit throughput (parse + model + exposure + shadowing + every rule) on generated exports
-//! with 5,000, 50,000 and 200,000 input-chain rules, shaped like `bench/gen-export.py`'s.
+//! with 5,000, 50,000 and 200,000 input-chain rules, shaped like `bench/gen-export.py`'s; and
+//! the audit and JSON report of an export whose input chain drops a 200,000-entry block list
+//! and accepts the rest (`gen-export.py 3 --blocklist 200000`'s shape: reachable sets of
+//! millions of prefixes, summarised in the report).
 //! Run: `cargo bench -p tikguard --bench audit`.
 
 use std::fmt::Write;
@@ -72,6 +75,47 @@ fn export(n: usize) -> String {
     s
 }
 
+/// The input chain drops `m` scattered public addresses and ends with the default accept.
+fn blocklist_export(m: usize) -> String {
+    let mut r = Rng(0x2545_F491_4F6C_DD1D ^ m as u64);
+    let mut s = String::from("# 2025-06-01 00:00:00 by RouterOS 7.16.2\n/interface list\nadd name=WAN\n/interface list member\nadd interface=sfp-sfpplus1 list=WAN\n/ip firewall address-list\n");
+    for _ in 0..m {
+        let _ = writeln!(
+            s,
+            "add address={}.{}.{}.{} list=blocklist",
+            11 + r.next(212),
+            r.next(256),
+            r.next(256),
+            1 + r.next(254)
+        );
+    }
+    s.push_str("/ip firewall filter\nadd action=drop chain=input src-address-list=blocklist\nadd action=accept chain=input connection-state=established,related,untracked\nadd action=drop chain=input connection-state=invalid\n");
+    s
+}
+
+fn bench_blocklist(c: &mut Criterion) {
+    let mut g = c.benchmark_group("blocklist");
+    g.sample_size(10);
+    let (config, _) = Config::load(blocklist_export(200_000).into_bytes());
+    g.bench_function("audit-200k", |b| {
+        b.iter(|| audit::run(&config, &WanChoice::default(), &Selection::default()))
+    });
+    let a = audit::run(&config, &WanChoice::default(), &Selection::default());
+    let files = [audit::report::FileReport {
+        path: "blocklist.rsc",
+        version: None,
+        audit: &a,
+        diagnostics: &[],
+    }];
+    g.bench_function("json-report-200k", |b| {
+        b.iter(|| {
+            let mut sink = std::io::sink();
+            audit::report::json(&mut sink, &files, audit::report::Sets::Summarised)
+        })
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("audit");
     g.sample_size(10);
@@ -91,5 +135,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_blocklist);
 criterion_main!(benches);
