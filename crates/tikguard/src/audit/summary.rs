@@ -30,6 +30,9 @@ pub const LARGEST: usize = 8;
 /// Address lists a form may name; a set that needs more is summarised without one.
 const MAX_LISTS: usize = 16;
 
+/// Lists, the largest first, a plus form tries one by one.
+const MAX_TRIED: usize = 64;
+
 /// A large set, summarised (JSON `reachable_summary`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SetSummary {
@@ -237,16 +240,33 @@ fn plus_form(set: &AddrSet, lists: &AddressLists) -> Option<(AddrSet, Vec<ListRe
         .into_iter()
         .filter(|(_, l, _)| set.covers(l))
         .collect();
+    // What all of them together leave, in one pass: when that is still too many prefixes no
+    // choice of them does better, and the lists are not tried one by one (a router with
+    // thousands of lists would pay a pass over the set for each).
+    let all = AddrSet::from_ranges(
+        set.v6,
+        inside
+            .iter()
+            .flat_map(|(_, l, _)| l.ranges().iter().copied())
+            .collect(),
+    );
+    if inside.is_empty() || set.minus(&all).prefix_count() > LIMIT {
+        return None;
+    }
     by_size(&mut inside);
     let mut rest = set.clone();
+    let mut rest_count = rest.prefix_count();
     let mut used = Vec::new();
-    for (name, l, entries) in inside {
-        if rest.prefix_count() <= LIMIT || used.len() == MAX_LISTS {
+    // The largest lists first; at most [`MAX_TRIED`] of them looked at.
+    for (name, l, entries) in inside.into_iter().take(MAX_TRIED) {
+        if rest_count <= LIMIT || used.len() == MAX_LISTS {
             break;
         }
         let next = rest.minus(l);
-        if next.prefix_count() < rest.prefix_count() {
+        let next_count = next.prefix_count();
+        if next_count < rest_count {
             rest = next;
+            rest_count = next_count;
             used.push((name, l, entries));
         }
     }
