@@ -613,3 +613,41 @@ fn rules_reusing_a_large_list_name_the_same_rules_as_reading_it() {
         [(2, vec![0, 1]), (3, vec![0, 1]), (5, vec![4])]
     );
 }
+
+/// The WAN port `ether1` bridged into `br-wan` (the WAN list names the port).
+const BRIDGED_WAN: &str = "# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface bridge add name=br-wan\n/interface bridge port add bridge=br-wan interface=ether1\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n";
+
+fn bridged(rules: &str, service: &str) -> (Vec<String>, Vec<String>) {
+    let (c, p) = Config::load(format!("{BRIDGED_WAN}{rules}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    let row = e
+        .rows
+        .iter()
+        .find(|r| {
+            r.service == service
+                && r.family == "ipv4"
+                && r.zone == tikguard::audit::exposure::Zone::Wan
+        })
+        .unwrap();
+    (e.wan.clone(), row.reachable_from.clone())
+}
+
+/// Traffic arriving on a bridge port reaches the IP firewall with `in-interface=` the bridge: a
+/// WAN list holding the port never matches `in-interface-list=WAN`, so a drop on that list
+/// closes nothing (before: reported closed) and an accept on it opens nothing (before: reported
+/// reachable).
+#[test]
+fn a_bridge_port_is_not_where_ip_traffic_enters() {
+    let drop = "/ip firewall filter add action=drop chain=input in-interface-list=WAN\n";
+    let (wan, from) = bridged(drop, "api");
+    assert_eq!(wan, ["br-wan"]);
+    assert_eq!(from, ["0.0.0.0/0"]);
+    let accept = "/ip firewall filter add action=accept chain=input dst-port=8291 in-interface-list=WAN protocol=tcp\n/ip firewall filter add action=drop chain=input\n";
+    assert!(bridged(accept, "winbox").1.is_empty());
+    // `in-interface=` the port matches nothing either; the bridge is what matches.
+    let port = "/ip firewall filter add action=drop chain=input in-interface=ether1\n";
+    assert_eq!(bridged(port, "api").1, ["0.0.0.0/0"]);
+    let bridge = "/ip firewall filter add action=drop chain=input in-interface=br-wan\n";
+    assert!(bridged(bridge, "api").1.is_empty());
+}

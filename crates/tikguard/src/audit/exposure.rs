@@ -360,6 +360,47 @@ fn detect_wan(
     (names, why, None)
 }
 
+/// The interfaces IP traffic from `wan` enters on: a bridge port's traffic reaches the IP
+/// firewall with `in-interface=` the bridge, so a port in an interface list is never matched by
+/// `in-interface-list=` and a port's name never by `in-interface=` (ports are matched with
+/// `in-bridge-port`: "Actual interface the packet has entered the router, if incoming interface
+/// is bridge", MikroTik's Firewall Filter manual, as client libraries copy its property table;
+/// the same in Linux, whose bridge hands IP packets up as the bridge device and keeps the port
+/// for the `physdev` match). An enabled port of an enabled bridge is replaced by its bridge;
+/// returns the interfaces and, per port, why.
+fn ip_interfaces(c: &Config, wan: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let bridges: Vec<String> = c
+        .items("/interface bridge")
+        .iter()
+        .filter(|b| !b.is_disabled())
+        .filter_map(|b| b.get_str("name"))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut why = Vec::new();
+    for iface in wan {
+        let bridge = c
+            .items("/interface bridge port")
+            .iter()
+            .filter(|p| !p.is_disabled())
+            .find(|p| p.get("interface") == Some(iface.as_bytes()))
+            .and_then(|p| p.get_str("bridge"))
+            .filter(|b| bridges.contains(b));
+        let ip = match bridge {
+            Some(b) => {
+                why.push(format!(
+                    "{iface} is a port of bridge {b}: IP traffic from it enters on {b}"
+                ));
+                b
+            }
+            None => iface,
+        };
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    (out, why)
+}
+
 /// Menus whose items are interfaces, named by `name`: `/interface` itself and each
 /// `/interface KIND` one level below it, except the lists and settings menus.
 pub fn is_interface_menu(menu: &str) -> bool {
@@ -486,7 +527,14 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
             lists.add_dynamic(&s.interface, "ppp", l);
         }
     }
-    let (wan, wan_source, wan_list) = detect_wan(c, &lists, choice);
+    let (wan, mut wan_source, mut wan_list) = detect_wan(c, &lists, choice);
+    let (wan, bridged) = ip_interfaces(c, wan);
+    if !bridged.is_empty() {
+        // The list holds the ports, not the bridges the firewall sees: a fix matching the list
+        // would match nothing.
+        wan_list = None;
+        wan_source.push_str(&format!("; {}", bridged.join("; ")));
+    }
     let v4 = Firewall::from_config(c, false).with_limits(limits);
     let v6 = Firewall::from_config(c, true).with_limits(limits);
     let mut rows = Vec::new();
