@@ -275,3 +275,33 @@ fn a_service_open_to_the_wan_is_reported_once_not_also_as_missing_address() {
         .iter()
         .any(|m| m.starts_with("`winbox`")));
 }
+
+/// RouterOS 7.18 replaced `/ip ssh allow-none-crypto` with `ciphers=`, where `null` accepts
+/// unencrypted sessions (command trees 7.16.2 and 7.18.2): TG118 sees it, its fix keeps the
+/// rest of the list; without `null`, or with ssh off, nothing.
+#[test]
+fn null_in_ssh_ciphers_accepts_unencrypted_sessions_from_7_18() {
+    let m = |rest: &str| -> Vec<(String, Vec<String>)> {
+        let (c, p) = Config::load(v("7.18.2", rest).into_bytes());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "TG118")
+            .map(|f| (f.message, f.fix))
+            .collect()
+    };
+    let got = m("/ip ssh set ciphers=aes-gcm,aes-ctr,aes-cbc,3des-cbc,null\n");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].0.contains("`null` cipher"), "{got:?}");
+    assert_eq!(
+        got[0].1,
+        ["/ip ssh set ciphers=aes-gcm,aes-ctr,aes-cbc,3des-cbc"]
+    );
+    assert_eq!(
+        m("/ip ssh set ciphers=null\n")[0].1,
+        ["/ip ssh set ciphers=aes-gcm,aes-ctr"]
+    );
+    assert!(m("/ip ssh set ciphers=aes-gcm,aes-ctr\n").is_empty());
+    assert!(m("/ip ssh set ciphers=null\n/ip service set ssh disabled=yes\n").is_empty());
+}
