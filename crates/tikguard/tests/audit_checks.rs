@@ -305,3 +305,28 @@ fn null_in_ssh_ciphers_accepts_unencrypted_sessions_from_7_18() {
     assert!(m("/ip ssh set ciphers=aes-gcm,aes-ctr\n").is_empty());
     assert!(m("/ip ssh set ciphers=null\n/ip service set ssh disabled=yes\n").is_empty());
 }
+
+/// `discover-interface-list=!WAN` and MAC server `allowed-interface-list=!WAN` exclude the WAN
+/// side (real exports write `set discover-interface-list=!WAN`): TG112 and TG113 stay silent;
+/// `!LAN` or `!dynamic` still include a WAN port outside those lists.
+#[test]
+fn negated_interface_lists_exclude_what_they_name() {
+    let head = "/interface list add name=WAN\n/interface list add name=LAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=bridge list=LAN\n";
+    let rules = |settings: &str| -> Vec<&'static str> {
+        let text = v("7.16", &format!("{head}{settings}"));
+        let (c, p) = Config::load(text.into_bytes());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .iter()
+            .filter(|f| f.rule == "TG112" || f.rule == "TG113")
+            .map(|f| f.rule)
+            .collect()
+    };
+    let not_wan = "/ip neighbor discovery-settings set discover-interface-list=!WAN\n/tool mac-server set allowed-interface-list=!WAN\n/tool mac-server mac-winbox set allowed-interface-list=!WAN\n";
+    assert!(rules(not_wan).is_empty());
+    let not_lan = not_wan.replace("!WAN", "!LAN");
+    assert_eq!(rules(&not_lan), ["TG112", "TG112", "TG113"]);
+    let not_dynamic = not_wan.replace("!WAN", "!dynamic");
+    assert_eq!(rules(&not_dynamic).len(), 3);
+}

@@ -290,18 +290,24 @@ fn setting_span(c: &Config, menu: &str, key: &str) -> Option<routeros_config::Sp
         .filter(|s| !s.is_empty())
 }
 
-/// Whether an interface-list setting (`all`, `none`, `!dynamic`, a list name) covers a WAN
-/// interface.
+/// Whether an interface-list setting (`all`, `none`, `!dynamic`, `!WAN`, a list name) covers a
+/// WAN interface. `!NAME` is every interface outside the list: `discover-interface-list=!WAN` and
+/// MAC server `allowed-interface-list=!WAN` leave the WAN side out (real exports write
+/// `set discover-interface-list=!WAN`; MikroTik's reset script sets `!dynamic`).
 fn list_reaches_wan(cx: &Context, list: &str) -> bool {
     match list {
         "none" => false,
         "all" => true,
-        l if l.starts_with('!') => true,
-        l => cx
-            .exposure
-            .wan
-            .iter()
-            .any(|w| cx.exposure.lists.contains(l, w)),
+        l => {
+            let (negated, name) = match l.strip_prefix('!') {
+                Some(n) => (true, n),
+                None => (false, l),
+            };
+            cx.exposure
+                .wan
+                .iter()
+                .any(|w| cx.exposure.lists.contains(name, w) != negated)
+        }
     }
 }
 
