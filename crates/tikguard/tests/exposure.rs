@@ -416,13 +416,40 @@ fn a_global_ipv6_address_comes_from_an_address_dhcpv6_or_accepted_ras() {
         v6_rows("/ipv6 settings set accept-router-advertisements=no forward=no\n"),
         ["fe80::/10"]
     );
-    // An address on another interface does not give ether1 one.
+    // A unique local address on another interface is not routed to the router from beyond
+    // ether1's link (a global one is: see the weak host test).
     assert_eq!(
-        v6_rows("/ipv6 address add address=2001:db8::1/64 interface=bridge\n"),
+        v6_rows("/ipv6 address add address=fd00:1::1/64 interface=bridge\n"),
         ["fe80::/10"]
     );
     // `disable-ipv6=yes`: no IPv6 at all.
     assert!(v6_rows("/ipv6 settings set disable-ipv6=yes\n").is_empty());
+}
+
+/// The router answers on every local address whatever interface a packet comes in on (Linux's
+/// weak host model, RFC 1122 §3.3.4.2): a WAN interface with only its link-local address still
+/// carries connections from anywhere to a global address elsewhere on the router, a LAN address
+/// from a delegated prefix or a `/128` on a loopback bridge; not to a unique local address,
+/// which the internet does not route (RFC 4193 §4.1).
+#[test]
+fn the_router_answers_on_its_global_ipv6_addresses_from_any_interface() {
+    let all = ["::/0"];
+    assert_eq!(
+        v6_rows("/interface bridge add name=loopback\n/ipv6 address add address=2001:db8:ff::1/128 advertise=no interface=loopback\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add address=2001:db8:5::1 interface=bridge\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add from-pool=isp interface=bridge\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add address=fd00:5::1 interface=bridge\n"),
+        ["fe80::/10"]
+    );
 }
 
 /// Severity follows who can reach the API: the internet is critical, private/CGNAT space high,
@@ -650,4 +677,24 @@ fn a_bridge_port_is_not_where_ip_traffic_enters() {
     assert_eq!(bridged(port, "api").1, ["0.0.0.0/0"]);
     let bridge = "/ip firewall filter add action=drop chain=input in-interface=br-wan\n";
     assert!(bridged(bridge, "api").1.is_empty());
+}
+
+/// `ipsec-policy=in,ipsec` matches only packets decapsulated from IPsec (MikroTik's Firewall
+/// Filter manual); a connection from the WAN side is not one, so the default configuration's
+/// "accept all that matches ipsec policy" lets nobody in, and is no longer an approximation.
+#[test]
+fn ipsec_policy_in_ipsec_matches_only_what_came_out_of_a_tunnel() {
+    let fw = "/ip firewall filter add action=accept chain=input ipsec-policy=in,ipsec\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n";
+    let (c, p) = Config::load(format!("{HEAD}{fw}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(row.reachable_from.is_empty(), "{:?}", row.reachable_from);
+    // `in,none` is every packet not from a tunnel: the attacker's too.
+    let none = fw.replace("in,ipsec", "in,none");
+    assert_eq!(v4(&none, "api"), ALL4);
 }

@@ -494,13 +494,39 @@ fn vrf_of(c: &Config, lists: &InterfaceLists, iface: &str) -> String {
 }
 
 /// The part of `set` that can reach `iface`: over IPv6, only the link unless the interface has
-/// a global address ([`has_global_v6`]).
+/// a global address ([`has_global_v6`]) or the router has a globally routed one elsewhere
+/// ([`routed_v6_elsewhere`]).
 pub fn from_beyond(c: &Config, iface: &str, set: AddrSet) -> AddrSet {
-    if set.v6 && !has_global_v6(c, iface) {
+    if set.v6 && !has_global_v6(c, iface) && !routed_v6_elsewhere(c) {
         set.intersect(&super::reach::link_local(true))
     } else {
         set
     }
+}
+
+/// Whether the router has a globally routed IPv6 address on any interface: a `/ipv6 address`
+/// in 2000::/3, or one taken from a pool (`from-pool=`, a delegated prefix). RouterOS, as
+/// Linux, answers on every local address whatever interface a packet came in on (the weak
+/// host model of RFC 1122 §3.3.4.2), so a WAN interface with only its link-local address still
+/// carries connections from anywhere to the router's LAN address from a delegated prefix, or to
+/// a global `/128` on a loopback bridge. Unique local addresses (fc00::/7) are left out: they are
+/// not routed on the internet (RFC 4193 §4.1). An approximation in the attacker's favour: it
+/// assumes the upstream routes that prefix to the router, as it does a delegated prefix.
+fn routed_v6_elsewhere(c: &Config) -> bool {
+    const GLOBAL_UNICAST: (u128, u128) = (0x2000 << 112, (0x4000 << 112) - 1);
+    c.items("/ipv6 address")
+        .iter()
+        .filter(|i| !i.is_disabled())
+        .any(|i| {
+            i.get("from-pool").is_some_and(|p| !p.is_empty())
+                || i.get("address")
+                    .and_then(routeros_config::value::parse_interface_addr)
+                    .is_some_and(|a| {
+                        a.range.v6
+                            && a.range.start >= GLOBAL_UNICAST.0
+                            && a.range.end <= GLOBAL_UNICAST.1
+                    })
+        })
 }
 
 /// Whether the router speaks IPv6 at all: RouterOS 6 ships the ipv6 package disabled, so a v6

@@ -97,6 +97,11 @@ pub struct Rule {
     dst_type_ok: Option<bool>,
     /// `dst-address` inside 127.0.0.0/8 or `::1`: never matches traffic from an interface.
     loopback_only: bool,
+    /// `ipsec-policy=in,ipsec`: matches only packets that came out of an IPsec tunnel (MikroTik's
+    /// Firewall Filter manual: "ipsec - matches if the packet is subject to IPsec processing");
+    /// a connection from the WAN side is not, unless it comes from an authenticated IPsec peer,
+    /// which the analysis does not count as the attacker.
+    ipsec_only: bool,
     /// Matchers that were not decided (see the module docs).
     pub undecided: Vec<String>,
     pub disabled: bool,
@@ -171,6 +176,7 @@ const NOT_MATCHERS: &[&str] = &[
     "src-address-list",
     "dst-address-type",
     "dst-address",
+    "ipsec-policy",
 ];
 
 fn is_loopback(r: routeros_config::value::AddrRange) -> bool {
@@ -302,6 +308,16 @@ impl Rule {
                 _ => undecided.push(format!("dst-address={}", text(v))),
             }
         }
+        // `in,none` matches every packet not decapsulated from IPsec, the attacker's among them:
+        // no restriction. `out,...` is for packets the router sends, never valid in input.
+        let ipsec_only = match get("ipsec-policy") {
+            None | Some(b"in,none") => false,
+            Some(b"in,ipsec") => true,
+            Some(v) => {
+                undecided.push(format!("ipsec-policy={}", text(v)));
+                false
+            }
+        };
         for p in &item.props {
             let k = std::str::from_utf8(&p.key).unwrap_or("?");
             if !NOT_MATCHERS.contains(&k) {
@@ -339,6 +355,7 @@ impl Rule {
             src,
             dst_type_ok,
             loopback_only,
+            ipsec_only,
             undecided,
             disabled: item.is_disabled(),
             log: item.get("log") == Some(b"yes"),
@@ -411,7 +428,11 @@ impl Rule {
                 return Some(false);
             }
         }
-        if self.dst_type_ok == Some(false) || self.loopback_only || self.payload_only {
+        if self.dst_type_ok == Some(false)
+            || self.loopback_only
+            || self.payload_only
+            || self.ipsec_only
+        {
             return Some(false);
         }
         self.state_matches(state)
