@@ -330,3 +330,30 @@ fn negated_interface_lists_exclude_what_they_name() {
     let not_dynamic = not_wan.replace("!WAN", "!dynamic");
     assert_eq!(rules(&not_dynamic).len(), 3);
 }
+
+/// `port=` matches a packet whose source *or* destination port is in the list (MikroTik's
+/// Firewall Filter manual): an earlier `drop port=8291` takes only the traffic to or from 8291,
+/// so it shadows a later rule for `dst-port=8291` or `port=8291`, and nothing else. Before, it
+/// was read as taking every port: real exports got dozens of false "can never match".
+#[test]
+fn port_matches_source_or_destination_in_the_shadow_analysis() {
+    let fw = "/ip firewall filter\nadd action=drop chain=input port=8291 protocol=tcp\nadd action=accept chain=input dst-port=22 protocol=tcp\nadd action=accept chain=input dst-port=8291 protocol=tcp\nadd action=accept chain=input port=8291 protocol=tcp\nadd action=accept chain=input port=8291,8728 protocol=tcp\n";
+    let shadowed: Vec<String> = rule_messages(&v("7.16", fw), "TG204");
+    assert_eq!(shadowed.len(), 2, "{shadowed:?}");
+    assert!(shadowed[0].starts_with("ip filter rule 2 "), "{shadowed:?}");
+    assert!(shadowed[1].starts_with("ip filter rule 3 "), "{shadowed:?}");
+}
+
+/// An accept with `port=53` lets in a connection from source port 53 to any port (`port=`
+/// matches the source port too): TG205 says so, and does not blame a final drop the chain has.
+#[test]
+fn tg205_names_an_accept_whose_port_matches_the_source_port() {
+    let fw = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip firewall filter\nadd action=accept chain=input port=53 protocol=tcp\nadd action=drop chain=input in-interface-list=WAN\n";
+    let m = rule_messages(&v("7.16", fw), "TG205");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("ip filter rule 0's `port=53` matches the source port too"),
+        "{m:?}"
+    );
+    assert!(!m[0].contains("no final drop"), "{m:?}");
+}

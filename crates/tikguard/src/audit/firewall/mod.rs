@@ -85,6 +85,7 @@ pub struct Rule {
     /// `port=`: matches when the source *or* the destination port is in the list (MikroTik's
     /// Firewall Filter manual: "matches if any (source or destination) port matches").
     any_port: Option<PortSet>,
+    any_port_raw: Option<String>,
     in_interface: Option<(bool, String)>,
     in_interface_list: Option<(bool, String)>,
     /// `connection-state=`: negated, and the states it names.
@@ -348,6 +349,7 @@ impl Rule {
             notrack: item.get("action") == Some(b"notrack"),
             payload_only: get("content").is_some_and(|c| !c.is_empty()),
             any_port,
+            any_port_raw: item.get_str("port"),
             in_interface,
             in_interface_list,
             conn_state,
@@ -450,6 +452,16 @@ impl Rule {
             .as_ref()
             .is_none_or(|(neg, p)| (p == "tcp") != *neg);
         tcp_ok && self.dst_port.as_ref().is_none_or(|p| p.contains(port))
+    }
+
+    /// Its `port=` list, when that list does not hold `port`: the rule then matches a
+    /// connection to `port` only by the connection's *source* port (`port=` matches the source
+    /// or the destination port, MikroTik's Firewall Filter manual), which the client chooses.
+    pub fn by_source_port(&self, port: u16) -> Option<String> {
+        self.any_port
+            .as_ref()
+            .filter(|p| !p.contains(port))
+            .map(|_| self.any_port_raw.clone().unwrap_or_default())
     }
 
     /// Whether the rule names `port` explicitly (`protocol=tcp dst-port=...8728...`).
