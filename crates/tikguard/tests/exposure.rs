@@ -698,3 +698,18 @@ fn ipsec_policy_in_ipsec_matches_only_what_came_out_of_a_tunnel() {
     let none = fw.replace("in,ipsec", "in,none");
     assert_eq!(v4(&none, "api"), ALL4);
 }
+
+/// `add-src-to-address-list` passes the packet on with its source already on the list, so a
+/// drop of that list later in the chain drops that very packet (MikroTik's Address-lists
+/// manual: hosts that tried telnet "were subsequently dropped by the filter rule"). Before,
+/// the list counted as empty for a first connection and winbox read "reachable from
+/// 0.0.0.0/0"; only `mgmt` reaches it. A port the adding rule does not match stays open.
+#[test]
+fn a_source_added_to_a_list_is_dropped_by_that_list_in_the_same_pass() {
+    let fw = "/ip firewall address-list add address=198.51.100.0/24 list=mgmt\n/ip firewall filter\nadd action=add-src-to-address-list address-list=blocked chain=input dst-port=8291 protocol=tcp src-address-list=!mgmt\nadd action=drop chain=input src-address-list=blocked\n";
+    assert_eq!(v4(fw, "winbox"), ["198.51.100.0/24"]);
+    assert_eq!(v4(fw, "api"), ALL4);
+    // A drop *before* the rule that adds does not see the source on the list.
+    let before = "/ip firewall address-list add address=198.51.100.0/24 list=mgmt\n/ip firewall filter\nadd action=drop chain=input src-address-list=blocked\nadd action=add-src-to-address-list address-list=blocked chain=input dst-port=8291 protocol=tcp src-address-list=!mgmt\n";
+    assert_eq!(v4(before, "winbox"), ALL4);
+}
