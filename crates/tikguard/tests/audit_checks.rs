@@ -10,9 +10,13 @@ fn rules(export: &str) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule == "TG601")
-        .map(|f| {
-            let cve = f.message.split(" by ").nth(1).unwrap_or("");
-            cve.split(':').next().unwrap_or("").to_string()
+        .flat_map(|f| {
+            // Every `CVE-YEAR-N` (or `CVE-YEAR-N..M`) the one finding lists.
+            f.message
+                .split(|c: char| c.is_whitespace() || c == ':' || c == '(' || c == ';')
+                .filter(|w| w.starts_with("CVE-"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -55,6 +59,36 @@ fn cve_boundaries_from_the_advisories() {
     assert!(has("6.44.5", "CVE-2019-3976..3979") && !has("6.44.6", "CVE-2019-3976..3979"));
     assert!(has("6.49.9", "CVE-2023-30800") && !has("6.49.10", "CVE-2023-30800"));
     assert!(!has("7.1", "CVE-2023-30800"));
+}
+
+/// One version is one TG601 finding listing its CVEs, at the worst one's severity: one upgrade
+/// fixes them all. 6.40.5 with Winbox and www on has seven.
+#[test]
+fn one_tg601_finding_per_version_lists_its_cves() {
+    let (c, _) = Config::load(v("6.40.5", "").into_bytes());
+    let f: Vec<_> = audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == "TG601")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].severity, tikguard::audit::Severity::Critical);
+    assert!(
+        f[0].message.starts_with(
+            "RouterOS 6.40.5 is affected by 7 known vulnerabilities: CVE-2018-14847 (critical: "
+        ),
+        "{}",
+        f[0].message
+    );
+    let listed = rules(&v("6.40.5", ""));
+    for cve in [
+        "CVE-2018-14847",
+        "CVE-2019-3924",
+        "CVE-2023-30800",
+        "CVE-2023-30799",
+    ] {
+        assert!(listed.contains(&cve.to_string()), "{cve}: {listed:?}");
+    }
 }
 
 /// Beta and rc builds compare as the release they precede: 6.45beta is 6.45.
