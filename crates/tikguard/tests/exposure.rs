@@ -713,3 +713,61 @@ fn a_source_added_to_a_list_is_dropped_by_that_list_in_the_same_pass() {
     let before = "/ip firewall address-list add address=198.51.100.0/24 list=mgmt\n/ip firewall filter\nadd action=drop chain=input src-address-list=blocked\nadd action=add-src-to-address-list address-list=blocked chain=input dst-port=8291 protocol=tcp src-address-list=!mgmt\n";
     assert_eq!(v4(before, "winbox"), ALL4);
 }
+
+/// (WAN interfaces, LAN-side interfaces) detection finds in `export`.
+fn sides_of(export: &str) -> (Vec<String>, Vec<String>) {
+    let (c, p) =
+        Config::load(format!("# 2024-01-01 00:00:00 by RouterOS 7.16\n{export}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    (e.wan, e.lan)
+}
+
+/// An interface with a DHCP client is not the internet on an access point or switch: the
+/// device's only bridge with nothing NATed, the only interface with an address on a device
+/// with radios, a CAP
+/// (`/interface wireless cap`, `/interface wifi cap`, `caps-man-addresses`), or an interface UPnP
+/// marks `internal`. It is the LAN side: its rows are zone `lan`, at most private space; a
+/// router that NATs out of its DHCP interface keeps it as WAN.
+#[test]
+fn a_dhcp_client_on_an_access_point_or_switch_is_the_lan_side() {
+    let switch = "/interface bridge add name=bridge01\n/interface bridge port add bridge=bridge01 interface=ether1\n/interface bridge port add bridge=bridge01 interface=ether2\n/ip dhcp-client add interface=bridge01\n";
+    assert_eq!(sides_of(switch), (vec![], vec!["bridge01".to_string()]));
+    let lone = "/interface wireless set [ find default-name=wlan1 ] disabled=no mode=ap-bridge ssid=x\n/ip dhcp-client add interface=ether1\n";
+    assert_eq!(sides_of(lone).1, ["ether1"]);
+    // Without radios one interface with a DHCP client is a cloud router's WAN.
+    let chr = "/ip dhcp-client add interface=ether1\n";
+    assert_eq!(sides_of(chr), (vec!["ether1".to_string()], vec![]));
+    let cap = "/ip dhcp-client add interface=ether1\n/ip address add address=10.9.0.1/24 interface=wlan-guest\n/interface wireless cap set enabled=yes interfaces=wlan1\n";
+    assert_eq!(sides_of(cap).1, ["ether1"]);
+    let managed = "/ip dhcp-client add interface=ether1\n/ip address add address=10.9.0.1/24 interface=wlan-guest\n/interface wifi cap set caps-man-addresses=10.0.0.1\n";
+    assert_eq!(sides_of(managed).1, ["ether1"]);
+    let upnp = "/ip dhcp-client add interface=ether1\n/ip address add address=10.9.0.1/24 interface=bridge\n/ip firewall nat add action=masquerade chain=srcnat\n/ip upnp interfaces add interface=ether1 type=internal\n";
+    assert_eq!(sides_of(upnp).1, ["ether1"]);
+    // A router: its LAN has an address and it NATs out of the DHCP interface.
+    let router = "/interface bridge add name=bridge\n/ip address add address=192.168.88.1/24 interface=bridge\n/ip dhcp-client add interface=ether1\n/ip firewall nat add action=masquerade chain=srcnat out-interface=ether1\n";
+    assert_eq!(sides_of(router), (vec!["ether1".to_string()], vec![]));
+    // A list naming the WAN is believed.
+    let listed = format!("/interface list add name=WAN\n/interface list member add interface=bridge01 list=WAN\n{switch}");
+    assert_eq!(sides_of(&listed).0, ["bridge01"]);
+    // On the LAN side the API is high (private space), not critical.
+    let (c, _) =
+        Config::load(format!("# 2024-01-01 00:00:00 by RouterOS 7.16\n{switch}").into_bytes());
+    let a = tikguard::audit::run(&c, &WanChoice::default(), &Default::default());
+    let api: Vec<_> = a.findings.iter().filter(|f| f.rule == "TG201").collect();
+    assert!(
+        !api.is_empty()
+            && api
+                .iter()
+                .all(|f| f.severity == tikguard::audit::Severity::High)
+    );
+    assert!(
+        api[0].message.contains("from the LAN side"),
+        "{}",
+        api[0].message
+    );
+    assert!(!a
+        .findings
+        .iter()
+        .any(|f| ["TG205", "TG112", "TG113", "TG206"].contains(&f.rule)));
+}

@@ -426,7 +426,11 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                 out,
                 "\n  {} (WAN: {}; from {}){}",
                 style.bold("Exposure"),
-                printable(&f.audit.exposure.wan.join(", ")),
+                printable(&if f.audit.exposure.wan.is_empty() {
+                    "none".to_string()
+                } else {
+                    f.audit.exposure.wan.join(", ")
+                }),
                 printable(&f.audit.exposure.wan_source),
                 if f.audit.input.partial() {
                     "; assumed: RouterOS' defaults under the file"

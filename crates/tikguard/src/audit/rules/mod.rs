@@ -238,6 +238,7 @@ fn side_matcher(cx: &Context, side: super::exposure::Side<'_>) -> String {
     use crate::harden::script::value;
     match side.zone {
         super::exposure::Zone::Wan => wan_matcher(cx, side.interface),
+        super::exposure::Zone::Lan => format!("in-interface={}", value(side.interface)),
         super::exposure::Zone::Subscriber if side.interface == super::subscribers::PPPOE => {
             "in-interface=all-ppp".into()
         }
@@ -297,7 +298,8 @@ fn setting_span(c: &Config, menu: &str, key: &str) -> Option<routeros_config::Sp
 fn list_reaches_wan(cx: &Context, list: &str) -> bool {
     match list {
         "none" => false,
-        "all" => true,
+        // An access point or switch has no WAN side ([`super::exposure::Exposure::lan`]).
+        "all" => !cx.exposure.wan.is_empty(),
         l => {
             let (negated, name) = match l.strip_prefix('!') {
                 Some(n) => (true, n),
@@ -464,6 +466,9 @@ fn per_service(
         }
         if mine.iter().any(|(r, _)| r.zone == Zone::Subscriber) {
             who.push("subscribers".into());
+        }
+        if mine.iter().any(|(r, _)| r.zone == Zone::Lan) {
+            who.push("the LAN side (the device looks like an access point or switch)".into());
         }
         approx_rules.sort_unstable();
         approx_rules.dedup();
