@@ -216,6 +216,44 @@ impl Config {
         c
     }
 
+    /// Applies `parsed` on top of what `base` (a script of the same kind) leaves on a router
+    /// with RouterOS' defaults for `parsed`'s version: a file that edits a configuration it does
+    /// not show, read as landing on `base`. What `base` made counts as present before the file:
+    /// its statements' spans are cleared, as those of RouterOS' defaults are, so nothing points
+    /// into `base`'s text, and `base`'s warnings are dropped.
+    pub fn from_parsed_on(base: &Parsed, parsed: &Parsed) -> Config {
+        let mut c = Config::with_defaults(parsed.version.clone());
+        c.source = base.source.clone();
+        c.lines = base.lines.clone();
+        for st in &base.statements {
+            if let StatementKind::Command(cmd) = &st.kind {
+                c.apply(cmd, st.span);
+            }
+        }
+        for m in &mut c.menus {
+            m.settings.statement = Span::default();
+            for p in &mut m.settings.props {
+                p.statement = Span::default();
+            }
+            for i in &mut m.items {
+                i.statement = Span::default();
+                for p in &mut i.props {
+                    p.statement = Span::default();
+                }
+            }
+        }
+        c.warnings.clear();
+        c.last_menu = None;
+        c.source = parsed.source.clone();
+        c.lines = parsed.lines.clone();
+        for st in &parsed.statements {
+            if let StatementKind::Command(cmd) = &st.kind {
+                c.apply(cmd, st.span);
+            }
+        }
+        c
+    }
+
     /// The source the model was read from (empty when built by a program).
     pub fn source(&self) -> &[u8] {
         &self.source

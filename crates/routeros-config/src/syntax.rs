@@ -740,7 +740,9 @@ impl<'a> Parser<'a> {
                         ),
                     ));
                     break;
-                } else if let Some(v) = verb_index(seg).filter(|_| k + 1 == count) {
+                } else if let Some(v) =
+                    verb_index(seg).filter(|_| k + 1 == count && !continues_path(&path, seg))
+                {
                     verb = Some(self.verbs[v].clone());
                 } else {
                     let before = path.len();
@@ -773,7 +775,7 @@ impl<'a> Parser<'a> {
                     break;
                 }
                 used += 1;
-                if let Some(v) = verb_index(w) {
+                if let Some(v) = verb_index(w).filter(|_| !continues_path(&path, w)) {
                     verb = Some(self.verbs[v].clone());
                     break;
                 }
@@ -822,6 +824,19 @@ impl<'a> Parser<'a> {
             }
         }
     }
+}
+
+/// Menus whose name is a command word: `/tool mac-server ping` (MAC ping settings) and
+/// `/system upgrade` (v6 `/system upgrade mirror`, `upgrade-package-source`), as exports write
+/// them on a line of their own (RouterOS' command tree, `/console/inspect`, 7.9 to 7.24). After
+/// these paths the word continues the path instead of ending it.
+const MENU_NAMED_LIKE_A_COMMAND: &[(&str, &[u8])] =
+    &[("/tool mac-server", b"ping"), ("/system", b"upgrade")];
+
+fn continues_path(path: &str, w: &[u8]) -> bool {
+    MENU_NAMED_LIKE_A_COMMAND
+        .iter()
+        .any(|(p, word)| *p == path && *word == w)
 }
 
 fn verb_index(w: &[u8]) -> Option<usize> {

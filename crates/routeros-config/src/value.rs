@@ -169,6 +169,27 @@ fn prefix_range(addr: IpAddr, len: u8) -> Option<AddrRange> {
     }
 }
 
+/// An interface address as `/ip address` and `/ipv6 address` hold it: the network it is in. An
+/// IPv6 address written without a length is in its /64: RouterOS' default prefix length, which
+/// `/export` therefore leaves out (in the corpus' RouterOS 7 exports, `/ipv6 address` entries are
+/// written with /126, /127, /128, /48 and /80, and 25 without a length; never with /64).
+pub fn parse_interface_addr(v: &[u8]) -> Option<AddrMatch> {
+    let m = parse_addr(v)?;
+    let bare = !v.contains(&b'/') && !v.contains(&b'-');
+    if m.range.v6 && bare && !m.negated {
+        let mask: u128 = u128::MAX << 64;
+        return Some(AddrMatch {
+            negated: false,
+            range: AddrRange {
+                v6: true,
+                start: m.range.start & mask,
+                end: m.range.start | !mask,
+            },
+        });
+    }
+    Some(m)
+}
+
 /// Parses `10.0.0.0/8`, `10.0.0.1`, `10.0.0.1-10.0.0.20`, `2001:db8::/32`, each optionally `!`.
 ///
 /// RouterOS accepts a prefix with host bits set (`192.168.88.1/24`) and means the network; so
@@ -259,6 +280,22 @@ pub fn parse_list(v: &[u8]) -> Vec<ListEntry<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An IPv6 interface address exported without a length is in its /64 (RouterOS' default,
+    /// which exports omit); a written length, an IPv4 address or a range is kept as written.
+    #[test]
+    fn ipv6_interface_addresses_without_a_length_are_slash_64() {
+        let r = |s: &str| parse_interface_addr(s.as_bytes()).unwrap().range;
+        let a = r("2001:db8:1:2::1");
+        assert_eq!(a.start, 0x2001_0db8_0001_0002u128 << 64);
+        assert_eq!(
+            a.end,
+            (0x2001_0db8_0001_0002u128 << 64) | u128::from(u64::MAX)
+        );
+        assert_eq!(r("2001:db8::1/128").start, r("2001:db8::1/128").end);
+        assert_eq!(r("192.168.88.1").start, r("192.168.88.1").end);
+        assert_eq!(r("2001:db8::1-2001:db8::5").end & 0xff, 5);
+    }
 
     #[test]
     fn bool_reads_yes_no() {

@@ -210,3 +210,33 @@ fn pick_of_find_selects_the_nth_match() {
         ["c", "a", "d", "b"]
     );
 }
+
+/// A file applied on a base configuration: the file's commands select and edit the base's
+/// items (`[find comment=...]`), the base's items carry no span (as RouterOS' defaults), and
+/// the file's keep theirs, in the file's own text.
+#[test]
+fn a_file_applied_on_a_base_edits_the_base_and_points_only_into_itself() {
+    let base = routeros_config::parse(
+        &b"/ip firewall filter\nadd action=drop chain=input comment=\"defconf: drop all\"\n/ip service\nset telnet disabled=yes\n"[..],
+    );
+    let file = routeros_config::parse(
+        &b"# 2024-01-01 00:00:00 by RouterOS 7.16\n/ip firewall filter\nset [ find comment=\"defconf: drop all\" ] disabled=yes\nadd action=accept chain=input\n"[..],
+    );
+    let c = Config::from_parsed_on(&base, &file);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(
+        c.version.as_ref().map(|v| v.to_string()).as_deref(),
+        Some("7.16")
+    );
+    let rules = c.items("/ip firewall filter");
+    assert_eq!(rules.len(), 2);
+    assert!(rules[0].is_disabled());
+    assert!(rules[0].statement.is_empty());
+    // `disabled` was set by the file, on its line 3.
+    let set = rules[0].property("disabled").unwrap().statement;
+    assert!(c.source()[set.range()].starts_with(b"set [ find"));
+    assert!(!rules[1].statement.is_empty());
+    let telnet = c.menu("/ip service").unwrap().by_name("telnet").unwrap();
+    assert!(telnet.is_disabled());
+    assert!(telnet.property("disabled").unwrap().statement.is_empty());
+}

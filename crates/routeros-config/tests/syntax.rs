@@ -65,6 +65,38 @@ fn menu_alone_then_relative_path_and_command_on_next_line() {
     assert_eq!(&*c[1].verb, "set");
 }
 
+/// `/tool mac-server ping` and `/system upgrade mirror` are menus whose names are command
+/// words (RouterOS' command tree); exports write them alone on a line, and the `set` after them
+/// is theirs. Before, the first was read as a `ping` command and the second as `upgrade
+/// mirror`, and their `set` landed on the menu before.
+#[test]
+fn menus_named_like_commands_are_menus() {
+    let p = parse(
+        &b"/tool mac-server mac-winbox
+set allowed-interface-list=LAN
+/tool mac-server ping
+set enabled=no
+/system upgrade mirror
+set check-interval=1d
+/tool/mac-server/ping/set enabled=no
+"[..],
+    );
+    let c = commands(&p);
+    let got: Vec<(&str, &str)> = c.iter().map(|c| (&*c.menu, &*c.verb)).collect();
+    assert_eq!(
+        got,
+        [
+            ("/tool mac-server mac-winbox", "set"),
+            ("/tool mac-server ping", "set"),
+            ("/system upgrade mirror", "set"),
+            ("/tool mac-server ping", "set"),
+        ]
+    );
+    // `ping` stays a command elsewhere.
+    let (_, c) = one("/ping 192.0.2.1 count=1\n");
+    assert_eq!((&*c.menu, &*c.verb), ("/", "ping"));
+}
+
 #[test]
 fn an_absolute_command_does_not_change_the_current_menu() {
     let p = parse(&b"/ip firewall filter\n/ip address add address=10.0.0.1/24 interface=ether1\nadd chain=input\n"[..]);

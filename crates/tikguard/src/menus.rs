@@ -13,7 +13,12 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface list member", &[]),
     ("/interface ethernet", &[]),
     ("/interface vlan", &[]),
+    // A WAN port in a bridge is its bridge for IP (`audit::exposure`).
+    ("/interface bridge", &[]),
     ("/interface bridge port", &[]),
+    // A CAP's DHCP side is the LAN it serves (`audit::exposure`).
+    ("/interface wireless cap", &[]),
+    ("/interface wifi cap", &[]),
     ("/interface wireless", &[]),
     ("/interface wireless security-profiles", &[]),
     ("/interface wifi", &[]),

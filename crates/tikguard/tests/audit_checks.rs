@@ -10,9 +10,13 @@ fn rules(export: &str) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule == "TG601")
-        .map(|f| {
-            let cve = f.message.split(" by ").nth(1).unwrap_or("");
-            cve.split(':').next().unwrap_or("").to_string()
+        .flat_map(|f| {
+            // Every `CVE-YEAR-N` (or `CVE-YEAR-N..M`) the one finding lists.
+            f.message
+                .split(|c: char| c.is_whitespace() || c == ':' || c == '(' || c == ';')
+                .filter(|w| w.starts_with("CVE-"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -55,6 +59,36 @@ fn cve_boundaries_from_the_advisories() {
     assert!(has("6.44.5", "CVE-2019-3976..3979") && !has("6.44.6", "CVE-2019-3976..3979"));
     assert!(has("6.49.9", "CVE-2023-30800") && !has("6.49.10", "CVE-2023-30800"));
     assert!(!has("7.1", "CVE-2023-30800"));
+}
+
+/// One version is one TG601 finding listing its CVEs, at the worst one's severity: one upgrade
+/// fixes them all. 6.40.5 with Winbox and www on has seven.
+#[test]
+fn one_tg601_finding_per_version_lists_its_cves() {
+    let (c, _) = Config::load(v("6.40.5", "").into_bytes());
+    let f: Vec<_> = audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == "TG601")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].severity, tikguard::audit::Severity::Critical);
+    assert!(
+        f[0].message.starts_with(
+            "RouterOS 6.40.5 is affected by 7 known vulnerabilities: CVE-2018-14847 (critical: "
+        ),
+        "{}",
+        f[0].message
+    );
+    let listed = rules(&v("6.40.5", ""));
+    for cve in [
+        "CVE-2018-14847",
+        "CVE-2019-3924",
+        "CVE-2023-30800",
+        "CVE-2023-30799",
+    ] {
+        assert!(listed.contains(&cve.to_string()), "{cve}: {listed:?}");
+    }
 }
 
 /// Beta and rc builds compare as the release they precede: 6.45beta is 6.45.
@@ -274,4 +308,86 @@ fn a_service_open_to_the_wan_is_reported_once_not_also_as_missing_address() {
     assert!(rule_messages(&closed, "TG103")
         .iter()
         .any(|m| m.starts_with("`winbox`")));
+}
+
+/// RouterOS 7.18 replaced `/ip ssh allow-none-crypto` with `ciphers=`, where `null` accepts
+/// unencrypted sessions (command trees 7.16.2 and 7.18.2): TG118 sees it, its fix keeps the
+/// rest of the list; without `null`, or with ssh off, nothing.
+#[test]
+fn null_in_ssh_ciphers_accepts_unencrypted_sessions_from_7_18() {
+    let m = |rest: &str| -> Vec<(String, Vec<String>)> {
+        let (c, p) = Config::load(v("7.18.2", rest).into_bytes());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "TG118")
+            .map(|f| (f.message, f.fix))
+            .collect()
+    };
+    let got = m("/ip ssh set ciphers=aes-gcm,aes-ctr,aes-cbc,3des-cbc,null\n");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].0.contains("`null` cipher"), "{got:?}");
+    assert_eq!(
+        got[0].1,
+        ["/ip ssh set ciphers=aes-gcm,aes-ctr,aes-cbc,3des-cbc"]
+    );
+    assert_eq!(
+        m("/ip ssh set ciphers=null\n")[0].1,
+        ["/ip ssh set ciphers=aes-gcm,aes-ctr"]
+    );
+    assert!(m("/ip ssh set ciphers=aes-gcm,aes-ctr\n").is_empty());
+    assert!(m("/ip ssh set ciphers=null\n/ip service set ssh disabled=yes\n").is_empty());
+}
+
+/// `discover-interface-list=!WAN` and MAC server `allowed-interface-list=!WAN` exclude the WAN
+/// side (real exports write `set discover-interface-list=!WAN`): TG112 and TG113 stay silent;
+/// `!LAN` or `!dynamic` still include a WAN port outside those lists.
+#[test]
+fn negated_interface_lists_exclude_what_they_name() {
+    let head = "/interface list add name=WAN\n/interface list add name=LAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=bridge list=LAN\n";
+    let rules = |settings: &str| -> Vec<&'static str> {
+        let text = v("7.16", &format!("{head}{settings}"));
+        let (c, p) = Config::load(text.into_bytes());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .iter()
+            .filter(|f| f.rule == "TG112" || f.rule == "TG113")
+            .map(|f| f.rule)
+            .collect()
+    };
+    let not_wan = "/ip neighbor discovery-settings set discover-interface-list=!WAN\n/tool mac-server set allowed-interface-list=!WAN\n/tool mac-server mac-winbox set allowed-interface-list=!WAN\n";
+    assert!(rules(not_wan).is_empty());
+    let not_lan = not_wan.replace("!WAN", "!LAN");
+    assert_eq!(rules(&not_lan), ["TG112", "TG112", "TG113"]);
+    let not_dynamic = not_wan.replace("!WAN", "!dynamic");
+    assert_eq!(rules(&not_dynamic).len(), 3);
+}
+
+/// `port=` matches a packet whose source *or* destination port is in the list (MikroTik's
+/// Firewall Filter manual): an earlier `drop port=8291` takes only the traffic to or from 8291,
+/// so it shadows a later rule for `dst-port=8291` or `port=8291`, and nothing else. Before, it
+/// was read as taking every port: real exports got dozens of false "can never match".
+#[test]
+fn port_matches_source_or_destination_in_the_shadow_analysis() {
+    let fw = "/ip firewall filter\nadd action=drop chain=input port=8291 protocol=tcp\nadd action=accept chain=input dst-port=22 protocol=tcp\nadd action=accept chain=input dst-port=8291 protocol=tcp\nadd action=accept chain=input port=8291 protocol=tcp\nadd action=accept chain=input port=8291,8728 protocol=tcp\n";
+    let shadowed: Vec<String> = rule_messages(&v("7.16", fw), "TG204");
+    assert_eq!(shadowed.len(), 2, "{shadowed:?}");
+    assert!(shadowed[0].starts_with("ip filter rule 2 "), "{shadowed:?}");
+    assert!(shadowed[1].starts_with("ip filter rule 3 "), "{shadowed:?}");
+}
+
+/// An accept with `port=53` lets in a connection from source port 53 to any port (`port=`
+/// matches the source port too): TG205 says so, and does not blame a final drop the chain has.
+#[test]
+fn tg205_names_an_accept_whose_port_matches_the_source_port() {
+    let fw = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip firewall filter\nadd action=accept chain=input port=53 protocol=tcp\nadd action=drop chain=input in-interface-list=WAN\n";
+    let m = rule_messages(&v("7.16", fw), "TG205");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("ip filter rule 0's `port=53` matches the source port too"),
+        "{m:?}"
+    );
+    assert!(!m[0].contains("no final drop"), "{m:?}");
 }

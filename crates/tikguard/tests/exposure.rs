@@ -416,13 +416,40 @@ fn a_global_ipv6_address_comes_from_an_address_dhcpv6_or_accepted_ras() {
         v6_rows("/ipv6 settings set accept-router-advertisements=no forward=no\n"),
         ["fe80::/10"]
     );
-    // An address on another interface does not give ether1 one.
+    // A unique local address on another interface is not routed to the router from beyond
+    // ether1's link (a global one is: see the weak host test).
     assert_eq!(
-        v6_rows("/ipv6 address add address=2001:db8::1/64 interface=bridge\n"),
+        v6_rows("/ipv6 address add address=fd00:1::1/64 interface=bridge\n"),
         ["fe80::/10"]
     );
     // `disable-ipv6=yes`: no IPv6 at all.
     assert!(v6_rows("/ipv6 settings set disable-ipv6=yes\n").is_empty());
+}
+
+/// The router answers on every local address whatever interface a packet comes in on (Linux's
+/// weak host model, RFC 1122 §3.3.4.2): a WAN interface with only its link-local address still
+/// carries connections from anywhere to a global address elsewhere on the router, a LAN address
+/// from a delegated prefix or a `/128` on a loopback bridge; not to a unique local address,
+/// which the internet does not route (RFC 4193 §4.1).
+#[test]
+fn the_router_answers_on_its_global_ipv6_addresses_from_any_interface() {
+    let all = ["::/0"];
+    assert_eq!(
+        v6_rows("/interface bridge add name=loopback\n/ipv6 address add address=2001:db8:ff::1/128 advertise=no interface=loopback\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add address=2001:db8:5::1 interface=bridge\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add from-pool=isp interface=bridge\n"),
+        all
+    );
+    assert_eq!(
+        v6_rows("/ipv6 address add address=fd00:5::1 interface=bridge\n"),
+        ["fe80::/10"]
+    );
 }
 
 /// Severity follows who can reach the API: the internet is critical, private/CGNAT space high,
@@ -612,4 +639,135 @@ fn rules_reusing_a_large_list_name_the_same_rules_as_reading_it() {
         shadowed(&e),
         [(2, vec![0, 1]), (3, vec![0, 1]), (5, vec![4])]
     );
+}
+
+/// The WAN port `ether1` bridged into `br-wan` (the WAN list names the port).
+const BRIDGED_WAN: &str = "# 2024-01-01 00:00:00 by RouterOS 7.16\n/interface bridge add name=br-wan\n/interface bridge port add bridge=br-wan interface=ether1\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n";
+
+fn bridged(rules: &str, service: &str) -> (Vec<String>, Vec<String>) {
+    let (c, p) = Config::load(format!("{BRIDGED_WAN}{rules}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    let row = e
+        .rows
+        .iter()
+        .find(|r| {
+            r.service == service
+                && r.family == "ipv4"
+                && r.zone == tikguard::audit::exposure::Zone::Wan
+        })
+        .unwrap();
+    (e.wan.clone(), row.reachable_from.clone())
+}
+
+/// Traffic arriving on a bridge port reaches the IP firewall with `in-interface=` the bridge: a
+/// WAN list holding the port never matches `in-interface-list=WAN`, so a drop on that list
+/// closes nothing (before: reported closed) and an accept on it opens nothing (before: reported
+/// reachable).
+#[test]
+fn a_bridge_port_is_not_where_ip_traffic_enters() {
+    let drop = "/ip firewall filter add action=drop chain=input in-interface-list=WAN\n";
+    let (wan, from) = bridged(drop, "api");
+    assert_eq!(wan, ["br-wan"]);
+    assert_eq!(from, ["0.0.0.0/0"]);
+    let accept = "/ip firewall filter add action=accept chain=input dst-port=8291 in-interface-list=WAN protocol=tcp\n/ip firewall filter add action=drop chain=input\n";
+    assert!(bridged(accept, "winbox").1.is_empty());
+    // `in-interface=` the port matches nothing either; the bridge is what matches.
+    let port = "/ip firewall filter add action=drop chain=input in-interface=ether1\n";
+    assert_eq!(bridged(port, "api").1, ["0.0.0.0/0"]);
+    let bridge = "/ip firewall filter add action=drop chain=input in-interface=br-wan\n";
+    assert!(bridged(bridge, "api").1.is_empty());
+}
+
+/// `ipsec-policy=in,ipsec` matches only packets decapsulated from IPsec (MikroTik's Firewall
+/// Filter manual); a connection from the WAN side is not one, so the default configuration's
+/// "accept all that matches ipsec policy" lets nobody in, and is no longer an approximation.
+#[test]
+fn ipsec_policy_in_ipsec_matches_only_what_came_out_of_a_tunnel() {
+    let fw = "/ip firewall filter add action=accept chain=input ipsec-policy=in,ipsec\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n";
+    let (c, p) = Config::load(format!("{HEAD}{fw}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(row.reachable_from.is_empty(), "{:?}", row.reachable_from);
+    // `in,none` is every packet not from a tunnel: the attacker's too.
+    let none = fw.replace("in,ipsec", "in,none");
+    assert_eq!(v4(&none, "api"), ALL4);
+}
+
+/// `add-src-to-address-list` passes the packet on with its source already on the list, so a
+/// drop of that list later in the chain drops that very packet (MikroTik's Address-lists
+/// manual: hosts that tried telnet "were subsequently dropped by the filter rule"). Before,
+/// the list counted as empty for a first connection and winbox read "reachable from
+/// 0.0.0.0/0"; only `mgmt` reaches it. A port the adding rule does not match stays open.
+#[test]
+fn a_source_added_to_a_list_is_dropped_by_that_list_in_the_same_pass() {
+    let fw = "/ip firewall address-list add address=198.51.100.0/24 list=mgmt\n/ip firewall filter\nadd action=add-src-to-address-list address-list=blocked chain=input dst-port=8291 protocol=tcp src-address-list=!mgmt\nadd action=drop chain=input src-address-list=blocked\n";
+    assert_eq!(v4(fw, "winbox"), ["198.51.100.0/24"]);
+    assert_eq!(v4(fw, "api"), ALL4);
+    // A drop *before* the rule that adds does not see the source on the list.
+    let before = "/ip firewall address-list add address=198.51.100.0/24 list=mgmt\n/ip firewall filter\nadd action=drop chain=input src-address-list=blocked\nadd action=add-src-to-address-list address-list=blocked chain=input dst-port=8291 protocol=tcp src-address-list=!mgmt\n";
+    assert_eq!(v4(before, "winbox"), ALL4);
+}
+
+/// (WAN interfaces, LAN-side interfaces) detection finds in `export`.
+fn sides_of(export: &str) -> (Vec<String>, Vec<String>) {
+    let (c, p) =
+        Config::load(format!("# 2024-01-01 00:00:00 by RouterOS 7.16\n{export}").into_bytes());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let e = analyse(&c, &WanChoice::default());
+    (e.wan, e.lan)
+}
+
+/// An interface with a DHCP client is not the internet on an access point or switch: the
+/// device's only bridge with nothing NATed, the only interface with an address on a device
+/// with radios, a CAP
+/// (`/interface wireless cap`, `/interface wifi cap`, `caps-man-addresses`), or an interface UPnP
+/// marks `internal`. It is the LAN side: its rows are zone `lan`, at most private space; a
+/// router that NATs out of its DHCP interface keeps it as WAN.
+#[test]
+fn a_dhcp_client_on_an_access_point_or_switch_is_the_lan_side() {
+    let switch = "/interface bridge add name=bridge01\n/interface bridge port add bridge=bridge01 interface=ether1\n/interface bridge port add bridge=bridge01 interface=ether2\n/ip dhcp-client add interface=bridge01\n";
+    assert_eq!(sides_of(switch), (vec![], vec!["bridge01".to_string()]));
+    let lone = "/interface wireless set [ find default-name=wlan1 ] disabled=no mode=ap-bridge ssid=x\n/ip dhcp-client add interface=ether1\n";
+    assert_eq!(sides_of(lone).1, ["ether1"]);
+    // Without radios one interface with a DHCP client is a cloud router's WAN.
+    let chr = "/ip dhcp-client add interface=ether1\n";
+    assert_eq!(sides_of(chr), (vec!["ether1".to_string()], vec![]));
+    let cap = "/ip dhcp-client add interface=ether1\n/ip address add address=10.9.0.1/24 interface=wlan-guest\n/interface wireless cap set enabled=yes interfaces=wlan1\n";
+    assert_eq!(sides_of(cap).1, ["ether1"]);
+    let managed = "/ip dhcp-client add interface=ether1\n/ip address add address=10.9.0.1/24 interface=wlan-guest\n/interface wifi cap set caps-man-addresses=10.0.0.1\n";
+    assert_eq!(sides_of(managed).1, ["ether1"]);
+    let upnp = "/ip dhcp-client add interface=ether1\n/ip address add address=10.9.0.1/24 interface=bridge\n/ip firewall nat add action=masquerade chain=srcnat\n/ip upnp interfaces add interface=ether1 type=internal\n";
+    assert_eq!(sides_of(upnp).1, ["ether1"]);
+    // A router: its LAN has an address and it NATs out of the DHCP interface.
+    let router = "/interface bridge add name=bridge\n/ip address add address=192.168.88.1/24 interface=bridge\n/ip dhcp-client add interface=ether1\n/ip firewall nat add action=masquerade chain=srcnat out-interface=ether1\n";
+    assert_eq!(sides_of(router), (vec!["ether1".to_string()], vec![]));
+    // A list naming the WAN is believed.
+    let listed = format!("/interface list add name=WAN\n/interface list member add interface=bridge01 list=WAN\n{switch}");
+    assert_eq!(sides_of(&listed).0, ["bridge01"]);
+    // On the LAN side the API is high (private space), not critical.
+    let (c, _) =
+        Config::load(format!("# 2024-01-01 00:00:00 by RouterOS 7.16\n{switch}").into_bytes());
+    let a = tikguard::audit::run(&c, &WanChoice::default(), &Default::default());
+    let api: Vec<_> = a.findings.iter().filter(|f| f.rule == "TG201").collect();
+    assert!(
+        !api.is_empty()
+            && api
+                .iter()
+                .all(|f| f.severity == tikguard::audit::Severity::High)
+    );
+    assert!(
+        api[0].message.contains("from the LAN side"),
+        "{}",
+        api[0].message
+    );
+    assert!(!a
+        .findings
+        .iter()
+        .any(|f| ["TG205", "TG112", "TG113", "TG206"].contains(&f.rule)));
 }

@@ -231,3 +231,36 @@ fn snmp_reachable_from_subscribers_is_reported_with_a_subscriber_side_fix() {
         "{fix:?}"
     );
 }
+
+/// The hotspot gates IPv4 only (MikroTik's HotSpot manual: it relies on NAT rules IPv6 does
+/// not have): on RouterOS 7, where IPv6 is on, its clients reach the router over link-local
+/// IPv6 whether logged in or not, and over the interface's own prefixes; only an `/ipv6
+/// firewall filter` rule stops them.
+#[test]
+fn hotspot_clients_reach_management_over_ipv6_where_the_hotspot_does_not_gate() {
+    let rest = "/ip address add address=10.5.50.1/24 interface=ether3\n/ip hotspot add disabled=no interface=ether3 name=hs1\n/ipv6 address add address=2001:db8:50::1 interface=ether3\n";
+    let v6 = exposure(rest)
+        .rows
+        .into_iter()
+        .find(|r| {
+            r.zone == Zone::Subscriber
+                && r.interface == "ether3"
+                && r.service == "api"
+                && r.family == "ipv6"
+        })
+        .map(|r| r.reachable_from)
+        .unwrap();
+    assert_eq!(v6, ["2001:db8:50::/64", "fe80::/10"]);
+    assert!(findings(rest)
+        .iter()
+        .any(|(rule, _, m)| rule == "TG201"
+            && m.contains("over ipv6 from 2001:db8:50::/64, fe80::/10")));
+    // An IPv6 drop on the hotspot interface closes it.
+    let closed =
+        format!("{rest}/ipv6 firewall filter add action=drop chain=input in-interface=ether3\n");
+    let rows = exposure(&closed).rows;
+    assert!(rows
+        .iter()
+        .filter(|r| r.zone == Zone::Subscriber && r.family == "ipv6")
+        .all(|r| r.reachable_from.is_empty()));
+}

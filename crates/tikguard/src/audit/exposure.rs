@@ -72,6 +72,9 @@ pub enum Zone {
     Wan,
     /// PPPoE and hotspot subscribers ([`super::subscribers`]).
     Subscriber,
+    /// The interface of an access point or switch that gets its address by DHCP: the network
+    /// it serves, not the internet ([`lan_side`]).
+    Lan,
 }
 
 impl Zone {
@@ -79,6 +82,7 @@ impl Zone {
         match self {
             Zone::Wan => "wan",
             Zone::Subscriber => "subscriber",
+            Zone::Lan => "lan",
         }
     }
 }
@@ -121,7 +125,7 @@ impl Row {
     pub fn width(&self) -> super::reach::Width {
         use super::reach::{Reach, Width};
         match self.zone {
-            Zone::Subscriber if !self.set.is_empty() => Width::Private,
+            Zone::Subscriber | Zone::Lan if !self.set.is_empty() => Width::Private,
             _ => Reach::of(&self.set).width(),
         }
     }
@@ -150,6 +154,7 @@ impl Row {
     pub fn who(&self) -> &'static str {
         match self.zone {
             Zone::Subscriber => "subscribers",
+            Zone::Lan => "the LAN side",
             Zone::Wan => super::reach::Reach::of(&self.set).describe(),
         }
     }
@@ -157,6 +162,9 @@ impl Row {
 
 pub struct Exposure {
     pub wan: Vec<String>,
+    /// The interfaces of an access point or switch that gets its address by DHCP ([`lan_side`]):
+    /// analysed as [`Zone::Lan`], and no WAN side.
+    pub lan: Vec<String>,
     /// The interface list the WAN interfaces came from, when one did.
     pub wan_list: Option<String>,
     /// How the WAN interfaces were chosen, for the report.
@@ -193,13 +201,14 @@ impl Side<'_> {
 impl Exposure {
     /// The WAN interfaces, then the subscriber interfaces.
     pub fn sides(&self) -> Vec<Side<'_>> {
-        sides(&self.wan, &self.subscribers)
+        sides(&self.wan, &self.lan, &self.subscribers)
     }
 }
 
 /// The WAN interfaces, then the subscriber interfaces.
 fn sides<'a>(
     wan: &'a [String],
+    lan: &'a [String],
     subscribers: &'a [super::subscribers::Subscriber],
 ) -> Vec<Side<'a>> {
     wan.iter()
@@ -208,6 +217,11 @@ fn sides<'a>(
             interface: i,
             subscriber: None,
         })
+        .chain(lan.iter().map(|i| Side {
+            zone: Zone::Lan,
+            interface: i,
+            subscriber: None,
+        }))
         .chain(subscribers.iter().map(|s| Side {
             zone: Zone::Subscriber,
             interface: &s.interface,
@@ -386,6 +400,140 @@ fn detect_wan(
     (names, why, None)
 }
 
+/// Why the interfaces `wan` detection found look like the LAN side of an access point or a
+/// switch rather than the internet, if they do. Only interfaces found by their DHCP client (not
+/// named by a list, a PPP client or `--wan`), and only when: the device is a CAP
+/// (`/interface wireless cap` or `/interface wifi cap` enabled, or `caps-man-addresses` set:
+/// MikroTik's CAPsMAN manual), or UPnP marks the interface `internal` (`/ip upnp interfaces`), or
+/// nothing is source-NATed and the interface is the device's only bridge, or its only interface
+/// with an address on a device with radios (a router NATs its LAN out of its WAN; an access
+/// point or switch bridges every port and takes its address on that bridge, as MikroTik's CAP
+/// and switch default configurations do: `dhcp-client` on the bridge, no NAT). A cloud router
+/// with one interface and a DHCP client, and no radio, keeps it as its WAN.
+fn lan_side(c: &Config, wan: &[String]) -> Option<String> {
+    if wan.is_empty() || wan.iter().any(|w| w == "*") {
+        return None;
+    }
+    let dhcp: Vec<String> = c
+        .items("/ip dhcp-client")
+        .iter()
+        .filter(|i| !i.is_disabled())
+        .filter_map(|i| i.get_str("interface"))
+        .collect();
+    if !wan.iter().all(|w| dhcp.contains(w)) {
+        return None;
+    }
+    let names = wan
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for menu in ["/interface wireless cap", "/interface wifi cap"] {
+        let on = c.setting(menu, "enabled") == Some(b"yes");
+        let managers = c
+            .setting(menu, "caps-man-addresses")
+            .is_some_and(|a| !a.is_empty());
+        if on || managers {
+            return Some(format!(
+                "{names} has a DHCP client on a CAPsMAN access point (`{menu}`): the network it serves"
+            ));
+        }
+    }
+    let internal = wan.iter().all(|w| {
+        c.items("/ip upnp interfaces")
+            .iter()
+            .any(|u| u.get("interface") == Some(w.as_bytes()) && u.get("type") == Some(b"internal"))
+    });
+    if internal {
+        return Some(format!(
+            "{names} has a DHCP client but UPnP marks it `internal`"
+        ));
+    }
+    let nats = c.items("/ip firewall nat").iter().any(|n| {
+        !n.is_disabled()
+            && n.get("chain") == Some(b"srcnat")
+            && matches!(n.get("action"), Some(b"masquerade" | b"src-nat"))
+    });
+    if nats {
+        return None;
+    }
+    let bridges: Vec<String> = c
+        .items("/interface bridge")
+        .iter()
+        .filter(|b| !b.is_disabled())
+        .filter_map(|b| b.get_str("name"))
+        .collect();
+    let only_bridge = bridges.len() == 1 && wan.iter().all(|w| *w == bridges[0]);
+    let addressed: Vec<String> = c
+        .items("/ip address")
+        .iter()
+        .filter(|a| !a.is_disabled())
+        .filter_map(|a| a.get_str("interface"))
+        .filter(|i| !wan.contains(i))
+        .collect();
+    if only_bridge {
+        return Some(format!(
+            "{names} has a DHCP client, is the device's only bridge and nothing is NATed: an access point or switch, whose DHCP side is the network it serves"
+        ));
+    }
+    // No other interface with an address is a cloud router (a CHR on its one interface) as much
+    // as an access point: only radios tell them apart.
+    let radios = [
+        "/interface wireless",
+        "/interface wifi",
+        "/interface wifiwave2",
+    ]
+    .iter()
+    .any(|m| c.items(m).iter().any(|r| !r.is_disabled()));
+    if addressed.is_empty() && radios {
+        return Some(format!(
+            "{names} has a DHCP client, no other interface has an address, nothing is NATed and the device has radios: an access point, whose DHCP side is the network it serves"
+        ));
+    }
+    None
+}
+
+/// The interfaces IP traffic from `wan` enters on: a bridge port's traffic reaches the IP
+/// firewall with `in-interface=` the bridge, so a port in an interface list is never matched by
+/// `in-interface-list=` and a port's name never by `in-interface=` (ports are matched with
+/// `in-bridge-port`: "Actual interface the packet has entered the router, if incoming interface
+/// is bridge", MikroTik's Firewall Filter manual, as client libraries copy its property table;
+/// the same in Linux, whose bridge hands IP packets up as the bridge device and keeps the port
+/// for the `physdev` match). An enabled port of an enabled bridge is replaced by its bridge;
+/// returns the interfaces and, per port, why.
+fn ip_interfaces(c: &Config, wan: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let bridges: Vec<String> = c
+        .items("/interface bridge")
+        .iter()
+        .filter(|b| !b.is_disabled())
+        .filter_map(|b| b.get_str("name"))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut why = Vec::new();
+    for iface in wan {
+        let bridge = c
+            .items("/interface bridge port")
+            .iter()
+            .filter(|p| !p.is_disabled())
+            .find(|p| p.get("interface") == Some(iface.as_bytes()))
+            .and_then(|p| p.get_str("bridge"))
+            .filter(|b| bridges.contains(b));
+        let ip = match bridge {
+            Some(b) => {
+                why.push(format!(
+                    "{iface} is a port of bridge {b}: IP traffic from it enters on {b}"
+                ));
+                b
+            }
+            None => iface,
+        };
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    (out, why)
+}
+
 /// Menus whose items are interfaces, named by `name`: `/interface` itself and each
 /// `/interface KIND` one level below it, except the lists and settings menus.
 pub fn is_interface_menu(menu: &str) -> bool {
@@ -479,13 +627,39 @@ fn vrf_of(c: &Config, lists: &InterfaceLists, iface: &str) -> String {
 }
 
 /// The part of `set` that can reach `iface`: over IPv6, only the link unless the interface has
-/// a global address ([`has_global_v6`]).
+/// a global address ([`has_global_v6`]) or the router has a globally routed one elsewhere
+/// ([`routed_v6_elsewhere`]).
 pub fn from_beyond(c: &Config, iface: &str, set: AddrSet) -> AddrSet {
-    if set.v6 && !has_global_v6(c, iface) {
+    if set.v6 && !has_global_v6(c, iface) && !routed_v6_elsewhere(c) {
         set.intersect(&super::reach::link_local(true))
     } else {
         set
     }
+}
+
+/// Whether the router has a globally routed IPv6 address on any interface: a `/ipv6 address`
+/// in 2000::/3, or one taken from a pool (`from-pool=`, a delegated prefix). RouterOS, as
+/// Linux, answers on every local address whatever interface a packet came in on (the weak
+/// host model of RFC 1122 §3.3.4.2), so a WAN interface with only its link-local address still
+/// carries connections from anywhere to the router's LAN address from a delegated prefix, or to
+/// a global `/128` on a loopback bridge. Unique local addresses (fc00::/7) are left out: they are
+/// not routed on the internet (RFC 4193 §4.1). An approximation in the attacker's favour: it
+/// assumes the upstream routes that prefix to the router, as it does a delegated prefix.
+fn routed_v6_elsewhere(c: &Config) -> bool {
+    const GLOBAL_UNICAST: (u128, u128) = (0x2000 << 112, (0x4000 << 112) - 1);
+    c.items("/ipv6 address")
+        .iter()
+        .filter(|i| !i.is_disabled())
+        .any(|i| {
+            i.get("from-pool").is_some_and(|p| !p.is_empty())
+                || i.get("address")
+                    .and_then(routeros_config::value::parse_interface_addr)
+                    .is_some_and(|a| {
+                        a.range.v6
+                            && a.range.start >= GLOBAL_UNICAST.0
+                            && a.range.end <= GLOBAL_UNICAST.1
+                    })
+        })
 }
 
 /// Whether the router speaks IPv6 at all: RouterOS 6 ships the ipv6 package disabled, so a v6
@@ -512,7 +686,26 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
             lists.add_dynamic(&s.interface, "ppp", l);
         }
     }
-    let (wan, wan_source, wan_list) = detect_wan(c, &lists, choice);
+    let (wan, mut wan_source, mut wan_list) = detect_wan(c, &lists, choice);
+    let (wan, bridged) = ip_interfaces(c, wan);
+    // Only interfaces detection found by their DHCP client: not `--wan`, not a list.
+    let guessed = choice.interfaces.is_empty()
+        && choice.list.is_none()
+        && wan_list.is_none()
+        && !wan_source.starts_with("interface list");
+    let (wan, lan) = match guessed.then(|| lan_side(c, &wan)).flatten() {
+        Some(why) => {
+            wan_source = why;
+            (Vec::new(), wan)
+        }
+        None => (wan, Vec::new()),
+    };
+    if !bridged.is_empty() {
+        // The list holds the ports, not the bridges the firewall sees: a fix matching the list
+        // would match nothing.
+        wan_list = None;
+        wan_source.push_str(&format!("; {}", bridged.join("; ")));
+    }
     let v4 = Firewall::from_config(c, false).with_limits(limits);
     let v6 = Firewall::from_config(c, true).with_limits(limits);
     let mut rows = Vec::new();
@@ -534,7 +727,7 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
                 .and_then(|s| s.get_str("vrf"))
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "main".into());
-            for side in sides(&wan, &subscribers) {
+            for side in sides(&wan, &lan, &subscribers) {
                 let (zone, iface) = (side.zone, side.interface);
                 let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
                 let (set, (approx, raw_approx), accepted_by, by_default) = if enabled && !other_vrf
@@ -594,6 +787,7 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
     }
     Exposure {
         wan,
+        lan,
         wan_list,
         wan_source,
         rows,

@@ -67,6 +67,8 @@ main { overflow-wrap: anywhere; }
 table.matrix { overflow-wrap: normal; }
 @media (max-width: 600px) { main { padding: 12px; } header { padding: 12px; } nav.filter { padding: 6px 12px; } section.file { padding: 12px; } }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; }
+p.partial { background: #fff9db; border-left: 4px solid var(--med); padding: 8px 12px; margin: 8px 0; }
+.assumed { color: #52606d; font-weight: 400; font-size: 13px; }
 "#;
 
 /// Inline markup of messages: `code` spans, escaped.
@@ -261,11 +263,22 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
             .as_deref()
             .map(|v| format!("RouterOS {}", esc(v)))
             .unwrap_or_else(|| "no version header".into());
+        let input = &f.audit.input;
         let _ = write!(
             h,
-            "<section class=\"file\" id=\"{anchor}\"><h2><a href=\"#{anchor}\">{}</a></h2><div class=\"loc\">{version}</div><div class=\"summary\">",
-            esc(f.path)
+            "<section class=\"file\" id=\"{anchor}\"><h2><a href=\"#{anchor}\">{}</a></h2><div class=\"loc\">{version}; <span class=\"kind\">{}</span></div>",
+            esc(f.path),
+            input.kind.describe()
         );
+        if input.kind != super::kind::Kind::WholeExport {
+            let _ = write!(
+                h,
+                "<p class=\"partial\">{}.<br>{}</p>",
+                markup(&input.why),
+                markup(&input.note(f.audit.left_out))
+            );
+        }
+        h.push_str("<div class=\"summary\">");
         for s in SEVERITIES {
             let n = f.audit.findings.iter().filter(|x| x.severity == s).count();
             let _ = write!(
@@ -336,9 +349,17 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
             let _ = write!(
                 h,
                 "<div class=\"finding sev-{s}\" id=\"{id}\"><div class=\"head\"><span class=\"pill {s}\">{s}</span> \
-                 <a class=\"rule\" href=\"#{id}\">{}</a> {}</div><div class=\"loc\">{loc}</div>",
+                 <a class=\"rule\" href=\"#{id}\">{}</a> {}{}</div><div class=\"loc\">{loc}</div>",
                 x.rule,
                 markup(&x.message),
+                if x.assumed {
+                    format!(
+                        " <span class=\"assumed\">{}</span>",
+                        esc(super::report::assumed_note(x).trim())
+                    )
+                } else {
+                    String::new()
+                },
                 s = x.severity.as_str(),
                 id = format!("{anchor}-f{}", n + 1)
             );

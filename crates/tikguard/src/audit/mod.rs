@@ -5,9 +5,11 @@
 //! [`report`] turn findings into text or JSON.
 
 pub mod addrset;
+pub mod assume;
 pub mod exposure;
 pub mod firewall;
 pub mod html;
+pub mod kind;
 pub mod reach;
 pub mod report;
 pub mod rules;
@@ -56,6 +58,13 @@ pub struct Finding {
     pub evidence: Option<String>,
     /// `.rsc` lines that resolve it.
     pub fix: Vec<String>,
+    /// It rests on what a partial file does not show ([`assume`]): at most medium, not counted
+    /// by `--fail-on`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub assumed: bool,
+    /// For an assumed finding, its severity were the file the whole router.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity_if_whole: Option<Severity>,
 }
 
 /// A rule: stable id, name, default severity, and its documentation.
@@ -138,6 +147,8 @@ impl Context<'_> {
             column,
             evidence,
             fix,
+            assumed: false,
+            severity_if_whole: None,
         }
     }
 }
@@ -174,6 +185,20 @@ impl Selection {
 pub struct Audit {
     pub findings: Vec<Finding>,
     pub exposure: exposure::Exposure,
+    /// What was audited: a whole export unless [`try_run_input`] says otherwise.
+    pub input: assume::Input,
+    /// Assumed findings left out because they rest on RouterOS' defaults alone: no line of the
+    /// file is in them ([`assume`]).
+    pub left_out: usize,
+}
+
+impl Audit {
+    /// Whether a finding counts against `--fail-on`: at or above `fail_on`, and not assumed.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.findings
+            .iter()
+            .any(|f| !f.assumed && f.severity >= fail_on)
+    }
 }
 
 /// Runs the selected rules over a configuration. Should a filter table be too large to
@@ -181,6 +206,31 @@ pub struct Audit {
 /// [`firewall::Budget`]); [`try_run`] says so as an error instead.
 pub fn run(config: &Config, wan: &WanChoice, selection: &Selection) -> Audit {
     run_within(config, wan, selection, firewall::Limits::default())
+}
+
+/// Audits a file as what it is ([`kind`], [`assume`]): a whole export, or a file given
+/// `--assume`, as the router `config` describes (for `--assume defconf`, the caller passes
+/// [`assume::on_defconf`]); another file on RouterOS' defaults, its findings that rest on what
+/// it does not show marked assumed.
+pub fn try_run_input(
+    parsed: &routeros_config::Parsed,
+    config: &Config,
+    input: assume::Input,
+    wan: &WanChoice,
+    selection: &Selection,
+    limits: firewall::Limits,
+) -> Result<Audit, firewall::Exhausted> {
+    let mut audit = try_run(config, wan, selection, limits)?;
+    if input.partial() {
+        let safest = try_run(&assume::on_safest(parsed), wan, selection, limits)?;
+        assume::mark(&mut audit.findings, &safest.findings);
+        let before = audit.findings.len();
+        audit.findings.retain(|f| !(f.assumed && f.line.is_none()));
+        audit.left_out = before - audit.findings.len();
+        sort(&mut audit.findings);
+    }
+    audit.input = input;
+    Ok(audit)
 }
 
 /// [`run`], or the reason the firewall evaluation was cut short by `limits`.
@@ -213,17 +263,24 @@ fn run_within(
             (rule.check)(&cx, &mut findings);
         }
     }
-    // Most severe first; within a severity, findings on a line of the file (the ones to edit)
-    // before those about defaults, then in file order.
+    sort(&mut findings);
+    Audit {
+        findings,
+        exposure: cx.exposure,
+        input: assume::Input::default(),
+        left_out: 0,
+    }
+}
+
+/// Most severe first; within a severity, facts before assumed findings, findings on a line of
+/// the file (the ones to edit) before those about defaults, then in file order.
+fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
+            .then(a.assumed.cmp(&b.assumed))
             .then(a.line.is_none().cmp(&b.line.is_none()))
             .then(a.line.cmp(&b.line))
             .then(a.rule.cmp(b.rule))
     });
-    Audit {
-        findings,
-        exposure: cx.exposure,
-    }
 }

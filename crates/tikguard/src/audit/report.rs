@@ -26,11 +26,28 @@ struct JsonDiag<'a> {
 #[derive(Serialize)]
 struct JsonFile<'a> {
     path: &'a str,
+    /// `whole-export`, `one-menu-export`, `defconf-edit` or `script` ([`super::kind`]).
+    input_kind: &'a str,
+    input_kind_why: &'a str,
+    /// `--assume`, when it applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assumed: Option<super::assume::Assume>,
+    /// For a file that is not the whole router: what its findings rest on, and how to get a
+    /// verdict.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    input_note: String,
+    /// Assumed findings left out: they rest on RouterOS' defaults alone.
+    #[serde(skip_serializing_if = "is_zero")]
+    left_out: usize,
     routeros_version: Option<&'a str>,
     wan_interfaces: &'a [String],
     findings: &'a [Finding],
     exposure: std::borrow::Cow<'a, [Row]>,
     diagnostics: Vec<JsonDiag<'a>>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -57,6 +74,11 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::i
             .iter()
             .map(|f| JsonFile {
                 path: f.path,
+                input_kind: f.audit.input.kind.as_str(),
+                input_kind_why: &f.audit.input.why,
+                assumed: f.audit.input.assumed,
+                input_note: f.audit.input.note(f.audit.left_out),
+                left_out: f.audit.left_out,
                 routeros_version: f.version.as_deref(),
                 wan_interfaces: &f.audit.exposure.wan,
                 findings: &f.audit.findings,
@@ -127,7 +149,7 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
         let uri = sarif_uri(f.path);
         for finding in &f.audit.findings {
             let index = rules.iter().position(|r| r.id == finding.rule).unwrap_or(0);
-            let (line, column, text) = match (finding.line, finding.column) {
+            let (line, column, mut text) = match (finding.line, finding.column) {
                 (Some(l), Some(c)) => (l, c, finding.message.clone()),
                 _ => (
                     1,
@@ -135,14 +157,22 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
                     format!("{} (RouterOS default or whole-configuration property; not on a line of the file)", finding.message),
                 ),
             };
+            if finding.assumed {
+                text.push_str(&assumed_note(finding));
+            }
             let mut region = json!({ "startLine": line, "startColumn": column });
             if let Some(e) = &finding.evidence {
                 region["snippet"] = json!({ "text": e });
             }
+            let mut properties = json!({ "fix": finding.fix });
+            if finding.assumed {
+                properties["assumed"] = json!(true);
+            }
             results.push(json!({
                 "ruleId": finding.rule,
                 "ruleIndex": index,
-                "level": level(finding.severity),
+                // An assumed finding is a note: it must not fail a code-scanning check.
+                "level": if finding.assumed { "note" } else { level(finding.severity) },
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
@@ -150,10 +180,15 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
                         "region": region
                     }
                 }],
-                "properties": { "fix": finding.fix }
+                "properties": properties
             }));
         }
     }
+    // What each file is, by its artifact URI: one run holds every file.
+    let kinds: serde_json::Map<String, serde_json::Value> = files
+        .iter()
+        .map(|f| (sarif_uri(f.path), json!(f.audit.input.kind.as_str())))
+        .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -168,11 +203,24 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
                 }
             },
             "columnKind": "unicodeCodePoints",
+            "properties": { "input_kind": kinds },
             "results": results
         }]
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// What an assumed finding's message gains: that it rests on what the file does not show, and
+/// its severity were the file the whole router.
+pub(crate) fn assumed_note(f: &Finding) -> String {
+    match f.severity_if_whole.filter(|s| *s != f.severity) {
+        Some(s) => format!(
+            " [assumed: rests on what the file does not show; {} on a whole router]",
+            s.as_str()
+        ),
+        None => " [assumed: rests on what the file does not show]".into(),
+    }
 }
 
 /// `api-reachable-from-wan` -> `ApiReachableFromWan`, the SARIF convention for rule names.
@@ -212,6 +260,7 @@ fn paint_severity(style: Style, s: Severity) -> String {
 /// The few changes that remove the most risk: each whole fix (all its lines, in order) scores
 /// the findings it resolves (critical 16, high 8, medium 2, low 1), the three best-scoring fixes
 /// of at least one high finding's weight come first, each with the findings it addresses.
+/// Assumed findings ([`super::assume`]) are left out: they may need no fix.
 pub fn fix_first(findings: &[Finding]) -> Vec<(Vec<String>, Vec<&Finding>)> {
     let weight = |s: Severity| match s {
         Severity::Critical => 16,
@@ -223,7 +272,7 @@ pub fn fix_first(findings: &[Finding]) -> Vec<(Vec<String>, Vec<&Finding>)> {
     // One entry per whole fix: a fix's lines work together (the address list is filled, then
     // a rule uses it), so a line alone is no fix. Findings with the same fix are one entry.
     let mut fixes: Vec<(&[String], u32, Vec<&Finding>)> = Vec::new();
-    for f in findings.iter().filter(|f| !f.fix.is_empty()) {
+    for f in findings.iter().filter(|f| !f.fix.is_empty() && !f.assumed) {
         match fixes.iter_mut().find(|(fix, _, _)| *fix == &f.fix[..]) {
             Some((_, score, fs)) => {
                 *score += weight(f.severity);
@@ -281,7 +330,17 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             .as_deref()
             .map(|v| format!("RouterOS {v}"))
             .unwrap_or_else(|| "no version header".into());
-        writeln!(out, "{} ({version})", style.bold(&path))?;
+        let input = &f.audit.input;
+        writeln!(
+            out,
+            "{} ({version}; {})",
+            style.bold(&path),
+            input.kind.describe()
+        )?;
+        if input.kind != super::kind::Kind::WholeExport {
+            writeln!(out, "  {}", printable(&input.why))?;
+            writeln!(out, "  {}", style.yellow(&input.note(f.audit.left_out)))?;
+        }
         for d in f.diagnostics {
             writeln!(
                 out,
@@ -317,12 +376,11 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             }
         }
         let mut group: Option<Severity> = None;
-        for finding in &f.audit.findings {
+        let facts: Vec<&Finding> = f.audit.findings.iter().filter(|x| !x.assumed).collect();
+        for finding in &facts {
             if group != Some(finding.severity) {
                 group = Some(finding.severity);
-                let n = f
-                    .audit
-                    .findings
+                let n = facts
                     .iter()
                     .filter(|x| x.severity == finding.severity)
                     .count();
@@ -353,14 +411,52 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                 )?;
             }
         }
+        // Assumed findings apart and short: they rest on what the file does not show.
+        let assumed: Vec<&Finding> = f.audit.findings.iter().filter(|x| x.assumed).collect();
+        if !assumed.is_empty() {
+            writeln!(
+                out,
+                "\n {} ({}): rest on what the file does not show; not counted by --fail-on",
+                style.yellow("ASSUMED"),
+                assumed.len()
+            )?;
+            for finding in assumed {
+                let at = match (finding.line, finding.column) {
+                    (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+                    _ => format!("{path} (default)"),
+                };
+                writeln!(
+                    out,
+                    "  {} {} {}{}\n    {} {at}",
+                    paint_severity(style, finding.severity),
+                    style.bold(finding.rule),
+                    printable(&finding.message),
+                    finding
+                        .severity_if_whole
+                        .filter(|s| *s != finding.severity)
+                        .map(|s| format!(" ({} on a whole router)", s.as_str()))
+                        .unwrap_or_default(),
+                    style.dim("at")
+                )?;
+            }
+        }
         let rows: Vec<&Row> = f.audit.exposure.rows.iter().filter(|r| r.enabled).collect();
         if !rows.is_empty() {
             writeln!(
                 out,
-                "\n  {} (WAN: {}; from {})",
+                "\n  {} (WAN: {}; from {}){}",
                 style.bold("Exposure"),
-                printable(&f.audit.exposure.wan.join(", ")),
-                printable(&f.audit.exposure.wan_source)
+                printable(&if f.audit.exposure.wan.is_empty() {
+                    "none".to_string()
+                } else {
+                    f.audit.exposure.wan.join(", ")
+                }),
+                printable(&f.audit.exposure.wan_source),
+                if f.audit.input.partial() {
+                    "; assumed: RouterOS' defaults under the file"
+                } else {
+                    ""
+                }
             )?;
             for s in &f.audit.exposure.subscribers {
                 writeln!(
@@ -407,14 +503,20 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             }
         }
         let count = |s: Severity| f.audit.findings.iter().filter(|x| x.severity == s).count();
+        let assumed = f.audit.findings.iter().filter(|x| x.assumed).count();
         writeln!(
             out,
-            "\n  {} critical, {} high, {} medium, {} low, {} info\n",
+            "\n  {} critical, {} high, {} medium, {} low, {} info{}\n",
             count(Severity::Critical),
             count(Severity::High),
             count(Severity::Medium),
             count(Severity::Low),
-            count(Severity::Info)
+            count(Severity::Info),
+            if assumed > 0 {
+                format!(" ({assumed} assumed, not counted by --fail-on)")
+            } else {
+                String::new()
+            }
         )?;
     }
     Ok(())

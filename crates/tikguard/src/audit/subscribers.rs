@@ -18,7 +18,12 @@
 //!   `hs-unauth` rules reject them; once logged in they go through the `input` chain as written
 //!   (MikroTik forum, "A little question about firewall rules to HotSpot": the dynamic rules
 //!   jump to `hs-unauth` only for `hotspot=from-client,!auth`). So the rows are what a
-//!   logged-in client reaches. The hotspot is IPv4 only.
+//!   logged-in client reaches. The hotspot is IPv4 only ("Hotspot relies on Firewall NAT
+//!   rules which currently are not supported for IPv6", MikroTik's HotSpot manual): its gate
+//!   rules exist in `/ip firewall` alone, so over IPv6 every client on the interface, logged in
+//!   or not, meets the `/ipv6 firewall filter` as written ("IPv6 traffic passes by the hotspot
+//!   unhindered", mikrotik-routeros.com). Every client has a link-local address there, and one
+//!   in each prefix the interface has (`/ipv6 address`, /64 when written without a length).
 
 use routeros_config::value::parse_addr;
 use routeros_config::Config;
@@ -167,6 +172,7 @@ fn hotspots(c: &Config) -> Vec<Subscriber> {
                 known = true;
             }
         }
+        let v6 = hotspot_v6(c, &iface);
         out.push(Subscriber {
             why: format!(
                 "hotspot {} on {}",
@@ -179,12 +185,30 @@ fn hotspots(c: &Config) -> Vec<Subscriber> {
             } else {
                 AddrSet::all(false)
             },
-            v6: AddrSet::empty(true),
+            v6,
             addresses_unknown: !known,
             dynamic_lists: None,
         });
     }
     out
+}
+
+/// The IPv6 sources on a hotspot's interface: its link and the prefixes it has.
+fn hotspot_v6(c: &Config, iface: &str) -> AddrSet {
+    let mut set = super::reach::link_local(true);
+    for a in c.items("/ipv6 address") {
+        if a.is_disabled() || a.get("interface") != Some(iface.as_bytes()) {
+            continue;
+        }
+        if let Some(net) = a
+            .get("address")
+            .and_then(routeros_config::value::parse_interface_addr)
+            .filter(|n| n.range.v6)
+        {
+            set = set.union(&AddrSet::from_range(net.range));
+        }
+    }
+    set
 }
 
 /// Every subscriber interface of the configuration.

@@ -15,6 +15,12 @@ use crate::input;
 ///     sources reach each management service on each WAN interface, and
 ///   - runs the rules (`tikguard rules` lists them, `tikguard explain TG101` explains one).
 ///
+/// Each report first says what the file is: a whole export (`/export`), a one-menu export
+/// (`/ip firewall export`), an edit on MikroTik's default configuration, or a script. Only a
+/// whole export (or --live) shows the whole router: on the others, findings that rest on what
+/// the file does not show are marked assumed (at most medium, not counted by --fail-on), unless
+/// --assume says what is under the file.
+///
 /// Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on a usage error or
 /// an unreadable file.
 ///
@@ -24,6 +30,7 @@ use crate::input;
 ///   tikguard audit --format sarif -o tikguard.sarif router.rsc  # GitHub code scanning
 ///   tikguard audit --format html -o report.html router.rsc
 ///   tikguard audit --select TG2 --wan ether1 router.rsc      # exposure rules only
+///   tikguard audit --assume defconf setup.rsc   # a script run on MikroTik's default config
 ///   ssh admin@router /export | tikguard audit -
 ///   tikguard audit --live 192.0.2.1 --password-env ROS_PASS  # over API-SSL
 #[derive(clap::Args)]
@@ -66,6 +73,12 @@ pub struct Args {
     /// text, SARIF and HTML always summarise.
     #[arg(long)]
     full_sets: bool,
+    /// For a file that is not a whole export: `defconf` audits it applied on MikroTik's default
+    /// configuration (router mode: its input chain dropping what does not come from `LAN`,
+    /// MAC server and discovery on `LAN`); `blank` audits it as the whole router. Without it,
+    /// findings that rest on what the file does not show are marked assumed.
+    #[arg(long, value_enum, value_name = "WHAT", conflicts_with = "live")]
+    assume: Option<audit::assume::Assume>,
     /// Give up on a file whose firewall evaluation takes longer than this many seconds (per
     /// filter table), with an error naming it.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
@@ -110,12 +123,15 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         time: std::time::Duration::from_secs(args.time_limit),
         ..Default::default()
     };
-    let audit_one = |config: &Config, source: &str| {
+    let audit_one = |parsed: &routeros_config::Parsed,
+                     config: &Config,
+                     input: audit::assume::Input,
+                     source: &str| {
         let _spinner = Spinner::after_a_second(
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
             crate::term::printable(source).to_string(),
         );
-        audit::try_run(config, &wan, &selection, limits).map_err(|e| {
+        audit::try_run_input(parsed, config, input, &wan, &selection, limits).map_err(|e| {
             eprintln!("tikguard: {}: {e}", crate::term::printable(source));
         })
     };
@@ -136,7 +152,8 @@ pub fn run(args: Args) -> std::io::Result<u8> {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
-                let Ok(audit) = audit_one(&config, router) else {
+                let input = audit::assume::Input::new(audit::kind::live(), None);
+                let Ok(audit) = audit_one(&parsed, &config, input, router) else {
                     return Ok(2);
                 };
                 loaded.push((router.clone(), config, parsed, audit));
@@ -150,11 +167,16 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     for path in &args.files {
         match input::load_export(path) {
             Ok((config, parsed)) => {
+                let what = audit::assume::Input::new(audit::kind::classify(&parsed), args.assume);
+                let config = match what.assumed {
+                    Some(audit::assume::Assume::Defconf) => audit::assume::on_defconf(&parsed),
+                    _ => config,
+                };
                 if let Err(e) = wan.check(&config, input::display_name(path)) {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
-                let Ok(audit) = audit_one(&config, input::display_name(path)) else {
+                let Ok(audit) = audit_one(&parsed, &config, what, input::display_name(path)) else {
                     return Ok(2);
                 };
                 loaded.push((input::display_name(path).to_string(), config, parsed, audit));
@@ -199,9 +221,7 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     if unreadable {
         return Ok(2);
     }
-    let failed = loaded
-        .iter()
-        .any(|(_, _, _, a)| a.findings.iter().any(|f| f.severity >= args.fail_on));
+    let failed = loaded.iter().any(|(_, _, _, a)| a.fails(args.fail_on));
     Ok(u8::from(failed))
 }
 

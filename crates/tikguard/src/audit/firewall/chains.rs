@@ -205,6 +205,13 @@ impl Firewall {
         let mut undecided = input;
         let mut accepted = AddrSet::empty(v6);
         let mut returned = AddrSet::empty(v6);
+        // Sources this walk has put on a list with `add-src-to-address-list`: the rule passes
+        // the packet on with its source already on the list, so a later rule of the chain
+        // matching that list matches that very packet (MikroTik's Address-lists manual: hosts
+        // added by the telnet rule "were subsequently dropped by the filter rule"; the action
+        // "works in passthrough mode"). Within one chain; lists a jumped-to chain fills are not
+        // followed back (a drop missed there favours the attacker).
+        let mut added: HashMap<&str, AddrSet> = HashMap::new();
         for rule in self.chain(name) {
             if undecided.is_empty() {
                 break;
@@ -240,6 +247,18 @@ impl Firewall {
             } else {
                 rule.src.as_ref()
             };
+            let grown = match (&rule.src_list, defender) {
+                (Some((neg, list)), false) => added.get(list.as_str()).map(|add| {
+                    let on = self.lists.get(list).0.union(add);
+                    let s = if *neg { on.complement() } else { on };
+                    match &rule.src_address {
+                        Some(a) => s.intersect(a),
+                        None => s,
+                    }
+                }),
+                _ => None,
+            };
+            let src = grown.as_ref().or(src);
             let m = match src {
                 Some(s) => undecided.intersect(s),
                 None => undecided.clone(),
@@ -328,7 +347,15 @@ impl Firewall {
                         }
                     }
                 }
-                Action::Passthrough | Action::Other => {}
+                Action::Passthrough => {
+                    if let (Some(list), false) = (&rule.adds_src_to, uncertain) {
+                        let e = added
+                            .entry(list.as_str())
+                            .or_insert_with(|| AddrSet::empty(v6));
+                        *e = e.union(&m);
+                    }
+                }
+                Action::Other => {}
             }
         }
         if name == "input" {

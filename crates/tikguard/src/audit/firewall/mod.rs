@@ -85,6 +85,7 @@ pub struct Rule {
     /// `port=`: matches when the source *or* the destination port is in the list (MikroTik's
     /// Firewall Filter manual: "matches if any (source or destination) port matches").
     any_port: Option<PortSet>,
+    any_port_raw: Option<String>,
     in_interface: Option<(bool, String)>,
     in_interface_list: Option<(bool, String)>,
     /// `connection-state=`: negated, and the states it names.
@@ -97,6 +98,11 @@ pub struct Rule {
     dst_type_ok: Option<bool>,
     /// `dst-address` inside 127.0.0.0/8 or `::1`: never matches traffic from an interface.
     loopback_only: bool,
+    /// `ipsec-policy=in,ipsec`: matches only packets that came out of an IPsec tunnel (MikroTik's
+    /// Firewall Filter manual: "ipsec - matches if the packet is subject to IPsec processing");
+    /// a connection from the WAN side is not, unless it comes from an authenticated IPsec peer,
+    /// which the analysis does not count as the attacker.
+    ipsec_only: bool,
     /// Matchers that were not decided (see the module docs).
     pub undecided: Vec<String>,
     pub disabled: bool,
@@ -171,6 +177,7 @@ const NOT_MATCHERS: &[&str] = &[
     "src-address-list",
     "dst-address-type",
     "dst-address",
+    "ipsec-policy",
 ];
 
 fn is_loopback(r: routeros_config::value::AddrRange) -> bool {
@@ -302,6 +309,16 @@ impl Rule {
                 _ => undecided.push(format!("dst-address={}", text(v))),
             }
         }
+        // `in,none` matches every packet not decapsulated from IPsec, the attacker's among them:
+        // no restriction. `out,...` is for packets the router sends, never valid in input.
+        let ipsec_only = match get("ipsec-policy") {
+            None | Some(b"in,none") => false,
+            Some(b"in,ipsec") => true,
+            Some(v) => {
+                undecided.push(format!("ipsec-policy={}", text(v)));
+                false
+            }
+        };
         for p in &item.props {
             let k = std::str::from_utf8(&p.key).unwrap_or("?");
             if !NOT_MATCHERS.contains(&k) {
@@ -332,6 +349,7 @@ impl Rule {
             notrack: item.get("action") == Some(b"notrack"),
             payload_only: get("content").is_some_and(|c| !c.is_empty()),
             any_port,
+            any_port_raw: item.get_str("port"),
             in_interface,
             in_interface_list,
             conn_state,
@@ -339,6 +357,7 @@ impl Rule {
             src,
             dst_type_ok,
             loopback_only,
+            ipsec_only,
             undecided,
             disabled: item.is_disabled(),
             log: item.get("log") == Some(b"yes"),
@@ -411,7 +430,11 @@ impl Rule {
                 return Some(false);
             }
         }
-        if self.dst_type_ok == Some(false) || self.loopback_only || self.payload_only {
+        if self.dst_type_ok == Some(false)
+            || self.loopback_only
+            || self.payload_only
+            || self.ipsec_only
+        {
             return Some(false);
         }
         self.state_matches(state)
@@ -429,6 +452,16 @@ impl Rule {
             .as_ref()
             .is_none_or(|(neg, p)| (p == "tcp") != *neg);
         tcp_ok && self.dst_port.as_ref().is_none_or(|p| p.contains(port))
+    }
+
+    /// Its `port=` list, when that list does not hold `port`: the rule then matches a
+    /// connection to `port` only by the connection's *source* port (`port=` matches the source
+    /// or the destination port, MikroTik's Firewall Filter manual), which the client chooses.
+    pub fn by_source_port(&self, port: u16) -> Option<String> {
+        self.any_port
+            .as_ref()
+            .filter(|p| !p.contains(port))
+            .map(|_| self.any_port_raw.clone().unwrap_or_default())
     }
 
     /// Whether the rule names `port` explicitly (`protocol=tcp dst-port=...8728...`).

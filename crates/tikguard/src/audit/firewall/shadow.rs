@@ -133,6 +133,10 @@ impl IntervalMap {
 struct ShadowGroup {
     key: ShadowKey,
     ports: Option<PortSet>,
+    /// `port=`: matches when the source *or* the destination port is in the list (MikroTik's
+    /// Firewall Filter manual), so such a group takes a later rule's traffic only when every
+    /// packet of it has a port in the list: its `dst-port=` or its own `port=` inside it.
+    any_ports: Option<PortSet>,
     sources: IntervalMap,
     /// Each part of `sources` with the first rule of the group that matches it: the rule that
     /// takes that traffic, as RouterOS takes the first match. Filled only where `sources` had a
@@ -291,6 +295,13 @@ impl Firewall {
                                 (Some(gp), Some(rp)) => ports_cover(gp, rp),
                                 (Some(_), None) => false,
                             }
+                            && match &g.any_ports {
+                                None => true,
+                                Some(gl) => {
+                                    r.dst_port.as_ref().is_some_and(|rp| ports_cover(gl, rp))
+                                        || r.any_port.as_ref().is_some_and(|ra| ports_cover(gl, ra))
+                                }
+                            }
                     })
                     .map(|(n, _)| n)
                     .collect();
@@ -361,15 +372,16 @@ impl Firewall {
                     }
                 }
                 if r.is_terminal() && r.undecided.is_empty() {
-                    let pos = groups
-                        .iter()
-                        .position(|g| g.key == key && g.ports == r.dst_port);
+                    let pos = groups.iter().position(|g| {
+                        g.key == key && g.ports == r.dst_port && g.any_ports == r.any_port
+                    });
                     let g = match pos {
                         Some(p) => &mut groups[p],
                         None => {
                             groups.push(ShadowGroup {
                                 key,
                                 ports: r.dst_port.clone(),
+                                any_ports: r.any_port.clone(),
                                 sources: IntervalMap::default(),
                                 owners: Default::default(),
                                 whole: Vec::new(),

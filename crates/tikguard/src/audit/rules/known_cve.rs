@@ -98,19 +98,33 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Severity::Medium,
         ));
     }
-    for (cve, what, severity) in hits {
-        out.push(cx.finding_at(
-            &RULE,
-            severity,
-            None,
-            format!("RouterOS {v} is affected by {cve}: {what}"),
-            vec![
-                format!(
-                    "/system package update set channel={}",
-                    if maj == 6 { "long-term" } else { "stable" }
-                ),
-                "/system package update install".into(),
-            ],
-        ));
-    }
+    // One finding per version: one upgrade fixes them all (issue: "one version with 8 CVEs is
+    // one TG601 listing them"), at the severity of the worst.
+    let Some(severity) = hits.iter().map(|h| h.2).max() else {
+        return;
+    };
+    let message = match &hits[..] {
+        [(cve, what, _)] => format!("RouterOS {v} is affected by {cve}: {what}"),
+        _ => format!(
+            "RouterOS {v} is affected by {} known vulnerabilities: {}",
+            hits.len(),
+            hits.iter()
+                .map(|(cve, what, sev)| format!("{cve} ({}: {what})", sev.as_str()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    out.push(cx.finding_at(
+        &RULE,
+        severity,
+        None,
+        message,
+        vec![
+            format!(
+                "/system package update set channel={}",
+                if maj == 6 { "long-term" } else { "stable" }
+            ),
+            "/system package update install".into(),
+        ],
+    ));
 }

@@ -238,6 +238,7 @@ fn side_matcher(cx: &Context, side: super::exposure::Side<'_>) -> String {
     use crate::harden::script::value;
     match side.zone {
         super::exposure::Zone::Wan => wan_matcher(cx, side.interface),
+        super::exposure::Zone::Lan => format!("in-interface={}", value(side.interface)),
         super::exposure::Zone::Subscriber if side.interface == super::subscribers::PPPOE => {
             "in-interface=all-ppp".into()
         }
@@ -301,18 +302,25 @@ fn setting_span(c: &Config, menu: &str, key: &str) -> Option<routeros_config::Sp
         .filter(|s| !s.is_empty())
 }
 
-/// Whether an interface-list setting (`all`, `none`, `!dynamic`, a list name) covers a WAN
-/// interface.
+/// Whether an interface-list setting (`all`, `none`, `!dynamic`, `!WAN`, a list name) covers a
+/// WAN interface. `!NAME` is every interface outside the list: `discover-interface-list=!WAN` and
+/// MAC server `allowed-interface-list=!WAN` leave the WAN side out (real exports write
+/// `set discover-interface-list=!WAN`; MikroTik's reset script sets `!dynamic`).
 fn list_reaches_wan(cx: &Context, list: &str) -> bool {
     match list {
         "none" => false,
-        "all" => true,
-        l if l.starts_with('!') => true,
-        l => cx
-            .exposure
-            .wan
-            .iter()
-            .any(|w| cx.exposure.lists.contains(l, w)),
+        // An access point or switch has no WAN side ([`super::exposure::Exposure::lan`]).
+        "all" => !cx.exposure.wan.is_empty(),
+        l => {
+            let (negated, name) = match l.strip_prefix('!') {
+                Some(n) => (true, n),
+                None => (false, l),
+            };
+            cx.exposure
+                .wan
+                .iter()
+                .any(|w| cx.exposure.lists.contains(name, w) != negated)
+        }
     }
 }
 
@@ -465,6 +473,9 @@ fn per_service(
         }
         if mine.iter().any(|(r, _)| r.zone == Zone::Subscriber) {
             who.push("subscribers".into());
+        }
+        if mine.iter().any(|(r, _)| r.zone == Zone::Lan) {
+            who.push("the LAN side (the device looks like an access point or switch)".into());
         }
         approx_rules.sort_unstable();
         approx_rules.dedup();

@@ -17,7 +17,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .exposure
             .rows
             .iter()
-            .filter(|r| r.service == svc && !r.set.is_empty())
+            .filter(|r| {
+                r.service == svc && !r.set.is_empty() && r.zone != crate::audit::exposure::Zone::Lan
+            })
             .collect::<Vec<_>>();
         let Some(row) = open.first() else { continue };
         let fw = if row.family == "ipv6" {

@@ -62,7 +62,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 let set = side.sources(c, ev.accepted.intersect(&allowed));
                 // Subscribers reaching it at all is a finding; the WAN side when wide.
                 let counts = match side.zone {
-                    crate::audit::exposure::Zone::Subscriber => !set.is_empty(),
+                    crate::audit::exposure::Zone::Subscriber
+                    | crate::audit::exposure::Zone::Lan => !set.is_empty(),
                     crate::audit::exposure::Zone::Wan => wide(&set),
                 };
                 if !counts {
@@ -73,6 +74,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     match side.zone {
                         crate::audit::exposure::Zone::Wan => "WAN interface",
                         crate::audit::exposure::Zone::Subscriber => "subscribers on",
+                        crate::audit::exposure::Zone::Lan => "LAN-side interface",
                     },
                     side.interface,
                     if v6 { "ipv6" } else { "ipv4" },
