@@ -555,3 +555,43 @@ async fn log_print_follow_only_streams_new_entries_matching_the_query() {
     );
     all.cancel().await.unwrap();
 }
+
+/// An address-list `timeout` no clock can count (a number of seconds past what `Instant` holds,
+/// an hours field whose seconds overflow, parts whose sum overflows), sent by any API client,
+/// is taken without a panic: each command is answered, the entry is listed, and the session and
+/// the emulator go on answering.
+#[tokio::test]
+async fn an_address_list_timeout_too_large_for_the_clock_is_answered_not_a_panic() {
+    let (e, _, _) = start(EXPORT, None, false).await;
+    let c = admin(e.api.unwrap()).await;
+    let sum = "4294967295w".repeat(8000);
+    let huge = [
+        "9999999999999999999",
+        "99999999999d",
+        "6000000000000000:00:00",
+        sum.as_str(),
+    ];
+    for (i, t) in huge.iter().enumerate() {
+        let got = c
+            .call(&[
+                "/ip/firewall/address-list/add",
+                "=list=huge",
+                &format!("=address=192.0.2.{}", i + 1),
+                &format!("=timeout={t}"),
+            ])
+            .await;
+        assert!(
+            matches!(got, Ok(_) | Err(Error::Trap { .. })),
+            "timeout={}: {got:?}",
+            &t[..t.len().min(40)]
+        );
+    }
+    let listed = c
+        .call(&["/ip/firewall/address-list/print", "?list=huge"])
+        .await
+        .unwrap();
+    assert!(!listed.is_empty());
+    // Another client is served as before.
+    let other = admin(e.api.unwrap()).await;
+    assert!(other.call(&["/system/identity/print"]).await.is_ok());
+}
