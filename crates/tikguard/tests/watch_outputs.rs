@@ -538,3 +538,85 @@ async fn sighup_refilters_crowdsec_decisions() {
     hup(&r);
     assert_eq!(until_listed(&r, &["203.0.113.79"]).await, ["203.0.113.79"]);
 }
+
+/// The metrics listener under a hostile host: connections that send nothing hold at most 8
+/// slots per address (the 9th from one address is closed at once) and 64 in all (a 65th from
+/// yet another address is closed at once); another address is still answered while one
+/// address holds its 8; and silent connections are closed within the connection time (10 s),
+/// after which the first address is answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_listener_limits_connections_and_closes_silent_ones() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start_with("", "metrics = \"127.0.0.1:0\"\n");
+    let addr: std::net::SocketAddr = {
+        let said = r.said.lock().unwrap().clone();
+        said.iter()
+            .find_map(|l| l.strip_prefix("metrics ").map(str::to_string))
+            .unwrap_or_else(|| panic!("{said:?}"))
+            .parse()
+            .unwrap()
+    };
+    let connect = |from: &'static str| async move {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        s.connect(addr).await.unwrap()
+    };
+    async fn closed_soon(c: &mut tokio::net::TcpStream) -> bool {
+        let mut b = [0u8; 64];
+        matches!(
+            tokio::time::timeout(Duration::from_millis(500), c.read(&mut b)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+    async fn served(mut c: tokio::net::TcpStream) -> bool {
+        if c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).contains("tikguard_watch_lines_total")
+            || String::from_utf8_lossy(&out).contains("200 OK")
+    }
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(connect("127.0.0.1").await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut ninth = connect("127.0.0.1").await;
+    assert!(
+        closed_soon(&mut ninth).await,
+        "a 9th connection from one address is closed"
+    );
+    assert!(
+        served(connect("127.0.0.2").await).await,
+        "another address is answered"
+    );
+    for i in 2..=8 {
+        let from: &'static str = Box::leak(format!("127.0.0.{i}").into_boxed_str());
+        for _ in 0..8 {
+            held.push(connect(from).await);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = connect("127.0.0.9").await;
+    assert!(
+        closed_soon(&mut over).await,
+        "a 65th connection in all is closed"
+    );
+    // Silent connections go within the connection time.
+    let started = std::time::Instant::now();
+    let mut b = [0u8; 16];
+    let first = &mut held[0];
+    let end = tokio::time::timeout(Duration::from_secs(20), first.read(&mut b)).await;
+    assert!(matches!(end, Ok(Ok(0)) | Ok(Err(_))), "{end:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "closed after {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(served(connect("127.0.0.1").await).await, "answered again");
+}

@@ -3,7 +3,9 @@
 //! drops, blocks, refusals, unconfirmed blocks, and whether each router is reachable. Text
 //! exposition format, as `promtool check metrics` reads it.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -131,19 +133,49 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until the task is dropped.
+/// Connections served at once from one address, at most; more are closed at accept.
+pub const MAX_PER_SOURCE: usize = 8;
+/// Connections served at once in all, at most; more are closed at accept.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A connection's whole life, at most: its request read and its answer written (one request
+/// per connection: no keep-alive).
+pub const CONNECTION_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `GET /metrics` on `listener` until the task is dropped. Bounded: [`MAX_PER_SOURCE`]
+/// connections per address and [`MAX_CONNECTIONS`] in all, each closed after
+/// [`CONNECTION_TIME`] whatever it sent, so slow or silent clients hold neither the listener nor
+/// memory for long (before these bounds one host could open connections without end, each held
+/// 30 s).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Arc<Metrics>,
     counters: Arc<Counters>,
     sync: Arc<Sync>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let per_source: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, from)) = listener.accept().await else {
+            // Out of descriptors, say: wait rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            continue;
+        };
+        let from = from.ip();
+        {
+            let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
+            let c = n.entry(from).or_default();
+            if *c >= MAX_PER_SOURCE {
+                continue;
+            }
+            *c += 1;
+        }
         let (metrics, counters, sync) = (metrics.clone(), counters.clone(), sync.clone());
+        let per_source = per_source.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let body =
                     (req.uri().path() == "/metrics").then(|| metrics.render(&counters, &sync));
@@ -162,9 +194,18 @@ pub async fn serve(
             let io = hyper_util::rt::TokioIo::new(stream);
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(std::time::Duration::from_secs(10))
+                .header_read_timeout(CONNECTION_TIME)
+                .keep_alive(false)
+                .max_buf_size(16 * 1024)
                 .serve_connection(io, service);
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), conn).await;
+            let _ = tokio::time::timeout(CONNECTION_TIME, conn).await;
+            let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = n.get_mut(&from) {
+                *c -= 1;
+                if *c == 0 {
+                    n.remove(&from);
+                }
+            }
         });
     }
 }
