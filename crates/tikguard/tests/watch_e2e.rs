@@ -5,7 +5,7 @@
 //! it (INTEROP_PYTHON), else this crate's client. This file: blocking, what is never blocked,
 //! expiry, restarts, state and neighbours; the harness is `common/watch.rs`.
 
-use common::{free_port, self_signed_pem, tikguard, Proc};
+use common::{self_signed_pem, tikguard, Proc};
 use std::io::BufRead;
 use std::io::BufReader;
 use std::process::Stdio;
@@ -532,34 +532,9 @@ async fn unblocking_a_host_inside_a_blocked_64_names_the_block() {
 async fn two_routers_each_block_and_neither_loses_its_entry() {
     let mut r = start("");
     // A second router, followed over the API (its syslog would come from 127.0.0.1 too).
-    let (api2, ssl2) = (free_port(), free_port());
+    let (emu2, api2_addr, ssl2_addr, table) = second_emu(&r, "emu2", "127.0.0.9", true);
     let dir = r.dir.path();
-    let emu2 = spawn_emu(
-        &[
-            "emu".into(),
-            "examples/isp-core-v7.rsc".into(),
-            "--api".into(),
-            format!("127.0.0.1:{api2}").into(),
-            "--api-ssl".into(),
-            format!("127.0.0.1:{ssl2}").into(),
-            "--tls-cert".into(),
-            r.ca.clone().into(),
-            "--tls-key".into(),
-            dir.join("key.pem").into(),
-            "--password-file".into(),
-            format!("admin={}", dir.join("admin.pass").display()).into(),
-            "--clients-as".into(),
-            CLIENT.into(),
-        ],
-        api2,
-        ssl2,
-    );
-    let text = std::fs::read_to_string(&r.config).unwrap()
-        + &format!(
-            "[[router]]\nname = \"emu2\"\naddress = \"127.0.0.1:{ssl2}\"\nsource = \"127.0.0.9\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\nfollow = true\n",
-            r.ca.display(),
-            dir.join("admin.pass").display()
-        );
+    let text = std::fs::read_to_string(&r.config).unwrap() + &table;
     let cfg = dir.join("two.toml");
     std::fs::write(&cfg, text).unwrap();
     // The harness's watch goes; this one watches both (the first router's syslog still comes
@@ -571,8 +546,6 @@ async fn two_routers_each_block_and_neither_loses_its_entry() {
     assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
     // The second router sees him too: blocked there as well (the follow stream shows only
     // what is logged after it starts: fail until a block appears).
-    let ssl2_addr = format!("127.0.0.1:{ssl2}");
-    let api2_addr = format!("127.0.0.1:{api2}");
     let mut on2 = Vec::new();
     for _ in 0..10 {
         fail_logins(&api2_addr, 3).await;
@@ -696,4 +669,49 @@ async fn a_block_ends_on_the_router_when_its_timeout_runs_out() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(text.contains("\"offence\":2"), "{text}");
+}
+
+/// `watch unblock --router R ADDRESS` lifts the block on R only: the other router keeps its
+/// entry, the state keeps the other router's block (`watch status` shows it), the running watch
+/// does not remove it, and a restart neither puts R's back nor takes the other's off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unblock_on_one_router_keeps_the_block_on_the_others() {
+    let mut r = start("");
+    let (_emu2, _, ssl2, table) = second_emu(&r, "emu2", "127.0.0.9", false);
+    let cfg = r.dir.path().join("two.toml");
+    std::fs::write(&cfg, std::fs::read_to_string(&r.config).unwrap() + &table).unwrap();
+    r.kill_watch();
+    let (w, _, _, _) = spawn_watch_with(&cfg, &[]);
+    r.watch = w;
+    let who = "198.51.100.66";
+    let (ok, _, err) = watch_cli(&cfg, &["block", who, "--for", "1h"]);
+    assert!(ok, "{err}");
+    assert_eq!(until_listed(&r, &[who]).await, [who]);
+    assert_eq!(until_on(&ssl2, &r.ca, &[who]).await, [who]);
+    let (ok, out, err) = watch_cli(&cfg, &["unblock", who, "--router", "emu"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "emu: removed 1 entry");
+    let (ok, status, _) = watch_cli(&cfg, &["status", "--json"]);
+    assert!(ok);
+    let rows: Vec<serde_json::Value> = status
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{status}");
+    assert_eq!(rows[0]["router"], "emu2");
+    assert_eq!(rows[0]["address"], who);
+    // The running watch reads the unblock and leaves the other router's entry.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert_eq!(addresses_on(&ssl2, &r.ca).await, [who]);
+    // Nor does a restart change that.
+    r.kill_watch();
+    let (w, _, _, _) = spawn_watch_with(&cfg, &[]);
+    r.watch = w;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert_eq!(addresses_on(&ssl2, &r.ca).await, [who]);
+    // A router name the configuration does not have is refused.
+    let (ok, _, err) = watch_cli(&cfg, &["unblock", who, "--router", "nope"]);
+    assert!(!ok && err.contains("no [[router]] named `nope`"), "{err}");
 }

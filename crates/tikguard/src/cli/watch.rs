@@ -94,12 +94,14 @@ enum Sub {
         keep_trying: bool,
     },
     /// Remove an address from watch's list on the routers (all, or --router), and from the
-    /// state file, so that a restart does not put it back.
+    /// state file, so that a restart does not put it back. With --router, the blocks on the
+    /// other routers stay, in the state too.
     Unblock {
         #[arg(long, value_name = "FILE")]
         config: String,
         /// The address or IPv6 /64 as watch listed it (`203.0.113.9`, `2001:db8:1:2::/64`).
         address: String,
+        /// Only on this router (a [[router]] name of the configuration).
         #[arg(long, value_name = "NAME")]
         router: Option<String>,
     },
@@ -241,9 +243,10 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
                 if let Ok(active) = s.active(now) {
-                    let exact = active.keys().any(|(a, _)| *a == address);
+                    let on = |r: &str| router.as_ref().is_none_or(|n| n == r);
+                    let exact = active.keys().any(|(a, r)| *a == address && on(r));
                     let mut w = watch::blocks::Wanted::default();
-                    for a in active.values() {
+                    for a in active.values().filter(|a| on(&a.router)) {
                         w.block_local(&a.address, a.until_ms, std::slice::from_ref(&a.router), "");
                     }
                     if let (false, Some(holder)) = (exact, w.local_holding(&address)) {
@@ -261,7 +264,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .cloned()
                 .collect();
             if targets.is_empty() {
-                eprintln!("tikguard: {config}: no router to unblock on");
+                match &router {
+                    Some(n) => eprintln!(
+                        "tikguard: {config}: no [[router]] named `{}`",
+                        crate::term::printable(n)
+                    ),
+                    None => eprintln!("tikguard: {config}: no router to unblock on"),
+                }
                 return Ok(2);
             }
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -285,6 +294,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 let s = watch::state::StateFile::new(std::path::Path::new(p));
                 if let Err(e) = s.append(&watch::state::Record::Unblock {
                     address: address.clone(),
+                    routers: router.clone().map(|r| vec![r]),
                 }) {
                     eprintln!("tikguard: {e}");
                     failed = true;
@@ -329,7 +339,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .cloned()
                 .collect();
             if targets.is_empty() {
-                eprintln!("tikguard: {config}: no router to block on");
+                match &router {
+                    Some(n) => eprintln!(
+                        "tikguard: {config}: no [[router]] named `{}`",
+                        crate::term::printable(n)
+                    ),
+                    None => eprintln!("tikguard: {config}: no router to block on"),
+                }
                 return Ok(2);
             }
             let now = std::time::SystemTime::now()

@@ -400,12 +400,19 @@ impl Sync {
         let Some(s) = &self.state else { return };
         match s.active(now_ms()) {
             Ok(active) => {
-                // One set, not a scan of the state per block (quadratic at 100,000 blocks).
-                let held: HashSet<String> = active.keys().map(|(a, _)| a.clone()).collect();
+                // Per (address, router): an unblock on one router (`watch unblock --router`)
+                // leaves the others' blocks. One set, not a scan of the state per block
+                // (quadratic at 100,000 blocks).
+                let held: HashSet<(String, String)> = active.into_keys().collect();
                 let mut w = self.wanted();
                 for a in w.local_addresses() {
-                    if !held.contains(&a) {
-                        w.unblock_local(&a);
+                    let gone: Vec<String> = w
+                        .local_routers(&a)
+                        .into_iter()
+                        .filter(|r| !held.contains(&(a.clone(), r.clone())))
+                        .collect();
+                    if !gone.is_empty() {
+                        w.unblock_local(&a, Some(&gone));
                     }
                 }
             }

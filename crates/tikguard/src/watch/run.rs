@@ -472,13 +472,13 @@ pub async fn run(
                                 let mut w = sync.wanted();
                                 for rec in records {
                                     match rec {
-                                        super::state::Record::Unblock { address } => {
+                                        super::state::Record::Unblock { address, routers } => {
                                             let Some(a) = blocks::canon(&address) else { continue };
-                                            w.unblock_local(&a);
+                                            w.unblock_local(&a, routers.as_deref());
                                             if let Some(k) = key_of(&a) {
-                                                detector.forget(k);
+                                                detector.forget_on(routers.as_deref(), k);
                                             }
-                                            sync.mark(&a, None);
+                                            sync.mark(&a, routers.as_deref());
                                         }
                                         super::state::Record::Block { address, routers, until_ms, .. } => {
                                             let Some(a) = blocks::canon(&address) else { continue };

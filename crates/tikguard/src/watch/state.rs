@@ -29,7 +29,20 @@ pub enum Record {
     },
     Unblock {
         address: String,
+        /// The routers it ends on (`watch unblock --router`); every router when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        routers: Option<Vec<String>>,
     },
+}
+
+impl Record {
+    /// An unblock of `address` on every router.
+    pub fn unblock(address: &str) -> Record {
+        Record::Unblock {
+            address: address.to_string(),
+            routers: None,
+        }
+    }
 }
 
 /// Held by the running watch for its whole life: an exclusive `flock(2)` on `STATE.lock`
@@ -209,7 +222,8 @@ impl StateFile {
     }
 
     /// Blocks still running at `now_ms`, by (canonical address, router): the last record for
-    /// a pair wins, an unblock of an address ends it on every router. Lines that do not parse
+    /// a pair wins, an unblock of an address ends it on the routers it names (every router when it
+    /// names none). Lines that do not parse
     /// (a line cut by a crash, a damaged one) are skipped, and only they.
     pub fn active(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
         // Bytes, not text: one damaged line (invalid UTF-8 after a torn write) must not cost
@@ -245,9 +259,11 @@ impl StateFile {
                         );
                     }
                 }
-                Ok(Record::Unblock { address }) => {
+                Ok(Record::Unblock { address, routers }) => {
                     if let Some(address) = super::blocks::canon(&address) {
-                        out.retain(|(a, _), _| *a != address);
+                        out.retain(|(a, r), _| {
+                            *a != address || routers.as_ref().is_some_and(|only| !only.contains(r))
+                        });
                     }
                 }
                 Err(_) => {}
@@ -320,6 +336,7 @@ mod tests {
         s.append(&block("192.0.2.3", 5_000)).unwrap();
         s.append(&Record::Unblock {
             address: "192.0.2.3".into(),
+            routers: None,
         })
         .unwrap();
         // A line cut by a crash.
@@ -349,11 +366,13 @@ mod tests {
         // An unblock in another spelling ends the block all the same.
         s.append(&Record::Unblock {
             address: "192.0.2.2/32".into(),
+            routers: None,
         })
         .unwrap();
         s.append(&block("2001:db8::1", 9_000)).unwrap();
         s.append(&Record::Unblock {
             address: "2001:0db8:0000:0000:0000:0000:0000:0001".into(),
+            routers: None,
         })
         .unwrap();
         assert_eq!(
