@@ -715,3 +715,52 @@ async fn unblock_on_one_router_keeps_the_block_on_the_others() {
     let (ok, _, err) = watch_cli(&cfg, &["unblock", who, "--router", "nope"]);
     assert!(!ok && err.contains("no [[router]] named `nope`"), "{err}");
 }
+
+/// Every file watch writes that holds what it knows is 0600 from its creation, whatever lay
+/// there before: a `state.jsonl.new` left by a crash (or put there) with 0644 is not reused by
+/// the compaction at start (the state it is renamed to would be world-readable), and the
+/// alerts file (user names tried, which may be passwords typed in the wrong field) is created
+/// 0600.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_watch_writes_are_private_from_their_creation() {
+    use std::os::unix::fs::PermissionsExt;
+    let keep = tempfile::tempdir().unwrap();
+    let state = keep.path().join("state.jsonl");
+    let alerts = keep.path().join("alerts.jsonl");
+    std::fs::write(
+        &state,
+        "{\"op\":\"block\",\"address\":\"198.51.100.67\",\"v6\":false,\"routers\":[\"emu\"],\"until_ms\":99999999999999,\"offence\":1}\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let leftover = keep.path().join("state.jsonl.new");
+    std::fs::write(&leftover, "left by a crash\n").unwrap();
+    std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = start_with(
+        "",
+        &format!(
+            "state = \"{}\"\nalerts-file = \"{}\"\n",
+            state.display(),
+            alerts.display()
+        ),
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.67"]).await,
+        ["198.51.100.67"]
+    );
+    send_syslog(&r.udp, &failures_from("198.51.100.68", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.67", "198.51.100.68"]).await,
+        ["198.51.100.67", "198.51.100.68"]
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for _ in 0..50 {
+        if std::fs::read_to_string(&alerts).is_ok_and(|t| t.contains("198.51.100.68")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mode(&state), 0o600, "the state after compaction");
+    assert_eq!(mode(&alerts), 0o600, "the alerts file");
+    assert_eq!(mode(&keep.path().join("state.jsonl.lock")), 0o600);
+}

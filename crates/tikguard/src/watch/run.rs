@@ -387,14 +387,17 @@ pub async fn run(
     }
 
     // Alert lines also go to a file, appended (it may be rotated: reopened on each start).
+    // 0600 from its creation: the user names tried are in it, and people type passwords there.
     let mut alerts = match &cfg.alerts_file {
-        Some(p) => Some(
+        Some(p) => Some({
+            use std::os::unix::fs::OpenOptionsExt;
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
+                .mode(0o600)
                 .open(p)
-                .map_err(|e| format!("alerts-file {p}: {e}"))?,
-        ),
+                .map_err(|e| format!("alerts-file {p}: {e}"))?
+        }),
         None => None,
     };
     let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);

@@ -83,6 +83,23 @@ impl RunLock {
     }
 }
 
+/// Creates `path` anew, 0600 from its creation: a file left there (by a crash, or put there
+/// with other permissions) is removed first, never reused, since opening an existing file keeps
+/// its permissions whatever mode is asked.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
 pub struct StateFile {
     path: PathBuf,
 }
@@ -187,7 +204,6 @@ impl StateFile {
     /// Rewrites the file with only the blocks still running at `now_ms` (atomically: a new file
     /// renamed over the old one, 0600), so that it does not grow without end; returns them.
     pub fn compact(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
-        use std::os::unix::fs::OpenOptionsExt;
         let active = self.active(now_ms)?;
         if !self.path.exists() {
             return Ok(active);
@@ -196,13 +212,7 @@ impl StateFile {
         let mut tmp = self.path.clone().into_os_string();
         tmp.push(".new");
         let tmp = PathBuf::from(tmp);
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(show)?;
+        let mut f = create_private(&tmp).map_err(show)?;
         let mut text = Vec::new();
         for a in active.values() {
             let r = Record::Block {
