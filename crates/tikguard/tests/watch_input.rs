@@ -219,6 +219,53 @@ async fn with_confirm_only_what_the_router_logged_is_blocked() {
     );
 }
 
+/// `confirm = true` weighs when the router logged the failures: lines forged with the router's
+/// source now, naming a client whose failures the router logged an hour ago (its clock set an
+/// hour on since), are not confirmed; the same client failing now is, although the router's
+/// clock is an hour ahead of watch's (ages are read on the router's own clock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_confirm_a_failure_logged_an_hour_ago_does_not_confirm_lines_received_now() {
+    let r = start_setup(Setup {
+        router: "confirm = true\n",
+        no_syslog: true,
+        ..Setup::default()
+    });
+    // The router logs three failures; watch hears nothing of them.
+    fail_logins(&r.api, 3).await;
+    // An hour passes on the router's clock.
+    let c = admin(&r.ssl, &r.ca).await;
+    let later = tikguard::emu::clock::host_ms() + 3_600_000;
+    let v = routeros_config::Version::new(7, 12, 1);
+    c.call(&[
+        "/system/clock/set",
+        &format!("=date={}", tikguard::emu::clock::date_text(later, &v)),
+        &format!("=time={}", tikguard::emu::clock::time_text(later)),
+    ])
+    .await
+    .unwrap();
+    // Lines forged now with the router's source name that client.
+    send_syslog(&r.udp, &failures_from(CLIENT, 3));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        listed(&r.ssl, &r.ca).await.is_empty(),
+        "an hour-old failure confirmed lines received now"
+    );
+    // The client fails now: the router logs it (an hour ahead of watch's clock) and says so.
+    fail_logins(&r.api, 3).await;
+    send_syslog(&r.udp, &failures_from(CLIENT, 3));
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let mut r = r;
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " not confirmed"), 1, "{last}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut r.watch.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("\"unconfirmed\"") && l.contains("holds 0 of these failures")),
+        "{out}"
+    );
+}
+
 /// An unknown sender flooding watch's port (as fast as one socket sends, for two seconds)
 /// costs no line of a configured router: two attackers the router reports meanwhile are both
 /// blocked, and nothing was dropped at the queue.

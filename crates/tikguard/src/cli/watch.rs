@@ -18,7 +18,8 @@ use crate::watch;
 ///
 /// UDP source addresses can be forged by anyone on the path: carry syslog on a management
 /// VLAN, let only the routers reach this port (a firewall rule), and set `confirm = true` on a
-/// router to block only what its own log (`/log/print` over the API) holds.
+/// router to block only what its own log (`/log/print` over the API) holds, logged within the
+/// detection window by the router's own clock (10 s of slack).
 ///
 /// Example watch.toml:
 ///   [watch]

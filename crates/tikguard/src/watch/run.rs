@@ -581,10 +581,16 @@ pub async fn run(
                 let Some(q) = confirmers.get(&router) else {
                     continue;
                 };
-                if let Err(e) = q.try_send((r, p.key, p)) {
+                let question = super::confirm::Question {
+                    router: r,
+                    key: p.key,
+                    first_ms: p.first_ms,
+                    then: p,
+                };
+                if let Err(e) = q.try_send(question) {
                     let p = match e {
                         mpsc::error::TrySendError::Full(q)
-                        | mpsc::error::TrySendError::Closed(q) => q.2,
+                        | mpsc::error::TrySendError::Closed(q) => q.then,
                     };
                     unconfirmed += 1;
                     metrics.unconfirmed.with_label_values(&[&router]).inc();
