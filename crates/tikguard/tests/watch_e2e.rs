@@ -764,3 +764,70 @@ async fn files_watch_writes_are_private_from_their_creation() {
     assert_eq!(mode(&alerts), 0o600, "the alerts file");
     assert_eq!(mode(&keep.path().join("state.jsonl.lock")), 0o600);
 }
+
+/// The state file is compacted while watch runs, not only at start: past 1 MiB (and twice its
+/// compacted length) it is rewritten with the running blocks alone. Here 1.5 MiB of ended
+/// blocks are appended (as many `watch block --for` runs leave) and an unblock by hand follows;
+/// within a few seconds the file is back to a few lines, the running block is still kept and
+/// on the router, and the unblocked one is neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_file_is_compacted_while_watch_runs() {
+    use std::io::Write;
+    let r = start("");
+    let state = r.dir.path().join("state.jsonl");
+    send_syslog(&r.udp, &failures_from("198.51.100.71", 3));
+    send_syslog(&r.udp, &failures_from("198.51.100.72", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.71", "198.51.100.72"]).await,
+        ["198.51.100.71", "198.51.100.72"]
+    );
+    let mut junk = String::new();
+    let mut i = 0u32;
+    while junk.len() < 3 << 19 {
+        junk.push_str(&format!(
+            "{{\"op\":\"block\",\"address\":\"10.{}.{}.{}\",\"v6\":false,\"routers\":[\"emu\"],\"until_ms\":1000,\"offence\":1}}\n",
+            i >> 16 & 255,
+            i >> 8 & 255,
+            i & 255
+        ));
+        i += 1;
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&state)
+        .unwrap()
+        .write_all(junk.as_bytes())
+        .unwrap();
+    let (ok, _, err) = watch_cli(&r.config, &["unblock", "198.51.100.71"]);
+    assert!(ok, "{err}");
+    let mut len = u64::MAX;
+    for _ in 0..100 {
+        len = std::fs::metadata(&state).unwrap().len();
+        if len < 4096 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(len < 4096, "still {len} bytes");
+    let text = std::fs::read_to_string(&state).unwrap();
+    assert!(!text.contains("\"10."), "{text}");
+    let (ok, status, _) = watch_cli(&r.config, &["status", "--json"]);
+    assert!(ok);
+    assert!(
+        status.contains("198.51.100.72") && !status.contains("198.51.100.71"),
+        "{status}"
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.72"]).await,
+        ["198.51.100.72"]
+    );
+    assert!(
+        r.said
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("state file compacted")),
+        "{:?}",
+        r.said.lock().unwrap()
+    );
+}

@@ -15,6 +15,7 @@
 //! - [`run`]: the loop, and `replay` of a log file.
 //! - [`clock`]: when a log line says it was written (for `replay`).
 //! - [`state`]: the blocks, kept across restarts.
+//! - [`keeper`]: the state file while watch runs (batched writes, others' records, compaction).
 
 pub mod action;
 pub mod blocks;
@@ -27,6 +28,7 @@ pub mod event;
 pub mod follow;
 pub mod http;
 pub mod input;
+pub mod keeper;
 pub mod metrics;
 pub mod never;
 pub mod run;

@@ -134,30 +134,6 @@ impl Live {
     }
 }
 
-/// Writes the state file's records off the receive path, in batches (one fsync each).
-fn state_writer(state: super::state::StateFile) -> mpsc::Sender<super::state::Record> {
-    let (tx, mut rx) = mpsc::channel::<super::state::Record>(STATE_QUEUE);
-    tokio::task::spawn_blocking(move || {
-        while let Some(first) = rx.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < 4096 {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
-                }
-            }
-            match state.append_all(&batch) {
-                Ok(_) => {}
-                Err(e) => crate::warn_line!("tikguard watch: {e}"),
-            }
-        }
-    });
-    tx
-}
-
-/// Records waiting to be written to the state file, at most.
-pub const STATE_QUEUE: usize = 65_536;
-
 /// What a block decided on a line needs to take effect.
 struct Pending {
     router: String,
@@ -305,8 +281,10 @@ pub async fn run(
         None => None,
     };
     let mut wanted = Wanted::for_instance(&cfg.instance);
+    let mut state_len = 0;
     if let Some(s) = &state {
-        let active = s.compact(now_ms())?;
+        let (active, len) = s.lock()?.compact(now_ms())?;
+        state_len = len;
         for a in active.values() {
             wanted.block_local(
                 &a.address,
@@ -322,9 +300,16 @@ pub async fn run(
     let needs_crowdsec = cfg.crowdsec.as_ref().is_some_and(|c| c.key_file.is_some());
     // Without a bouncer, nothing enforces CrowdSec decisions: reconcile treats none as wanted.
     wanted.crowdsec_known = !needs_crowdsec;
-    let state_tx = state
-        .as_ref()
-        .map(|s| state_writer(super::state::StateFile::new(s.path())));
+    // The state file from now on: written, read back and compacted by a thread of its own.
+    let (keeper, mut from_others) = match &state {
+        Some(s) => {
+            let (k, rx) =
+                super::keeper::Keeper::start(super::state::StateFile::new(s.path()), state_len);
+            (Some(k), Some(rx))
+        }
+        None => (None, None),
+    };
+    let state_tx = keeper.as_ref().map(|k| k.tx.clone());
     let sync = Sync::new(&all, wanted, None);
     action::start(&sync, &cfg.routers, &cfg.list);
     let metrics = super::metrics::Metrics::new();
@@ -424,7 +409,6 @@ pub async fn run(
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| format!("SIGHUP: {e}"))?;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut state_seen = state.as_ref().map_or(0, |s| s.len());
     loop {
         let got = tokio::select! {
             got = rx.recv() => match got {
@@ -463,43 +447,39 @@ pub async fn run(
             },
             _ = tick.tick() => {
                 entries.clear();
-                if let Some(s) = &state {
-                    let len = s.len();
-                    if len != state_seen {
-                        // Read what was appended since: `watch unblock` and `watch block` run
-                        // by hand (this watcher's own records change nothing again).
-                        match s.records_since(state_seen) {
-                            Ok((records, end)) => {
-                                state_seen = end;
-                                let now = now_ms();
-                                let mut w = sync.wanted();
-                                for rec in records {
-                                    match rec {
-                                        super::state::Record::Unblock { address, routers } => {
-                                            let Some(a) = blocks::canon(&address) else { continue };
-                                            w.unblock_local(&a, routers.as_deref());
-                                            if let Some(k) = key_of(&a) {
-                                                detector.forget_on(routers.as_deref(), k);
-                                            }
-                                            sync.mark(&a, routers.as_deref());
-                                        }
-                                        super::state::Record::Block { address, routers, until_ms, .. } => {
-                                            let Some(a) = blocks::canon(&address) else { continue };
-                                            let new: Vec<String> = routers
-                                                .into_iter()
-                                                .filter(|r| all.contains(r))
-                                                .filter(|r| w.get(r, &a, now).is_none_or(|e| e.until_ms < until_ms))
-                                                .collect();
-                                            if until_ms <= now || new.is_empty() || live.never.refuses(&a).is_some() {
-                                                continue;
-                                            }
-                                            w.block_local(&a, until_ms, &new, "by hand");
-                                            sync.mark(&a, Some(&new));
-                                        }
-                                    }
-                                }
+                None
+            },
+            // Records `watch unblock` and `watch block` appended to the state file.
+            Some(records) = async {
+                match from_others.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let now = now_ms();
+                let mut w = sync.wanted();
+                for rec in records {
+                    match rec {
+                        super::state::Record::Unblock { address, routers } => {
+                            let Some(a) = blocks::canon(&address) else { continue };
+                            w.unblock_local(&a, routers.as_deref());
+                            if let Some(k) = key_of(&a) {
+                                detector.forget_on(routers.as_deref(), k);
                             }
-                            Err(e) => crate::warn_line!("tikguard watch: {e}"),
+                            sync.mark(&a, routers.as_deref());
+                        }
+                        super::state::Record::Block { address, routers, until_ms, .. } => {
+                            let Some(a) = blocks::canon(&address) else { continue };
+                            let new: Vec<String> = routers
+                                .into_iter()
+                                .filter(|r| all.contains(r))
+                                .filter(|r| w.get(r, &a, now).is_none_or(|e| e.until_ms < until_ms))
+                                .collect();
+                            if until_ms <= now || new.is_empty() || live.never.refuses(&a).is_some() {
+                                continue;
+                            }
+                            w.block_local(&a, until_ms, &new, "by hand");
+                            sync.mark(&a, Some(&new));
                         }
                     }
                 }
@@ -620,6 +600,11 @@ pub async fn run(
             }
         }
     }
+    // The records queued go to the state file before watch exits (2 s at most).
+    drop(state_tx);
+    if let Some(k) = keeper {
+        k.finish(std::time::Duration::from_secs(2)).await;
+    }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
         "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read)",
@@ -644,7 +629,7 @@ struct Ctx<'a> {
     live: &'a Live,
     all: &'a [String],
     sync: &'a Arc<Sync>,
-    state_tx: Option<&'a mpsc::Sender<super::state::Record>>,
+    state_tx: Option<&'a std::sync::mpsc::SyncSender<super::state::Record>>,
     push: Option<&'a mpsc::Sender<crowdsec::Detection>>,
     metrics: &'a super::metrics::Metrics,
 }
