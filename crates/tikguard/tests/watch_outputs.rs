@@ -620,3 +620,49 @@ async fn the_metrics_listener_limits_connections_and_closes_silent_ones() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(served(connect("127.0.0.1").await).await, "answered again");
 }
+
+/// logrotate moves `alerts-file` away and sends SIGHUP (`postrotate systemctl reload
+/// tikguard-watch`): the alerts before it are in the moved file, the ones after it in a new
+/// file at the configured path, created 0600; watch goes on blocking throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerts_file_is_reopened_on_sighup_after_logrotate_moved_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let keep = tempfile::tempdir().unwrap();
+    let alerts = keep.path().join("alerts.jsonl");
+    let r = start_with("", &format!("alerts-file = \"{}\"\n", alerts.display()));
+    let wait_for = |p: std::path::PathBuf, what: &'static str| async move {
+        for _ in 0..50 {
+            if std::fs::read_to_string(&p).is_ok_and(|t| t.contains(what)) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    send_syslog(&r.udp, &failures_from("198.51.100.151", 3));
+    assert!(wait_for(alerts.clone(), "198.51.100.151").await);
+    let rotated = keep.path().join("alerts.jsonl.1");
+    std::fs::rename(&alerts, &rotated).unwrap();
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &r.watch.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_syslog(&r.udp, &failures_from("198.51.100.152", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.151", "198.51.100.152"]).await,
+        ["198.51.100.151", "198.51.100.152"]
+    );
+    assert!(
+        wait_for(alerts.clone(), "198.51.100.152").await,
+        "the new alert is in a new file at the configured path"
+    );
+    let old = std::fs::read_to_string(&rotated).unwrap();
+    assert!(
+        old.contains("198.51.100.151") && !old.contains("198.51.100.152"),
+        "{old}"
+    );
+    let mode = std::fs::metadata(&alerts).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -59,7 +59,8 @@ use crate::watch;
 /// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
 /// is added, and this watcher's own entries (comment `tikguard-watch@INSTANCE:`, `instance`
 /// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file.
-/// `alerts-file = "PATH"` in [watch] also appends every alert there, and `webhook =
+/// `alerts-file = "PATH"` in [watch] also appends every alert there (0600; reopened on SIGHUP,
+/// so logrotate's postrotate runs `systemctl reload tikguard-watch`), and `webhook =
 /// "https://..."` POSTs it (retried).
 ///
 /// On the router: /system logging action add name=tikguard target=remote remote=WATCHER

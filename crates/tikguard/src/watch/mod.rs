@@ -10,6 +10,7 @@
 //! - [`crowdsec`]: CrowdSec's Local API, as a bouncer and as a machine.
 //! - [`follow`]: routers' logs streamed over the API (`/log/print follow-only`).
 //! - [`webhook`]: alerts POSTed to a URL, retried.
+//! - [`alerts`]: alerts appended to a file, reopened on SIGHUP.
 //! - [`http`]: the HTTP client of the two above.
 //! - [`config`]: the watcher's configuration file.
 //! - [`run`]: the loop, and `replay` of a log file.
@@ -18,6 +19,7 @@
 //! - [`keeper`]: the state file while watch runs (batched writes, others' records, compaction).
 
 pub mod action;
+pub mod alerts;
 pub mod blocks;
 pub mod clock;
 pub mod config;

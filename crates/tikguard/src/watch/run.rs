@@ -11,6 +11,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::action::{self, Sync};
+use super::alerts::AlertsFile;
 use super::blocks::{self, Wanted};
 use super::config::{WatchConfig, WatchRouter};
 use super::crowdsec;
@@ -190,12 +191,10 @@ fn stdout_line(line: String) {
     }
 }
 
-fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
+fn say(line: &serde_json::Value, alerts: Option<&AlertsFile>, webhook: Option<&Webhook>) {
     stdout_line(line.to_string());
-    if let Some(f) = alerts.as_mut() {
-        if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
-            crate::warn_line!("tikguard watch: alerts file: {e}");
-        }
+    if let Some(f) = alerts {
+        f.line(line.to_string());
     }
     if let Some(w) = webhook {
         w.send(line.clone());
@@ -371,18 +370,9 @@ pub async fn run(
         let _ = r.send(bound);
     }
 
-    // Alert lines also go to a file, appended (it may be rotated: reopened on each start).
-    // 0600 from its creation: the user names tried are in it, and people type passwords there.
-    let mut alerts = match &cfg.alerts_file {
-        Some(p) => Some({
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(p)
-                .map_err(|e| format!("alerts-file {p}: {e}"))?
-        }),
+    // Alert lines also go to a file, written by a thread of its own, reopened on SIGHUP.
+    let alerts = match &cfg.alerts_file {
+        Some(p) => Some(AlertsFile::start(p)?),
         None => None,
     };
     let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);
@@ -422,7 +412,7 @@ pub async fn run(
                     Ok(n) if n >= need => {
                         let p = c.block;
                         let ctx = Ctx { live: &live, all: &all, sync: &sync, state_tx: state_tx.as_ref(), push: push.as_ref(), metrics: &metrics };
-                        if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
+                        if ctx.apply(&p, &mut entries, alerts.as_ref(), webhook.as_ref()) {
                             blocks += 1;
                         } else {
                             over += 1;
@@ -440,7 +430,7 @@ pub async fn run(
                         };
                         let line = json!({"time": crate::proxy::auditlog::now_rfc3339(), "type": "unconfirmed",
                             "router": p.router, "address": p.key.address(), "reason": why});
-                        say(&line, &mut alerts, webhook.as_ref());
+                        say(&line, alerts.as_ref(), webhook.as_ref());
                     }
                 }
                 None
@@ -486,6 +476,10 @@ pub async fn run(
                 None
             },
             _ = hup.recv() => {
+                // After logrotate moved it away, whatever the configuration file says now.
+                if let Some(a) = &alerts {
+                    a.reopen();
+                }
                 if let Some(path) = &extra.config_path {
                     match reload(path, &live.cfg) {
                         Ok(new) => {
@@ -543,7 +537,7 @@ pub async fn run(
                 ..
             } = &a
             else {
-                say(&alert_line(&router, &a), &mut alerts, webhook.as_ref());
+                say(&alert_line(&router, &a), alerts.as_ref(), webhook.as_ref());
                 continue;
             };
             let p = Pending {
@@ -592,7 +586,7 @@ pub async fn run(
                 push: push.as_ref(),
                 metrics: &metrics,
             };
-            if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
+            if ctx.apply(&p, &mut entries, alerts.as_ref(), webhook.as_ref()) {
                 blocks += 1;
             } else {
                 over += 1;
@@ -602,12 +596,18 @@ pub async fn run(
     }
     // The records queued go to the state file before watch exits (2 s at most).
     drop(state_tx);
+    let alerts_dropped = alerts
+        .as_ref()
+        .map_or(0, |a| a.dropped.load(Ordering::Relaxed));
+    if let Some(a) = alerts {
+        a.finish(std::time::Duration::from_secs(2)).await;
+    }
     if let Some(k) = keeper {
         k.finish(std::time::Duration::from_secs(2)).await;
     }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
-        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read)",
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read), {alerts_dropped} not to the alerts file",
         lines - unknown_lines,
         counters.unknown_sender.load(Ordering::Relaxed),
         counters.queue_full.load(Ordering::Relaxed),
@@ -641,7 +641,7 @@ impl Ctx<'_> {
         &self,
         p: &Pending,
         entries: &mut HashMap<String, usize>,
-        alerts: &mut Option<std::fs::File>,
+        alerts: Option<&AlertsFile>,
         webhook: Option<&Webhook>,
     ) -> bool {
         let cfg = &self.live.cfg;
@@ -758,9 +758,10 @@ fn reload(path: &str, running: &WatchConfig) -> Result<WatchConfig, String> {
         || new.syslog_tcp != running.syslog_tcp
         || new.list != running.list
         || new.state != running.state
+        || new.alerts_file != running.alerts_file
     {
         crate::warn_line!(
-            "tikguard watch: syslog addresses, list and state file changes take effect after a restart"
+            "tikguard watch: syslog addresses, list, state and alerts file changes take effect after a restart"
         );
     }
     Ok(new)
