@@ -666,3 +666,89 @@ async fn the_alerts_file_is_reopened_on_sighup_after_logrotate_moved_it() {
     let mode = std::fs::metadata(&alerts).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// Sends SIGHUP to watch and waits (10 s at most) for the `n`th line of stderr containing
+/// `needle`; that line.
+async fn hup_and_wait(r: &Run, needle: &str, n: usize) -> String {
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &r.watch.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    for _ in 0..100 {
+        let said = r.said.lock().unwrap().clone();
+        if let Some(l) = said.iter().filter(|l| l.contains(needle)).nth(n - 1) {
+            return l.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no `{needle}` #{n} in {:?}", r.said.lock().unwrap());
+}
+
+/// SIGHUP applies router changes, not only thresholds: a router added is connected to and
+/// followed (its failures block there); a router whose connection changed (its address now a
+/// replacement router) is reconnected and its list reconciled there; a removed router is no
+/// longer believed (its syslog lines are an unknown sender's). A file adding a router whose
+/// password is refused is refused whole, and the running routers go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_adds_changes_and_removes_routers() {
+    let r = start("");
+    let base = std::fs::read_to_string(&r.config).unwrap();
+    let (_emu2, api2, ssl2, table2) = second_emu(&r, "emu2", "127.0.0.9", true);
+    // Added.
+    std::fs::write(&r.config, format!("{base}{table2}")).unwrap();
+    let said = hup_and_wait(&r, "configuration reloaded", 1).await;
+    assert!(said.contains("routers added: emu2"), "{said}");
+    let mut on2 = Vec::new();
+    for _ in 0..20 {
+        fail_logins(&api2, 3).await;
+        on2 = until_on(&ssl2, &r.ca, &[CLIENT]).await;
+        if on2 == [CLIENT] {
+            break;
+        }
+    }
+    assert_eq!(on2, [CLIENT], "the added router is followed and blocks");
+    // Changed: emu2's address is now another router (same credentials).
+    let (_emu3, _, ssl3, _) = second_emu(&r, "emu3", "127.0.0.10", false);
+    std::fs::write(&r.config, format!("{base}{}", table2.replace(&ssl2, &ssl3))).unwrap();
+    let said = hup_and_wait(&r, "configuration reloaded", 2).await;
+    assert!(said.contains("changed: emu2"), "{said}");
+    assert_eq!(
+        until_on(&ssl3, &r.ca, &[CLIENT]).await,
+        [CLIENT],
+        "reconnected: the new router's list is reconciled"
+    );
+    // Removed: the first router's syslog is no longer read.
+    let only2 = format!(
+        "{}{}",
+        base.split("[[router]]").next().unwrap(),
+        table2.replace(&ssl2, &ssl3)
+    );
+    std::fs::write(&r.config, &only2).unwrap();
+    let said = hup_and_wait(&r, "configuration reloaded", 3).await;
+    assert!(said.contains("removed: emu"), "{said}");
+    send_syslog(&r.udp, &failures_from("198.51.100.161", 3));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert_eq!(addresses_on(&ssl3, &r.ca).await, [CLIENT]);
+    // A router whose password is refused: the reload is refused, the running one stays.
+    let bad_pw = r.dir.path().join("wrong.pass");
+    std::fs::write(&bad_pw, "wrong\n").unwrap();
+    let bad = table2
+        .replace("name = \"emu2\"", "name = \"emu4\"")
+        .replace("127.0.0.9", "127.0.0.11")
+        .replace("follow = true", "follow = false")
+        .replace(
+            &r.dir.path().join("admin.pass").display().to_string(),
+            &bad_pw.display().to_string(),
+        );
+    std::fs::write(&r.config, format!("{only2}{bad}")).unwrap();
+    let said = hup_and_wait(&r, "reload refused", 1).await;
+    assert!(said.contains("router emu4"), "{said}");
+    let mut r = r;
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert!(
+        stopping_count(&last, " from unknown senders") >= 3,
+        "{last}"
+    );
+}

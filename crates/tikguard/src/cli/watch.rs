@@ -58,7 +58,9 @@ use crate::watch;
 /// go to CrowdSec as alerts, so every bouncer of the installation enforces them. Each
 /// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
 /// is added, and this watcher's own entries (comment `tikguard-watch@INSTANCE:`, `instance`
-/// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file.
+/// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file
+/// (thresholds, allow, routers added, removed or changed; a file with an error, or a new router
+/// refusing watch's login, is refused whole and the running configuration stays).
 /// `alerts-file = "PATH"` in [watch] also appends every alert there (0600; reopened on SIGHUP,
 /// so logrotate's postrotate runs `systemctl reload tikguard-watch`), and `webhook =
 /// "https://..."` POSTs it (retried).
@@ -453,7 +455,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             let text = String::from_utf8_lossy(&bytes);
             let started = std::time::Instant::now();
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let (lines, events, actions) = watch::run::replay(&cfg, &text, &mut out)?;
+            let (lines, events, actions) = watch::replay::replay(&cfg, &text, &mut out)?;
             out.flush()?;
             if stats {
                 let secs = started.elapsed().as_secs_f64();

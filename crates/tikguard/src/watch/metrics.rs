@@ -105,6 +105,11 @@ impl Metrics {
         Arc::new(m)
     }
 
+    /// A router removed by a reload: its series go.
+    pub fn forget_router(&self, name: &str) {
+        let _ = self.router_up.remove_label_values(&[name]);
+    }
+
     /// The exposition text, the inputs' counters and routers' reachability read first.
     pub fn render(&self, counters: &Counters, sync: &Sync) -> Vec<u8> {
         let catch_up = |c: &IntCounter, now: u64| {
@@ -122,7 +127,7 @@ impl Metrics {
             counters.queue_full.load(Ordering::Relaxed),
         );
         catch_up(&self.oversized, counters.oversized.load(Ordering::Relaxed));
-        for r in &sync.routers {
+        for r in &sync.routers() {
             self.router_up
                 .with_label_values(&[&r.name])
                 .set(i64::from(r.up.load(Ordering::Relaxed)));

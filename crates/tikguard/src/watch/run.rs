@@ -10,13 +10,14 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::action::{self, Sync};
+use super::action::Sync;
 use super::alerts::AlertsFile;
 use super::blocks::{self, Wanted};
 use super::config::{WatchConfig, WatchRouter};
 use super::crowdsec;
 use super::detect::{Action, Detector, Key};
 use super::event::{parse_line, Source};
+use super::fleet::Fleet;
 use super::input::{self, Counters};
 use super::never::Never;
 use super::webhook::Webhook;
@@ -57,55 +58,6 @@ pub struct Extra {
     /// A router whose certificate or login is refused at start is retried in the background
     /// rather than stopping start-up.
     pub keep_trying: bool,
-}
-
-/// How long start-up waits for each router's first answer.
-pub const START_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Logs in to every router once, at once. A certificate that does not verify, a pin or
-/// recorded certificate that does not match, a refused login or an unreadable CA or password
-/// file is an error (a unit that blocks nothing must not look "active"); a router that does not
-/// answer yet is said and retried in the background.
-async fn check_routers(routers: &[WatchRouter]) -> Result<(), String> {
-    let mut set = tokio::task::JoinSet::new();
-    for r in routers.iter().cloned() {
-        set.spawn(async move {
-            let got = tokio::time::timeout(START_CHECK, action::connect(&r)).await;
-            (r.name, got)
-        });
-    }
-    let mut failed = Vec::new();
-    while let Some(j) = set.join_next().await {
-        let Ok((name, got)) = j else { continue };
-        let name = crate::term::printable(&name);
-        use routeros_api::Error as E;
-        match got {
-            Ok(Ok(_)) => {}
-            Ok(Err(
-                e @ (E::Tls(_)
-                | E::KnownRouterMismatch { .. }
-                | E::Trap { .. }
-                | E::Config(_)
-                | E::Fatal(_)),
-            )) => failed.push(format!("router {name}: {e}")),
-            Ok(Err(e)) => crate::warn_line!(
-                "tikguard watch: router {name}: {e}; not reachable yet, retried in the background"
-            ),
-            Err(_) => crate::warn_line!(
-                "tikguard watch: router {name}: no answer in {} s; retried in the background",
-                START_CHECK.as_secs()
-            ),
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        failed.sort();
-        Err(format!(
-            "{}; fix the configuration, or start with --keep-trying to retry in the background",
-            failed.join("; ")
-        ))
-    }
 }
 
 /// The parts of the configuration a SIGHUP replaces.
@@ -216,7 +168,7 @@ pub async fn run(
         }
     }
     if !extra.keep_trying {
-        check_routers(&cfg.routers).await?;
+        super::reload::check_routers(&cfg.routers).await?;
     }
     let (tx, mut rx) = mpsc::channel::<input::Line>(input::QUEUE);
     let counters = Arc::new(Counters::default());
@@ -241,15 +193,11 @@ pub async fn run(
         bound.push(("syslog-tcp", l.local_addr().map_err(|e| e.to_string())?));
         tokio::spawn(input::tcp(l, tx.clone(), counters.clone(), sources.clone()));
     }
-    for r in &cfg.routers {
-        if r.follow || extra.follow.contains(&r.name) {
-            tokio::spawn(super::follow::follow(r.clone(), tx.clone()));
-        }
-    }
-    // Held to the end: with only a CrowdSec bouncer there is no input, and the loop below
-    // must still wait rather than end.
-    let _inputs = tx;
-    let all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
+    // Held to the end (the followed routers' streams are started from it, on reloads too):
+    // with only a CrowdSec bouncer there is no input, and the loop below must still wait
+    // rather than end.
+    let inputs = tx;
+    let mut all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
     let own = super::never::own_addresses();
     let mut live = Live::new(cfg.clone(), &own);
     let mut detector = Detector::new(cfg.rules.clone());
@@ -310,7 +258,6 @@ pub async fn run(
     };
     let state_tx = keeper.as_ref().map(|k| k.tx.clone());
     let sync = Sync::new(&all, wanted, None);
-    action::start(&sync, &cfg.routers, &cfg.list);
     let metrics = super::metrics::Metrics::new();
     if let Some(m) = &cfg.metrics {
         let l = tokio::net::TcpListener::bind(m)
@@ -376,20 +323,29 @@ pub async fn run(
         None => None,
     };
     let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);
-    // One confirmer per router: one login answers every question waiting.
-    let confirmers: HashMap<String, mpsc::Sender<super::confirm::Question<Pending>>> = cfg
-        .routers
-        .iter()
-        .map(|r| {
-            let (q_tx, q_rx) = mpsc::channel(super::confirm::MAX_PENDING);
-            tokio::spawn(super::confirm::confirmer(
-                q_rx,
-                confirm_tx.clone(),
-                |block, logged| Confirmation { block, logged },
-            ));
-            (r.name.clone(), q_tx)
-        })
-        .collect();
+    // Each router's worker, log stream and confirmer (one login answers every question
+    // waiting), started now and changed by reloads.
+    let new_confirmer = Box::new(move || {
+        let (q_tx, q_rx) = mpsc::channel(super::confirm::MAX_PENDING);
+        tokio::spawn(super::confirm::confirmer(
+            q_rx,
+            confirm_tx.clone(),
+            |block, logged| Confirmation { block, logged },
+        ));
+        q_tx
+    });
+    let mut fleet: Fleet<Pending> = Fleet::start(
+        &cfg.routers,
+        sync.clone(),
+        &cfg.list,
+        extra.follow.clone(),
+        inputs.clone(),
+        new_confirmer,
+    );
+    // Reloads are read and checked off the loop (a new router's login takes up to 10 s);
+    // the newest one asked wins.
+    let (reload_tx, mut reload_rx) = mpsc::channel::<(u64, Result<WatchConfig, String>)>(8);
+    let (mut reloads_asked, mut reload_applied) = (0u64, 0u64);
     let (mut lines, mut unknown_lines, mut blocks, mut never_seen, mut unconfirmed, mut over) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     // watch's own blocks per router, counted once a second and kept up between.
@@ -481,19 +437,53 @@ pub async fn run(
                     a.reopen();
                 }
                 if let Some(path) = &extra.config_path {
-                    match reload(path, &live.cfg) {
-                        Ok(new) => {
-                            *sources.write().unwrap_or_else(|p| p.into_inner()) =
-                                new.routers.iter().map(|r| r.source).collect();
-                            detector.set_rules(new.rules.clone());
-                            live = Live::new(new, &own);
-                            never_tx.send_replace(Arc::new(live.never.clone()));
-                            crate::warn_line!("tikguard watch: configuration reloaded");
+                    reloads_asked += 1;
+                    let (seq, tx) = (reloads_asked, reload_tx.clone());
+                    let (path, running, keep) = (path.clone(), live.cfg.clone(), extra.keep_trying);
+                    tokio::spawn(async move {
+                        let _ = tx.send((seq, super::reload::reload(&path, &running, keep).await)).await;
+                    });
+                }
+                None
+            },
+            Some((seq, got)) = reload_rx.recv() => {
+                match got {
+                    Ok(_) if seq < reload_applied => {}
+                    Ok(new) => {
+                        reload_applied = seq;
+                        *sources.write().unwrap_or_else(|p| p.into_inner()) =
+                            new.routers.iter().map(|r| r.source).collect();
+                        detector.set_rules(new.rules.clone());
+                        for name in &extra.follow {
+                            if !new.routers.iter().any(|r| &r.name == name) {
+                                crate::warn_line!(
+                                    "tikguard watch: --follow {}: no [[router]] of that name any more",
+                                    crate::term::printable(name)
+                                );
+                            }
                         }
-                        Err(e) => crate::warn_line!(
-                            "tikguard watch: reload refused, the running configuration stays: {e}"
-                        ),
+                        let changes = fleet.apply(&new.routers);
+                        for r in &changes.removed {
+                            metrics.forget_router(r);
+                        }
+                        all = new.routers.iter().map(|r| r.name.clone()).collect();
+                        live = Live::new(new, &own);
+                        never_tx.send_replace(Arc::new(live.never.clone()));
+                        if changes.is_empty() {
+                            crate::warn_line!("tikguard watch: configuration reloaded");
+                        } else {
+                            let names = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.iter().map(|n| crate::term::printable(n)).collect::<Vec<_>>().join(", ") };
+                            crate::warn_line!(
+                                "tikguard watch: configuration reloaded; routers added: {}; removed: {}; changed: {}",
+                                names(&changes.added),
+                                names(&changes.removed),
+                                names(&changes.changed)
+                            );
+                        }
                     }
+                    Err(e) => crate::warn_line!(
+                        "tikguard watch: reload refused, the running configuration stays: {e}"
+                    ),
                 }
                 None
             },
@@ -552,7 +542,7 @@ pub async fn run(
             let confirm = !via_api && live.router(&router).is_some_and(|r| r.confirm);
             if confirm {
                 let r = live.router(&router).cloned().expect("checked");
-                let Some(q) = confirmers.get(&router) else {
+                let Some(q) = fleet.confirmer(&router) else {
                     continue;
                 };
                 let question = super::confirm::Question {
@@ -738,35 +728,6 @@ pub fn key_of(address: &str) -> Option<Key> {
     }
 }
 
-/// The configuration file read again; routers cannot change without a restart (their
-/// sessions and workers are running).
-fn reload(path: &str, running: &WatchConfig) -> Result<WatchConfig, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let new = super::config::parse(path, &text).map_err(|e| e.to_string())?;
-    let names = |c: &WatchConfig| {
-        c.routers
-            .iter()
-            .map(|r| (r.name.clone(), r.address.clone(), r.source))
-            .collect::<Vec<_>>()
-    };
-    if names(&new) != names(running) {
-        return Err(format!(
-            "{path}: routers added, removed or moved take effect after a restart"
-        ));
-    }
-    if new.syslog_udp != running.syslog_udp
-        || new.syslog_tcp != running.syslog_tcp
-        || new.list != running.list
-        || new.state != running.state
-        || new.alerts_file != running.alerts_file
-    {
-        crate::warn_line!(
-            "tikguard watch: syslog addresses, list, state and alerts file changes take effect after a restart"
-        );
-    }
-    Ok(new)
-}
-
 pub(crate) fn read_secret(path: &str) -> Result<String, String> {
     let s = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let s = s.trim().to_string();
@@ -774,85 +735,4 @@ pub(crate) fn read_secret(path: &str) -> Result<String, String> {
         return Err(format!("{path}: empty"));
     }
     Ok(s)
-}
-
-/// Reads a log file with the configuration's thresholds (nothing is blocked): for trying
-/// thresholds on old logs, and for benchmarks. Each line is placed at the time it says it was
-/// written ([`super::clock`]), so windows decide as they did live; a line that says no time
-/// takes the last time seen, plus a millisecond. What is never blocked is left out as live.
-/// Returns (lines, events, actions).
-pub fn replay(
-    cfg: &WatchConfig,
-    text: &str,
-    out: &mut dyn Write,
-) -> std::io::Result<(u64, u64, u64)> {
-    let mut detector = Detector::new(cfg.rules.clone());
-    let never = Never::new(cfg, &[]);
-    let (mut lines, mut events, mut actions) = (0, 0, 0);
-    let mut now = 0u64;
-    for line in text.lines() {
-        lines += 1;
-        now = super::clock::line_time_ms(line).unwrap_or(now + 1);
-        let Some(ev) = parse_line(line) else { continue };
-        events += 1;
-        if let Source::Ip(ip) = ev.source {
-            if never.refuses(&Key::of(ip).address()).is_some() {
-                continue;
-            }
-        }
-        for a in detector.feed(now, "replay", &ev) {
-            actions += 1;
-            writeln!(out, "{}", alert_line("replay", &a))?;
-        }
-    }
-    Ok((lines, events, actions))
-}
-
-#[cfg(test)]
-mod tests {
-    /// Clock jumps in a replayed log (a router's clock stepped back by NTP, a BSD log over New
-    /// Year, a line with no time between two with one, times far apart): every line is read,
-    /// with no panic and no underflow.
-    #[test]
-    fn replay_survives_clock_jumps() {
-        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
-        let line = |t: &str| {
-            format!("<26>{t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
-        };
-        let mut out = Vec::new();
-        let jumps: String = [
-            "Dec 31 23:59:59",
-            "Jan  1 00:00:01",
-            "Jan  1 00:00:02",
-            "Nov 30 09:00:00",
-            "1 1970-01-01T00:00:00Z",
-            "1 9999-12-31T23:59:59Z",
-            "1 2026-11-30T09:00:00+14:00",
-            "1 2026-11-30T09:00:00-12:00",
-        ]
-        .map(line)
-        .concat();
-        let got = super::replay(&cfg, &format!("{jumps}no time at all\n{jumps}"), &mut out);
-        assert!(got.is_ok());
-        assert_eq!(got.unwrap().0, 17);
-    }
-
-    /// Failures spread over minutes in the log do not block in a replay, as they did not live;
-    /// the same failures within the window do.
-    #[test]
-    fn replay_decides_on_the_lines_own_times() {
-        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
-        let line = |t: &str| {
-            format!("<26>Nov 30 {t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
-        };
-        let spread: String = ["09:00:00", "09:02:00", "09:04:00", "09:06:00", "09:08:00"]
-            .map(line)
-            .concat();
-        let mut out = Vec::new();
-        assert_eq!(super::replay(&cfg, &spread, &mut out).unwrap().2, 0);
-        let close: String = ["09:00:00", "09:00:10", "09:00:20", "09:00:30", "09:00:40"]
-            .map(line)
-            .concat();
-        assert_eq!(super::replay(&cfg, &close, &mut out).unwrap().2, 1);
-    }
 }
