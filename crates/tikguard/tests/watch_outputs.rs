@@ -326,7 +326,8 @@ async fn metrics_count_routers_lines_unknown_senders_and_blocks_and_pass_promtoo
         out.split_once("\r\n\r\n").unwrap().1.to_string()
     };
     for want in [
-        "tikguard_watch_unknown_sender_total 4",
+        "tikguard_watch_unknown_sender_total 0",
+        "tikguard_watch_udp_kernel_drops_total 4",
         "tikguard_watch_blocks_total{router=\"emu\"} 1",
         "tikguard_watch_router_up{router=\"emu\"} 1",
         "tikguard_watch_queue_drops_total 0",
@@ -748,7 +749,7 @@ async fn sighup_adds_changes_and_removes_routers() {
     let mut r = r;
     let last = stop_watch(&mut r.watch, &r.said);
     assert!(
-        stopping_count(&last, " from unknown senders") >= 3,
+        stopping_count(&last, " UDP datagrams dropped by the kernel") >= 3,
         "{last}"
     );
 }

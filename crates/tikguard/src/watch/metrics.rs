@@ -26,6 +26,7 @@ pub struct Metrics {
     pub refused: IntCounterVec,
     pub unconfirmed: IntCounterVec,
     unknown_senders: IntCounter,
+    kernel_drops: IntCounter,
     queue_drops: IntCounter,
     oversized: IntCounter,
     router_up: IntGaugeVec,
@@ -70,7 +71,11 @@ impl Metrics {
             ),
             unknown_senders: counter(
                 "tikguard_watch_unknown_sender_total",
-                "Syslog datagrams and connections from addresses that are no router's source.",
+                "Syslog datagrams and connections from addresses that are no router's source, seen by watch (the kernel filter drops most datagrams before: tikguard_watch_udp_kernel_drops_total).",
+            ),
+            kernel_drops: counter(
+                "tikguard_watch_udp_kernel_drops_total",
+                "Syslog datagrams the kernel dropped at watch's UDP socket: unknown senders' (its filter), or with the receive buffer full.",
             ),
             queue_drops: counter(
                 "tikguard_watch_queue_drops_total",
@@ -96,6 +101,7 @@ impl Metrics {
             Box::new(m.refused.clone()),
             Box::new(m.unconfirmed.clone()),
             Box::new(m.unknown_senders.clone()),
+            Box::new(m.kernel_drops.clone()),
             Box::new(m.queue_drops.clone()),
             Box::new(m.oversized.clone()),
             Box::new(m.router_up.clone()),
@@ -122,6 +128,7 @@ impl Metrics {
             &self.unknown_senders,
             counters.unknown_sender.load(Ordering::Relaxed),
         );
+        catch_up(&self.kernel_drops, counters.kernel_drops());
         catch_up(
             &self.queue_drops,
             counters.queue_full.load(Ordering::Relaxed),

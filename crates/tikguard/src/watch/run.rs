@@ -176,15 +176,26 @@ pub async fn run(
         cfg.routers.iter().map(|r| r.source).collect(),
     ));
     let mut bound = Vec::new();
+    // Kept for reloads: its kernel filter follows the routers' sources.
+    let mut udp_sock: Option<Arc<tokio::net::UdpSocket>> = None;
     if let Some(a) = &cfg.syslog_udp {
-        let sock = input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?;
+        let sock = Arc::new(input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?);
         bound.push(("syslog-udp", sock.local_addr().map_err(|e| e.to_string())?));
+        if !input::filter_udp(&sock, &sources) {
+            crate::warn_line!(
+                "tikguard watch: syslog-udp: no kernel filter on the socket (too many routers, or not Linux): unknown senders are dropped by watch, after the kernel queued them"
+            );
+        }
+        if let Ok(st) = rustix::fs::fstat(&*sock) {
+            counters.udp_inode.store(st.st_ino, Ordering::Relaxed);
+        }
         tokio::spawn(input::udp(
-            sock,
+            sock.clone(),
             tx.clone(),
             counters.clone(),
             sources.clone(),
         ));
+        udp_sock = Some(sock);
     }
     if let Some(a) = &cfg.syslog_tcp {
         let l = tokio::net::TcpListener::bind(a)
@@ -453,6 +464,11 @@ pub async fn run(
                         reload_applied = seq;
                         *sources.write().unwrap_or_else(|p| p.into_inner()) =
                             new.routers.iter().map(|r| r.source).collect();
+                        if let Some(s) = &udp_sock {
+                            if !input::filter_udp(s, &sources) {
+                                crate::warn_line!("tikguard watch: syslog-udp: no kernel filter on the socket (too many routers)");
+                            }
+                        }
                         detector.set_rules(new.rules.clone());
                         for name in &extra.follow {
                             if !new.routers.iter().any(|r| &r.name == name) {
@@ -597,9 +613,10 @@ pub async fn run(
     }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
-        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read), {alerts_dropped} not to the alerts file",
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} UDP datagrams dropped by the kernel (unknown senders filtered, or the receive buffer full), {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read), {alerts_dropped} not to the alerts file",
         lines - unknown_lines,
         counters.unknown_sender.load(Ordering::Relaxed),
+        counters.kernel_drops(),
         counters.queue_full.load(Ordering::Relaxed),
         counters.oversized.load(Ordering::Relaxed),
         sync.pending(),
