@@ -145,8 +145,14 @@ impl Metrics {
     }
 }
 
-/// Connections served at once from one address, at most; more are closed at accept.
+/// Connections served at once from one address (an IPv6 /64 counts as one: a host holds a
+/// whole /64), at most; more are closed at accept.
 pub const MAX_PER_SOURCE: usize = 8;
+
+/// Whose connection it is, for [`MAX_PER_SOURCE`]: the address, or its IPv6 /64.
+pub fn source_key(ip: IpAddr) -> super::detect::Key {
+    super::detect::Key::of(ip)
+}
 /// Connections served at once in all, at most; more are closed at accept.
 pub const MAX_CONNECTIONS: usize = 64;
 /// A connection's whole life, at most: its request read and its answer written (one request
@@ -165,7 +171,7 @@ pub async fn serve(
     sync: Arc<Sync>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let per_source: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_source: Arc<std::sync::Mutex<HashMap<super::detect::Key, usize>>> = Arc::default();
     loop {
         let Ok((stream, from)) = listener.accept().await else {
             // Out of descriptors, say: wait rather than spin.
@@ -175,7 +181,7 @@ pub async fn serve(
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let from = from.ip();
+        let from = source_key(from.ip());
         {
             let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
             let c = n.entry(from).or_default();
@@ -219,5 +225,18 @@ pub async fn serve(
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A host with a /64 cannot take more than one address's share of the metrics listener.
+    #[test]
+    fn an_ipv6_64_is_one_source() {
+        let k = |a: &str| super::source_key(a.parse().unwrap());
+        assert_eq!(k("2001:db8:1:2::1"), k("2001:db8:1:2:ffff::9"));
+        assert_ne!(k("2001:db8:1:2::1"), k("2001:db8:1:3::1"));
+        assert_ne!(k("192.0.2.1"), k("192.0.2.2"));
+        assert_eq!(k("::ffff:192.0.2.1"), k("192.0.2.1"));
     }
 }
