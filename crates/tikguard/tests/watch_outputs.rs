@@ -753,3 +753,75 @@ async fn sighup_adds_changes_and_removes_routers() {
         "{last}"
     );
 }
+
+/// A SIGHUP that comes while watch starts (its routers are being checked, up to 10 s, and
+/// logrotate's postrotate does not wait) does not end it: watch starts and serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_during_start_up_does_not_end_watch() {
+    use std::io::BufRead;
+    // A "router" whose accept queue is full: watch's connection is never answered, and the
+    // check waits its 10 s.
+    let silent = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    silent
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    silent.listen(0).unwrap();
+    let addr = silent.local_addr().unwrap().as_socket().unwrap();
+    let _fill: Vec<_> = (0..1)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nstate = \"\"\n[[router]]\nname = \"silent\"\naddress = \"{addr}\"\nsource = \"127.0.0.3\"\npin = \"sha256:{}\"\nuser = \"u\"\npassword-env = \"UNSET\"\n",
+            "00".repeat(32)
+        ),
+    )
+    .unwrap();
+    let mut w = common::Proc(
+        tikguard()
+            .args(["watch", "run", "--config"])
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = w.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(w.0.try_wait().unwrap().is_none(), "watch is starting");
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &w.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let mut said = Vec::new();
+    let started = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(l) if l.starts_with("syslog-udp ") => break true,
+            Ok(l) => said.push(l),
+            Err(_) => break false,
+        }
+    };
+    assert!(
+        started,
+        "watch did not start: {said:?}, {:?}",
+        w.0.try_wait()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(w.0.try_wait().unwrap().is_none(), "watch ended");
+    drop(silent);
+}

@@ -159,6 +159,11 @@ pub async fn run(
     extra: Extra,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, std::net::SocketAddr)>>>,
 ) -> Result<(), String> {
+    // Taken first: a SIGHUP while the routers are checked (up to 10 s; logrotate's postrotate
+    // does not wait for start-up) is a reload asked, read once the loop runs, not the end of
+    // watch (the default action of SIGHUP).
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("SIGHUP: {e}"))?;
     for name in &extra.follow {
         if !cfg.routers.iter().any(|r| &r.name == name) {
             return Err(format!(
@@ -361,10 +366,9 @@ pub async fn run(
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     // watch's own blocks per router, counted once a second and kept up between.
     let mut entries: HashMap<String, usize> = HashMap::new();
+    // SIGTERM keeps its default action until here: a stop asked during start-up is at once.
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("SIGTERM: {e}"))?;
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| format!("SIGHUP: {e}"))?;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         let got = tokio::select! {
@@ -374,6 +378,10 @@ pub async fn run(
             },
             c = confirm_rx.recv() => {
                 let Some(c) = c else { continue };
+                // A router removed by a reload while its answer was on the way: nothing to do.
+                if live.router(&c.block.router).is_none() {
+                    continue;
+                }
                 let need = live.cfg.rules.failures as usize;
                 match c.logged {
                     Ok(n) if n >= need => {
