@@ -10,7 +10,7 @@
 //! share of LINES at their share of RATE, from sockets of their own, as routers do.
 //!
 //! usage: watch_ingest TIKGUARD-BINARY WORKDIR LINES [RATE-PER-SECOND, 0 = unpaced] [flood|no]
-//!        [ROUTERS]
+//!        [ROUTERS] [FLOODING-SOCKETS, default 1]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -22,6 +22,7 @@ fn main() {
     let rate: u64 = args.get(4).map_or(0, |r| r.parse().unwrap());
     let flood = args.get(5).is_some_and(|a| a == "flood");
     let routers: u64 = args.get(6).map_or(1, |r| r.parse().unwrap());
+    let flooders: usize = args.get(7).map_or(1, |r| r.parse().unwrap());
     std::fs::create_dir_all(dir).unwrap();
     let cfg = format!("{dir}/ingest.toml");
     let source = |r: u64| {
@@ -56,22 +57,24 @@ fn main() {
         }
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flooder = flood.then(|| {
-        let (udp, stop) = (udp.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
-            let line =
-                "<26>system,error,critical login failure for user admin from 198.51.100.9 via ssh";
-            let mut sent = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                for _ in 0..64 {
-                    let _ = sock.send_to(line.as_bytes(), &udp);
-                    sent += 1;
+    let flooders: Vec<_> = (0..if flood { flooders } else { 0 })
+        .map(|_| {
+            let (udp, stop) = (udp.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+                let line =
+                    "<26>system,error,critical login failure for user admin from 198.51.100.9 via ssh";
+                let mut sent = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..64 {
+                        let _ = sock.send_to(line.as_bytes(), &udp);
+                        sent += 1;
+                    }
                 }
-            }
-            sent
+                sent
+            })
         })
-    });
+        .collect();
     let start = Instant::now();
     let senders: Vec<_> = (0..routers)
         .map(|r| {
@@ -105,7 +108,7 @@ fn main() {
     let n = n / routers * routers;
     let sent_in = start.elapsed();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let flooded = flooder.map(|t| t.join().unwrap());
+    let flooded = flood.then(|| flooders.into_iter().map(|t| t.join().unwrap()).sum::<u64>());
     std::thread::sleep(Duration::from_millis(500));
     Command::new("kill")
         .args(["-TERM", &watch.id().to_string()])
