@@ -467,7 +467,8 @@ pub async fn run(
             },
             Some((seq, got)) = reload_rx.recv() => {
                 match got {
-                    Ok(_) if seq < reload_applied => {}
+                    // Older than the reload applied last: its file is not the newest.
+                    _ if seq < reload_applied => {}
                     Ok(new) => {
                         reload_applied = seq;
                         *sources.write().unwrap_or_else(|p| p.into_inner()) =
