@@ -57,11 +57,13 @@ pub fn parse_duration(v: &[u8]) -> Option<Duration> {
         if m > 59 || sec > 59 {
             return None;
         }
-        total += Duration::from_secs(h * 3600 + m * 60 + sec);
+        // Checked: any client can send `5000000000000000:00:00`; too large is not a duration.
+        let clock = h.checked_mul(3600)?.checked_add(m * 60 + sec)?;
+        total = total.checked_add(Duration::from_secs(clock))?;
         if !frac.is_empty() {
             let digits = frac.len().min(9) as u32;
             let f: u64 = frac[..digits as usize].parse().ok()?;
-            total += Duration::from_nanos(f * 10u64.pow(9 - digits));
+            total = total.checked_add(Duration::from_nanos(f * 10u64.pow(9 - digits)))?;
         }
         rest = &rest[..clock_start];
     }
@@ -87,7 +89,7 @@ pub fn parse_duration(v: &[u8]) -> Option<Duration> {
             };
             (Duration::from_secs(secs), 1)
         };
-        total += unit.checked_mul(u32::try_from(n).ok()?)?;
+        total = total.checked_add(unit.checked_mul(u32::try_from(n).ok()?)?)?;
         rest = &after[len..];
     }
     Some(total)
@@ -325,6 +327,16 @@ mod tests {
         assert_eq!(d("soon"), None);
         assert_eq!(d("1x"), None);
         assert_eq!(d("00:61:00"), None);
+    }
+
+    /// Durations too large to hold are no duration, not a panic (any API client may send them).
+    #[test]
+    fn a_duration_too_large_to_hold_is_none() {
+        let d = |s: &str| parse_duration(s.as_bytes());
+        assert_eq!(d("6000000000000000:00:00"), None);
+        assert_eq!(d(&"4294967295w".repeat(8000)), None);
+        assert_eq!(d("99999999999d"), None);
+        assert!(d("9999999999999999999").is_some());
     }
 
     #[test]

@@ -555,3 +555,80 @@ async fn log_print_follow_only_streams_new_entries_matching_the_query() {
     );
     all.cancel().await.unwrap();
 }
+
+/// An address-list `timeout` no clock can count (a number of seconds past what `Instant` holds,
+/// an hours field whose seconds overflow, parts whose sum overflows), sent by any API client,
+/// is taken without a panic: each command is answered, the entry is listed, and the session and
+/// the emulator go on answering.
+#[tokio::test]
+async fn an_address_list_timeout_too_large_for_the_clock_is_answered_not_a_panic() {
+    let (e, _, _) = start(EXPORT, None, false).await;
+    let c = admin(e.api.unwrap()).await;
+    let sum = "4294967295w".repeat(8000);
+    let huge = [
+        "9999999999999999999",
+        "99999999999d",
+        "6000000000000000:00:00",
+        sum.as_str(),
+    ];
+    for (i, t) in huge.iter().enumerate() {
+        let got = c
+            .call(&[
+                "/ip/firewall/address-list/add",
+                "=list=huge",
+                &format!("=address=192.0.2.{}", i + 1),
+                &format!("=timeout={t}"),
+            ])
+            .await;
+        assert!(
+            matches!(got, Ok(_) | Err(Error::Trap { .. })),
+            "timeout={}: {got:?}",
+            &t[..t.len().min(40)]
+        );
+    }
+    let listed = c
+        .call(&["/ip/firewall/address-list/print", "?list=huge"])
+        .await
+        .unwrap();
+    assert!(!listed.is_empty());
+    // Another client is served as before.
+    let other = admin(e.api.unwrap()).await;
+    assert!(other.call(&["/system/identity/print"]).await.is_ok());
+}
+
+/// `/system/clock/print` gives `date` in 7.10's `yyyy-mm-dd` and `time`; `/system/clock/set`
+/// moves the clock, and `/log/print` then shows an entry logged before by its age, as the Log
+/// manual says: the time alone today, `mmm/dd hh:mm:ss` on an earlier day of the year.
+#[tokio::test]
+async fn the_clock_reads_and_sets_and_log_times_follow_it() {
+    let (e, _, _) = start(EXPORT, None, false).await;
+    let c = admin(e.api.unwrap()).await; // Its login is logged now.
+    let clock = c.call(&["/system/clock/print"]).await.unwrap();
+    let date = val(&clock[0], "date");
+    assert!(
+        date.len() == 10 && date.as_bytes()[4] == b'-',
+        "7.18 prints yyyy-mm-dd: {date}"
+    );
+    let time = val(&c.call(&["/log/print"]).await.unwrap()[0], "time");
+    assert_eq!(time.len(), 8, "logged today: hh:mm:ss, not {time}");
+    let v = Version::parse("7.18.2").unwrap();
+    let tomorrow = emu::clock::host_ms() + 86_400_000;
+    c.call(&[
+        "/system/clock/set",
+        &format!("=date={}", emu::clock::date_text(tomorrow, &v)),
+    ])
+    .await
+    .unwrap();
+    let clock = c.call(&["/system/clock/print"]).await.unwrap();
+    assert_eq!(val(&clock[0], "date"), emu::clock::date_text(tomorrow, &v));
+    let time = val(&c.call(&["/log/print"]).await.unwrap()[0], "time");
+    let yesterday = emu::clock::log_time(emu::clock::host_ms(), tomorrow, &v);
+    // Unless the year turned meanwhile, `mmm/dd hh:mm:ss`.
+    assert_eq!(time[..7], yesterday[..7], "{time}");
+    assert!(
+        c.call(&["/system/clock/set", "=time=25:00:00"])
+            .await
+            .is_err(),
+        "an hour past 23 is refused"
+    );
+}

@@ -5,7 +5,7 @@
 //! it (INTEROP_PYTHON), else this crate's client. This file: blocking, what is never blocked,
 //! expiry, restarts, state and neighbours; the harness is `common/watch.rs`.
 
-use common::{free_port, self_signed_pem, tikguard, Proc};
+use common::{self_signed_pem, tikguard, Proc};
 use std::io::BufRead;
 use std::io::BufReader;
 use std::process::Stdio;
@@ -532,34 +532,9 @@ async fn unblocking_a_host_inside_a_blocked_64_names_the_block() {
 async fn two_routers_each_block_and_neither_loses_its_entry() {
     let mut r = start("");
     // A second router, followed over the API (its syslog would come from 127.0.0.1 too).
-    let (api2, ssl2) = (free_port(), free_port());
+    let (emu2, api2_addr, ssl2_addr, table) = second_emu(&r, "emu2", "127.0.0.9", true);
     let dir = r.dir.path();
-    let emu2 = spawn_emu(
-        &[
-            "emu".into(),
-            "examples/isp-core-v7.rsc".into(),
-            "--api".into(),
-            format!("127.0.0.1:{api2}").into(),
-            "--api-ssl".into(),
-            format!("127.0.0.1:{ssl2}").into(),
-            "--tls-cert".into(),
-            r.ca.clone().into(),
-            "--tls-key".into(),
-            dir.join("key.pem").into(),
-            "--password-file".into(),
-            format!("admin={}", dir.join("admin.pass").display()).into(),
-            "--clients-as".into(),
-            CLIENT.into(),
-        ],
-        api2,
-        ssl2,
-    );
-    let text = std::fs::read_to_string(&r.config).unwrap()
-        + &format!(
-            "[[router]]\nname = \"emu2\"\naddress = \"127.0.0.1:{ssl2}\"\nsource = \"127.0.0.9\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\nfollow = true\n",
-            r.ca.display(),
-            dir.join("admin.pass").display()
-        );
+    let text = std::fs::read_to_string(&r.config).unwrap() + &table;
     let cfg = dir.join("two.toml");
     std::fs::write(&cfg, text).unwrap();
     // The harness's watch goes; this one watches both (the first router's syslog still comes
@@ -571,8 +546,6 @@ async fn two_routers_each_block_and_neither_loses_its_entry() {
     assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
     // The second router sees him too: blocked there as well (the follow stream shows only
     // what is logged after it starts: fail until a block appears).
-    let ssl2_addr = format!("127.0.0.1:{ssl2}");
-    let api2_addr = format!("127.0.0.1:{api2}");
     let mut on2 = Vec::new();
     for _ in 0..10 {
         fail_logins(&api2_addr, 3).await;
@@ -696,4 +669,165 @@ async fn a_block_ends_on_the_router_when_its_timeout_runs_out() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(text.contains("\"offence\":2"), "{text}");
+}
+
+/// `watch unblock --router R ADDRESS` lifts the block on R only: the other router keeps its
+/// entry, the state keeps the other router's block (`watch status` shows it), the running watch
+/// does not remove it, and a restart neither puts R's back nor takes the other's off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unblock_on_one_router_keeps_the_block_on_the_others() {
+    let mut r = start("");
+    let (_emu2, _, ssl2, table) = second_emu(&r, "emu2", "127.0.0.9", false);
+    let cfg = r.dir.path().join("two.toml");
+    std::fs::write(&cfg, std::fs::read_to_string(&r.config).unwrap() + &table).unwrap();
+    r.kill_watch();
+    let (w, _, _, _) = spawn_watch_with(&cfg, &[]);
+    r.watch = w;
+    let who = "198.51.100.66";
+    let (ok, _, err) = watch_cli(&cfg, &["block", who, "--for", "1h"]);
+    assert!(ok, "{err}");
+    assert_eq!(until_listed(&r, &[who]).await, [who]);
+    assert_eq!(until_on(&ssl2, &r.ca, &[who]).await, [who]);
+    let (ok, out, err) = watch_cli(&cfg, &["unblock", who, "--router", "emu"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "emu: removed 1 entry");
+    let (ok, status, _) = watch_cli(&cfg, &["status", "--json"]);
+    assert!(ok);
+    let rows: Vec<serde_json::Value> = status
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{status}");
+    assert_eq!(rows[0]["router"], "emu2");
+    assert_eq!(rows[0]["address"], who);
+    // The running watch reads the unblock and leaves the other router's entry.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert_eq!(addresses_on(&ssl2, &r.ca).await, [who]);
+    // Nor does a restart change that.
+    r.kill_watch();
+    let (w, _, _, _) = spawn_watch_with(&cfg, &[]);
+    r.watch = w;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert_eq!(addresses_on(&ssl2, &r.ca).await, [who]);
+    // A router name the configuration does not have is refused.
+    let (ok, _, err) = watch_cli(&cfg, &["unblock", who, "--router", "nope"]);
+    assert!(!ok && err.contains("no [[router]] named `nope`"), "{err}");
+}
+
+/// Every file watch writes that holds what it knows is 0600 from its creation, whatever lay
+/// there before: a `state.jsonl.new` left by a crash (or put there) with 0644 is not reused by
+/// the compaction at start (the state it is renamed to would be world-readable), and the
+/// alerts file (user names tried, which may be passwords typed in the wrong field) is created
+/// 0600.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_watch_writes_are_private_from_their_creation() {
+    use std::os::unix::fs::PermissionsExt;
+    let keep = tempfile::tempdir().unwrap();
+    let state = keep.path().join("state.jsonl");
+    let alerts = keep.path().join("alerts.jsonl");
+    std::fs::write(
+        &state,
+        "{\"op\":\"block\",\"address\":\"198.51.100.67\",\"v6\":false,\"routers\":[\"emu\"],\"until_ms\":99999999999999,\"offence\":1}\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let leftover = keep.path().join("state.jsonl.new");
+    std::fs::write(&leftover, "left by a crash\n").unwrap();
+    std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = start_with(
+        "",
+        &format!(
+            "state = \"{}\"\nalerts-file = \"{}\"\n",
+            state.display(),
+            alerts.display()
+        ),
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.67"]).await,
+        ["198.51.100.67"]
+    );
+    send_syslog(&r.udp, &failures_from("198.51.100.68", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.67", "198.51.100.68"]).await,
+        ["198.51.100.67", "198.51.100.68"]
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for _ in 0..50 {
+        if std::fs::read_to_string(&alerts).is_ok_and(|t| t.contains("198.51.100.68")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mode(&state), 0o600, "the state after compaction");
+    assert_eq!(mode(&alerts), 0o600, "the alerts file");
+    assert_eq!(mode(&keep.path().join("state.jsonl.lock")), 0o600);
+}
+
+/// The state file is compacted while watch runs, not only at start: past 1 MiB (and twice its
+/// compacted length) it is rewritten with the running blocks alone. Here 1.5 MiB of ended
+/// blocks are appended (as many `watch block --for` runs leave) and an unblock by hand follows;
+/// within a few seconds the file is back to a few lines, the running block is still kept and
+/// on the router, and the unblocked one is neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_file_is_compacted_while_watch_runs() {
+    use std::io::Write;
+    let r = start("");
+    let state = r.dir.path().join("state.jsonl");
+    send_syslog(&r.udp, &failures_from("198.51.100.71", 3));
+    send_syslog(&r.udp, &failures_from("198.51.100.72", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.71", "198.51.100.72"]).await,
+        ["198.51.100.71", "198.51.100.72"]
+    );
+    let mut junk = String::new();
+    let mut i = 0u32;
+    while junk.len() < 3 << 19 {
+        junk.push_str(&format!(
+            "{{\"op\":\"block\",\"address\":\"10.{}.{}.{}\",\"v6\":false,\"routers\":[\"emu\"],\"until_ms\":1000,\"offence\":1}}\n",
+            i >> 16 & 255,
+            i >> 8 & 255,
+            i & 255
+        ));
+        i += 1;
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&state)
+        .unwrap()
+        .write_all(junk.as_bytes())
+        .unwrap();
+    let (ok, _, err) = watch_cli(&r.config, &["unblock", "198.51.100.71"]);
+    assert!(ok, "{err}");
+    let mut len = u64::MAX;
+    for _ in 0..100 {
+        len = std::fs::metadata(&state).unwrap().len();
+        if len < 4096 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(len < 4096, "still {len} bytes");
+    let text = std::fs::read_to_string(&state).unwrap();
+    assert!(!text.contains("\"10."), "{text}");
+    let (ok, status, _) = watch_cli(&r.config, &["status", "--json"]);
+    assert!(ok);
+    assert!(
+        status.contains("198.51.100.72") && !status.contains("198.51.100.71"),
+        "{status}"
+    );
+    assert_eq!(
+        until_listed(&r, &["198.51.100.72"]).await,
+        ["198.51.100.72"]
+    );
+    assert!(
+        r.said
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("state file compacted")),
+        "{:?}",
+        r.said.lock().unwrap()
+    );
 }

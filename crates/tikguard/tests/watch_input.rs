@@ -97,7 +97,8 @@ async fn hostile_syslog_input_leaves_watch_bounded_and_working() {
 
 /// Any host that can send a datagram to watch's port is no router: its lines decide nothing
 /// (no block on any router, even with `block-everywhere`; no alert, no state), a TCP
-/// connection from it is closed at once, and it is counted when watch stops.
+/// connection from it is closed at once, and both are counted when watch stops (the datagrams
+/// as the kernel filter's drops).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_that_is_no_router_decides_nothing_and_is_counted() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,7 +157,13 @@ async fn a_sender_that_is_no_router_decides_nothing_and_is_counted() {
         ["198.51.100.82"]
     );
     let last = stop_watch(&mut r.watch, &r.said);
-    assert_eq!(stopping_count(&last, " from unknown senders"), 11, "{last}");
+    // The TCP connection by watch; the 10 datagrams by the kernel filter, before watch.
+    assert_eq!(stopping_count(&last, " from unknown senders"), 1, "{last}");
+    assert_eq!(
+        stopping_count(&last, " UDP datagrams dropped by the kernel"),
+        10,
+        "{last}"
+    );
 }
 
 /// One datagram is one message, and only the topics RouterOS logs a login failure with make
@@ -219,6 +226,53 @@ async fn with_confirm_only_what_the_router_logged_is_blocked() {
     );
 }
 
+/// `confirm = true` weighs when the router logged the failures: lines forged with the router's
+/// source now, naming a client whose failures the router logged an hour ago (its clock set an
+/// hour on since), are not confirmed; the same client failing now is, although the router's
+/// clock is an hour ahead of watch's (ages are read on the router's own clock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_confirm_a_failure_logged_an_hour_ago_does_not_confirm_lines_received_now() {
+    let r = start_setup(Setup {
+        router: "confirm = true\n",
+        no_syslog: true,
+        ..Setup::default()
+    });
+    // The router logs three failures; watch hears nothing of them.
+    fail_logins(&r.api, 3).await;
+    // An hour passes on the router's clock.
+    let c = admin(&r.ssl, &r.ca).await;
+    let later = tikguard::emu::clock::host_ms() + 3_600_000;
+    let v = routeros_config::Version::new(7, 12, 1);
+    c.call(&[
+        "/system/clock/set",
+        &format!("=date={}", tikguard::emu::clock::date_text(later, &v)),
+        &format!("=time={}", tikguard::emu::clock::time_text(later)),
+    ])
+    .await
+    .unwrap();
+    // Lines forged now with the router's source name that client.
+    send_syslog(&r.udp, &failures_from(CLIENT, 3));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        listed(&r.ssl, &r.ca).await.is_empty(),
+        "an hour-old failure confirmed lines received now"
+    );
+    // The client fails now: the router logs it (an hour ahead of watch's clock) and says so.
+    fail_logins(&r.api, 3).await;
+    send_syslog(&r.udp, &failures_from(CLIENT, 3));
+    assert_eq!(until_listed(&r, &[CLIENT]).await, [CLIENT]);
+    let mut r = r;
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert_eq!(stopping_count(&last, " not confirmed"), 1, "{last}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut r.watch.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("\"unconfirmed\"") && l.contains("holds 0 of these failures")),
+        "{out}"
+    );
+}
+
 /// An unknown sender flooding watch's port (as fast as one socket sends, for two seconds)
 /// costs no line of a configured router: two attackers the router reports meanwhile are both
 /// blocked, and nothing was dropped at the queue.
@@ -257,7 +311,68 @@ async fn a_flood_from_an_unknown_sender_costs_the_routers_no_line() {
         0,
         "{last}"
     );
-    assert!(stopping_count(&last, " from unknown senders") > 0, "{last}");
+    assert!(
+        stopping_count(&last, " UDP datagrams dropped by the kernel") > 0,
+        "{last}"
+    );
+}
+
+/// Every line a router sends is read while an unknown sender floods the same port as fast as two
+/// sockets send: the kernel filter on the socket drops the flood before it takes room in the
+/// receive buffer (before it, the flood filled the buffer and the kernel dropped the router's
+/// datagrams with it: 10% of them at 2,000 lines/s). The flood is counted as kernel drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_router_line_is_read_while_an_unknown_sender_floods() {
+    let mut r = start("");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let floods: Vec<_> = (0..2)
+        .map(|_| {
+            let (udp, stop) = (r.udp.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+                let line = "<26>system,error,critical login failure for user admin from 198.51.100.125 via ssh";
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for _ in 0..64 {
+                        let _ = sock.send_to(line.as_bytes(), &udp);
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // 2,000 lines from the router at 1,000 a second.
+    let sent = 2000;
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..sent {
+        let line = format!("<30>system,info filter rule {i} changed by admin");
+        sock.send_to(line.as_bytes(), &r.udp).unwrap();
+        if i % 10 == 9 {
+            let due = Duration::from_millis(i + 1);
+            if let Some(w) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(w);
+            }
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let flooded: u64 = floods.into_iter().map(|t| t.join().unwrap()).sum();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let last = stop_watch(&mut r.watch, &r.said);
+    eprintln!("{flooded} datagrams flooded; {last}");
+    assert!(stopping_count(&last, " other)") >= sent, "{last}");
+    assert_eq!(
+        stopping_count(&last, " dropped with the queue full"),
+        0,
+        "{last}"
+    );
+    assert!(
+        stopping_count(&last, " UDP datagrams dropped by the kernel") > flooded / 2,
+        "{last}"
+    );
 }
 
 /// TCP syslog from a router: at most a few connections per source (more are closed at once),

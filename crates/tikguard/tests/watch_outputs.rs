@@ -326,7 +326,8 @@ async fn metrics_count_routers_lines_unknown_senders_and_blocks_and_pass_promtoo
         out.split_once("\r\n\r\n").unwrap().1.to_string()
     };
     for want in [
-        "tikguard_watch_unknown_sender_total 4",
+        "tikguard_watch_unknown_sender_total 0",
+        "tikguard_watch_udp_kernel_drops_total 4",
         "tikguard_watch_blocks_total{router=\"emu\"} 1",
         "tikguard_watch_router_up{router=\"emu\"} 1",
         "tikguard_watch_queue_drops_total 0",
@@ -537,4 +538,290 @@ async fn sighup_refilters_crowdsec_decisions() {
     std::fs::write(&r.config, text).unwrap();
     hup(&r);
     assert_eq!(until_listed(&r, &["203.0.113.79"]).await, ["203.0.113.79"]);
+}
+
+/// The metrics listener under a hostile host: connections that send nothing hold at most 8
+/// slots per address (the 9th from one address is closed at once) and 64 in all (a 65th from
+/// yet another address is closed at once); another address is still answered while one
+/// address holds its 8; and silent connections are closed within the connection time (10 s),
+/// after which the first address is answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_listener_limits_connections_and_closes_silent_ones() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start_with("", "metrics = \"127.0.0.1:0\"\n");
+    let addr: std::net::SocketAddr = {
+        let said = r.said.lock().unwrap().clone();
+        said.iter()
+            .find_map(|l| l.strip_prefix("metrics ").map(str::to_string))
+            .unwrap_or_else(|| panic!("{said:?}"))
+            .parse()
+            .unwrap()
+    };
+    let connect = |from: &'static str| async move {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        s.connect(addr).await.unwrap()
+    };
+    async fn closed_soon(c: &mut tokio::net::TcpStream) -> bool {
+        let mut b = [0u8; 64];
+        matches!(
+            tokio::time::timeout(Duration::from_millis(500), c.read(&mut b)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+    async fn served(mut c: tokio::net::TcpStream) -> bool {
+        if c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).contains("tikguard_watch_lines_total")
+            || String::from_utf8_lossy(&out).contains("200 OK")
+    }
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(connect("127.0.0.1").await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut ninth = connect("127.0.0.1").await;
+    assert!(
+        closed_soon(&mut ninth).await,
+        "a 9th connection from one address is closed"
+    );
+    assert!(
+        served(connect("127.0.0.2").await).await,
+        "another address is answered"
+    );
+    for i in 2..=8 {
+        let from: &'static str = Box::leak(format!("127.0.0.{i}").into_boxed_str());
+        for _ in 0..8 {
+            held.push(connect(from).await);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = connect("127.0.0.9").await;
+    assert!(
+        closed_soon(&mut over).await,
+        "a 65th connection in all is closed"
+    );
+    // Silent connections go within the connection time.
+    let started = std::time::Instant::now();
+    let mut b = [0u8; 16];
+    let first = &mut held[0];
+    let end = tokio::time::timeout(Duration::from_secs(20), first.read(&mut b)).await;
+    assert!(matches!(end, Ok(Ok(0)) | Ok(Err(_))), "{end:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "closed after {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(served(connect("127.0.0.1").await).await, "answered again");
+}
+
+/// logrotate moves `alerts-file` away and sends SIGHUP (`postrotate systemctl reload
+/// tikguard-watch`): the alerts before it are in the moved file, the ones after it in a new
+/// file at the configured path, created 0600; watch goes on blocking throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerts_file_is_reopened_on_sighup_after_logrotate_moved_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let keep = tempfile::tempdir().unwrap();
+    let alerts = keep.path().join("alerts.jsonl");
+    let r = start_with("", &format!("alerts-file = \"{}\"\n", alerts.display()));
+    let wait_for = |p: std::path::PathBuf, what: &'static str| async move {
+        for _ in 0..50 {
+            if std::fs::read_to_string(&p).is_ok_and(|t| t.contains(what)) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    send_syslog(&r.udp, &failures_from("198.51.100.151", 3));
+    assert!(wait_for(alerts.clone(), "198.51.100.151").await);
+    let rotated = keep.path().join("alerts.jsonl.1");
+    std::fs::rename(&alerts, &rotated).unwrap();
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &r.watch.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    send_syslog(&r.udp, &failures_from("198.51.100.152", 3));
+    assert_eq!(
+        until_listed(&r, &["198.51.100.151", "198.51.100.152"]).await,
+        ["198.51.100.151", "198.51.100.152"]
+    );
+    assert!(
+        wait_for(alerts.clone(), "198.51.100.152").await,
+        "the new alert is in a new file at the configured path"
+    );
+    let old = std::fs::read_to_string(&rotated).unwrap();
+    assert!(
+        old.contains("198.51.100.151") && !old.contains("198.51.100.152"),
+        "{old}"
+    );
+    let mode = std::fs::metadata(&alerts).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+/// Sends SIGHUP to watch and waits (10 s at most) for the `n`th line of stderr containing
+/// `needle`; that line.
+async fn hup_and_wait(r: &Run, needle: &str, n: usize) -> String {
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &r.watch.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    for _ in 0..100 {
+        let said = r.said.lock().unwrap().clone();
+        if let Some(l) = said.iter().filter(|l| l.contains(needle)).nth(n - 1) {
+            return l.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no `{needle}` #{n} in {:?}", r.said.lock().unwrap());
+}
+
+/// SIGHUP applies router changes, not only thresholds: a router added is connected to and
+/// followed (its failures block there); a router whose connection changed (its address now a
+/// replacement router) is reconnected and its list reconciled there; a removed router is no
+/// longer believed (its syslog lines are an unknown sender's). A file adding a router whose
+/// password is refused is refused whole, and the running routers go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_adds_changes_and_removes_routers() {
+    let r = start("");
+    let base = std::fs::read_to_string(&r.config).unwrap();
+    let (_emu2, api2, ssl2, table2) = second_emu(&r, "emu2", "127.0.0.9", true);
+    // Added.
+    std::fs::write(&r.config, format!("{base}{table2}")).unwrap();
+    let said = hup_and_wait(&r, "configuration reloaded", 1).await;
+    assert!(said.contains("routers added: emu2"), "{said}");
+    let mut on2 = Vec::new();
+    for _ in 0..20 {
+        fail_logins(&api2, 3).await;
+        on2 = until_on(&ssl2, &r.ca, &[CLIENT]).await;
+        if on2 == [CLIENT] {
+            break;
+        }
+    }
+    assert_eq!(on2, [CLIENT], "the added router is followed and blocks");
+    // Changed: emu2's address is now another router (same credentials).
+    let (_emu3, _, ssl3, _) = second_emu(&r, "emu3", "127.0.0.10", false);
+    std::fs::write(&r.config, format!("{base}{}", table2.replace(&ssl2, &ssl3))).unwrap();
+    let said = hup_and_wait(&r, "configuration reloaded", 2).await;
+    assert!(said.contains("changed: emu2"), "{said}");
+    assert_eq!(
+        until_on(&ssl3, &r.ca, &[CLIENT]).await,
+        [CLIENT],
+        "reconnected: the new router's list is reconciled"
+    );
+    // Removed: the first router's syslog is no longer read.
+    let only2 = format!(
+        "{}{}",
+        base.split("[[router]]").next().unwrap(),
+        table2.replace(&ssl2, &ssl3)
+    );
+    std::fs::write(&r.config, &only2).unwrap();
+    let said = hup_and_wait(&r, "configuration reloaded", 3).await;
+    assert!(said.contains("removed: emu"), "{said}");
+    send_syslog(&r.udp, &failures_from("198.51.100.161", 3));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(listed(&r.ssl, &r.ca).await.is_empty());
+    assert_eq!(addresses_on(&ssl3, &r.ca).await, [CLIENT]);
+    // A router whose password is refused: the reload is refused, the running one stays.
+    let bad_pw = r.dir.path().join("wrong.pass");
+    std::fs::write(&bad_pw, "wrong\n").unwrap();
+    let bad = table2
+        .replace("name = \"emu2\"", "name = \"emu4\"")
+        .replace("127.0.0.9", "127.0.0.11")
+        .replace("follow = true", "follow = false")
+        .replace(
+            &r.dir.path().join("admin.pass").display().to_string(),
+            &bad_pw.display().to_string(),
+        );
+    std::fs::write(&r.config, format!("{only2}{bad}")).unwrap();
+    let said = hup_and_wait(&r, "reload refused", 1).await;
+    assert!(said.contains("router emu4"), "{said}");
+    let mut r = r;
+    let last = stop_watch(&mut r.watch, &r.said);
+    assert!(
+        stopping_count(&last, " UDP datagrams dropped by the kernel") >= 3,
+        "{last}"
+    );
+}
+
+/// A SIGHUP that comes while watch starts (its routers are being checked, up to 10 s, and
+/// logrotate's postrotate does not wait) does not end it: watch starts and serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_during_start_up_does_not_end_watch() {
+    use std::io::BufRead;
+    // A "router" whose accept queue is full: watch's connection is never answered, and the
+    // check waits its 10 s.
+    let silent = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    silent
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    silent.listen(0).unwrap();
+    let addr = silent.local_addr().unwrap().as_socket().unwrap();
+    let _fill: Vec<_> = (0..1)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[watch]\nsyslog-udp = \"127.0.0.1:0\"\nstate = \"\"\n[[router]]\nname = \"silent\"\naddress = \"{addr}\"\nsource = \"127.0.0.3\"\npin = \"sha256:{}\"\nuser = \"u\"\npassword-env = \"UNSET\"\n",
+            "00".repeat(32)
+        ),
+    )
+    .unwrap();
+    let mut w = common::Proc(
+        tikguard()
+            .args(["watch", "run", "--config"])
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let err = w.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(w.0.try_wait().unwrap().is_none(), "watch is starting");
+    assert!(std::process::Command::new("kill")
+        .args(["-HUP", &w.0.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let mut said = Vec::new();
+    let started = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(l) if l.starts_with("syslog-udp ") => break true,
+            Ok(l) => said.push(l),
+            Err(_) => break false,
+        }
+    };
+    assert!(
+        started,
+        "watch did not start: {said:?}, {:?}",
+        w.0.try_wait()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(w.0.try_wait().unwrap().is_none(), "watch ended");
+    drop(silent);
 }

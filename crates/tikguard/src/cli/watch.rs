@@ -18,7 +18,8 @@ use crate::watch;
 ///
 /// UDP source addresses can be forged by anyone on the path: carry syslog on a management
 /// VLAN, let only the routers reach this port (a firewall rule), and set `confirm = true` on a
-/// router to block only what its own log (`/log/print` over the API) holds.
+/// router to block only what its own log (`/log/print` over the API) holds, logged within the
+/// detection window by the router's own clock (10 s of slack).
 ///
 /// Example watch.toml:
 ///   [watch]
@@ -57,8 +58,11 @@ use crate::watch;
 /// go to CrowdSec as alerts, so every bouncer of the installation enforces them. Each
 /// router's list is reconciled whenever watch (re)connects to it: what is wanted and missing
 /// is added, and this watcher's own entries (comment `tikguard-watch@INSTANCE:`, `instance`
-/// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file.
-/// `alerts-file = "PATH"` in [watch] also appends every alert there, and `webhook =
+/// the host name by default) nothing wants are removed; no other's. SIGHUP reloads the file
+/// (thresholds, allow, routers added, removed or changed; a file with an error, or a new router
+/// refusing watch's login, is refused whole and the running configuration stays).
+/// `alerts-file = "PATH"` in [watch] also appends every alert there (0600; reopened on SIGHUP,
+/// so logrotate's postrotate runs `systemctl reload tikguard-watch`), and `webhook =
 /// "https://..."` POSTs it (retried).
 ///
 /// On the router: /system logging action add name=tikguard target=remote remote=WATCHER
@@ -94,12 +98,14 @@ enum Sub {
         keep_trying: bool,
     },
     /// Remove an address from watch's list on the routers (all, or --router), and from the
-    /// state file, so that a restart does not put it back.
+    /// state file, so that a restart does not put it back. With --router, the blocks on the
+    /// other routers stay, in the state too.
     Unblock {
         #[arg(long, value_name = "FILE")]
         config: String,
         /// The address or IPv6 /64 as watch listed it (`203.0.113.9`, `2001:db8:1:2::/64`).
         address: String,
+        /// Only on this router (a [[router]] name of the configuration).
         #[arg(long, value_name = "NAME")]
         router: Option<String>,
     },
@@ -241,9 +247,10 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
                 if let Ok(active) = s.active(now) {
-                    let exact = active.keys().any(|(a, _)| *a == address);
+                    let on = |r: &str| router.as_ref().is_none_or(|n| n == r);
+                    let exact = active.keys().any(|(a, r)| *a == address && on(r));
                     let mut w = watch::blocks::Wanted::default();
-                    for a in active.values() {
+                    for a in active.values().filter(|a| on(&a.router)) {
                         w.block_local(&a.address, a.until_ms, std::slice::from_ref(&a.router), "");
                     }
                     if let (false, Some(holder)) = (exact, w.local_holding(&address)) {
@@ -261,7 +268,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .cloned()
                 .collect();
             if targets.is_empty() {
-                eprintln!("tikguard: {config}: no router to unblock on");
+                match &router {
+                    Some(n) => eprintln!(
+                        "tikguard: {config}: no [[router]] named `{}`",
+                        crate::term::printable(n)
+                    ),
+                    None => eprintln!("tikguard: {config}: no router to unblock on"),
+                }
                 return Ok(2);
             }
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -285,6 +298,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 let s = watch::state::StateFile::new(std::path::Path::new(p));
                 if let Err(e) = s.append(&watch::state::Record::Unblock {
                     address: address.clone(),
+                    routers: router.clone().map(|r| vec![r]),
                 }) {
                     eprintln!("tikguard: {e}");
                     failed = true;
@@ -329,7 +343,13 @@ pub fn run(a: Args) -> std::io::Result<u8> {
                 .cloned()
                 .collect();
             if targets.is_empty() {
-                eprintln!("tikguard: {config}: no router to block on");
+                match &router {
+                    Some(n) => eprintln!(
+                        "tikguard: {config}: no [[router]] named `{}`",
+                        crate::term::printable(n)
+                    ),
+                    None => eprintln!("tikguard: {config}: no router to block on"),
+                }
                 return Ok(2);
             }
             let now = std::time::SystemTime::now()
@@ -435,7 +455,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             let text = String::from_utf8_lossy(&bytes);
             let started = std::time::Instant::now();
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let (lines, events, actions) = watch::run::replay(&cfg, &text, &mut out)?;
+            let (lines, events, actions) = watch::replay::replay(&cfg, &text, &mut out)?;
             out.flush()?;
             if stats {
                 let secs = started.elapsed().as_secs_f64();

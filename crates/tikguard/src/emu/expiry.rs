@@ -8,6 +8,9 @@
 //! it when the time is up (telling `listen`ers `.dead`, as for a `remove`). Expiry runs once a
 //! second and before each command, so no client sees an entry past its end. `timeout=0` (and
 //! `00:00:00`) is taken as no timeout (approximated: RouterOS' answer to it is not documented).
+//! A timeout past what the clock can count (`timeout=99999999999d`, sent by any API client) ends
+//! at [`FAR`] from now instead: the emulator never panics on it (approximated: whether RouterOS
+//! refuses such a value or caps it is not documented).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -20,6 +23,16 @@ use super::router::Router;
 
 /// The menus whose entries count down.
 pub const MENUS: [&str; 2] = ["/ip firewall address-list", "/ipv6 firewall address-list"];
+
+/// The longest countdown kept: about 100 years (a larger `timeout` is held as this one).
+pub const FAR: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// When an entry of `timeout` set at `now` ends: saturated at [`FAR`], never an overflow.
+pub fn end_of(now: Instant, timeout: Duration) -> Instant {
+    now.checked_add(timeout.min(FAR))
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
+}
 
 /// When each counting entry ends, by (menu, id).
 #[derive(Default, Debug)]
@@ -64,7 +77,7 @@ impl Router {
         let key = (menu.to_string(), id);
         match left {
             Some(d) => {
-                self.expiry.ends.insert(key, now + d);
+                self.expiry.ends.insert(key, end_of(now, d));
                 if let Some(it) = self
                     .config
                     .menu_mut(menu)

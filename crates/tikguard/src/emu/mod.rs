@@ -7,6 +7,7 @@
 //! Log lines go to `/log print` and, with `--syslog`, to a remote syslog over UDP as a router
 //! with a remote logging action would send them.
 
+pub mod clock;
 pub mod defaults;
 pub mod expiry;
 pub mod query;

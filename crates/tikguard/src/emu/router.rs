@@ -39,7 +39,8 @@ const MENUS: &str = include_str!("menus.txt");
 #[derive(Clone, Debug)]
 pub struct LogEntry {
     pub id: u32,
-    pub time: String,
+    /// When it was logged, on the router's clock (ms since the epoch; [`super::clock`]).
+    pub at_ms: i64,
     pub topics: String,
     pub message: String,
 }
@@ -74,6 +75,8 @@ pub struct Router {
     next_log: u32,
     /// Address-list entries counting down their `timeout` ([`super::expiry`]).
     pub(super) expiry: super::expiry::Expiry,
+    /// The router's clock minus this host's, in ms (`/system/clock/set`; [`super::clock`]).
+    pub clock_offset_ms: i64,
 }
 
 /// Who is talking, once logged in.
@@ -135,15 +138,6 @@ fn ip_in(list: &[u8], ip: IpAddr) -> bool {
         .any(|m| m.range.v6 == v6 && m.range.start <= n && n <= m.range.end)
 }
 
-fn now_hms() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let s = secs % 86_400;
-    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
-
 impl Router {
     pub fn new(config: Config, passwords: HashMap<String, String>, version: Version) -> Router {
         let known_menus = MENUS
@@ -161,13 +155,19 @@ impl Router {
             known_menus,
             next_log: 1,
             expiry: Default::default(),
+            clock_offset_ms: 0,
         }
+    }
+
+    /// The router's clock now (ms since the epoch).
+    pub fn clock_ms(&self) -> i64 {
+        super::clock::host_ms() + self.clock_offset_ms
     }
 
     pub fn log(&mut self, topics: &str, message: String) {
         let e = LogEntry {
             id: self.next_log,
-            time: now_hms(),
+            at_ms: self.clock_ms(),
             topics: topics.to_string(),
             message,
         };
@@ -180,7 +180,10 @@ impl Router {
                     Bytes::from_static(b".id"),
                     Bytes::from(format!("*{:X}", e.id)),
                 ),
-                (Bytes::from_static(b"time"), Bytes::from(e.time.clone())),
+                (
+                    Bytes::from_static(b"time"),
+                    Bytes::from(super::clock::log_time(e.at_ms, e.at_ms, &self.version)),
+                ),
                 (Bytes::from_static(b"topics"), Bytes::from(e.topics.clone())),
                 (
                     Bytes::from_static(b"message"),
@@ -322,9 +325,11 @@ impl Router {
     fn log_items(&self) -> Vec<Item> {
         let mut scratch = Config::with_defaults(None);
         let menu = scratch.menu_mut("/log");
+        let now = self.clock_ms();
         for e in &self.log {
+            let time = super::clock::log_time(e.at_ms, now, &self.version);
             menu.push(&[
-                ("time", &e.time),
+                ("time", &time),
                 ("topics", &e.topics),
                 ("message", &e.message),
             ]);
@@ -407,6 +412,23 @@ impl Router {
                 Vec::new()
             }
             "add" => self.add(&menu, who, req),
+            "set" if menu == "/system clock" => {
+                let text = |k: &str| req.get(k).map(|v| String::from_utf8_lossy(v).into_owned());
+                let (time, date) = (text("time"), text("date"));
+                let host = super::clock::host_ms();
+                match super::clock::offset_after_set(
+                    host + self.clock_offset_ms,
+                    host,
+                    time.as_deref(),
+                    date.as_deref(),
+                ) {
+                    Some(off) => {
+                        self.clock_offset_ms = off;
+                        vec![done(tag)]
+                    }
+                    None => trap(tag, Some(1), "value of time or date out of range"),
+                }
+            }
             "sign" => self.sign(req),
             _ => self.edit(&menu, verb, who, req),
         }
@@ -423,6 +445,27 @@ impl Router {
                 Some(w) => words.push(w),
                 None => return trap(tag, Some(1), "unknown parameter"),
             }
+        }
+        if menu == "/system clock" {
+            let now = self.clock_ms();
+            return vec![
+                reply(
+                    ReplyKind::Re,
+                    tag,
+                    vec![
+                        ("time", super::clock::time_text(now).into_bytes()),
+                        (
+                            "date",
+                            super::clock::date_text(now, &self.version).into_bytes(),
+                        ),
+                        ("time-zone-autodetect", b"false".to_vec()),
+                        ("time-zone-name", b"manual".to_vec()),
+                        ("gmt-offset", b"+00:00".to_vec()),
+                        ("dst-active", b"false".to_vec()),
+                    ],
+                ),
+                done(tag),
+            ];
         }
         if menu == "/system resource" {
             let v = format!("{} (stable)", self.version);

@@ -38,7 +38,8 @@ pub async fn forward(router: Arc<Mutex<Router>>, target: SocketAddr, bsd: bool) 
     }
 }
 
-/// `<PRI>topics message`, or with BSD framing `<PRI>Mmm dd hh:mm:ss identity topics message`.
+/// `<PRI>topics message`, or with BSD framing `<PRI>Mmm dd hh:mm:ss identity topics message`
+/// (the entry's time on the router's clock).
 /// Facility `daemon` (3), RouterOS' default; severity from the topics.
 pub fn syslog_line(e: &LogEntry, identity: &str, bsd: bool) -> String {
     let severity = if e.topics.contains("critical") {
@@ -54,7 +55,7 @@ pub fn syslog_line(e: &LogEntry, identity: &str, bsd: bool) -> String {
     if bsd {
         format!(
             "<{pri}>{} {} {} {}",
-            bsd_date(),
+            bsd_date(e.at_ms),
             identity,
             e.topics,
             e.message
@@ -64,28 +65,17 @@ pub fn syslog_line(e: &LogEntry, identity: &str, bsd: bool) -> String {
     }
 }
 
-fn bsd_date() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let days = secs.div_euclid(86_400);
+/// `Mmm dd hh:mm:ss` of a time on the router's clock.
+fn bsd_date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (_, m, d) = super::clock::civil(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     format!(
         "{} {:>2} {:02}:{:02}:{:02}",
-        MONTHS[(m - 1) as usize],
+        MONTHS[(m - 1).clamp(0, 11) as usize],
         d,
         s / 3600,
         s / 60 % 60,

@@ -191,7 +191,7 @@ struct RawConstraint {
 }
 
 /// How the proxy verifies a router's certificate (the same choices as `tikguard exec`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verify {
     Ca(String),
     Pin(String),
@@ -214,7 +214,7 @@ impl Verify {
 }
 
 /// Where a router's password comes from; read when a connection is made, never logged.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Secret {
     File(String),
     Env(String),

@@ -336,10 +336,24 @@ pub struct RouterSync {
     pub up: AtomicBool,
 }
 
+impl RouterSync {
+    fn new(name: &str) -> Arc<RouterSync> {
+        Arc::new(RouterSync {
+            name: name.to_string(),
+            dirty: Mutex::new(HashSet::new()),
+            full: AtomicBool::new(true),
+            wake: Notify::new(),
+            up: AtomicBool::new(false),
+        })
+    }
+}
+
 /// What every router should list, and each router's pending changes.
 pub struct Sync {
     pub wanted: Mutex<Wanted>,
-    pub routers: Vec<Arc<RouterSync>>,
+    /// One per configured router; a reload adds and removes them ([`Sync::router`],
+    /// [`Sync::drop_router`]).
+    routers: std::sync::RwLock<Vec<Arc<RouterSync>>>,
     /// Entries added, extended or removed on routers.
     pub applied: AtomicU64,
     /// Commands a router refused (a bad address): not retried.
@@ -360,18 +374,7 @@ impl Sync {
         Arc::new(Sync {
             prefix: wanted.prefix().to_string(),
             wanted: Mutex::new(wanted),
-            routers: names
-                .iter()
-                .map(|n| {
-                    Arc::new(RouterSync {
-                        name: n.clone(),
-                        dirty: Mutex::new(HashSet::new()),
-                        full: AtomicBool::new(true),
-                        wake: Notify::new(),
-                        up: AtomicBool::new(false),
-                    })
-                })
-                .collect(),
+            routers: std::sync::RwLock::new(names.iter().map(|n| RouterSync::new(n)).collect()),
             applied: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             state,
@@ -382,9 +385,41 @@ impl Sync {
         self.wanted.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The routers now.
+    pub fn routers(&self) -> Vec<Arc<RouterSync>> {
+        self.routers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The router named `name`, added when it is new (a reload); its next worker reconciles
+    /// its whole list.
+    pub fn router(&self, name: &str) -> Arc<RouterSync> {
+        let mut all = self.routers.write().unwrap_or_else(|p| p.into_inner());
+        let r = match all.iter().find(|r| r.name == name) {
+            Some(r) => r.clone(),
+            None => {
+                let r = RouterSync::new(name);
+                all.push(r.clone());
+                r
+            }
+        };
+        r.full.store(true, Ordering::Relaxed);
+        r
+    }
+
+    /// A router removed by a reload: its marks go with it.
+    pub fn drop_router(&self, name: &str) {
+        self.routers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|r| r.name != name);
+    }
+
     /// `address` (canonical) changed for `routers` (every router with `None`).
     pub fn mark(&self, address: &str, routers: Option<&[String]>) {
-        for r in &self.routers {
+        for r in &self.routers() {
             if routers.is_none_or(|names| names.contains(&r.name)) {
                 r.dirty
                     .lock()
@@ -400,12 +435,19 @@ impl Sync {
         let Some(s) = &self.state else { return };
         match s.active(now_ms()) {
             Ok(active) => {
-                // One set, not a scan of the state per block (quadratic at 100,000 blocks).
-                let held: HashSet<String> = active.keys().map(|(a, _)| a.clone()).collect();
+                // Per (address, router): an unblock on one router (`watch unblock --router`)
+                // leaves the others' blocks. One set, not a scan of the state per block
+                // (quadratic at 100,000 blocks).
+                let held: HashSet<(String, String)> = active.into_keys().collect();
                 let mut w = self.wanted();
                 for a in w.local_addresses() {
-                    if !held.contains(&a) {
-                        w.unblock_local(&a);
+                    let gone: Vec<String> = w
+                        .local_routers(&a)
+                        .into_iter()
+                        .filter(|r| !held.contains(&(a.clone(), r.clone())))
+                        .collect();
+                    if !gone.is_empty() {
+                        w.unblock_local(&a, Some(&gone));
                     }
                 }
             }
@@ -415,7 +457,7 @@ impl Sync {
 
     /// Every router reconciles its whole list.
     pub fn resync_all(&self) {
-        for r in &self.routers {
+        for r in &self.routers() {
             r.full.store(true, Ordering::Relaxed);
             r.wake.notify_one();
         }
@@ -423,23 +465,18 @@ impl Sync {
 
     /// Addresses waiting to be applied, over all routers.
     pub fn pending(&self) -> usize {
-        self.routers
+        self.routers()
             .iter()
             .map(|r| r.dirty.lock().unwrap_or_else(|p| p.into_inner()).len())
             .sum()
     }
 }
 
-/// Starts one worker per router; they run until the process ends.
-pub fn start(sync: &Arc<Sync>, routers: &[WatchRouter], list: &str) {
-    for (r, rs) in routers.iter().zip(sync.routers.iter()) {
-        tokio::spawn(worker(
-            sync.clone(),
-            rs.clone(),
-            r.clone(),
-            list.to_string(),
-        ));
-    }
+/// Starts `r`'s worker, which keeps its list until the task is aborted (the router removed or
+/// changed by a reload).
+pub fn spawn_worker(sync: &Arc<Sync>, r: &WatchRouter, list: &str) -> tokio::task::JoinHandle<()> {
+    let rs = sync.router(&r.name);
+    tokio::spawn(worker(sync.clone(), rs, r.clone(), list.to_string()))
 }
 
 async fn worker(sync: Arc<Sync>, rs: Arc<RouterSync>, r: WatchRouter, list: String) {

@@ -168,15 +168,27 @@ impl Wanted {
         }
     }
 
-    /// Forgets watch's own block of `address` (an unblock) on every router; CrowdSec's stay.
-    pub fn unblock_local(&mut self, address: &str) {
+    /// Forgets watch's own block of `address` (an unblock) on `routers` (every router with
+    /// `None`); the other routers' blocks and CrowdSec's stay.
+    pub fn unblock_local(&mut self, address: &str, routers: Option<&[String]>) {
         let Some(key) = canon(address) else { return };
         if let Some(w) = self.map.get_mut(&key) {
-            w.local.clear();
-            if w.crowdsec.is_empty() {
+            match routers {
+                None => w.local.clear(),
+                Some(only) => w.local.retain(|r, _| !only.contains(r)),
+            }
+            if w.crowdsec.is_empty() && w.local.is_empty() {
                 self.map.remove(&key);
             }
         }
+    }
+
+    /// The routers watch's own block of `address` (canonical) is on.
+    pub fn local_routers(&self, address: &str) -> Vec<String> {
+        self.map
+            .get(address)
+            .map(|w| w.local.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The addresses of watch's own blocks.

@@ -1,4 +1,4 @@
-//! When a log line says it was written, for `watch replay`: thresholds tried on an old log then
+//! When a log line says it was written, for `watch replay` and `confirm`: thresholds tried on an old log then
 //! decide as they would have live.
 //!
 //! Read: RFC 5424's timestamp (`2026-11-30T12:00:01.123+01:00`), a BSD header (`Nov 30
@@ -6,6 +6,10 @@
 //! `2026-11-30 12:00:01`, `12:00:01`). Forms without a year are placed in a fixed year and forms
 //! without a date on a fixed day: replay compares times between lines, never with now.
 //! Approximated: a BSD log running over New Year goes back in time at the turn.
+//!
+//! For `confirm` ([`router_clock_ms`], [`log_entry_ms`]): a router's log entry's `time` read
+//! against the router's own clock (`/system/clock/print`), so that how old an entry is does not
+//! depend on the router's time zone or on how far its clock is from this host's.
 
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -119,6 +123,92 @@ pub fn line_time_ms(line: &str) -> Option<u64> {
     at(y, m, d, time_of_day(w.next()?)?)
 }
 
+/// The router's clock as `/system/clock/print` gives it (`date` `jul/14/2023` before 7.10,
+/// `2023-07-14` from 7.10; `time` `hh:mm:ss`), in ms on the scale [`log_entry_ms`] uses: the
+/// router's own wall clock, whatever its time zone.
+pub fn router_clock_ms(date: &str, time: &str) -> Option<i64> {
+    let t = time_of_day(time.trim())?;
+    let (y, m, d) = match iso_date(date.trim()) {
+        Some(ymd) => ymd,
+        None => {
+            let mut p = date.trim().split('/');
+            let m = month(p.next()?)?;
+            let d = num(p.next()?)?;
+            let y = num(p.next()?)?;
+            if p.next().is_some() {
+                return None;
+            }
+            (y, m, d)
+        }
+    };
+    wall(y, m, d, t)
+}
+
+fn wall(y: i64, m: i64, d: i64, ms: i64) -> Option<i64> {
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days(y, m, d) * 86_400_000 + ms)
+}
+
+/// When a router's log entry was written, from its `time` as `/log print` shows it, read
+/// against the router's clock `now` ([`router_clock_ms`]): `hh:mm:ss` is today, `mmm/dd
+/// hh:mm:ss` this year (last year when that would be more than a day ahead), `mmm/dd/yyyy
+/// hh:mm:ss` and `yyyy-mm-dd hh:mm:ss` say their year (MikroTik's Log manual shows all four);
+/// `mm-dd hh:mm:ss` is read as this year's too (not seen in a manual; read in case).
+pub fn log_entry_ms(time: &str, now: i64) -> Option<i64> {
+    let mut w = time.split_whitespace();
+    let first = w.next()?;
+    let day = now.div_euclid(86_400_000);
+    let (ny, _, _) = civil(day);
+    let Some(second) = w.next() else {
+        return Some(day * 86_400_000 + time_of_day(first)?);
+    };
+    if w.next().is_some() {
+        return None;
+    }
+    let t = time_of_day(second)?;
+    if let Some((y, m, d)) = iso_date(first) {
+        return wall(y, m, d, t);
+    }
+    let (m, d, y) = if let Some((m, d)) = first.split_once('-') {
+        (num(m)?, num(d)?, None)
+    } else {
+        let mut p = first.split('/');
+        let m = month(p.next()?)?;
+        let d = num(p.next()?)?;
+        let y = match p.next() {
+            Some(y) => Some(num(y)?),
+            None => None,
+        };
+        if p.next().is_some() {
+            return None;
+        }
+        (m, d, y)
+    };
+    match y {
+        Some(y) => wall(y, m, d, t),
+        None => {
+            let this = wall(ny, m, d, t)?;
+            if this > now + 86_400_000 {
+                wall(ny - 1, m, d, t)
+            } else {
+                Some(this)
+            }
+        }
+    }
+}
+
+/// (year, month, day) of a day count since 1970-01-01.
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +246,29 @@ mod tests {
         ] {
             assert_eq!(line_time_ms(none), None, "{none}");
         }
+    }
+
+    /// Every form of `time` a router's `/log print` gives (MikroTik's Log manual: today's
+    /// entries the time only, this year's `mmm/dd`, an older year's with the year, in the old
+    /// `jan/02/1970` and the new `1970-01-02` spelling), read against the router's clock in
+    /// both of its `date` spellings (`sep/15/2026` before 7.10, `2026-09-15` from 7.10).
+    #[test]
+    fn a_routers_log_times_read_against_its_clock() {
+        let now = router_clock_ms("2026-09-15", "12:00:00").unwrap();
+        assert_eq!(router_clock_ms("sep/15/2026", "12:00:00"), Some(now));
+        let ago = |t: &str| log_entry_ms(t, now).map(|e| (now - e) / 1000);
+        assert_eq!(ago("11:59:50"), Some(10));
+        assert_eq!(ago("sep/15 11:00:00"), Some(3600));
+        assert_eq!(ago("sep/14 12:00:00"), Some(86_400));
+        assert_eq!(ago("09-14 12:00:00"), Some(86_400));
+        assert_eq!(ago("2026-09-15 11:59:00"), Some(60));
+        assert_eq!(ago("sep/15/2026 11:59:00"), Some(60));
+        // `dec/31` seen on sep/15 is last year's.
+        assert_eq!(ago("dec/31 12:00:00"), Some(258 * 86_400));
+        assert!(ago("1970-01-02 02:00:09").unwrap() > 50 * 365 * 86_400);
+        for bad in ["", "soon", "25:00:00", "sep/15", "xyz/15 12:00:00", "a b c"] {
+            assert_eq!(log_entry_ms(bad, now), None, "{bad}");
+        }
+        assert_eq!(router_clock_ms("15/09/2026", "12:00:00"), None);
     }
 }

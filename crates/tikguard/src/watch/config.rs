@@ -147,7 +147,7 @@ pub struct CrowdsecConfig {
     pub poll_ms: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WatchRouter {
     pub name: String,
     pub address: String,

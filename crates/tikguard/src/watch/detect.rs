@@ -233,10 +233,21 @@ impl Detector {
 
     /// Forgets a source on every router: its count, its block and its offences (an unblock).
     pub fn forget(&mut self, key: Key) {
+        self.forget_on(None, key);
+    }
+
+    /// Forgets a source on `routers` (every router with `None`).
+    pub fn forget_on(&mut self, routers: Option<&[String]>, key: Key) {
+        let only: Option<Vec<u32>> = routers.map(|names| {
+            names
+                .iter()
+                .filter_map(|n| self.router_ids.get(n).copied())
+                .collect()
+        });
         let ids: Vec<Id> = self
             .sources
             .keys()
-            .filter(|i| i.1 == key)
+            .filter(|i| i.1 == key && only.as_ref().is_none_or(|o| o.contains(&i.0)))
             .copied()
             .collect();
         for id in ids {

@@ -3,7 +3,9 @@
 //! drops, blocks, refusals, unconfirmed blocks, and whether each router is reachable. Text
 //! exposition format, as `promtool check metrics` reads it.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ pub struct Metrics {
     pub refused: IntCounterVec,
     pub unconfirmed: IntCounterVec,
     unknown_senders: IntCounter,
+    kernel_drops: IntCounter,
     queue_drops: IntCounter,
     oversized: IntCounter,
     router_up: IntGaugeVec,
@@ -68,7 +71,11 @@ impl Metrics {
             ),
             unknown_senders: counter(
                 "tikguard_watch_unknown_sender_total",
-                "Syslog datagrams and connections from addresses that are no router's source.",
+                "Syslog datagrams and connections from addresses that are no router's source, seen by watch (the kernel filter drops most datagrams before: tikguard_watch_udp_kernel_drops_total).",
+            ),
+            kernel_drops: counter(
+                "tikguard_watch_udp_kernel_drops_total",
+                "Syslog datagrams the kernel dropped at watch's UDP socket: unknown senders' (its filter), or with the receive buffer full.",
             ),
             queue_drops: counter(
                 "tikguard_watch_queue_drops_total",
@@ -94,6 +101,7 @@ impl Metrics {
             Box::new(m.refused.clone()),
             Box::new(m.unconfirmed.clone()),
             Box::new(m.unknown_senders.clone()),
+            Box::new(m.kernel_drops.clone()),
             Box::new(m.queue_drops.clone()),
             Box::new(m.oversized.clone()),
             Box::new(m.router_up.clone()),
@@ -101,6 +109,11 @@ impl Metrics {
             m.registry.register(c).expect("unique metric names");
         }
         Arc::new(m)
+    }
+
+    /// A router removed by a reload: its series go.
+    pub fn forget_router(&self, name: &str) {
+        let _ = self.router_up.remove_label_values(&[name]);
     }
 
     /// The exposition text, the inputs' counters and routers' reachability read first.
@@ -115,12 +128,13 @@ impl Metrics {
             &self.unknown_senders,
             counters.unknown_sender.load(Ordering::Relaxed),
         );
+        catch_up(&self.kernel_drops, counters.kernel_drops());
         catch_up(
             &self.queue_drops,
             counters.queue_full.load(Ordering::Relaxed),
         );
         catch_up(&self.oversized, counters.oversized.load(Ordering::Relaxed));
-        for r in &sync.routers {
+        for r in &sync.routers() {
             self.router_up
                 .with_label_values(&[&r.name])
                 .set(i64::from(r.up.load(Ordering::Relaxed)));
@@ -131,19 +145,55 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until the task is dropped.
+/// Connections served at once from one address (an IPv6 /64 counts as one: a host holds a
+/// whole /64), at most; more are closed at accept.
+pub const MAX_PER_SOURCE: usize = 8;
+
+/// Whose connection it is, for [`MAX_PER_SOURCE`]: the address, or its IPv6 /64.
+pub fn source_key(ip: IpAddr) -> super::detect::Key {
+    super::detect::Key::of(ip)
+}
+/// Connections served at once in all, at most; more are closed at accept.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A connection's whole life, at most: its request read and its answer written (one request
+/// per connection: no keep-alive).
+pub const CONNECTION_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `GET /metrics` on `listener` until the task is dropped. Bounded: [`MAX_PER_SOURCE`]
+/// connections per address and [`MAX_CONNECTIONS`] in all, each closed after
+/// [`CONNECTION_TIME`] whatever it sent, so slow or silent clients hold neither the listener nor
+/// memory for long (before these bounds one host could open connections without end, each held
+/// 30 s).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Arc<Metrics>,
     counters: Arc<Counters>,
     sync: Arc<Sync>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let per_source: Arc<std::sync::Mutex<HashMap<super::detect::Key, usize>>> = Arc::default();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, from)) = listener.accept().await else {
+            // Out of descriptors, say: wait rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             continue;
         };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            continue;
+        };
+        let from = source_key(from.ip());
+        {
+            let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
+            let c = n.entry(from).or_default();
+            if *c >= MAX_PER_SOURCE {
+                continue;
+            }
+            *c += 1;
+        }
         let (metrics, counters, sync) = (metrics.clone(), counters.clone(), sync.clone());
+        let per_source = per_source.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let body =
                     (req.uri().path() == "/metrics").then(|| metrics.render(&counters, &sync));
@@ -162,9 +212,31 @@ pub async fn serve(
             let io = hyper_util::rt::TokioIo::new(stream);
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(std::time::Duration::from_secs(10))
+                .header_read_timeout(CONNECTION_TIME)
+                .keep_alive(false)
+                .max_buf_size(16 * 1024)
                 .serve_connection(io, service);
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), conn).await;
+            let _ = tokio::time::timeout(CONNECTION_TIME, conn).await;
+            let mut n = per_source.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = n.get_mut(&from) {
+                *c -= 1;
+                if *c == 0 {
+                    n.remove(&from);
+                }
+            }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A host with a /64 cannot take more than one address's share of the metrics listener.
+    #[test]
+    fn an_ipv6_64_is_one_source() {
+        let k = |a: &str| super::source_key(a.parse().unwrap());
+        assert_eq!(k("2001:db8:1:2::1"), k("2001:db8:1:2:ffff::9"));
+        assert_ne!(k("2001:db8:1:2::1"), k("2001:db8:1:3::1"));
+        assert_ne!(k("192.0.2.1"), k("192.0.2.2"));
+        assert_eq!(k("::ffff:192.0.2.1"), k("192.0.2.1"));
     }
 }

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::action::{self, Sync};
+use super::action::Sync;
+use super::alerts::AlertsFile;
 use super::blocks::{self, Wanted};
 use super::config::{WatchConfig, WatchRouter};
 use super::crowdsec;
 use super::detect::{Action, Detector, Key};
 use super::event::{parse_line, Source};
+use super::fleet::Fleet;
 use super::input::{self, Counters};
 use super::never::Never;
 use super::webhook::Webhook;
@@ -58,55 +60,6 @@ pub struct Extra {
     pub keep_trying: bool,
 }
 
-/// How long start-up waits for each router's first answer.
-pub const START_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Logs in to every router once, at once. A certificate that does not verify, a pin or
-/// recorded certificate that does not match, a refused login or an unreadable CA or password
-/// file is an error (a unit that blocks nothing must not look "active"); a router that does not
-/// answer yet is said and retried in the background.
-async fn check_routers(routers: &[WatchRouter]) -> Result<(), String> {
-    let mut set = tokio::task::JoinSet::new();
-    for r in routers.iter().cloned() {
-        set.spawn(async move {
-            let got = tokio::time::timeout(START_CHECK, action::connect(&r)).await;
-            (r.name, got)
-        });
-    }
-    let mut failed = Vec::new();
-    while let Some(j) = set.join_next().await {
-        let Ok((name, got)) = j else { continue };
-        let name = crate::term::printable(&name);
-        use routeros_api::Error as E;
-        match got {
-            Ok(Ok(_)) => {}
-            Ok(Err(
-                e @ (E::Tls(_)
-                | E::KnownRouterMismatch { .. }
-                | E::Trap { .. }
-                | E::Config(_)
-                | E::Fatal(_)),
-            )) => failed.push(format!("router {name}: {e}")),
-            Ok(Err(e)) => crate::warn_line!(
-                "tikguard watch: router {name}: {e}; not reachable yet, retried in the background"
-            ),
-            Err(_) => crate::warn_line!(
-                "tikguard watch: router {name}: no answer in {} s; retried in the background",
-                START_CHECK.as_secs()
-            ),
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        failed.sort();
-        Err(format!(
-            "{}; fix the configuration, or start with --keep-trying to retry in the background",
-            failed.join("; ")
-        ))
-    }
-}
-
 /// The parts of the configuration a SIGHUP replaces.
 struct Live {
     cfg: WatchConfig,
@@ -133,30 +86,6 @@ impl Live {
         self.cfg.routers.iter().find(|r| r.name == name)
     }
 }
-
-/// Writes the state file's records off the receive path, in batches (one fsync each).
-fn state_writer(state: super::state::StateFile) -> mpsc::Sender<super::state::Record> {
-    let (tx, mut rx) = mpsc::channel::<super::state::Record>(STATE_QUEUE);
-    tokio::task::spawn_blocking(move || {
-        while let Some(first) = rx.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < 4096 {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
-                }
-            }
-            match state.append_all(&batch) {
-                Ok(_) => {}
-                Err(e) => crate::warn_line!("tikguard watch: {e}"),
-            }
-        }
-    });
-    tx
-}
-
-/// Records waiting to be written to the state file, at most.
-pub const STATE_QUEUE: usize = 65_536;
 
 /// What a block decided on a line needs to take effect.
 struct Pending {
@@ -214,12 +143,10 @@ fn stdout_line(line: String) {
     }
 }
 
-fn say(line: &serde_json::Value, alerts: &mut Option<std::fs::File>, webhook: Option<&Webhook>) {
+fn say(line: &serde_json::Value, alerts: Option<&AlertsFile>, webhook: Option<&Webhook>) {
     stdout_line(line.to_string());
-    if let Some(f) = alerts.as_mut() {
-        if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
-            crate::warn_line!("tikguard watch: alerts file: {e}");
-        }
+    if let Some(f) = alerts {
+        f.line(line.to_string());
     }
     if let Some(w) = webhook {
         w.send(line.clone());
@@ -232,6 +159,11 @@ pub async fn run(
     extra: Extra,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, std::net::SocketAddr)>>>,
 ) -> Result<(), String> {
+    // Taken first: a SIGHUP while the routers are checked (up to 10 s; logrotate's postrotate
+    // does not wait for start-up) is a reload asked, read once the loop runs, not the end of
+    // watch (the default action of SIGHUP).
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("SIGHUP: {e}"))?;
     for name in &extra.follow {
         if !cfg.routers.iter().any(|r| &r.name == name) {
             return Err(format!(
@@ -241,7 +173,7 @@ pub async fn run(
         }
     }
     if !extra.keep_trying {
-        check_routers(&cfg.routers).await?;
+        super::reload::check_routers(&cfg.routers).await?;
     }
     let (tx, mut rx) = mpsc::channel::<input::Line>(input::QUEUE);
     let counters = Arc::new(Counters::default());
@@ -249,15 +181,26 @@ pub async fn run(
         cfg.routers.iter().map(|r| r.source).collect(),
     ));
     let mut bound = Vec::new();
+    // Kept for reloads: its kernel filter follows the routers' sources.
+    let mut udp_sock: Option<Arc<tokio::net::UdpSocket>> = None;
     if let Some(a) = &cfg.syslog_udp {
-        let sock = input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?;
+        let sock = Arc::new(input::bind_udp(a).map_err(|e| format!("syslog-udp {a}: {e}"))?);
         bound.push(("syslog-udp", sock.local_addr().map_err(|e| e.to_string())?));
+        if !input::filter_udp(&sock, &sources) {
+            crate::warn_line!(
+                "tikguard watch: syslog-udp: no kernel filter on the socket (too many routers, or not Linux): unknown senders are dropped by watch, after the kernel queued them"
+            );
+        }
+        if let Ok(st) = rustix::fs::fstat(&*sock) {
+            counters.udp_inode.store(st.st_ino, Ordering::Relaxed);
+        }
         tokio::spawn(input::udp(
-            sock,
+            sock.clone(),
             tx.clone(),
             counters.clone(),
             sources.clone(),
         ));
+        udp_sock = Some(sock);
     }
     if let Some(a) = &cfg.syslog_tcp {
         let l = tokio::net::TcpListener::bind(a)
@@ -266,15 +209,11 @@ pub async fn run(
         bound.push(("syslog-tcp", l.local_addr().map_err(|e| e.to_string())?));
         tokio::spawn(input::tcp(l, tx.clone(), counters.clone(), sources.clone()));
     }
-    for r in &cfg.routers {
-        if r.follow || extra.follow.contains(&r.name) {
-            tokio::spawn(super::follow::follow(r.clone(), tx.clone()));
-        }
-    }
-    // Held to the end: with only a CrowdSec bouncer there is no input, and the loop below
-    // must still wait rather than end.
-    let _inputs = tx;
-    let all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
+    // Held to the end (the followed routers' streams are started from it, on reloads too):
+    // with only a CrowdSec bouncer there is no input, and the loop below must still wait
+    // rather than end.
+    let inputs = tx;
+    let mut all: Vec<String> = cfg.routers.iter().map(|r| r.name.clone()).collect();
     let own = super::never::own_addresses();
     let mut live = Live::new(cfg.clone(), &own);
     let mut detector = Detector::new(cfg.rules.clone());
@@ -305,8 +244,10 @@ pub async fn run(
         None => None,
     };
     let mut wanted = Wanted::for_instance(&cfg.instance);
+    let mut state_len = 0;
     if let Some(s) = &state {
-        let active = s.compact(now_ms())?;
+        let (active, len) = s.lock()?.compact(now_ms())?;
+        state_len = len;
         for a in active.values() {
             wanted.block_local(
                 &a.address,
@@ -322,11 +263,17 @@ pub async fn run(
     let needs_crowdsec = cfg.crowdsec.as_ref().is_some_and(|c| c.key_file.is_some());
     // Without a bouncer, nothing enforces CrowdSec decisions: reconcile treats none as wanted.
     wanted.crowdsec_known = !needs_crowdsec;
-    let state_tx = state
-        .as_ref()
-        .map(|s| state_writer(super::state::StateFile::new(s.path())));
+    // The state file from now on: written, read back and compacted by a thread of its own.
+    let (keeper, mut from_others) = match &state {
+        Some(s) => {
+            let (k, rx) =
+                super::keeper::Keeper::start(super::state::StateFile::new(s.path()), state_len);
+            (Some(k), Some(rx))
+        }
+        None => (None, None),
+    };
+    let state_tx = keeper.as_ref().map(|k| k.tx.clone());
     let sync = Sync::new(&all, wanted, None);
-    action::start(&sync, &cfg.routers, &cfg.list);
     let metrics = super::metrics::Metrics::new();
     if let Some(m) = &cfg.metrics {
         let l = tokio::net::TcpListener::bind(m)
@@ -386,42 +333,43 @@ pub async fn run(
         let _ = r.send(bound);
     }
 
-    // Alert lines also go to a file, appended (it may be rotated: reopened on each start).
-    let mut alerts = match &cfg.alerts_file {
-        Some(p) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| format!("alerts-file {p}: {e}"))?,
-        ),
+    // Alert lines also go to a file, written by a thread of its own, reopened on SIGHUP.
+    let alerts = match &cfg.alerts_file {
+        Some(p) => Some(AlertsFile::start(p)?),
         None => None,
     };
     let (confirm_tx, mut confirm_rx) = mpsc::channel::<Confirmation>(64);
-    // One confirmer per router: one login answers every question waiting.
-    let confirmers: HashMap<String, mpsc::Sender<super::confirm::Question<Pending>>> = cfg
-        .routers
-        .iter()
-        .map(|r| {
-            let (q_tx, q_rx) = mpsc::channel(super::confirm::MAX_PENDING);
-            tokio::spawn(super::confirm::confirmer(
-                q_rx,
-                confirm_tx.clone(),
-                |block, logged| Confirmation { block, logged },
-            ));
-            (r.name.clone(), q_tx)
-        })
-        .collect();
+    // Each router's worker, log stream and confirmer (one login answers every question
+    // waiting), started now and changed by reloads.
+    let new_confirmer = Box::new(move || {
+        let (q_tx, q_rx) = mpsc::channel(super::confirm::MAX_PENDING);
+        tokio::spawn(super::confirm::confirmer(
+            q_rx,
+            confirm_tx.clone(),
+            |block, logged| Confirmation { block, logged },
+        ));
+        q_tx
+    });
+    let mut fleet: Fleet<Pending> = Fleet::start(
+        &cfg.routers,
+        sync.clone(),
+        &cfg.list,
+        extra.follow.clone(),
+        inputs.clone(),
+        new_confirmer,
+    );
+    // Reloads are read and checked off the loop (a new router's login takes up to 10 s);
+    // the newest one asked wins.
+    let (reload_tx, mut reload_rx) = mpsc::channel::<(u64, Result<WatchConfig, String>)>(8);
+    let (mut reloads_asked, mut reload_applied) = (0u64, 0u64);
     let (mut lines, mut unknown_lines, mut blocks, mut never_seen, mut unconfirmed, mut over) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     // watch's own blocks per router, counted once a second and kept up between.
     let mut entries: HashMap<String, usize> = HashMap::new();
+    // SIGTERM keeps its default action until here: a stop asked during start-up is at once.
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("SIGTERM: {e}"))?;
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| format!("SIGHUP: {e}"))?;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut state_seen = state.as_ref().map_or(0, |s| s.len());
     loop {
         let got = tokio::select! {
             got = rx.recv() => match got {
@@ -430,12 +378,16 @@ pub async fn run(
             },
             c = confirm_rx.recv() => {
                 let Some(c) = c else { continue };
+                // A router removed by a reload while its answer was on the way: nothing to do.
+                if live.router(&c.block.router).is_none() {
+                    continue;
+                }
                 let need = live.cfg.rules.failures as usize;
                 match c.logged {
                     Ok(n) if n >= need => {
                         let p = c.block;
                         let ctx = Ctx { live: &live, all: &all, sync: &sync, state_tx: state_tx.as_ref(), push: push.as_ref(), metrics: &metrics };
-                        if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
+                        if ctx.apply(&p, &mut entries, alerts.as_ref(), webhook.as_ref()) {
                             blocks += 1;
                         } else {
                             over += 1;
@@ -453,70 +405,110 @@ pub async fn run(
                         };
                         let line = json!({"time": crate::proxy::auditlog::now_rfc3339(), "type": "unconfirmed",
                             "router": p.router, "address": p.key.address(), "reason": why});
-                        say(&line, &mut alerts, webhook.as_ref());
+                        say(&line, alerts.as_ref(), webhook.as_ref());
                     }
                 }
                 None
             },
             _ = tick.tick() => {
                 entries.clear();
-                if let Some(s) = &state {
-                    let len = s.len();
-                    if len != state_seen {
-                        // Read what was appended since: `watch unblock` and `watch block` run
-                        // by hand (this watcher's own records change nothing again).
-                        match s.records_since(state_seen) {
-                            Ok((records, end)) => {
-                                state_seen = end;
-                                let now = now_ms();
-                                let mut w = sync.wanted();
-                                for rec in records {
-                                    match rec {
-                                        super::state::Record::Unblock { address } => {
-                                            let Some(a) = blocks::canon(&address) else { continue };
-                                            w.unblock_local(&a);
-                                            if let Some(k) = key_of(&a) {
-                                                detector.forget(k);
-                                            }
-                                            sync.mark(&a, None);
-                                        }
-                                        super::state::Record::Block { address, routers, until_ms, .. } => {
-                                            let Some(a) = blocks::canon(&address) else { continue };
-                                            let new: Vec<String> = routers
-                                                .into_iter()
-                                                .filter(|r| all.contains(r))
-                                                .filter(|r| w.get(r, &a, now).is_none_or(|e| e.until_ms < until_ms))
-                                                .collect();
-                                            if until_ms <= now || new.is_empty() || live.never.refuses(&a).is_some() {
-                                                continue;
-                                            }
-                                            w.block_local(&a, until_ms, &new, "by hand");
-                                            sync.mark(&a, Some(&new));
-                                        }
-                                    }
-                                }
+                None
+            },
+            // Records `watch unblock` and `watch block` appended to the state file.
+            Some(records) = async {
+                match from_others.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let now = now_ms();
+                let mut w = sync.wanted();
+                for rec in records {
+                    match rec {
+                        super::state::Record::Unblock { address, routers } => {
+                            let Some(a) = blocks::canon(&address) else { continue };
+                            w.unblock_local(&a, routers.as_deref());
+                            if let Some(k) = key_of(&a) {
+                                detector.forget_on(routers.as_deref(), k);
                             }
-                            Err(e) => crate::warn_line!("tikguard watch: {e}"),
+                            sync.mark(&a, routers.as_deref());
+                        }
+                        super::state::Record::Block { address, routers, until_ms, .. } => {
+                            let Some(a) = blocks::canon(&address) else { continue };
+                            let new: Vec<String> = routers
+                                .into_iter()
+                                .filter(|r| all.contains(r))
+                                .filter(|r| w.get(r, &a, now).is_none_or(|e| e.until_ms < until_ms))
+                                .collect();
+                            if until_ms <= now || new.is_empty() || live.never.refuses(&a).is_some() {
+                                continue;
+                            }
+                            w.block_local(&a, until_ms, &new, "by hand");
+                            sync.mark(&a, Some(&new));
                         }
                     }
                 }
                 None
             },
             _ = hup.recv() => {
+                // After logrotate moved it away, whatever the configuration file says now.
+                if let Some(a) = &alerts {
+                    a.reopen();
+                }
                 if let Some(path) = &extra.config_path {
-                    match reload(path, &live.cfg) {
-                        Ok(new) => {
-                            *sources.write().unwrap_or_else(|p| p.into_inner()) =
-                                new.routers.iter().map(|r| r.source).collect();
-                            detector.set_rules(new.rules.clone());
-                            live = Live::new(new, &own);
-                            never_tx.send_replace(Arc::new(live.never.clone()));
-                            crate::warn_line!("tikguard watch: configuration reloaded");
+                    reloads_asked += 1;
+                    let (seq, tx) = (reloads_asked, reload_tx.clone());
+                    let (path, running, keep) = (path.clone(), live.cfg.clone(), extra.keep_trying);
+                    tokio::spawn(async move {
+                        let _ = tx.send((seq, super::reload::reload(&path, &running, keep).await)).await;
+                    });
+                }
+                None
+            },
+            Some((seq, got)) = reload_rx.recv() => {
+                match got {
+                    // Older than the reload applied last: its file is not the newest.
+                    _ if seq < reload_applied => {}
+                    Ok(new) => {
+                        reload_applied = seq;
+                        *sources.write().unwrap_or_else(|p| p.into_inner()) =
+                            new.routers.iter().map(|r| r.source).collect();
+                        if let Some(s) = &udp_sock {
+                            if !input::filter_udp(s, &sources) {
+                                crate::warn_line!("tikguard watch: syslog-udp: no kernel filter on the socket (too many routers)");
+                            }
                         }
-                        Err(e) => crate::warn_line!(
-                            "tikguard watch: reload refused, the running configuration stays: {e}"
-                        ),
+                        detector.set_rules(new.rules.clone());
+                        for name in &extra.follow {
+                            if !new.routers.iter().any(|r| &r.name == name) {
+                                crate::warn_line!(
+                                    "tikguard watch: --follow {}: no [[router]] of that name any more",
+                                    crate::term::printable(name)
+                                );
+                            }
+                        }
+                        let changes = fleet.apply(&new.routers);
+                        for r in &changes.removed {
+                            metrics.forget_router(r);
+                        }
+                        all = new.routers.iter().map(|r| r.name.clone()).collect();
+                        live = Live::new(new, &own);
+                        never_tx.send_replace(Arc::new(live.never.clone()));
+                        if changes.is_empty() {
+                            crate::warn_line!("tikguard watch: configuration reloaded");
+                        } else {
+                            let names = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.iter().map(|n| crate::term::printable(n)).collect::<Vec<_>>().join(", ") };
+                            crate::warn_line!(
+                                "tikguard watch: configuration reloaded; routers added: {}; removed: {}; changed: {}",
+                                names(&changes.added),
+                                names(&changes.removed),
+                                names(&changes.changed)
+                            );
+                        }
                     }
+                    Err(e) => crate::warn_line!(
+                        "tikguard watch: reload refused, the running configuration stays: {e}"
+                    ),
                 }
                 None
             },
@@ -560,7 +552,7 @@ pub async fn run(
                 ..
             } = &a
             else {
-                say(&alert_line(&router, &a), &mut alerts, webhook.as_ref());
+                say(&alert_line(&router, &a), alerts.as_ref(), webhook.as_ref());
                 continue;
             };
             let p = Pending {
@@ -575,13 +567,19 @@ pub async fn run(
             let confirm = !via_api && live.router(&router).is_some_and(|r| r.confirm);
             if confirm {
                 let r = live.router(&router).cloned().expect("checked");
-                let Some(q) = confirmers.get(&router) else {
+                let Some(q) = fleet.confirmer(&router) else {
                     continue;
                 };
-                if let Err(e) = q.try_send((r, p.key, p)) {
+                let question = super::confirm::Question {
+                    router: r,
+                    key: p.key,
+                    first_ms: p.first_ms,
+                    then: p,
+                };
+                if let Err(e) = q.try_send(question) {
                     let p = match e {
                         mpsc::error::TrySendError::Full(q)
-                        | mpsc::error::TrySendError::Closed(q) => q.2,
+                        | mpsc::error::TrySendError::Closed(q) => q.then,
                     };
                     unconfirmed += 1;
                     metrics.unconfirmed.with_label_values(&[&router]).inc();
@@ -603,7 +601,7 @@ pub async fn run(
                 push: push.as_ref(),
                 metrics: &metrics,
             };
-            if ctx.apply(&p, &mut entries, &mut alerts, webhook.as_ref()) {
+            if ctx.apply(&p, &mut entries, alerts.as_ref(), webhook.as_ref()) {
                 blocks += 1;
             } else {
                 over += 1;
@@ -611,11 +609,23 @@ pub async fn run(
             }
         }
     }
+    // The records queued go to the state file before watch exits (2 s at most).
+    drop(state_tx);
+    let alerts_dropped = alerts
+        .as_ref()
+        .map_or(0, |a| a.dropped.load(Ordering::Relaxed));
+    if let Some(a) = alerts {
+        a.finish(std::time::Duration::from_secs(2)).await;
+    }
+    if let Some(k) = keeper {
+        k.finish(std::time::Duration::from_secs(2)).await;
+    }
     // Stopping (SIGTERM): what was read and done, for the operator's log.
     crate::warn_line!(
-        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read)",
+        "tikguard watch: stopping: {lines} lines read ({} login events, {unknown_lines} other), {} from unknown senders, {} UDP datagrams dropped by the kernel (unknown senders filtered, or the receive buffer full), {} dropped with the queue full, {} oversized; {never_seen} events naming addresses never blocked; {blocks} blocks, {unconfirmed} not confirmed, {over} refused past max-entries; {} changes not yet applied to routers; {} alert lines not written to standard output (not read), {alerts_dropped} not to the alerts file",
         lines - unknown_lines,
         counters.unknown_sender.load(Ordering::Relaxed),
+        counters.kernel_drops(),
         counters.queue_full.load(Ordering::Relaxed),
         counters.oversized.load(Ordering::Relaxed),
         sync.pending(),
@@ -635,7 +645,7 @@ struct Ctx<'a> {
     live: &'a Live,
     all: &'a [String],
     sync: &'a Arc<Sync>,
-    state_tx: Option<&'a mpsc::Sender<super::state::Record>>,
+    state_tx: Option<&'a std::sync::mpsc::SyncSender<super::state::Record>>,
     push: Option<&'a mpsc::Sender<crowdsec::Detection>>,
     metrics: &'a super::metrics::Metrics,
 }
@@ -647,7 +657,7 @@ impl Ctx<'_> {
         &self,
         p: &Pending,
         entries: &mut HashMap<String, usize>,
-        alerts: &mut Option<std::fs::File>,
+        alerts: Option<&AlertsFile>,
         webhook: Option<&Webhook>,
     ) -> bool {
         let cfg = &self.live.cfg;
@@ -744,34 +754,6 @@ pub fn key_of(address: &str) -> Option<Key> {
     }
 }
 
-/// The configuration file read again; routers cannot change without a restart (their
-/// sessions and workers are running).
-fn reload(path: &str, running: &WatchConfig) -> Result<WatchConfig, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let new = super::config::parse(path, &text).map_err(|e| e.to_string())?;
-    let names = |c: &WatchConfig| {
-        c.routers
-            .iter()
-            .map(|r| (r.name.clone(), r.address.clone(), r.source))
-            .collect::<Vec<_>>()
-    };
-    if names(&new) != names(running) {
-        return Err(format!(
-            "{path}: routers added, removed or moved take effect after a restart"
-        ));
-    }
-    if new.syslog_udp != running.syslog_udp
-        || new.syslog_tcp != running.syslog_tcp
-        || new.list != running.list
-        || new.state != running.state
-    {
-        crate::warn_line!(
-            "tikguard watch: syslog addresses, list and state file changes take effect after a restart"
-        );
-    }
-    Ok(new)
-}
-
 pub(crate) fn read_secret(path: &str) -> Result<String, String> {
     let s = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let s = s.trim().to_string();
@@ -779,85 +761,4 @@ pub(crate) fn read_secret(path: &str) -> Result<String, String> {
         return Err(format!("{path}: empty"));
     }
     Ok(s)
-}
-
-/// Reads a log file with the configuration's thresholds (nothing is blocked): for trying
-/// thresholds on old logs, and for benchmarks. Each line is placed at the time it says it was
-/// written ([`super::clock`]), so windows decide as they did live; a line that says no time
-/// takes the last time seen, plus a millisecond. What is never blocked is left out as live.
-/// Returns (lines, events, actions).
-pub fn replay(
-    cfg: &WatchConfig,
-    text: &str,
-    out: &mut dyn Write,
-) -> std::io::Result<(u64, u64, u64)> {
-    let mut detector = Detector::new(cfg.rules.clone());
-    let never = Never::new(cfg, &[]);
-    let (mut lines, mut events, mut actions) = (0, 0, 0);
-    let mut now = 0u64;
-    for line in text.lines() {
-        lines += 1;
-        now = super::clock::line_time_ms(line).unwrap_or(now + 1);
-        let Some(ev) = parse_line(line) else { continue };
-        events += 1;
-        if let Source::Ip(ip) = ev.source {
-            if never.refuses(&Key::of(ip).address()).is_some() {
-                continue;
-            }
-        }
-        for a in detector.feed(now, "replay", &ev) {
-            actions += 1;
-            writeln!(out, "{}", alert_line("replay", &a))?;
-        }
-    }
-    Ok((lines, events, actions))
-}
-
-#[cfg(test)]
-mod tests {
-    /// Clock jumps in a replayed log (a router's clock stepped back by NTP, a BSD log over New
-    /// Year, a line with no time between two with one, times far apart): every line is read,
-    /// with no panic and no underflow.
-    #[test]
-    fn replay_survives_clock_jumps() {
-        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
-        let line = |t: &str| {
-            format!("<26>{t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
-        };
-        let mut out = Vec::new();
-        let jumps: String = [
-            "Dec 31 23:59:59",
-            "Jan  1 00:00:01",
-            "Jan  1 00:00:02",
-            "Nov 30 09:00:00",
-            "1 1970-01-01T00:00:00Z",
-            "1 9999-12-31T23:59:59Z",
-            "1 2026-11-30T09:00:00+14:00",
-            "1 2026-11-30T09:00:00-12:00",
-        ]
-        .map(line)
-        .concat();
-        let got = super::replay(&cfg, &format!("{jumps}no time at all\n{jumps}"), &mut out);
-        assert!(got.is_ok());
-        assert_eq!(got.unwrap().0, 17);
-    }
-
-    /// Failures spread over minutes in the log do not block in a replay, as they did not live;
-    /// the same failures within the window do.
-    #[test]
-    fn replay_decides_on_the_lines_own_times() {
-        let cfg = super::super::config::parse("w.toml", "[watch]\nstate = \"\"\n").unwrap();
-        let line = |t: &str| {
-            format!("<26>Nov 30 {t} core-01 system,error,critical login failure for user admin from 203.0.113.5 via ssh\n")
-        };
-        let spread: String = ["09:00:00", "09:02:00", "09:04:00", "09:06:00", "09:08:00"]
-            .map(line)
-            .concat();
-        let mut out = Vec::new();
-        assert_eq!(super::replay(&cfg, &spread, &mut out).unwrap().2, 0);
-        let close: String = ["09:00:00", "09:00:10", "09:00:20", "09:00:30", "09:00:40"]
-            .map(line)
-            .concat();
-        assert_eq!(super::replay(&cfg, &close, &mut out).unwrap().2, 1);
-    }
 }

@@ -5,6 +5,8 @@
 //! watch's own (their comment starts with `tikguard-watch:`) that the state does not hold are
 //! removed. Addresses are compared in canonical form ([`super::blocks::canon`]): an unblock
 //! of `203.0.113.9/32` or of an uncompressed IPv6 address removes the block all the same.
+//! Every writer holds the file's lock ([`StateFile::lock`]); while watch runs, [`super::keeper`]
+//! writes it and compacts it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,7 +31,20 @@ pub enum Record {
     },
     Unblock {
         address: String,
+        /// The routers it ends on (`watch unblock --router`); every router when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        routers: Option<Vec<String>>,
     },
+}
+
+impl Record {
+    /// An unblock of `address` on every router.
+    pub fn unblock(address: &str) -> Record {
+        Record::Unblock {
+            address: address.to_string(),
+            routers: None,
+        }
+    }
 }
 
 /// Held by the running watch for its whole life: an exclusive `flock(2)` on `STATE.lock`
@@ -70,6 +85,23 @@ impl RunLock {
     }
 }
 
+/// Creates `path` anew, 0600 from its creation: a file left there (by a crash, or put there
+/// with other permissions) is removed first, never reused, since opening an existing file keeps
+/// its permissions whatever mode is asked.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
 pub struct StateFile {
     path: PathBuf,
 }
@@ -94,124 +126,55 @@ impl StateFile {
         self.len() == 0
     }
 
-    /// The records written after byte `from` (by `watch unblock` and `watch block`, and this
-    /// watcher's own), and where the last complete line ends.
-    pub fn records_since(&self, from: u64) -> Result<(Vec<Record>, u64), String> {
-        use std::io::{Read, Seek};
+    /// The file opened (created 0600 when missing) and locked: an exclusive `flock(2)` on it,
+    /// held until the guard is dropped. Every writer takes it (the running watch's appends and
+    /// compaction, `watch block` and `watch unblock`), so an append made while the file is
+    /// being compacted is neither lost with the old file nor written into it after it was read:
+    /// a writer that got the lock on a file since renamed away opens the new one and locks again.
+    pub fn lock(&self) -> Result<Locked<'_>, String> {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
         let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
-        let mut f = std::fs::File::open(&self.path).map_err(show)?;
-        let len = f.metadata().map_err(show)?.len();
-        // A file rewritten shorter (compacted by another watcher): read it whole.
-        let from = if from > len { 0 } else { from };
-        f.seek(std::io::SeekFrom::Start(from)).map_err(show)?;
-        let mut text = Vec::new();
-        f.take(64 << 20).read_to_end(&mut text).map_err(show)?;
-        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let out = text[..complete]
-            .split(|&b| b == b'\n')
-            .filter_map(|line| serde_json::from_slice::<Record>(line).ok())
-            .collect();
-        Ok((out, from + complete as u64))
-    }
-
-    /// Appends records, one fsync for all; the file's length after.
-    pub fn append_all(&self, records: &[Record]) -> Result<u64, String> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(show)?;
-        let mut text = Vec::new();
-        let len = f.metadata().map_err(show)?.len();
-        if len > 0 {
-            use std::os::unix::fs::FileExt;
-            let mut last = [0u8];
-            f.read_at(&mut last, len - 1).map_err(show)?;
-            if last[0] != b'\n' {
-                text.push(b'\n');
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .read(true)
+                .append(true)
+                .mode(0o600)
+                .open(&self.path)
+                .map_err(show)?;
+            rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+                .map_err(|e| format!("{}: {e}", self.path.display()))?;
+            let held = file.metadata().map_err(show)?;
+            match std::fs::metadata(&self.path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
+                    return Ok(Locked { state: self, file })
+                }
+                // Renamed over (compacted) or removed meanwhile: take the file there now.
+                _ => continue,
             }
         }
-        for r in records {
-            text.extend(serde_json::to_vec(r).map_err(|e| e.to_string())?);
-            text.push(b'\n');
-        }
-        f.write_all(&text).map_err(show)?;
-        f.sync_data().map_err(show)?;
-        Ok(f.metadata().map_err(show)?.len())
+    }
+
+    /// Appends records under the lock, one fsync for all; the file's length after.
+    pub fn append_all(&self, records: &[Record]) -> Result<u64, String> {
+        self.lock()?.append(records)
     }
 
     pub fn append(&self, r: &Record) -> Result<(), String> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(show)?;
-        let mut line = Vec::new();
-        // After a line cut by a crash, start a new one rather than extend the broken one.
-        let len = f.metadata().map_err(show)?.len();
-        if len > 0 {
-            use std::os::unix::fs::FileExt;
-            let mut last = [0u8];
-            f.read_at(&mut last, len - 1).map_err(show)?;
-            if last[0] != b'\n' {
-                line.push(b'\n');
-            }
-        }
-        line.extend(serde_json::to_vec(r).map_err(|e| e.to_string())?);
-        line.push(b'\n');
-        f.write_all(&line).map_err(show)?;
-        f.sync_data().map_err(show)
+        self.append_all(std::slice::from_ref(r)).map(|_| ())
     }
 
-    /// Rewrites the file with only the blocks still running at `now_ms` (atomically: a new file
-    /// renamed over the old one, 0600), so that it does not grow without end; returns them.
-    pub fn compact(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let active = self.active(now_ms)?;
-        if !self.path.exists() {
-            return Ok(active);
-        }
-        let show = |e: std::io::Error| format!("{}: {e}", self.path.display());
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".new");
-        let tmp = PathBuf::from(tmp);
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(show)?;
-        let mut text = Vec::new();
-        for a in active.values() {
-            let r = Record::Block {
-                address: a.address.clone(),
-                v6: a.v6,
-                routers: vec![a.router.clone()],
-                until_ms: a.until_ms,
-                offence: a.offence,
-            };
-            text.extend(serde_json::to_vec(&r).map_err(|e| e.to_string())?);
-            text.push(b'\n');
-        }
-        f.write_all(&text).map_err(show)?;
-        f.sync_all().map_err(show)?;
-        std::fs::rename(&tmp, &self.path).map_err(show)?;
-        Ok(active)
+    /// Rewrites the file with only the blocks still running at `now_ms`, under the lock; returns
+    /// them. See [`Locked::compact`].
+    pub fn compact(&self, now_ms: u64) -> Result<Running, String> {
+        self.lock()?.compact(now_ms).map(|(active, _)| active)
     }
 
     /// Blocks still running at `now_ms`, by (canonical address, router): the last record for
-    /// a pair wins, an unblock of an address ends it on every router. Lines that do not parse
+    /// a pair wins, an unblock of an address ends it on the routers it names (every router when it
+    /// names none). Lines that do not parse
     /// (a line cut by a crash, a damaged one) are skipped, and only they.
-    pub fn active(&self, now_ms: u64) -> Result<HashMap<(String, String), Active>, String> {
+    pub fn active(&self, now_ms: u64) -> Result<Running, String> {
         // Bytes, not text: one damaged line (invalid UTF-8 after a torn write) must not cost
         // the others.
         let text = match std::fs::read(&self.path) {
@@ -245,9 +208,11 @@ impl StateFile {
                         );
                     }
                 }
-                Ok(Record::Unblock { address }) => {
+                Ok(Record::Unblock { address, routers }) => {
                     if let Some(address) = super::blocks::canon(&address) {
-                        out.retain(|(a, _), _| *a != address);
+                        out.retain(|(a, r), _| {
+                            *a != address || routers.as_ref().is_some_and(|only| !only.contains(r))
+                        });
                     }
                 }
                 Err(_) => {}
@@ -257,6 +222,115 @@ impl StateFile {
         Ok(out)
     }
 }
+
+/// The state file locked ([`StateFile::lock`]).
+pub struct Locked<'a> {
+    state: &'a StateFile,
+    file: std::fs::File,
+}
+
+impl Locked<'_> {
+    fn show(&self, e: std::io::Error) -> String {
+        format!("{}: {e}", self.state.path.display())
+    }
+
+    /// The file's length.
+    pub fn len(&self) -> Result<u64, String> {
+        self.file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|e| self.show(e))
+    }
+
+    pub fn is_empty(&self) -> Result<bool, String> {
+        self.len().map(|n| n == 0)
+    }
+
+    /// The records written after byte `from` (by `watch unblock` and `watch block`), and where
+    /// the last complete line ends; at most 64 MiB at once.
+    pub fn records_since(&self, from: u64) -> Result<(Vec<Record>, u64), String> {
+        use std::io::{Read, Seek};
+        let mut f = &self.file;
+        let len = self.len()?;
+        // A file rewritten shorter meanwhile: read it whole.
+        let from = if from > len { 0 } else { from };
+        f.seek(std::io::SeekFrom::Start(from))
+            .map_err(|e| self.show(e))?;
+        let mut text = Vec::new();
+        f.take(64 << 20)
+            .read_to_end(&mut text)
+            .map_err(|e| self.show(e))?;
+        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let out = text[..complete]
+            .split(|&b| b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<Record>(line).ok())
+            .collect();
+        Ok((out, from + complete as u64))
+    }
+
+    /// Appends records, one fsync for all; the file's length after. After a line cut by a
+    /// crash, a new line is started rather than the broken one extended.
+    pub fn append(&self, records: &[Record]) -> Result<u64, String> {
+        use std::os::unix::fs::FileExt;
+        let mut text = Vec::new();
+        let len = self.len()?;
+        if len > 0 {
+            let mut last = [0u8];
+            self.file
+                .read_at(&mut last, len - 1)
+                .map_err(|e| self.show(e))?;
+            if last[0] != b'\n' {
+                text.push(b'\n');
+            }
+        }
+        for r in records {
+            text.extend(serde_json::to_vec(r).map_err(|e| e.to_string())?);
+            text.push(b'\n');
+        }
+        (&self.file).write_all(&text).map_err(|e| self.show(e))?;
+        self.file.sync_data().map_err(|e| self.show(e))?;
+        self.len()
+    }
+
+    /// Rewrites the file with only the blocks still running at `now_ms` (atomically: a new file,
+    /// 0600 from its creation, renamed over the old one), so that it does not grow without end;
+    /// returns them and the new file's length. The lock goes with the old file: writers
+    /// waiting on it then take the new one.
+    pub fn compact(self, now_ms: u64) -> Result<(Running, u64), String> {
+        let path = &self.state.path;
+        let active = self.state.active(now_ms)?;
+        let show = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".new");
+        let tmp = PathBuf::from(tmp);
+        let mut f = create_private(&tmp).map_err(show)?;
+        let mut text = Vec::new();
+        for a in active.values() {
+            let r = Record::Block {
+                address: a.address.clone(),
+                v6: a.v6,
+                routers: vec![a.router.clone()],
+                until_ms: a.until_ms,
+                offence: a.offence,
+            };
+            text.extend(serde_json::to_vec(&r).map_err(|e| e.to_string())?);
+            text.push(b'\n');
+        }
+        f.write_all(&text).map_err(show)?;
+        f.sync_all().map_err(show)?;
+        std::fs::rename(&tmp, path).map_err(show)?;
+        // The rename itself on disk (best effort: not every file system syncs a directory).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok((active, text.len() as u64))
+    }
+}
+
+/// The blocks running, by (canonical address, router).
+pub type Running = HashMap<(String, String), Active>;
 
 /// A block running on one router, as the state file holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -320,6 +394,7 @@ mod tests {
         s.append(&block("192.0.2.3", 5_000)).unwrap();
         s.append(&Record::Unblock {
             address: "192.0.2.3".into(),
+            routers: None,
         })
         .unwrap();
         // A line cut by a crash.
@@ -349,11 +424,13 @@ mod tests {
         // An unblock in another spelling ends the block all the same.
         s.append(&Record::Unblock {
             address: "192.0.2.2/32".into(),
+            routers: None,
         })
         .unwrap();
         s.append(&block("2001:db8::1", 9_000)).unwrap();
         s.append(&Record::Unblock {
             address: "2001:0db8:0000:0000:0000:0000:0000:0001".into(),
+            routers: None,
         })
         .unwrap();
         assert_eq!(
@@ -366,5 +443,40 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    /// `watch block` and `watch unblock` append while the running watch compacts: every record
+    /// appended is in the file afterwards (an append to the old file after it was read, or
+    /// into the old file after the rename, would be lost).
+    #[test]
+    fn appends_made_while_the_file_is_compacted_are_never_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.jsonl");
+        let n = 150;
+        let writer = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let s = StateFile::new(&p);
+                for i in 0..n {
+                    s.append(&Record::Block {
+                        address: format!("192.0.2.{}", i % 100),
+                        v6: false,
+                        routers: vec![format!("r{}", i / 100)],
+                        until_ms: 9_000,
+                        offence: 1,
+                    })
+                    .unwrap();
+                }
+            })
+        };
+        let s = StateFile::new(&p);
+        let mut compactions = 0;
+        while !writer.is_finished() {
+            s.compact(1_000).unwrap();
+            compactions += 1;
+        }
+        writer.join().unwrap();
+        assert!(compactions > 1);
+        assert_eq!(s.active(1_000).unwrap().len(), n);
     }
 }

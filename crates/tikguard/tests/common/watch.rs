@@ -234,6 +234,88 @@ impl Run {
     }
 }
 
+/// A second emulated router beside the harness's (same certificate and password, its own
+/// ports, sending no syslog), and its `[[router]]` table for watch: source `source`, followed
+/// over the API when `follow`. Returns (process, api address, api-ssl address, table).
+pub fn second_emu(
+    r: &Run,
+    name: &str,
+    source: &str,
+    follow: bool,
+) -> (Proc, String, String, String) {
+    let (api2, ssl2) = (free_port(), free_port());
+    let dir = r.dir.path();
+    let emu2 = spawn_emu(
+        &[
+            "emu".into(),
+            "examples/isp-core-v7.rsc".into(),
+            "--api".into(),
+            format!("127.0.0.1:{api2}").into(),
+            "--api-ssl".into(),
+            format!("127.0.0.1:{ssl2}").into(),
+            "--tls-cert".into(),
+            r.ca.clone().into(),
+            "--tls-key".into(),
+            dir.join("key.pem").into(),
+            "--password-file".into(),
+            format!("admin={}", dir.join("admin.pass").display()).into(),
+            "--clients-as".into(),
+            CLIENT.into(),
+        ],
+        api2,
+        ssl2,
+    );
+    let table = format!(
+        "[[router]]\nname = \"{name}\"\naddress = \"127.0.0.1:{ssl2}\"\nsource = \"{source}\"\nca = \"{}\"\nuser = \"admin\"\npassword-file = \"{}\"\nfollow = {follow}\n",
+        r.ca.display(),
+        dir.join("admin.pass").display()
+    );
+    (
+        emu2,
+        format!("127.0.0.1:{api2}"),
+        format!("127.0.0.1:{ssl2}"),
+        table,
+    )
+}
+
+/// Runs `tikguard watch ARGS --config CONFIG` (the state beside it); (success, stdout, stderr).
+pub fn watch_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = tikguard()
+        .env("STATE_DIRECTORY", config.parent().unwrap())
+        .arg("watch")
+        .args(&args[..1])
+        .arg("--config")
+        .arg(config)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The addresses on watch's list of the router at `ssl`, sorted.
+pub async fn addresses_on(ssl: &str, ca: &Path) -> Vec<String> {
+    let mut got: Vec<String> = listed(ssl, ca).await.into_iter().map(|(a, _)| a).collect();
+    got.sort();
+    got
+}
+
+/// Waits (10 s at most) until the router at `ssl` lists exactly `want`; what it lists.
+pub async fn until_on(ssl: &str, ca: &Path, want: &[&str]) -> Vec<String> {
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = addresses_on(ssl, ca).await;
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    got
+}
+
 /// Fails `n` logins on the plaintext API, with librouteros when available.
 pub async fn fail_logins(api: &str, n: usize) {
     let (host, port) = api.rsplit_once(':').unwrap();
