@@ -559,3 +559,52 @@ async fn a_log_that_cannot_be_written_refuses_commands_and_loses_none() {
         "{done} done in the log, {answered} answered"
     );
 }
+
+/// A tail changed while no proxy ran: the next start would checkpoint (and sign) the changed
+/// log. It keeps the last run's checkpoint aside instead, says so, and that checkpoint (like
+/// the last run's journal) still shows the deletion. Lines added while it was stopped are
+/// counted at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tail_changed_while_no_proxy_ran_is_not_vouched_for_at_start() {
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("checkpoint.key");
+    let public = keygen(&key);
+    let mut s = setup(&format!("checkpoint-key = \"{}\"", key.display()));
+    let c = crm(&s.plain).await;
+    for _ in 0..4 {
+        c.call(&["/system/identity/print"]).await.unwrap();
+    }
+    drop(c);
+    assert!(stop(&mut s.proxy).success());
+    let first_run = std::fs::read_to_string(&s.err).unwrap();
+    let all = lines(&s.log);
+    rewrite(&s.log, &all[..all.len() - 2]);
+    let err2 = s.dir.path().join("second.err");
+    let (mut p, _) = start(&s.config, &err2, &[]).unwrap();
+    let said = stderr_says(&err2, "does not hold").await;
+    assert!(said.contains("were deleted"), "{said}");
+    let aside: Vec<PathBuf> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("audit.head.before-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(stop(&mut p).success());
+    let (code, out) = verify(&s.log, Some(&aside[0]), Some(&public));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("were deleted"), "{out}");
+    let journal = s.dir.path().join("first-run.journal");
+    std::fs::write(&journal, &first_run).unwrap();
+    assert_eq!(verify(&s.log, Some(&journal), Some(&public)).0, Some(1));
+    // A line added while stopped: counted at the next start.
+    let mut more = lines(&s.log);
+    more.push(more.last().unwrap().clone());
+    rewrite(&s.log, &more);
+    let err3 = s.dir.path().join("third.err");
+    let (_p, _) = start(&s.config, &err3, &[]).unwrap();
+    let said = stderr_says(&err3, "came after the last checkpoint").await;
+    assert!(
+        said.contains(&format!("lines {} to {}", more.len(), more.len())),
+        "{said}"
+    );
+}

@@ -303,13 +303,21 @@ impl AuditLog {
     }
 
     /// Writes the chain's head to `path` every `every` lines on disk (and whenever
-    /// [`AuditLog::checkpoint`] is called), starting now; signed with `signer`'s key.
+    /// [`AuditLog::checkpoint`] is called), starting now; signed with `signer`'s key. The
+    /// checkpoint already there is checked against the log first
+    /// ([`super::checkpoint::before_start`]).
     pub fn set_checkpoint(
         &self,
         path: &Path,
         every: u64,
         signer: Option<super::checkpoint::Signer>,
     ) -> Result<(), String> {
+        super::checkpoint::before_start(
+            Path::new(&self.inner.path),
+            path,
+            self.head().0,
+            signer.as_ref(),
+        )?;
         *self
             .inner
             .checkpoint

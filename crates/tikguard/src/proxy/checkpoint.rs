@@ -309,6 +309,54 @@ pub fn write(path: &Path, cp: &Checkpoint, mode: u32) -> Result<(), String> {
     Ok(())
 }
 
+/// At start, before a new checkpoint replaces it: whether the checkpoint left by the last run
+/// (`cp`) still holds for the log, which has `lines` lines now. A new checkpoint covers every
+/// line of the log: written over a log whose tail was changed while no proxy ran, it would
+/// vouch (signed, with a key) for the change. So a checkpoint that does not hold is kept as
+/// `CHECKPOINT.before-SECONDS` and said on standard error, and lines after it (written before a
+/// crash, or added while no proxy ran: only the journal can tell) are counted there too. The
+/// proxy starts either way: the log goes on, and the evidence is kept.
+pub fn before_start(
+    log: &Path,
+    cp: &Path,
+    lines: u64,
+    signer: Option<&Signer>,
+) -> Result<(), String> {
+    if !cp.exists() {
+        return Ok(());
+    }
+    let key = signer.and_then(|s| public_key(&s.public).ok());
+    let why = match verify(log, cp, key.as_ref()) {
+        Ok(Ok(held)) => {
+            if lines > held.covered && held.covered > 0 {
+                crate::warn_line!(
+                    "tikguard proxy: audit log {}: lines {} to {lines} came after the last checkpoint (written before the proxy stopped without one, or added while no proxy ran; the journal's checkpoints tell)",
+                    log.display(),
+                    held.covered + 1
+                );
+            }
+            return Ok(());
+        }
+        Ok(Err(why)) => why,
+        // Unreadable: kept aside too, rather than replaced unread.
+        Err(e) => e,
+    };
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let aside = std::path::PathBuf::from(format!("{}.before-{secs}", cp.display()));
+    std::fs::rename(cp, &aside).map_err(|e| format!("{}: {e}", cp.display()))?;
+    super::logfile::sync_dir(cp);
+    crate::warn_line!(
+        "tikguard proxy: audit log {}: the checkpoint of the last run does not hold ({}); kept as {}: the log was changed, rotated or replaced while no proxy ran",
+        log.display(),
+        crate::term::printable(&why),
+        aside.display()
+    );
+    Ok(())
+}
+
 /// What [`verify`] found in an intact log.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Held {
@@ -647,6 +695,29 @@ mod tests {
                 public
             );
         }
+    }
+
+    /// A link planted at the temporary name (`audit.head.tmp`) is replaced, not written
+    /// through; the checkpoint gets exactly the log's mode.
+    #[test]
+    fn a_link_at_the_temporary_name_is_not_written_through() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let head = dir.path().join("audit.head");
+        std::os::unix::fs::symlink(&victim, dir.path().join("audit.head.tmp")).unwrap();
+        let cp = Checkpoint::new("l", None, 0, "h", None);
+        write(&head, &cp, 0o640).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert_eq!(
+            std::fs::read_to_string(&head).unwrap(),
+            format!("{}\n", cp.to_line())
+        );
+        assert_eq!(
+            std::fs::metadata(&head).unwrap().permissions().mode() & 0o7777,
+            0o640
+        );
     }
 
     #[test]
