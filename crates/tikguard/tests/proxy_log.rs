@@ -224,6 +224,16 @@ async fn a_signed_checkpoint_verifies_and_each_tail_attack_fails() {
     let cp: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&s.head).unwrap()).unwrap();
     assert_eq!(cp["key"], public.as_str());
+    // Hashes, a count, a time, the path and the public key: nothing secret (the group reads it).
+    let fields: Vec<&String> = cp.as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        ["first", "head", "key", "lines", "log", "sig", "time"],
+        "{cp}"
+    );
+    let secret = text.lines().nth(1).unwrap();
+    assert!(!std::fs::read_to_string(&s.head).unwrap().contains(secret));
+    assert!(!std::fs::read_to_string(&s.err).unwrap().contains(secret));
     assert_eq!(cp["lines"].as_u64().unwrap() as usize, lines(&s.log).len());
 
     let (code, out) = verify(&s.log, Some(&s.head), Some(&public));
