@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::proxy::{self, auditlog, config, policy};
+use crate::proxy::{self, auditlog, checkpoint, config, policy};
 
 /// Give a billing system (CRM) exactly the router access its job needs.
 ///
@@ -18,11 +18,15 @@ use crate::proxy::{self, auditlog, config, policy};
 ///   tikguard proxy check --config proxy.toml         # validate, print the effective policies
 ///   tikguard proxy check --config proxy.toml --as billing /ppp/secret/add =name=x =comment=ucrm_1
 ///   tikguard proxy run --config proxy.toml           # serve (SIGHUP reloads, SIGTERM drains)
-///   tikguard proxy verify-log /var/lib/tikguard/proxy-audit.jsonl --checkpoint /var/lib/tikguard/proxy-audit.head
+///   tikguard proxy keygen /etc/tikguard-proxy/checkpoint.key > checkpoint.pub   # signs checkpoints
+///   tikguard proxy verify-log /var/log/tikguard-proxy/audit.jsonl \
+///       --checkpoint /var/log/tikguard-proxy/audit.head --public-key checkpoint.pub
 ///
 /// Example proxy.toml:
 ///   [proxy]
-///   audit-log = "/var/lib/tikguard-proxy/audit.jsonl"  # hash-chained, one line a command
+///   audit-log = "/var/log/tikguard-proxy/audit.jsonl"  # hash-chained, one line a command
+///   checkpoint = "/var/log/tikguard-proxy/audit.head"  # the chain's head, every N lines
+///   checkpoint-key = "/etc/tikguard-proxy/checkpoint.key"  # optional: signs it
 ///   metrics = "127.0.0.1:9184"
 ///
 ///   [[router]]
@@ -80,13 +84,31 @@ enum Sub {
         words: Vec<String>,
     },
     /// Check an audit log's hash chain; names the first line edited, deleted or reordered.
-    /// With `--checkpoint`, also that the log still holds the head the proxy checkpointed
-    /// (lines deleted from the end, or an end rewritten, fail it).
+    /// With `--checkpoint`, also that the log still holds each head the proxy checkpointed
+    /// (lines deleted from the end, or an end rewritten, fail it); with `--public-key`, that
+    /// every checkpoint is signed with that key. Exit 0: intact; 1: not (the line is named);
+    /// 2: a file could not be read.
     VerifyLog {
+        /// The audit log (`audit-log =`), or a file rotated from it.
+        #[arg(value_name = "LOG")]
         file: String,
-        /// The proxy's checkpoint file (`checkpoint =` in [proxy]).
+        /// Checkpoints: the proxy's checkpoint file (`checkpoint =` in [proxy]), or the
+        /// journal's lines (`journalctl -u tikguard-proxy -o cat > F`), which also hold those
+        /// of earlier files (before a rotation) and cannot be rewritten with the log.
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<String>,
+        /// The checkpoints' public key (what `keygen` printed): 64 hex digits, or a file
+        /// holding them or a PEM public key. Every checkpoint must be signed with it.
+        #[arg(long, value_name = "KEY", requires = "checkpoint")]
+        public_key: Option<String>,
+    },
+    /// Make an Ed25519 key for signing checkpoints (`checkpoint-key =`): writes the private
+    /// key to FILE (PKCS#8 PEM, mode 0600; never over an existing file) and prints the public
+    /// key, which `verify-log --public-key` takes. Give FILE to the proxy's user alone
+    /// (`chown tikguard-proxy FILE` for the Debian package's service).
+    Keygen {
+        #[arg(value_name = "FILE")]
+        file: String,
     },
     /// Read a password on standard input and print its Argon2id hash for `password-hash`.
     HashPassword,
@@ -100,7 +122,12 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             client,
             words,
         } => check(&config, client.as_deref(), &words),
-        Sub::VerifyLog { file, checkpoint } => verify_log(&file, checkpoint.as_deref()),
+        Sub::VerifyLog {
+            file,
+            checkpoint,
+            public_key,
+        } => verify_log(&file, checkpoint.as_deref(), public_key.as_deref()),
+        Sub::Keygen { file } => keygen(&file),
         Sub::HashPassword => hash(),
     }
 }
@@ -304,6 +331,11 @@ fn file_problems(cfg: &config::ProxyConfig) -> Vec<String> {
             readable(format!("client {} legacy-password-file", c.name), f);
         }
     }
+    if let Some(k) = &cfg.checkpoint_key {
+        if let Err(e) = checkpoint::Signer::load(std::path::Path::new(k)) {
+            out.push(crate::term::printable(&e).to_string());
+        }
+    }
     for (what, f) in [
         ("audit-log", Some(&cfg.audit_log)),
         ("checkpoint", cfg.checkpoint.as_ref()),
@@ -323,48 +355,103 @@ fn file_problems(cfg: &config::ProxyConfig) -> Vec<String> {
     out
 }
 
-fn verify_log(file: &str, checkpoint: Option<&str>) -> std::io::Result<u8> {
-    match auditlog::verify(std::path::Path::new(file)) {
-        Ok(Ok(v)) => {
-            if let Some(cp) = checkpoint {
-                match auditlog::verify_checkpoint(
-                    std::path::Path::new(file),
-                    std::path::Path::new(cp),
-                ) {
-                    Ok(Ok(())) => {}
-                    Ok(Err(why)) => {
-                        println!("{file}: {why}");
-                        return Ok(1);
-                    }
-                    Err(e) => {
-                        eprintln!("tikguard: {e}");
-                        return Ok(2);
-                    }
-                }
-            }
-            println!("{file}: {} lines, chain intact", v.lines);
-            if !v.unanswered.is_empty() {
-                let shown: Vec<String> = v
-                    .unanswered
-                    .iter()
-                    .take(20)
-                    .map(|l| l.to_string())
-                    .collect();
-                println!(
-                    "{file}: {} forwarded commands have no outcome (the proxy stopped first; the router may have run them): lines {}{}",
-                    v.unanswered.len(),
-                    shown.join(", "),
-                    if v.unanswered.len() > 20 { ", ..." } else { "" }
-                );
-            }
-            Ok(0)
-        }
-        Ok(Err(b)) => {
-            println!("{file}: {b}");
-            Ok(1)
-        }
+fn verify_log(
+    file: &str,
+    checkpoint: Option<&str>,
+    public_key: Option<&str>,
+) -> std::io::Result<u8> {
+    let key = match public_key.map(checkpoint::public_key).transpose() {
+        Ok(k) => k,
         Err(e) => {
             eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
+    };
+    let shown = crate::term::printable(file);
+    let v = match auditlog::verify(std::path::Path::new(file)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(b)) => {
+            println!("{shown}: {b}");
+            return Ok(1);
+        }
+        Err(e) => {
+            eprintln!("tikguard: {}", crate::term::printable(&e));
+            return Ok(2);
+        }
+    };
+    let held = match checkpoint {
+        None => None,
+        Some(cp) => match checkpoint::verify(
+            std::path::Path::new(file),
+            std::path::Path::new(cp),
+            key.as_ref(),
+        ) {
+            Ok(Ok(h)) => Some(h),
+            Ok(Err(why)) => {
+                println!("{shown}: {}", crate::term::printable(&why));
+                return Ok(1);
+            }
+            Err(e) => {
+                eprintln!("tikguard: {}", crate::term::printable(&e));
+                return Ok(2);
+            }
+        },
+    };
+    println!("{shown}: {} lines, chain intact", v.lines);
+    if let Some(h) = held {
+        let lines = v.lines as u64;
+        println!(
+            "{shown}: {} checkpoint{} of this file hold{}, up to line {}{}{}{}",
+            h.held,
+            if h.held == 1 { "" } else { "s" },
+            if h.held == 1 { "s" } else { "" },
+            h.covered,
+            if h.signed {
+                ", signed with the given key"
+            } else {
+                " (signatures not checked: no --public-key)"
+            },
+            if lines > h.covered {
+                format!("; lines {} to {lines} came after the last", h.covered + 1)
+            } else {
+                String::new()
+            },
+            if h.others > 0 {
+                format!("; {} of other files (rotated) not compared", h.others)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !v.unanswered.is_empty() {
+        let listed: Vec<String> = v
+            .unanswered
+            .iter()
+            .take(20)
+            .map(|l| l.to_string())
+            .collect();
+        println!(
+            "{shown}: {} forwarded commands have no outcome (the proxy stopped first; the router may have run them): lines {}{}",
+            v.unanswered.len(),
+            listed.join(", "),
+            if v.unanswered.len() > 20 { ", ..." } else { "" }
+        );
+    }
+    Ok(0)
+}
+
+fn keygen(file: &str) -> std::io::Result<u8> {
+    match checkpoint::keygen(std::path::Path::new(file)) {
+        Ok(public) => {
+            println!("{public}");
+            eprintln!(
+                "tikguard: private key written to {} (0600); the public key above verifies its checkpoints: tikguard proxy verify-log LOG --checkpoint HEAD --public-key {public}",
+                crate::term::printable(file)
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("tikguard: {}", crate::term::printable(&e));
             Ok(2)
         }
     }

@@ -19,9 +19,10 @@
 //! The chain proves the lines before a line were not changed, not that no lines came after the
 //! last: deleting or rewriting the tail leaves a valid chain. The head (line count and hash of
 //! the last line on disk) is written to a checkpoint file ([`AuditLog::set_checkpoint`]) every
-//! N lines and at shutdown, and to standard error (the journal) with it; [`verify_checkpoint`]
-//! finds a log shorter than its checkpoint or whose line N is not the one checkpointed. A
-//! last line cut short by a crash is kept aside in `FILE.torn-SECONDS` and reported at start.
+//! N lines and at shutdown, and to standard error (the journal) with it, signed when the proxy
+//! has a key; [`super::checkpoint`] says what it proves. Which file is written, with what mode,
+//! by one proxy only, and what happens to a last line cut short by a crash:
+//! [`super::logfile`].
 //!
 //! Arguments whose key is a secret (`password`, `secret`, keys, ...) are written as `***`, and
 //! so are the values of query words naming one.
@@ -181,6 +182,8 @@ struct State {
     file: Arc<std::fs::File>,
     /// The hash of the last line on disk.
     durable_head: String,
+    /// The hash of the current file's line 1, once it has one (which file a checkpoint is of).
+    first: Option<String>,
 }
 
 /// What [`AuditLog::reopen`] found.
@@ -199,12 +202,17 @@ struct Checkpoint {
     every: u64,
     /// Lines (in the file) at the last checkpoint.
     last: u64,
+    signer: Option<super::checkpoint::Signer>,
 }
 
 struct Inner {
     state: std::sync::Mutex<State>,
     path: String,
     checkpoint: std::sync::Mutex<Option<Checkpoint>>,
+    /// The mode of every file the log makes (the log, its next file, checkpoints, torn lines).
+    mode: u32,
+    /// The log's one-writer lock, held while the log is.
+    _lock: Option<super::logfile::Lock>,
 }
 
 /// A handle to the log; cheap to clone.
@@ -214,79 +222,58 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens (or creates, 0600) the log. A last line cut short by a crash is moved out of it
-    /// into `FILE.torn-SECONDS` (0600) and reported on standard error: its command's final reply
-    /// was never released, and the bytes are kept for whoever investigates.
-    pub fn open(path: &Path) -> Result<AuditLog, String> {
-        let show = |e: std::io::Error| format!("{}: {e}", path.display());
-        let mut prev = ZERO.to_string();
-        let mut lines = 0u64;
-        if path.exists() {
-            // A device or a pipe would be read without end (`/dev/zero`, `/dev/full`), and
-            // cannot be truncated or verified.
-            if !std::fs::metadata(path).map_err(show)?.is_file() {
-                return Err(format!(
-                    "{}: not a regular file; the audit log must be a file it can append to and verify",
-                    path.display()
-                ));
-            }
-            let bytes = std::fs::read(path).map_err(show)?;
-            let keep = match bytes.iter().rposition(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None => 0,
-            };
-            if keep < bytes.len() {
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                let aside = std::path::PathBuf::from(format!("{}.torn-{secs}", path.display()));
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    let mut f = std::fs::OpenOptions::new()
-                        .create_new(true)
-                        .write(true)
-                        .mode(0o600)
-                        .open(&aside)
-                        .map_err(|e| format!("{}: {e}", aside.display()))?;
-                    f.write_all(&bytes[keep..])
-                        .and_then(|()| f.sync_all())
-                        .map_err(|e| format!("{}: {e}", aside.display()))?;
-                }
-                crate::warn_line!(
-                    "tikguard proxy: {} ended in a cut line ({} bytes, after line {}); moved to {}",
-                    path.display(),
-                    bytes.len() - keep,
-                    bytes[..keep].iter().filter(|&&b| b == b'\n').count(),
-                    aside.display()
-                );
-                let f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(show)?;
-                f.set_len(keep as u64).map_err(show)?;
-                f.sync_all().map_err(show)?;
-            }
-            lines = bytes[..keep].iter().filter(|&&b| b == b'\n').count() as u64;
-            if let Some(last) = bytes[..keep]
-                .split(|&b| b == b'\n')
-                .rev()
-                .find(|l| !l.is_empty())
-            {
-                prev = digest(last);
-            }
+    /// Opens (or creates) the log with exactly `mode`, as its one writer ([`super::logfile`]:
+    /// a second proxy on the same log is refused, and a last line cut short by a crash is moved
+    /// aside into `FILE.torn-SECONDS` and reported on standard error: its command's final reply
+    /// was never released, and the bytes are kept for whoever investigates).
+    pub fn open(path: &Path, mode: u32) -> Result<AuditLog, String> {
+        let lock = super::logfile::lock(path)?;
+        let o = super::logfile::open(path, mode, false)?;
+        let log = AuditLog::over(o.file, o.last.unwrap_or_else(|| ZERO.to_string()), path);
+        {
+            let mut st = log.inner.lock();
+            st.base_lines = o.lines as i64;
+            st.first = o.first;
         }
-        let file = {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(show)?
+        // `over` made the Arc; nothing else holds it yet.
+        let mut log = log;
+        if let Some(inner) = Arc::get_mut(&mut log.inner) {
+            inner.mode = mode;
+            inner._lock = Some(lock);
+        }
+        Ok(log)
+    }
+
+    /// The log a configuration names, with its checkpoint file, key and timer (the timer is a
+    /// task on the current runtime).
+    pub fn from_config(cfg: &super::config::ProxyConfig) -> Result<AuditLog, String> {
+        let log = AuditLog::open(Path::new(&cfg.audit_log), cfg.audit_log_mode)?;
+        // A file size limit (`ulimit -f`, systemd's `LimitFSIZE=`) reached: SIGXFSZ would kill
+        // the proxy (and a restart would die again at the next line); handled, the write fails
+        // with EFBIG instead and the proxy refuses commands as for a full disk.
+        let xfsz =
+            tokio::signal::unix::SignalKind::from_raw(rustix::process::Signal::XFSZ.as_raw());
+        if let Ok(mut s) = tokio::signal::unix::signal(xfsz) {
+            tokio::spawn(async move { while s.recv().await.is_some() {} });
+        }
+        let Some(cp) = &cfg.checkpoint else {
+            return Ok(log);
         };
-        let log = AuditLog::over(file, prev, path);
-        log.inner.lock().base_lines = lines as i64;
+        let signer = match &cfg.checkpoint_key {
+            Some(k) => Some(super::checkpoint::Signer::load(Path::new(k))?),
+            None => None,
+        };
+        log.set_checkpoint(Path::new(cp), cfg.checkpoint_lines, signer)?;
+        let timer = log.clone();
+        let every = std::time::Duration::from_secs(cfg.checkpoint_seconds);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = timer.checkpoint_if_new() {
+                    crate::warn_line!("tikguard proxy: audit log checkpoint: {e}");
+                }
+            }
+        });
         Ok(log)
     }
 
@@ -304,17 +291,33 @@ impl AuditLog {
                     failed: None,
                     waiting: Vec::new(),
                     base_lines: 0,
+                    first: None,
                     file: Arc::new(file),
                 }),
                 path: path.display().to_string(),
                 checkpoint: std::sync::Mutex::new(None),
+                mode: super::logfile::DEFAULT_MODE,
+                _lock: None,
             }),
         }
     }
 
     /// Writes the chain's head to `path` every `every` lines on disk (and whenever
-    /// [`AuditLog::checkpoint`] is called), starting now.
-    pub fn set_checkpoint(&self, path: &Path, every: u64) -> Result<(), String> {
+    /// [`AuditLog::checkpoint`] is called), starting now; signed with `signer`'s key. The
+    /// checkpoint already there is checked against the log first
+    /// ([`super::checkpoint::before_start`]).
+    pub fn set_checkpoint(
+        &self,
+        path: &Path,
+        every: u64,
+        signer: Option<super::checkpoint::Signer>,
+    ) -> Result<(), String> {
+        super::checkpoint::before_start(
+            Path::new(&self.inner.path),
+            path,
+            self.head().0,
+            signer.as_ref(),
+        )?;
         *self
             .inner
             .checkpoint
@@ -323,6 +326,7 @@ impl AuditLog {
             path: path.to_path_buf(),
             every: every.max(1),
             last: 0,
+            signer,
         });
         self.checkpoint().map(|_| ())
     }
@@ -340,13 +344,14 @@ impl AuditLog {
 
     /// [`AuditLog::reopen`]'s swap, under the lock: the new file and its first line.
     fn swap(&self) -> Result<Swap, String> {
-        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        use std::os::unix::fs::MetadataExt;
         let path = Path::new(&self.inner.path);
         let mut st = self.inner.lock();
         if st.syncing || st.durable < st.appended {
             return Ok(Swap::Retry);
         }
-        if let Ok(now) = std::fs::metadata(path) {
+        // The link itself, not what it names: a link at the path is refused below.
+        if let Ok(now) = std::fs::symlink_metadata(path) {
             let old = st
                 .file
                 .metadata()
@@ -354,22 +359,13 @@ impl AuditLog {
             if now.ino() == old.ino() && now.dev() == old.dev() {
                 return Ok(Swap::Same);
             }
-            if now.len() > 0 {
-                return Err(format!(
-                    "{}: a non-empty file is at the log's path; still writing to the old file",
-                    self.inner.path
-                ));
-            }
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| format!("{}: {e}", self.inner.path))?;
+        // A file someone else made at the path, a link, or one with lines is not written to.
+        let file = super::logfile::open(path, self.inner.mode, true)?.file;
         let before = st.lines();
         st.file = Arc::new(file);
         st.base_lines = -(st.durable as i64);
+        st.first = None;
         let marker = Entry {
             time: now_rfc3339(),
             client: String::new(),
@@ -494,6 +490,10 @@ impl State {
         })
         .unwrap_or_default();
         self.prev = digest(&line);
+        if self.first.is_none() {
+            // The file's line 1 (the file was empty, or a rotation just started it).
+            self.first = Some(self.prev.clone());
+        }
         self.buf.extend_from_slice(&line);
         self.buf.push(b'\n');
         self.appended += 1;
@@ -522,9 +522,9 @@ impl Inner {
         let Some(cp) = cp.as_mut() else {
             return Ok(None);
         };
-        let (lines, head) = {
+        let (lines, head, first) = {
             let st = inner.lock();
-            (st.lines(), st.durable_head.clone())
+            (st.lines(), st.durable_head.clone(), st.first.clone())
         };
         let min_new = if min_new == u64::MAX {
             cp.every
@@ -534,34 +534,15 @@ impl Inner {
         if lines < cp.last.saturating_add(min_new) {
             return Ok(None);
         }
-        let text = serde_json::json!({
-            "time": now_rfc3339(),
-            "log": inner.path,
-            "lines": lines,
-            "head": head,
-        })
-        .to_string();
-        let tmp = std::path::PathBuf::from(format!("{}.tmp", cp.path.display()));
-        let show = |e: std::io::Error| format!("{}: {e}", cp.path.display());
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
-                .map_err(show)?;
-            f.write_all(format!("{text}\n").as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(show)?;
-        }
-        std::fs::rename(&tmp, &cp.path).map_err(show)?;
-        if let Some(dir) = cp.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        let record = super::checkpoint::Checkpoint::new(
+            &inner.path,
+            first.as_deref().filter(|_| lines > 0),
+            lines,
+            &head,
+            cp.signer.as_ref(),
+        );
+        super::checkpoint::write(&cp.path, &record, inner.mode)?;
+        let text = record.to_line();
         cp.last = lines;
         crate::warn_line!("tikguard proxy: audit log checkpoint {text}");
         Ok(Some(text))
@@ -622,7 +603,14 @@ impl Written {
                 st.durable_head = head;
             }
             Err(e) => {
-                st.failed.get_or_insert(format!("{}: {e}", inner.path));
+                if st.failed.is_none() {
+                    // Once, for the journal: from now on every command is refused.
+                    crate::warn_line!(
+                        "tikguard proxy: audit log {}: {e}; every command is refused from now on (none is forwarded unlogged); restart the proxy once the log can be written (a cut last line is then kept aside)",
+                        inner.path
+                    );
+                    st.failed = Some(format!("{}: {e}", inner.path));
+                }
             }
         }
         let waiting = std::mem::take(&mut st.waiting);
@@ -786,56 +774,6 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Broken>, String> {
     }
 }
 
-/// Checks a log against a checkpoint written by the proxy (`{"lines": N, "head": H}`): the
-/// log must have at least N lines and its line N must hash to H. Lines deleted from the end, or
-/// an end edited and re-chained, fail it. `Ok(Err(why))` when the log does not match.
-pub fn verify_checkpoint(log: &Path, checkpoint: &Path) -> Result<Result<(), String>, String> {
-    let text = std::fs::read_to_string(checkpoint)
-        .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
-    let v: serde_json::Value = serde_json::from_str(text.trim())
-        .map_err(|e| format!("{}: not a checkpoint: {e}", checkpoint.display()))?;
-    let (Some(want), Some(head)) = (
-        v.get("lines").and_then(|l| l.as_u64()),
-        v.get("head").and_then(|h| h.as_str()),
-    ) else {
-        return Err(format!(
-            "{}: not a checkpoint (no `lines` and `head`)",
-            checkpoint.display()
-        ));
-    };
-    let time = v.get("time").and_then(|t| t.as_str()).unwrap_or("?");
-    if want == 0 {
-        return Ok(Ok(()));
-    }
-    let f = std::fs::File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let mut r = std::io::BufReader::new(f);
-    let mut line = Vec::new();
-    let mut n = 0u64;
-    loop {
-        line.clear();
-        let read = r
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("{}: {e}", log.display()))?;
-        if read == 0 || line.last() != Some(&b'\n') {
-            return Ok(Err(format!(
-                "the log has {n} complete lines; the checkpoint of {time} says {want}: lines {} to {want} were deleted",
-                n + 1
-            )));
-        }
-        n += 1;
-        if n == want {
-            line.pop();
-            return Ok(if digest(&line) == head {
-                Ok(())
-            } else {
-                Err(format!(
-                    "line {want} is not the line checkpointed at {time}: it, or a line before it, was edited and the chain rewritten"
-                ))
-            });
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -879,7 +817,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             for i in 0..n {
                 log.record(entry(i)).await.unwrap();
             }
@@ -920,7 +858,7 @@ mod tests {
     fn reopening_continues_the_chain() {
         let (_d, path) = write(3);
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             log.record(entry(9)).await.unwrap();
         });
         assert_eq!(verify(&path).unwrap(), intact(4));
@@ -968,7 +906,7 @@ mod tests {
         let cut_at = bytes.iter().rposition(|&b| b == b'\n').unwrap() + 1;
         assert_eq!(verify(&path).unwrap(), Err(Broken::Truncated { line: 3 }));
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             log.record(entry(5)).await.unwrap();
         });
         assert_eq!(verify(&path).unwrap(), intact(3));
@@ -987,8 +925,8 @@ mod tests {
         let path = dir.path().join("audit.jsonl");
         let head = dir.path().join("audit.head");
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
-            log.set_checkpoint(&head, 4).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
+            log.set_checkpoint(&head, 4, None).unwrap();
             for i in 0..9 {
                 log.record(entry(i)).await.unwrap();
             }
@@ -997,10 +935,14 @@ mod tests {
         let cp: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&head).unwrap()).unwrap();
         assert_eq!(cp["lines"], 8);
-        assert_eq!(verify_checkpoint(&path, &head).unwrap(), Ok(()));
+        assert!(super::super::checkpoint::verify(&path, &head, None)
+            .unwrap()
+            .is_ok());
         let l = lines(&path);
         rewrite(&path, &l[..7]);
-        assert!(verify_checkpoint(&path, &head).unwrap().is_err());
+        assert!(super::super::checkpoint::verify(&path, &head, None)
+            .unwrap()
+            .is_err());
     }
 
     #[test]
@@ -1012,7 +954,7 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             let tasks: Vec<_> = (0..8)
                 .map(|t| {
                     let log = log.clone();
@@ -1035,7 +977,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             let mut first = log.submit(entry(1));
             let _second = log.submit(entry(2));
             let third = log.submit(entry(3));
@@ -1068,7 +1010,7 @@ mod tests {
 
     #[test]
     fn a_device_as_the_log_is_refused_without_reading_it() {
-        let e = AuditLog::open(Path::new("/dev/zero")).err().unwrap();
+        let e = AuditLog::open(Path::new("/dev/zero"), 0o600).err().unwrap();
         assert!(e.contains("not a regular file"), "{e}");
     }
 
@@ -1077,7 +1019,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             let fwd = |i| {
                 let mut e = entry(i);
                 e.outcome = "forwarded".into();
@@ -1099,7 +1041,7 @@ mod tests {
         );
         // An outcome naming no open forwarded line.
         block_on(async {
-            let log = AuditLog::open(&path).unwrap();
+            let log = AuditLog::open(&path, 0o600).unwrap();
             let mut out = entry(3);
             out.of = Some("ab".repeat(32));
             log.record(out).await.unwrap();

@@ -81,7 +81,9 @@ struct RawFile {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawProxy {
     audit_log: Spanned<String>,
+    audit_log_mode: Option<Spanned<String>>,
     checkpoint: Option<String>,
+    checkpoint_key: Option<Spanned<String>>,
     checkpoint_lines: Option<u64>,
     checkpoint_seconds: Option<u64>,
     metrics: Option<Spanned<String>>,
@@ -286,9 +288,14 @@ pub struct ClientCfg {
 #[derive(Clone, Debug)]
 pub struct ProxyConfig {
     pub audit_log: String,
+    /// The mode of the log's files (`audit-log-mode`, default 0640: the log, its next file
+    /// after a rotation, checkpoints, cut lines kept aside).
+    pub audit_log_mode: u32,
     /// Where the log's chain head is written (`checkpoint`), every `checkpoint-lines` lines
     /// and `checkpoint-seconds` seconds, and at shutdown.
     pub checkpoint: Option<String>,
+    /// The Ed25519 private key checkpoints are signed with (`checkpoint-key`); read at start.
+    pub checkpoint_key: Option<String>,
     pub checkpoint_lines: u64,
     pub checkpoint_seconds: u64,
     pub metrics: Option<String>,
@@ -579,6 +586,16 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
     if proxy.audit_log.get_ref().is_empty() {
         return Err(src.err(proxy.audit_log.span(), "audit-log is empty"));
     }
+    let audit_log_mode = match &proxy.audit_log_mode {
+        Some(m) => super::logfile::parse_mode(m.get_ref()).map_err(|e| src.err(m.span(), e))?,
+        None => super::logfile::DEFAULT_MODE,
+    };
+    if let (Some(k), None) = (&proxy.checkpoint_key, &proxy.checkpoint) {
+        return Err(src.err(
+            k.span(),
+            "checkpoint-key signs checkpoints: it needs `checkpoint = \"FILE\"` too",
+        ));
+    }
 
     let mut routers: Vec<RouterCfg> = Vec::new();
     for r in &raw.router {
@@ -731,7 +748,9 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
 
     Ok(ProxyConfig {
         audit_log: proxy.audit_log.get_ref().clone(),
+        audit_log_mode,
         checkpoint: proxy.checkpoint.clone(),
+        checkpoint_key: proxy.checkpoint_key.map(|k| k.into_inner()),
         checkpoint_lines: proxy.checkpoint_lines.unwrap_or(1000).max(1),
         checkpoint_seconds: proxy.checkpoint_seconds.unwrap_or(60).max(1),
         metrics: proxy.metrics.map(|m| m.into_inner()),
@@ -762,6 +781,42 @@ mod tests {
             "[proxy]\naudit-log = \"/tmp/x.jsonl\"\n\n[[router]]\nname = \"core-01\"\naddress = \"127.0.0.1:8729\"\nca = \"ca.pem\"\nuser = \"proxy\"\npassword-env = \"CORE01\"\n\n[[listener]]\naddress = \"127.0.0.1:18728\"\nrouter = \"core-01\"\n\n[[client]]\nname = \"billing\"\npassword-hash = \"{}\"\nfrom = [\"198.51.100.20/32\"]\npolicy = \"crm-pppoe\"\nrouters = [\"core-01\"]\n{extra}",
             hash()
         )
+    }
+
+    fn with_proxy(lines: &str) -> String {
+        minimal("").replacen(
+            "audit-log = \"/tmp/x.jsonl\"\n",
+            &format!("audit-log = \"/tmp/x.jsonl\"\n{lines}"),
+            1,
+        )
+    }
+
+    /// The log is 0640 unless said otherwise; a mode letting others read or anyone but its
+    /// owner write is refused where it is written; a key without a checkpoint to sign too.
+    #[test]
+    fn the_log_mode_and_checkpoint_key_are_checked_where_written() {
+        let c = parse("p.toml", &minimal("")).unwrap();
+        assert_eq!(c.audit_log_mode, 0o640);
+        assert_eq!(c.checkpoint_key, None);
+        let c = parse("p.toml", &with_proxy("audit-log-mode = \"0600\"\n")).unwrap();
+        assert_eq!(c.audit_log_mode, 0o600);
+        let e = parse("p.toml", &with_proxy("audit-log-mode = \"0644\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p.toml:3:18:") && e.contains("0644"), "{e}");
+        let e = parse("p.toml", &with_proxy("checkpoint-key = \"/k\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("p.toml:3:") && e.contains("needs `checkpoint"),
+            "{e}"
+        );
+        let c = parse(
+            "p.toml",
+            &with_proxy("checkpoint = \"/h\"\ncheckpoint-key = \"/k\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.checkpoint_key.as_deref(), Some("/k"));
     }
 
     #[test]

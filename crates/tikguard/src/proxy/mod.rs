@@ -5,14 +5,18 @@
 //! - [`config`]: `proxy.toml`, with line and column in errors; built-in policies.
 //! - [`policy`]: the decision, pure.
 //! - [`auditlog`]: the hash-chained JSON lines log, and its verification.
+//! - [`checkpoint`]: the log's signed checkpoints, and what they prove about its tail.
+//! - [`logfile`]: the log's files: one writer, its own file, its mode, a cut last line.
 //! - [`metrics`]: the Prometheus endpoint.
 //! - [`upstream`]: verified connections to the routers, pooled, reconnected with backoff.
 //! - [`session`]: one client connection: login, decide, forward, redact, log.
 //! - [`server`]: listeners, reload on SIGHUP, drain on SIGTERM.
 
 pub mod auditlog;
+pub mod checkpoint;
 pub mod config;
 pub mod forward;
+pub mod logfile;
 pub mod metrics;
 pub mod policy;
 pub mod server;

@@ -79,20 +79,7 @@ pub async fn run(
     cfg: ProxyConfig,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
-    let log = AuditLog::open(std::path::Path::new(&cfg.audit_log))?;
-    if let Some(cp) = &cfg.checkpoint {
-        log.set_checkpoint(std::path::Path::new(cp), cfg.checkpoint_lines)?;
-        let log = log.clone();
-        let every = Duration::from_secs(cfg.checkpoint_seconds);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if let Err(e) = log.checkpoint_if_new() {
-                    crate::warn_line!("tikguard proxy: audit log checkpoint: {e}");
-                }
-            }
-        });
-    }
+    let log = AuditLog::from_config(&cfg)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         stopping: stop_rx.clone(),
