@@ -9,14 +9,18 @@
 //! - [`upstream`]: verified connections to the routers, pooled, reconnected with backoff.
 //! - [`session`]: one client connection: login, decide, forward, redact, log.
 //! - [`server`]: listeners, reload on SIGHUP, drain on SIGTERM.
+//! - [`tls`]: a TLS listener's certificate, re-read on SIGHUP.
+//! - [`clientcert`]: the client a TLS client certificate names.
 
 pub mod auditlog;
+pub mod clientcert;
 pub mod config;
 pub mod forward;
 pub mod metrics;
 pub mod policy;
 pub mod server;
 pub mod session;
+pub mod tls;
 pub mod upstream;
 
 use argon2::password_hash::{

@@ -230,8 +230,9 @@ pub struct Arrival {
     pub router: Option<String>,
     /// `api` or `api-ssl`, for log lines.
     pub service: &'static str,
-    /// The client presented a certificate the listener's `client-ca` verified.
-    pub client_cert: bool,
+    /// The certificate the client presented, which the listener's `client-ca` verified: the
+    /// connection logs in as the client it names only.
+    pub client_cert: Option<super::clientcert::ClientCert>,
 }
 
 fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, String)>) -> Reply {
@@ -317,8 +318,16 @@ async fn login(
     if !client.routers.iter().any(|r| r == &router) {
         return fail("router not allowed for this client");
     }
-    if client.require_client_cert && !arrival.client_cert {
-        return fail("client certificate required");
+    match &arrival.client_cert {
+        None if client.require_client_cert => return fail("client certificate required"),
+        None => {}
+        // Checked before the password: a credential used with another client's certificate
+        // is refused whether or not the password is right, and costs no hashing.
+        Some(cert) => {
+            if let Err(why) = cert.admits(&client.name) {
+                return fail(&why);
+            }
+        }
     }
     let ok = match (password, response) {
         (Some(password), _) => verify_on_hashers(client.password_hash.clone(), password).await,
