@@ -204,9 +204,10 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             }
             writeln!(out, "  default: deny")?;
         }
-        // The files `run` will need, named when unreadable here: the check may run on another
-        // machine than the service (the shipped example's /etc paths), so they are warnings.
-        for p in file_problems(&cfg) {
+        // The files `run` will need, named when unreadable here or holding what `run` would
+        // refuse: the check may run on another machine than the service (the shipped example's
+        // /etc paths), so they are warnings.
+        for p in proxy::files::problems(&cfg) {
             writeln!(out, "{path}: warning: {p}")?;
         }
         return Ok(0);
@@ -261,66 +262,6 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             Ok(1)
         }
     }
-}
-
-/// Files the configuration names that `run` could not read (or, for the log and its
-/// checkpoint, whose directory is missing). Secrets are opened, never printed.
-fn file_problems(cfg: &config::ProxyConfig) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut readable = |what: String, file: &str| {
-        let problem = match std::fs::File::open(file).and_then(|f| f.metadata()) {
-            Err(e) => e.to_string(),
-            Ok(m) if !m.is_file() => "not a regular file".into(),
-            Ok(_) => return,
-        };
-        out.push(format!(
-            "{what} {}: {problem}",
-            crate::term::printable(file)
-        ));
-    };
-    for r in &cfg.routers {
-        match &r.verify {
-            config::Verify::Ca(f) => readable(format!("router {} ca", r.name), f),
-            config::Verify::KnownRouters(f) => {
-                readable(format!("router {} known-routers", r.name), f)
-            }
-            config::Verify::Pin(_) => {}
-        }
-        if let config::Secret::File(f) = &r.password {
-            readable(format!("router {} password-file", r.name), f);
-        }
-    }
-    for l in &cfg.listeners {
-        if let Some(t) = &l.tls {
-            readable(format!("listener {} cert", l.address), &t.cert);
-            readable(format!("listener {} key", l.address), &t.key);
-            if let Some(ca) = &t.client_ca {
-                readable(format!("listener {} client-ca", l.address), ca);
-            }
-        }
-    }
-    for c in &cfg.clients {
-        if let Some(config::Secret::File(f)) = &c.legacy_password {
-            readable(format!("client {} legacy-password-file", c.name), f);
-        }
-    }
-    for (what, f) in [
-        ("audit-log", Some(&cfg.audit_log)),
-        ("checkpoint", cfg.checkpoint.as_ref()),
-    ] {
-        let Some(f) = f else { continue };
-        let dir = std::path::Path::new(f)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        if !dir.is_dir() {
-            out.push(format!(
-                "{what} {}: its directory does not exist",
-                crate::term::printable(f)
-            ));
-        }
-    }
-    out
 }
 
 fn verify_log(file: &str, checkpoint: Option<&str>) -> std::io::Result<u8> {

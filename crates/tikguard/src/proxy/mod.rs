@@ -3,6 +3,7 @@
 //! never sees, and logs every decision in a hash-chained file.
 //!
 //! - [`config`]: `proxy.toml`, with line and column in errors; built-in policies.
+//! - [`files`]: the files a configuration names, checked as `run` reads them.
 //! - [`policy`]: the decision, pure.
 //! - [`auditlog`]: the hash-chained JSON lines log, and its verification.
 //! - [`metrics`]: the Prometheus endpoint.
@@ -15,6 +16,7 @@
 pub mod auditlog;
 pub mod clientcert;
 pub mod config;
+pub mod files;
 pub mod forward;
 pub mod metrics;
 pub mod policy;
