@@ -205,7 +205,12 @@ struct Inner {
     state: std::sync::Mutex<State>,
     path: String,
     checkpoint: std::sync::Mutex<Option<Checkpoint>>,
+    observer: std::sync::OnceLock<WriteObserver>,
 }
+
+/// Told of each write and sync of a group of lines: how long it took, and whether it failed
+/// (the proxy's metrics).
+pub type WriteObserver = Box<dyn Fn(std::time::Duration, bool) + Send + Sync>;
 
 /// A handle to the log; cheap to clone.
 #[derive(Clone)]
@@ -308,8 +313,14 @@ impl AuditLog {
                 }),
                 path: path.display().to_string(),
                 checkpoint: std::sync::Mutex::new(None),
+                observer: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Calls `f` after each write and sync (the first observer set stays).
+    pub fn observe_writes(&self, f: WriteObserver) {
+        let _ = self.inner.observer.set(f);
     }
 
     /// Writes the chain's head to `path` every `every` lines on disk (and whenever
@@ -606,6 +617,7 @@ impl Written {
         let head = st.prev.clone();
         let file = st.file.clone();
         drop(st);
+        let started = std::time::Instant::now();
         let write = || (&*file).write_all(&buf).and_then(|()| file.sync_data());
         // Off the scheduler while the disk works (a multi-threaded runtime hands this
         // worker's other tasks to another thread); inline elsewhere.
@@ -613,6 +625,9 @@ impl Written {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
             _ => write(),
         };
+        if let Some(f) = inner.observer.get() {
+            f(started.elapsed(), res.is_err());
+        }
         let mut st = inner.lock();
         st.syncing = false;
         let ok = res.is_ok();

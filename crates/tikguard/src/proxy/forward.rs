@@ -322,6 +322,7 @@ impl Commands {
             self.held.0.push_back(rel);
         }
         if let Some(mut u) = self.up.take() {
+            u.lease.upstream().answering(false);
             u.lease.discard();
         }
     }
@@ -347,6 +348,7 @@ impl Commands {
             self.held.0.push_back(rel);
         }
         if let Some(mut u) = self.up.take() {
+            u.lease.upstream().answering(false);
             u.lease.discard();
         }
     }
@@ -367,6 +369,9 @@ impl Commands {
                 return Ok(());
             }
         };
+        if let Some(u) = &self.up {
+            u.lease.upstream().answering(true);
+        }
         if r.kind == ReplyKind::Done {
             let Some(f) = self.running.remove(&utag) else {
                 return Ok(());

@@ -29,10 +29,13 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 /// How long a listener waits after a failed accept (out of file descriptors) before the next.
 pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-fn upstreams(cfg: &ProxyConfig) -> Result<HashMap<String, Arc<Upstream>>, String> {
+fn upstreams(
+    cfg: &ProxyConfig,
+    metrics: &Arc<super::metrics::Metrics>,
+) -> Result<HashMap<String, Arc<Upstream>>, String> {
     cfg.routers
         .iter()
-        .map(|r| Ok((r.name.clone(), Upstream::new(r.clone())?)))
+        .map(|r| Ok((r.name.clone(), Upstream::new(r.clone(), metrics.clone())?)))
         .collect()
 }
 
@@ -57,13 +60,20 @@ pub async fn run(
         });
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let metrics = super::metrics::Metrics::new();
+    {
+        let metrics = metrics.clone();
+        log.observe_writes(Box::new(move |took, failed| {
+            metrics.log_written(took, failed)
+        }));
+    }
     let shared = Arc::new(Shared {
         stopping: stop_rx.clone(),
-        upstreams: RwLock::new(upstreams(&cfg)?),
+        upstreams: RwLock::new(upstreams(&cfg, &metrics)?),
         log,
         limits: ServerLimits::default(),
         budget: Budget::new(cfg.memory_budget),
-        metrics: super::metrics::Metrics::new(),
+        metrics,
         config: RwLock::new(Arc::new(cfg.clone())),
         buckets: std::sync::Mutex::new(Default::default()),
         failures: Default::default(),
@@ -267,7 +277,7 @@ fn reload(path: &str, shared: &Shared) {
             "tikguard proxy: listener changes (addresses, TLS on or off) take effect after a restart"
         );
     }
-    let mut ups = match upstreams(&new) {
+    let mut ups = match upstreams(&new, &shared.metrics) {
         Ok(u) => u,
         Err(e) => {
             crate::warn_line!(
@@ -287,7 +297,19 @@ fn reload(path: &str, shared: &Shared) {
             }
         }
     }
-    *shared.upstreams.write().unwrap_or_else(|p| p.into_inner()) = ups;
+    let gone: Vec<String> = {
+        let mut current = shared.upstreams.write().unwrap_or_else(|p| p.into_inner());
+        let gone = current
+            .keys()
+            .filter(|k| !ups.contains_key(*k))
+            .cloned()
+            .collect();
+        *current = ups;
+        gone
+    };
+    for name in gone {
+        shared.metrics.forget_router(&name);
+    }
     *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
     crate::warn_line!("tikguard proxy: configuration reloaded from {path}");
 }

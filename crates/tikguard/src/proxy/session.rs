@@ -357,6 +357,10 @@ async fn login(
         m.with_label_values(&[&client.name, &router, "deny"]),
     );
     let latency = shared.metrics.latency.with_label_values(&[&router]);
+    shared
+        .metrics
+        .rate_limited
+        .with_label_values(&[&client.name]);
     LoginStep::Ok(Who {
         client,
         router,
@@ -644,6 +648,7 @@ where
                             if !shared.take_token(current) {
                                 let cmd = Command::from_request(&req);
                                 w.count("deny");
+                                shared.metrics.rate_limited.with_label_values(&[&w.client.name]).inc();
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
                                 let written = shared.log.submit(e);
                                 let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));

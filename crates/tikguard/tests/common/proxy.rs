@@ -95,6 +95,21 @@ pub fn setup_edited(extra: &str, tls: bool, edit: impl Fn(String) -> String) -> 
 
 /// [`setup_edited`], the proxy started as `tikguard proxy ARGS... --config FILE`.
 pub fn setup_as(extra: &str, tls: bool, edit: impl Fn(String) -> String, args: &[&str]) -> Setup {
+    setup_command(extra, tls, edit, |config| {
+        let mut c = tikguard();
+        c.arg("proxy").args(args).arg("--config").arg(config);
+        c
+    })
+}
+
+/// [`setup_edited`], the proxy started by the command `command` makes for the configuration
+/// file (standard output and error are the setup's).
+pub fn setup_command(
+    extra: &str,
+    tls: bool,
+    edit: impl Fn(String) -> String,
+    command: impl FnOnce(&Path) -> std::process::Command,
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let emu = emu_process(dir.path(), false);
     let config = dir.path().join("proxy.toml");
@@ -108,11 +123,7 @@ pub fn setup_as(extra: &str, tls: bool, edit: impl Fn(String) -> String, args: &
     }
     std::fs::write(&config, text).unwrap();
     let stderr = std::fs::File::create(dir.path().join("proxy.err")).unwrap();
-    let mut child = tikguard()
-        .arg("proxy")
-        .args(args)
-        .arg("--config")
-        .arg(&config)
+    let mut child = command(&config)
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
