@@ -490,6 +490,7 @@ fn resolve(
                 .map(|f| f.to_string())
                 .collect()
         }),
+        permissive: false,
     };
     let bases = extends
         .as_ref()

@@ -10,6 +10,7 @@
 //! - [`upstream`]: verified connections to the routers, pooled, reconnected with backoff.
 //! - [`session`]: one client connection: login, decide, forward, redact, log.
 //! - [`server`]: listeners, reload on SIGHUP, drain on SIGTERM.
+//! - [`record`]: `proxy record`'s session file; [`replay`]: `proxy check --replay`.
 //! - [`tls`]: a TLS listener's certificate, re-read on SIGHUP.
 //! - [`clientcert`]: the client a TLS client certificate names.
 
@@ -20,6 +21,8 @@ pub mod files;
 pub mod forward;
 pub mod metrics;
 pub mod policy;
+pub mod record;
+pub mod replay;
 pub mod server;
 pub mod session;
 pub mod tls;

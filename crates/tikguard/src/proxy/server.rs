@@ -39,10 +39,19 @@ fn upstreams(
         .collect()
 }
 
+/// `tikguard proxy record`'s additions to serving: a session file, and optionally one
+/// permissive policy for every client.
+#[derive(Default)]
+pub struct Trial {
+    pub record: Option<super::record::Recorder>,
+    pub permissive: bool,
+}
+
 /// Binds every listener and serves until SIGTERM. `ready` gets the bound addresses.
 pub async fn run(
     path: String,
     cfg: ProxyConfig,
+    trial: Trial,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
     let log = AuditLog::open(std::path::Path::new(&cfg.audit_log))?;
@@ -79,6 +88,8 @@ pub async fn run(
         failures: Default::default(),
         seats: Default::default(),
         unauthenticated: Default::default(),
+        recorder: trial.record,
+        permissive: trial.permissive.then(super::policy::Policy::permissive),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();

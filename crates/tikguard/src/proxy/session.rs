@@ -120,6 +120,10 @@ pub struct Shared {
     /// Connections not yet logged in, per source (entries removed at zero: bounded by the
     /// connections open).
     pub unauthenticated: std::sync::Mutex<HashMap<IpAddr, usize>>,
+    /// `proxy record`: where each logged-in client's commands are written.
+    pub recorder: Option<super::record::Recorder>,
+    /// `proxy record --permissive`: the policy every client's commands are decided under.
+    pub permissive: Option<super::policy::Policy>,
 }
 
 /// A connection's place among its source's [`MAX_UNAUTHENTICATED_PER_SOURCE`], given back
@@ -640,6 +644,9 @@ where
                         let w = who.as_ref().expect("logged in");
                         if cmds.count() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
+                        }
+                        if let Some(r) = &shared.recorder {
+                            r.record(&w.client.name, &w.router, &ip.to_string(), &req);
                         }
                         {
                             // The limit as configured now (a reload may change it).
