@@ -374,6 +374,8 @@ fn a_hostile_session_file_is_refused_or_escaped_never_trusted() {
         "\n",
         r#"{"client":"pw","words":["/ppp/secret/add","=name=a","=password=***"]}"#,
         "\n",
+        r#"{"client":"billing","words":["/system/identity/print",{"left_out":5}]}"#,
+        "\n",
     ));
     assert_eq!(code, 1, "{out}{err}");
     assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
@@ -384,6 +386,10 @@ fn a_hostile_session_file_is_refused_or_escaped_never_trusted() {
     );
     assert!(
         out.contains("[approximate: password recorded as `***`; without it the command is allowed"),
+        "{out}"
+    );
+    assert!(
+        out.contains(":4: billing allow /system/identity/print by policy monitor rule 1 [approximate: 5 word(s) left out at recording]"),
         "{out}"
     );
     for (lines, want) in [

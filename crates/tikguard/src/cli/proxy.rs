@@ -174,7 +174,9 @@ fn serve(path: &str, record: Option<&str>, permissive: bool) -> std::io::Result<
         permissive,
     };
     if let Some(out) = record {
-        match proxy::record::Recorder::open(out) {
+        let mut taken = vec![cfg.audit_log.as_str()];
+        taken.extend(cfg.checkpoint.as_deref());
+        match proxy::record::Recorder::open(out, &taken) {
             Ok(r) => trial.record = Some(r),
             Err(e) => {
                 eprintln!("tikguard: session file {e}");

@@ -6,9 +6,10 @@
 //!
 //! - An allowed command that changes items under `owner-prefix` or `items` is allowed only if
 //!   the items meet them on the router, which a replay cannot look at: `condition` says so.
-//! - Secrets were recorded as `***` and words over 64 KiB cut to their start. A denial that
-//!   goes away when those values are left out depends on a value the file does not hold, and a
-//!   decision on a cut word was made on its start: `approximate` says which.
+//! - Secrets were recorded as `***`, words over 64 KiB cut to their start, and the words of
+//!   a sentence too big to record left out past the first 256. A denial that goes away when
+//!   the secrets are left out depends on a value the file does not hold, and a decision on cut
+//!   or missing words was made without them: `approximate` says which.
 //!
 //! The file is input like any other: a line that is not a recorded command is an error naming
 //! the file, line and column; a line over [`MAX_LINE`] bytes is refused before it is parsed.
@@ -37,6 +38,7 @@ enum Word {
     Text(String),
     Hex { hex: String },
     Cut { cut: String, bytes: u64 },
+    LeftOut { left_out: u64 },
 }
 
 /// One recorded command, decided.
@@ -119,8 +121,13 @@ fn decide_line(
     let policy = cfg.policy_of(c);
     let mut words = Vec::with_capacity(line.words.len());
     let mut cut = Vec::new();
+    let mut left_out = 0;
     for w in &line.words {
         words.push(match w {
+            Word::LeftOut { left_out: n } => {
+                left_out += n;
+                continue;
+            }
             Word::Text(t) => t.as_bytes().to_vec(),
             Word::Hex { hex } => hex::decode(hex)
                 .map_err(|e| format!("{file}:{n}: a hex word that is not hex: {e}"))?,
@@ -137,15 +144,21 @@ fn decide_line(
     let req = Request::parse(&routeros_api::Sentence::from_words(&words))
         .map_err(|e| format!("{file}:{n}: not a command: {}", e.0))?;
     let (cmd, _, decision) = decide_request(policy, &req);
-    let mut approximate = (!cut.is_empty()).then(|| {
-        format!(
-            "decided on the start of {} word(s) cut at recording ({} bytes)",
-            cut.len(),
-            cut.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+    let mut approximate = (!cut.is_empty() || left_out > 0).then(|| {
+        let mut why = Vec::new();
+        if !cut.is_empty() {
+            let sizes: Vec<String> = cut.iter().take(8).map(u64::to_string).collect();
+            why.push(format!(
+                "decided on the start of {} word(s) cut at recording ({}{} bytes)",
+                cut.len(),
+                sizes.join(", "),
+                if cut.len() > 8 { ", ..." } else { "" }
+            ));
+        }
+        if left_out > 0 {
+            why.push(format!("{left_out} word(s) left out at recording"));
+        }
+        why.join("; ")
     });
     let mut out = Replayed {
         line: n,
