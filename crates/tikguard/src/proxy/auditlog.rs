@@ -82,14 +82,16 @@ pub fn secret_key(k: &str) -> bool {
 /// its SHA-256 (`...(15728640 bytes, sha256 ab12...)`): a client sending 15 MiB words made a
 /// line of that size per command, denied ones included, and the log grew with what the
 /// client chose to send. The hash still names the exact value.
-pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_json::Value> {
+pub fn log_args<V: AsRef<[u8]>>(
+    args: &[(String, V)],
+) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
     let mut map = serde_json::Map::new();
     for (k, v) in args {
         let shown = Value::String(if secret_key(k) {
             "***".to_string()
         } else {
-            logged_value(v)
+            logged_value(v.as_ref())
         });
         match map.get_mut(k) {
             None => {

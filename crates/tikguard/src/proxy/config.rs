@@ -831,7 +831,7 @@ mod tests {
                 verb: word[i + 1..].into(),
                 args: args
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                    .map(|(k, v)| (k.to_string(), bytes::Bytes::copy_from_slice(v.as_bytes())))
                     .collect(),
                 queries: vec![],
             }

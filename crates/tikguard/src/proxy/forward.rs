@@ -183,7 +183,7 @@ pub fn entry(
     ip: IpAddr,
     router: &str,
     command: &str,
-    args: &[(String, Vec<u8>)],
+    args: &[(String, Bytes)],
     decision: &'static str,
     rule: &str,
     outcome: String,

@@ -34,9 +34,9 @@ use super::upstream::Upstream;
 /// A command at least this big (its words, framed) is charged to the shared memory budget
 /// while the proxy holds copies of it; smaller ones are bounded by [`MAX_IN_FLIGHT`].
 pub const BIG_COMMAND: usize = 64 << 10;
-/// Copies of a big command the proxy holds at once: the decision's arguments, the words
-/// forwarded, and the upstream connection's write buffer (the log keeps long values cut:
-/// [`super::auditlog::MAX_LOGGED_VALUE`]).
+/// Copies of a big command the proxy holds at once: the sentence as read (whose values the
+/// decision's arguments share), the words forwarded, and the upstream connection's write
+/// buffer (the log keeps long values cut: [`super::auditlog::MAX_LOGGED_VALUE`]).
 pub const COPIES: usize = 3;
 
 /// Connections one client may have logged in at once (over all its sources and listeners):
