@@ -303,3 +303,60 @@ async fn a_metrics_flood_is_bounded_per_source_and_in_all() {
         "{body}"
     );
 }
+
+/// CPU time a process has used, in clock ticks (user + system).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = stat.rsplit_once(')').unwrap().1;
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f[11] + f[12]
+}
+
+/// Out of file descriptors (`ulimit -n 40`, then more connections than fit): every accept
+/// fails with EMFILE while connections wait in the backlog. The listeners pause between
+/// failed accepts instead of retrying at once, which spun a core for as long as it lasted;
+/// once descriptors are free the proxy serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_file_descriptors_the_listeners_wait_instead_of_spinning() {
+    let s = setup_command(
+        "",
+        false,
+        |t| t,
+        |config| {
+            let mut c = std::process::Command::new("sh");
+            c.arg("-c")
+                .arg("ulimit -n 40; exec \"$0\" proxy run --config \"$1\"")
+                .arg(env!("CARGO_BIN_EXE_tikguard"))
+                .arg(config)
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+            c
+        },
+    );
+    let pid = s.proxy.0.id();
+    let mut held = Vec::new();
+    for _ in 0..60 {
+        held.push(tokio::net::TcpStream::connect(&s.plain).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = cpu_ticks(pid);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let used = cpu_ticks(pid) - before;
+    // 200 ticks would be a core for the whole 2 s.
+    assert!(
+        used < 40,
+        "{used} ticks of CPU in 2 s while out of descriptors"
+    );
+    drop(held);
+    let mut served = false;
+    for _ in 0..50 {
+        if let Ok(c) = crm(&s.plain, "billing", CRM_PASSWORD).await {
+            served = c.call(&["/system/identity/print"]).await.is_ok();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served);
+}
