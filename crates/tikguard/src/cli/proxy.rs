@@ -21,6 +21,8 @@ use crate::proxy::{self, auditlog, checkpoint, config, policy};
 ///   tikguard proxy keygen /etc/tikguard-proxy/checkpoint.key > checkpoint.pub   # signs checkpoints
 ///   tikguard proxy verify-log /var/log/tikguard-proxy/audit.jsonl \
 ///       --checkpoint /var/log/tikguard-proxy/audit.head --public-key checkpoint.pub
+///   tikguard proxy record --config proxy.toml --out crm.jsonl --permissive   # learn what a CRM sends
+///   tikguard proxy check --config new.toml --replay crm.jsonl   # each recorded command under new.toml
 ///
 /// Example proxy.toml:
 ///   [proxy]
@@ -72,13 +74,44 @@ enum Sub {
         #[arg(long, value_name = "FILE")]
         config: String,
     },
-    /// Validate a configuration; print the effective policies, or decide one command.
-    Check {
+    /// Serve as `run` does, and write every command clients send to a session file, for
+    /// `check --replay` to decide under a policy before the CRM is moved to it.
+    ///
+    /// The session file gets one JSON line per command (client, router, the words as sent,
+    /// secrets as `***`), created 0600. With `--permissive` every client's commands are
+    /// forwarded whatever its policy says (what no policy allows is still refused: ambiguous
+    /// or repeated argument names, queries naming hidden fields; replies are still redacted):
+    /// the CRM then has what the proxy's router user has, as it had before the proxy.
+    Record {
+        /// The proxy's configuration (TOML), as `run` takes it.
         #[arg(long, value_name = "FILE")]
         config: String,
-        /// Decide a command for this client: `--as billing /ppp/secret/add =name=x`.
+        /// The session file (appended to; a file others may read is refused).
+        #[arg(long, value_name = "FILE")]
+        out: String,
+        /// Forward every client's commands under one permissive policy instead of its own.
+        #[arg(long)]
+        permissive: bool,
+    },
+    /// Validate a configuration; print the effective policies, decide one command, or replay a
+    /// recorded session.
+    ///
+    /// Exit status: 0 valid (and allowed), 1 a command denied, 2 an error in the files.
+    Check {
+        /// The proxy's configuration (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: String,
+        /// Decide a command for this client: `--as billing /ppp/secret/add =name=x`; with
+        /// `--replay`, decide every recorded command as this client's.
         #[arg(long = "as", value_name = "CLIENT")]
         client: Option<String>,
+        /// Decide every command of a session `proxy record` wrote, under this configuration:
+        /// allowed or denied, and by which rule.
+        #[arg(long, value_name = "SESSION", conflicts_with = "words")]
+        replay: Option<String>,
+        /// How `--replay` reports: a line per command, or one JSON document.
+        #[arg(long, value_enum, default_value_t = Format::Text, requires = "replay")]
+        format: Format,
         /// The command's words: the path, then `=key=value` and `?query` words.
         #[arg(requires = "client", allow_hyphen_values = true)]
         words: Vec<String>,
@@ -114,13 +147,32 @@ enum Sub {
     HashPassword,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
 pub fn run(a: Args) -> std::io::Result<u8> {
     match a.command {
-        Sub::Run { config } => serve(&config),
+        Sub::Run { config } => serve(&config, None, false),
+        Sub::Record {
+            config,
+            out,
+            permissive,
+        } => serve(&config, Some(&out), permissive),
+        Sub::Check {
+            config,
+            client,
+            replay: Some(session),
+            format,
+            ..
+        } => replay(&config, &session, client.as_deref(), format),
         Sub::Check {
             config,
             client,
             words,
+            ..
         } => check(&config, client.as_deref(), &words),
         Sub::VerifyLog {
             file,
@@ -132,7 +184,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     }
 }
 
-fn serve(path: &str) -> std::io::Result<u8> {
+fn serve(path: &str, record: Option<&str>, permissive: bool) -> std::io::Result<u8> {
     let cfg = match config::load(path) {
         Ok(c) => c,
         Err(e) => {
@@ -144,13 +196,37 @@ fn serve(path: &str) -> std::io::Result<u8> {
         eprintln!("tikguard: {path}: no [[listener]]");
         return Ok(2);
     }
+    let mut trial = proxy::server::Trial {
+        record: None,
+        permissive,
+    };
+    if let Some(out) = record {
+        let mut taken = vec![cfg.audit_log.as_str()];
+        taken.extend(cfg.checkpoint.as_deref());
+        match proxy::record::Recorder::open(out, &taken) {
+            Ok(r) => trial.record = Some(r),
+            Err(e) => {
+                eprintln!("tikguard: session file {e}");
+                return Ok(2);
+            }
+        }
+        eprintln!(
+            "tikguard proxy: recording every client's commands to {}{}",
+            crate::term::printable(out),
+            if permissive {
+                "; PERMISSIVE: every command is forwarded whatever the client's policy says"
+            } else {
+                ", decided under each client's policy"
+            }
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let result = rt.block_on(async {
-        let server = tokio::spawn(proxy::server::run(path.to_string(), cfg, Some(tx)));
+        let server = tokio::spawn(proxy::server::run(path.to_string(), cfg, trial, Some(tx)));
         if let Ok(addrs) = rx.await {
             // A closed standard output (a reader that went away) must not stop the proxy.
             let mut out = std::io::stdout().lock();
@@ -231,9 +307,10 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             }
             writeln!(out, "  default: deny")?;
         }
-        // The files `run` will need, named when unreadable here: the check may run on another
-        // machine than the service (the shipped example's /etc paths), so they are warnings.
-        for p in file_problems(&cfg) {
+        // The files `run` will need, named when unreadable here or holding what `run` would
+        // refuse: the check may run on another machine than the service (the shipped example's
+        // /etc paths), so they are warnings.
+        for p in proxy::files::problems(&cfg) {
             writeln!(out, "{path}: warning: {p}")?;
         }
         return Ok(0);
@@ -256,12 +333,8 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
             return Ok(2);
         }
     };
-    let mut cmd = policy::Command::from_request(&req);
-    if let Err(why) = cmd.expand() {
-        writeln!(out, "deny {}: {why}", String::from_utf8_lossy(&req.command))?;
-        return Ok(1);
-    }
-    match policy::decide(cfg.policy_of(c), &cmd) {
+    let (cmd, _, decision) = policy::decide_request(cfg.policy_of(c), &req);
+    match decision {
         policy::Decision::Allow {
             rule, owner_prefix, ..
         } => {
@@ -290,69 +363,27 @@ fn check(path: &str, client: Option<&str>, words: &[String]) -> std::io::Result<
     }
 }
 
-/// Files the configuration names that `run` could not read (or, for the log and its
-/// checkpoint, whose directory is missing). Secrets are opened, never printed.
-fn file_problems(cfg: &config::ProxyConfig) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut readable = |what: String, file: &str| {
-        let problem = match std::fs::File::open(file).and_then(|f| f.metadata()) {
-            Err(e) => e.to_string(),
-            Ok(m) if !m.is_file() => "not a regular file".into(),
-            Ok(_) => return,
-        };
-        out.push(format!(
-            "{what} {}: {problem}",
-            crate::term::printable(file)
-        ));
+fn replay(path: &str, session: &str, client: Option<&str>, format: Format) -> std::io::Result<u8> {
+    let cfg = match config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
     };
-    for r in &cfg.routers {
-        match &r.verify {
-            config::Verify::Ca(f) => readable(format!("router {} ca", r.name), f),
-            config::Verify::KnownRouters(f) => {
-                readable(format!("router {} known-routers", r.name), f)
-            }
-            config::Verify::Pin(_) => {}
+    let all = match proxy::replay::replay(&cfg, session, client) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
         }
-        if let config::Secret::File(f) = &r.password {
-            readable(format!("router {} password-file", r.name), f);
-        }
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Text => out.write_all(proxy::replay::text(session, &all).as_bytes())?,
+        Format::Json => writeln!(out, "{}", proxy::replay::json(session, &all))?,
     }
-    for l in &cfg.listeners {
-        if let Some(t) = &l.tls {
-            readable(format!("listener {} cert", l.address), &t.cert);
-            readable(format!("listener {} key", l.address), &t.key);
-            if let Some(ca) = &t.client_ca {
-                readable(format!("listener {} client-ca", l.address), ca);
-            }
-        }
-    }
-    for c in &cfg.clients {
-        if let Some(config::Secret::File(f)) = &c.legacy_password {
-            readable(format!("client {} legacy-password-file", c.name), f);
-        }
-    }
-    if let Some(k) = &cfg.checkpoint_key {
-        if let Err(e) = checkpoint::Signer::load(std::path::Path::new(k)) {
-            out.push(crate::term::printable(&e).to_string());
-        }
-    }
-    for (what, f) in [
-        ("audit-log", Some(&cfg.audit_log)),
-        ("checkpoint", cfg.checkpoint.as_ref()),
-    ] {
-        let Some(f) = f else { continue };
-        let dir = std::path::Path::new(f)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        if !dir.is_dir() {
-            out.push(format!(
-                "{what} {}: its directory does not exist",
-                crate::term::printable(f)
-            ));
-        }
-    }
-    out
+    Ok(u8::from(all.iter().any(|r| r.decision == "deny")))
 }
 
 fn verify_log(

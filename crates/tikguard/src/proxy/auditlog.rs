@@ -83,14 +83,16 @@ pub fn secret_key(k: &str) -> bool {
 /// its SHA-256 (`...(15728640 bytes, sha256 ab12...)`): a client sending 15 MiB words made a
 /// line of that size per command, denied ones included, and the log grew with what the
 /// client chose to send. The hash still names the exact value.
-pub fn log_args(args: &[(String, Vec<u8>)]) -> serde_json::Map<String, serde_json::Value> {
+pub fn log_args<V: AsRef<[u8]>>(
+    args: &[(String, V)],
+) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
     let mut map = serde_json::Map::new();
     for (k, v) in args {
         let shown = Value::String(if secret_key(k) {
             "***".to_string()
         } else {
-            logged_value(v)
+            logged_value(v.as_ref())
         });
         match map.get_mut(k) {
             None => {
@@ -213,7 +215,12 @@ struct Inner {
     mode: u32,
     /// The log's one-writer lock, held while the log is.
     _lock: Option<super::logfile::Lock>,
+    observer: std::sync::OnceLock<WriteObserver>,
 }
+
+/// Told of each write and sync of a group of lines: how long it took, and whether it failed
+/// (the proxy's metrics).
+pub type WriteObserver = Box<dyn Fn(std::time::Duration, bool) + Send + Sync>;
 
 /// A handle to the log; cheap to clone.
 #[derive(Clone)]
@@ -298,8 +305,14 @@ impl AuditLog {
                 checkpoint: std::sync::Mutex::new(None),
                 mode: super::logfile::DEFAULT_MODE,
                 _lock: None,
+                observer: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Calls `f` after each write and sync (the first observer set stays).
+    pub fn observe_writes(&self, f: WriteObserver) {
+        let _ = self.inner.observer.set(f);
     }
 
     /// Writes the chain's head to `path` every `every` lines on disk (and whenever
@@ -587,6 +600,7 @@ impl Written {
         let head = st.prev.clone();
         let file = st.file.clone();
         drop(st);
+        let started = std::time::Instant::now();
         let write = || (&*file).write_all(&buf).and_then(|()| file.sync_data());
         // Off the scheduler while the disk works (a multi-threaded runtime hands this
         // worker's other tasks to another thread); inline elsewhere.
@@ -594,6 +608,9 @@ impl Written {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
             _ => write(),
         };
+        if let Some(f) = inner.observer.get() {
+            f(started.elapsed(), res.is_err());
+        }
         let mut st = inner.lock();
         st.syncing = false;
         let ok = res.is_ok();

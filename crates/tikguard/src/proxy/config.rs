@@ -113,6 +113,7 @@ struct RawListener {
     cert: Option<String>,
     key: Option<String>,
     client_ca: Option<String>,
+    client_cert_name: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -263,6 +264,10 @@ pub struct TlsCfg {
     pub key: String,
     /// Clients must present a certificate from this CA (mutual TLS).
     pub client_ca: Option<String>,
+    /// Where a client certificate names its client (`client-cert-name`, `cn` by default): a
+    /// connection that presented one logs in as that client only
+    /// ([`super::clientcert`]).
+    pub cert_name: super::clientcert::CertName,
 }
 
 #[derive(Clone, Debug)]
@@ -492,6 +497,7 @@ fn resolve(
                 .map(|f| f.to_string())
                 .collect()
         }),
+        permissive: false,
     };
     let bases = extends
         .as_ref()
@@ -666,12 +672,31 @@ pub fn parse(file: &str, text: &str) -> Result<ProxyConfig, ConfigError> {
                 return Err(src.err(r.span(), format!("unknown router `{}`", r.get_ref())));
             }
         }
+        let cert_name = match &l.client_cert_name {
+            None => super::clientcert::CertName::default(),
+            Some(_) if l.client_ca.is_none() => {
+                return Err(src.err(
+                    span,
+                    "`client-cert-name` goes with `client-ca` (it says where a client certificate names its client)",
+                ))
+            }
+            Some(n) => super::clientcert::CertName::parse(n.get_ref()).ok_or_else(|| {
+                src.err(
+                    n.span(),
+                    format!(
+                        "client-cert-name `{}`: expected `cn` (the subject's common name) or `san-dns` (a DNS subject alternative name)",
+                        n.get_ref()
+                    ),
+                )
+            })?,
+        };
         let tls =
             match (&l.cert, &l.key) {
                 (Some(cert), Some(key)) => Some(TlsCfg {
                     cert: cert.clone(),
                     key: key.clone(),
                     client_ca: l.client_ca.clone(),
+                    cert_name,
                 }),
                 (None, None) if l.client_ca.is_none() => None,
                 _ => return Err(src.err(
@@ -861,7 +886,7 @@ mod tests {
                 verb: word[i + 1..].into(),
                 args: args
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                    .map(|(k, v)| (k.to_string(), bytes::Bytes::copy_from_slice(v.as_bytes())))
                     .collect(),
                 queries: vec![],
             }

@@ -38,7 +38,7 @@ use routeros_api::{Replies, ReplySink};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::auditlog::{log_args, log_query, now_rfc3339, AuditLog, Entry, Written};
-use super::policy::{decide, Command, Constraint, Decision, OWNED_VERBS};
+use super::policy::{decide_request, Command, Constraint, Decision, OWNED_VERBS};
 use super::session::{Shared, Who};
 use super::upstream::Lease;
 
@@ -183,7 +183,7 @@ pub fn entry(
     ip: IpAddr,
     router: &str,
     command: &str,
-    args: &[(String, Vec<u8>)],
+    args: &[(String, Bytes)],
     decision: &'static str,
     rule: &str,
     outcome: String,
@@ -322,6 +322,7 @@ impl Commands {
             self.held.0.push_back(rel);
         }
         if let Some(mut u) = self.up.take() {
+            u.lease.upstream().answering(false);
             u.lease.discard();
         }
     }
@@ -347,6 +348,7 @@ impl Commands {
             self.held.0.push_back(rel);
         }
         if let Some(mut u) = self.up.take() {
+            u.lease.upstream().answering(false);
             u.lease.discard();
         }
     }
@@ -367,6 +369,9 @@ impl Commands {
                 return Ok(());
             }
         };
+        if let Some(u) = &self.up {
+            u.lease.upstream().answering(true);
+        }
         if r.kind == ReplyKind::Done {
             let Some(f) = self.running.remove(&utag) else {
                 return Ok(());
@@ -455,14 +460,6 @@ impl Commands {
         let started = Instant::now();
         let tag = req.tag.clone();
         let cfg = shared.config();
-        let mut cmd = Command::from_request(req);
-        let unknown = cmd.expand().err();
-        // The word forwarded is the one decided on: the full path.
-        let full_word = cmd.word();
-        // `getall` is the old name of `print`.
-        if cmd.verb == "getall" {
-            cmd.verb = "print".into();
-        }
         // The configuration as it is now: a reload applies to sessions already open, and a
         // client removed or no longer allowed this router gets nothing more.
         let Some(current) = cfg
@@ -475,13 +472,20 @@ impl Commands {
                 "tikguard proxy: this client is no longer configured for this router",
             ));
         };
-        let Some(policy) = cfg.policies.get(&current.policy) else {
+        // `proxy record --permissive` decides every client's commands under one policy.
+        let Some(policy) = shared
+            .permissive
+            .as_ref()
+            .or_else(|| cfg.policies.get(&current.policy))
+        else {
             return Outcome::Answer(trap(
                 &tag,
                 Some(4),
                 "tikguard proxy: the client's policy is gone",
             ));
         };
+        // The word forwarded is the one decided on: the full path.
+        let (cmd, full_word, decision) = decide_request(policy, req);
         let deny = |rule: Option<String>, reason: String| {
             w.count("deny");
             let e = entry(
@@ -512,10 +516,7 @@ impl Commands {
                 ),
             )
         };
-        if let Some(why) = unknown {
-            return deny(None, why);
-        }
-        let (rule, owner_prefix, redact) = match decide(policy, &cmd) {
+        let (rule, owner_prefix, redact) = match decision {
             Decision::Deny { rule, reason } => return deny(rule, reason),
             Decision::Allow {
                 rule,

@@ -3,6 +3,7 @@
 //! never sees, and logs every decision in a hash-chained file.
 //!
 //! - [`config`]: `proxy.toml`, with line and column in errors; built-in policies.
+//! - [`files`]: the files a configuration names, checked as `run` reads them.
 //! - [`policy`]: the decision, pure.
 //! - [`auditlog`]: the hash-chained JSON lines log, and its verification.
 //! - [`checkpoint`]: the log's signed checkpoints, and what they prove about its tail.
@@ -11,16 +12,24 @@
 //! - [`upstream`]: verified connections to the routers, pooled, reconnected with backoff.
 //! - [`session`]: one client connection: login, decide, forward, redact, log.
 //! - [`server`]: listeners, reload on SIGHUP, drain on SIGTERM.
+//! - [`record`]: `proxy record`'s session file; [`replay`]: `proxy check --replay`.
+//! - [`tls`]: a TLS listener's certificate, re-read on SIGHUP.
+//! - [`clientcert`]: the client a TLS client certificate names.
 
 pub mod auditlog;
 pub mod checkpoint;
+pub mod clientcert;
 pub mod config;
+pub mod files;
 pub mod forward;
 pub mod logfile;
 pub mod metrics;
 pub mod policy;
+pub mod record;
+pub mod replay;
 pub mod server;
 pub mod session;
+pub mod tls;
 pub mod upstream;
 
 use argon2::password_hash::{

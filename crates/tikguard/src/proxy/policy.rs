@@ -218,6 +218,26 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Attributes removed from every `!re` reply (`password`).
     pub redact: Vec<String>,
+    /// [`Policy::permissive`]: no rules, everything allowed but what no policy allows.
+    pub permissive: bool,
+}
+
+/// The rule name a permissive policy's decisions carry.
+pub const PERMISSIVE_RULE: &str = "permissive (proxy record --permissive)";
+
+impl Policy {
+    /// The policy `tikguard proxy record --permissive` forwards under, to learn what a CRM
+    /// sends before a policy is written for it: every command is allowed, with what no policy
+    /// lets through still refused (argument names that are ambiguous or given twice, a query
+    /// or `value-name` naming a hidden field) and replies redacted as by default.
+    pub fn permissive() -> Policy {
+        Policy {
+            name: "permissive".into(),
+            rules: Vec::new(),
+            redact: DEFAULT_REDACT.iter().map(|f| f.to_string()).collect(),
+            permissive: true,
+        }
+    }
 }
 
 /// A client's command, as the policy sees it.
@@ -227,8 +247,9 @@ pub struct Command {
     pub path: String,
     /// `add`.
     pub verb: String,
-    /// `=key=value` arguments, in order.
-    pub args: Vec<(String, Vec<u8>)>,
+    /// `=key=value` arguments, in order; the values share the request's buffer (a command's
+    /// arguments are not copied to be decided, which a 16 MiB word made a 16 MiB copy).
+    pub args: Vec<(String, bytes::Bytes)>,
     /// Attribute names of `?` query words (operators dropped).
     pub queries: Vec<String>,
 }
@@ -244,7 +265,7 @@ impl Command {
         let args = req
             .attrs
             .iter()
-            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.to_vec()))
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.clone()))
             .collect();
         let queries = req
             .queries
@@ -287,7 +308,7 @@ impl Command {
         self.args
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_slice())
+            .map(|(_, v)| &v[..])
     }
 
     /// `/ppp/secret/add`.
@@ -298,6 +319,30 @@ impl Command {
             format!("{}/{}", self.path, self.verb)
         }
     }
+}
+
+/// How the proxy decides a request under `policy`: its path put in full ([`Command::expand`];
+/// an unknown or ambiguous path is denied), `getall` decided as `print` (its old name). Also
+/// the command word forwarded (the full path, the verb as sent). `tikguard proxy check` and
+/// `--replay` call this as the proxy does.
+pub fn decide_request(
+    policy: &Policy,
+    req: &routeros_api::sentence::Request,
+) -> (Command, String, Decision) {
+    let mut cmd = Command::from_request(req);
+    let unknown = cmd.expand().err();
+    let full_word = cmd.word();
+    if cmd.verb == "getall" {
+        cmd.verb = "print".into();
+    }
+    let decision = match unknown {
+        Some(why) => Decision::Deny {
+            rule: None,
+            reason: why,
+        },
+        None => decide(policy, &cmd),
+    };
+    (cmd, full_word, decision)
 }
 
 /// Verbs that change existing items, subject to ownership.
@@ -481,9 +526,9 @@ fn names_hidden(hidden: &[String], name: &str) -> bool {
 }
 
 /// Fields hidden from `cmd`'s replies: the policy's, the rule's, and its menu's secrets.
-fn hidden_fields(policy: &Policy, rule: &Rule, cmd: &Command) -> Vec<String> {
+fn hidden_fields(policy: &Policy, rule_redact: &[String], cmd: &Command) -> Vec<String> {
     let mut redact = policy.redact.clone();
-    redact.extend(rule.redact.iter().cloned());
+    redact.extend(rule_redact.iter().cloned());
     for (path, field) in SECRETS_BY_PATH {
         if cmd.path == *path && !redact.iter().any(|r| r == field) {
             redact.push(field.to_string());
@@ -503,6 +548,18 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
         return Decision::Deny {
             rule: None,
             reason: format!("{}: {why}", cmd.word()),
+        };
+    }
+    if policy.permissive {
+        let redact = hidden_fields(policy, &[], cmd);
+        if let Some(deny) = names_a_hidden_field(&redact, cmd, PERMISSIVE_RULE) {
+            return deny;
+        }
+        return Decision::Allow {
+            rule: PERMISSIVE_RULE.into(),
+            owner_prefix: None,
+            redact,
+            items: Vec::new(),
         };
     }
     let segments: Vec<&str> = cmd.path.split('/').filter(|s| !s.is_empty()).collect();
@@ -544,35 +601,9 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
         }
         match arg_problem(rule, cmd) {
             None => {
-                let redact = hidden_fields(policy, rule, cmd);
-                let hidden = cmd
-                    .queries
-                    .iter()
-                    .find(|q| names_hidden(&redact, q))
-                    .or_else(|| {
-                        cmd.args
-                            .iter()
-                            .find(|(k, v)| {
-                                k == "value-name"
-                                    && names_hidden(&redact, &String::from_utf8_lossy(v))
-                            })
-                            .map(|(k, _)| k)
-                    });
-                if let Some(what) = hidden {
-                    let field = if what == "value-name" {
-                        String::from_utf8_lossy(cmd.get("value-name").unwrap_or_default())
-                            .into_owned()
-                    } else {
-                        what.clone()
-                    };
-                    return Decision::Deny {
-                        reason: format!(
-                            "{}: `{field}` is hidden from this client; a query or `value-name` may not name it ({})",
-                            cmd.word(),
-                            rule.name
-                        ),
-                        rule: Some(rule.name.clone()),
-                    };
+                let redact = hidden_fields(policy, &rule.redact, cmd);
+                if let Some(deny) = names_a_hidden_field(&redact, cmd, &rule.name) {
+                    return deny;
                 }
                 return Decision::Allow {
                     rule: rule.name.clone(),
@@ -590,6 +621,34 @@ pub fn decide(policy: &Policy, cmd: &Command) -> Decision {
         }
     }
     default_deny(policy, cmd)
+}
+
+/// A denial when a query or `value-name` of `cmd` names a field in `redact`.
+fn names_a_hidden_field(redact: &[String], cmd: &Command, rule: &str) -> Option<Decision> {
+    let hidden = cmd
+        .queries
+        .iter()
+        .find(|q| names_hidden(redact, q))
+        .or_else(|| {
+            cmd.args
+                .iter()
+                .find(|(k, v)| {
+                    k == "value-name" && names_hidden(redact, &String::from_utf8_lossy(v))
+                })
+                .map(|(k, _)| k)
+        })?;
+    let field = if hidden == "value-name" {
+        String::from_utf8_lossy(cmd.get("value-name").unwrap_or_default()).into_owned()
+    } else {
+        hidden.clone()
+    };
+    Some(Decision::Deny {
+        reason: format!(
+            "{}: `{field}` is hidden from this client; a query or `value-name` may not name it ({rule})",
+            cmd.word(),
+        ),
+        rule: Some(rule.to_string()),
+    })
 }
 
 fn default_deny(policy: &Policy, cmd: &Command) -> Decision {
@@ -634,7 +693,7 @@ mod tests {
             verb: word[i + 1..].to_string(),
             args: args
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .map(|(k, v)| (k.to_string(), bytes::Bytes::copy_from_slice(v.as_bytes())))
                 .collect(),
             queries: vec![],
         }
@@ -645,6 +704,7 @@ mod tests {
             name: "p".into(),
             rules,
             redact: vec!["password".into()],
+            permissive: false,
         }
     }
 

@@ -16,7 +16,8 @@ use routeros_api::server::{Budget, ServerLimits};
 use tokio::net::TcpListener;
 
 use super::auditlog::AuditLog;
-use super::config::{self, ListenerCfg, ProxyConfig};
+use super::clientcert::ClientCert;
+use super::config::{self, ProxyConfig};
 use super::session::{self, Arrival, Shared};
 use super::upstream::Upstream;
 
@@ -25,84 +26,82 @@ pub const DRAIN: Duration = Duration::from_secs(30);
 /// Client connections at most, over all listeners; more are closed at accept.
 pub const MAX_CONNECTIONS: u32 = 10_000;
 const HANDSHAKE: Duration = Duration::from_secs(10);
+/// How long a listener waits after a failed accept (out of file descriptors) before the next.
+pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
-fn upstreams(cfg: &ProxyConfig) -> Result<HashMap<String, Arc<Upstream>>, String> {
+fn upstreams(
+    cfg: &ProxyConfig,
+    metrics: &Arc<super::metrics::Metrics>,
+) -> Result<HashMap<String, Arc<Upstream>>, String> {
     cfg.routers
         .iter()
-        .map(|r| Ok((r.name.clone(), Upstream::new(r.clone())?)))
+        .map(|r| Ok((r.name.clone(), Upstream::new(r.clone(), metrics.clone())?)))
         .collect()
 }
 
-fn tls_acceptor(l: &ListenerCfg) -> Result<Option<tokio_rustls::TlsAcceptor>, String> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-    let Some(t) = &l.tls else {
-        return Ok(None);
-    };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&t.cert)
-        .map_err(|e| format!("cannot read {}: {e}", t.cert))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", t.cert))?;
-    let key = PrivateKeyDer::from_pem_file(&t.key).map_err(|e| format!("{}: {e}", t.key))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let builder = match &t.client_ca {
-        Some(ca) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for c in routeros_api::tls::load_ca(std::path::Path::new(ca))? {
-                roots.add(c).map_err(|e| format!("{ca}: {e}"))?;
-            }
-            // Clients without a certificate still connect; those that require one are refused
-            // at login (`require-client-cert`), so one listener serves both.
-            let v = rustls::server::WebPkiClientVerifier::builder_with_provider(
-                Arc::new(roots),
-                provider,
-            )
-            .allow_unauthenticated()
-            .build()
-            .map_err(|e| format!("{ca}: {e}"))?;
-            builder.with_client_cert_verifier(v)
-        }
-        None => builder.with_no_client_auth(),
-    };
-    let cfg = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("{} and {} do not fit: {e}", t.cert, t.key))?;
-    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(cfg))))
+/// `tikguard proxy record`'s additions to serving: a session file, and optionally one
+/// permissive policy for every client.
+#[derive(Default)]
+pub struct Trial {
+    pub record: Option<super::record::Recorder>,
+    pub permissive: bool,
 }
 
 /// Binds every listener and serves until SIGTERM. `ready` gets the bound addresses.
 pub async fn run(
     path: String,
     cfg: ProxyConfig,
+    trial: Trial,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
     let log = AuditLog::from_config(&cfg)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let metrics = super::metrics::Metrics::new();
+    {
+        let metrics = metrics.clone();
+        log.observe_writes(Box::new(move |took, failed| {
+            metrics.log_written(took, failed)
+        }));
+    }
     let shared = Arc::new(Shared {
         stopping: stop_rx.clone(),
-        upstreams: RwLock::new(upstreams(&cfg)?),
+        upstreams: RwLock::new(upstreams(&cfg, &metrics)?),
         log,
         limits: ServerLimits::default(),
         budget: Budget::new(cfg.memory_budget),
-        metrics: super::metrics::Metrics::new(),
+        metrics,
         config: RwLock::new(Arc::new(cfg.clone())),
         buckets: std::sync::Mutex::new(Default::default()),
         failures: Default::default(),
         seats: Default::default(),
         unauthenticated: Default::default(),
+        recorder: trial.record,
+        permissive: trial.permissive.then(super::policy::Policy::permissive),
     });
     let mut bound = Vec::new();
     let mut tasks = Vec::new();
+    // Each TLS listener's certificate, with its place in the configuration, re-read on SIGHUP.
+    let mut tls_listeners: Vec<(usize, String, Arc<super::tls::Listener>)> = Vec::new();
     let sessions = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS as usize));
-    for l in &cfg.listeners {
+    for (i, l) in cfg.listeners.iter().enumerate() {
         let tcp = TcpListener::bind(&l.address)
             .await
             .map_err(|e| format!("listener {}: {e}", l.address))?;
         bound.push(("listening", tcp.local_addr().map_err(|e| e.to_string())?));
-        let acceptor = tls_acceptor(l)?;
+        let tls = match &l.tls {
+            Some(t) => {
+                let listener = super::tls::Listener::new(t)
+                    .map_err(|e| format!("listener {}: {e}", l.address))?;
+                crate::warn_line!(
+                    "tikguard proxy: listener {}: {}",
+                    l.address,
+                    listener.current().summary
+                );
+                tls_listeners.push((i, l.address.clone(), listener.clone()));
+                Some(listener)
+            }
+            None => None,
+        };
         let (shared, l, sessions, mut stop) =
             (shared.clone(), l.clone(), sessions.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(async move {
@@ -111,36 +110,44 @@ pub async fn run(
                     _ = stop.changed() => break,
                     a = tcp.accept() => match a {
                         Ok(a) => a,
-                        Err(_) => continue,
+                        Err(_) => {
+                            // Out of file descriptors (EMFILE) fails every accept until a
+                            // connection closes: a pause, not a loop spinning a core.
+                            tokio::time::sleep(ACCEPT_PAUSE).await;
+                            continue;
+                        }
                     },
                 };
                 let _ = s.set_nodelay(true);
                 let Ok(permit) = sessions.clone().try_acquire_owned() else {
                     continue;
                 };
-                let (shared, acceptor, router) =
-                    (shared.clone(), acceptor.clone(), l.router.clone());
+                // The certificate as it is now: a SIGHUP after this does not change what this
+                // connection's handshake is served.
+                let serving = tls.as_ref().map(|t| t.current());
+                let (shared, router) = (shared.clone(), l.router.clone());
                 tokio::spawn(async move {
                     let _permit = permit;
-                    match acceptor {
+                    match serving {
                         None => {
                             let a = Arrival {
                                 peer,
                                 router,
                                 service: "api",
-                                client_cert: false,
+                                client_cert: None,
                             };
                             session::serve(s, a, shared).await;
                         }
-                        Some(acc) => {
+                        Some(serving) => {
                             if let Ok(Ok(tls)) =
-                                tokio::time::timeout(HANDSHAKE, acc.accept(s)).await
+                                tokio::time::timeout(HANDSHAKE, serving.acceptor.accept(s)).await
                             {
                                 let client_cert = tls
                                     .get_ref()
                                     .1
                                     .peer_certificates()
-                                    .is_some_and(|c| !c.is_empty());
+                                    .and_then(|c| c.first())
+                                    .map(|c| ClientCert::read(c, serving.cert_name));
                                 let a = Arrival {
                                     peer,
                                     router,
@@ -173,6 +180,7 @@ pub async fn run(
         tokio::select! {
             _ = hup.recv() => {
                 reload(&path, &shared);
+                reload_certificates(&shared.config(), &tls_listeners);
                 // After logrotate moved the log away: a new file, continuing the chain.
                 if let Err(e) = shared.log.reopen().await {
                     crate::warn_line!("tikguard proxy: audit log not reopened: {e}");
@@ -211,6 +219,40 @@ fn tasks_metrics(tcp: TcpListener, shared: Arc<Shared>) {
     tokio::spawn(super::metrics::serve(tcp, shared));
 }
 
+/// SIGHUP: each TLS listener re-reads its certificate, key and client CA, from the files the
+/// configuration in effect names (the new one if it loaded, else the running one): a renewed
+/// certificate is served to the next connections. Files that do not load leave the listener
+/// serving what it served, and say why.
+///
+/// A listener is the one at the same place in the file with the same address (several may
+/// have the same, `127.0.0.1:0`); listeners moved around need a restart, as [`reload`] says.
+fn reload_certificates(
+    cfg: &ProxyConfig,
+    listeners: &[(usize, String, Arc<super::tls::Listener>)],
+) {
+    for (i, address, listener) in listeners {
+        let Some(t) = cfg
+            .listeners
+            .get(*i)
+            .filter(|l| &l.address == address)
+            .and_then(|l| l.tls.as_ref())
+        else {
+            crate::warn_line!(
+                "tikguard proxy: listener {address}: TLS settings removed; the listener keeps its certificate until a restart"
+            );
+            continue;
+        };
+        match listener.reload(t) {
+            Ok(summary) => {
+                crate::warn_line!("tikguard proxy: listener {address}: {summary}")
+            }
+            Err(e) => crate::warn_line!(
+                "tikguard proxy: listener {address}: certificate reload refused, the listener keeps the certificate it had: {e}"
+            ),
+        }
+    }
+}
+
 fn reload(path: &str, shared: &Shared) {
     let new = match config::load(path) {
         Ok(c) => c,
@@ -222,13 +264,18 @@ fn reload(path: &str, shared: &Shared) {
         }
     };
     let old = shared.config();
-    let listeners = |c: &ProxyConfig| -> Vec<String> {
-        c.listeners.iter().map(|l| l.address.clone()).collect()
+    let listeners = |c: &ProxyConfig| -> Vec<(String, bool)> {
+        c.listeners
+            .iter()
+            .map(|l| (l.address.clone(), l.tls.is_some()))
+            .collect()
     };
     if listeners(&old) != listeners(&new) {
-        crate::warn_line!("tikguard proxy: listener changes take effect after a restart");
+        crate::warn_line!(
+            "tikguard proxy: listener changes (addresses, TLS on or off) take effect after a restart"
+        );
     }
-    let mut ups = match upstreams(&new) {
+    let mut ups = match upstreams(&new, &shared.metrics) {
         Ok(u) => u,
         Err(e) => {
             crate::warn_line!(
@@ -248,7 +295,19 @@ fn reload(path: &str, shared: &Shared) {
             }
         }
     }
-    *shared.upstreams.write().unwrap_or_else(|p| p.into_inner()) = ups;
+    let gone: Vec<String> = {
+        let mut current = shared.upstreams.write().unwrap_or_else(|p| p.into_inner());
+        let gone = current
+            .keys()
+            .filter(|k| !ups.contains_key(*k))
+            .cloned()
+            .collect();
+        *current = ups;
+        gone
+    };
+    for name in gone {
+        shared.metrics.forget_router(&name);
+    }
     *shared.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
     crate::warn_line!("tikguard proxy: configuration reloaded from {path}");
 }

@@ -34,9 +34,9 @@ use super::upstream::Upstream;
 /// A command at least this big (its words, framed) is charged to the shared memory budget
 /// while the proxy holds copies of it; smaller ones are bounded by [`MAX_IN_FLIGHT`].
 pub const BIG_COMMAND: usize = 64 << 10;
-/// Copies of a big command the proxy holds at once: the decision's arguments, the words
-/// forwarded, and the upstream connection's write buffer (the log keeps long values cut:
-/// [`super::auditlog::MAX_LOGGED_VALUE`]).
+/// Copies of a big command the proxy holds at once: the sentence as read (whose values the
+/// decision's arguments share), the words forwarded, and the upstream connection's write
+/// buffer (the log keeps long values cut: [`super::auditlog::MAX_LOGGED_VALUE`]).
 pub const COPIES: usize = 3;
 
 /// Connections one client may have logged in at once (over all its sources and listeners):
@@ -120,6 +120,10 @@ pub struct Shared {
     /// Connections not yet logged in, per source (entries removed at zero: bounded by the
     /// connections open).
     pub unauthenticated: std::sync::Mutex<HashMap<IpAddr, usize>>,
+    /// `proxy record`: where each logged-in client's commands are written.
+    pub recorder: Option<super::record::Recorder>,
+    /// `proxy record --permissive`: the policy every client's commands are decided under.
+    pub permissive: Option<super::policy::Policy>,
 }
 
 /// A connection's place among its source's [`MAX_UNAUTHENTICATED_PER_SOURCE`], given back
@@ -230,8 +234,9 @@ pub struct Arrival {
     pub router: Option<String>,
     /// `api` or `api-ssl`, for log lines.
     pub service: &'static str,
-    /// The client presented a certificate the listener's `client-ca` verified.
-    pub client_cert: bool,
+    /// The certificate the client presented, which the listener's `client-ca` verified: the
+    /// connection logs in as the client it names only.
+    pub client_cert: Option<super::clientcert::ClientCert>,
 }
 
 fn reply(kind: ReplyKind, tag: &Option<Bytes>, attrs: Vec<(&str, String)>) -> Reply {
@@ -317,8 +322,16 @@ async fn login(
     if !client.routers.iter().any(|r| r == &router) {
         return fail("router not allowed for this client");
     }
-    if client.require_client_cert && !arrival.client_cert {
-        return fail("client certificate required");
+    match &arrival.client_cert {
+        None if client.require_client_cert => return fail("client certificate required"),
+        None => {}
+        // Checked before the password: a credential used with another client's certificate
+        // is refused whether or not the password is right, and costs no hashing.
+        Some(cert) => {
+            if let Err(why) = cert.admits(&client.name) {
+                return fail(&why);
+            }
+        }
     }
     let ok = match (password, response) {
         (Some(password), _) => verify_on_hashers(client.password_hash.clone(), password).await,
@@ -348,6 +361,10 @@ async fn login(
         m.with_label_values(&[&client.name, &router, "deny"]),
     );
     let latency = shared.metrics.latency.with_label_values(&[&router]);
+    shared
+        .metrics
+        .rate_limited
+        .with_label_values(&[&client.name]);
     LoginStep::Ok(Who {
         client,
         router,
@@ -628,6 +645,9 @@ where
                         if cmds.count() >= MAX_IN_FLIGHT || cmds.in_flight.contains_key(&tag) && tag.is_some() {
                             break;
                         }
+                        if let Some(r) = &shared.recorder {
+                            r.record(&w.client.name, &w.router, &ip.to_string(), &req);
+                        }
                         {
                             // The limit as configured now (a reload may change it).
                             let cfg = shared.config();
@@ -635,6 +655,7 @@ where
                             if !shared.take_token(current) {
                                 let cmd = Command::from_request(&req);
                                 w.count("deny");
+                                shared.metrics.rate_limited.with_label_values(&[&w.client.name]).inc();
                                 let e = entry(&w.client.name, ip, &w.router, &cmd.word(), &cmd.args, "deny", "rate limit", "denied: rate limit".into(), Instant::now());
                                 let written = shared.log.submit(e);
                                 let out = trap(&tag, Some(4), &format!("tikguard proxy: rate limit of client {} exceeded", w.client.name));

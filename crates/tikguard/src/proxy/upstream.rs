@@ -15,7 +15,7 @@
 //! refused after the same wait.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,18 +47,25 @@ pub struct Upstream {
     shares: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
     idle: Mutex<Vec<Client>>,
     health: Mutex<Health>,
-    /// Connections made (the first, and every reconnect).
-    pub connects: AtomicU64,
-    /// Connection attempts that failed.
-    pub failures: AtomicU64,
+    metrics: Arc<super::metrics::Metrics>,
+    /// What `upstream_up` says: -1 before anything is known, then 0 or 1.
+    answering: AtomicI8,
 }
 
 impl Upstream {
-    pub fn new(cfg: RouterCfg) -> Result<Arc<Upstream>, String> {
+    pub fn new(
+        cfg: RouterCfg,
+        metrics: Arc<super::metrics::Metrics>,
+    ) -> Result<Arc<Upstream>, String> {
         let security = cfg
             .verify
             .security()
             .map_err(|e| format!("router {}: {e}", cfg.name))?;
+        // The router's counters exist from the start at 0 (`rate()` sees their first step).
+        metrics.upstream_connects.with_label_values(&[&cfg.name]);
+        metrics
+            .upstream_connect_failures
+            .with_label_values(&[&cfg.name]);
         Ok(Arc::new(Upstream {
             slots: Arc::new(Semaphore::new(cfg.max_sessions)),
             shares: Mutex::new(HashMap::new()),
@@ -66,18 +73,29 @@ impl Upstream {
             security,
             idle: Mutex::new(Vec::new()),
             health: Mutex::new(Health::default()),
-            connects: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
+            metrics,
+            answering: AtomicI8::new(-1),
         }))
     }
 
-    /// Whether the last connection attempt failed (for metrics).
-    pub fn is_down(&self) -> bool {
-        self.health
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .last_error
-            .is_some()
+    /// The router answered (a connection made, a command's reply) or failed (a connection
+    /// attempt failed, a connection broke, a command timed out): `upstream_up` says so. The
+    /// gauge is touched only when the state changes (a reply costs an atomic swap).
+    pub fn answering(&self, yes: bool) {
+        let now = i8::from(yes);
+        if self.answering.swap(now, Ordering::Relaxed) != now {
+            self.metrics
+                .upstream_up
+                .with_label_values(&[&self.cfg.name])
+                .set(i64::from(now));
+        }
+    }
+
+    /// Upstream sessions leased now.
+    pub fn sessions_in_use(&self) -> usize {
+        self.cfg
+            .max_sessions
+            .saturating_sub(self.slots.available_permits())
     }
 
     async fn connect(&self) -> Result<Client, Error> {
@@ -103,14 +121,22 @@ impl Upstream {
             Ok::<Client, Error>(client)
         };
         let result = attempt.await;
+        self.answering(result.is_ok());
+        let name = [self.cfg.name.as_str()];
         let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
         match &result {
             Ok(_) => {
-                self.connects.fetch_add(1, Ordering::Relaxed);
+                self.metrics
+                    .upstream_connects
+                    .with_label_values(&name)
+                    .inc();
                 *h = Health::default();
             }
             Err(e) => {
-                self.failures.fetch_add(1, Ordering::Relaxed);
+                self.metrics
+                    .upstream_connect_failures
+                    .with_label_values(&name)
+                    .inc();
                 h.backoff = (h.backoff * 2).clamp(BACKOFF_MIN, BACKOFF_MAX);
                 h.retry_at = Some(Instant::now() + h.backoff);
                 h.last_error = Some(e.to_string());
@@ -187,6 +213,11 @@ pub struct Lease {
 impl Lease {
     pub fn client(&self) -> &Client {
         self.client.as_ref().expect("present until dropped")
+    }
+
+    /// The router's pool this connection belongs to.
+    pub fn upstream(&self) -> &Upstream {
+        &self.up
     }
 
     /// The connection failed or is in an unknown state: do not reuse it.
