@@ -29,7 +29,7 @@ if dpkg -s tikguard >/dev/null 2>&1; then
   fail "a tikguard package is already installed here; remove it first (dpkg -P tikguard)"
 fi
 # This script makes and removes these: never someone's own.
-for d in /etc/tikguard-proxy /var/lib/tikguard-proxy /var/log/tikguard-proxy; do
+for d in /etc/tikguard-proxy /var/lib/tikguard-proxy /var/log/tikguard-proxy /etc/tikguard-watch /var/lib/tikguard-watch; do
   [ ! -e "$d" ] || fail "$d exists; this script makes and removes it: move it away first"
 done
 
@@ -72,12 +72,14 @@ lintian --fail-on error --tag-display-limit 0 "$deb"
 # only if they were not here before.
 had_user="$(getent passwd tikguard-proxy >/dev/null && echo yes || true)"
 had_group="$(getent group tikguard >/dev/null && echo yes || true)"
+had_watch_user="$(getent passwd tikguard-watch >/dev/null && echo yes || true)"
 work="$(mktemp -d)"
 proxy_pid=""
 cleanup() {
   if [ -n "$proxy_pid" ]; then kill "$proxy_pid" 2>/dev/null || true; fi
   dpkg -P tikguard >/dev/null 2>&1 || true
-  rm -rf /etc/tikguard-proxy /var/lib/tikguard-proxy "$work"
+  rm -rf /etc/tikguard-proxy /var/lib/tikguard-proxy /etc/tikguard-watch /var/lib/tikguard-watch "$work"
+  if [ -z "$had_watch_user" ]; then userdel tikguard-watch 2>/dev/null || true; groupdel tikguard-watch 2>/dev/null || true; fi
   if [ -z "$had_user" ]; then userdel tikguard-proxy 2>/dev/null || true; fi
   if [ -z "$had_group" ]; then groupdel tikguard 2>/dev/null || true; fi
 }
@@ -155,7 +157,23 @@ done
 unit=/lib/systemd/system/tikguard-proxy.service
 [ -f "$unit" ] || unit=/usr/lib/systemd/system/tikguard-proxy.service
 watch_unit="$(dirname "$unit")/tikguard-watch.service"
-grep -qx 'DynamicUser=yes' "$watch_unit" || fail "tikguard-watch: no DynamicUser"
+# watch: a static user of its own, which reads /etc/tikguard-watch set up as README's quick start
+# says (a dynamic user could not: that directory is root's, 0750).
+for line in User=tikguard-watch Group=tikguard-watch; do
+  grep -qx "$line" "$watch_unit" || fail "tikguard-watch.service has no $line"
+done
+! grep -q '^DynamicUser=yes' "$watch_unit" || fail "tikguard-watch.service still has DynamicUser"
+getent passwd tikguard-watch >/dev/null || fail "no tikguard-watch user"
+[ "$(id -gn tikguard-watch)" = tikguard-watch ] || fail "tikguard-watch's group is not its own"
+! id -nG tikguard-watch | grep -qw tikguard || fail "tikguard-watch is in the tikguard group (the log readers)"
+install -d -m 0750 -g tikguard-watch /etc/tikguard-watch
+install -m 0640 -g tikguard-watch /usr/share/doc/tikguard/examples/watch.toml /etc/tikguard-watch/watch.toml
+install -d -o tikguard-watch -m 0700 /var/lib/tikguard-watch
+setpriv --reuid tikguard-watch --regid tikguard-watch --init-groups \
+  tikguard watch status --config /etc/tikguard-watch/watch.toml >/dev/null ||
+  fail "the tikguard-watch user cannot read /etc/tikguard-watch/watch.toml set up as README says"
+setpriv --reuid nobody --regid nogroup --clear-groups cat /etc/tikguard-watch/watch.toml >/dev/null 2>&1 &&
+  fail "another user reads /etc/tikguard-watch/watch.toml"
 # The proxy: a static user whose group reads its log (a dynamic user's LogsDirectory is under
 # /var/log/private, which no group reaches: systemd.exec(5)).
 for line in User=tikguard-proxy Group=tikguard LogsDirectory=tikguard-proxy LogsDirectoryMode=0750; do
