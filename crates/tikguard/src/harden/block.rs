@@ -610,7 +610,9 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
             .filter(|r| !r.has_src_restriction)
         {
             let item = &c.items(&filter)[r.number];
-            let Some(comment) = text_of(item, "comment") else {
+            // `find where comment=""` matches every rule without a comment: an empty comment
+            // names nothing, and the rule is left as it is (TG203 not claimed for it).
+            let Some(comment) = text_of(item, "comment").filter(|cm| !cm.is_empty()) else {
                 continue;
             };
             let unique = c
@@ -624,7 +626,8 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
             }
             let target = Target::Find(vec![Cond::eq("comment", &comment)]);
             out.push(Change {
-                id: format!("{fam}-disable-open-api-accept"),
+                // One change per rule: its comment makes the id unique, as it does the rule.
+                id: format!("{fam}-disable-open-api-accept:{comment}"),
                 description: format!(
                     "disable {fam} filter rule \"{comment}\" (accepts the API port from anyone)"
                 ),

@@ -484,7 +484,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     if intent.keep_plain_api && service_enabled(c, "api") {
         // The CRM's accepts for the plaintext API stay with it, and so does its port: what the
         // staging would guard is still open to them (TG206 stays until the second run).
-        out.retain(|ch| !ch.id.ends_with("disable-open-api-accept"));
+        out.retain(|ch| !ch.id.contains("-disable-open-api-accept:"));
         for ch in &mut out {
             ch.fixes.retain(|f| *f != "TG206");
         }

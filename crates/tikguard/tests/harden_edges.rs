@@ -1,0 +1,86 @@
+//! Plans at the edges of what a configuration may hold: rules the plan names by their comment,
+//! brute-force staging that could not act, a device whose management and WAN share one bridge,
+//! RouterOS before 6.41, and who loses layer-2 access. Each test is named after what it pins.
+
+use routeros_config::{Config, Version};
+use tikguard::audit::WanChoice;
+use tikguard::harden::{self, CertPlan, Intent, Prefix};
+
+const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
+
+fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
+    Intent {
+        api_clients: clients.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+        mgmt: mgmt.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
+        wan: WanChoice::default(),
+        api_port: None,
+        cert: CertPlan::Generate,
+        syslog: None,
+        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
+        api_user: None,
+        create_api_user: false,
+        password_in_script: None,
+        api_group: None,
+        replace_allow_lists: false,
+        keep_plain_api: false,
+        mgmt_interfaces: vec![],
+    }
+}
+
+fn guide_intent(c: &Config) -> Intent {
+    intent(c, &["198.51.100.20"], &["192.168.88.0/24"])
+}
+
+fn load(s: &str) -> Config {
+    Config::load(s.as_bytes().to_vec()).0
+}
+
+fn ids(plan: &harden::Plan) -> Vec<&str> {
+    plan.changes.iter().map(|c| c.id.as_str()).collect()
+}
+
+/// RouterOS' `find where comment=""` matches every rule without a comment: a rule whose comment
+/// is empty cannot be named by it, and is left as it is (TG203 not claimed).
+#[test]
+fn an_open_api_accept_with_an_empty_comment_is_not_disabled_by_it() {
+    let text = GUIDE.replace("comment=\"CRM API\"", "comment=\"\"");
+    let c = load(&text);
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("comment=\"\""), "{script}");
+    assert!(
+        !script
+            .lines()
+            .any(|l| l.contains("firewall filter disable")),
+        "{script}"
+    );
+    assert!(
+        !plan.changes.iter().any(|c| c.fixes.contains(&"TG203")),
+        "{:?}",
+        ids(&plan)
+    );
+    harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}
+
+/// Two open API accepts, each with its own comment, are two changes with two ids.
+#[test]
+fn two_open_api_accepts_are_two_changes_with_distinct_ids() {
+    let text = format!(
+        "{GUIDE}\n/ip firewall filter\nadd action=accept chain=input comment=\"Billing API\" dst-port=8728 protocol=tcp place-before=1\n"
+    );
+    let c = load(&text);
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let disables: Vec<&str> = ids(&plan)
+        .into_iter()
+        .filter(|id| id.contains("disable-open-api-accept"))
+        .collect();
+    assert_eq!(disables.len(), 2, "{:?}", ids(&plan));
+    let mut all = ids(&plan);
+    all.sort_unstable();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(all.len(), n, "{:?}", ids(&plan));
+    harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}
