@@ -275,3 +275,15 @@ fn a_service_open_to_the_wan_is_reported_once_not_also_as_missing_address() {
         .iter()
         .any(|m| m.starts_with("`winbox`")));
 }
+
+/// Staging counts the new connections of sources nobody named; an API port that the WAN side
+/// reaches only from a few named prefixes (the CRM's) has none to count (TG206). Open to the
+/// internet, it is still a finding.
+#[test]
+fn an_api_port_reachable_from_wan_only_from_named_prefixes_needs_no_staging() {
+    let base = "# 2025-01-10 12:00:00 by RouterOS 7.18.2\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip service set api disabled=yes\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\n";
+    let narrow = format!("{base}add action=accept chain=input dst-port=8729 protocol=tcp src-address=198.51.100.20\nadd action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
+    assert!(rule_messages(&narrow, "TG206").is_empty());
+    let open = format!("{base}add action=accept chain=input dst-port=8729 protocol=tcp\nadd action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
+    assert_eq!(rule_messages(&open, "TG206").len(), 1);
+}

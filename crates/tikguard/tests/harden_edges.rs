@@ -84,3 +84,79 @@ fn two_open_api_accepts_are_two_changes_with_distinct_ids() {
     assert_eq!(all.len(), n, "{:?}", ids(&plan));
     harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+/// The final drop takes every source the accepts above it do not, before a login: staging
+/// between them would count only sources that are dropped anyway. It is left out, TG206 is not
+/// claimed for it, and the plan says why.
+#[test]
+fn staging_the_final_drop_makes_moot_is_left_out_and_the_plan_says_why() {
+    let c = load(GUIDE);
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("add-src-to-address-list"), "{script}");
+    assert!(!script.contains("tikguard-blacklist"), "{script}");
+    assert!(
+        !plan.changes.iter().any(|c| c.fixes.contains(&"TG206")),
+        "{:?}",
+        ids(&plan)
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("staging") && n.contains("final drop")),
+        "{:?}",
+        plan.notes
+    );
+    let (after, _) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    // And the audit agrees: the API is open to the CRM alone, no staging is asked for.
+    let left = tikguard::audit::run(&after, &i.wan, &Default::default());
+    assert!(!left.findings.iter().any(|f| f.rule == "TG206"));
+}
+
+/// With `--keep-plain-api` the plaintext API and the CRM's accept from anyone stay on: there
+/// staging acts. It guards that port, never counts the API clients or management (accepted
+/// above it), and fixes TG206, which the proof checks.
+#[test]
+fn with_the_plain_api_kept_open_to_anyone_staging_guards_its_port() {
+    let c = load(GUIDE);
+    let mut i = guide_intent(&c);
+    i.keep_plain_api = true;
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    let stage1 = script
+        .lines()
+        .find(|l| l.contains("comment=tikguard:ip-stage1"))
+        .unwrap_or_else(|| panic!("{script}"));
+    assert!(stage1.contains("dst-port=8728 "), "{stage1}");
+    assert!(
+        stage1.contains("src-address-list=!tikguard-api-clients"),
+        "{stage1}"
+    );
+    let bl = script
+        .lines()
+        .find(|l| l.contains("comment=tikguard:ip-blacklist-drop"))
+        .unwrap();
+    assert!(bl.contains("dst-port=8728 "), "{bl}");
+    // Management and the CRM are accepted on 8728 above the staging.
+    for tag in ["ip-mgmt-accept", "ip-api-accept"] {
+        let l = script
+            .lines()
+            .find(|l| l.contains(&format!("comment=tikguard:{tag}")))
+            .unwrap();
+        assert!(l.contains("8728"), "{l}");
+    }
+    // The final drop still leaves the plaintext API to the CRM's accept.
+    let drop = script
+        .lines()
+        .find(|l| l.contains("comment=tikguard:ip-mgmt-drop"))
+        .unwrap();
+    assert!(!drop.contains("8728"), "{drop}");
+    assert!(
+        plan.changes.iter().any(|c| c.fixes.contains(&"TG206")),
+        "{:?}",
+        ids(&plan)
+    );
+    harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

@@ -20,8 +20,9 @@ use crate::input;
 /// management lives; the CRM's groups (those holding `api` and no other login, or named by
 /// --api-group) cut to what they grant of read, write and api, and their users restricted to
 /// --api-client (a group holding `api` with winbox, ssh, web... may be the administrators' and is
-/// left as it is); accepts for the API clients and management above a
-/// block-list drop, brute-force staging and a logged final drop of the management ports in use;
+/// left as it is); accepts for the API clients and management above a logged final drop of the
+/// management ports in use (brute-force staging only where a port stays open beyond them: the
+/// plaintext API under --keep-plain-api);
 /// login events logged (remotely with --syslog, else to disk); the plaintext API disabled last.
 ///
 /// The script runs in an order that survives a stop after any line (RouterOS stops an import at

@@ -17,7 +17,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .exposure
             .rows
             .iter()
-            .filter(|r| r.service == svc && !r.set.is_empty())
+            // Staging counts the connections of sources nobody named: a port the WAN side
+            // reaches only from a few named prefixes (the CRM's) has none to count.
+            .filter(|r| {
+                r.service == svc
+                    && !r.set.is_empty()
+                    && r.width() != crate::audit::reach::Width::Narrow
+            })
             .collect::<Vec<_>>();
         let Some(row) = open.first() else { continue };
         let fw = if row.family == "ipv6" {
