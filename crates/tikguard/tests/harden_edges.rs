@@ -160,3 +160,26 @@ fn with_the_plain_api_kept_open_to_anyone_staging_guards_its_port() {
     );
     harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+/// The firewall engine's budget running out is not a lockout: an evaluation cut short has lost
+/// (defender) or granted (attacker) what it did not finish, so nothing is known either way. The
+/// proof refuses as unproven and says how to give it more.
+#[test]
+fn a_proof_that_runs_out_of_budget_is_refused_as_unproven_not_as_a_lockout() {
+    let c = load(GUIDE);
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let tight = tikguard::audit::firewall::Limits {
+        work: 20,
+        ..Default::default()
+    };
+    let r = harden::prove_within(GUIDE.as_bytes(), &c, &plan.changes, &i, tight).unwrap_err();
+    assert!(
+        r.0.contains("could not prove the plan within the budget") && r.0.contains("--time-limit"),
+        "{}",
+        r.0
+    );
+    assert!(!r.0.contains("would lose"), "{}", r.0);
+    // Within the default budget the same plan is proven.
+    harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

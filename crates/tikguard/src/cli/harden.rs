@@ -126,6 +126,11 @@ pub struct Args {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Give up on the proof after this many seconds of firewall evaluation, refusing the plan
+    /// as unproven (never as a lockout). A firewall too large to evaluate within the engine's
+    /// work bound is refused likewise whatever the time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    time_limit: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -359,7 +364,11 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         return usage(e.replacen("--wan", "--mgmt-interface", 1));
     }
     let plan = harden::plan(&config, &intent);
-    let proof = harden::prove(&bytes, &config, &plan.changes, &intent);
+    let limits = crate::audit::firewall::Limits {
+        time: std::time::Duration::from_secs(a.time_limit),
+        ..Default::default()
+    };
+    let proof = harden::prove_within(&bytes, &config, &plan.changes, &intent, limits);
     let header = format!(
         "tikguard harden for {} (RouterOS {})\napi clients: {}; management: {}",
         source_name,

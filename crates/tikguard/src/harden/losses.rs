@@ -12,12 +12,12 @@
 use routeros_config::Config;
 use serde::Serialize;
 
-use super::proof::{interfaces, Reach};
+use super::proof::{interfaces, Deadline, Reach};
 use super::script::Line;
 use super::Change;
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::allowed_from;
-use crate::audit::firewall::{Action, Assume, Firewall};
+use crate::audit::firewall::{Action, Assume, Exhausted, Firewall};
 
 /// One row of the table.
 #[derive(Clone, Debug, Serialize)]
@@ -88,10 +88,16 @@ fn candidates(c: &Config) -> Vec<(&'static str, bool, AddrSet, String)> {
     out
 }
 
-/// The table: empty when nobody loses anything.
-pub fn losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> {
-    let b = Reach::new(before, Assume::Attacker);
-    let a = Reach::new(after, Assume::Attacker);
+/// The table: empty when nobody loses anything. Cut short by the budget, the attacker's view
+/// would hide losses: an error.
+pub(super) fn losses(
+    before: &Config,
+    after: &Config,
+    changes: &[Change],
+    deadline: &Deadline,
+) -> Result<Vec<Loss>, Exhausted> {
+    let b = Reach::within(before, Assume::Attacker, deadline.now());
+    let a = Reach::within(after, Assume::Attacker, deadline.now());
     let ifaces = interfaces(before);
     let mut out = Vec::new();
     for (svc, v6, set, text) in candidates(before) {
@@ -159,5 +165,8 @@ pub fn losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> 
             });
         }
     }
-    out
+    if let Some(e) = b.exhausted().or_else(|| a.exhausted()) {
+        return Err(e);
+    }
+    Ok(out)
 }

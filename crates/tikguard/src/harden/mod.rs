@@ -38,7 +38,7 @@ use serde::Serialize;
 pub use intent::{CertPlan, Intent, Prefix, DEFAULT_API_USER};
 pub use order::Phase;
 pub use plan::plan;
-pub use proof::{prove, Proof, Refusal};
+pub use proof::{prove, prove_within, Proof, Refusal};
 pub use script::{render, rollback};
 
 use script::{Guard, Line};
