@@ -183,3 +183,48 @@ fn a_proof_that_runs_out_of_budget_is_refused_as_unproven_not_as_a_lockout() {
     // Within the default budget the same plan is proven.
     harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+const AP: &str = include_str!("harden/single-bridge-ap.rsc");
+
+/// A single-bridge device whose management and WAN are the same bridge: the firewall is
+/// planned with the --mgmt sources alone (no rule by interface that would drop the admin), and
+/// layer 2, which only an interface can limit, is left as it is with the reason.
+#[test]
+fn a_single_bridge_device_is_planned_with_mgmt_sources_only() {
+    let c = load(AP);
+    let i = intent(&c, &["10.0.0.5"], &["10.0.0.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    for l in script.lines().filter(|l| l.contains("action=drop")) {
+        assert!(!l.contains("in-interface"), "{l}");
+    }
+    assert!(
+        script.contains("src-address-list=tikguard-mgmt"),
+        "{script}"
+    );
+    assert!(!script.contains("mac-server"), "{script}");
+    assert!(!script.contains("discover-interface-list"), "{script}");
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("`bridge`, which is also the WAN side")),
+        "{:?}",
+        plan.notes
+    );
+    let (after, proof) =
+        harden::prove(AP.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(proof.losses.is_empty(), "{:?}", proof.losses);
+    assert!(harden::plan(&after, &i).is_empty());
+    // Named with --mgmt-interface, layer 2 is limited as asked, and TG112 is not claimed.
+    let mut named = i.clone();
+    named.mgmt_interfaces = vec!["bridge".into()];
+    let plan = harden::plan(&c, &named);
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.id == "mac-winbox" && c.fixes.is_empty()),
+        "{:?}",
+        ids(&plan)
+    );
+    harden::prove(AP.as_bytes(), &c, &plan.changes, &named).unwrap_or_else(|r| panic!("{}", r.0));
+}

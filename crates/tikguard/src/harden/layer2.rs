@@ -52,9 +52,27 @@ pub fn layer2(
             .iter()
             .any(|w| (w == "*" && !only_mgmt(l)) || lists.contains(l, w)),
     };
+    // Management on the WAN side itself (a single-bridge device: an access point or a CPE
+    // whose one bridge carries both the uplink and the administrators). Layer 2 cannot be told
+    // apart by source address, only by interface, and the interface is the WAN: limiting it
+    // there changes nothing, `none` takes MAC winbox (the way back in when IP fails) from the
+    // administrators. Left as it is unless --mgmt-interface names the interfaces; the firewall
+    // is planned with the --mgmt sources alone, as everywhere.
+    let shared: Vec<&String> = ifaces.iter().filter(|i| e.wan.contains(i)).collect();
+    if !shared.is_empty() && intent.mgmt_interfaces.is_empty() {
+        let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: management lives on {}, which is also the WAN side (one bridge for both), and layer 2 can only be limited by interface; limiting them there changes nothing, and `none` would take MAC winbox from the administrators (TG112/TG113 stay open). Name the interfaces with --mgmt-interface to limit them, or set them to `none` by hand", names.join(", ")));
+        return;
+    }
+    // Named with --mgmt-interface although it is WAN: limited as asked, but not claimed.
+    let claim = shared.is_empty();
+    if !claim {
+        let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery limited to the --mgmt-interface interfaces as asked; {} is also the WAN side, so TG112/TG113 stay open there", names.join(", ")));
+    }
     let per_interface = !intent.target.at_least(6, 41, 0);
     if per_interface {
-        layer2_per_interface(c, &e.wan, &ifaces, out);
+        layer2_per_interface(c, &e.wan, &ifaces, claim, out);
         return;
     }
     let mut needs = Vec::new();
@@ -139,7 +157,7 @@ pub fn layer2(
         out.push(Change {
             id: id.to_string(),
             description: format!("{what} only on interface list {list}"),
-            fixes: vec![rule],
+            fixes: if claim { vec![rule] } else { vec![] },
             phase: Phase::Restrict,
             lines: vec![Stmt::set(menu, Target::None).arg(key, list.clone()).into()],
             guard: None,
@@ -148,7 +166,13 @@ pub fn layer2(
     }
 }
 
-fn layer2_per_interface(c: &Config, wan: &[String], ifaces: &[String], out: &mut Vec<Change>) {
+fn layer2_per_interface(
+    c: &Config,
+    wan: &[String],
+    ifaces: &[String],
+    claim: bool,
+    out: &mut Vec<Change>,
+) {
     for (menu, what) in [
         ("/tool mac-server", "MAC telnet"),
         ("/tool mac-server mac-winbox", "MAC winbox"),
@@ -183,7 +207,7 @@ fn layer2_per_interface(c: &Config, wan: &[String], ifaces: &[String], out: &mut
                 "{what} only on the interfaces where management lives ({}), per interface as RouterOS before 6.41 configures it",
                 if ifaces.is_empty() { "none".into() } else { ifaces.join(", ") }
             ),
-            fixes: vec!["TG112"],
+            fixes: if claim { vec!["TG112"] } else { vec![] },
             phase: Phase::Restrict,
             lines,
             guard: None,
