@@ -172,6 +172,8 @@ pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
     ),
     ("/interface list member", "remove", &["numbers"]),
     ("/tool mac-server", "add", &["interface", "disabled"]),
+    ("/tool mac-server", "remove", &["numbers"]),
+    ("/tool mac-server mac-winbox", "remove", &["numbers"]),
     (
         "/tool mac-server mac-winbox",
         "add",

@@ -287,3 +287,24 @@ fn an_api_port_reachable_from_wan_only_from_named_prefixes_needs_no_staging() {
     let open = format!("{base}add action=accept chain=input dst-port=8729 protocol=tcp\nadd action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
     assert_eq!(rule_messages(&open, "TG206").len(), 1);
 }
+
+/// Before RouterOS 6.41 the MAC server has no `allowed-interface-list`: a default entry (every
+/// interface, on until disabled) and entries per interface (real 6.39.2 and 6.40.5 exports).
+/// TG112 reads that form: the default entry on, or an entry on a WAN interface, is a finding,
+/// and its fix is per interface.
+#[test]
+fn before_6_41_the_mac_server_is_read_per_interface() {
+    let base = "# jan/02/2018 10:00:00 by RouterOS 6.40.5\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=192.168.88.1/24 interface=ether2\n";
+    let lan_only = format!("{base}/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n");
+    assert!(rule_messages(&lan_only, "TG112").is_empty());
+    let default_on = rule_messages(base, "TG112");
+    assert_eq!(default_on.len(), 2, "{default_on:?}");
+    assert!(
+        default_on[0].contains("default entry is on"),
+        "{default_on:?}"
+    );
+    let wan = format!("{base}/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether1\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\n");
+    let m = rule_messages(&wan, "TG112");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("`ether1`"), "{m:?}");
+}

@@ -228,3 +228,84 @@ fn a_single_bridge_device_is_planned_with_mgmt_sources_only() {
     );
     harden::prove(AP.as_bytes(), &c, &plan.changes, &named).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+const V640: &str = "# jan/02/2018 10:00:00 by RouterOS 6.40.9\n/interface list\nadd name=WAN\n/interface list member\nadd interface=ether1 list=WAN\n/ip address\nadd address=192.168.88.1/24 interface=ether2\nadd address=203.0.113.2/30 interface=ether1\n/ip route\nadd gateway=203.0.113.1\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\nadd action=drop chain=input in-interface=ether1\n";
+
+/// Applies lines to an export and loads the result.
+fn with_lines(base: &str, lines: &[String]) -> Config {
+    let mut s = base.to_string();
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    load(&s)
+}
+
+/// RouterOS before 6.41 has no `allowed-interface-list`: the MAC server is set per interface.
+/// The plan passes its own proof there (TG112 read in the same form is gone after it), and the
+/// undo removes the entries it added and turns the default entry back on.
+#[test]
+fn before_6_41_the_mac_server_plan_passes_its_own_proof_and_its_undo_removes_what_it_added() {
+    use tikguard::audit::macserver::{access, MacAccess};
+    let c = load(V640);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("allowed-interface-list"), "{script}");
+    let (after, _) =
+        harden::prove(V640.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    for menu in ["/tool mac-server", "/tool mac-server mac-winbox"] {
+        assert_eq!(
+            access(&after, menu),
+            MacAccess::PerInterface {
+                all: false,
+                interfaces: vec!["ether2".into()]
+            },
+            "{menu}"
+        );
+        assert_eq!(
+            access(&c, menu),
+            MacAccess::PerInterface {
+                all: true,
+                interfaces: vec![]
+            }
+        );
+    }
+    assert!(harden::plan(&after, &i).is_empty());
+    // The undo, applied after the script, leaves the MAC server as it was.
+    let undo = harden::rollback(&plan.changes);
+    assert!(
+        undo.contains("/tool mac-server remove [find where interface=ether2]"),
+        "{undo}"
+    );
+    let mut lines = harden::script::lines(&plan.changes);
+    lines.extend(
+        undo.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string),
+    );
+    let undone = with_lines(&format!("{V640}\n"), &lines);
+    for menu in ["/tool mac-server", "/tool mac-server mac-winbox"] {
+        assert_eq!(access(&undone, menu), access(&c, menu), "{menu}");
+    }
+}
+
+/// An entry of its own on a WAN interface is turned off (and back on by the undo).
+#[test]
+fn before_6_41_a_mac_server_entry_on_the_wan_is_turned_off() {
+    let text = format!("{V640}/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether1\nadd interface=ether2\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n");
+    let c = load(&text);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("/tool mac-server set [find where interface=ether1] disabled=yes"),
+        "{script}"
+    );
+    assert!(!script.contains("mac-winbox"), "{script}");
+    assert!(harden::rollback(&plan.changes)
+        .contains("/tool mac-server set [find where interface=ether1] disabled=no"));
+    let (after, _) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(harden::plan(&after, &i).is_empty());
+}

@@ -407,7 +407,8 @@ fn routeros_before_6_41_mac_server_is_read_and_written_per_interface() {
     let (c, _) = Config::load(open.as_bytes().to_vec());
     let plan = harden::plan(&c, &intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]));
     let script = harden::render(&plan.changes, false, "");
-    assert!(script.contains("/tool mac-server set [find where default=yes] disabled=yes\n/tool mac-server add interface=ether2"), "{script}");
+    // The LAN's entry first, while the default entry still covers it; then the default off.
+    assert!(script.contains("/tool mac-server add interface=ether2\n# MAC telnet no longer on every interface: its default entry disabled (RouterOS before 6.41) [TG112]\n/tool mac-server set [find where default=yes] disabled=yes"), "{script}");
     assert!(!script.contains("allowed-interface-list"), "{script}");
 }
 

@@ -8,6 +8,7 @@ pub mod addrset;
 pub mod exposure;
 pub mod firewall;
 pub mod html;
+pub mod macserver;
 pub mod reach;
 pub mod report;
 pub mod rules;

@@ -166,6 +166,11 @@ pub fn layer2(
     }
 }
 
+/// Before 6.41 ([`crate::audit::macserver`]): entries per interface. The MAC server stays on
+/// exactly the interfaces where management lives that had it: their entries are added first
+/// (while the default entry still covers them), then the default entry and the entries of
+/// other interfaces are disabled. Each step is its own change, so the undo restores the default
+/// entry as it was, enables what was disabled, and removes the entries it added.
 fn layer2_per_interface(
     c: &Config,
     wan: &[String],
@@ -173,45 +178,68 @@ fn layer2_per_interface(
     claim: bool,
     out: &mut Vec<Change>,
 ) {
-    for (menu, what) in [
-        ("/tool mac-server", "MAC telnet"),
-        ("/tool mac-server mac-winbox", "MAC winbox"),
+    use crate::audit::macserver::{access, MacAccess};
+    for (menu, id, what) in [
+        ("/tool mac-server", "mac-server", "MAC telnet"),
+        ("/tool mac-server mac-winbox", "mac-winbox", "MAC winbox"),
     ] {
-        let items = c.items(menu);
-        let default_on = !items.iter().any(|i| {
-            (i.get("default") == Some(b"yes") || i.builtin || i.get("interface") == Some(b"all"))
-                && i.is_disabled()
-        });
-        let wan_on = items
-            .iter()
-            .any(|i| !i.is_disabled() && i.get_str("interface").is_some_and(|n| wan.contains(&n)));
-        if !default_on && !wan_on {
+        let MacAccess::PerInterface { all, interfaces } = access(c, menu) else {
+            continue;
+        };
+        if !all && !interfaces.iter().any(|i| wan.contains(i)) {
             continue;
         }
-        let mut lines = vec![
-            Stmt::set(menu, Target::Find(vec![Cond::eq("default", "yes")]))
-                .arg("disabled", "yes")
-                .into(),
-        ];
-        for i in ifaces {
-            if !items
-                .iter()
-                .any(|x| x.get_str("interface").as_deref() == Some(i.as_str()))
-            {
-                lines.push(Stmt::add(menu).arg("interface", i.clone()).into());
+        let fixes = || if claim { vec!["TG112"] } else { vec![] };
+        let items = c.items(menu);
+        if all {
+            for i in ifaces {
+                if items
+                    .iter()
+                    .any(|x| x.get_str("interface").as_deref() == Some(i.as_str()))
+                {
+                    continue;
+                }
+                let mut ch = add_unique(
+                    menu,
+                    &format!("{id}-on:{i}"),
+                    vec![("interface", i.clone())],
+                    &["interface"],
+                    false,
+                    format!("{what} on `{i}`, where management lives (RouterOS before 6.41 sets it per interface)"),
+                    Phase::Restrict,
+                );
+                ch.fixes = fixes();
+                out.push(ch);
             }
+            let default = Target::Find(vec![Cond::eq("default", "yes")]);
+            out.push(Change {
+                id: format!("{id}-default-off"),
+                description: format!(
+                    "{what} no longer on every interface: its default entry disabled (RouterOS before 6.41)"
+                ),
+                fixes: fixes(),
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set(menu, default.clone()).arg("disabled", "yes").into()],
+                guard: None,
+                undo: vec![Stmt::set(menu, default).arg("disabled", "no").into()],
+            });
         }
-        out.push(Change {
-            id: format!("{}-per-interface", if what == "MAC telnet" { "mac-server" } else { "mac-winbox" }),
-            description: format!(
-                "{what} only on the interfaces where management lives ({}), per interface as RouterOS before 6.41 configures it",
-                if ifaces.is_empty() { "none".into() } else { ifaces.join(", ") }
-            ),
-            fixes: if claim { vec!["TG112"] } else { vec![] },
-            phase: Phase::Restrict,
-            lines,
-            guard: None,
-            undo: vec![Stmt::set(menu, Target::Find(vec![Cond::eq("default", "yes")])).arg("disabled", "no").into()],
-        });
+        for i in &interfaces {
+            if ifaces.contains(i) {
+                continue;
+            }
+            let target = Target::Find(vec![Cond::eq("interface", i)]);
+            out.push(Change {
+                id: format!("{id}-off:{i}"),
+                description: format!("{what} off on `{i}`, where management does not live"),
+                fixes: fixes(),
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set(menu, target.clone())
+                    .arg("disabled", "yes")
+                    .into()],
+                guard: None,
+                undo: vec![Stmt::set(menu, target).arg("disabled", "no").into()],
+            });
+        }
     }
 }
