@@ -29,14 +29,19 @@ fn without_output_the_proof_and_the_losses_go_to_stderr() {
         "{stderr}"
     );
     assert!(stderr.contains("prefix 10.1.0.0/24: winbox"), "{stderr}");
-    // Kept lists: nobody.
+    // Kept lists: no prefix loses anything; the WAN interface loses layer-2 access (TG112 and
+    // TG113's fix), which the table shows too.
     let out = tikguard()
         .args(["harden", FIXTURE])
         .args(ARGS)
         .output()
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("who loses access: nobody"), "{stderr}");
+    assert!(!stderr.contains("  prefix "), "{stderr}");
+    assert!(
+        stderr.contains("  interface ether1: MAC telnet, MAC winbox, neighbour discovery (interface list all -> interface list "),
+        "{stderr}"
+    );
 }
 
 #[test]

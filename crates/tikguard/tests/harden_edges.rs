@@ -309,3 +309,53 @@ fn before_6_41_a_mac_server_entry_on_the_wan_is_turned_off() {
         harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
     assert!(harden::plan(&after, &i).is_empty());
 }
+
+/// The table of who loses access names the interfaces that lose MAC telnet, MAC winbox or
+/// neighbour discovery, not only prefixes and users; interfaces that keep it are not listed.
+#[test]
+fn the_losses_table_names_interfaces_that_lose_layer2_access() {
+    let c = load(GUIDE);
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let (_, proof) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+    let ether1 = proof
+        .losses
+        .iter()
+        .find(|l| l.kind == "interface" && l.who == "ether1")
+        .unwrap_or_else(|| panic!("{:#?}", proof.losses));
+    assert_eq!(
+        ether1.service,
+        "MAC telnet, MAC winbox, neighbour discovery"
+    );
+    assert_eq!(
+        ether1.r#where,
+        vec!["interface list all -> interface list LAN"]
+    );
+    assert!(
+        !proof.losses.iter().any(|l| l.who == "bridge"),
+        "{:#?}",
+        proof.losses
+    );
+    // Before 6.41, per interface.
+    let c = load(V640);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let (_, proof) =
+        harden::prove(V640.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let ether1 = proof
+        .losses
+        .iter()
+        .find(|l| l.who == "ether1")
+        .unwrap_or_else(|| panic!("{:#?}", proof.losses));
+    assert!(
+        ether1.service.starts_with("MAC telnet, MAC winbox"),
+        "{ether1:?}"
+    );
+    assert!(
+        ether1
+            .r#where
+            .contains(&"every interface -> ether2".to_string()),
+        "{ether1:?}"
+    );
+}

@@ -13,6 +13,8 @@
 
 use routeros_config::{Config, Item};
 
+use super::firewall::InterfaceLists;
+
 /// Where a MAC server menu lets layer-2 logins in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MacAccess {
@@ -53,4 +55,45 @@ pub fn access(c: &Config, menu: &str) -> MacAccess {
     interfaces.sort();
     interfaces.dedup();
     MacAccess::PerInterface { all, interfaces }
+}
+
+/// Whether an interface-list value (`all`, `none`, `!WAN`, a name) covers `iface`.
+pub fn list_covers(lists: &InterfaceLists, list: &str, iface: &str) -> bool {
+    match list.strip_prefix('!') {
+        Some(l) => !lists.contains(l, iface),
+        None => lists.contains(list, iface),
+    }
+}
+
+impl MacAccess {
+    /// Whether layer-2 logins are let in on `iface`.
+    pub fn covers(&self, lists: &InterfaceLists, iface: &str) -> bool {
+        match self {
+            MacAccess::List(l) => list_covers(lists, l, iface),
+            MacAccess::PerInterface { all, interfaces } => {
+                *all || interfaces.iter().any(|i| i == iface)
+            }
+        }
+    }
+
+    /// As the table of who loses access shows it.
+    pub fn describe(&self) -> String {
+        match self {
+            MacAccess::List(l) => format!("interface list {l}"),
+            MacAccess::PerInterface { all: true, .. } => "every interface".into(),
+            MacAccess::PerInterface { interfaces, .. } if interfaces.is_empty() => "none".into(),
+            MacAccess::PerInterface { interfaces, .. } => interfaces.join(","),
+        }
+    }
+}
+
+/// Where neighbour discovery announces the router: `discover-interface-list` (default `all`).
+/// Before 6.41 it is set per interface (`/ip neighbor discovery set ether1 discover=no`), which
+/// is not read here: the list form's default stands for it.
+pub fn discovery(c: &Config) -> MacAccess {
+    MacAccess::List(
+        c.setting("/ip neighbor discovery-settings", "discover-interface-list")
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_else(|| "all".into()),
+    )
 }

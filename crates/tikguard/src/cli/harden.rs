@@ -159,11 +159,11 @@ fn proof_line(p: &harden::Proof, intent: &Intent) -> String {
     format!("proof: findings {} -> {}; management and API clients keep access (every packet of their connections) after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)
 }
 
-/// The "who loses access" table: every prefix and user that could reach a service before and
-/// cannot after.
+/// The "who loses access" table: every prefix, user and interface (layer 2) that could reach a
+/// service before and cannot after.
 fn losses_table(p: &harden::Proof) -> String {
     if p.losses.is_empty() {
-        return "who loses access: nobody (every prefix and user that reaches a service today keeps it)\n".into();
+        return "who loses access: nobody (every prefix, user and interface that reaches a service today keeps it)\n".into();
     }
     let mut t = String::from("who loses access (could reach it before, cannot after):\n");
     for l in &p.losses {
