@@ -205,7 +205,8 @@ async fn resolve(client: &Client, api_menu: &str, conds: &[Cond]) -> Result<Vec<
         .collect())
 }
 
-/// One planned command as API words, with its `find`s resolved on the router.
+/// One planned command as API words, with its `find`s resolved on the router; no words when
+/// it acts on every item of an empty set ([`Target::Every`]).
 pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, String> {
     let api_menu = stmt.menu.replace(' ', "/");
     let mut words = vec![format!("{api_menu}/{}", stmt.verb).into_bytes()];
@@ -220,10 +221,14 @@ pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, S
         target => {
             let conds = match target {
                 Target::Name(n) => vec![Cond::eq("name", n)],
-                Target::Find(c) => c.clone(),
+                Target::Find(c) | Target::Every(c) => c.clone(),
                 Target::None => unreachable!(),
             };
             let ids = resolve(client, &api_menu, &conds).await?;
+            if ids.is_empty() && matches!(target, Target::Every(_)) {
+                // Every item of none: nothing to send.
+                return Ok(Vec::new());
+            }
             if ids.is_empty() && stmt.verb != "remove" {
                 return Err(format!("{}: nothing matches {}", stmt.menu, stmt.render()));
             }
