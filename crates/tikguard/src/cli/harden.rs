@@ -123,7 +123,7 @@ pub struct Args {
     /// Omit the `:if` guards (to append the script to an export and audit the result).
     #[arg(long)]
     no_guards: bool,
-    /// Output format of the summary.
+    /// Output format of the summary (text only with --apply).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Give up on the proof after this many seconds of firewall evaluation, refusing the plan
@@ -294,6 +294,10 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
 }
 
 pub fn run(a: Args) -> std::io::Result<u8> {
+    // The run's lines (what it applies, the live audit) are text: JSON was silently not given.
+    if a.apply.is_some() && a.format == Format::Json {
+        return usage("--format json is not available with --apply (it prints what it applies as text); run without --apply on an export for the JSON plan and proof".into());
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -425,8 +429,13 @@ fn report(
                 changes: &plan.changes,
                 notes: &plan.notes,
                 refused: proof.as_ref().err().map(|r| r.0.clone()),
+                // A report: the new API user's password (--api-password-file) is the script
+                // file's alone (0600), never stdout's.
                 script: if proof.is_ok() {
-                    script.to_string()
+                    String::from_utf8_lossy(&routeros_config::secrets::redact_embedded(
+                        script.as_bytes(),
+                    ))
+                    .into_owned()
                 } else {
                     String::new()
                 },
