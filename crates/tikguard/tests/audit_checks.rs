@@ -308,3 +308,62 @@ fn before_6_41_the_mac_server_is_read_per_interface() {
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].contains("`ether1`"), "{m:?}");
 }
+
+/// The fixes of one rule.
+fn rule_fixes(export: &str, rule: &str) -> Vec<String> {
+    let (c, _) = Config::load(export.as_bytes().to_vec());
+    audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .flat_map(|f| f.fix.clone())
+        .collect()
+}
+
+/// TG205's drop goes where it acts: before the rule that accepts what it would drop (appended
+/// after an `accept` of everything it never matches).
+#[test]
+fn the_wan_drop_is_placed_before_the_rule_that_accepts_wan_traffic() {
+    let export = "# 2025-01-10 12:00:00 by RouterOS 7.18.2\n/interface list add name=WAN\n/interface list add name=LAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=bridge list=LAN\n/ip address add address=192.168.88.1/24 interface=bridge\n/ip address add address=203.0.113.2/30 interface=ether1\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\nadd action=accept chain=input comment=\"allow all\"\nadd action=drop chain=input\n";
+    let fixes = rule_fixes(export, "TG205");
+    let drop = fixes
+        .iter()
+        .find(|f| f.contains("action=drop"))
+        .unwrap_or_else(|| panic!("{fixes:?}"));
+    assert!(
+        drop.ends_with("place-before=[:pick [find where comment=\"allow all\"] 0]"),
+        "{drop}"
+    );
+}
+
+/// On a router whose every addressed interface is WAN (a cloud CHR, an access point on DHCP)
+/// the administrators come in over the WAN: TG205's drop keeps the management path the
+/// configuration shows (its allow-lists), accepted above the drop, or asks for the prefixes.
+#[test]
+fn the_wan_drop_on_a_single_interface_router_keeps_the_management_path() {
+    let base = "# 2025-01-10 12:00:00 by RouterOS 7.18.2\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip route add gateway=203.0.113.1\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\n";
+    let known = format!("{base}/ip service set winbox address=198.51.100.0/24\n");
+    let fixes = rule_fixes(&known, "TG205");
+    let accept = fixes
+        .iter()
+        .position(|f| f.contains("action=accept") && f.contains("src-address-list=management"))
+        .unwrap_or_else(|| panic!("{fixes:?}"));
+    let drop = fixes
+        .iter()
+        .position(|f| f.contains("action=drop"))
+        .unwrap();
+    assert!(accept < drop, "{fixes:?}");
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f.contains("list=management address=198.51.100.0/24")),
+        "{fixes:?}"
+    );
+    let unknown = rule_fixes(base, "TG205");
+    assert!(
+        unknown
+            .iter()
+            .any(|f| f.contains("action=accept") && f.contains("<management prefixes>")),
+        "{unknown:?}"
+    );
+}

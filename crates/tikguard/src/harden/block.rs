@@ -625,9 +625,8 @@ fn emit_block(
         let mut props: Vec<(&str, String)> = r.props.clone();
         props.push(("comment", r.tag.clone()));
         let mut stmt = Stmt::add(filter).args(props);
-        if will_exist_after {
-            let mut conds = vec![Cond::eq("dynamic", "no")];
-            conds.extend(above.iter().map(|t| Cond::ne("comment", t)));
+        let skip: Vec<&str> = above.iter().map(|t| t.as_str()).collect();
+        if let Some(conds) = super::placement::first(will_exist_after, &skip) {
             stmt = stmt.pick("place-before", conds);
         }
         let mut guard = Guard::absent(filter, vec![Cond::eq("comment", &r.tag)]);
