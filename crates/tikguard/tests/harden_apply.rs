@@ -13,7 +13,11 @@ use tikguard::harden::{self, CertPlan, Intent, Prefix};
 const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
 
 async fn router() -> (emu::Emulator, Client) {
-    let (config, _) = Config::load(GUIDE.as_bytes().to_vec());
+    router_of(GUIDE.as_bytes().to_vec()).await
+}
+
+async fn router_of(export: Vec<u8>) -> (emu::Emulator, Client) {
+    let (config, _) = Config::load(export);
     let passwords: HashMap<String, String> = [("admin".to_string(), "admin-pass".to_string())]
         .into_iter()
         .collect();
@@ -143,4 +147,48 @@ async fn a_group_without_users_applies_without_stopping() {
         .changes
         .iter()
         .all(|ch| ch.id != "service-api"));
+}
+
+/// A comment that is not UTF-8 (Windows-1251 in real exports) is sent to the router as the
+/// bytes it is: the find resolves, and the rule it names is disabled.
+#[tokio::test]
+async fn a_find_by_a_comment_that_is_not_utf8_resolves_on_the_router() {
+    let export = GUIDE
+        .replace("comment=\"CRM API\"", "comment=\"CRM-COMMENT\"")
+        .into_bytes();
+    let at = export
+        .windows(11)
+        .position(|w| w == b"CRM-COMMENT")
+        .unwrap();
+    let mut bytes = export[..at].to_vec();
+    bytes.extend_from_slice(b"\xcf\xf0\xee\xe2\xe5\xf0\xea\xe0 CRM");
+    bytes.extend_from_slice(&export[at + 11..]);
+    let (_e, c) = router_of(bytes).await;
+    let (_, config) = tikguard::live::fetch(&c).await.unwrap();
+    let i = intent(&config);
+    let plan = harden::plan(&config, &i);
+    assert!(
+        plan.changes
+            .iter()
+            .any(|ch| ch.id.contains("disable-open-api-accept")),
+        "{:?}",
+        plan.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
+    );
+    let missing = harden::apply::unresolved(&c, &plan).await;
+    assert!(missing.is_empty(), "{missing:?}");
+    assert_eq!(
+        harden::apply::apply(&c, &plan, true, false, &i)
+            .await
+            .unwrap(),
+        0
+    );
+    let rules = c
+        .call(&["/ip/firewall/filter/print", "=.proplist=comment,disabled"])
+        .await
+        .unwrap();
+    let crm = rules
+        .iter()
+        .find(|r| r.get("comment").is_some_and(|c| c.ends_with(b" CRM")))
+        .unwrap();
+    assert_eq!(crm.get("disabled").map(|d| &d[..]), Some(&b"true"[..]));
 }
