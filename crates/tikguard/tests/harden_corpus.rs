@@ -134,6 +134,13 @@ fn every_export_hardens_with_its_own_management_and_nobody_loses_access() {
                     failures.push(format!("{name}: loses access: {unasked:?}"));
                 }
                 layer2_rows += proof.losses.len() - unasked.len();
+                // Staged (--keep-plain-api, where staging guards the plaintext API): proven too.
+                let mut staged = i.clone();
+                staged.keep_plain_api = true;
+                let sp = harden::plan(&c, &staged);
+                if let Err(r) = harden::prove(&bytes, &c, &sp.changes, &staged) {
+                    failures.push(format!("{name}: with --keep-plain-api: {}", r.0));
+                }
                 let again = harden::plan(&after, &i);
                 if !again.is_empty() {
                     failures.push(format!(

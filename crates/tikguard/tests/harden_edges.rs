@@ -359,3 +359,27 @@ fn the_losses_table_names_interfaces_that_lose_layer2_access() {
         "{ether1:?}"
     );
 }
+
+/// With `--keep-plain-api` the plaintext API stays as it is: open to every address, TG103
+/// stays with it and is not claimed; on a hotspot router whose management is the subscribers'
+/// network, api-ssl stays reached by subscribers and TG206 is not claimed either. Both plans
+/// are proven.
+#[test]
+fn the_plain_api_kept_leaves_tg103_and_a_subscriber_reached_api_leaves_tg206_unclaimed() {
+    let hotspot = "# 2026-01-07 07:31:30 by RouterOS 7.20.6\n/ip hotspot profile\nadd hotspot-address=10.5.50.1 name=hsprof1\n/ip pool\nadd name=hs-pool ranges=10.5.50.2-10.5.50.254\n/ip hotspot\nadd address-pool=hs-pool disabled=no interface=ether2 name=hotspot1 profile=hsprof1\n/ip address\nadd address=10.5.50.1/24 interface=ether2\n/ip dhcp-client\nadd interface=ether1\n";
+    let c = load(hotspot);
+    let mut i = intent(&c, &["10.5.50.0/24"], &["10.5.50.0/24"]);
+    i.keep_plain_api = true;
+    let plan = harden::plan(&c, &i);
+    for rule in ["TG103", "TG206"] {
+        assert!(
+            !plan.changes.iter().any(|ch| ch.fixes.contains(&rule)),
+            "{rule}: {:?}",
+            plan.changes
+                .iter()
+                .map(|c| (&c.id, &c.fixes))
+                .collect::<Vec<_>>()
+        );
+    }
+    harden::prove(hotspot.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

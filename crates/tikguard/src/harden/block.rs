@@ -251,6 +251,26 @@ pub fn plan(
     }
     let (v6_derived, v6_ifaces) = derived_v6_mgmt(c, intent);
     let v6_active = exposure::ipv6_active(c);
+    // TG206 is the router's: it asks for staging wherever more than a few named prefixes, or
+    // any subscriber, reach the API over either family. With API clients or management that
+    // wide, or among the subscribers, api-ssl stays so reached (accepted above any staging, as
+    // they must be), and staging the plaintext API does not fix it.
+    let trusted_narrow = [false, true].iter().all(|&v6| {
+        let set = intent
+            .api_clients
+            .iter()
+            .chain(&intent.mgmt)
+            .chain(&kept.api)
+            .chain(&kept.mgmt)
+            .chain(&v6_derived)
+            .filter(|p| p.v6 == v6)
+            .fold(AddrSet::empty(v6), |acc, p| acc.union(&p.set));
+        let subscribers = crate::audit::subscribers::detect(c).iter().any(|s| {
+            s.addresses_unknown || !set.intersect(if v6 { &s.v6 } else { &s.v4 }).is_empty()
+        });
+        !subscribers
+            && crate::audit::reach::Reach::of(&set).width() == crate::audit::reach::Width::Narrow
+    });
     for v6 in [false, true] {
         if v6 && !v6_active {
             continue;
@@ -486,7 +506,7 @@ pub fn plan(
                     description: format!(
                         "brute-force staging: new connection to the plaintext API (open beyond the API clients while it stays on) -> {to} ({timeout})"
                     ),
-                    fixes: vec!["TG206"],
+                    fixes: if trusted_narrow { vec!["TG206"] } else { vec![] },
                     phase: Phase::Stage,
                     drop: false,
                 });
