@@ -12,7 +12,7 @@ use routeros_api::Client;
 use routeros_config::escape::quote;
 use routeros_config::Config;
 
-use crate::harden::script::{Cond, Stmt, Target, Val};
+use crate::harden::script::{name_bytes, Cond, Stmt, Target, Val};
 
 /// Menus read with only the properties the audit needs: `/ppp/secret` holds subscribers'
 /// passwords, which never leave the router. `.id` is asked for too: RouterOS leaves out every
@@ -176,8 +176,10 @@ fn cond_holds(item: &routeros_api::Reply, c: &Cond) -> bool {
             .filter(|v| norm(v.as_bytes()) == b"false")
             .map(|_| b"false".to_vec())
     });
+    // A value read from an export holds bytes that are not UTF-8 as private-use characters
+    // (`harden::script::name_text`): compared as the bytes the router holds.
     let hit = match &c.value {
-        Some(v) => have.as_deref() == Some(&norm(v.as_bytes())[..]),
+        Some(v) => have.as_deref() == Some(&norm(&name_bytes(v))[..]),
         None => have.as_deref() == Some(b"true"),
     };
     hit != c.negated
@@ -205,7 +207,8 @@ async fn resolve(client: &Client, api_menu: &str, conds: &[Cond]) -> Result<Vec<
         .collect())
 }
 
-/// One planned command as API words, with its `find`s resolved on the router.
+/// One planned command as API words, with its `find`s resolved on the router; no words when
+/// it acts on every item of an empty set ([`Target::Every`]).
 pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, String> {
     let api_menu = stmt.menu.replace(' ', "/");
     let mut words = vec![format!("{api_menu}/{}", stmt.verb).into_bytes()];
@@ -215,15 +218,19 @@ pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, S
         // own command tree (`certificate.sign.number`, 7.9-7.24); `numbers` is refused as an
         // unknown parameter.
         Target::Name(n) if stmt.verb == "sign" => {
-            words.push([b"=number=".to_vec(), n.as_bytes().to_vec()].concat())
+            words.push([b"=number=".to_vec(), name_bytes(n)].concat())
         }
         target => {
             let conds = match target {
                 Target::Name(n) => vec![Cond::eq("name", n)],
-                Target::Find(c) => c.clone(),
+                Target::Find(c) | Target::Every(c) => c.clone(),
                 Target::None => unreachable!(),
             };
             let ids = resolve(client, &api_menu, &conds).await?;
+            if ids.is_empty() && matches!(target, Target::Every(_)) {
+                // Every item of none: nothing to send.
+                return Ok(Vec::new());
+            }
             if ids.is_empty() && stmt.verb != "remove" {
                 return Err(format!("{}: nothing matches {}", stmt.menu, stmt.render()));
             }
@@ -232,7 +239,7 @@ pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, S
     }
     for (k, v) in &stmt.args {
         let v = match v {
-            Val::Text(t) => t.as_bytes().to_vec(),
+            Val::Text(t) => name_bytes(t),
             Val::Pick(conds) => match resolve(client, &api_menu, conds).await?.first() {
                 Some(id) => id.clone().into_bytes(),
                 // Nothing to place before: append.

@@ -142,7 +142,9 @@ pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
         "set",
         &["enabled", "authenticate"],
     ),
-    ("/ip ssh", "set", &["strong-crypto"]),
+    // `allow-none-crypto`: a real 6.49.6 export sets it (`Defm/mikrobackups`
+    // rawconf_LivingRoomWAP, in the corpus); harden turns it off for TG118.
+    ("/ip ssh", "set", &["strong-crypto", "allow-none-crypto"]),
     ("/ip socks", "set", &["enabled"]),
     ("/ip proxy", "set", &["enabled"]),
     ("/ip firewall filter", "remove", &["numbers"]),
@@ -172,6 +174,8 @@ pub const V6_ARGS: &[(&str, &str, &[&str])] = &[
     ),
     ("/interface list member", "remove", &["numbers"]),
     ("/tool mac-server", "add", &["interface", "disabled"]),
+    ("/tool mac-server", "remove", &["numbers"]),
+    ("/tool mac-server mac-winbox", "remove", &["numbers"]),
     (
         "/tool mac-server mac-winbox",
         "add",

@@ -391,3 +391,95 @@ fn tg205_names_an_accept_whose_port_matches_the_source_port() {
     );
     assert!(!m[0].contains("no final drop"), "{m:?}");
 }
+
+/// Staging counts the new connections of sources nobody named; an API port that the WAN side
+/// reaches only from a few named prefixes (the CRM's) has none to count (TG206). Open to the
+/// internet, it is still a finding.
+#[test]
+fn an_api_port_reachable_from_wan_only_from_named_prefixes_needs_no_staging() {
+    let base = "# 2025-01-10 12:00:00 by RouterOS 7.18.2\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip service set api disabled=yes\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\n";
+    let narrow = format!("{base}add action=accept chain=input dst-port=8729 protocol=tcp src-address=198.51.100.20\nadd action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
+    assert!(rule_messages(&narrow, "TG206").is_empty());
+    let open = format!("{base}add action=accept chain=input dst-port=8729 protocol=tcp\nadd action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
+    assert_eq!(rule_messages(&open, "TG206").len(), 1);
+}
+
+/// Before RouterOS 6.41 the MAC server has no `allowed-interface-list`: a default entry (every
+/// interface, on until disabled) and entries per interface (real 6.39.2 and 6.40.5 exports).
+/// TG112 reads that form: the default entry on, or an entry on a WAN interface, is a finding,
+/// and its fix is per interface.
+#[test]
+fn before_6_41_the_mac_server_is_read_per_interface() {
+    let base = "# jan/02/2018 10:00:00 by RouterOS 6.40.5\n/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=192.168.88.1/24 interface=ether2\n";
+    let lan_only = format!("{base}/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n");
+    assert!(rule_messages(&lan_only, "TG112").is_empty());
+    let default_on = rule_messages(base, "TG112");
+    assert_eq!(default_on.len(), 2, "{default_on:?}");
+    assert!(
+        default_on[0].contains("default entry is on"),
+        "{default_on:?}"
+    );
+    let wan = format!("{base}/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether1\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\n");
+    let m = rule_messages(&wan, "TG112");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("`ether1`"), "{m:?}");
+}
+
+/// The fixes of one rule.
+fn rule_fixes(export: &str, rule: &str) -> Vec<String> {
+    let (c, _) = Config::load(export.as_bytes().to_vec());
+    audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .flat_map(|f| f.fix.clone())
+        .collect()
+}
+
+/// TG205's drop goes where it acts: before the rule that accepts what it would drop (appended
+/// after an `accept` of everything it never matches).
+#[test]
+fn the_wan_drop_is_placed_before_the_rule_that_accepts_wan_traffic() {
+    let export = "# 2025-01-10 12:00:00 by RouterOS 7.18.2\n/interface list add name=WAN\n/interface list add name=LAN\n/interface list member add interface=ether1 list=WAN\n/interface list member add interface=bridge list=LAN\n/ip address add address=192.168.88.1/24 interface=bridge\n/ip address add address=203.0.113.2/30 interface=ether1\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\nadd action=accept chain=input comment=\"allow all\"\nadd action=drop chain=input\n";
+    let fixes = rule_fixes(export, "TG205");
+    let drop = fixes
+        .iter()
+        .find(|f| f.contains("action=drop"))
+        .unwrap_or_else(|| panic!("{fixes:?}"));
+    assert!(
+        drop.ends_with("place-before=[:pick [find where comment=\"allow all\"] 0]"),
+        "{drop}"
+    );
+}
+
+/// On a router whose every addressed interface is WAN (a cloud CHR, an access point on DHCP)
+/// the administrators come in over the WAN: TG205's drop keeps the management path the
+/// configuration shows (its allow-lists), accepted above the drop, or asks for the prefixes.
+#[test]
+fn the_wan_drop_on_a_single_interface_router_keeps_the_management_path() {
+    let base = "# 2025-01-10 12:00:00 by RouterOS 7.18.2\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip route add gateway=203.0.113.1\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\n";
+    let known = format!("{base}/ip service set winbox address=198.51.100.0/24\n");
+    let fixes = rule_fixes(&known, "TG205");
+    let accept = fixes
+        .iter()
+        .position(|f| f.contains("action=accept") && f.contains("src-address-list=management"))
+        .unwrap_or_else(|| panic!("{fixes:?}"));
+    let drop = fixes
+        .iter()
+        .position(|f| f.contains("action=drop"))
+        .unwrap();
+    assert!(accept < drop, "{fixes:?}");
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f.contains("list=management address=198.51.100.0/24")),
+        "{fixes:?}"
+    );
+    let unknown = rule_fixes(base, "TG205");
+    assert!(
+        unknown
+            .iter()
+            .any(|f| f.contains("action=accept") && f.contains("<management prefixes>")),
+        "{unknown:?}"
+    );
+}

@@ -347,7 +347,7 @@ fn reports_open_with_a_fix_first_block() {
         [
             "1. /ip firewall address-list add address=<api client> list=api-clients  (TG201)",
             "/ip firewall filter set [ find comment=\"billing API\" ] src-address-list=api-clients",
-            "/ip firewall filter add chain=input protocol=tcp dst-port=8728 src-address-list=!api-clients action=drop place-before=[:pick [find] 0]",
+            "/ip firewall filter add chain=input protocol=tcp dst-port=8728 src-address-list=!api-clients action=drop place-before=[:pick [find where dynamic=no] 0]",
             "/ip service set api address=<api client>/32",
         ],
         "{block}"

@@ -301,3 +301,120 @@ fn control_bytes_from_the_router_never_reach_the_terminal() {
     assert!(!text.contains('\x1b'));
     assert!(!text.lines().any(|l| l.starts_with("/user add")), "{text}");
 }
+
+/// A hostile `--mgmt-interface` (quotes, `$`, `[`, a line break, control bytes): one the
+/// configuration does not have is refused on one escaped line; one it has is written as one
+/// quoted value, and the script's statements are those of a plain name.
+#[test]
+fn a_hostile_mgmt_interface_name_is_refused_or_quoted() {
+    let hostile = "lan\"$x[y]\n/user add name=evil\x01\x1b[2J";
+    let dir = tempfile::tempdir().unwrap();
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/harden/insecure-guide.rsc"
+    ))
+    .unwrap();
+    let run = |cfg: &std::path::Path, iface: &str| {
+        tikguard()
+            .arg("harden")
+            .arg(cfg)
+            .args(["--api-client", "198.51.100.20", "--mgmt", "192.168.88.0/24"])
+            .args(["--mgmt-interface", iface])
+            .output()
+            .unwrap()
+    };
+    // Not in the configuration: refused, on one line, escaped.
+    let plain = dir.path().join("plain.rsc");
+    std::fs::write(&plain, &guide).unwrap();
+    let out = run(&plain, hostile);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("tikguard: --mgmt-interface "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains('\x1b') && !err.contains('\x01'), "{err:?}");
+    // In the configuration (its LAN bridge so named): one quoted value.
+    let named = |name: &str| {
+        let v = tikguard::harden::script::value(name);
+        format!(
+            "{}\n/interface bridge\nadd name={v}\n",
+            guide.replace("interface=bridge", &format!("interface={v}"))
+        )
+    };
+    let shape = |script: &str| -> Vec<(String, String)> {
+        let p = routeros_config::parse(script.as_bytes().to_vec());
+        assert!(p.diagnostics.is_empty(), "{:?}\n{script}", p.diagnostics);
+        p.statements
+            .into_iter()
+            .filter_map(|st| match st.kind {
+                routeros_config::StatementKind::Command(c) => {
+                    Some((c.menu.to_string(), c.verb.to_string()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut scripts = Vec::new();
+    for name in [hostile, "lan0"] {
+        let cfg = dir.path().join("named.rsc");
+        std::fs::write(&cfg, named(name)).unwrap();
+        let out = run(&cfg, name);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(!script.contains('\x1b') && !script.contains('\x01'));
+        assert!(
+            !script
+                .lines()
+                .any(|l| l.trim_start().starts_with("/user add")),
+            "{script}"
+        );
+        if name == hostile {
+            // The name reaches the script (the interface list's member), quoted and escaped.
+            assert!(
+                script.contains("interface=\"lan\\\"\\$x[y]\\n/user add name=evil\\01\\1B[2J\""),
+                "{script}"
+            );
+        }
+        scripts.push(shape(&script));
+    }
+    assert_eq!(scripts[0], scripts[1]);
+}
+
+/// The JSON report never carries the new API user's password (`--api-password-file`): the
+/// script file written with `-o` (0600) holds it, the report shows `***`.
+#[test]
+fn the_json_report_never_carries_the_api_users_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("api.pass");
+    std::fs::write(&pw, "ApiUs3r-pw-99\n").unwrap();
+    let script = dir.path().join("h.rsc");
+    let out = tikguard()
+        .args(["harden", "crates/tikguard/tests/harden/insecure-guide.rsc"])
+        .args(["--api-client", "198.51.100.20", "--mgmt", "192.168.88.0/24"])
+        .args([
+            "--create-api-user",
+            "--format",
+            "json",
+            "--api-password-file",
+        ])
+        .arg(&pw)
+        .arg("-o")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("ApiUs3r-pw-99"), "{stdout}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        j["script"].as_str().unwrap().contains("password=***"),
+        "{j}"
+    );
+    assert!(std::fs::read_to_string(&script)
+        .unwrap()
+        .contains("ApiUs3r-pw-99"));
+}

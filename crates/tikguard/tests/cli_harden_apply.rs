@@ -126,3 +126,62 @@ fn applying_from_a_host_the_plan_locks_out_is_refused() {
     let (_, dry2, _) = run(&[]);
     assert_eq!(dry, dry2);
 }
+
+/// The router's password given to `--apply` (a file here) is never printed: not on stdout or
+/// stderr of a dry run, a run, a failed login, nor in the script and rollback written with it.
+/// `--format json` is refused with `--apply` (the run's own lines are text), before connecting.
+#[test]
+fn the_routers_password_is_never_printed_or_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let secret = std::fs::read_to_string(&emu.password_file).unwrap();
+    let secret = secret.trim();
+    let known = dir.path().join("known");
+    let wrong = dir.path().join("wrong.pass");
+    std::fs::write(&wrong, "Wr0ng-guess-4711\n").unwrap();
+    let (script, undo) = (dir.path().join("h.rsc"), dir.path().join("undo.rsc"));
+    let run = |pw: &std::path::Path, extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &emu.ssl,
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--known-routers",
+            ])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(pw)
+            .arg("-o")
+            .arg(&script)
+            .arg("--rollback")
+            .arg(&undo)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&wrong, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!err.contains("Wr0ng-guess-4711"), "{err}");
+    let (code, _, err) = run(&emu.password_file, &["--format", "json"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--format json"), "{err}");
+    for extra in [&[][..], &["--yes"][..]] {
+        let (code, out, err) = run(&emu.password_file, extra);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(!out.contains(secret), "{out}");
+        assert!(!err.contains(secret), "{err}");
+        for f in [&script, &undo] {
+            let text = std::fs::read_to_string(f).unwrap();
+            assert!(!text.contains(secret), "{}: {text}", f.display());
+        }
+    }
+}

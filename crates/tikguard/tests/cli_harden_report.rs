@@ -29,14 +29,19 @@ fn without_output_the_proof_and_the_losses_go_to_stderr() {
         "{stderr}"
     );
     assert!(stderr.contains("prefix 10.1.0.0/24: winbox"), "{stderr}");
-    // Kept lists: nobody.
+    // Kept lists: no prefix loses anything; the WAN interface loses layer-2 access (TG112 and
+    // TG113's fix), which the table shows too.
     let out = tikguard()
         .args(["harden", FIXTURE])
         .args(ARGS)
         .output()
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("who loses access: nobody"), "{stderr}");
+    assert!(!stderr.contains("  prefix "), "{stderr}");
+    assert!(
+        stderr.contains("  interface ether1: MAC telnet, MAC winbox, neighbour discovery (interface list all -> interface list "),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -139,4 +144,46 @@ fn api_port_syslog_and_cert_are_checked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `--time-limit` bounds the proof's firewall evaluation; a proof cut short is refused as
+/// unproven (exit 1), with the limit to raise, never as a lockout.
+#[test]
+fn a_proof_past_its_time_limit_is_refused_as_unproven() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.rsc");
+    let mut text = String::from(
+        "# 2025-06-02 10:00:00 by RouterOS 7.16.2\n/ip address\nadd address=192.168.88.1/24 interface=bridge\nadd address=203.0.113.2/30 interface=ether1\n/ip route\nadd gateway=203.0.113.1\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\n",
+    );
+    for n in 0..6000u32 {
+        text.push_str(&format!(
+            "add action=accept chain=input protocol=tcp dst-port=8291 src-address=10.{}.{}.0/24\n",
+            n / 256,
+            n % 256
+        ));
+    }
+    text.push_str("add action=drop chain=input in-interface=ether1\n");
+    std::fs::write(&big, text).unwrap();
+    let out = tikguard()
+        .args([
+            "harden",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "192.168.88.0/24",
+        ])
+        .args(["--time-limit", "0", "-o"])
+        .arg(dir.path().join("h.rsc"))
+        .arg(&big)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("could not prove the plan within the budget"),
+        "{err}"
+    );
+    assert!(err.contains("raise --time-limit (now 0 s)"), "{err}");
+    assert!(!err.contains("would lose"), "{err}");
+    assert!(!dir.path().join("h.rsc").exists());
 }

@@ -220,10 +220,17 @@ fn a_drop_added_before_the_accepts_is_refused_at_the_line_it_would_stop() {
     );
 }
 
+/// Staging (and its block list) is where the plaintext API stays open: `--keep-plain-api`.
+fn staged_intent(c: &Config) -> Intent {
+    let mut i = guide_intent(c);
+    i.keep_plain_api = true;
+    i
+}
+
 #[test]
 fn block_lists_holding_management_and_the_crm_do_not_lock_them_out() {
     let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
-    let i = guide_intent(&c);
+    let i = staged_intent(&c);
     let plan = harden::plan(&c, &i);
     let mut lines = harden::script::lines(&plan.changes);
     // Staging caught both (an admin opening http://router, a CRM still polling 8728).
@@ -243,10 +250,13 @@ fn block_lists_holding_management_and_the_crm_do_not_lock_them_out() {
         );
     }
     let crm = Prefix::parse("198.51.100.20").unwrap().set;
-    assert!(crm
-        .minus(&certain(&cfg, "api-ssl", false, "ether1"))
-        .is_empty());
-    // The block-list drop covers the management ports only, below the accepts.
+    for svc in ["api-ssl", "api"] {
+        assert!(
+            crm.minus(&certain(&cfg, svc, false, "ether1")).is_empty(),
+            "{svc}"
+        );
+    }
+    // The block-list drop covers the staged port only, below the accepts.
     let script = harden::render(&plan.changes, false, "");
     let bl = script
         .lines()
@@ -267,7 +277,7 @@ fn block_lists_holding_management_and_the_crm_do_not_lock_them_out() {
 #[test]
 fn rerunning_after_an_operator_removed_the_drop_puts_it_below_the_accepts() {
     let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
-    let i = guide_intent(&c);
+    let i = staged_intent(&c);
     let plan = harden::plan(&c, &i);
     let mut lines = harden::script::lines(&plan.changes);
     lines.push("/ip firewall filter remove [find comment=tikguard:ip-mgmt-drop]".into());
@@ -397,7 +407,8 @@ fn routeros_before_6_41_mac_server_is_read_and_written_per_interface() {
     let (c, _) = Config::load(open.as_bytes().to_vec());
     let plan = harden::plan(&c, &intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]));
     let script = harden::render(&plan.changes, false, "");
-    assert!(script.contains("/tool mac-server set [find where default=yes] disabled=yes\n/tool mac-server add interface=ether2"), "{script}");
+    // The LAN's entry first, while the default entry still covers it; then the default off.
+    assert!(script.contains("/tool mac-server add interface=ether2\n# MAC telnet no longer on every interface: its default entry disabled (RouterOS before 6.41) [TG112]\n/tool mac-server set [find where default=yes] disabled=yes"), "{script}");
     assert!(!script.contains("allowed-interface-list"), "{script}");
 }
 

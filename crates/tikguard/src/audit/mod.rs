@@ -10,6 +10,7 @@ pub mod exposure;
 pub mod firewall;
 pub mod html;
 pub mod kind;
+pub mod macserver;
 pub mod reach;
 pub mod report;
 pub mod rules;

@@ -20,8 +20,9 @@ use crate::input;
 /// management lives; the CRM's groups (those holding `api` and no other login, or named by
 /// --api-group) cut to what they grant of read, write and api, and their users restricted to
 /// --api-client (a group holding `api` with winbox, ssh, web... may be the administrators' and is
-/// left as it is); accepts for the API clients and management above a
-/// block-list drop, brute-force staging and a logged final drop of the management ports in use;
+/// left as it is); accepts for the API clients and management above a logged final drop of the
+/// management ports in use (brute-force staging only where a port stays open beyond them: the
+/// plaintext API under --keep-plain-api);
 /// login events logged (remotely with --syslog, else to disk); the plaintext API disabled last.
 ///
 /// The script runs in an order that survives a stop after any line (RouterOS stops an import at
@@ -122,9 +123,14 @@ pub struct Args {
     /// Omit the `:if` guards (to append the script to an export and audit the result).
     #[arg(long)]
     no_guards: bool,
-    /// Output format of the summary.
+    /// Output format of the summary (text only with --apply).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Give up on the proof after this many seconds of firewall evaluation, refusing the plan
+    /// as unproven (never as a lockout). A firewall too large to evaluate within the engine's
+    /// work bound is refused likewise whatever the time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    time_limit: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -153,11 +159,11 @@ fn proof_line(p: &harden::Proof, intent: &Intent) -> String {
     format!("proof: findings {} -> {}; management and API clients keep access (every packet of their connections) after each of {} script prefixes, block lists holding any source; commands checked against RouterOS {schema}", p.findings_before, p.findings_after, p.prefixes_checked)
 }
 
-/// The "who loses access" table: every prefix and user that could reach a service before and
-/// cannot after.
+/// The "who loses access" table: every prefix, user and interface (layer 2) that could reach a
+/// service before and cannot after.
 fn losses_table(p: &harden::Proof) -> String {
     if p.losses.is_empty() {
-        return "who loses access: nobody (every prefix and user that reaches a service today keeps it)\n".into();
+        return "who loses access: nobody (every prefix, user and interface that reaches a service today keeps it)\n".into();
     }
     let mut t = String::from("who loses access (could reach it before, cannot after):\n");
     for l in &p.losses {
@@ -288,6 +294,10 @@ fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
 }
 
 pub fn run(a: Args) -> std::io::Result<u8> {
+    // The run's lines (what it applies, the live audit) are text: JSON was silently not given.
+    if a.apply.is_some() && a.format == Format::Json {
+        return usage("--format json is not available with --apply (it prints what it applies as text); run without --apply on an export for the JSON plan and proof".into());
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -358,7 +368,11 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         return usage(e.replacen("--wan", "--mgmt-interface", 1));
     }
     let plan = harden::plan(&config, &intent);
-    let proof = harden::prove(&bytes, &config, &plan.changes, &intent);
+    let limits = crate::audit::firewall::Limits {
+        time: std::time::Duration::from_secs(a.time_limit),
+        ..Default::default()
+    };
+    let proof = harden::prove_within(&bytes, &config, &plan.changes, &intent, limits);
     let header = format!(
         "tikguard harden for {} (RouterOS {})\napi clients: {}; management: {}",
         source_name,
@@ -415,8 +429,13 @@ fn report(
                 changes: &plan.changes,
                 notes: &plan.notes,
                 refused: proof.as_ref().err().map(|r| r.0.clone()),
+                // A report: the new API user's password (--api-password-file) is the script
+                // file's alone (0600), never stdout's.
                 script: if proof.is_ok() {
-                    script.to_string()
+                    String::from_utf8_lossy(&routeros_config::secrets::redact_embedded(
+                        script.as_bytes(),
+                    ))
+                    .into_owned()
                 } else {
                     String::new()
                 },

@@ -43,6 +43,28 @@ fn without_picks(stmt: &Stmt) -> Stmt {
     s
 }
 
+/// Every `find` of the plan that matches nothing on the router now (a router changed since the
+/// plan was made), each as an error naming it. Placements are left to the run (they name rules
+/// it adds); a `remove` of nothing removes nothing.
+pub async fn unresolved(client: &routeros_api::Client, plan: &Plan) -> Vec<String> {
+    let mut missing = Vec::new();
+    for ch in &plan.changes {
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else { continue };
+            // A named item and a `find` must be there; `Every` may be none.
+            if matches!(stmt.target, Target::Find(_) | Target::Name(_))
+                && stmt.verb != "remove"
+                && stmt.verb != "sign"
+            {
+                if let Err(e) = crate::live::stmt_to_api(client, &without_picks(stmt)).await {
+                    missing.push(e);
+                }
+            }
+        }
+    }
+    missing
+}
+
 /// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
 /// again.
 pub async fn apply(
@@ -78,17 +100,7 @@ pub async fn apply(
     // nothing stops the run with the router as it was, not half applied. Placements
     // (`place-before`) are resolved as each rule is added, since they name rules added before
     // it; the dry run shows them as the find the run resolves.
-    let mut missing = Vec::new();
-    for ch in &plan.changes {
-        for line in &ch.lines {
-            let Line::Cmd(stmt) = line else { continue };
-            if matches!(stmt.target, Target::Find(_)) && stmt.verb != "remove" {
-                if let Err(e) = crate::live::stmt_to_api(client, &without_picks(stmt)).await {
-                    missing.push(e);
-                }
-            }
-        }
-    }
+    let missing = unresolved(client, plan).await;
     if !missing.is_empty() {
         for e in &missing {
             eprintln!("tikguard: {}", comment_text(e));
@@ -144,6 +156,13 @@ pub async fn apply(
                 crate::live::stmt_to_api(client, stmt).await
             };
             let mut words = match resolved {
+                Ok(s) if s.is_empty() => {
+                    println!(
+                        "    (nothing matches {}: nothing to send)",
+                        comment_text(&stmt.render())
+                    );
+                    continue;
+                }
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("tikguard: {}", comment_text(&e));

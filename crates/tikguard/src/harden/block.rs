@@ -4,9 +4,18 @@
 //! 1. accept api-ssl from the API clients; accept every management port from management
 //!    (and, on IPv6, from link-local addresses on the interfaces where management lives);
 //! 2. drop sources on the block list (management ports only);
-//! 3. brute-force staging (management ports; never the API clients, and management was accepted
-//!    above, so trusted sources are never counted);
+//! 3. brute-force staging, only on a port that stays open to sources beyond the API clients and
+//!    management (never counting either: both are accepted above it);
 //! 4. drop and log every other new connection to a management port.
+//!
+//! Staging where it can act: the final drop takes every new connection to a management port
+//! that the accepts above it do not, before any login, so staging there would count only
+//! sources that are dropped anyway. The one port that stays open to others is the plaintext
+//! API kept on with `--keep-plain-api` (the CRM's accepts stay with it): staging and the
+//! block-list drop guard it while it stays, and the accepts above take the API clients and
+//! management on it too. Elsewhere staging is left out, TG206 is not claimed for it (the audit
+//! asks for staging only where more than a few named prefixes reach the API), and the plan
+//! says why.
 //!
 //! Trusted sources are accepted above the block-list drop, so a block list holding any source
 //! (filled at run time by staging, `tikguard watch` or CrowdSec) costs management nothing.
@@ -30,11 +39,12 @@ use routeros_config::Config;
 use super::intent::{Intent, Prefix};
 use super::order::Phase;
 use super::plan::{add_unique, service_enabled, service_port};
+use super::proof::{interfaces, Reach};
 use super::script::{text_of, Cond, Guard, Stmt, Target};
 use super::{Change, TAG};
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::{self, SERVICES};
-use crate::audit::firewall::{Action, Firewall};
+use crate::audit::firewall::{Action, Assume, Firewall};
 
 /// A script renews a Let's Encrypt certificate.
 pub fn uses_letsencrypt(c: &Config) -> bool {
@@ -178,6 +188,26 @@ pub fn link_local() -> Prefix {
     Prefix::parse("fe80::/10").expect("a prefix")
 }
 
+/// The plaintext API's port, when it stays on (`--keep-plain-api`) and sources beyond the API
+/// clients and management (`trusted`) may reach it in this family on some interface: the port
+/// where staging can act. What reaches it is today's (the attacker's view): the plan changes
+/// neither the API's `address=` nor the firewall on its port, and the final drop leaves it out.
+fn open_plain_api_port(c: &Config, intent: &Intent, trusted: &[&Prefix], v6: bool) -> Option<u16> {
+    if !intent.keep_plain_api || !service_enabled(c, "api") {
+        return None;
+    }
+    let port = exposure::service_state(c, "api", v6)?.0;
+    let trusted = trusted
+        .iter()
+        .filter(|p| p.v6 == v6)
+        .fold(AddrSet::empty(v6), |acc, p| acc.union(&p.set));
+    let reach = Reach::new(c, Assume::Attacker);
+    interfaces(c)
+        .iter()
+        .any(|i| !reach.service("api", v6, i).minus(&trusted).is_empty())
+        .then_some(port)
+}
+
 /// One rule of the block: its tag, properties, description, findings it fixes.
 struct BlockRule {
     tag: String,
@@ -221,6 +251,26 @@ pub fn plan(
     }
     let (v6_derived, v6_ifaces) = derived_v6_mgmt(c, intent);
     let v6_active = exposure::ipv6_active(c);
+    // TG206 is the router's: it asks for staging wherever more than a few named prefixes, or
+    // any subscriber, reach the API over either family. With API clients or management that
+    // wide, or among the subscribers, api-ssl stays so reached (accepted above any staging, as
+    // they must be), and staging the plaintext API does not fix it.
+    let trusted_narrow = [false, true].iter().all(|&v6| {
+        let set = intent
+            .api_clients
+            .iter()
+            .chain(&intent.mgmt)
+            .chain(&kept.api)
+            .chain(&kept.mgmt)
+            .chain(&v6_derived)
+            .filter(|p| p.v6 == v6)
+            .fold(AddrSet::empty(v6), |acc, p| acc.union(&p.set));
+        let subscribers = crate::audit::subscribers::detect(c).iter().any(|s| {
+            s.addresses_unknown || !set.intersect(if v6 { &s.v6 } else { &s.v4 }).is_empty()
+        });
+        !subscribers
+            && crate::audit::reach::Reach::of(&set).width() == crate::audit::reach::Width::Narrow
+    });
     for v6 in [false, true] {
         if v6 && !v6_active {
             continue;
@@ -299,6 +349,24 @@ pub fn plan(
         let new = || ("connection-state", "new".to_string());
         let tcp = || ("protocol", "tcp".to_string());
         let tag = |s: &str| format!("{TAG}{fam}-{s}");
+        // Where staging can act (module docs): the plaintext API kept open beyond the trusted.
+        let trusted: Vec<&Prefix> = clients.iter().chain(&mgmt).copied().collect();
+        let staged = if tracking_off {
+            None
+        } else {
+            open_plain_api_port(c, intent, &trusted, v6)
+        };
+        // While it is staged, the accepts take the API clients and management on it too:
+        // staging never counts them, and a block list holding them costs them nothing.
+        let with_staged = |ports: &[u16]| {
+            let mut v = ports.to_vec();
+            v.extend(staged);
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let accept_ports = with_staged(&mgmt_ports);
+        let api_ports = with_staged(&[api_ssl_port]);
         // The block in its final order.
         let mut block: Vec<BlockRule> = Vec::new();
         if !clients.is_empty() {
@@ -308,11 +376,14 @@ pub fn plan(
                     ("chain", "input".into()),
                     ("action", "accept".into()),
                     tcp(),
-                    ("dst-port", api_ssl_port.to_string()),
+                    ("dst-port", port_list(&api_ports)),
                     ("src-address-list", "tikguard-api-clients".into()),
                     new(),
                 ],
-                description: format!("accept api-ssl (tcp/{api_ssl_port}) from the API clients"),
+                description: match staged {
+                    Some(p) => format!("accept api-ssl (tcp/{api_ssl_port}) and, while it stays on, the plaintext API (tcp/{p}) from the API clients"),
+                    None => format!("accept api-ssl (tcp/{api_ssl_port}) from the API clients"),
+                },
                 fixes: vec![],
                 phase: Phase::Accept,
                 drop: false,
@@ -325,13 +396,13 @@ pub fn plan(
                     ("chain", "input".into()),
                     ("action", "accept".into()),
                     tcp(),
-                    ("dst-port", port_list(&mgmt_ports)),
+                    ("dst-port", port_list(&accept_ports)),
                     ("src-address-list", "tikguard-mgmt".into()),
                     new(),
                 ],
                 description: format!(
                     "accept management (tcp/{}) from the management prefixes",
-                    port_list(&mgmt_ports)
+                    port_list(&accept_ports)
                 ),
                 fixes: vec![],
                 phase: Phase::Accept,
@@ -346,14 +417,14 @@ pub fn plan(
                         ("chain", "input".into()),
                         ("action", "accept".into()),
                         tcp(),
-                        ("dst-port", port_list(&mgmt_ports)),
+                        ("dst-port", port_list(&accept_ports)),
                         ("src-address", "fe80::/10".into()),
                         ("in-interface", iface.clone()),
                         new(),
                     ],
                     description: format!(
                         "accept management (tcp/{}) from link-local addresses on `{iface}`, where management lives",
-                        port_list(&mgmt_ports)
+                        port_list(&accept_ports)
                     ),
                     fixes: vec![],
                     phase: Phase::Accept,
@@ -382,8 +453,8 @@ pub fn plan(
             );
         }
         let accepts: Vec<String> = block.iter().map(|r| r.tag.clone()).collect();
-        if !drop_ports.is_empty() {
-            let ports = port_list(&drop_ports);
+        if let Some(port) = staged {
+            let ports = port.to_string();
             block.push(BlockRule {
                 tag: tag("blacklist-drop"),
                 props: vec![
@@ -397,7 +468,7 @@ pub fn plan(
                     ("log-prefix", "tikguard-blacklist".into()),
                 ],
                 description: format!(
-                    "drop sources on the brute-force block list (management ports tcp/{ports})"
+                    "drop sources on the brute-force block list (the plaintext API, tcp/{ports})"
                 ),
                 fixes: vec![],
                 phase: Phase::Drop,
@@ -433,12 +504,18 @@ pub fn plan(
                     tag: tag(stage),
                     props: p,
                     description: format!(
-                        "brute-force staging: new connection to a management port -> {to} ({timeout})"
+                        "brute-force staging: new connection to the plaintext API (open beyond the API clients while it stays on) -> {to} ({timeout})"
                     ),
-                    fixes: vec!["TG206"],
+                    fixes: if trusted_narrow { vec!["TG206"] } else { vec![] },
                     phase: Phase::Stage,
                     drop: false,
                 });
+            }
+        }
+        if !drop_ports.is_empty() {
+            let ports = port_list(&drop_ports);
+            if staged.is_none() && !tracking_off && !v6 {
+                notes.push(format!("brute-force staging not added: after the plan the management ports (tcp/{ports}) are open only to the API clients and management, and the final drop takes every other source's connection before a login, so staging would count only sources that are dropped anyway (TG206 asks for staging only where more than a few named prefixes reach the API)"));
             }
             let mut fixes = vec![];
             if !v6 || !clients.is_empty() || !mgmt.is_empty() {
@@ -568,9 +645,8 @@ fn emit_block(
         let mut props: Vec<(&str, String)> = r.props.clone();
         props.push(("comment", r.tag.clone()));
         let mut stmt = Stmt::add(filter).args(props);
-        if will_exist_after {
-            let mut conds = vec![Cond::eq("dynamic", "no")];
-            conds.extend(above.iter().map(|t| Cond::ne("comment", t)));
+        let skip: Vec<&str> = above.iter().map(|t| t.as_str()).collect();
+        if let Some(conds) = super::placement::first(will_exist_after, &skip) {
             stmt = stmt.pick("place-before", conds);
         }
         let mut guard = Guard::absent(filter, vec![Cond::eq("comment", &r.tag)]);
@@ -610,7 +686,9 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
             .filter(|r| !r.has_src_restriction)
         {
             let item = &c.items(&filter)[r.number];
-            let Some(comment) = text_of(item, "comment") else {
+            // `find where comment=""` matches every rule without a comment: an empty comment
+            // names nothing, and the rule is left as it is (TG203 not claimed for it).
+            let Some(comment) = text_of(item, "comment").filter(|cm| !cm.is_empty()) else {
                 continue;
             };
             let unique = c
@@ -624,7 +702,8 @@ fn disable_open_api_accepts(c: &Config, out: &mut Vec<Change>) {
             }
             let target = Target::Find(vec![Cond::eq("comment", &comment)]);
             out.push(Change {
-                id: format!("{fam}-disable-open-api-accept"),
+                // One change per rule: its comment makes the id unique, as it does the rule.
+                id: format!("{fam}-disable-open-api-accept:{comment}"),
                 description: format!(
                     "disable {fam} filter rule \"{comment}\" (accepts the API port from anyone)"
                 ),

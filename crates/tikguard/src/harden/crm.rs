@@ -117,7 +117,7 @@ pub(super) fn crm_access(
                 // does not show get none (what `address=` is when never set).
                 let mut undo: Vec<Line> =
                     vec![
-                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
+                        Stmt::set("/user", Target::Every(vec![Cond::eq("group", &name)]))
                             .arg("address", String::new())
                             .into(),
                     ];
@@ -138,7 +138,7 @@ pub(super) fn crm_access(
                     fixes: vec![],
                     phase: Phase::Restrict,
                     lines: vec![
-                        Stmt::set("/user", Target::Find(vec![Cond::eq("group", &name)]))
+                        Stmt::set("/user", Target::Every(vec![Cond::eq("group", &name)]))
                             .arg("address", clients_text.clone())
                             .into(),
                     ],

@@ -89,10 +89,16 @@ fn list(c: &Config, svc: &str) -> Option<Vec<Prefix>> {
 
 /// The allow-lists the configuration has; nothing with `--replace-allow-lists`.
 pub fn kept(c: &Config, intent: &Intent) -> Kept {
-    let mut k = Kept::default();
     if intent.replace_allow_lists {
-        return k;
+        return Kept::default();
     }
+    known(c)
+}
+
+/// Who reaches management today through an explicit list (the module docs): the management
+/// path the configuration shows, which the audit's fixes keep too.
+pub fn known(c: &Config) -> Kept {
+    let mut k = Kept::default();
     for (svc, names) in [
         ("winbox", &["winbox"][..]),
         ("ssh", &["ssh"][..]),

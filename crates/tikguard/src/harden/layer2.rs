@@ -52,9 +52,27 @@ pub fn layer2(
             .iter()
             .any(|w| (w == "*" && !only_mgmt(l)) || lists.contains(l, w)),
     };
+    // Management on the WAN side itself (a single-bridge device: an access point or a CPE
+    // whose one bridge carries both the uplink and the administrators). Layer 2 cannot be told
+    // apart by source address, only by interface, and the interface is the WAN: limiting it
+    // there changes nothing, `none` takes MAC winbox (the way back in when IP fails) from the
+    // administrators. Left as it is unless --mgmt-interface names the interfaces; the firewall
+    // is planned with the --mgmt sources alone, as everywhere.
+    let shared: Vec<&String> = ifaces.iter().filter(|i| e.wan.contains(i)).collect();
+    if !shared.is_empty() && intent.mgmt_interfaces.is_empty() {
+        let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: management lives on {}, which is also the WAN side (one bridge for both), and layer 2 can only be limited by interface; limiting them there changes nothing, and `none` would take MAC winbox from the administrators (TG112/TG113 stay open). Name the interfaces with --mgmt-interface to limit them, or set them to `none` by hand", names.join(", ")));
+        return;
+    }
+    // Named with --mgmt-interface although it is WAN: limited as asked, but not claimed.
+    let claim = shared.is_empty();
+    if !claim {
+        let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery limited to the --mgmt-interface interfaces as asked; {} is also the WAN side, so TG112/TG113 stay open there", names.join(", ")));
+    }
     let per_interface = !intent.target.at_least(6, 41, 0);
     if per_interface {
-        layer2_per_interface(c, &e.wan, &ifaces, out);
+        layer2_per_interface(c, &e.wan, &ifaces, claim, out);
         return;
     }
     let mut needs = Vec::new();
@@ -139,7 +157,7 @@ pub fn layer2(
         out.push(Change {
             id: id.to_string(),
             description: format!("{what} only on interface list {list}"),
-            fixes: vec![rule],
+            fixes: if claim { vec![rule] } else { vec![] },
             phase: Phase::Restrict,
             lines: vec![Stmt::set(menu, Target::None).arg(key, list.clone()).into()],
             guard: None,
@@ -148,46 +166,80 @@ pub fn layer2(
     }
 }
 
-fn layer2_per_interface(c: &Config, wan: &[String], ifaces: &[String], out: &mut Vec<Change>) {
-    for (menu, what) in [
-        ("/tool mac-server", "MAC telnet"),
-        ("/tool mac-server mac-winbox", "MAC winbox"),
+/// Before 6.41 ([`crate::audit::macserver`]): entries per interface. The MAC server stays on
+/// exactly the interfaces where management lives that had it: their entries are added first
+/// (while the default entry still covers them), then the default entry and the entries of
+/// other interfaces are disabled. Each step is its own change, so the undo restores the default
+/// entry as it was, enables what was disabled, and removes the entries it added.
+fn layer2_per_interface(
+    c: &Config,
+    wan: &[String],
+    ifaces: &[String],
+    claim: bool,
+    out: &mut Vec<Change>,
+) {
+    use crate::audit::macserver::{access, MacAccess};
+    for (menu, id, what) in [
+        ("/tool mac-server", "mac-server", "MAC telnet"),
+        ("/tool mac-server mac-winbox", "mac-winbox", "MAC winbox"),
     ] {
-        let items = c.items(menu);
-        let default_on = !items.iter().any(|i| {
-            (i.get("default") == Some(b"yes") || i.builtin || i.get("interface") == Some(b"all"))
-                && i.is_disabled()
-        });
-        let wan_on = items
-            .iter()
-            .any(|i| !i.is_disabled() && i.get_str("interface").is_some_and(|n| wan.contains(&n)));
-        if !default_on && !wan_on {
+        let MacAccess::PerInterface { all, interfaces } = access(c, menu) else {
+            continue;
+        };
+        if !all && !interfaces.iter().any(|i| wan.contains(i)) {
             continue;
         }
-        let mut lines = vec![
-            Stmt::set(menu, Target::Find(vec![Cond::eq("default", "yes")]))
-                .arg("disabled", "yes")
-                .into(),
-        ];
-        for i in ifaces {
-            if !items
-                .iter()
-                .any(|x| x.get_str("interface").as_deref() == Some(i.as_str()))
-            {
-                lines.push(Stmt::add(menu).arg("interface", i.clone()).into());
+        let fixes = || if claim { vec!["TG112"] } else { vec![] };
+        let items = c.items(menu);
+        if all {
+            for i in ifaces {
+                if items
+                    .iter()
+                    .any(|x| x.get_str("interface").as_deref() == Some(i.as_str()))
+                {
+                    continue;
+                }
+                let mut ch = add_unique(
+                    menu,
+                    &format!("{id}-on:{i}"),
+                    vec![("interface", i.clone())],
+                    &["interface"],
+                    false,
+                    format!("{what} on `{i}`, where management lives (RouterOS before 6.41 sets it per interface)"),
+                    Phase::Restrict,
+                );
+                ch.fixes = fixes();
+                out.push(ch);
             }
+            let default = Target::Find(vec![Cond::eq("default", "yes")]);
+            out.push(Change {
+                id: format!("{id}-default-off"),
+                description: format!(
+                    "{what} no longer on every interface: its default entry disabled (RouterOS before 6.41)"
+                ),
+                fixes: fixes(),
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set(menu, default.clone()).arg("disabled", "yes").into()],
+                guard: None,
+                undo: vec![Stmt::set(menu, default).arg("disabled", "no").into()],
+            });
         }
-        out.push(Change {
-            id: format!("{}-per-interface", if what == "MAC telnet" { "mac-server" } else { "mac-winbox" }),
-            description: format!(
-                "{what} only on the interfaces where management lives ({}), per interface as RouterOS before 6.41 configures it",
-                if ifaces.is_empty() { "none".into() } else { ifaces.join(", ") }
-            ),
-            fixes: vec!["TG112"],
-            phase: Phase::Restrict,
-            lines,
-            guard: None,
-            undo: vec![Stmt::set(menu, Target::Find(vec![Cond::eq("default", "yes")])).arg("disabled", "no").into()],
-        });
+        for i in &interfaces {
+            if ifaces.contains(i) {
+                continue;
+            }
+            let target = Target::Find(vec![Cond::eq("interface", i)]);
+            out.push(Change {
+                id: format!("{id}-off:{i}"),
+                description: format!("{what} off on `{i}`, where management does not live"),
+                fixes: fixes(),
+                phase: Phase::Restrict,
+                lines: vec![Stmt::set(menu, target.clone())
+                    .arg("disabled", "yes")
+                    .into()],
+                guard: None,
+                undo: vec![Stmt::set(menu, target).arg("disabled", "no").into()],
+            });
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Who loses access: every prefix and user that could reach a management service before the
+//! Who loses access: every prefix, user and interface that could reach a management service before the
 //! script and cannot after it.
 //!
 //! Candidates are what someone granted explicitly, per service: the entries of the service's
@@ -8,21 +8,25 @@
 //! get in) on both sides, over every packet of the connection, on every interface the
 //! configuration names. Services compared: winbox, ssh, www-ssl and the API (plaintext, or
 //! api-ssl with a certificate); the services the plan turns off are listed as changes.
+//!
+//! Layer 2 too: every interface where MAC telnet, MAC winbox or neighbour discovery was on
+//! before and is off after, WAN interfaces included (TG112/TG113's very fix: the table shows
+//! it all, so an administrator on a segment the plan calls WAN sees what they lose).
 
 use routeros_config::Config;
 use serde::Serialize;
 
-use super::proof::{interfaces, Reach};
+use super::proof::{interfaces, Deadline, Reach};
 use super::script::Line;
 use super::Change;
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::allowed_from;
-use crate::audit::firewall::{Action, Assume, Firewall};
+use crate::audit::firewall::{Action, Assume, Exhausted, Firewall};
 
 /// One row of the table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Loss {
-    /// `prefix` or `user`.
+    /// `prefix`, `user`, or `interface` (layer 2).
     pub kind: &'static str,
     pub who: String,
     pub service: String,
@@ -88,10 +92,16 @@ fn candidates(c: &Config) -> Vec<(&'static str, bool, AddrSet, String)> {
     out
 }
 
-/// The table: empty when nobody loses anything.
-pub fn losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> {
-    let b = Reach::new(before, Assume::Attacker);
-    let a = Reach::new(after, Assume::Attacker);
+/// The table: empty when nobody loses anything. Cut short by the budget, the attacker's view
+/// would hide losses: an error.
+pub(super) fn losses(
+    before: &Config,
+    after: &Config,
+    changes: &[Change],
+    deadline: &Deadline,
+) -> Result<Vec<Loss>, Exhausted> {
+    let b = Reach::within(before, Assume::Attacker, deadline.now());
+    let a = Reach::within(after, Assume::Attacker, deadline.now());
     let ifaces = interfaces(before);
     let mut out = Vec::new();
     for (svc, v6, set, text) in candidates(before) {
@@ -157,6 +167,58 @@ pub fn losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> 
                     now
                 )],
             });
+        }
+    }
+    out.extend(layer2_losses(before, after));
+    if let Some(e) = b.exhausted().or_else(|| a.exhausted()) {
+        return Err(e);
+    }
+    Ok(out)
+}
+
+/// Interfaces where MAC telnet, MAC winbox or neighbour discovery was on before and is off
+/// after ([`crate::audit::macserver`]): layer-2 access, which no address restricts.
+fn layer2_losses(before: &Config, after: &Config) -> Vec<Loss> {
+    use crate::audit::firewall::InterfaceLists;
+    use crate::audit::macserver::{access, discovery};
+    let (lb, la) = (
+        InterfaceLists::from_config(before),
+        InterfaceLists::from_config(after),
+    );
+    // One row per interface: the services it loses, and how each setting changes.
+    let mut out: Vec<Loss> = Vec::new();
+    for (service, b, a) in [
+        (
+            "MAC telnet",
+            access(before, "/tool mac-server"),
+            access(after, "/tool mac-server"),
+        ),
+        (
+            "MAC winbox",
+            access(before, "/tool mac-server mac-winbox"),
+            access(after, "/tool mac-server mac-winbox"),
+        ),
+        ("neighbour discovery", discovery(before), discovery(after)),
+    ] {
+        let change = format!("{} -> {}", b.describe(), a.describe());
+        for i in interfaces(before).iter().filter(|i| *i != "*") {
+            if !b.covers(&lb, i) || a.covers(&la, i) {
+                continue;
+            }
+            match out.iter_mut().find(|l| l.who == *i) {
+                Some(l) => {
+                    l.service.push_str(&format!(", {service}"));
+                    if !l.r#where.contains(&change) {
+                        l.r#where.push(change.clone());
+                    }
+                }
+                None => out.push(Loss {
+                    kind: "interface",
+                    who: i.clone(),
+                    service: service.into(),
+                    r#where: vec![change.clone()],
+                }),
+            }
         }
     }
     out

@@ -9,6 +9,7 @@
 //! - [`crm`]: the CRM's groups and users.
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
+//! - [`placement`]: where a rule goes in a filter table (harden's block and the audit's fixes).
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
 //! - [`layer2`]: MAC telnet, MAC winbox and discovery where management lives.
 //! - [`keep`]: the allow-lists the configuration has, kept unless `--replace-allow-lists`.
@@ -28,6 +29,7 @@ pub mod keep;
 pub mod layer2;
 pub mod losses;
 pub mod order;
+pub mod placement;
 pub mod plan;
 pub mod proof;
 pub mod script;
@@ -38,7 +40,7 @@ use serde::Serialize;
 pub use intent::{CertPlan, Intent, Prefix, DEFAULT_API_USER};
 pub use order::Phase;
 pub use plan::plan;
-pub use proof::{prove, Proof, Refusal};
+pub use proof::{prove, prove_within, Proof, Refusal};
 pub use script::{render, rollback};
 
 use script::{Guard, Line};

@@ -482,20 +482,20 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     super::crm::crm_access(c, intent, &mut out, &mut notes);
     block::plan(c, intent, &kept, &mut out, &mut notes);
     if intent.keep_plain_api && service_enabled(c, "api") {
-        // The CRM's accepts for the plaintext API stay with it, and so does its port: what the
-        // staging would guard is still open to them (TG206 stays until the second run).
-        out.retain(|ch| !ch.id.ends_with("disable-open-api-accept"));
-        for ch in &mut out {
-            ch.fixes.retain(|f| *f != "TG206");
-        }
+        // The CRM's accepts for the plaintext API stay with it, and so does its port (staged
+        // against brute force by [`block`] where it is open beyond the API clients).
+        out.retain(|ch| !ch.id.contains("-disable-open-api-accept:"));
     }
+    // The plaintext API left on as it is, open to every address: TG103 stays with it.
+    let plain_api_open = intent.keep_plain_api
+        && service(c, "api").is_some_and(|i| !i.is_disabled() && service_address(i).is_empty());
     logging(c, intent, has("TG502"), &mut out);
 
     // Last: the plaintext API, once api-ssl has its certificate and accept. The CRM must trust
     // api-ssl's certificate before then: said in the plan, or staged with --keep-plain-api.
     let new_cert = out.iter().any(|ch| ch.id == "certificate");
     if service_enabled(c, "api") && intent.keep_plain_api {
-        notes.push(format!("staged: the plaintext API and its accepts stay on (--keep-plain-api); once the CRM connects to api-ssl and trusts certificate `{cert_name}`, run harden again without --keep-plain-api to turn them off (TG101, TG203 and TG206 stay open until then)"));
+        notes.push(format!("staged: the plaintext API and its accepts stay on (--keep-plain-api); once the CRM connects to api-ssl and trusts certificate `{cert_name}`, run harden again without --keep-plain-api to turn them off (TG101 and TG203, and TG103 while the API admits every address, stay open until then)"));
     } else if service_enabled(c, "api") {
         if new_cert {
             notes.push(format!("cut-over: this run creates certificate `{cert_name}` and, at its end, turns the plaintext API off: a CRM still on port 8728 stops working until it uses api-ssl and trusts `{cert_name}`; to stage it, run with --keep-plain-api first"));
@@ -514,7 +514,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         certificate_wait(&cert_name, &mut out);
     }
     for ch in &mut out {
-        if (letsencrypt && service_enabled(c, "www")) || left_open {
+        if (letsencrypt && service_enabled(c, "www")) || left_open || plain_api_open {
             // www stays open for Let's Encrypt, or a service in use from any source is left as
             // it is: TG103 stays with it.
             ch.fixes.retain(|f| *f != "TG103");

@@ -15,6 +15,11 @@
 //! lists filled at run time (the block list, staging lists, CrowdSec's) hold any source. So a
 //! block list holding management or the CRM cannot lock them out. Link-local IPv6 management is
 //! checked on the interfaces where management lives.
+//!
+//! Every evaluation runs within the firewall engine's budget ([`Limits`]; its time is one
+//! deadline for the whole proof, `--time-limit`). One cut short has settled what it did not
+//! finish against access (the defender's view) or for it (the attacker's): neither is a fact
+//! about the plan, so the proof refuses as such ([`Refusal::budget`]), never as a lockout.
 
 use routeros_config::{parse, Config, StatementKind};
 use serde::Serialize;
@@ -25,13 +30,48 @@ use super::script::{self, Line};
 use super::Change;
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure;
-use crate::audit::firewall::{Action, Assume, Firewall, InterfaceLists, Probe};
+use crate::audit::firewall::{Action, Assume, Exhausted, Firewall, InterfaceLists, Limits, Probe};
 use crate::audit::{self, Finding, Selection, Severity};
 use crate::schema;
 
 /// Why a plan is refused.
 #[derive(Debug, Serialize)]
 pub struct Refusal(pub String);
+
+impl Refusal {
+    /// The proof ran out of the engine's budget: nothing is known about lockout either way.
+    pub fn budget(e: &Exhausted, limits: &Limits) -> Refusal {
+        Refusal(format!(
+            "refusing: could not prove the plan within the budget ({e}); nothing is claimed about lockout either way: raise --time-limit (now {} s) and run again",
+            limits.time.as_secs()
+        ))
+    }
+}
+
+/// The limits of one evaluation: the work and range bounds as given, the time that is left of
+/// the proof's deadline.
+#[derive(Clone, Copy)]
+pub(super) struct Deadline {
+    pub limits: Limits,
+    at: std::time::Instant,
+}
+
+impl Deadline {
+    pub(super) fn new(limits: Limits) -> Deadline {
+        let now = std::time::Instant::now();
+        Deadline {
+            limits,
+            at: now.checked_add(limits.time).unwrap_or(now),
+        }
+    }
+
+    pub(super) fn now(&self) -> Limits {
+        Limits {
+            time: self.at.saturating_duration_since(std::time::Instant::now()),
+            ..self.limits
+        }
+    }
+}
 
 /// The outcome of the proof.
 #[derive(Debug, Default, Serialize)]
@@ -56,12 +96,25 @@ pub(super) struct Reach<'a> {
 
 impl<'a> Reach<'a> {
     pub(super) fn new(config: &'a Config, assume: Assume) -> Reach<'a> {
+        Reach::within(config, assume, Limits::default())
+    }
+
+    pub(super) fn within(config: &'a Config, assume: Assume, limits: Limits) -> Reach<'a> {
         Reach {
             config,
-            v4: Firewall::assuming(config, false, assume),
-            v6: Firewall::assuming(config, true, assume),
+            v4: Firewall::assuming(config, false, assume).with_limits(limits),
+            v6: Firewall::assuming(config, true, assume).with_limits(limits),
             lists: InterfaceLists::from_config(config),
         }
+    }
+
+    /// Why an evaluation so far was cut short, if one was: its answers are not facts.
+    pub(super) fn exhausted(&self) -> Option<Exhausted> {
+        self.v4
+            .budget()
+            .check("IPv4 filter table")
+            .and(self.v6.budget().check("IPv6 filter table"))
+            .err()
     }
 
     /// The sources that reach an enabled service on an interface; empty when it is disabled.
@@ -150,6 +203,19 @@ pub fn prove(
     changes: &[Change],
     intent: &Intent,
 ) -> Result<(Config, Proof), Refusal> {
+    prove_within(original, before, changes, intent, Limits::default())
+}
+
+/// [`prove`] within the firewall engine's `limits` (their time is the whole proof's).
+pub fn prove_within(
+    original: &[u8],
+    before: &Config,
+    changes: &[Change],
+    intent: &Intent,
+    limits: Limits,
+) -> Result<(Config, Proof), Refusal> {
+    let deadline = Deadline::new(limits);
+    let out_of_budget = |e: Exhausted| Refusal::budget(&e, &limits);
     let lines = script::lines(changes);
     let with = |n: usize| {
         let mut combined = original.to_vec();
@@ -170,8 +236,10 @@ pub fn prove(
     let unchecked = schema_check(changes, intent)?;
     {
         let sel = Selection::default();
-        let a_before = audit::run(before, &intent.wan, &sel);
-        let a_after = audit::run(&after, &intent.wan, &sel);
+        let a_before =
+            audit::try_run(before, &intent.wan, &sel, deadline.now()).map_err(out_of_budget)?;
+        let a_after =
+            audit::try_run(&after, &intent.wan, &sel, deadline.now()).map_err(out_of_budget)?;
         // Prefixes the administrator named wider than the audit calls narrow are theirs to name:
         // exposure to them is what was asked for, not a new finding to refuse.
         let wide = intent
@@ -191,7 +259,7 @@ pub fn prove(
         let after_ours: Vec<Finding> = a_after.findings.iter().filter(ours).cloned().collect();
         claimed_fixes_hold(changes, &a_before.findings, &after_ours, wide)?;
 
-        let needs = needs(before, intent);
+        let needs = needs(before, intent, &deadline).map_err(out_of_budget)?;
         let mut checked = 0;
         for n in 0..=lines.len() {
             let last = n == lines.len();
@@ -200,7 +268,7 @@ pub fn prove(
             }
             let cfg = if last { None } else { Some(with(n).0) };
             let cfg = cfg.as_ref().unwrap_or(&after);
-            let now = Reach::new(cfg, Assume::Defender);
+            let now = Reach::within(cfg, Assume::Defender, deadline.now());
             checked += 1;
             for need in &needs {
                 let has = if need.svc == "api" {
@@ -214,6 +282,10 @@ pub fn prove(
                     &need.certain
                 };
                 if !want.minus(&has).is_empty() {
+                    // Cut short, the defender's view has lost what it did not finish.
+                    if let Some(e) = now.exhausted() {
+                        return Err(out_of_budget(e));
+                    }
                     let at = if last {
                         String::new()
                     } else if n == 0 {
@@ -226,10 +298,13 @@ pub fn prove(
             }
         }
         // After the whole script the API clients reach api-ssl on every WAN interface.
-        let now = Reach::new(&after, Assume::Defender);
+        let now = Reach::within(&after, Assume::Defender, deadline.now());
         for p in &intent.api_clients {
             for iface in &a_after.exposure.wan {
                 if !p.set.minus(&now.service("api-ssl", p.v6, iface)).is_empty() {
+                    if let Some(e) = now.exhausted() {
+                        return Err(out_of_budget(e));
+                    }
                     let need = Need {
                         who: p.text.clone(),
                         svc: "api-ssl",
@@ -247,16 +322,18 @@ pub fn prove(
             findings_after: a_after.findings.len(),
             prefixes_checked: checked,
             unchecked,
-            losses: super::losses::losses(before, &after, changes),
+            losses: super::losses::losses(before, &after, changes, &deadline)
+                .map_err(out_of_budget)?,
         };
         Ok((after, proof))
     }
 }
 
-/// What management and the API clients have before the script, which they must keep.
-fn needs(before: &Config, intent: &Intent) -> Vec<Need> {
-    let certain = Reach::new(before, Assume::Defender);
-    let possible = Reach::new(before, Assume::Attacker);
+/// What management and the API clients have before the script, which they must keep. Cut
+/// short, it is not known (the defender's view would need nothing): an error.
+fn needs(before: &Config, intent: &Intent, deadline: &Deadline) -> Result<Vec<Need>, Exhausted> {
+    let certain = Reach::within(before, Assume::Defender, deadline.now());
+    let possible = Reach::within(before, Assume::Attacker, deadline.now());
     let mut mgmt: Vec<(Prefix, Option<Vec<String>>)> =
         intent.mgmt.iter().map(|p| (p.clone(), None)).collect();
     if exposure::ipv6_active(before) {
@@ -306,7 +383,10 @@ fn needs(before: &Config, intent: &Intent) -> Vec<Need> {
             });
         }
     }
-    out
+    if let Some(e) = certain.exhausted().or_else(|| possible.exhausted()) {
+        return Err(e);
+    }
+    Ok(out)
 }
 
 fn claimed_fixes_hold(

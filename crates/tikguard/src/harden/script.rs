@@ -170,8 +170,11 @@ pub enum Target {
     None,
     /// A positional name (`set api-ssl ...`, `sign tikguard-api`).
     Name(String),
-    /// `[find where ...]`.
+    /// `[find where ...]`: an item that must be there (a rule, a service).
     Find(Vec<Cond>),
+    /// `[find where ...]` over every item matching, which may be none (the users of a group:
+    /// exports do not show users, and a group may have none).
+    Every(Vec<Cond>),
 }
 
 /// One RouterOS command.
@@ -221,7 +224,7 @@ impl Stmt {
                 s.push(' ');
                 s.push_str(&value(n));
             }
-            Target::Find(c) => {
+            Target::Find(c) | Target::Every(c) => {
                 s.push(' ');
                 s.push_str(&find(None, c));
             }

@@ -71,10 +71,10 @@ fn fix(cx: &Context, row: &crate::audit::exposure::Row) -> Vec<String> {
         }
     }
     lines.extend([
-        format!("/{table} firewall address-list add address=<api client> list=api-clients"),
         format!(
-            "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop place-before=[:pick [find] 0]",
-            row.port
+            "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop{}",
+            row.port,
+            place(cx, v6, crate::harden::placement::Place::First)
         ),
         format!("/ip service set {} address=<api client>/32", row.service),
     ]);

@@ -38,8 +38,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             summarize(&ev.accepted, &e.v4.lists)
         ));
         let fix = format!(
-            "/ip firewall filter add action=drop chain=input {} protocol=udp dst-port=53 place-before=[:pick [find] 0]",
-            wan_matcher(cx, iface)
+            "/ip firewall filter add action=drop chain=input {} protocol=udp dst-port=53{}",
+            wan_matcher(cx, iface),
+            place(cx, false, crate::harden::placement::Place::First)
         );
         if !fixes.contains(&fix) {
             fixes.push(fix);

@@ -294,6 +294,12 @@ fn approximation_note(rules: &[usize], raw: &[usize]) -> String {
     }
 }
 
+/// ` place-before=...` for a fix line adding a filter rule: harden's placement
+/// ([`crate::harden::placement`]), so a fix never names a dynamic rule or an empty table.
+fn place(cx: &Context, v6: bool, at: crate::harden::placement::Place) -> String {
+    crate::harden::placement::place_before(cx.config, v6, at)
+}
+
 /// Where a settings property was set, if the file set it.
 fn setting_span(c: &Config, menu: &str, key: &str) -> Option<routeros_config::Span> {
     c.menu(menu)

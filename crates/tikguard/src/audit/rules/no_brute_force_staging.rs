@@ -17,8 +17,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .exposure
             .rows
             .iter()
+            // Staging counts the connections of sources nobody named: a port the WAN side
+            // reaches only from a few named prefixes (the CRM's) has none to count, and the LAN
+            // side of an access point is not where brute force comes from.
             .filter(|r| {
-                r.service == svc && !r.set.is_empty() && r.zone != crate::audit::exposure::Zone::Lan
+                r.service == svc
+                    && !r.set.is_empty()
+                    && r.zone != crate::audit::exposure::Zone::Lan
+                    && r.width() != crate::audit::reach::Width::Narrow
             })
             .collect::<Vec<_>>();
         let Some(row) = open.first() else { continue };
@@ -51,11 +57,21 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "`{svc}` (tcp/{}) is reachable from WAN and nothing stages its new connections into a block list",
                 row.port
             ),
-            vec![
-                format!("/ip firewall filter add action=drop chain=input src-address-list={svc}-blacklist place-before=[:pick [find] 0]"),
-                format!("/ip firewall filter add action=add-src-to-address-list address-list={svc}-blacklist address-list-timeout=1d chain=input connection-state=new dst-port={} protocol=tcp src-address-list={svc}-stage1", row.port),
-                format!("/ip firewall filter add action=add-src-to-address-list address-list={svc}-stage1 address-list-timeout=1m chain=input connection-state=new dst-port={} protocol=tcp", row.port),
-            ],
+            // Each line goes above every static rule: appended after a final drop, staging
+            // would never see a packet. Added in this order, they end up drop, stage 2,
+            // stage 1 from the top, so one connection is counted once per pass.
+            {
+                let v6 = row.family == "ipv6";
+                let fam = if v6 { "ipv6" } else { "ip" };
+                let at = place(cx, v6, crate::harden::placement::Place::First);
+                // The table has a rule by then: the one just added.
+                let then = crate::harden::placement::first_text(true);
+                vec![
+                    format!("/{fam} firewall filter add action=add-src-to-address-list address-list={svc}-stage1 address-list-timeout=1m chain=input connection-state=new dst-port={} protocol=tcp{at}", row.port),
+                    format!("/{fam} firewall filter add action=add-src-to-address-list address-list={svc}-blacklist address-list-timeout=1d chain=input connection-state=new dst-port={} protocol=tcp src-address-list={svc}-stage1{then}", row.port),
+                    format!("/{fam} firewall filter add action=drop chain=input src-address-list={svc}-blacklist{then}"),
+                ]
+            },
         ));
     }
 }

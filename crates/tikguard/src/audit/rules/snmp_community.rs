@@ -81,9 +81,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     summarize(&set, &fw.lists)
                 ));
                 let fix = format!(
-                    "/{} firewall filter add action=drop chain=input {} protocol=udp dst-port=161 place-before=[:pick [find] 0]",
+                    "/{} firewall filter add action=drop chain=input {} protocol=udp dst-port=161{}",
                     if v6 { "ipv6" } else { "ip" },
-                    side_matcher(cx, side)
+                    side_matcher(cx, side),
+                    place(cx, v6, crate::harden::placement::Place::First)
                 );
                 if !fixes.contains(&fix) {
                     fixes.push(fix);
