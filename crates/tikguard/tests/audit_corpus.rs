@@ -58,7 +58,7 @@ fn the_password_check_itself_catches_a_visible_password() {
 
 /// Fix lines are safe to paste: on every corpus file, each fix without a `<placeholder>` parses
 /// as RouterOS without a diagnostic, uses only commands and arguments RouterOS 7's command tree
-/// has (checked against 7.16; a RouterOS 6 export's against the v6 argument set), and the interface lists and interfaces it names exist in that
+/// has (checked against the export's own version from 7.9, 7.16 for an earlier or unknown v7; a RouterOS 6 export's against the v6 argument set), and the interface lists and interfaces it names exist in that
 /// configuration (or are RouterOS' built-in lists).
 #[test]
 fn fix_lines_parse_exist_in_the_schema_and_name_what_the_config_has() {
@@ -103,8 +103,11 @@ fn fix_lines_parse_exist_in_the_schema_and_name_what_the_config_has() {
                     // A RouterOS 6 export's fixes are for RouterOS 6 (the MAC server per
                     // interface before 6.41): checked against the v6 argument set, where a
                     // command outside it is unchecked, not wrong.
+                    // A 7.9+ export's fixes are for its own version (TG118's `ciphers=` exists
+                    // only from 7.18), checked against the nearest tree at or below it.
                     let target = match &config.version {
                         Some(v) if v.major < 7 => v.clone(),
+                        Some(v) if *v >= routeros_config::Version::new(7, 9, 0) => v.clone(),
                         _ => target.clone(),
                     };
                     let problems: Vec<_> =
