@@ -165,7 +165,7 @@ done
 ! grep -q '^DynamicUser=yes' "$watch_unit" || fail "tikguard-watch.service still has DynamicUser"
 getent passwd tikguard-watch >/dev/null || fail "no tikguard-watch user"
 [ "$(id -gn tikguard-watch)" = tikguard-watch ] || fail "tikguard-watch's group is not its own"
-! id -nG tikguard-watch | grep -qw tikguard || fail "tikguard-watch is in the tikguard group (the log readers)"
+! id -nG tikguard-watch | tr ' ' '\n' | grep -qx tikguard || fail "tikguard-watch is in the tikguard group (the log readers)"
 install -d -m 0750 -g tikguard-watch /etc/tikguard-watch
 install -m 0640 -g tikguard-watch /usr/share/doc/tikguard/examples/watch.toml /etc/tikguard-watch/watch.toml
 install -d -o tikguard-watch -m 0700 /var/lib/tikguard-watch
