@@ -483,3 +483,34 @@ fn the_wan_drop_on_a_single_interface_router_keeps_the_management_path() {
         "{unknown:?}"
     );
 }
+
+/// `/tool bandwidth-server authenticate=no` runs a test for any client, without a login (manual,
+/// Bandwidth Test: "communicate only with authenticated clients", default yes); with the default
+/// it asks for a login (TG114).
+#[test]
+fn a_bandwidth_server_with_authenticate_no_runs_tests_without_a_login() {
+    let export = v("7.18.2", "/tool bandwidth-server set authenticate=no\n");
+    let (c, p) = Config::load(export.as_bytes().to_vec());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let found: Vec<_> = audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == "TG114")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].severity.as_str(), "medium");
+    assert!(found[0].message.contains("without a login"), "{found:?}");
+    assert_eq!(found[0].line, Some(2));
+    // The default asks for a login: low, and said so.
+    let m = rule_messages(&v("7.18.2", ""), "TG114");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("asks for a login"), "{m:?}");
+    assert!(rule_messages(
+        &v(
+            "7.18.2",
+            "/tool bandwidth-server set enabled=no authenticate=no\n"
+        ),
+        "TG114"
+    )
+    .is_empty());
+}
