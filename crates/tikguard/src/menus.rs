@@ -33,6 +33,8 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface l2tp-client", &[]),
     ("/interface sstp-client", &[]),
     ("/interface ovpn-client", &[]),
+    // A tunnel in clear (TG125).
+    ("/interface ovpn-server server", &[]),
     ("/interface pptp-client", &[]),
     // IPv6: a global address on the WAN side makes the services reachable beyond the link.
     ("/ipv6 settings", &[]),

@@ -514,3 +514,62 @@ fn a_bandwidth_server_with_authenticate_no_runs_tests_without_a_login() {
     )
     .is_empty());
 }
+
+/// `null` is an OpenVPN cipher RouterOS accepts (command trees: `/interface ovpn-server server
+/// set cipher=...|null[,Cipher*]`): it encrypts nothing (TG125). Before 7.18 the server is one
+/// setting (`enabled=yes`), from 7.18 a list; ppp-family clients run only with `disabled=no`.
+#[test]
+fn null_as_an_ovpn_cipher_carries_the_tunnel_in_clear() {
+    let found = |export: &str| {
+        let (c, p) = Config::load(export.as_bytes().to_vec());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "TG125")
+            .map(|f| (f.severity.as_str().to_string(), f.message, f.fix))
+            .collect::<Vec<_>>()
+    };
+    let v6 = found(&v(
+        "6.49.10",
+        "/interface ovpn-server server set enabled=yes cipher=null\n",
+    ));
+    assert_eq!(v6.len(), 1, "{v6:?}");
+    assert_eq!(v6[0].0, "high");
+    assert!(v6[0].1.contains("unencrypted"), "{v6:?}");
+    assert_eq!(
+        v6[0].2,
+        vec!["/interface ovpn-server server set cipher=aes256".to_string()]
+    );
+    // Off by default before 7.18: a null cipher on a server that does not run is no finding.
+    assert!(found(&v(
+        "6.49.10",
+        "/interface ovpn-server server set cipher=null\n"
+    ))
+    .is_empty());
+    let client = found(&v(
+        "7.18.2",
+        "/interface ovpn-client add connect-to=192.0.2.1 name=\"to hq\" user=r cipher=null disabled=no\n",
+    ));
+    assert_eq!(client.len(), 1, "{client:?}");
+    assert_eq!(
+        client[0].2,
+        vec!["/interface ovpn-client set [find name=\"to hq\"] cipher=aes256-gcm".to_string()]
+    );
+    // A client without `disabled=no` was created disabled.
+    assert!(found(&v(
+        "7.18.2",
+        "/interface ovpn-client add connect-to=192.0.2.1 name=x user=r cipher=null\n"
+    ))
+    .is_empty());
+    let listed = found(&v(
+        "7.18.2",
+        "/interface ovpn-server server add name=s1 cipher=aes128-gcm,null\n",
+    ));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].0, "medium");
+    assert_eq!(
+        listed[0].2,
+        vec!["/interface ovpn-server server set [find name=s1] cipher=aes128-gcm".to_string()]
+    );
+}

@@ -31,6 +31,7 @@ mod min_password_length;
 mod no_brute_force_staging;
 mod no_remote_logging;
 mod open_wifi_management;
+mod ovpn_null_cipher;
 mod plaintext_api;
 pub mod probe_rules;
 mod proxy_enabled;
@@ -73,6 +74,7 @@ pub const ALL: &[&Rule] = &[
     &script_secrets::RULE,
     &upnp_wan::RULE,
     &open_wifi_management::RULE,
+    &ovpn_null_cipher::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,
