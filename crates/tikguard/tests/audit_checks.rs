@@ -573,3 +573,23 @@ fn null_as_an_ovpn_cipher_carries_the_tunnel_in_clear() {
         vec!["/interface ovpn-server server set [find name=s1] cipher=aes128-gcm".to_string()]
     );
 }
+
+/// `:local <var> [<value>]` (MikroTik's Scripting manual): a password given to a variable and
+/// used as `password=$var` is a literal in the script (TG122), and the value reaches no report.
+#[test]
+fn a_password_held_in_a_local_variable_is_reported_and_never_shown() {
+    let export = v(
+        "7.18.2",
+        "/system script add name=vpn source=\":local pw \\\"hunter2\\\"\\r\\n/interface ovpn-client set [find] password=\\$pw\"\n",
+    );
+    let (c, p) = Config::load(export.as_bytes().to_vec());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let findings = audit::run(&c, &WanChoice::default(), &Selection::default()).findings;
+    let tg122: Vec<_> = findings.iter().filter(|f| f.rule == "TG122").collect();
+    assert_eq!(tg122.len(), 1, "{findings:?}");
+    assert!(tg122[0].message.contains("password ($pw)"), "{tg122:?}");
+    for f in &findings {
+        let text = format!("{} {:?} {:?}", f.message, f.evidence, f.fix);
+        assert!(!text.contains("hunter2"), "{}: {text}", f.rule);
+    }
+}
