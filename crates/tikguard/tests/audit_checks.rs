@@ -593,3 +593,61 @@ fn a_password_held_in_a_local_variable_is_reported_and_never_shown() {
         assert!(!text.contains("hunter2"), "{}: {text}", f.rule);
     }
 }
+
+const NAT_BASE: &str = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=192.168.88.1/24 interface=ether2\n/ip dhcp-client add interface=ether1\n";
+
+/// A dst-nat rule sends what it matches to `to-addresses:to-ports` (MikroTik's NAT manual): a
+/// WAN port forwarded to a device's Winbox publishes that login to the rule's sources (TG211);
+/// to the router itself, the input filter then decides on the translated port.
+#[test]
+fn a_dst_nat_to_a_management_port_publishes_it_to_the_sources_it_matches() {
+    let fwd = "/ip firewall nat add action=dst-nat chain=dstnat dst-port=9999 in-interface-list=WAN protocol=tcp to-addresses=192.168.88.10 to-ports=8291";
+    let m = rule_messages(&v("7.18.2", &format!("{NAT_BASE}{fwd}\n")), "TG211");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("winbox (TCP port 8291) of `192.168.88.10` on WAN port 9999 to the internet"),
+        "{m:?}"
+    );
+    // Only from one prefix: said so.
+    let m = rule_messages(
+        &v(
+            "7.18.2",
+            &format!("{NAT_BASE}{fwd} src-address=198.51.100.0/24\n"),
+        ),
+        "TG211",
+    );
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("198.51.100.0/24"), "{m:?}");
+    // A web server is not management.
+    assert!(rule_messages(
+        &v("7.18.2", &format!("{NAT_BASE}/ip firewall nat add action=dst-nat chain=dstnat dst-port=443 protocol=tcp to-addresses=192.168.88.20\n")),
+        "TG211"
+    )
+    .is_empty());
+    // To the router's own API: reported while the input filter lets port 8728 in from the WAN,
+    // not once it drops it.
+    let redirect = "/ip firewall nat add action=redirect chain=dstnat dst-port=18728 in-interface-list=WAN protocol=tcp to-ports=8728\n";
+    let m = rule_messages(&v("7.18.2", &format!("{NAT_BASE}{redirect}")), "TG211");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("api (TCP port 8728) of the router itself on WAN port 18728"),
+        "{m:?}"
+    );
+    let dropped = format!("{NAT_BASE}/ip firewall filter add action=drop chain=input in-interface-list=WAN\n{redirect}");
+    assert!(rule_messages(&v("7.18.2", &dropped), "TG211").is_empty());
+}
+
+/// `to-addresses` inside the router's network is another host, not the router (TG211).
+#[test]
+fn a_dst_nat_to_a_host_of_the_routers_network_is_that_host() {
+    let fwd = "/ip firewall nat add action=dst-nat chain=dstnat dst-port=2222 protocol=tcp to-addresses=192.168.88.101 to-ports=22\n";
+    // ssh of another device is not among the device ports (a server's ssh is a service).
+    assert!(rule_messages(&v("7.18.2", &format!("{NAT_BASE}{fwd}")), "TG211").is_empty());
+    let own = "/ip firewall nat add action=dst-nat chain=dstnat dst-port=2222 protocol=tcp to-addresses=192.168.88.1 to-ports=22\n";
+    let m = rule_messages(&v("7.18.2", &format!("{NAT_BASE}{own}")), "TG211");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("ssh (TCP port 22) of the router itself"),
+        "{m:?}"
+    );
+}

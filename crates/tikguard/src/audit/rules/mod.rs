@@ -17,6 +17,7 @@ mod bandwidth_server;
 mod builtin_admin_present;
 mod discovery_all;
 mod dns_open_resolver;
+mod dstnat_management;
 mod empty_address_list;
 mod ftp_enabled;
 mod group_api_with_dangerous_policy;
@@ -85,6 +86,7 @@ pub const ALL: &[&Rule] = &[
     &empty_address_list::RULE,
     &ipv6_bypass::RULE,
     &jump_loop::RULE,
+    &dstnat_management::RULE,
     &builtin_admin_present::RULE,
     &group_api_with_dangerous_policy::RULE,
     &api_user_no_address::RULE,
