@@ -484,9 +484,8 @@ fn the_wan_drop_on_a_single_interface_router_keeps_the_management_path() {
     );
 }
 
-/// `/tool bandwidth-server authenticate=no` runs a test for any client, without a login (manual,
-/// Bandwidth Test: "communicate only with authenticated clients", default yes); with the default
-/// it asks for a login (TG114).
+/// `/tool bandwidth-server authenticate=no` runs a test for any client, without a login
+/// (MikroTik's Bandwidth Test manual; default `yes`); with the default it asks for a login (TG114).
 #[test]
 fn a_bandwidth_server_with_authenticate_no_runs_tests_without_a_login() {
     let export = v("7.18.2", "/tool bandwidth-server set authenticate=no\n");

@@ -21,9 +21,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     } else {
         ""
     };
-    // `authenticate=no`: the server runs a test for any client, no login asked (manual,
-    // Bandwidth Test: "authenticate ... communicate only with authenticated clients", default
-    // yes).
+    // `authenticate=no`: the server runs a test for any client, no login asked (MikroTik's
+    // Bandwidth Test manual; the default is `yes`, exports write `authenticate=no` when set).
     if cx.config.setting(menu, "authenticate") == Some(b"no") {
         out.push(cx.finding_at(
             &RULE,
