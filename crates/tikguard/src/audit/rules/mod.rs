@@ -19,6 +19,7 @@ mod discovery_all;
 mod dns_open_resolver;
 mod dstnat_management;
 mod empty_address_list;
+mod fetch_import;
 mod ftp_enabled;
 mod group_api_with_dangerous_policy;
 mod input_accepts_wan;
@@ -76,6 +77,7 @@ pub const ALL: &[&Rule] = &[
     &upnp_wan::RULE,
     &open_wifi_management::RULE,
     &ovpn_null_cipher::RULE,
+    &fetch_import::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,
