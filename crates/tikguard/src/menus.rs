@@ -24,6 +24,12 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface wifi", &[]),
     ("/interface wifi security", &[]),
     ("/interface wifiwave2", &[]),
+    // CAPsMAN v1's access points (TG124).
+    ("/caps-man manager", &[]),
+    ("/caps-man configuration", &[]),
+    ("/caps-man security", &[]),
+    ("/caps-man datapath", &[]),
+    ("/caps-man provisioning", &[]),
     // Where the WAN address comes from.
     ("/ip address", &[]),
     ("/ip route", &[]),

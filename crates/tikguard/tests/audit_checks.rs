@@ -650,3 +650,30 @@ fn a_dst_nat_to_a_host_of_the_routers_network_is_that_host() {
         "{m:?}"
     );
 }
+
+const CAPS_OPEN: &str = "/interface bridge add name=bridge\n/caps-man manager set enabled=yes\n/caps-man configuration add datapath.bridge=bridge name=guest ssid=Guest\n/caps-man provisioning add action=create-dynamic-enabled master-configuration=guest\n";
+
+/// CAPsMAN v1: a provisioned configuration without `authentication-types` or a passphrase is an
+/// open network, and with the manager forwarding (no `local-forwarding`) its clients are in the
+/// datapath's bridge, where they reach the router's services (TG124).
+#[test]
+fn an_open_capsman_configuration_forwarded_into_a_bridge_reaches_management() {
+    let m = rule_messages(&v("6.49.10", CAPS_OPEN), "TG124");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("CAPsMAN configuration guest"), "{m:?}");
+    assert!(m[0].contains("bridged into `bridge`"), "{m:?}");
+    assert!(m[0].contains("`winbox`"), "{m:?}");
+    // A WPA2 profile, local forwarding, the manager off, or no provisioning: no finding.
+    for extra in [
+        "/caps-man security add name=s authentication-types=wpa2-psk passphrase=longenough1\n/caps-man configuration set [ find name=guest ] security=s\n",
+        "/caps-man configuration set [ find name=guest ] datapath.local-forwarding=yes\n",
+        "/caps-man manager set enabled=no\n",
+        "/caps-man provisioning set [ find ] action=none\n",
+    ] {
+        let m = rule_messages(&v("6.49.10", &format!("{CAPS_OPEN}{extra}")), "TG124");
+        assert!(m.is_empty(), "{extra}: {m:?}");
+    }
+    // Through a datapath profile.
+    let dp = "/interface bridge add name=bridge\n/caps-man manager set enabled=yes\n/caps-man datapath add name=dp bridge=bridge\n/caps-man configuration add datapath=dp name=guest ssid=Guest\n/caps-man provisioning add action=create-enabled master-configuration=guest\n";
+    assert_eq!(rule_messages(&v("6.49.10", dp), "TG124").len(), 1);
+}
