@@ -24,6 +24,12 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface wifi", &[]),
     ("/interface wifi security", &[]),
     ("/interface wifiwave2", &[]),
+    // CAPsMAN v1's access points (TG124).
+    ("/caps-man manager", &[]),
+    ("/caps-man configuration", &[]),
+    ("/caps-man security", &[]),
+    ("/caps-man datapath", &[]),
+    ("/caps-man provisioning", &[]),
     // Where the WAN address comes from.
     ("/ip address", &[]),
     ("/ip route", &[]),
@@ -33,6 +39,8 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface l2tp-client", &[]),
     ("/interface sstp-client", &[]),
     ("/interface ovpn-client", &[]),
+    // A tunnel in clear (TG125).
+    ("/interface ovpn-server server", &[]),
     ("/interface pptp-client", &[]),
     // IPv6: a global address on the WAN side makes the services reachable beyond the link.
     ("/ipv6 settings", &[]),

@@ -483,3 +483,197 @@ fn the_wan_drop_on_a_single_interface_router_keeps_the_management_path() {
         "{unknown:?}"
     );
 }
+
+/// `/tool bandwidth-server authenticate=no` runs a test for any client, without a login
+/// (MikroTik's Bandwidth Test manual; default `yes`); with the default it asks for a login (TG114).
+#[test]
+fn a_bandwidth_server_with_authenticate_no_runs_tests_without_a_login() {
+    let export = v("7.18.2", "/tool bandwidth-server set authenticate=no\n");
+    let (c, p) = Config::load(export.as_bytes().to_vec());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let found: Vec<_> = audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == "TG114")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].severity.as_str(), "medium");
+    assert!(found[0].message.contains("without a login"), "{found:?}");
+    assert_eq!(found[0].line, Some(2));
+    // The default asks for a login: low, and said so.
+    let m = rule_messages(&v("7.18.2", ""), "TG114");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("asks for a login"), "{m:?}");
+    assert!(rule_messages(
+        &v(
+            "7.18.2",
+            "/tool bandwidth-server set enabled=no authenticate=no\n"
+        ),
+        "TG114"
+    )
+    .is_empty());
+}
+
+/// `null` is an OpenVPN cipher RouterOS accepts (command trees: `/interface ovpn-server server
+/// set cipher=...|null[,Cipher*]`): it encrypts nothing (TG125). Before 7.18 the server is one
+/// setting (`enabled=yes`), from 7.18 a list; ppp-family clients run only with `disabled=no`.
+#[test]
+fn null_as_an_ovpn_cipher_carries_the_tunnel_in_clear() {
+    let found = |export: &str| {
+        let (c, p) = Config::load(export.as_bytes().to_vec());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "TG125")
+            .map(|f| (f.severity.as_str().to_string(), f.message, f.fix))
+            .collect::<Vec<_>>()
+    };
+    let v6 = found(&v(
+        "6.49.10",
+        "/interface ovpn-server server set enabled=yes cipher=null\n",
+    ));
+    assert_eq!(v6.len(), 1, "{v6:?}");
+    assert_eq!(v6[0].0, "high");
+    assert!(v6[0].1.contains("unencrypted"), "{v6:?}");
+    assert_eq!(
+        v6[0].2,
+        vec!["/interface ovpn-server server set cipher=aes256".to_string()]
+    );
+    // Off by default before 7.18: a null cipher on a server that does not run is no finding.
+    assert!(found(&v(
+        "6.49.10",
+        "/interface ovpn-server server set cipher=null\n"
+    ))
+    .is_empty());
+    let client = found(&v(
+        "7.18.2",
+        "/interface ovpn-client add connect-to=192.0.2.1 name=\"to hq\" user=r cipher=null disabled=no\n",
+    ));
+    assert_eq!(client.len(), 1, "{client:?}");
+    assert_eq!(
+        client[0].2,
+        vec!["/interface ovpn-client set [find name=\"to hq\"] cipher=aes256-gcm".to_string()]
+    );
+    // A client without `disabled=no` was created disabled.
+    assert!(found(&v(
+        "7.18.2",
+        "/interface ovpn-client add connect-to=192.0.2.1 name=x user=r cipher=null\n"
+    ))
+    .is_empty());
+    let listed = found(&v(
+        "7.18.2",
+        "/interface ovpn-server server add name=s1 cipher=aes128-gcm,null\n",
+    ));
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].0, "medium");
+    assert_eq!(
+        listed[0].2,
+        vec!["/interface ovpn-server server set [find name=s1] cipher=aes128-gcm".to_string()]
+    );
+}
+
+/// `:local <var> [<value>]` (MikroTik's Scripting manual): a password given to a variable and
+/// used as `password=$var` is a literal in the script (TG122), and the value reaches no report.
+#[test]
+fn a_password_held_in_a_local_variable_is_reported_and_never_shown() {
+    let export = v(
+        "7.18.2",
+        "/system script add name=vpn source=\":local pw \\\"hunter2\\\"\\r\\n/interface ovpn-client set [find] password=\\$pw\"\n",
+    );
+    let (c, p) = Config::load(export.as_bytes().to_vec());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let findings = audit::run(&c, &WanChoice::default(), &Selection::default()).findings;
+    let tg122: Vec<_> = findings.iter().filter(|f| f.rule == "TG122").collect();
+    assert_eq!(tg122.len(), 1, "{findings:?}");
+    assert!(tg122[0].message.contains("password ($pw)"), "{tg122:?}");
+    for f in &findings {
+        let text = format!("{} {:?} {:?}", f.message, f.evidence, f.fix);
+        assert!(!text.contains("hunter2"), "{}: {text}", f.rule);
+    }
+}
+
+const NAT_BASE: &str = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=192.168.88.1/24 interface=ether2\n/ip dhcp-client add interface=ether1\n";
+
+/// A dst-nat rule sends what it matches to `to-addresses:to-ports` (MikroTik's NAT manual): a
+/// WAN port forwarded to a device's Winbox publishes that login to the rule's sources (TG211);
+/// to the router itself, the input filter then decides on the translated port.
+#[test]
+fn a_dst_nat_to_a_management_port_publishes_it_to_the_sources_it_matches() {
+    let fwd = "/ip firewall nat add action=dst-nat chain=dstnat dst-port=9999 in-interface-list=WAN protocol=tcp to-addresses=192.168.88.10 to-ports=8291";
+    let m = rule_messages(&v("7.18.2", &format!("{NAT_BASE}{fwd}\n")), "TG211");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("winbox (TCP port 8291) of `192.168.88.10` on WAN port 9999 to the internet"),
+        "{m:?}"
+    );
+    // Only from one prefix: said so.
+    let m = rule_messages(
+        &v(
+            "7.18.2",
+            &format!("{NAT_BASE}{fwd} src-address=198.51.100.0/24\n"),
+        ),
+        "TG211",
+    );
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("198.51.100.0/24"), "{m:?}");
+    // A web server is not management.
+    assert!(rule_messages(
+        &v("7.18.2", &format!("{NAT_BASE}/ip firewall nat add action=dst-nat chain=dstnat dst-port=443 protocol=tcp to-addresses=192.168.88.20\n")),
+        "TG211"
+    )
+    .is_empty());
+    // To the router's own API: reported while the input filter lets port 8728 in from the WAN,
+    // not once it drops it.
+    let redirect = "/ip firewall nat add action=redirect chain=dstnat dst-port=18728 in-interface-list=WAN protocol=tcp to-ports=8728\n";
+    let m = rule_messages(&v("7.18.2", &format!("{NAT_BASE}{redirect}")), "TG211");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("api (TCP port 8728) of the router itself on WAN port 18728"),
+        "{m:?}"
+    );
+    let dropped = format!("{NAT_BASE}/ip firewall filter add action=drop chain=input in-interface-list=WAN\n{redirect}");
+    assert!(rule_messages(&v("7.18.2", &dropped), "TG211").is_empty());
+}
+
+/// `to-addresses` inside the router's network is another host, not the router (TG211).
+#[test]
+fn a_dst_nat_to_a_host_of_the_routers_network_is_that_host() {
+    let fwd = "/ip firewall nat add action=dst-nat chain=dstnat dst-port=2222 protocol=tcp to-addresses=192.168.88.101 to-ports=22\n";
+    // ssh of another device is not among the device ports (a server's ssh is a service).
+    assert!(rule_messages(&v("7.18.2", &format!("{NAT_BASE}{fwd}")), "TG211").is_empty());
+    let own = "/ip firewall nat add action=dst-nat chain=dstnat dst-port=2222 protocol=tcp to-addresses=192.168.88.1 to-ports=22\n";
+    let m = rule_messages(&v("7.18.2", &format!("{NAT_BASE}{own}")), "TG211");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains("ssh (TCP port 22) of the router itself"),
+        "{m:?}"
+    );
+}
+
+const CAPS_OPEN: &str = "/interface bridge add name=bridge\n/caps-man manager set enabled=yes\n/caps-man configuration add datapath.bridge=bridge name=guest ssid=Guest\n/caps-man provisioning add action=create-dynamic-enabled master-configuration=guest\n";
+
+/// CAPsMAN v1: a provisioned configuration without `authentication-types` or a passphrase is an
+/// open network, and with the manager forwarding (no `local-forwarding`) its clients are in the
+/// datapath's bridge, where they reach the router's services (TG124).
+#[test]
+fn an_open_capsman_configuration_forwarded_into_a_bridge_reaches_management() {
+    let m = rule_messages(&v("6.49.10", CAPS_OPEN), "TG124");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("CAPsMAN configuration guest"), "{m:?}");
+    assert!(m[0].contains("bridged into `bridge`"), "{m:?}");
+    assert!(m[0].contains("`winbox`"), "{m:?}");
+    // A WPA2 profile, local forwarding, the manager off, or no provisioning: no finding.
+    for extra in [
+        "/caps-man security add name=s authentication-types=wpa2-psk passphrase=longenough1\n/caps-man configuration set [ find name=guest ] security=s\n",
+        "/caps-man configuration set [ find name=guest ] datapath.local-forwarding=yes\n",
+        "/caps-man manager set enabled=no\n",
+        "/caps-man provisioning set [ find ] action=none\n",
+    ] {
+        let m = rule_messages(&v("6.49.10", &format!("{CAPS_OPEN}{extra}")), "TG124");
+        assert!(m.is_empty(), "{extra}: {m:?}");
+    }
+    // Through a datapath profile.
+    let dp = "/interface bridge add name=bridge\n/caps-man manager set enabled=yes\n/caps-man datapath add name=dp bridge=bridge\n/caps-man configuration add datapath=dp name=guest ssid=Guest\n/caps-man provisioning add action=create-enabled master-configuration=guest\n";
+    assert_eq!(rule_messages(&v("6.49.10", dp), "TG124").len(), 1);
+}

@@ -590,6 +590,18 @@ impl Firewall {
         }
     }
 
+    /// The enabled rules of the `dstnat` chain of `/ip firewall nat` (IPv4), compiled as filter
+    /// rules are: their matchers say which new connections each one translates.
+    pub fn dstnat_rules(c: &Config) -> Vec<Rule> {
+        let lists = AddressLists::from_config(c, false);
+        c.items("/ip firewall nat")
+            .iter()
+            .enumerate()
+            .map(|(i, it)| Rule::compile(i, it, &lists, false))
+            .filter(|r| !r.disabled && r.chain == "dstnat")
+            .collect()
+    }
+
     /// The same table with other limits on its evaluation.
     pub fn with_limits(mut self, limits: Limits) -> Firewall {
         self.budget = Budget::new(limits);

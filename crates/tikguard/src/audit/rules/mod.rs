@@ -17,7 +17,9 @@ mod bandwidth_server;
 mod builtin_admin_present;
 mod discovery_all;
 mod dns_open_resolver;
+mod dstnat_management;
 mod empty_address_list;
+mod fetch_import;
 mod ftp_enabled;
 mod group_api_with_dangerous_policy;
 mod input_accepts_wan;
@@ -31,6 +33,7 @@ mod min_password_length;
 mod no_brute_force_staging;
 mod no_remote_logging;
 mod open_wifi_management;
+mod ovpn_null_cipher;
 mod plaintext_api;
 pub mod probe_rules;
 mod proxy_enabled;
@@ -73,6 +76,8 @@ pub const ALL: &[&Rule] = &[
     &script_secrets::RULE,
     &upnp_wan::RULE,
     &open_wifi_management::RULE,
+    &ovpn_null_cipher::RULE,
+    &fetch_import::RULE,
     &api_reachable_from_wan::RULE,
     &management_reachable_from_wan::RULE,
     &api_accept_without_source::RULE,
@@ -83,6 +88,7 @@ pub const ALL: &[&Rule] = &[
     &empty_address_list::RULE,
     &ipv6_bypass::RULE,
     &jump_loop::RULE,
+    &dstnat_management::RULE,
     &builtin_admin_present::RULE,
     &group_api_with_dangerous_policy::RULE,
     &api_user_no_address::RULE,

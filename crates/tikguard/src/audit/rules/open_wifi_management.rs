@@ -23,6 +23,8 @@ struct OpenAp {
     mac_filtered: bool,
     ssid: Option<String>,
     fix: String,
+    /// Where its clients reach the router, when not the interface's bridge (CAPsMAN).
+    net: Option<String>,
 }
 
 fn legacy_open(c: &Config) -> Vec<(OpenAp, &Item)> {
@@ -60,6 +62,7 @@ fn legacy_open(c: &Config) -> Vec<(OpenAp, &Item)> {
                     value(&profile)
                 ),
                 item_name: name,
+                net: None,
             },
             w,
         ));
@@ -106,8 +109,92 @@ fn wifi_open(c: &Config) -> Vec<(OpenAp, &Item)> {
                     value(&name)
                 ),
                 item_name: name,
+                net: None,
             },
             w,
+        ));
+    }
+    out
+}
+
+/// CAPsMAN v1 (`/caps-man`, RouterOS 6 to 7.12): a configuration that an enabled provisioning
+/// rule hands to access points, whose security (inline `security.*` or a `/caps-man security`
+/// profile) sets neither `authentication-types` nor `passphrase`, forwarded by the manager into
+/// a bridge (`datapath.bridge=` or a datapath profile's `bridge=`, without local forwarding).
+/// MikroTik's CAPsMAN manual: security `authentication-types` lists the allowed methods, none
+/// meaning an open network; the manager is off unless `enabled=yes`; a provisioning rule's
+/// `action` defaults to `none`; with `local-forwarding=no` (the default) clients' traffic is
+/// sent to the manager and put into the datapath's bridge.
+fn capsman_open(c: &Config) -> Vec<(OpenAp, &Item)> {
+    let mut out = Vec::new();
+    if c.setting("/caps-man manager", "enabled") != Some(b"yes") {
+        return out;
+    }
+    let provisioned = |name: &str| {
+        c.items("/caps-man provisioning").iter().any(|p| {
+            !p.is_disabled()
+                && p.get_str("action")
+                    .is_some_and(|a| a.starts_with("create-") && a != "create-disabled")
+                && (p.get("master-configuration") == Some(name.as_bytes())
+                    || p.get("slave-configurations")
+                        .is_some_and(|l| l.split(|&b| b == b',').any(|x| x == name.as_bytes())))
+        })
+    };
+    let set = |v: Option<&[u8]>| v.is_some_and(|v| !v.is_empty());
+    for cfg in c.items("/caps-man configuration") {
+        let Some(name) = cfg.get_str("name") else {
+            continue;
+        };
+        if !provisioned(&name) {
+            continue;
+        }
+        let mut secured =
+            set(cfg.get("security.authentication-types")) || set(cfg.get("security.passphrase"));
+        if let Some(p) = cfg.get_str("security").filter(|p| !p.is_empty()) {
+            match c.menu("/caps-man security").and_then(|m| m.by_name(&p)) {
+                Some(prof) => {
+                    secured |= set(prof.get("authentication-types")) || set(prof.get("passphrase"))
+                }
+                // A profile the export does not show: not decided, so not reported.
+                None => secured = true,
+            }
+        }
+        if secured {
+            continue;
+        }
+        let profile = cfg
+            .get_str("datapath")
+            .filter(|d| !d.is_empty())
+            .and_then(|d| c.menu("/caps-man datapath").and_then(|m| m.by_name(&d)));
+        let get = |key: &str| {
+            cfg.get_str(&format!("datapath.{key}"))
+                .or_else(|| profile.and_then(|p| p.get_str(key)))
+                .filter(|v| !v.is_empty())
+        };
+        if get("local-forwarding").as_deref() == Some("yes") {
+            continue;
+        }
+        let Some(bridge) = get("bridge") else {
+            continue;
+        };
+        out.push((
+            OpenAp {
+                mac_filtered: false,
+                ssid: cfg.get_str("ssid"),
+                fix: match cfg.get_str("security").filter(|p| !p.is_empty()) {
+                    Some(p) => format!(
+                        "/caps-man security set [ find name={} ] authentication-types=wpa2-psk encryption=aes-ccm passphrase=<passphrase>",
+                        value(&p)
+                    ),
+                    None => format!(
+                        "/caps-man configuration set [ find name={} ] security.authentication-types=wpa2-psk security.encryption=aes-ccm security.passphrase=<passphrase>",
+                        value(&name)
+                    ),
+                },
+                item_name: format!("CAPsMAN configuration {name}"),
+                net: Some(bridge),
+            },
+            cfg,
         ));
     }
     out
@@ -135,8 +222,15 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .any(|h| h.get("disabled") == Some(b"no") && h.get("interface") == Some(n.as_bytes()))
     };
-    for (ap, item) in legacy_open(c).into_iter().chain(wifi_open(c)) {
-        let net = network_of(c, item, &ap.item_name);
+    for (ap, item) in legacy_open(c)
+        .into_iter()
+        .chain(wifi_open(c))
+        .chain(capsman_open(c))
+    {
+        let net = ap
+            .net
+            .clone()
+            .unwrap_or_else(|| network_of(c, item, &ap.item_name));
         if hotspot_on(&net) || hotspot_on(&ap.item_name) {
             continue;
         }

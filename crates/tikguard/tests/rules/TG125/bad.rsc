@@ -1,0 +1,5 @@
+# 2025-01-10 12:00:00 by RouterOS 7.18.2
+/interface ovpn-client
+add connect-to=203.0.113.1 name=to-office user=r1 cipher=null disabled=no
+/interface ovpn-server server
+add name=ovpn-server1 cipher=aes256-gcm,null disabled=no
