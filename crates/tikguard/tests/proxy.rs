@@ -513,7 +513,8 @@ async fn a_garbage_client_and_a_stalled_client_do_not_disturb_the_others() {
 }
 
 /// SIGHUP: a good file replaces the policies for the next command; a bad one is refused with
-/// its line and column, and the running configuration stays.
+/// its line and column, and the running configuration stays; a changed `audit-log` is said to
+/// need a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_a_good_file_and_keeps_the_old_one_on_errors() {
     let s = setup("");
@@ -547,6 +548,22 @@ async fn sighup_reloads_a_good_file_and_keeps_the_old_one_on_errors() {
         "{e:?}"
     );
     c.call(&["/system/identity/print"]).await.unwrap();
+    // The log's settings are not reloaded (the log is opened once): the reload says so, and the
+    // log goes on at its path rather than the new one.
+    let moved = s.dir.path().join("moved.jsonl");
+    let before = std::fs::read_to_string(&s.log).unwrap().lines().count();
+    std::fs::write(
+        &s.config,
+        good.replacen("policy = \"billing\"", "policy = \"monitor\"", 1)
+            .replace(&*s.log.to_string_lossy(), &moved.to_string_lossy()),
+    )
+    .unwrap();
+    signal(&s.proxy, "-HUP");
+    let said = stderr_says(s.dir.path(), "take effect after a restart").await;
+    assert!(said.contains("audit-log changed"), "{said}");
+    c.call(&["/system/identity/print"]).await.unwrap();
+    assert!(!moved.exists());
+    assert!(std::fs::read_to_string(&s.log).unwrap().lines().count() > before);
 }
 
 /// SIGTERM: no new connections, sessions close once their commands are done, the process

@@ -2,8 +2,8 @@
 //!
 //! - SIGHUP re-reads the configuration. A file with an error leaves the running configuration
 //!   in place and says why on stderr; a good one replaces clients, policies and routers
-//!   atomically for every command after it (a changed listener address needs a restart, and
-//!   the reload says so).
+//!   atomically for every command after it (a changed listener address, and the log's and the
+//!   metrics listener's settings, need a restart, and the reload says so).
 //! - SIGTERM stops accepting; each session finishes the commands it has running (new ones get
 //!   a trap) and closes; after at most [`DRAIN`] the process exits.
 
@@ -273,6 +273,33 @@ fn reload(path: &str, shared: &Shared) {
     if listeners(&old) != listeners(&new) {
         crate::warn_line!(
             "tikguard proxy: listener changes (addresses, TLS on or off) take effect after a restart"
+        );
+    }
+    // The log (its file, mode, checkpoints and key) and the metrics listener are opened once,
+    // at start: a reload that changes them must say that it did not apply them, or an operator
+    // who moved the log would believe the new path is written.
+    let restart_only: Vec<&str> = [
+        ("audit-log", old.audit_log != new.audit_log),
+        ("audit-log-mode", old.audit_log_mode != new.audit_log_mode),
+        ("checkpoint", old.checkpoint != new.checkpoint),
+        ("checkpoint-key", old.checkpoint_key != new.checkpoint_key),
+        (
+            "checkpoint-lines",
+            old.checkpoint_lines != new.checkpoint_lines,
+        ),
+        (
+            "checkpoint-seconds",
+            old.checkpoint_seconds != new.checkpoint_seconds,
+        ),
+        ("metrics", old.metrics != new.metrics),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect();
+    if !restart_only.is_empty() {
+        crate::warn_line!(
+            "tikguard proxy: {} changed: these take effect after a restart; until then the log, its checkpoints and the metrics listener stay as they were",
+            restart_only.join(", ")
         );
     }
     let mut ups = match upstreams(&new, &shared.metrics) {
