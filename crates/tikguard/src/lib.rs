@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod civil;
 pub mod cli;
 pub mod emu;
 pub mod harden;

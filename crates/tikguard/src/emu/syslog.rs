@@ -68,7 +68,7 @@ pub fn syslog_line(e: &LogEntry, identity: &str, bsd: bool) -> String {
 /// `Mmm dd hh:mm:ss` of a time on the router's clock.
 fn bsd_date(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
-    let (_, m, d) = super::clock::civil(secs.div_euclid(86_400));
+    let (_, m, d) = crate::civil::civil(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
