@@ -2,30 +2,14 @@
 //! no group gains a policy, allow-lists that exist are kept, and what the command line names is
 //! checked for covering the whole internet.
 
-use routeros_config::{Config, Version};
-use tikguard::audit::WanChoice;
-use tikguard::harden::{self, CertPlan, Intent, Prefix};
+use routeros_config::Config;
+use tikguard::harden::{self, Intent, Prefix};
+
+#[path = "common/intent.rs"]
+mod harden_intent;
+use harden_intent::guide_intent as intent;
 
 const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
-
-fn intent(c: &Config) -> Intent {
-    Intent {
-        api_clients: vec![Prefix::parse("198.51.100.20").unwrap()],
-        mgmt: vec![Prefix::parse("192.168.88.0/24").unwrap()],
-        wan: WanChoice::default(),
-        api_port: None,
-        cert: CertPlan::Generate,
-        syslog: None,
-        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
-        api_user: None,
-        create_api_user: false,
-        password_in_script: None,
-        api_group: None,
-        replace_allow_lists: false,
-        keep_plain_api: false,
-        mgmt_interfaces: vec![],
-    }
-}
 
 fn with(extra: &str) -> (String, Config) {
     let s = format!("{GUIDE}\n{extra}\n");

@@ -2,34 +2,14 @@
 //! brute-force staging that could not act, a device whose management and WAN share one bridge,
 //! RouterOS before 6.41, and who loses layer-2 access. Each test is named after what it pins.
 
-use routeros_config::{Config, Version};
-use tikguard::audit::WanChoice;
-use tikguard::harden::{self, CertPlan, Intent, Prefix};
+use routeros_config::Config;
+use tikguard::harden;
+
+#[path = "common/intent.rs"]
+mod harden_intent;
+use harden_intent::{guide_intent, intent};
 
 const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
-
-fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
-    Intent {
-        api_clients: clients.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-        mgmt: mgmt.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-        wan: WanChoice::default(),
-        api_port: None,
-        cert: CertPlan::Generate,
-        syslog: None,
-        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
-        api_user: None,
-        create_api_user: false,
-        password_in_script: None,
-        api_group: None,
-        replace_allow_lists: false,
-        keep_plain_api: false,
-        mgmt_interfaces: vec![],
-    }
-}
-
-fn guide_intent(c: &Config) -> Intent {
-    intent(c, &["198.51.100.20"], &["192.168.88.0/24"])
-}
 
 fn load(s: &str) -> Config {
     Config::load(s.as_bytes().to_vec()).0

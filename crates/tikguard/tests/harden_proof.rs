@@ -1,31 +1,16 @@
 //! Where the proof must model what RouterOS does, each test named after the fact it pins and
 //! failing on a plan that RouterOS would turn into a lockout.
 
-use routeros_config::{Config, Version};
+use routeros_config::Config;
 use tikguard::audit::WanChoice;
-use tikguard::harden::{self, CertPlan, Intent, Prefix};
+use tikguard::harden;
+
+#[path = "common/intent.rs"]
+mod harden_intent;
+use harden_intent::intent;
 
 const NO_ESTABLISHED: &str = include_str!("harden/no-established-accept.rsc");
 const CONNTRACK_OFF: &str = include_str!("harden/conntrack-off.rsc");
-
-fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
-    Intent {
-        api_clients: clients.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-        mgmt: mgmt.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-        wan: WanChoice::default(),
-        api_port: None,
-        cert: CertPlan::Generate,
-        syslog: None,
-        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
-        api_user: None,
-        create_api_user: false,
-        password_in_script: None,
-        api_group: None,
-        replace_allow_lists: false,
-        keep_plain_api: false,
-        mgmt_interfaces: vec![],
-    }
-}
 
 fn load(s: &str) -> Config {
     Config::load(s.as_bytes().to_vec()).0

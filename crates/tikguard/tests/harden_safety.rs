@@ -8,33 +8,14 @@ use routeros_config::{parse, Config, StatementKind, Version};
 use tikguard::audit::addrset::AddrSet;
 use tikguard::audit::exposure::service_state;
 use tikguard::audit::firewall::{Assume, Firewall, InterfaceLists, Probe};
-use tikguard::audit::{self, Severity, WanChoice};
-use tikguard::harden::{self, CertPlan, Intent, Prefix};
+use tikguard::audit::{self, Severity};
+use tikguard::harden::{self, Intent, Prefix};
+
+#[path = "common/intent.rs"]
+mod harden_intent;
+use harden_intent::{guide_intent, intent};
 
 const GUIDE: &str = include_str!("harden/insecure-guide.rsc");
-
-fn intent(c: &Config, clients: &[&str], mgmt: &[&str]) -> Intent {
-    Intent {
-        api_clients: clients.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-        mgmt: mgmt.iter().map(|p| Prefix::parse(p).unwrap()).collect(),
-        wan: WanChoice::default(),
-        api_port: None,
-        cert: CertPlan::Generate,
-        syslog: None,
-        target: c.version.clone().unwrap_or_else(|| Version::new(7, 18, 0)),
-        api_user: None,
-        create_api_user: false,
-        password_in_script: None,
-        api_group: None,
-        replace_allow_lists: false,
-        keep_plain_api: false,
-        mgmt_interfaces: vec![],
-    }
-}
-
-fn guide_intent(c: &Config) -> Intent {
-    intent(c, &["198.51.100.20"], &["192.168.88.0/24"])
-}
 
 /// Sources certainly reaching a service on an interface (run-time lists hold anyone).
 fn certain(c: &Config, svc: &str, v6: bool, iface: &str) -> AddrSet {
