@@ -61,8 +61,105 @@ fn cve_boundaries_from_the_advisories() {
     assert!(!has("7.1", "CVE-2023-30800"));
 }
 
+/// CERT Polska's September 2026 disclosure: fixed in 6.49.21, 7.23.4 (long-term) and 7.24.2
+/// (stable); 7.24 and 7.24.1 are affected (CVE records CVE-2026-86060, -67279, -67277).
+#[test]
+fn september_2026_ssh_and_btest_cves_at_their_version_edges() {
+    let has = |ver: &str, cve: &str| rules(&v(ver, "")).contains(&cve.to_string());
+    for cve in ["CVE-2026-86060", "CVE-2026-67279", "CVE-2026-67277"] {
+        assert!(has("6.49.20", cve) && !has("6.49.21", cve), "{cve}");
+        assert!(has("7.23.3", cve) && !has("7.23.4", cve), "{cve}");
+        assert!(
+            has("7.24", cve) && has("7.24.1", cve) && !has("7.24.2", cve),
+            "{cve}"
+        );
+        assert!(!has("7.25", cve), "{cve}");
+    }
+    // The SSH ones need ssh; the btest one the bandwidth-test server (on by default).
+    let no_ssh = rules(&v("7.24.1", "/ip service set ssh disabled=yes\n"));
+    assert!(
+        !no_ssh.contains(&"CVE-2026-86060".to_string()),
+        "{no_ssh:?}"
+    );
+    assert!(
+        !no_ssh.contains(&"CVE-2026-67279".to_string()),
+        "{no_ssh:?}"
+    );
+    assert!(no_ssh.contains(&"CVE-2026-67277".to_string()), "{no_ssh:?}");
+    let no_btest = rules(&v("7.24.1", "/tool bandwidth-server set enabled=no\n"));
+    assert!(
+        !no_btest.contains(&"CVE-2026-67277".to_string()),
+        "{no_btest:?}"
+    );
+}
+
+/// CVE-2026-67276 (SSH RSA exponent) is 7.9 to 7.23.3 and 7.24 to 7.24.1, no 6.x (CERT-PL's
+/// updated record); CVE-2026-67281 (WebFig `/jsproxy`) 7.20 to 7.23.3 and 7.24 to 7.24.1.
+#[test]
+fn ssh_key_forgery_and_jsproxy_file_read_start_at_their_first_affected_release() {
+    let has = |ver: &str, cve: &str| rules(&v(ver, "")).contains(&cve.to_string());
+    assert!(!has("7.8", "CVE-2026-67276") && has("7.9", "CVE-2026-67276"));
+    assert!(has("7.23.3", "CVE-2026-67276") && !has("7.23.4", "CVE-2026-67276"));
+    assert!(has("7.24.1", "CVE-2026-67276") && !has("7.24.2", "CVE-2026-67276"));
+    assert!(!has("6.49.20", "CVE-2026-67276"));
+    assert!(!has("7.19.4", "CVE-2026-67281") && has("7.20", "CVE-2026-67281"));
+    assert!(has("7.23.3", "CVE-2026-67281") && !has("7.23.4", "CVE-2026-67281"));
+    assert!(has("7.24.1", "CVE-2026-67281") && !has("7.24.2", "CVE-2026-67281"));
+    let no_web = "/ip service set www disabled=yes\n";
+    assert!(!rules(&v("7.20", no_web)).contains(&"CVE-2026-67281".to_string()));
+}
+
+/// CVE-2026-84411 (web server, before authentication): affected before 7.24, 7.24 fixed; the
+/// record names no 7.23.x fix, so 7.23.4 with www on is still listed.
+#[test]
+fn web_server_underflow_is_fixed_in_7_24() {
+    let has = |ver: &str, cve: &str| rules(&v(ver, "")).contains(&cve.to_string());
+    assert!(has("7.23.9", "CVE-2026-84411") && !has("7.24", "CVE-2026-84411"));
+    assert!(has("6.49.21", "CVE-2026-84411"));
+    let no_web = "/ip service set www disabled=yes\n";
+    assert!(!rules(&v("7.23.9", no_web)).contains(&"CVE-2026-84411".to_string()));
+    let ssl_only = "/ip service set www disabled=yes\n/ip service set www-ssl disabled=no\n";
+    assert!(rules(&v("7.23.9", ssl_only)).contains(&"CVE-2026-84411".to_string()));
+}
+
+/// RouterOS 6.43.7 renamed the update channels (`bugfix` to `long-term`, `current` to
+/// `stable`): the fix names the channel the router knows.
+#[test]
+fn update_channel_advice_uses_the_names_before_6_43_7() {
+    let fix = |ver: &str| {
+        let (c, _) = Config::load(v(ver, "").into_bytes());
+        audit::run(&c, &WanChoice::default(), &Selection::default())
+            .findings
+            .into_iter()
+            .find(|f| f.rule == "TG601")
+            .map(|f| f.fix[0].clone())
+            .unwrap()
+    };
+    assert_eq!(fix("6.43.6"), "/system package update set channel=bugfix");
+    assert_eq!(
+        fix("6.43.7"),
+        "/system package update set channel=long-term"
+    );
+    assert_eq!(fix("6.40.5"), "/system package update set channel=bugfix");
+    assert_eq!(fix("7.10"), "/system package update set channel=stable");
+}
+
+/// CVE-2023-41570 is the REST API ignoring the user's allowed addresses (`/user address=`),
+/// not `/ip service address` (E. Bassetti's disclosure).
+#[test]
+fn the_rest_api_cve_names_the_user_address_restriction() {
+    let (c, _) = Config::load(v("7.10", "").into_bytes());
+    let f = audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .into_iter()
+        .find(|f| f.rule == "TG601")
+        .unwrap();
+    assert!(f.message.contains("`/user address=`"), "{}", f.message);
+    assert!(!f.message.contains("/ip service address"), "{}", f.message);
+}
+
 /// One version is one TG601 finding listing its CVEs, at the worst one's severity: one upgrade
-/// fixes them all. 6.40.5 with Winbox and www on has seven.
+/// fixes them all. 6.40.5 with its default services on has eleven.
 #[test]
 fn one_tg601_finding_per_version_lists_its_cves() {
     let (c, _) = Config::load(v("6.40.5", "").into_bytes());
@@ -75,7 +172,7 @@ fn one_tg601_finding_per_version_lists_its_cves() {
     assert_eq!(f[0].severity, tikguard::audit::Severity::Critical);
     assert!(
         f[0].message.starts_with(
-            "RouterOS 6.40.5 is affected by 7 known vulnerabilities: CVE-2018-14847 (critical: "
+            "RouterOS 6.40.5 is affected by 11 known vulnerabilities: CVE-2018-14847 (critical: "
         ),
         "{}",
         f[0].message
