@@ -774,3 +774,13 @@ fn an_open_capsman_configuration_forwarded_into_a_bridge_reaches_management() {
     let dp = "/interface bridge add name=bridge\n/caps-man manager set enabled=yes\n/caps-man datapath add name=dp bridge=bridge\n/caps-man configuration add datapath=dp name=guest ssid=Guest\n/caps-man provisioning add action=create-enabled master-configuration=guest\n";
     assert_eq!(rule_messages(&v("6.49.10", dp), "TG124").len(), 1);
 }
+
+/// RoMON secrets authenticate RoMON messages; a session over RoMON still asks for a RouterOS
+/// login (RoMON manual). TG121 says what an open RoMON gives: reach to the logins, not control.
+#[test]
+fn romon_without_a_secret_gives_reach_to_the_logins_not_control() {
+    let m = rule_messages(&v("7.18.2", "/tool romon set enabled=yes\n"), "TG121");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(!m[0].contains("manage this router"), "{m:?}");
+    assert!(m[0].contains("a login is still asked"), "{m:?}");
+}

@@ -43,11 +43,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     let (severity, message) = match shortest {
         None => (
             Severity::High,
-            "RoMON is enabled without a secret: any RoMON agent on a reachable link can join and manage this router".to_string(),
+            "RoMON is enabled without a secret: any RoMON agent on a reachable link can join the RoMON network and reach this router's Winbox and ssh logins over layer 2, past the IP firewall and `/ip service address` (a login is still asked)".to_string(),
         ),
         Some(n) if n < MIN_LEN => (
             Severity::Medium,
-            format!("RoMON is enabled with a secret shorter than {MIN_LEN} characters: it is all that authenticates RoMON peers"),
+            format!("RoMON is enabled with a secret shorter than {MIN_LEN} characters: it alone decides which agents join the RoMON network and reach this router's logins past the IP firewall"),
         ),
         Some(_) => return,
     };
