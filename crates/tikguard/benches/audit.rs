@@ -106,6 +106,7 @@ fn bench_blocklist(c: &mut Criterion) {
         version: None,
         audit: &a,
         diagnostics: &[],
+        warnings: &[],
     }];
     g.bench_function("json-report-200k", |b| {
         b.iter(|| {

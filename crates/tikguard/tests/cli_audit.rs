@@ -363,3 +363,47 @@ fn reports_open_with_a_fix_first_block() {
         "no fix-first list with whole fixes"
     );
 }
+
+/// What `tikguard parse` warns about (a statement read but left out of the model) is in the
+/// audit's diagnostics too, in every format, at its line: the audit did not see what it does.
+#[test]
+fn parse_warnings_of_the_input_are_in_the_audit_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("tikguard-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("warn.rsc");
+    std::fs::write(
+        &file,
+        "# 2024-01-01 00:00:00 by RouterOS 7.16\n/ip firewall filter\nadd chain=input action=drop place-before=[find comment=nowhere]\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (_, v) = json(&["audit", "--format", "json", path]);
+    let d = v["files"][0]["diagnostics"].as_array().unwrap();
+    assert!(
+        d.iter().any(|x| x["level"] == "warning"
+            && x["line"] == 3
+            && x["message"].as_str().unwrap().contains("place-before")),
+        "{d:?}"
+    );
+    let (_, s) = json(&["audit", "--format", "sarif", path]);
+    let n = s["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(
+        n.iter().any(|x| x["level"] == "warning"
+            && x["locations"][0]["physicalLocation"]["region"]["startLine"] == 3),
+        "{n:?}"
+    );
+    let out = tikguard().args(["audit", path]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warn.rsc:3:1: parse warning: place-before="),
+        "{text}"
+    );
+    let out = tikguard()
+        .args(["audit", "--format", "html", path])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("parse warning"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

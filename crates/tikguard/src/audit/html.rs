@@ -289,10 +289,10 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
             );
         }
         h.push_str("</div>");
-        for d in f.diagnostics {
+        for (level, d) in f.all_diagnostics() {
             let _ = write!(
                 h,
-                "<div class=\"finding\"><span class=\"head\">parse error</span> \
+                "<div class=\"finding\"><span class=\"head\">parse {level}</span> \
                  <span class=\"loc\">line {} column {}</span><div>{}</div></div>",
                 d.line,
                 d.column,
@@ -406,6 +406,7 @@ mod tests {
             version: Some("7.16".into()),
             audit: &audit,
             diagnostics: &p.diagnostics,
+            warnings: &c.warnings,
         }];
         let mut out = Vec::new();
         super::render(&mut out, &files).unwrap();

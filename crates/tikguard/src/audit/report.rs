@@ -13,11 +13,30 @@ pub struct FileReport<'a> {
     pub path: &'a str,
     pub version: Option<String>,
     pub audit: &'a Audit,
+    /// Parse errors: statements that were not read.
     pub diagnostics: &'a [routeros_config::Diagnostic],
+    /// Warnings of the model (`Config::warnings`, what `tikguard parse` shows): statements read
+    /// but left out of the configuration (scripting, a `[find]` it cannot resolve, ...), so the
+    /// audit does not see what they do.
+    pub warnings: &'a [routeros_config::Diagnostic],
+}
+
+impl FileReport<'_> {
+    /// Parse errors, then warnings, each with its level.
+    pub fn all_diagnostics(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, &routeros_config::Diagnostic)> {
+        self.diagnostics
+            .iter()
+            .map(|d| ("error", d))
+            .chain(self.warnings.iter().map(|d| ("warning", d)))
+    }
 }
 
 #[derive(Serialize)]
 struct JsonDiag<'a> {
+    /// `error` (not read) or `warning` (read, left out of the model).
+    level: &'static str,
     line: usize,
     column: usize,
     message: &'a str,
@@ -93,9 +112,9 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::i
                         .collect(),
                 },
                 diagnostics: f
-                    .diagnostics
-                    .iter()
-                    .map(|d| JsonDiag {
+                    .all_diagnostics()
+                    .map(|(level, d)| JsonDiag {
+                        level,
                         line: d.line,
                         column: d.column,
                         message: &d.message,
@@ -184,6 +203,28 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
             }));
         }
     }
+    // Parse errors and warnings of the input: tool execution notifications (SARIF 2.1.0
+    // §3.58.4), each at its place in its file.
+    let notifications: Vec<serde_json::Value> = files
+        .iter()
+        .flat_map(|f| {
+            let uri = sarif_uri(f.path);
+            f.all_diagnostics()
+                .map(move |(level, d)| {
+                    json!({
+                        "level": level,
+                        "message": { "text": format!("parse {level}: {}", d.message) },
+                        "locations": [{
+                            "physicalLocation": {
+                                "artifactLocation": { "uri": uri },
+                                "region": { "startLine": d.line, "startColumn": d.column }
+                            }
+                        }]
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     // What each file is, by its artifact URI: one run holds every file.
     let kinds: serde_json::Map<String, serde_json::Value> = files
         .iter()
@@ -203,6 +244,10 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
                 }
             },
             "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications
+            }],
             "properties": { "input_kind": kinds },
             "results": results
         }]
@@ -341,10 +386,10 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             writeln!(out, "  {}", printable(&input.why))?;
             writeln!(out, "  {}", style.yellow(&input.note(f.audit.left_out)))?;
         }
-        for d in f.diagnostics {
+        for (level, d) in f.all_diagnostics() {
             writeln!(
                 out,
-                "  {}:{}:{}: parse error: {}",
+                "  {}:{}:{}: parse {level}: {}",
                 path,
                 d.line,
                 d.column,

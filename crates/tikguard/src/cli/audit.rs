@@ -194,6 +194,7 @@ pub fn run(args: Args) -> std::io::Result<u8> {
             version: config.version.as_ref().map(|v| v.to_string()),
             audit,
             diagnostics: &parsed.diagnostics,
+            warnings: &config.warnings,
         })
         .collect();
     let (mut sink, style) = match super::output(args.output.as_deref()) {
