@@ -784,3 +784,65 @@ fn romon_without_a_secret_gives_reach_to_the_logins_not_control() {
     assert!(!m[0].contains("manage this router"), "{m:?}");
     assert!(m[0].contains("a login is still asked"), "{m:?}");
 }
+
+const DNS_WAN: &str = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip dns set allow-remote-requests=yes\n";
+
+fn tg115(export: &str) -> Vec<(String, Vec<String>)> {
+    let (c, p) = Config::load(export.as_bytes().to_vec());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    audit::run(&c, &WanChoice::default(), &Selection::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.rule == "TG115")
+        .map(|f| (f.message, f.fix))
+        .collect()
+}
+
+/// The resolver answers on TCP 53 too: a firewall that drops only udp/53 from the WAN still
+/// leaves an open resolver, and the fix closes TCP.
+#[test]
+fn an_open_resolver_over_tcp_is_found_and_its_fix_closes_tcp() {
+    let f = tg115(&v(
+        "7.18.2",
+        &format!("{DNS_WAN}/ip firewall filter add action=drop chain=input in-interface-list=WAN protocol=udp\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n"),
+    ));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].0.contains("`ether1` over ipv4 (tcp) from 0.0.0.0/0"),
+        "{f:?}"
+    );
+    assert_eq!(f[0].1.len(), 1, "{f:?}");
+    assert!(f[0].1[0].starts_with("/ip firewall filter add action=drop chain=input in-interface-list=WAN protocol=tcp dst-port=53"), "{f:?}");
+}
+
+/// Over IPv6 a WAN interface with a global address reaches the resolver unless the IPv6
+/// firewall drops it: the fix closes IPv6 (udp and tcp) in `/ipv6 firewall filter`.
+#[test]
+fn an_open_resolver_over_ipv6_is_found_and_its_fix_closes_ipv6() {
+    let f = tg115(&v(
+        "7.18.2",
+        &format!("{DNS_WAN}/ipv6 address add address=2001:db8::2/64 interface=ether1 advertise=no\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n"),
+    ));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].0.contains("`ether1` over ipv6 (udp, tcp) from ::/0"),
+        "{f:?}"
+    );
+    assert!(!f[0].0.contains("over ipv4"), "{f:?}");
+    let fixes = &f[0].1;
+    assert_eq!(fixes.len(), 2, "{fixes:?}");
+    assert!(
+        fixes.iter().all(|l| l.starts_with(
+            "/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN"
+        )),
+        "{fixes:?}"
+    );
+    assert!(
+        fixes[0].contains("protocol=udp dst-port=53")
+            && fixes[1].contains("protocol=tcp dst-port=53"),
+        "{fixes:?}"
+    );
+    // Closed over both: no finding.
+    let closed = format!("{DNS_WAN}/ipv6 address add address=2001:db8::2/64 interface=ether1 advertise=no\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
+    assert!(tg115(&v("7.18.2", &closed)).is_empty());
+}
