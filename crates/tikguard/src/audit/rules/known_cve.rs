@@ -157,7 +157,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if lt(7, 24, 0) && web {
         hits.push((
             "CVE-2026-84411",
-            "unauthenticated code execution through the web server (www, www-ssl); fixed in 7.24 (the record names no 6.x or 7.23.x fix)",
+            "unauthenticated code execution as root through the web server; fixed in 7.24 (the record names no 6.x or 7.23.x fix)",
             Severity::Critical,
         ));
     }
