@@ -846,3 +846,16 @@ fn an_open_resolver_over_ipv6_is_found_and_its_fix_closes_ipv6() {
     let closed = format!("{DNS_WAN}/ipv6 address add address=2001:db8::2/64 interface=ether1 advertise=no\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n/ipv6 firewall filter add action=drop chain=input in-interface-list=WAN\n");
     assert!(tg115(&v("7.18.2", &closed)).is_empty());
 }
+
+/// Hotspot clients over IPv6 with no global prefix reach the router from `fe80::/10` only: the
+/// neighbours on one link. TG206 (brute-force staging) is about sources nobody named at
+/// internet scale, so it stays silent on such rows; their IPv4 side, dropped, is closed.
+#[test]
+fn brute_force_staging_is_not_asked_for_link_local_only_sources() {
+    let hs = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip address add address=10.5.50.1/24 interface=ether3\n/ip hotspot add disabled=no interface=ether3 name=hs1\n/ip firewall filter add action=drop chain=input\n";
+    assert!(rule_messages(&v("7.18.2", hs), "TG206").is_empty());
+    // The same router with a global prefix on the hotspot side: clients reach the API from it.
+    let global = format!("{hs}/ipv6 address add address=2001:db8:50::1 interface=ether3\n");
+    let m = rule_messages(&v("7.18.2", &global), "TG206");
+    assert!(m.iter().any(|m| m.starts_with("`api` (tcp/8728)")), "{m:?}");
+}

@@ -20,11 +20,20 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             // Staging counts the connections of sources nobody named: a port the WAN side
             // reaches only from a few named prefixes (the CRM's) has none to count, and the LAN
             // side of an access point is not where brute force comes from.
+            //
+            // Sources that are only IPv6 link-local (`fe80::/10`: hotspot clients over IPv6
+            // without a global prefix, a WAN link without a global address) are the hosts on
+            // one link: an address list of them stages neighbours, not the brute force of the
+            // internet the rule is about, and TG201/TG209 already report that reach.
             .filter(|r| {
                 r.service == svc
                     && !r.set.is_empty()
                     && r.zone != crate::audit::exposure::Zone::Lan
                     && r.width() != crate::audit::reach::Width::Narrow
+                    && !r
+                        .set
+                        .minus(&crate::audit::reach::link_local(r.set.v6))
+                        .is_empty()
             })
             .collect::<Vec<_>>();
         let Some(row) = open.first() else { continue };
