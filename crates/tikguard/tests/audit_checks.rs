@@ -859,3 +859,29 @@ fn brute_force_staging_is_not_asked_for_link_local_only_sources() {
     let m = rule_messages(&v("7.18.2", &global), "TG206");
     assert!(m.iter().any(|m| m.starts_with("`api` (tcp/8728)")), "{m:?}");
 }
+
+const NAT_AP: &str = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip address add address=192.168.88.1/24 interface=bridge\n/ip firewall nat add action=dst-nat chain=dstnat dst-port=9999 in-interface-list=WAN protocol=tcp to-addresses=192.168.88.10 to-ports=8291\n";
+
+/// A connection dst-nat'd to another host goes through `forward` (Packet Flow and NAT
+/// manuals): a forward drop of it closes the published Winbox, and the default configuration's
+/// "drop all from WAN not DSTNATed" does not (the connection is dst-nat'd).
+#[test]
+fn a_dst_nat_to_another_host_is_published_only_if_the_forward_chain_lets_it_through() {
+    let open = rule_messages(&v("7.18.2", NAT_AP), "TG211");
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(
+        open[0].contains("the forward chain lets it through"),
+        "{open:?}"
+    );
+    let dropped = format!("{NAT_AP}/ip firewall filter add action=drop chain=forward in-interface-list=WAN protocol=tcp dst-port=8291\n");
+    assert!(rule_messages(&v("7.18.2", &dropped), "TG211").is_empty());
+    let defconf = format!("{NAT_AP}/ip firewall filter add action=accept chain=forward connection-state=established,related\n/ip firewall filter add action=drop chain=forward connection-nat-state=!dstnat connection-state=new in-interface-list=WAN\n");
+    assert_eq!(rule_messages(&v("7.18.2", &defconf), "TG211").len(), 1);
+    // A forward drop the analysis cannot decide (out-interface) is named, not trusted.
+    let undecided = format!("{NAT_AP}/ip firewall filter add action=drop chain=forward out-interface=bridge protocol=tcp\n");
+    let m = rule_messages(&v("7.18.2", &undecided), "TG211");
+    assert!(
+        m.len() == 1 && m[0].contains("assuming forward rules 0 match"),
+        "{m:?}"
+    );
+}

@@ -28,6 +28,7 @@ use super::addrset::AddrSet;
 
 mod budget;
 mod chains;
+mod forward;
 mod lists;
 mod shadow;
 

@@ -88,6 +88,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 continue;
             };
             let mut set = AddrSet::empty(false);
+            let mut forward_approx: Vec<usize> = Vec::new();
             for iface in &wan {
                 let probe = Probe {
                     protocol: "tcp",
@@ -113,6 +114,21 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         })
                         .fold(AddrSet::empty(false), |acc, row| acc.union(&row.set));
                     matched = matched.intersect(&let_in);
+                } else {
+                    // To another host the connection goes through `forward`, its port
+                    // already translated ([`Firewall::forward_dstnat`]).
+                    let (through, approx) = cx.exposure.v4.forward_dstnat(
+                        Probe {
+                            protocol: "tcp",
+                            port,
+                            interface: iface,
+                        },
+                        &cx.exposure.lists,
+                    );
+                    matched = matched.intersect(&through);
+                    if !matched.is_empty() {
+                        forward_approx.extend(approx);
+                    }
                 }
                 set = set.union(&matched);
             }
@@ -133,10 +149,21 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     crate::term::printable(&item.get_str("to-addresses").unwrap_or_default())
                 )
             };
+            forward_approx.sort_unstable();
+            forward_approx.dedup();
             let after = if to_router {
-                "the input filter lets it in"
+                "the input filter lets it in".to_string()
+            } else if forward_approx.is_empty() {
+                "the forward chain lets it through".to_string()
             } else {
-                "the forward chain is not evaluated"
+                format!(
+                    "the forward chain lets it through, assuming forward rules {} match as an attacker would wish",
+                    forward_approx
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             let mut f = cx.finding(
                 &RULE,
