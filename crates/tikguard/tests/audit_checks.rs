@@ -885,3 +885,18 @@ fn a_dst_nat_to_another_host_is_published_only_if_the_forward_chain_lets_it_thro
         "{m:?}"
     );
 }
+
+/// An accept on `dst-address=` (a private address of the router) is counted as matching: the
+/// analysis does not decide which address the attacker connects to. The finding says that this
+/// verdict assumed the attacker can address it (issue 24, §2.8), naming the rule.
+#[test]
+fn a_verdict_resting_on_a_dst_address_accept_says_what_it_assumed() {
+    let export = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip address add address=192.168.88.1/24 interface=bridge\n/ip firewall filter add action=accept chain=input dst-address=192.168.88.1 dst-port=8291 protocol=tcp\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n";
+    let m = rule_messages(&v("7.18.2", export), "TG202");
+    let winbox: Vec<_> = m.iter().filter(|m| m.starts_with("`winbox`")).collect();
+    assert_eq!(winbox.len(), 1, "{m:?}");
+    assert!(
+        winbox[0].contains("assumes the attacker can address the router at `dst-address=192.168.88.1` (ip filter rule 0)"),
+        "{winbox:?}"
+    );
+}

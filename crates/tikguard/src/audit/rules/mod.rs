@@ -300,6 +300,46 @@ fn approximation_note(rules: &[usize], raw: &[usize]) -> String {
     }
 }
 
+/// What a verdict assumed when an `accept` that let the sources in matches on `dst-address` or
+/// `dst-address-list` (issue 24, §2.8): the analysis does not decide which of the router's
+/// addresses the attacker connects to, so it counts the accept as matching. From the WAN side a
+/// private destination (RFC 1918, CGNAT, ULA) is reachable only by hosts on that link or routed
+/// to it by the upstream: the reader is told which rule and which destination that was.
+fn dst_address_note(cx: &Context, rows: &[&super::exposure::Row]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for r in rows {
+        let (fw, table) = if r.family == "ipv6" {
+            (&cx.exposure.v6, "ipv6")
+        } else {
+            (&cx.exposure.v4, "ip")
+        };
+        for &n in &r.approximated_by {
+            let Some(rule) = fw.rules.get(n) else {
+                continue;
+            };
+            if rule.action != Action::Accept {
+                continue;
+            }
+            for u in &rule.undecided {
+                if !(u.starts_with("dst-address=") || u.starts_with("dst-address-list=")) {
+                    continue;
+                }
+                let part = format!("`{}` ({table} filter rule {n})", crate::term::printable(u));
+                if !parts.contains(&part) {
+                    parts.push(part);
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (this verdict assumes the attacker can address the router at {}: a private address there is reached from the WAN side only by hosts on that link or routed to it)",
+        parts.join(", ")
+    )
+}
+
 /// ` place-before=...` for a fix line adding a filter rule: harden's placement
 /// ([`crate::harden::placement`]), so a fix never names a dynamic rule or an empty table.
 fn place(cx: &Context, v6: bool, at: crate::harden::placement::Place) -> String {
@@ -499,11 +539,12 @@ fn per_service(
             severity,
             span,
             format!(
-                "`{svc}` (tcp/{port}) is reachable from {}: {}{}{}",
+                "`{svc}` (tcp/{port}) is reachable from {}: {}{}{}{}",
                 who.join(" and from "),
                 parts.join("; "),
                 one_how.map(|h| format!(" ({h})")).unwrap_or_default(),
-                approximation_note(&approx_rules, &raw_rules)
+                approximation_note(&approx_rules, &raw_rules),
+                dst_address_note(cx, &mine.iter().map(|(r, _)| *r).collect::<Vec<_>>())
             ),
             fixes,
         ));
