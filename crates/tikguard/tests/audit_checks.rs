@@ -900,3 +900,24 @@ fn a_verdict_resting_on_a_dst_address_accept_says_what_it_assumed() {
         "{winbox:?}"
     );
 }
+
+/// `print` numbers a hotspot's dynamic rules first (RouterOS v3 manual, HotSpot "Packet filter
+/// rules": `0 D chain=forward action=jump jump-target=hs-unauth`), and how many there are is not
+/// in the export: a rule number on a hotspot router says it counts the export's rules.
+#[test]
+fn rule_numbers_on_a_hotspot_router_say_print_lists_the_dynamic_rules_first() {
+    let base = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip firewall filter add action=accept chain=input dst-port=8728 protocol=tcp\n/ip firewall filter add action=drop chain=input in-interface-list=WAN\n";
+    let plain = rule_messages(&v("7.18.2", base), "TG201");
+    assert!(
+        plain
+            .iter()
+            .any(|m| m.contains("accepted by ip filter rule 0)")),
+        "{plain:?}"
+    );
+    let hs = format!("{base}/ip address add address=10.5.50.1/24 interface=ether3\n/ip hotspot add disabled=no interface=ether3 name=hs1\n");
+    let with = rule_messages(&v("7.18.2", &hs), "TG201");
+    assert!(
+        with.iter().any(|m| m.contains("accepted by ip filter rule 0 (numbered as the export shows them; `print` lists the hotspot's dynamic rules first")),
+        "{with:?}"
+    );
+}

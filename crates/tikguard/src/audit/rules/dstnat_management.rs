@@ -170,8 +170,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 Some(item),
                 None,
                 format!(
-                    "ip nat rule {} publishes {service} (TCP port {port}) of {whom} on WAN port {public} to {} ({}; {after})",
+                    "ip nat rule {}{} publishes {service} (TCP port {port}) of {whom} on WAN port {public} to {} ({}; {after})",
                     r.number,
+                    dynamic_first_note(cx.config),
                     reach.describe(),
                     sources(&set),
                 ),

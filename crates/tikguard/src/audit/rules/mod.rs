@@ -300,6 +300,28 @@ fn approximation_note(rules: &[usize], raw: &[usize]) -> String {
     }
 }
 
+/// Rule numbers in messages count the rules the export shows, from 0, as `print` numbers a table
+/// without dynamic rules. `print` numbers every rule, dynamic ones included ("item numbers are
+/// assigned by print command", RouterOS manual, Console), and an enabled hotspot's dynamic rules
+/// come first in `/ip firewall filter` and `/ip firewall nat` (`/ip firewall filter print
+/// dynamic` lists them from 0: `0 D chain=forward action=jump jump-target=hs-unauth ...`,
+/// RouterOS v3 manual, HotSpot "Packet filter rules"). How many there are depends on the
+/// version and the walled garden (one rule per `walled-garden ip` entry), which an export does
+/// not show: the number `print` gives cannot be computed, so the message says so.
+fn dynamic_first_note(c: &Config) -> &'static str {
+    // A hotspot server is created disabled: an export writes `disabled=no` on an enabled one
+    // (as [`crate::audit::subscribers`] reads it).
+    let hotspot_on = c
+        .items("/ip hotspot")
+        .iter()
+        .any(|h| h.get("disabled") == Some(b"no"));
+    if hotspot_on {
+        " (numbered as the export shows them; `print` lists the hotspot's dynamic rules first, so on the router it is further down)"
+    } else {
+        ""
+    }
+}
+
 /// What a verdict assumed when an `accept` that let the sources in matches on `dst-address` or
 /// `dst-address-list` (issue 24, §2.8): the analysis does not decide which of the router's
 /// addresses the attacker connects to, so it counts the accept as matching. From the WAN side a
@@ -565,9 +587,14 @@ fn entry_point(
     if !row.accepted_by.is_empty() {
         let list: Vec<String> = row.accepted_by.iter().map(|n| n.to_string()).collect();
         how.push(format!(
-            "accepted by {table} filter rule{} {}",
+            "accepted by {table} filter rule{} {}{}",
             if list.len() > 1 { "s" } else { "" },
-            list.join(", ")
+            list.join(", "),
+            if row.family == "ipv4" {
+                dynamic_first_note(cx.config)
+            } else {
+                ""
+            }
         ));
     }
     if row.by_default {
