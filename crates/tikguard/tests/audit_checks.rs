@@ -920,4 +920,18 @@ fn rule_numbers_on_a_hotspot_router_say_print_lists_the_dynamic_rules_first() {
         with.iter().any(|m| m.contains("accepted by ip filter rule 0 (numbered as the export shows them; `print` lists the hotspot's dynamic rules first")),
         "{with:?}"
     );
+    // Every rule that names a filter rule by number says it (an API drop without a log, TG207).
+    let drop = "/ip firewall filter add action=drop chain=input dst-port=8728 protocol=tcp\n";
+    let unlogged = rule_messages(&v("7.18.2", &format!("{hs}{drop}")), "TG207");
+    assert!(
+        unlogged
+            .iter()
+            .any(|m| m.starts_with("ip filter rule 2 (numbered as the export shows them;")),
+        "{unlogged:?}"
+    );
+    assert!(
+        rule_messages(&v("7.18.2", &format!("{base}{drop}")), "TG207")
+            .iter()
+            .all(|m| !m.contains("numbered as the export"))
+    );
 }

@@ -27,9 +27,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 RULE.severity,
                 Some(r.statement),
                 format!(
-                    "{} filter rule {} accepts the API port ({}) from any source",
+                    "{} filter rule {}{} accepts the API port ({}) from any source",
                     if fw.v6 { "IPv6" } else { "IPv4" },
                     r.number,
+                    numbering(cx.config, fw.v6),
                     r.dst_ports_raw.as_deref().unwrap_or("?")
                 ),
                 vec![

@@ -21,8 +21,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 RULE.severity,
                 Some(r.statement),
                 format!(
-                    "{family} filter rule {} drops API connections without logging them",
-                    r.number
+                    "{family} filter rule {}{} drops API connections without logging them",
+                    r.number,
+                    numbering(cx.config, fw.v6)
                 ),
                 vec![format!(
                     "/{family} firewall filter set {} log=yes log-prefix=api-drop",

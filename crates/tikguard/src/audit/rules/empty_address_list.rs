@@ -54,7 +54,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     &RULE,
                     Some(item),
                     None,
-                    format!("filter rule {i} uses {key}={v}, but list `{name}` has no entries: {effect}"),
+                    format!("filter rule {i}{} uses {key}={v}, but list `{name}` has no entries: {effect}", numbering(cx.config, fw.v6)),
                     vec![format!(
                         "/{} firewall address-list add list={name} address=<prefix>",
                         if fw.v6 { "ipv6" } else { "ip" }

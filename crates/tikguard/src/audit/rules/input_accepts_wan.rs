@@ -55,8 +55,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             for &n in &ev.accepted_by {
                 if let Some(list) = fw.rules[n].by_source_port(47_913) {
                     let why = format!(
-                        "{} filter rule {n}'s `port={list}` matches the source port too, so a connection from source port {list} reaches every port",
+                        "{} filter rule {n}{}'s `port={list}` matches the source port too, so a connection from source port {list} reaches every port",
                         if fw.v6 { "ipv6" } else { "ip" },
+                        numbering(cx.config, fw.v6),
                     );
                     if !by_source_port.contains(&why) {
                         by_source_port.push(why);

@@ -23,7 +23,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 RULE.severity,
                 Some(r.statement),
                 format!(
-                    "{family} filter rule {n} (chain `{}`) jumps to `{}`, which leads back to it: a jump loop, which netfilter refuses to load; what the router runs instead cannot be told from the configuration, so the analysis assumes the sources it matches may get in (approximated)",
+                    "{family} filter rule {n}{} (chain `{}`) jumps to `{}`, which leads back to it: a jump loop, which netfilter refuses to load; what the router runs instead cannot be told from the configuration, so the analysis assumes the sources it matches may get in (approximated)",
+                    numbering(cx.config, fw.v6),
                     crate::term::printable(&r.chain),
                     crate::term::printable(target),
                 ),

@@ -322,6 +322,16 @@ fn dynamic_first_note(c: &Config) -> &'static str {
     }
 }
 
+/// [`dynamic_first_note`] for a rule of `/ip firewall` (`v6` false); `/ipv6 firewall` has no
+/// hotspot rules.
+fn numbering(c: &Config, v6: bool) -> &'static str {
+    if v6 {
+        ""
+    } else {
+        dynamic_first_note(c)
+    }
+}
+
 /// What a verdict assumed when an `accept` that let the sources in matches on `dst-address` or
 /// `dst-address-list` (issue 24, §2.8): the analysis does not decide which of the router's
 /// addresses the attacker connects to, so it counts the accept as matching. From the WAN side a

@@ -58,10 +58,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     RULE.severity,
                     Some(fw.rules[taker].statement),
                     format!(
-                        "{} {family} filter rules of chain `{chain}` can never match ({} ... {}): {who} all of their traffic",
+                        "{} {family} filter rules of chain `{chain}` can never match ({} ... {}{}): {who} all of their traffic",
                         run.len(),
                         numbers[..3].join(", "),
-                        numbers[numbers.len() - 1]
+                        numbers[numbers.len() - 1],
+                        numbering(cx.config, fw.v6)
                     ),
                     vec![format!(
                         "/{family} firewall filter disable {}",
@@ -77,7 +78,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         RULE.severity,
                         Some(r.statement),
                         format!(
-                            "{family} filter rule {rule} (chain `{chain}`) can never match: {who} all of its traffic"
+                            "{family} filter rule {rule}{} (chain `{chain}`) can never match: {who} all of its traffic",
+                            numbering(cx.config, fw.v6)
                         ),
                         vec![format!(
                             "/{family} firewall filter move {} destination={}",
