@@ -451,6 +451,37 @@ fn clear_text_services_the_configuration_uses_are_restricted_or_left_not_disable
     );
 }
 
+/// The bandwidth-test server the configuration uses is left on, but never without a login:
+/// `authenticate=no` runs a test for anyone who reaches TCP 2000 (MikroTik's Bandwidth Test
+/// manual; `authenticate` defaults to `yes`; TG114 flags `authenticate=no` as medium). The plan
+/// sets `authenticate=yes`, and the configuration after the script has it.
+#[test]
+fn a_bandwidth_server_left_on_because_it_is_used_asks_for_a_login() {
+    let cfg = format!("{USED}\n/tool bandwidth-server\nset authenticate=no\n");
+    let c = Config::load(cfg.clone().into_bytes()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        !script.contains("/tool bandwidth-server set enabled=no"),
+        "{script}"
+    );
+    assert!(
+        script.contains("/tool bandwidth-server set authenticate=yes"),
+        "{script}"
+    );
+    let (after, _) =
+        harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert_eq!(
+        after.setting("/tool bandwidth-server", "authenticate"),
+        Some(&b"yes"[..])
+    );
+    // Already asking for a login (the default): nothing to set.
+    let c = Config::load(USED.as_bytes().to_vec()).0;
+    let script = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(!script.contains("authenticate="), "{script}");
+}
+
 /// The web proxy as ISPs use it: unpaid subscribers' web traffic redirected to it, which shows
 /// them a notice. Disabling it (TG116) would break that today; it is left on with a note.
 #[test]
