@@ -153,7 +153,7 @@ fn service_address(c: &Config, svc: &str) -> Vec<String> {
 
 /// `/ip service address=` lists that exist are kept (the given prefixes added), and the firewall
 /// lets them in: no prefix or user that reaches a service today loses it; the proof's "who
-/// loses access" table holds only the WAN interface's layer-2 access.
+/// loses access" table is empty.
 #[test]
 fn existing_allow_lists_are_kept_and_nobody_loses_access() {
     let c = Config::load(ALLOW.as_bytes().to_vec()).0;
@@ -166,8 +166,8 @@ fn existing_allow_lists_are_kept_and_nobody_loses_access() {
     for p in &before_winbox {
         assert!(after_winbox.contains(p), "{p} dropped: {after_winbox:?}");
     }
-    // No prefix or user loses anything; the WAN interface's layer-2 access (TG112/TG113's fix)
-    // is the one row.
+    // Nobody loses anything: the WAN interface had layer 2 only because it was on everywhere
+    // (TG112/TG113's fix is not a loss), and the LAN keeps it.
     let rows: Vec<(&str, &str)> = proof
         .losses
         .iter()
@@ -175,7 +175,7 @@ fn existing_allow_lists_are_kept_and_nobody_loses_access() {
         .collect();
     assert_eq!(
         rows,
-        vec![("interface", "ether1")],
+        vec![],
         "{:#?}\n{}",
         proof.losses,
         harden::render(&plan.changes, false, "")
