@@ -389,6 +389,32 @@ fn the_losses_table_names_interfaces_that_lose_layer2_access() {
     );
 }
 
+/// A hotspot's access interface is not where MAC winbox belongs (a subscriber on it would
+/// reach it): without `--mgmt-interface`, layer 2 stays on the LAN port and comes off the WAN
+/// and the hotspot's interface, member by member; nobody who administers the router loses it.
+#[test]
+fn layer2_comes_off_a_hotspots_access_interface_too() {
+    let text = "# 2026-01-07 07:31:30 by RouterOS 7.20.6\n/ip hotspot profile\nadd hotspot-address=10.5.50.1 name=hsprof1\n/ip pool\nadd name=hs-pool ranges=10.5.50.2-10.5.50.254\n/ip hotspot\nadd address-pool=hs-pool disabled=no interface=ether2 name=hotspot1 profile=hsprof1\n/ip address\nadd address=10.5.50.1/24 interface=ether2\nadd address=192.168.88.1/24 interface=ether3\n/ip dhcp-client\nadd interface=ether1\n";
+    let c = load(text);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("/interface list member add list=tikguard-lan interface=ether3"),
+        "{script}"
+    );
+    for hostile in ["ether1", "ether2"] {
+        assert!(
+            !script.contains(&format!("list=tikguard-lan interface={hostile} ")),
+            "{hostile}: {script}"
+        );
+    }
+    let (after, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(proof.losses.is_empty(), "{:#?}", proof.losses);
+    assert!(harden::plan(&after, &i).is_empty());
+}
+
 /// With `--keep-plain-api` the plaintext API stays as it is: open to every address, TG103
 /// stays with it and is not claimed; on a hotspot router whose management is the subscribers'
 /// network, api-ssl stays reached by subscribers and TG206 is not claimed either. Both plans

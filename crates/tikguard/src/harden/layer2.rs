@@ -42,7 +42,20 @@ pub(super) fn wan_side(c: &Config, wan: &[String]) -> Vec<String> {
             .filter(|p| p.get_str("name").is_some_and(|n| wan.contains(&n)))
             .filter_map(|p| p.get_str("interface")),
     );
+    v.extend(subscriber_side(c));
     v
+}
+
+/// The interfaces subscribers reach the router on at layer 2: those of enabled PPPoE servers
+/// and hotspots ([`crate::audit::subscribers`]). Not the WAN, but not where MAC winbox belongs
+/// either: a subscriber on the access segment would reach it.
+fn subscriber_side(c: &Config) -> Vec<String> {
+    ["/interface pppoe-server server", "/ip hotspot"]
+        .iter()
+        .flat_map(|m| c.items(m))
+        .filter(|s| s.get("disabled") == Some(b"no"))
+        .filter_map(|s| s.get_str("interface"))
+        .collect()
 }
 
 /// The interfaces the configuration creates (`/interface KIND add name=`), puts on a bridge,
@@ -158,8 +171,9 @@ fn set_lists(needs: Vec<Need>, list: &str, claim: bool, out: &mut Vec<Change>) {
     }
 }
 
-/// Without `--mgmt-interface`: layer 2 stays on every interface that is not WAN-facing, so no
-/// LAN port loses MAC winbox or neighbour discovery it has today.
+/// Without `--mgmt-interface`: layer 2 stays on every interface that is not WAN-facing (nor a
+/// PPPoE server's or hotspot's access interface), so no LAN port loses MAC winbox or neighbour
+/// discovery it has today.
 fn lan_side(
     c: &Config,
     intent: &Intent,
@@ -178,10 +192,16 @@ fn lan_side(
     // apart by source address, only by interface, and the interface is the WAN: taking it off
     // would take MAC winbox (the way back in when IP fails) from the administrators.
     let mgmt = mgmt_interfaces(c, &intent.mgmt);
-    let shared: Vec<&String> = mgmt.iter().filter(|i| e.wan.contains(i)).collect();
+    let outside = wan_side(c, &e.wan);
+    let shared: Vec<&String> = mgmt.iter().filter(|i| outside.contains(i)).collect();
     if !shared.is_empty() {
         let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
-        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: management lives on {}, which is also the WAN side (one bridge for both), and layer 2 can only be limited by interface; limiting them there changes nothing, and `none` would take MAC winbox from the administrators (TG112/TG113 stay open). Name the interfaces with --mgmt-interface to limit them, or set them to `none` by hand", names.join(", ")));
+        let side = if shared.iter().all(|i| e.wan.contains(i)) {
+            "the WAN side (one bridge for both)"
+        } else {
+            "where subscribers or the WAN reach the router"
+        };
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: management lives on {}, which is also {side}, and layer 2 can only be limited by interface; limiting them there changes nothing, and `none` would take MAC winbox from the administrators (TG112/TG113 stay open). Name the interfaces with --mgmt-interface to limit them, or set them to `none` by hand", names.join(", ")));
         return;
     }
     let mut lan = lan_interfaces(c, e);
@@ -243,10 +263,11 @@ fn lan_side(
                 .items("/interface list")
                 .iter()
                 .any(|l| l.get_str("name").as_deref() == Some(name.as_str()));
+            // Subscribers' access interfaces are left out too: only the members one by one can.
             let exclude = e
                 .wan_list
                 .clone()
-                .filter(|_| intent.target.at_least(7, 0, 0));
+                .filter(|_| intent.target.at_least(7, 0, 0) && subscriber_side(c).is_empty());
             match exclude {
                 Some(wl) if !have => {
                     out.push(add_unique(
@@ -271,7 +292,7 @@ fn lan_side(
                             vec![("name", name.clone())],
                             &["name"],
                             true,
-                            format!("interface list `{name}`: every interface that is not WAN"),
+                            format!("interface list `{name}`: every interface that is not WAN nor subscribers' access"),
                             Phase::Prepare,
                         ));
                     }
@@ -288,7 +309,7 @@ fn lan_side(
                             ));
                         }
                     }
-                    notes.push(format!("MAC telnet, MAC winbox and neighbour discovery kept on every interface this configuration names that is not WAN (interface list `{name}`, its members one by one); an interface added later is not in it until added by hand"));
+                    notes.push(format!("MAC telnet, MAC winbox and neighbour discovery kept on every interface this configuration names that is not WAN nor a PPPoE server's or hotspot's (interface list `{name}`, its members one by one); an interface added later is not in it until added by hand"));
                 }
             }
             name

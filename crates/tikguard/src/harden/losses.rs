@@ -10,9 +10,10 @@
 //! api-ssl with a certificate); the services the plan turns off are listed as changes.
 //!
 //! Layer 2 too: every interface where MAC telnet, MAC winbox or neighbour discovery was on
-//! before and is off after. A WAN interface that had them only because they were on every
-//! interface (`all`, RouterOS' default, or the default entry before 6.41) had the open door
-//! TG112/TG113 close, not a grant, and is not listed; one a setting named is.
+//! before and is off after. A WAN interface (or a subscribers' access interface) that had them
+//! only because they were on every interface (`all`, RouterOS' default, or the default entry
+//! before 6.41) had the open door TG112/TG113 close, not a grant, and is not listed; one a
+//! setting named is.
 
 use routeros_config::Config;
 use serde::Serialize;
