@@ -185,3 +185,151 @@ fn the_routers_password_is_never_printed_or_written() {
         }
     }
 }
+
+/// A TCP relay to `target` on 127.0.0.1 that, once `cut` is set and the client has sent a
+/// sentence holding `cut`'s word followed by `=disabled=yes`, ends the connection when the
+/// client sends anything more: a router that closes the sessions of a service as it is disabled.
+fn relay(target: String, cut: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>) -> String {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { return };
+            let mut s = TcpStream::connect(&target).unwrap();
+            let (mut c2, mut s2) = (c.try_clone().unwrap(), s.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+                let _ = c2.shutdown(Shutdown::Both);
+            });
+            let cut = cut.lock().unwrap().clone();
+            std::thread::spawn(move || {
+                let (mut seen, mut armed, mut buf) = (Vec::new(), false, [0u8; 4096]);
+                loop {
+                    let n = match c.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if armed {
+                        let _ = s.shutdown(Shutdown::Both);
+                        let _ = c.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    if let Some(word) = &cut {
+                        armed = seen.windows(word.len()).enumerate().any(|(i, w)| {
+                            w == &word[..]
+                                && seen[i..]
+                                    .windows(13)
+                                    .take(64)
+                                    .any(|x| x == b"=disabled=yes")
+                        });
+                    }
+                    if s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    addr
+}
+
+/// `--apply --plain` whose plan disables the plaintext API: the final check runs over the
+/// session opened before, and says so; where the router ends that session with the service,
+/// the run says every change was applied and the final check did not run (exit 1), never a
+/// finding count it did not read.
+#[test]
+fn a_plain_apply_that_disables_the_plain_api_never_reports_an_unchecked_final_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), true);
+    let pw = emu.password_file.clone();
+    let cut = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let addr = relay(emu.api.clone().unwrap(), cut.clone());
+    let run = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--plain",
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--password-file",
+            ])
+            .arg(&pw)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, dry, err) = run(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        dry.contains("note: this connection is the plaintext API, which the plan disables last"),
+        "{dry}"
+    );
+    // The words that disable the plaintext API, as the dry run shows them.
+    let api_id = dry
+        .lines()
+        .skip_while(|l| !l.contains("would apply: disable the plaintext API (8728)"))
+        .nth(1)
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("=.id=")))
+        .unwrap_or_else(|| panic!("{dry}"))
+        .to_string();
+    let mut word = vec![api_id.len() as u8];
+    word.extend_from_slice(api_id.as_bytes());
+    *cut.lock().unwrap() = Some(word);
+    let (code, applied, err) = run(&["--yes"]);
+    assert_eq!(code, Some(1), "{applied}\n{err}");
+    assert!(!applied.contains("live audit: findings"), "{applied}");
+    assert!(
+        err.contains("every change was applied, but the final check did not run")
+            && err.contains("this connection is the plaintext API, which the plan disabled last"),
+        "{err}"
+    );
+}
+
+/// The same over an emulator that keeps the open session: the final check runs over it, and
+/// its line says where it was read.
+#[test]
+fn a_plain_apply_reads_the_final_audit_over_the_session_opened_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), true);
+    let out = tikguard()
+        .args([
+            "harden",
+            "--apply",
+            emu.api.as_deref().unwrap(),
+            "--plain",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "10.255.0.0/24,127.0.0.0/8",
+            "--yes",
+            "--password-file",
+        ])
+        .arg(&emu.password_file)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("live audit: findings")
+            && l.ends_with(
+                "(read over this session, opened before the plaintext API was disabled)"
+            )),
+        "{stdout}"
+    );
+}

@@ -153,7 +153,7 @@ fn service_address(c: &Config, svc: &str) -> Vec<String> {
 
 /// `/ip service address=` lists that exist are kept (the given prefixes added), and the firewall
 /// lets them in: no prefix or user that reaches a service today loses it; the proof's "who
-/// loses access" table holds only the WAN interface's layer-2 access.
+/// loses access" table is empty.
 #[test]
 fn existing_allow_lists_are_kept_and_nobody_loses_access() {
     let c = Config::load(ALLOW.as_bytes().to_vec()).0;
@@ -166,8 +166,8 @@ fn existing_allow_lists_are_kept_and_nobody_loses_access() {
     for p in &before_winbox {
         assert!(after_winbox.contains(p), "{p} dropped: {after_winbox:?}");
     }
-    // No prefix or user loses anything; the WAN interface's layer-2 access (TG112/TG113's fix)
-    // is the one row.
+    // Nobody loses anything: the WAN interface had layer 2 only because it was on everywhere
+    // (TG112/TG113's fix is not a loss), and the LAN keeps it.
     let rows: Vec<(&str, &str)> = proof
         .losses
         .iter()
@@ -175,7 +175,7 @@ fn existing_allow_lists_are_kept_and_nobody_loses_access() {
         .collect();
     assert_eq!(
         rows,
-        vec![("interface", "ether1")],
+        vec![],
         "{:#?}\n{}",
         proof.losses,
         harden::render(&plan.changes, false, "")
@@ -449,6 +449,37 @@ fn clear_text_services_the_configuration_uses_are_restricted_or_left_not_disable
         script.contains("/tool bandwidth-server set enabled=no"),
         "{script}"
     );
+}
+
+/// The bandwidth-test server the configuration uses is left on, but never without a login:
+/// `authenticate=no` runs a test for anyone who reaches TCP 2000 (MikroTik's Bandwidth Test
+/// manual; `authenticate` defaults to `yes`; TG114 flags `authenticate=no` as medium). The plan
+/// sets `authenticate=yes`, and the configuration after the script has it.
+#[test]
+fn a_bandwidth_server_left_on_because_it_is_used_asks_for_a_login() {
+    let cfg = format!("{USED}\n/tool bandwidth-server\nset authenticate=no\n");
+    let c = Config::load(cfg.clone().into_bytes()).0;
+    let i = allow_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        !script.contains("/tool bandwidth-server set enabled=no"),
+        "{script}"
+    );
+    assert!(
+        script.contains("/tool bandwidth-server set authenticate=yes"),
+        "{script}"
+    );
+    let (after, _) =
+        harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert_eq!(
+        after.setting("/tool bandwidth-server", "authenticate"),
+        Some(&b"yes"[..])
+    );
+    // Already asking for a login (the default): nothing to set.
+    let c = Config::load(USED.as_bytes().to_vec()).0;
+    let script = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(!script.contains("authenticate="), "{script}");
 }
 
 /// The web proxy as ISPs use it: unpaid subscribers' web traffic redirected to it, which shows

@@ -270,12 +270,28 @@ fn before_6_41_the_mac_server_plan_passes_its_own_proof_and_its_undo_removes_wha
     }
 }
 
-/// An entry of its own on a WAN interface is turned off (and back on by the undo).
+/// An entry of its own on a WAN interface was put there by someone: kept, with a note, and
+/// TG112 not claimed; narrowed with `--mgmt-interface`, it is turned off (and back on by the
+/// undo).
 #[test]
-fn before_6_41_a_mac_server_entry_on_the_wan_is_turned_off() {
+fn before_6_41_a_mac_server_entry_of_its_own_on_the_wan_is_kept_unless_narrowing_is_asked() {
     let text = format!("{V640}/tool mac-server\nset [ find default=yes ] disabled=yes\nadd interface=ether1\nadd interface=ether2\n/tool mac-server mac-winbox\nset [ find default=yes ] disabled=yes\nadd interface=ether2\n");
     let c = load(&text);
-    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let mut i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("/tool mac-server"), "{script}");
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("own entries on `ether1` left as they are")),
+        "{:#?}",
+        plan.notes
+    );
+    let (_, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(proof.losses.is_empty(), "{:#?}", proof.losses);
+    i.mgmt_interfaces = vec!["ether2".into()];
     let plan = harden::plan(&c, &i);
     let script = harden::render(&plan.changes, false, "");
     assert!(
@@ -285,59 +301,118 @@ fn before_6_41_a_mac_server_entry_on_the_wan_is_turned_off() {
     assert!(!script.contains("mac-winbox"), "{script}");
     assert!(harden::rollback(&plan.changes)
         .contains("/tool mac-server set [find where interface=ether1] disabled=no"));
-    let (after, _) =
+    let (after, proof) =
         harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(
+        proof.losses.iter().any(|l| l.who == "ether1"),
+        "{:#?}",
+        proof.losses
+    );
     assert!(harden::plan(&after, &i).is_empty());
 }
 
-/// The table of who loses access names the interfaces that lose MAC telnet, MAC winbox or
-/// neighbour discovery, not only prefixes and users; interfaces that keep it are not listed.
+/// Without `--mgmt-interface`, layer 2 stays on every interface that is not WAN-facing (a LAN
+/// port outside the LAN list included, through `include=all exclude=WAN`: MikroTik's Interface
+/// Lists manual), and the WAN, which had it only because it was on everywhere, is not a loss:
+/// the table is empty. Narrowed with `--mgmt-interface`, the table names the interfaces that
+/// lose MAC telnet, MAC winbox or neighbour discovery; interfaces that keep it are not listed.
 #[test]
 fn the_losses_table_names_interfaces_that_lose_layer2_access() {
-    let c = load(GUIDE);
-    let i = guide_intent(&c);
+    let text = format!("{GUIDE}\n/ip address\nadd address=10.9.9.1/24 interface=ether5\n");
+    let c = load(&text);
+    let mut i = guide_intent(&c);
     let plan = harden::plan(&c, &i);
-    let (_, proof) = harden::prove(GUIDE.as_bytes(), &c, &plan.changes, &i)
-        .unwrap_or_else(|r| panic!("{}", r.0));
-    let ether1 = proof
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("/interface list add name=tikguard-lan include=all exclude=WAN"),
+        "{script}"
+    );
+    assert!(
+        script.contains("/tool mac-server mac-winbox set allowed-interface-list=tikguard-lan"),
+        "{script}"
+    );
+    let (after, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(proof.losses.is_empty(), "{:#?}", proof.losses);
+    assert!(harden::plan(&after, &i).is_empty());
+    i.mgmt_interfaces = vec!["bridge".into()];
+    let plan = harden::plan(&c, &i);
+    let (_, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let ether5 = proof
         .losses
         .iter()
-        .find(|l| l.kind == "interface" && l.who == "ether1")
+        .find(|l| l.kind == "interface" && l.who == "ether5")
         .unwrap_or_else(|| panic!("{:#?}", proof.losses));
     assert_eq!(
-        ether1.service,
+        ether5.service,
         "MAC telnet, MAC winbox, neighbour discovery"
     );
     assert_eq!(
-        ether1.r#where,
+        ether5.r#where,
         vec!["interface list all -> interface list LAN"]
     );
     assert!(
-        !proof.losses.iter().any(|l| l.who == "bridge"),
+        !proof
+            .losses
+            .iter()
+            .any(|l| l.who == "bridge" || l.who == "ether1"),
         "{:#?}",
         proof.losses
     );
     // Before 6.41, per interface.
-    let c = load(V640);
-    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let text = format!("{V640}/ip address\nadd address=10.9.9.1/24 interface=ether3\n");
+    let c = load(&text);
+    let mut i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
     let plan = harden::plan(&c, &i);
     let (_, proof) =
-        harden::prove(V640.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
-    let ether1 = proof
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(proof.losses.is_empty(), "{:#?}", proof.losses);
+    i.mgmt_interfaces = vec!["ether2".into()];
+    let plan = harden::plan(&c, &i);
+    let (_, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let ether3 = proof
         .losses
         .iter()
-        .find(|l| l.who == "ether1")
+        .find(|l| l.who == "ether3")
         .unwrap_or_else(|| panic!("{:#?}", proof.losses));
     assert!(
-        ether1.service.starts_with("MAC telnet, MAC winbox"),
-        "{ether1:?}"
+        ether3.service.starts_with("MAC telnet, MAC winbox"),
+        "{ether3:?}"
     );
     assert!(
-        ether1
+        ether3
             .r#where
             .contains(&"every interface -> ether2".to_string()),
-        "{ether1:?}"
+        "{ether3:?}"
     );
+}
+
+/// A hotspot's access interface is not where MAC winbox belongs (a subscriber on it would
+/// reach it): without `--mgmt-interface`, layer 2 stays on the LAN port and comes off the WAN
+/// and the hotspot's interface, member by member; nobody who administers the router loses it.
+#[test]
+fn layer2_comes_off_a_hotspots_access_interface_too() {
+    let text = "# 2026-01-07 07:31:30 by RouterOS 7.20.6\n/ip hotspot profile\nadd hotspot-address=10.5.50.1 name=hsprof1\n/ip pool\nadd name=hs-pool ranges=10.5.50.2-10.5.50.254\n/ip hotspot\nadd address-pool=hs-pool disabled=no interface=ether2 name=hotspot1 profile=hsprof1\n/ip address\nadd address=10.5.50.1/24 interface=ether2\nadd address=192.168.88.1/24 interface=ether3\n/ip dhcp-client\nadd interface=ether1\n";
+    let c = load(text);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("/interface list member add list=tikguard-lan interface=ether3"),
+        "{script}"
+    );
+    for hostile in ["ether1", "ether2"] {
+        assert!(
+            !script.contains(&format!("list=tikguard-lan interface={hostile} ")),
+            "{hostile}: {script}"
+        );
+    }
+    let (after, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    assert!(proof.losses.is_empty(), "{:#?}", proof.losses);
+    assert!(harden::plan(&after, &i).is_empty());
 }
 
 /// With `--keep-plain-api` the plaintext API stays as it is: open to every address, TG103

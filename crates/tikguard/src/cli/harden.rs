@@ -102,8 +102,9 @@ pub struct Args {
     /// API and its accepts on; run again without it once the CRM uses api-ssl.
     #[arg(long)]
     keep_plain_api: bool,
-    /// The interface management lives on (repeatable), for MAC winbox, MAC telnet and neighbour
-    /// discovery, when no address of the router lies inside --mgmt (found from it otherwise).
+    /// Limit MAC winbox, MAC telnet and neighbour discovery to this interface (repeatable):
+    /// other interfaces lose them, and the "who loses access" table lists them. Without it they
+    /// stay on every interface that is not WAN-facing.
     #[arg(long = "mgmt-interface", value_name = "IFACE")]
     mgmt_interfaces: Vec<String>,
     /// Also create a dedicated API user (`--api-user`, default `tikguard-api`) in a group with

@@ -108,6 +108,7 @@ pub async fn apply(
         eprintln!("tikguard: nothing was changed: the router differs from the configuration read a moment ago; run again");
         return Ok(1);
     }
+    let cuts_own = cuts_own_service(client, plan);
     // The certificate a service is given: waited for (once) wherever the plan waits.
     let cert_waited: Option<String> = match &intent.cert {
         super::CertPlan::Generate => {
@@ -204,22 +205,58 @@ pub async fn apply(
         }
     }
     if !yes {
+        if cuts_own {
+            println!("note: this connection is the plaintext API, which the plan disables last; the final check reads over this session, opened before, and says so if the router ends it");
+        }
         println!("dry run: nothing changed; run again with --yes to apply");
         return Ok(0);
     }
+    // The final read goes over this session, opened before the plan ran. Over the plaintext
+    // API that the plan has just disabled, it may have been closed with the service: whether
+    // RouterOS ends open API sessions when their service is disabled is not documented, so
+    // both are handled, and a check that did not run is never reported as passed.
+    let read_after = if cuts_own {
+        " (read over this session, opened before the plaintext API was disabled)"
+    } else {
+        ""
+    };
     match crate::live::fetch(client).await {
         Ok((_, after)) => {
             let n = crate::audit::run(&after, &intent.wan, &Default::default())
                 .findings
                 .len();
-            println!("live audit: findings {findings_before} -> {n}");
+            println!("live audit: findings {findings_before} -> {n}{read_after}");
             Ok(0)
         }
         Err(e) => {
-            eprintln!("tikguard: {}", comment_text(&e));
+            let why = if cuts_own {
+                "; this connection is the plaintext API, which the plan disabled last"
+            } else {
+                ""
+            };
+            eprintln!(
+                "tikguard: every change was applied, but the final check did not run: {}{why}; audit the router over api-ssl (tikguard audit --router ...) to see its findings now",
+                comment_text(&e)
+            );
             Ok(1)
         }
     }
+}
+
+/// Whether this connection is the plaintext API (no TLS) and the plan disables the plaintext
+/// API: the plan takes away the service the session runs over.
+fn cuts_own_service(client: &routeros_api::Client, plan: &Plan) -> bool {
+    client.fingerprint().is_none()
+        && plan.changes.iter().any(|c| {
+            c.id == "service-api"
+                && c.lines.iter().any(|l| match l {
+                    Line::Cmd(s) => s
+                        .args
+                        .iter()
+                        .any(|(k, v)| k == "disabled" && matches!(v, Val::Text(t) if t == "yes")),
+                    _ => false,
+                })
+        })
 }
 
 /// Waits (at most 120 s) until the certificate just signed has its private key.

@@ -1,5 +1,15 @@
-//! Layer-2 management: MAC telnet, MAC winbox and neighbour discovery, limited to the
-//! interfaces where management lives (found from `--mgmt`, or named by `--mgmt-interface`).
+//! Layer-2 management: MAC telnet, MAC winbox and neighbour discovery, taken off the WAN side
+//! and kept on every other interface; limited to the interfaces where management lives only
+//! when `--mgmt-interface` names them (narrowing the administrator asked for).
+//!
+//! The list that keeps them on the LAN side is `include=all exclude=<WAN list>` where the WAN
+//! comes from an interface list and the target is RouterOS 7: MikroTik's Interface Lists
+//! manual (https://help.mikrotik.com/docs/x/OYDSAw): `include` adds the members of the named
+//! lists, `exclude` removes them, then static members are added; `/interface list add` has
+//! both properties in every RouterOS 7 command tree read here (7.9 to 7.24). Elsewhere (RouterOS
+//! 6, a WAN found by its default route or DHCP client) the list holds every interface the
+//! configuration names that is not WAN, as static members, and the plan says that an interface
+//! added later is not in it.
 
 use routeros_config::Config;
 
@@ -11,10 +21,80 @@ use super::script::{Cond, Stmt, Target};
 use super::Change;
 use crate::audit::exposure;
 
-/// MAC telnet, MAC winbox and neighbour discovery limited to the interfaces where management
-/// lives. RouterOS 6.41 introduced `allowed-interface-list`; before it, the MAC server is
-/// configured per interface (`set [find default=yes] disabled=yes`, `add interface=X`), which
-/// is read and written as such.
+/// The list the plan creates to keep layer 2 on the LAN side.
+const LAN_LIST: &str = "tikguard-lan";
+
+/// The WAN interfaces, the ports of WAN bridges and the interfaces PPP clients of the WAN
+/// dial over: the layer-2 side of the WAN (a MAC telnet frame from the uplink enters on the
+/// port, or on the Ethernet a PPPoE client runs on, as much as on the bridge or the PPP link).
+pub(super) fn wan_side(c: &Config, wan: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = wan.to_vec();
+    v.extend(
+        c.items("/interface bridge port")
+            .iter()
+            .filter(|p| !p.is_disabled())
+            .filter(|p| p.get_str("bridge").is_some_and(|b| wan.contains(&b)))
+            .filter_map(|p| p.get_str("interface")),
+    );
+    v.extend(
+        c.items("/interface pppoe-client")
+            .iter()
+            .filter(|p| p.get_str("name").is_some_and(|n| wan.contains(&n)))
+            .filter_map(|p| p.get_str("interface")),
+    );
+    v.extend(subscriber_side(c));
+    v
+}
+
+/// The interfaces subscribers reach the router on at layer 2: those of enabled PPPoE servers
+/// and hotspots ([`crate::audit::subscribers`]). Not the WAN, but not where MAC winbox belongs
+/// either: a subscriber on the access segment would reach it.
+fn subscriber_side(c: &Config) -> Vec<String> {
+    ["/interface pppoe-server server", "/ip hotspot"]
+        .iter()
+        .flat_map(|m| c.items(m))
+        .filter(|s| s.get("disabled") == Some(b"no"))
+        .filter_map(|s| s.get_str("interface"))
+        .collect()
+}
+
+/// The interfaces the configuration creates (`/interface KIND add name=`), puts on a bridge,
+/// gives an address or puts in an interface list: names the router has as interfaces (not a
+/// WireGuard peer, a security profile or a switch chip, which other `/interface` menus name).
+pub(super) fn named_interfaces(c: &Config) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for m in c.menus() {
+        if exposure::is_interface_menu(&m.path) {
+            v.extend(m.items.iter().filter_map(|i| i.get_str("name")));
+        }
+    }
+    for menu in [
+        "/interface bridge port",
+        "/interface list member",
+        "/ip address",
+        "/ipv6 address",
+    ] {
+        v.extend(c.items(menu).iter().filter_map(|i| i.get_str("interface")));
+    }
+    v.retain(|i| !i.is_empty() && !i.starts_with('<') && !i.starts_with('!'));
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Every interface the configuration names ([`named_interfaces`]) that is not on the WAN side
+/// ([`wan_side`]) and not in the WAN list: the static members of [`LAN_LIST`].
+fn lan_interfaces(c: &Config, e: &exposure::Exposure) -> Vec<String> {
+    let wan = wan_side(c, &e.wan);
+    let in_wan_list = |i: &str| e.wan_list.as_ref().is_some_and(|l| e.lists.contains(l, i));
+    let mut v = named_interfaces(c);
+    v.retain(|i| !wan.contains(i) && !in_wan_list(i));
+    v
+}
+
+/// MAC telnet, MAC winbox and neighbour discovery off the WAN side. RouterOS 6.41 introduced
+/// `allowed-interface-list`; before it, the MAC server is configured per interface (`set [find
+/// default=yes] disabled=yes`, `add interface=X`), which is read and written as such.
 pub fn layer2(
     c: &Config,
     intent: &Intent,
@@ -22,21 +102,234 @@ pub fn layer2(
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
 ) {
-    let lists = &e.lists;
-    let ifaces = if intent.mgmt_interfaces.is_empty() {
-        mgmt_interfaces(c, &intent.mgmt)
+    if intent.mgmt_interfaces.is_empty() {
+        lan_side(c, intent, e, out, notes);
     } else {
-        let mut v = intent.mgmt_interfaces.clone();
-        v.sort();
-        v.dedup();
-        v
-    };
-    if ifaces.is_empty() {
-        // `none` would take MAC winbox, the administrators' way back in when IP fails, from
-        // every interface: not done without being told where management lives.
-        notes.push("MAC telnet, MAC winbox and neighbour discovery left as they are: no address of the router lies inside --mgmt (an access point that takes its address by DHCP, say); name the management interface with --mgmt-interface to limit them (TG112/TG113 stay open)".into());
+        narrowed(c, intent, e, out, notes);
+    }
+}
+
+/// Which of the three settings reach the WAN: (menu, key, id, what, rule, value now).
+type Need = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    String,
+);
+
+fn needs(c: &Config, reaches_wan: impl Fn(&str) -> bool) -> Vec<Need> {
+    let mut needs = Vec::new();
+    for (menu, key, id, what, rule) in SETTINGS {
+        let have = c
+            .setting(menu, key)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_else(|| "all".to_string());
+        if reaches_wan(&have) {
+            needs.push((menu, key, id, what, rule, have));
+        }
+    }
+    needs
+}
+
+const SETTINGS: [(&str, &str, &str, &str, &str); 3] = [
+    (
+        "/tool mac-server",
+        "allowed-interface-list",
+        "mac-server",
+        "MAC telnet",
+        "TG112",
+    ),
+    (
+        "/tool mac-server mac-winbox",
+        "allowed-interface-list",
+        "mac-winbox",
+        "MAC winbox",
+        "TG112",
+    ),
+    (
+        "/ip neighbor discovery-settings",
+        "discover-interface-list",
+        "discovery",
+        "neighbor discovery",
+        "TG113",
+    ),
+];
+
+fn set_lists(needs: Vec<Need>, list: &str, claim: bool, out: &mut Vec<Change>) {
+    for (menu, key, id, what, rule, have) in needs {
+        out.push(Change {
+            id: id.to_string(),
+            description: format!("{what} only on interface list {list}"),
+            fixes: if claim { vec![rule] } else { vec![] },
+            phase: Phase::Restrict,
+            lines: vec![Stmt::set(menu, Target::None).arg(key, list).into()],
+            guard: None,
+            undo: vec![Stmt::set(menu, Target::None).arg(key, have).into()],
+        });
+    }
+}
+
+/// Without `--mgmt-interface`: layer 2 stays on every interface that is not WAN-facing (nor a
+/// PPPoE server's or hotspot's access interface), so no LAN port loses MAC winbox or neighbour
+/// discovery it has today.
+fn lan_side(
+    c: &Config,
+    intent: &Intent,
+    e: &exposure::Exposure,
+    out: &mut Vec<Change>,
+    notes: &mut Vec<String>,
+) {
+    let lists = &e.lists;
+    if e.wan.is_empty() || e.wan.iter().any(|w| w == "*") {
+        // Every interface counts as WAN: keeping layer 2 off it would take it from all of them.
+        notes.push("MAC telnet, MAC winbox and neighbour discovery left as they are: the WAN side is not known (no WAN list, default route or DHCP client), so the plan cannot tell which interfaces to keep them on; name it with --wan/--wan-list, or narrow them to management with --mgmt-interface (TG112/TG113 stay open)".into());
         return;
     }
+    // Management on the WAN side itself (a single-bridge device: an access point or a CPE
+    // whose one bridge carries both the uplink and the administrators). Layer 2 cannot be told
+    // apart by source address, only by interface, and the interface is the WAN: taking it off
+    // would take MAC winbox (the way back in when IP fails) from the administrators.
+    let mgmt = mgmt_interfaces(c, &intent.mgmt);
+    let outside = wan_side(c, &e.wan);
+    let shared: Vec<&String> = mgmt.iter().filter(|i| outside.contains(i)).collect();
+    if !shared.is_empty() {
+        let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
+        let side = if shared.iter().all(|i| e.wan.contains(i)) {
+            "the WAN side (one bridge for both)"
+        } else {
+            "where subscribers or the WAN reach the router"
+        };
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: management lives on {}, which is also {side}, and layer 2 can only be limited by interface; limiting them there changes nothing, and `none` would take MAC winbox from the administrators (TG112/TG113 stay open). Name the interfaces with --mgmt-interface to limit them, or set them to `none` by hand", names.join(", ")));
+        return;
+    }
+    let mut lan = lan_interfaces(c, e);
+    if !intent.target.at_least(6, 41, 0) {
+        // Entries of their own on WAN interfaces were put there by someone: kept, and then
+        // TG112 is not claimed.
+        use crate::audit::macserver::{access, MacAccess};
+        let mut own: Vec<String> = Vec::new();
+        for menu in ["/tool mac-server", "/tool mac-server mac-winbox"] {
+            if let MacAccess::PerInterface { interfaces, .. } = access(c, menu) {
+                own.extend(interfaces.into_iter().filter(|i| e.wan.contains(i)));
+            }
+        }
+        own.sort();
+        own.dedup();
+        if !own.is_empty() {
+            let names: Vec<String> = own.iter().map(|i| format!("`{i}`")).collect();
+            notes.push(format!("the MAC server's own entries on {} left as they are: the plan takes them as WAN-facing; disable them by hand if they are (TG112 stays open)", names.join(", ")));
+        }
+        lan.extend(own.iter().cloned());
+        layer2_per_interface(c, &e.wan, &lan, own.is_empty(), out);
+        return;
+    }
+    let reaches_wan = |list: &str| match list {
+        "none" => false,
+        "all" => true,
+        l if l.starts_with('!') => true,
+        l => e.wan.iter().any(|w| lists.contains(l, w)),
+    };
+    // A list of its own that names a WAN interface was put there by someone (MAC winbox over a
+    // link the detection calls WAN): kept, as allow-lists are, with a note. Only the settings
+    // that reach the WAN because they are on everywhere (`all`, `static`, `!LIST`) change.
+    let (needs, named): (Vec<Need>, Vec<Need>) = needs(c, reaches_wan)
+        .into_iter()
+        .partition(|n| n.5 == "all" || n.5 == "static" || n.5.starts_with('!'));
+    for (_, _, _, what, rule, have) in &named {
+        let on: Vec<String> = e
+            .wan
+            .iter()
+            .filter(|w| lists.contains(have, w))
+            .map(|w| format!("`{w}`"))
+            .collect();
+        notes.push(format!("{what} left on interface list `{have}` as it is: it names {}, which the plan takes as WAN-facing; remove them from the list by hand if they are (and give --mgmt-interface to narrow it to management) ({rule} stays open)", on.join(", ")));
+    }
+    if needs.is_empty() {
+        return;
+    }
+    // An existing list holding no WAN and every LAN-side interface; else ours.
+    let existing = c
+        .items("/interface list")
+        .iter()
+        .filter_map(|l| l.get_str("name"))
+        .find(|l| !reaches_wan(l) && lan.iter().all(|i| lists.contains(l, i)));
+    let list = match existing {
+        Some(l) => l,
+        None => {
+            let name = LAN_LIST.to_string();
+            let have = c
+                .items("/interface list")
+                .iter()
+                .any(|l| l.get_str("name").as_deref() == Some(name.as_str()));
+            // Subscribers' access interfaces are left out too: only the members one by one can.
+            let exclude = e
+                .wan_list
+                .clone()
+                .filter(|_| intent.target.at_least(7, 0, 0) && subscriber_side(c).is_empty());
+            match exclude {
+                Some(wl) if !have => {
+                    out.push(add_unique(
+                        "/interface list",
+                        "lan-list",
+                        vec![
+                            ("name", name.clone()),
+                            ("include", "all".into()),
+                            ("exclude", wl.clone()),
+                        ],
+                        &["name"],
+                        true,
+                        format!("interface list `{name}`: every interface but those of `{wl}`, the WAN side"),
+                        Phase::Prepare,
+                    ));
+                }
+                _ => {
+                    if !have {
+                        out.push(add_unique(
+                            "/interface list",
+                            "lan-list",
+                            vec![("name", name.clone())],
+                            &["name"],
+                            true,
+                            format!("interface list `{name}`: every interface that is not WAN nor subscribers' access"),
+                            Phase::Prepare,
+                        ));
+                    }
+                    for i in &lan {
+                        if !lists.contains(&name, i) {
+                            out.push(add_unique(
+                                "/interface list member",
+                                &format!("lan-member:{i}"),
+                                vec![("list", name.clone()), ("interface", i.clone())],
+                                &["list", "interface"],
+                                true,
+                                format!("`{i}` in interface list `{name}`"),
+                                Phase::Prepare,
+                            ));
+                        }
+                    }
+                    notes.push(format!("MAC telnet, MAC winbox and neighbour discovery kept on every interface this configuration names that is not WAN nor a PPPoE server's or hotspot's (interface list `{name}`, its members one by one); an interface added later is not in it until added by hand"));
+                }
+            }
+            name
+        }
+    };
+    set_lists(needs, &list, true, out);
+}
+
+/// `--mgmt-interface` given: limited to the interfaces named, as asked.
+fn narrowed(
+    c: &Config,
+    intent: &Intent,
+    e: &exposure::Exposure,
+    out: &mut Vec<Change>,
+    notes: &mut Vec<String>,
+) {
+    let lists = &e.lists;
+    let mut ifaces = intent.mgmt_interfaces.clone();
+    ifaces.sort();
+    ifaces.dedup();
     // With the WAN unknown (`*`), a list holding only interfaces where management lives is the
     // one this plan would choose: taken as not reaching the WAN, so a second plan is empty.
     let only_mgmt = |l: &str| {
@@ -52,61 +345,18 @@ pub fn layer2(
             .iter()
             .any(|w| (w == "*" && !only_mgmt(l)) || lists.contains(l, w)),
     };
-    // Management on the WAN side itself (a single-bridge device: an access point or a CPE
-    // whose one bridge carries both the uplink and the administrators). Layer 2 cannot be told
-    // apart by source address, only by interface, and the interface is the WAN: limiting it
-    // there changes nothing, `none` takes MAC winbox (the way back in when IP fails) from the
-    // administrators. Left as it is unless --mgmt-interface names the interfaces; the firewall
-    // is planned with the --mgmt sources alone, as everywhere.
     let shared: Vec<&String> = ifaces.iter().filter(|i| e.wan.contains(i)).collect();
-    if !shared.is_empty() && intent.mgmt_interfaces.is_empty() {
-        let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
-        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: management lives on {}, which is also the WAN side (one bridge for both), and layer 2 can only be limited by interface; limiting them there changes nothing, and `none` would take MAC winbox from the administrators (TG112/TG113 stay open). Name the interfaces with --mgmt-interface to limit them, or set them to `none` by hand", names.join(", ")));
-        return;
-    }
     // Named with --mgmt-interface although it is WAN: limited as asked, but not claimed.
     let claim = shared.is_empty();
     if !claim {
         let names: Vec<String> = shared.iter().map(|i| format!("`{i}`")).collect();
         notes.push(format!("MAC telnet, MAC winbox and neighbour discovery limited to the --mgmt-interface interfaces as asked; {} is also the WAN side, so TG112/TG113 stay open there", names.join(", ")));
     }
-    let per_interface = !intent.target.at_least(6, 41, 0);
-    if per_interface {
+    if !intent.target.at_least(6, 41, 0) {
         layer2_per_interface(c, &e.wan, &ifaces, claim, out);
         return;
     }
-    let mut needs = Vec::new();
-    for (menu, key, id, what, rule) in [
-        (
-            "/tool mac-server",
-            "allowed-interface-list",
-            "mac-server",
-            "MAC telnet",
-            "TG112",
-        ),
-        (
-            "/tool mac-server mac-winbox",
-            "allowed-interface-list",
-            "mac-winbox",
-            "MAC winbox",
-            "TG112",
-        ),
-        (
-            "/ip neighbor discovery-settings",
-            "discover-interface-list",
-            "discovery",
-            "neighbor discovery",
-            "TG113",
-        ),
-    ] {
-        let have = c
-            .setting(menu, key)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_else(|| "all".to_string());
-        if reaches_wan(&have) {
-            needs.push((menu, key, id, what, rule, have));
-        }
-    }
+    let needs = needs(c, reaches_wan);
     if needs.is_empty() {
         return;
     }
@@ -153,21 +403,12 @@ pub fn layer2(
             }
         }
     };
-    for (menu, key, id, what, rule, have) in needs {
-        out.push(Change {
-            id: id.to_string(),
-            description: format!("{what} only on interface list {list}"),
-            fixes: if claim { vec![rule] } else { vec![] },
-            phase: Phase::Restrict,
-            lines: vec![Stmt::set(menu, Target::None).arg(key, list.clone()).into()],
-            guard: None,
-            undo: vec![Stmt::set(menu, Target::None).arg(key, have).into()],
-        });
-    }
+    set_lists(needs, &list, claim, out);
 }
 
 /// Before 6.41 ([`crate::audit::macserver`]): entries per interface. The MAC server stays on
-/// exactly the interfaces where management lives that had it: their entries are added first
+/// exactly the interfaces of `ifaces` (the LAN side, or those `--mgmt-interface` names) that had
+/// it: their entries are added first
 /// (while the default entry still covers them), then the default entry and the entries of
 /// other interfaces are disabled. Each step is its own change, so the undo restores the default
 /// entry as it was, enables what was disabled, and removes the entries it added.

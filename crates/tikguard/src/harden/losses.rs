@@ -10,8 +10,10 @@
 //! api-ssl with a certificate); the services the plan turns off are listed as changes.
 //!
 //! Layer 2 too: every interface where MAC telnet, MAC winbox or neighbour discovery was on
-//! before and is off after, WAN interfaces included (TG112/TG113's very fix: the table shows
-//! it all, so an administrator on a segment the plan calls WAN sees what they lose).
+//! before and is off after. A WAN interface (or a subscribers' access interface) that had them
+//! only because they were on every interface (`all`, RouterOS' default, or the default entry
+//! before 6.41) had the open door TG112/TG113 close, not a grant, and is not listed; one a
+//! setting named is.
 
 use routeros_config::Config;
 use serde::Serialize;
@@ -98,6 +100,7 @@ pub(super) fn losses(
     before: &Config,
     after: &Config,
     changes: &[Change],
+    wan: &[String],
     deadline: &Deadline,
 ) -> Result<Vec<Loss>, Exhausted> {
     let b = Reach::within(before, Assume::Attacker, deadline.now());
@@ -169,7 +172,7 @@ pub(super) fn losses(
             });
         }
     }
-    out.extend(layer2_losses(before, after));
+    out.extend(layer2_losses(before, after, wan));
     if let Some(e) = b.exhausted().or_else(|| a.exhausted()) {
         return Err(e);
     }
@@ -177,10 +180,18 @@ pub(super) fn losses(
 }
 
 /// Interfaces where MAC telnet, MAC winbox or neighbour discovery was on before and is off
-/// after ([`crate::audit::macserver`]): layer-2 access, which no address restricts.
-fn layer2_losses(before: &Config, after: &Config) -> Vec<Loss> {
+/// after ([`crate::audit::macserver`]): layer-2 access, which no address restricts. `wan`: the
+/// WAN interfaces (`*` when unknown: then none is taken as WAN, and every loss is listed).
+fn layer2_losses(before: &Config, after: &Config, wan: &[String]) -> Vec<Loss> {
     use crate::audit::firewall::InterfaceLists;
-    use crate::audit::macserver::{access, discovery};
+    use crate::audit::macserver::{access, discovery, MacAccess};
+    let everywhere = |m: &MacAccess| match m {
+        // `all`, `static`, or all but a list (`!dynamic`, `!LAN`).
+        MacAccess::List(l) => l == "all" || l == "static" || l.starts_with('!'),
+        MacAccess::PerInterface { all, .. } => *all,
+    };
+    let wan = super::layer2::wan_side(before, wan);
+    let named = super::layer2::named_interfaces(before);
     let (lb, la) = (
         InterfaceLists::from_config(before),
         InterfaceLists::from_config(after),
@@ -201,8 +212,8 @@ fn layer2_losses(before: &Config, after: &Config) -> Vec<Loss> {
         ("neighbour discovery", discovery(before), discovery(after)),
     ] {
         let change = format!("{} -> {}", b.describe(), a.describe());
-        for i in interfaces(before).iter().filter(|i| *i != "*") {
-            if !b.covers(&lb, i) || a.covers(&la, i) {
+        for i in &named {
+            if !b.covers(&lb, i) || a.covers(&la, i) || (everywhere(&b) && wan.contains(i)) {
                 continue;
             }
             match out.iter_mut().find(|l| l.who == *i) {

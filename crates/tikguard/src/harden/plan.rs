@@ -420,8 +420,17 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     // manual) has no address restriction of its own: one in use is left on.
     if let Some(u) = super::used::uses_port(c, 2000, &["tcp", "udp", "6", "17"]) {
         notes.push(format!(
-            "bandwidth-test server left enabled: the configuration uses it ({})",
+            "bandwidth-test server left enabled: the configuration uses it ({}); it asks for a login",
             u.why
+        ));
+        // Left on, never without a login: `authenticate=no` runs a test for anyone who
+        // reaches it (MikroTik's Bandwidth Test manual; `authenticate` defaults to `yes`).
+        out.extend(setting_set(
+            c,
+            Setting("/tool bandwidth-server", "authenticate", "yes", "yes"),
+            "bandwidth-server-authenticate",
+            "bandwidth-test server: a login for every test (authenticate=yes)",
+            vec![],
         ));
     } else {
         out.extend(setting_set(

@@ -322,8 +322,14 @@ pub fn prove_within(
             findings_after: a_after.findings.len(),
             prefixes_checked: checked,
             unchecked,
-            losses: super::losses::losses(before, &after, changes, &deadline)
-                .map_err(out_of_budget)?,
+            losses: super::losses::losses(
+                before,
+                &after,
+                changes,
+                &a_before.exposure.wan,
+                &deadline,
+            )
+            .map_err(out_of_budget)?,
         };
         Ok((after, proof))
     }
