@@ -4,6 +4,15 @@
 mod common;
 use common::{emu_process, tikguard};
 
+/// A finished run as the tests read it: exit code, stdout (UTF-8, or the test fails), stderr.
+fn outcome(out: std::process::Output) -> (Option<i32>, String, String) {
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn dry_run_then_apply_then_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,11 +37,7 @@ fn dry_run_then_apply_then_nothing_to_do() {
             .args(extra)
             .output()
             .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(out)
     };
     let (code, dry, err) = run(&[]);
     assert_eq!(code, Some(0), "{err}");
@@ -107,11 +112,7 @@ fn applying_from_a_host_the_plan_locks_out_is_refused() {
             .args(extra)
             .output()
             .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(out)
     };
     let (code, dry, err) = run(&[]);
     assert_eq!(code, Some(0), "{err}");
@@ -265,11 +266,7 @@ fn a_plain_apply_that_disables_the_plain_api_never_reports_an_unchecked_final_au
             .args(extra)
             .output()
             .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        outcome(out)
     };
     let (code, dry, err) = run(&[]);
     assert_eq!(code, Some(0), "{err}");
@@ -296,6 +293,8 @@ fn a_plain_apply_that_disables_the_plain_api_never_reports_an_unchecked_final_au
             && err.contains("this connection is the plaintext API, which the plan disabled last"),
         "{err}"
     );
+    // The way to see the findings names a command that exists.
+    assert!(err.contains("tikguard audit --live ROUTER"), "{err}");
 }
 
 /// The same over an emulator that keeps the open session: the final check runs over it, and

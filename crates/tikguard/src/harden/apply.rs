@@ -235,7 +235,7 @@ pub async fn apply(
                 ""
             };
             eprintln!(
-                "tikguard: every change was applied, but the final check did not run: {}{why}; audit the router over api-ssl (tikguard audit --router ...) to see its findings now",
+                "tikguard: every change was applied, but the final check did not run: {}{why}; audit the router over api-ssl (tikguard audit --live ROUTER) to see its findings now",
                 comment_text(&e)
             );
             Ok(1)
