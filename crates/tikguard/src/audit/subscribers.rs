@@ -26,7 +26,7 @@
 //!   in each prefix the interface has (`/ipv6 address`, /64 when written without a length).
 
 use routeros_config::value::parse_addr;
-use routeros_config::Config;
+use routeros_config::{Config, Item};
 
 use super::addrset::AddrSet;
 
@@ -82,12 +82,17 @@ fn pool_or_address(c: &Config, v6: bool, value: &str, out: &mut Vec<(u128, u128)
     found
 }
 
-fn pppoe(c: &Config) -> Option<Subscriber> {
-    let servers: Vec<_> = c
-        .items("/interface pppoe-server server")
+/// The enabled servers of a subscriber menu (`/interface pppoe-server server`, `/ip hotspot`).
+/// Both are created disabled: an export writes `disabled=no` on an enabled one, so an item
+/// without it is off (the module doc above).
+pub fn enabled_servers<'a>(c: &'a Config, menu: &str) -> impl Iterator<Item = &'a Item> {
+    c.items(menu)
         .iter()
         .filter(|s| s.get("disabled") == Some(b"no"))
-        .collect();
+}
+
+fn pppoe(c: &Config) -> Option<Subscriber> {
+    let servers: Vec<_> = enabled_servers(c, "/interface pppoe-server server").collect();
     if servers.is_empty() {
         return None;
     }
@@ -150,10 +155,7 @@ fn pppoe(c: &Config) -> Option<Subscriber> {
 
 fn hotspots(c: &Config) -> Vec<Subscriber> {
     let mut out = Vec::new();
-    for h in c.items("/ip hotspot") {
-        if h.get("disabled") != Some(b"no") {
-            continue;
-        }
+    for h in enabled_servers(c, "/ip hotspot") {
         let Some(iface) = h.get_str("interface") else {
             continue;
         };

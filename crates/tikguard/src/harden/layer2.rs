@@ -52,8 +52,7 @@ pub(super) fn wan_side(c: &Config, wan: &[String]) -> Vec<String> {
 fn subscriber_side(c: &Config) -> Vec<String> {
     ["/interface pppoe-server server", "/ip hotspot"]
         .iter()
-        .flat_map(|m| c.items(m))
-        .filter(|s| s.get("disabled") == Some(b"no"))
+        .flat_map(|m| crate::audit::subscribers::enabled_servers(c, m))
         .filter_map(|s| s.get_str("interface"))
         .collect()
 }

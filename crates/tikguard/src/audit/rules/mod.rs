@@ -309,13 +309,10 @@ fn approximation_note(rules: &[usize], raw: &[usize]) -> String {
 /// version and the walled garden (one rule per `walled-garden ip` entry), which an export does
 /// not show: the number `print` gives cannot be computed, so the message says so.
 fn dynamic_first_note(c: &Config) -> &'static str {
-    // A hotspot server is created disabled: an export writes `disabled=no` on an enabled one
-    // (as [`crate::audit::subscribers`] reads it).
-    let hotspot_on = c
-        .items("/ip hotspot")
-        .iter()
-        .any(|h| h.get("disabled") == Some(b"no"));
-    if hotspot_on {
+    if crate::audit::subscribers::enabled_servers(c, "/ip hotspot")
+        .next()
+        .is_some()
+    {
         " (numbered as the export shows them; `print` lists the hotspot's dynamic rules first, so on the router it is further down)"
     } else {
         ""
@@ -600,11 +597,7 @@ fn entry_point(
             "accepted by {table} filter rule{} {}{}",
             if list.len() > 1 { "s" } else { "" },
             list.join(", "),
-            if row.family == "ipv4" {
-                dynamic_first_note(cx.config)
-            } else {
-                ""
-            }
+            numbering(cx.config, row.family == "ipv6")
         ));
     }
     if row.by_default {

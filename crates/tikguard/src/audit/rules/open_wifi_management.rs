@@ -218,9 +218,8 @@ fn network_of(c: &Config, wifi: &Item, name: &str) -> String {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let c = cx.config;
     let hotspot_on = |n: &str| {
-        c.items("/ip hotspot")
-            .iter()
-            .any(|h| h.get("disabled") == Some(b"no") && h.get("interface") == Some(n.as_bytes()))
+        crate::audit::subscribers::enabled_servers(c, "/ip hotspot")
+            .any(|h| h.get("interface") == Some(n.as_bytes()))
     };
     for (ap, item) in legacy_open(c)
         .into_iter()
