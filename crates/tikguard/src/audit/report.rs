@@ -39,6 +39,9 @@ struct JsonFile<'a> {
     /// Assumed findings left out: they rest on RouterOS' defaults alone.
     #[serde(skip_serializing_if = "is_zero")]
     left_out: usize,
+    /// Live-only rules that did not run: the input is a file (`audit --live` runs them).
+    #[serde(skip_serializing_if = "is_zero")]
+    need_live: usize,
     routeros_version: Option<&'a str>,
     wan_interfaces: &'a [String],
     findings: &'a [Finding],
@@ -79,6 +82,7 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::i
                 assumed: f.audit.input.assumed,
                 input_note: f.audit.input.note(f.audit.left_out),
                 left_out: f.audit.left_out,
+                need_live: f.audit.need_live,
                 routeros_version: f.version.as_deref(),
                 wan_interfaces: &f.audit.exposure.wan,
                 findings: &f.audit.findings,
@@ -322,6 +326,14 @@ pub fn sarif_uri(path: &str) -> String {
     }
 }
 
+/// The line saying how many checks a file cannot give (text, HTML, SARIF).
+pub fn need_live_note(n: usize) -> String {
+    format!(
+        "{n} check{} need --live (users, SSH keys, certificates, updates, who is knocking: `tikguard rules` marks them live)",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std::io::Result<()> {
     for f in files {
         let path = printable(f.path);
@@ -353,6 +365,9 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
         }
         if f.audit.findings.is_empty() {
             writeln!(out, "  no findings")?;
+        }
+        if f.audit.need_live > 0 {
+            writeln!(out, "  {}", style.dim(&need_live_note(f.audit.need_live)))?;
         }
         let first = fix_first(&f.audit.findings);
         if !first.is_empty() {
@@ -388,6 +403,7 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             }
             let at = match (finding.line, finding.column) {
                 (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+                _ if super::rules::is_live_only(finding.rule) => format!("{path} (read live)"),
                 _ => format!("{path} (default)"),
             };
             writeln!(

@@ -43,6 +43,11 @@ pub struct Args {
     /// options as `exec`: verified API-SSL by default).
     #[arg(long, value_name = "ROUTER", conflicts_with = "files")]
     live: Option<String>,
+    /// With --live: make the router ask MikroTik for the latest RouterOS of its channel first
+    /// (`/system package update check-for-updates`), so TG705 can compare. Without it the
+    /// router contacts no one; TG705 judges only a check the router already made.
+    #[arg(long, requires = "live")]
+    check_updates: bool,
     #[command(flatten)]
     connect: super::connect::ConnectArgs,
     /// Output format.
@@ -105,6 +110,7 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     for id in args.select.iter().chain(&args.ignore) {
         if !audit::rules::ALL
             .iter()
+            .chain(audit::rules::LIVE)
             .any(|r| r.id.starts_with(id.as_str()))
         {
             eprintln!("tikguard: no rule matches `{id}` (see `tikguard rules`)");
@@ -126,14 +132,17 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     let audit_one = |parsed: &routeros_config::Parsed,
                      config: &Config,
                      input: audit::assume::Input,
-                     source: &str| {
+                     source: &str,
+                     live: Option<&audit::running::Facts>| {
         let _spinner = Spinner::after_a_second(
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
             crate::term::printable(source).to_string(),
         );
-        audit::try_run_input(parsed, config, input, &wan, &selection, limits).map_err(|e| {
-            eprintln!("tikguard: {}: {e}", crate::term::printable(source));
-        })
+        audit::try_run_input_live(parsed, config, input, &wan, &selection, limits, live).map_err(
+            |e| {
+                eprintln!("tikguard: {}: {e}", crate::term::printable(source));
+            },
+        )
     };
     let mut loaded = Vec::new();
     let mut unreadable = false;
@@ -143,17 +152,26 @@ pub fn run(args: Args) -> std::io::Result<u8> {
             .build()?;
         let fetched = rt.block_on(async {
             let c = args.connect.connect(router).await?;
-            crate::live::fetch(&c).await
+            let (bytes, config) = crate::live::fetch(&c).await?;
+            let facts = audit::running::read(&c, args.check_updates).await;
+            Ok::<_, String>((bytes, config, facts))
         });
         match fetched {
-            Ok((bytes, _)) => {
+            Ok((bytes, _, facts)) => {
+                if let Some(Err(e)) = &facts.update_check {
+                    eprintln!(
+                        "tikguard: {}: check-for-updates: {}",
+                        crate::term::printable(router),
+                        crate::term::printable(e)
+                    );
+                }
                 let (config, parsed) = Config::load(bytes);
                 if let Err(e) = wan.check(&config, router) {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
                 let input = audit::assume::Input::new(audit::kind::live(), None);
-                let Ok(audit) = audit_one(&parsed, &config, input, router) else {
+                let Ok(audit) = audit_one(&parsed, &config, input, router, Some(&facts)) else {
                     return Ok(2);
                 };
                 loaded.push((router.clone(), config, parsed, audit));
@@ -176,7 +194,8 @@ pub fn run(args: Args) -> std::io::Result<u8> {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
-                let Ok(audit) = audit_one(&parsed, &config, what, input::display_name(path)) else {
+                let Ok(audit) = audit_one(&parsed, &config, what, input::display_name(path), None)
+                else {
                     return Ok(2);
                 };
                 loaded.push((input::display_name(path).to_string(), config, parsed, audit));

@@ -78,7 +78,8 @@ pub struct User {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SshKey {
     pub user: String,
-    pub key_type: String,
+    /// RouterOS 6 prints none (RSA only).
+    pub key_type: Option<String>,
     pub bits: Option<u32>,
     pub info: Option<String>,
     /// RouterOS 6 names the key's comment `key-owner`.
@@ -265,7 +266,10 @@ pub fn apply(state: &State, router: &mut Router) {
     }
     for k in &state.ssh_keys {
         let bits = k.bits.map(|b| b.to_string());
-        let mut props: Vec<(&str, &str)> = vec![("user", &k.user), ("key-type", &k.key_type)];
+        let mut props: Vec<(&str, &str)> = vec![("user", &k.user)];
+        if let Some(t) = &k.key_type {
+            props.push(("key-type", t));
+        }
         if let Some(b) = &bits {
             props.push(("bits", b));
         }
