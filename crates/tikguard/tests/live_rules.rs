@@ -387,3 +387,40 @@ fn a_file_audit_counts_the_live_only_rules_it_cannot_run() {
         1
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn tg709_api_users_reachable_from_wan_narrowed_by_their_address() {
+    // Nothing restricts the API: every interface counts as WAN, the internet reaches it.
+    let open = "# 2026-12-01 10:00:00 by RouterOS 7.18.2
+/user group add name=audit policy=api,read
+/user add name=auditor group=audit address=127.0.0.0/8
+/user add name=billing group=full
+/user add name=crm group=full address=10.0.0.5/32
+/user add name=viewer group=read address=
+";
+    let r = audit_live(open, "{}", false).await;
+    let f = of(&r, "TG709");
+    let names: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
+    // `admin` (RouterOS' own, full), `billing`, and `viewer` (RouterOS' `read` group has
+    // `api`); not `crm` (one address), not the auditor (loopback).
+    assert!(
+        names.iter().any(|m| m.contains("user billing ")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|m| m.contains("user viewer ")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|m| m.contains("user admin ")), "{names:?}");
+    assert!(!names.iter().any(|m| m.contains("user crm ")), "{names:?}");
+    assert!(
+        !names.iter().any(|m| m.contains("user auditor ")),
+        "{names:?}"
+    );
+    assert!(
+        f.iter().all(|f| f.severity.as_str() == "critical"),
+        "{names:?}"
+    );
+    // The service limited to explicit prefixes: nobody is reachable from the WAN.
+    assert!(of(&audit_live(EXPORT, "{}", false).await, "TG709").is_empty());
+}

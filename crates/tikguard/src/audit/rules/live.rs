@@ -14,6 +14,7 @@ pub const LIVE: &[&Rule] = &[
     &super::live_firmware_behind::RULE,
     &super::live_login_failures::RULE,
     &super::live_api_session_outside::RULE,
+    &super::live_api_user_reachable::RULE,
 ];
 
 /// Whether a rule needs `--live`.

@@ -28,6 +28,7 @@ mod jump_loop;
 mod known_cve;
 pub mod live;
 mod live_api_session_outside;
+mod live_api_user_reachable;
 mod live_firmware_behind;
 mod live_login_failures;
 mod live_service_certificate;
