@@ -99,6 +99,22 @@ fn hostile_router_text_is_escaped_on_the_terminal_and_in_html() {
         .collect();
     assert!(rules.contains(&"TG707"), "{rules:?}");
     assert!(v["files"][0].get("need_live").is_none());
+    // SARIF: each live finding indexes its own rule in the driver's list.
+    let (sarif, _) = audit(&e, "sarif");
+    let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let run = &v["runs"][0];
+    let live: Vec<&serde_json::Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("TG7"))
+        .collect();
+    assert!(!live.is_empty());
+    for r in live {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(run["tool"]["driver"]["rules"][i]["id"], r["ruleId"]);
+        assert!(r["message"]["text"].as_str().unwrap().contains("read live"));
+    }
 }
 
 #[test]

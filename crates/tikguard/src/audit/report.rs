@@ -117,7 +117,12 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::i
 /// the file does not show, which the message says).
 pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()> {
     use serde_json::json;
-    let rules = super::rules::ALL;
+    // The live-only rules too: a live audit's findings must index their own rule.
+    let rules: Vec<&super::Rule> = super::rules::ALL
+        .iter()
+        .chain(super::rules::LIVE)
+        .copied()
+        .collect();
     let level = |s: Severity| match s {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",
@@ -155,6 +160,11 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
             let index = rules.iter().position(|r| r.id == finding.rule).unwrap_or(0);
             let (line, column, mut text) = match (finding.line, finding.column) {
                 (Some(l), Some(c)) => (l, c, finding.message.clone()),
+                _ if super::rules::is_live_only(finding.rule) => (
+                    1,
+                    1,
+                    format!("{} (read live from the router; not on a line of a file)", finding.message),
+                ),
                 _ => (
                     1,
                     1,
@@ -193,6 +203,12 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
         .iter()
         .map(|f| (sarif_uri(f.path), json!(f.audit.input.kind.as_str())))
         .collect();
+    // Per file, the live-only checks it could not give (`audit --live` runs them).
+    let need_live: serde_json::Map<String, serde_json::Value> = files
+        .iter()
+        .filter(|f| f.audit.need_live > 0)
+        .map(|f| (sarif_uri(f.path), json!(f.audit.need_live)))
+        .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -207,7 +223,7 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
                 }
             },
             "columnKind": "unicodeCodePoints",
-            "properties": { "input_kind": kinds },
+            "properties": { "input_kind": kinds, "need_live": need_live },
             "results": results
         }]
     });
