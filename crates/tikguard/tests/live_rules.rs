@@ -123,7 +123,7 @@ async fn tg702_tg703_ssh_keys_of_missing_users_and_weak_keys() {
     let orphan = of(&r, "TG702");
     assert_eq!(orphan.len(), 1);
     assert!(orphan[0].message.contains("alice"), "{}", orphan[0].message);
-    // Both the 7 spelling and the 6 one (no `key-type`: RSA).
+    // Both the 7 spelling and the 6 one (no `key-type`: RSA or DSA, weak under 2048 bits).
     assert_eq!(of(&r, "TG703").len(), 2);
     let good = format!(
         r#"{{"users": [{ME}, {{"name": "noc", "group": "full", "last-logged-in": "now"}}],

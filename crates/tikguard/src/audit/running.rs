@@ -9,7 +9,7 @@
 //!   `last-logged-in` is a read-only `date`; RouterOS 6 has no such field, so a user without it
 //!   is "not known", never "never logged in");
 //! - `/user/ssh-keys` `user,key-type,bits,info` in 7 (`key-type` rsa, ed25519, ed25519-sk);
-//!   RouterOS 6 prints `user,bits,key-owner` and only RSA keys: both spellings are read;
+//!   for RouterOS 6, whose fields no manual page lists, `key-owner` is read too (approximated);
 //! - `/certificate` `name,common-name,invalid-before,invalid-after,key-type,key-size,
 //!   fingerprint` and the flags `private-key` (K), `authority` (A), `expired` (E), `trusted` (T)
 //!   (Certificates manual);

@@ -18,9 +18,26 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     };
     for k in keys {
         let user = k.get("user").map(|u| shown(u)).unwrap_or_default();
-        // RouterOS 6 prints no `key-type`: it accepted RSA keys only.
-        let kind = k.get("key-type").map(String::as_str).unwrap_or("rsa");
         let bits = k.get("bits").and_then(|b| b.parse::<u32>().ok());
+        // A version without `key-type` (RouterOS 6) took RSA or DSA keys only (Ed25519 came
+        // with 7): under 2048 bits either is weak.
+        let Some(kind) = k.get("key-type").map(String::as_str) else {
+            match bits {
+                Some(b) if b < 2048 => {}
+                _ => continue,
+            }
+            out.push(live_finding(
+                cx,
+                &RULE,
+                RULE.severity,
+                format!(
+                    "user {user} logs in over SSH with a key of {} bits (RSA or DSA: the router does not print the type; under 2048)",
+                    bits.unwrap_or_default()
+                ),
+                fix(&user),
+            ));
+            continue;
+        };
         let why = match kind {
             "rsa" => match bits {
                 Some(b) if b < 2048 => format!("an RSA key of {b} bits (under 2048)"),
@@ -35,10 +52,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             &RULE,
             RULE.severity,
             format!("user {user} logs in over SSH with {why}"),
-            vec![
-                format!("/user ssh-keys remove [ find user={user} ]"),
-                format!("/user ssh-keys import user={user} public-key-file=<an ed25519 or RSA 3072 key>"),
-            ],
+            fix(&user),
         ));
     }
+}
+
+fn fix(user: &str) -> Vec<String> {
+    vec![
+        format!("/user ssh-keys remove [ find user={user} ]"),
+        format!("/user ssh-keys import user={user} public-key-file=<an ed25519 or RSA 3072 key>"),
+    ]
 }
