@@ -124,18 +124,18 @@ fn a_file_audit_says_how_many_checks_need_live_and_rules_marks_them() {
     std::fs::write(&f, EXPORT).unwrap();
     let out = tikguard().arg("audit").arg(&f).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("9 checks need --live"), "{text}");
+    assert!(text.contains("10 checks need --live"), "{text}");
     let out = tikguard()
         .args(["audit", "--format", "json"])
         .arg(&f)
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["files"][0]["need_live"], 9);
+    assert_eq!(v["files"][0]["need_live"], 10);
     let out = tikguard().arg("rules").output().unwrap();
     let rules = String::from_utf8_lossy(&out.stdout);
     let live: Vec<&str> = rules.lines().filter(|l| l.ends_with("(live)")).collect();
-    assert_eq!(live.len(), 9, "{rules}");
+    assert_eq!(live.len(), 10, "{rules}");
     assert!(live.iter().all(|l| l.starts_with("TG7")));
 }
 

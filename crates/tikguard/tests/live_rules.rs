@@ -424,3 +424,31 @@ async fn tg709_api_users_reachable_from_wan_narrowed_by_their_address() {
     // The service limited to explicit prefixes: nobody is reachable from the WAN.
     assert!(of(&audit_live(EXPORT, "{}", false).await, "TG709").is_empty());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn tg710_full_or_policy_users_without_address_and_tg301_admin_read_live() {
+    let export = format!(
+        "{EXPORT}/user group add name=admins policy=api,read,write,policy
+/user add name=noc group=full
+/user add name=boss group=admins
+/user add name=ops group=full address=10.0.0.0/24
+/user add name=viewer group=read
+"
+    );
+    let r = audit_live(&export, "{}", false).await;
+    let msgs: Vec<&str> = of(&r, "TG710").iter().map(|f| f.message.as_str()).collect();
+    for who in ["user admin ", "user noc ", "user boss "] {
+        assert!(msgs.iter().any(|m| m.starts_with(who)), "{who}: {msgs:?}");
+    }
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    // RouterOS' own `admin`, which no export shows, is seen live.
+    assert_eq!(of(&r, "TG301").len(), 1);
+    let safe = "# 2026-12-01 10:00:00 by RouterOS 7.18.2
+/user group add name=audit policy=api,read
+/user add name=auditor group=audit address=127.0.0.0/8
+/user remove admin
+/user add name=ops group=full address=10.0.0.0/24
+";
+    let r = audit_live(safe, "{}", false).await;
+    assert!(of(&r, "TG710").is_empty() && of(&r, "TG301").is_empty());
+}

@@ -15,6 +15,7 @@ pub const LIVE: &[&Rule] = &[
     &super::live_login_failures::RULE,
     &super::live_api_session_outside::RULE,
     &super::live_api_user_reachable::RULE,
+    &super::live_powerful_user_no_address::RULE,
 ];
 
 /// Whether a rule needs `--live`.

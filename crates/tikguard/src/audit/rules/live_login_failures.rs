@@ -90,7 +90,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    open.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    // Most failures first; ties in address order (198.51.0.2 before 198.51.0.10).
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().ok();
+    open.sort_by(|a, b| {
+        b.1.count
+            .cmp(&a.1.count)
+            .then(ip(a.0).cmp(&ip(b.0)))
+            .then(a.0.cmp(b.0))
+    });
     let listed: Vec<String> = open
         .iter()
         .take(SHOWN)

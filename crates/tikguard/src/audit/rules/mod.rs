@@ -31,6 +31,7 @@ mod live_api_session_outside;
 mod live_api_user_reachable;
 mod live_firmware_behind;
 mod live_login_failures;
+mod live_powerful_user_no_address;
 mod live_service_certificate;
 mod live_ssh_key_orphaned;
 mod live_ssh_key_weak;
