@@ -334,6 +334,12 @@ async fn tg708_api_session_from_outside_the_clients_prefixes() {
         .collect::<Vec<_>>();
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(f[0].contains("203.0.113.9"));
+    // The fix uses the command the version has: `request-logout` up to 7.19, `remove` from 7.20.
+    let fix = |r: &Run| of(r, "TG708")[0].fix[0].clone();
+    assert!(fix(&audit_live(EXPORT, bad, false).await).starts_with("/user active request-logout"));
+    let v720 = EXPORT.replace("RouterOS 7.18.2", "RouterOS 7.20.8");
+    let r = audit_live(&v720, bad, false).await;
+    assert!(fix(&r).starts_with("/user active remove"), "{}", fix(&r));
     // With nothing restricting the API, only a public source is reported.
     let open = "# 2026-12-01 10:00:00 by RouterOS 7.18.2
 /user group add name=audit policy=api,read

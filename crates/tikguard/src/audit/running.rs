@@ -343,6 +343,17 @@ mod tests {
         }
     }
 
+    /// Every menu read is in RouterOS' command tree (7.9-7.24, `emu/menus.txt`), but
+    /// `/system/routerboard`, which CHR (the tree's source) does not have.
+    #[test]
+    fn every_menu_read_is_in_routeros_command_tree() {
+        let tree = include_str!("../emu/menus.txt");
+        for (path, _) in READS.iter().filter(|(p, _)| *p != "/system/routerboard") {
+            let menu = format!("/{}", path[1..].replace('/', " "));
+            assert!(tree.lines().any(|l| l == menu), "{menu}");
+        }
+    }
+
     #[test]
     fn login_failures_are_counted_per_source_within_a_day_and_other_lines_are_not() {
         let now = date_ms("2026-12-05 12:00:00").unwrap();

@@ -49,6 +49,15 @@ fn inside(prefixes: &[Vec<u8>], ip: std::net::IpAddr) -> bool {
         .any(|m| !m.negated && m.range.v6 == v6 && m.range.start <= n && n <= m.range.end)
 }
 
+/// How a session is ended: `request-logout` up to 7.19, `remove` from 7.20 (RouterOS' command
+/// trees: `user.active.request-logout` in 7.9-7.18, `user.active.remove` in 7.20-7.24).
+fn end_session(c: &Config) -> &'static str {
+    match &c.version {
+        Some(v) if v.at_least(7, 20, 0) => "remove",
+        _ => "request-logout",
+    }
+}
+
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(active) = facts(cx).and_then(|f| f.active.as_ref()) else {
         return;
@@ -84,7 +93,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 a.get("when").map(|w| shown(w)).unwrap_or_else(|| "?".into())
             ),
             vec![
-                format!("/user active request-logout [ find address={} ]", shown(&ip.to_string())),
+                format!(
+                    "/user active {} [ find address={} ]",
+                    end_session(cx.config),
+                    shown(&ip.to_string())
+                ),
                 "/ip service set api,api-ssl address=<API client prefixes>".into(),
             ],
         ));
