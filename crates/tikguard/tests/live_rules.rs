@@ -458,3 +458,22 @@ async fn tg710_full_or_policy_users_without_address_and_tg301_admin_read_live() 
     let r = audit_live(safe, "{}", false).await;
     assert!(of(&r, "TG710").is_empty() && of(&r, "TG301").is_empty());
 }
+
+/// A reader the router refuses (no `read` policy) learns nothing, and the facts say which
+/// menus could not be read instead of passing for a router with no users, keys or log.
+#[tokio::test(flavor = "current_thread")]
+async fn menus_the_reader_may_not_read_are_named() {
+    let blind = EXPORT.replace("policy=api,read", "policy=api");
+    let r = audit_live(&blind, &cert("now-1d", ""), false).await;
+    let unread: Vec<&str> = r.facts.unread.iter().map(|(m, _)| m.as_str()).collect();
+    for m in ["/user", "/user/ssh-keys", "/certificate", "/log"] {
+        assert!(unread.contains(&m), "{m}: {unread:?}");
+    }
+    assert!(r
+        .facts
+        .unread
+        .iter()
+        .all(|(_, e)| e.contains("not enough permissions")));
+    assert!(!unread.contains(&"/system/routerboard"));
+    assert!(of(&r, "TG704").is_empty());
+}

@@ -103,6 +103,10 @@ pub struct Facts {
     pub knocks: Knocks,
     /// `--check-updates` was given, and what came of it.
     pub update_check: Option<Result<(), String>>,
+    /// Menus that could not be read, with why (no `read` policy, a dropped connection): the
+    /// rules on them judge nothing, and `audit --live` says so. `/system/routerboard` is not
+    /// among them: CHR and x86 have none.
+    pub unread: Vec<(String, String)>,
 }
 
 fn row(r: &routeros_api::Reply) -> Row {
@@ -127,18 +131,23 @@ fn words(path: &str) -> Vec<String> {
     vec![format!("{path}/print"), format!("=.proplist={props}")]
 }
 
-async fn rows(client: &Client, path: &str) -> Option<Vec<Row>> {
-    client
-        .call(&words(path))
-        .await
-        .ok()
-        .map(|rs| rs.iter().map(row).collect())
+async fn rows(client: &Client, path: &str, unread: &mut Vec<(String, String)>) -> Option<Vec<Row>> {
+    match client.call(&words(path)).await {
+        Ok(rs) => Some(rs.iter().map(row).collect()),
+        Err(e) => {
+            if path != "/system/routerboard" {
+                unread.push((path.to_string(), e.to_string()));
+            }
+            None
+        }
+    }
 }
 
 /// Reads the router; `check_updates` makes it ask MikroTik for the latest version first.
 pub async fn read(client: &Client, check_updates: bool) -> Facts {
     let mut f = Facts::default();
-    if let Some(c) = rows(client, "/system/clock")
+    let mut unread = Vec::new();
+    if let Some(c) = rows(client, "/system/clock", &mut unread)
         .await
         .and_then(|r| r.into_iter().next())
     {
@@ -146,29 +155,33 @@ pub async fn read(client: &Client, check_updates: bool) -> Facts {
             f.now_ms = crate::watch::clock::router_clock_ms(d, t);
         }
     }
-    f.users = rows(client, "/user").await;
-    f.ssh_keys = rows(client, "/user/ssh-keys").await;
-    f.certificates = rows(client, "/certificate").await;
+    f.users = rows(client, "/user", &mut unread).await;
+    f.ssh_keys = rows(client, "/user/ssh-keys", &mut unread).await;
+    f.certificates = rows(client, "/certificate", &mut unread).await;
     if check_updates {
         f.update_check = Some(check_for_updates(client).await);
     }
-    f.update = rows(client, "/system/package/update")
+    f.update = rows(client, "/system/package/update", &mut unread)
         .await
         .and_then(|r| r.into_iter().next());
-    f.routerboard = rows(client, "/system/routerboard")
+    f.routerboard = rows(client, "/system/routerboard", &mut unread)
         .await
         .and_then(|r| r.into_iter().next())
         .filter(|r| {
             r.get("routerboard")
                 .is_none_or(|v| v == "true" || v == "yes")
         });
-    f.active = rows(client, "/user/active").await;
+    f.active = rows(client, "/user/active", &mut unread).await;
     f.knocks = read_log(client, f.now_ms).await;
+    if let Some(e) = &f.knocks.unreadable {
+        unread.push(("/log".into(), e.clone()));
+    }
     if !f.knocks.by_source.is_empty() {
         for path in ["/ip/firewall/address-list", "/ipv6/firewall/address-list"] {
             mark_listed(client, path, &mut f.knocks).await;
         }
     }
+    f.unread = unread;
     f
 }
 
@@ -226,7 +239,7 @@ async fn check_for_updates(client: &Client) -> Result<(), String> {
         .await
         .map_err(|e| format!("check-for-updates: {e}"))?;
     for _ in 0..30 {
-        let st = rows(client, "/system/package/update")
+        let st = rows(client, "/system/package/update", &mut Vec::new())
             .await
             .and_then(|r| r.into_iter().next())
             .and_then(|r| r.get("status").cloned())

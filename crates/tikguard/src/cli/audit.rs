@@ -158,6 +158,13 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         });
         match fetched {
             Ok((bytes, _, facts)) => {
+                for (menu, e) in &facts.unread {
+                    eprintln!(
+                        "tikguard: {}: cannot read {menu} ({}): the checks on it judge nothing",
+                        crate::term::printable(router),
+                        crate::term::printable(e)
+                    );
+                }
                 if let Some(Err(e)) = &facts.update_check {
                     eprintln!(
                         "tikguard: {}: check-for-updates: {}",
