@@ -15,6 +15,11 @@ use crate::input;
 ///     sources reach each management service on each WAN interface, and
 ///   - runs the rules (`tikguard rules` lists them, `tikguard explain TG101` explains one).
 ///
+/// With --live it also reads what only a running router knows (users and their last login, SSH
+/// keys, certificate dates, update status, firmware, active sessions, login failures in the
+/// log; never a password) and runs the live-only rules, TG7xx, on it. A file audit says how
+/// many of those it could not run.
+///
 /// Each report first says what the file is: a whole export (`/export`), a one-menu export
 /// (`/ip firewall export`), an edit on MikroTik's default configuration, or a script. Only a
 /// whole export (or --live) shows the whole router: on the others, findings that rest on what
@@ -33,6 +38,7 @@ use crate::input;
 ///   tikguard audit --assume defconf setup.rsc   # a script run on MikroTik's default config
 ///   ssh admin@router /export | tikguard audit -
 ///   tikguard audit --live 192.0.2.1 --password-env ROS_PASS  # over API-SSL
+///   tikguard audit --live 192.0.2.1 --password-env ROS_PASS --check-updates
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
