@@ -132,6 +132,14 @@ fn a_file_audit_says_how_many_checks_need_live_and_rules_marks_them() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files"][0]["need_live"], 10);
+    let out = tikguard()
+        .args(["audit", "--format", "html"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("10 checks need --live"));
+    let out = tikguard().args(["explain", "TG704"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("invalid-after"));
     let out = tikguard().arg("rules").output().unwrap();
     let rules = String::from_utf8_lossy(&out.stdout);
     let live: Vec<&str> = rules.lines().filter(|l| l.ends_with("(live)")).collect();
