@@ -14,8 +14,10 @@
 //!   fingerprint` and the flags `private-key` (K), `authority` (A), `expired` (E), `trusted` (T)
 //!   (Certificates manual);
 //! - `/system/package/update` `channel,installed-version,latest-version,status`; the router
-//!   learns `latest-version` only by `check-for-updates`, which contacts MikroTik: done only
-//!   when asked (`--check-updates`), then `status` is polled (Packages manual);
+//!   learns `latest-version` only by `check-for-updates`, which contacts "the MikroTik download
+//!   server" (CLI reference `system/package/update`): done only when asked (`--check-updates`),
+//!   then `status` is polled until it no longer says it is checking (its texts are not in the
+//!   manual: approximated, at most 30 s);
 //! - `/system/routerboard` `routerboard,current-firmware,upgrade-firmware` (absent on CHR and
 //!   x86: a trap, read as "no RouterBOARD");
 //! - `/user/active` `name,when,address,via,group` (CLI reference `user/active`);

@@ -375,8 +375,9 @@ pub struct PendingUpdate {
     pub latest: Option<String>,
 }
 
-/// `status` after a check, as RouterOS words it (MikroTik's Packages manual, "RouterOS
-/// version ... is available" / "System is already up to date").
+/// `status` after a check. Approximated: the manual does not list `status`'s texts; these are
+/// the ones routers are commonly quoted printing. The audit reads only whether the check is
+/// still running or failed (`ERROR: ...`), and `latest-version`.
 fn status_after_check(installed: &str, latest: &str) -> &'static str {
     if installed == latest {
         "System is already up to date"
