@@ -241,15 +241,21 @@ async fn check_for_updates(client: &Client) -> Result<(), String> {
         .await
         .map_err(|e| format!("check-for-updates: {e}"))?;
     for _ in 0..30 {
-        let st = rows(client, "/system/package/update", &mut Vec::new())
+        let now = rows(client, "/system/package/update", &mut Vec::new())
             .await
             .and_then(|r| r.into_iter().next())
-            .and_then(|r| r.get("status").cloned())
             .unwrap_or_default();
-        let busy = st.is_empty() || st.contains("finding out") || st.contains("checking");
+        let st = now
+            .get("status")
+            .cloned()
+            .unwrap_or_default()
+            .to_lowercase();
+        let learnt = now.get("latest-version").is_some_and(|v| !v.is_empty());
+        let busy =
+            st.contains("finding out") || st.contains("checking") || (st.is_empty() && !learnt);
         if !busy {
-            return if st.starts_with("ERROR") {
-                Err(st)
+            return if st.starts_with("error") {
+                Err(now.get("status").cloned().unwrap_or_default())
             } else {
                 Ok(())
             };
