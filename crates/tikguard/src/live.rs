@@ -18,10 +18,15 @@ use crate::harden::script::{name_bytes, Cond, Stmt, Target, Val};
 /// passwords, which never leave the router. `.id` is asked for too: RouterOS leaves out every
 /// property a `.proplist` does not name, `.id` included (MikroTik's API manual, `.proplist`),
 /// and an item without one is written as the menu's settings, every secret folding into one.
-const PROPLISTS: &[(&str, &str)] = &[(
-    "/ppp/secret",
-    ".id,name,service,profile,remote-address,disabled",
-)];
+/// `/user` is read by name too: RouterOS prints no password there (the emulator as RouterOS),
+/// and a reader that names what it reads never asks for one should a version print it.
+const PROPLISTS: &[(&str, &str)] = &[
+    (
+        "/ppp/secret",
+        ".id,name,service,profile,remote-address,disabled",
+    ),
+    ("/user", ".id,name,group,address,disabled,comment"),
+];
 
 /// Secrets RouterOS prints to a reader with the `sensitive` policy and leaves out for one
 /// without (MikroTik's User manual: `sensitive` "allows to see sensitive information"; the
@@ -249,4 +254,21 @@ pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, S
         words.push([format!("={k}=").into_bytes(), v].concat());
     }
     Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Passwords are never asked for: the menus holding them are read by property list, and no
+    /// list names a password.
+    #[test]
+    fn users_and_ppp_secrets_are_read_by_name_without_passwords() {
+        for menu in ["/user", "/ppp/secret"] {
+            let (_, props) = super::PROPLISTS
+                .iter()
+                .find(|(m, _)| *m == menu)
+                .unwrap_or_else(|| panic!("{menu} read without a property list"));
+            assert!(!props.contains("password"), "{menu}: {props}");
+            assert!(props.split(',').any(|p| p == ".id"), "{menu}: {props}");
+        }
+    }
 }

@@ -159,7 +159,12 @@ mod tests {
         for f in &files {
             for m in menus_named(&std::fs::read_to_string(f).unwrap(), &known) {
                 seen += 1;
-                if !is_read(&m) && !prefixes.contains(&m.as_str()) {
+                // Menus only a running router has (`/log`, `/user ssh-keys`) are read apart,
+                // by `audit::running`, not into the export.
+                let running = crate::audit::running::READS
+                    .iter()
+                    .any(|(p, _)| format!("/{}", p[1..].replace('/', " ")) == m);
+                if !is_read(&m) && !prefixes.contains(&m.as_str()) && !running {
                     missing.push(format!("{}: {m}", f.display()));
                 }
             }

@@ -32,7 +32,10 @@ fn sarif_has_rules_with_help_and_results_with_physical_locations() {
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), tikguard::audit::rules::ALL.len());
+    assert_eq!(
+        rules.len(),
+        tikguard::audit::rules::ALL.len() + tikguard::audit::rules::LIVE.len()
+    );
     for r in rules {
         assert!(r["help"]["markdown"].as_str().unwrap().contains("## Fix"));
         assert!(r["properties"]["security-severity"]

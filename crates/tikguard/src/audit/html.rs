@@ -289,6 +289,13 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
             );
         }
         h.push_str("</div>");
+        if f.audit.need_live > 0 {
+            let _ = write!(
+                h,
+                "<p class=\"partial\">{}</p>",
+                markup(&super::report::need_live_note(f.audit.need_live))
+            );
+        }
         for (level, d) in f.all_diagnostics() {
             let _ = write!(
                 h,
@@ -344,6 +351,7 @@ pub fn render(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<
         for (n, x) in f.audit.findings.iter().enumerate() {
             let loc = match (x.line, x.column) {
                 (Some(l), Some(c)) => format!("line {l}, column {c}"),
+                _ if super::rules::is_live_only(x.rule) => "read live from the router".into(),
                 _ => "RouterOS default or whole configuration".into(),
             };
             let _ = write!(

@@ -14,6 +14,7 @@ pub mod macserver;
 pub mod reach;
 pub mod report;
 pub mod rules;
+pub mod running;
 pub mod subscribers;
 pub mod summary;
 
@@ -83,6 +84,9 @@ pub struct Rule {
 pub struct Context<'a> {
     pub config: &'a Config,
     pub exposure: exposure::Exposure,
+    /// What the running router told (`audit --live`); `None` for a file: the live-only rules
+    /// ([`rules::LIVE`]) then find nothing.
+    pub live: Option<&'a running::Facts>,
     /// Per family (IPv4, IPv6), how fixes refer to filter rules; built on first use.
     pub(crate) filter_refs: [std::sync::OnceLock<Vec<String>>; 2],
 }
@@ -191,6 +195,8 @@ pub struct Audit {
     /// Assumed findings left out because they rest on RouterOS' defaults alone: no line of the
     /// file is in them ([`assume`]).
     pub left_out: usize,
+    /// Live-only rules selected that could not run: the input is a file, not a router.
+    pub need_live: usize,
 }
 
 impl Audit {
@@ -206,7 +212,7 @@ impl Audit {
 /// evaluate within the default [`firewall::Limits`], its exposure is over-approximated (see
 /// [`firewall::Budget`]); [`try_run`] says so as an error instead.
 pub fn run(config: &Config, wan: &WanChoice, selection: &Selection) -> Audit {
-    run_within(config, wan, selection, firewall::Limits::default())
+    run_within(config, wan, selection, firewall::Limits::default(), None)
 }
 
 /// Audits a file as what it is ([`kind`], [`assume`]): a whole export, or a file given
@@ -221,7 +227,23 @@ pub fn try_run_input(
     selection: &Selection,
     limits: firewall::Limits,
 ) -> Result<Audit, firewall::Exhausted> {
-    let mut audit = try_run(config, wan, selection, limits)?;
+    try_run_input_live(parsed, config, input, wan, selection, limits, None)
+}
+
+/// [`try_run_input`] with what a running router told ([`running`]): the live-only rules judge
+/// it. Without it, they are counted in [`Audit::need_live`].
+pub fn try_run_input_live(
+    parsed: &routeros_config::Parsed,
+    config: &Config,
+    input: assume::Input,
+    wan: &WanChoice,
+    selection: &Selection,
+    limits: firewall::Limits,
+    live: Option<&running::Facts>,
+) -> Result<Audit, firewall::Exhausted> {
+    let mut audit = run_within(config, wan, selection, limits, live);
+    audit.exposure.v4.budget().check("IPv4 filter table")?;
+    audit.exposure.v6.budget().check("IPv6 filter table")?;
     if input.partial() {
         let safest = try_run(&assume::on_safest(parsed), wan, selection, limits)?;
         assume::mark(&mut audit.findings, &safest.findings);
@@ -241,7 +263,7 @@ pub fn try_run(
     selection: &Selection,
     limits: firewall::Limits,
 ) -> Result<Audit, firewall::Exhausted> {
-    let audit = run_within(config, wan, selection, limits);
+    let audit = run_within(config, wan, selection, limits, None);
     audit.exposure.v4.budget().check("IPv4 filter table")?;
     audit.exposure.v6.budget().check("IPv6 filter table")?;
     Ok(audit)
@@ -252,9 +274,11 @@ fn run_within(
     wan: &WanChoice,
     selection: &Selection,
     limits: firewall::Limits,
+    live: Option<&running::Facts>,
 ) -> Audit {
     let cx = Context {
         config,
+        live,
         exposure: exposure::analyse_within(config, wan, limits),
         filter_refs: Default::default(),
     };
@@ -264,12 +288,24 @@ fn run_within(
             (rule.check)(&cx, &mut findings);
         }
     }
+    let mut need_live = 0;
+    for rule in rules::LIVE {
+        if !selection.wants(rule.id) {
+            continue;
+        }
+        if live.is_some() {
+            (rule.check)(&cx, &mut findings);
+        } else {
+            need_live += 1;
+        }
+    }
     sort(&mut findings);
     Audit {
         findings,
         exposure: cx.exposure,
         input: assume::Input::default(),
         left_out: 0,
+        need_live,
     }
 }
 

@@ -117,6 +117,21 @@ impl Reach {
     }
 }
 
+/// Whether one address is on the public internet (not private, CGNAT, link-local or
+/// unroutable space).
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    let (v6, n) = match ip {
+        std::net::IpAddr::V4(a) => (false, u32::from(a) as u128),
+        std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => (false, u32::from(v4) as u128),
+            None => (true, u128::from(a)),
+        },
+    };
+    !Reach::of(&AddrSet::from_ranges(v6, vec![(n, n)]))
+        .public
+        .is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

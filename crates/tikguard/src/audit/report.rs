@@ -58,6 +58,9 @@ struct JsonFile<'a> {
     /// Assumed findings left out: they rest on RouterOS' defaults alone.
     #[serde(skip_serializing_if = "is_zero")]
     left_out: usize,
+    /// Live-only rules that did not run: the input is a file (`audit --live` runs them).
+    #[serde(skip_serializing_if = "is_zero")]
+    need_live: usize,
     routeros_version: Option<&'a str>,
     wan_interfaces: &'a [String],
     findings: &'a [Finding],
@@ -98,6 +101,7 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::i
                 assumed: f.audit.input.assumed,
                 input_note: f.audit.input.note(f.audit.left_out),
                 left_out: f.audit.left_out,
+                need_live: f.audit.need_live,
                 routeros_version: f.version.as_deref(),
                 wan_interfaces: &f.audit.exposure.wan,
                 findings: &f.audit.findings,
@@ -132,7 +136,12 @@ pub fn json(out: &mut dyn Write, files: &[FileReport<'_>], sets: Sets) -> std::i
 /// the file does not show, which the message says).
 pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<()> {
     use serde_json::json;
-    let rules = super::rules::ALL;
+    // The live-only rules too: a live audit's findings must index their own rule.
+    let rules: Vec<&super::Rule> = super::rules::ALL
+        .iter()
+        .chain(super::rules::LIVE)
+        .copied()
+        .collect();
     let level = |s: Severity| match s {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",
@@ -170,6 +179,11 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
             let index = rules.iter().position(|r| r.id == finding.rule).unwrap_or(0);
             let (line, column, mut text) = match (finding.line, finding.column) {
                 (Some(l), Some(c)) => (l, c, finding.message.clone()),
+                _ if super::rules::is_live_only(finding.rule) => (
+                    1,
+                    1,
+                    format!("{} (read live from the router; not on a line of a file)", finding.message),
+                ),
                 _ => (
                     1,
                     1,
@@ -230,6 +244,12 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
         .iter()
         .map(|f| (sarif_uri(f.path), json!(f.audit.input.kind.as_str())))
         .collect();
+    // Per file, the live-only checks it could not give (`audit --live` runs them).
+    let need_live: serde_json::Map<String, serde_json::Value> = files
+        .iter()
+        .filter(|f| f.audit.need_live > 0)
+        .map(|f| (sarif_uri(f.path), json!(f.audit.need_live)))
+        .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -248,7 +268,7 @@ pub fn sarif(out: &mut dyn Write, files: &[FileReport<'_>]) -> std::io::Result<(
                 "executionSuccessful": true,
                 "toolExecutionNotifications": notifications
             }],
-            "properties": { "input_kind": kinds },
+            "properties": { "input_kind": kinds, "need_live": need_live },
             "results": results
         }]
     });
@@ -367,6 +387,14 @@ pub fn sarif_uri(path: &str) -> String {
     }
 }
 
+/// The line saying how many checks a file cannot give (text, HTML, SARIF).
+pub fn need_live_note(n: usize) -> String {
+    format!(
+        "{n} check{} need --live (users, SSH keys, certificates, updates, who is knocking: `tikguard rules` marks them live)",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std::io::Result<()> {
     for f in files {
         let path = printable(f.path);
@@ -398,6 +426,9 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
         }
         if f.audit.findings.is_empty() {
             writeln!(out, "  no findings")?;
+        }
+        if f.audit.need_live > 0 {
+            writeln!(out, "  {}", style.dim(&need_live_note(f.audit.need_live)))?;
         }
         let first = fix_first(&f.audit.findings);
         if !first.is_empty() {
@@ -433,6 +464,7 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
             }
             let at = match (finding.line, finding.column) {
                 (Some(l), Some(c)) => format!("{path}:{l}:{c}"),
+                _ if super::rules::is_live_only(finding.rule) => format!("{path} (read live)"),
                 _ => format!("{path} (default)"),
             };
             writeln!(

@@ -15,6 +15,11 @@ use crate::input;
 ///     sources reach each management service on each WAN interface, and
 ///   - runs the rules (`tikguard rules` lists them, `tikguard explain TG101` explains one).
 ///
+/// With --live it also reads what only a running router knows (users and their last login, SSH
+/// keys, certificate dates, update status, firmware, active sessions, login failures in the
+/// log; never a password) and runs the live-only rules, TG7xx, on it. A file audit says how
+/// many of those it could not run.
+///
 /// Each report first says what the file is: a whole export (`/export`), a one-menu export
 /// (`/ip firewall export`), an edit on MikroTik's default configuration, or a script. Only a
 /// whole export (or --live) shows the whole router: on the others, findings that rest on what
@@ -33,6 +38,7 @@ use crate::input;
 ///   tikguard audit --assume defconf setup.rsc   # a script run on MikroTik's default config
 ///   ssh admin@router /export | tikguard audit -
 ///   tikguard audit --live 192.0.2.1 --password-env ROS_PASS  # over API-SSL
+///   tikguard audit --live 192.0.2.1 --password-env ROS_PASS --check-updates
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -43,6 +49,11 @@ pub struct Args {
     /// options as `exec`: verified API-SSL by default).
     #[arg(long, value_name = "ROUTER", conflicts_with = "files")]
     live: Option<String>,
+    /// With --live: make the router ask MikroTik for the latest RouterOS of its channel first
+    /// (`/system package update check-for-updates`), so TG705 can compare. Without it the
+    /// router contacts no one; TG705 judges only a check the router already made.
+    #[arg(long, requires = "live")]
+    check_updates: bool,
     #[command(flatten)]
     connect: super::connect::ConnectArgs,
     /// Output format.
@@ -105,6 +116,7 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     for id in args.select.iter().chain(&args.ignore) {
         if !audit::rules::ALL
             .iter()
+            .chain(audit::rules::LIVE)
             .any(|r| r.id.starts_with(id.as_str()))
         {
             eprintln!("tikguard: no rule matches `{id}` (see `tikguard rules`)");
@@ -126,14 +138,17 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     let audit_one = |parsed: &routeros_config::Parsed,
                      config: &Config,
                      input: audit::assume::Input,
-                     source: &str| {
+                     source: &str,
+                     live: Option<&audit::running::Facts>| {
         let _spinner = Spinner::after_a_second(
             std::io::IsTerminal::is_terminal(&std::io::stderr()),
             crate::term::printable(source).to_string(),
         );
-        audit::try_run_input(parsed, config, input, &wan, &selection, limits).map_err(|e| {
-            eprintln!("tikguard: {}: {e}", crate::term::printable(source));
-        })
+        audit::try_run_input_live(parsed, config, input, &wan, &selection, limits, live).map_err(
+            |e| {
+                eprintln!("tikguard: {}: {e}", crate::term::printable(source));
+            },
+        )
     };
     let mut loaded = Vec::new();
     let mut unreadable = false;
@@ -143,17 +158,33 @@ pub fn run(args: Args) -> std::io::Result<u8> {
             .build()?;
         let fetched = rt.block_on(async {
             let c = args.connect.connect(router).await?;
-            crate::live::fetch(&c).await
+            let (bytes, config) = crate::live::fetch(&c).await?;
+            let facts = audit::running::read(&c, args.check_updates).await;
+            Ok::<_, String>((bytes, config, facts))
         });
         match fetched {
-            Ok((bytes, _)) => {
+            Ok((bytes, _, facts)) => {
+                for (menu, e) in &facts.unread {
+                    eprintln!(
+                        "tikguard: {}: cannot read {menu} ({}): the checks on it judge nothing",
+                        crate::term::printable(router),
+                        crate::term::printable(e)
+                    );
+                }
+                if let Some(Err(e)) = &facts.update_check {
+                    eprintln!(
+                        "tikguard: {}: check-for-updates: {}",
+                        crate::term::printable(router),
+                        crate::term::printable(e)
+                    );
+                }
                 let (config, parsed) = Config::load(bytes);
                 if let Err(e) = wan.check(&config, router) {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
                 let input = audit::assume::Input::new(audit::kind::live(), None);
-                let Ok(audit) = audit_one(&parsed, &config, input, router) else {
+                let Ok(audit) = audit_one(&parsed, &config, input, router, Some(&facts)) else {
                     return Ok(2);
                 };
                 loaded.push((router.clone(), config, parsed, audit));
@@ -176,7 +207,8 @@ pub fn run(args: Args) -> std::io::Result<u8> {
                     eprintln!("tikguard: {e}");
                     return Ok(2);
                 }
-                let Ok(audit) = audit_one(&parsed, &config, what, input::display_name(path)) else {
+                let Ok(audit) = audit_one(&parsed, &config, what, input::display_name(path), None)
+                else {
                     return Ok(2);
                 };
                 loaded.push((input::display_name(path).to_string(), config, parsed, audit));

@@ -62,6 +62,10 @@ pub struct Args {
     /// is closed alone. Each service also admits at most its `max-sessions` (default 20).
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     memory_budget: usize,
+    /// What only a running router knows, for `audit --live`: users and their last login, SSH
+    /// keys, certificates with dates, the log, update status, firmware, active sessions.
+    #[arg(long, value_name = "FILE", long_help = emu::state::HELP)]
+    state: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> std::io::Result<u8> {
@@ -118,7 +122,20 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             a.config, d.line, d.column, d.message
         );
     }
-    let router = emu::router_from(config, passwords, version);
+    let state = match &a.state {
+        Some(p) => match emu::state::load(p) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("tikguard: --state {e}");
+                return Ok(2);
+            }
+        },
+        None => None,
+    };
+    let mut router = emu::router_from(config, passwords, version);
+    if let Some(s) = &state {
+        emu::state::apply(s, &mut router);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -14,6 +14,7 @@ pub mod query;
 pub mod router;
 pub mod rules;
 pub mod session;
+pub mod state;
 pub mod syslog;
 
 use std::collections::HashMap;

@@ -77,6 +77,11 @@ pub struct Router {
     pub(super) expiry: super::expiry::Expiry,
     /// The router's clock minus this host's, in ms (`/system/clock/set`; [`super::clock`]).
     pub clock_offset_ms: i64,
+    /// What `/system/package/update/check-for-updates` reveals (`--state`; [`super::state`]).
+    pub update: Option<super::state::PendingUpdate>,
+    /// How many times a client made the router check for updates (tests pin that the audit
+    /// does not unless asked).
+    pub update_checks: u32,
 }
 
 /// Who is talking, once logged in.
@@ -156,6 +161,8 @@ impl Router {
             next_log: 1,
             expiry: Default::default(),
             clock_offset_ms: 0,
+            update: None,
+            update_checks: 0,
         }
     }
 
@@ -165,14 +172,23 @@ impl Router {
     }
 
     pub fn log(&mut self, topics: &str, message: String) {
+        let now = self.clock_ms();
+        self.log_at(now, topics, message);
+        // Sent on to the remote syslog: what happens now, not a `--state` history.
+        if let Some(e) = self.log.last() {
+            self.outbox.push(e.clone());
+        }
+    }
+
+    /// Logs a line as written at `at_ms` on the router's clock (a `--state` log).
+    pub fn log_at(&mut self, at_ms: i64, topics: &str, message: String) {
         let e = LogEntry {
             id: self.next_log,
-            at_ms: self.clock_ms(),
+            at_ms,
             topics: topics.to_string(),
             message,
         };
         self.next_log += 1;
-        self.outbox.push(e.clone());
         // `/log/print follow-only` streams each new entry as a `!re` (clients tail the log so).
         if self.listeners.iter().any(|l| l.menu == "/log") {
             let attrs = vec![
@@ -358,6 +374,9 @@ impl Router {
             "add" | "set" | "unset" | "remove" | "enable" | "disable" => "write",
             // Signing a certificate: the emulator has no keys; the certificate is marked signed.
             "sign" if menu == "/certificate" => "write",
+            // Makes the router contact MikroTik's servers: `write` (approximated; the Packages
+            // manual does not name the policy).
+            "check-for-updates" if menu == "/system package update" => "write",
             _ => return trap(tag, Some(0), "no such command"),
         };
         if !who.can(needs) {
@@ -430,6 +449,10 @@ impl Router {
                 }
             }
             "sign" => self.sign(req),
+            "check-for-updates" => {
+                super::state::check_for_updates(self);
+                vec![done(tag)]
+            }
             _ => self.edit(&menu, verb, who, req),
         }
     }

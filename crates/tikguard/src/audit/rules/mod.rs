@@ -26,6 +26,17 @@ mod input_accepts_wan;
 mod ipv6_bypass;
 mod jump_loop;
 mod known_cve;
+pub mod live;
+mod live_api_session_outside;
+mod live_api_user_reachable;
+mod live_firmware_behind;
+mod live_login_failures;
+mod live_powerful_user_no_address;
+mod live_service_certificate;
+mod live_ssh_key_orphaned;
+mod live_ssh_key_weak;
+mod live_update_available;
+mod live_user_stale;
 mod login_events_not_persisted;
 mod mac_server_all;
 mod management_reachable_from_wan;
@@ -100,6 +111,8 @@ pub const ALL: &[&Rule] = &[
     &known_cve::RULE,
 ];
 
+pub use live::{is_live_only, LIVE};
+
 /// A rule of the audit or of the probe.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
     catalogue().find(|r| r.id.eq_ignore_ascii_case(id))
@@ -109,6 +122,7 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
 pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
     let mut all: Vec<&'static Rule> = ALL
         .iter()
+        .chain(LIVE.iter())
         .chain(probe_rules::PROBE.iter())
         .copied()
         .collect();
