@@ -16,6 +16,7 @@ pub mod report;
 pub mod rules;
 pub mod subscribers;
 pub mod summary;
+pub mod tunnel;
 
 use routeros_config::secrets::{redact_embedded, redact_embedded_in};
 use routeros_config::{Config, Item, Span};
