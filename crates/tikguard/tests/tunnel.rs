@@ -2,6 +2,9 @@
 //! whether they encrypt (`tikguard::audit::tunnel` cites the sources). Each test is named after
 //! the fact it pins.
 
+#[path = "../../../testdata/corpus.rs"]
+mod corpus;
+
 use routeros_config::Config;
 use tikguard::audit::exposure::{analyse, Exposure, Zone};
 use tikguard::audit::{self, Selection, WanChoice};
@@ -260,4 +263,36 @@ fn hostile_tunnel_names_and_peers_are_escaped_in_messages() {
     let f = findings(&t, "TG220");
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(!f[0].1.contains('\u{1b}'), "{:?}", f[0].1);
+}
+
+/// Real exports: a WireGuard interface (carried in the repository) and, in the larger corpus, an
+/// L2TP client without IPsec that detection used to take for a WAN interface.
+#[test]
+fn corpus_tunnels_are_their_own_zone() {
+    let load = |path: &std::path::Path| {
+        let (c, _) = Config::load(std::fs::read(path).unwrap());
+        c
+    };
+    let wg = corpus::find("alwaldend__src__infra__mikrotik__router1.rsc")
+        .expect("carried in testdata/corpus");
+    let e = analyse(&load(&wg), &WanChoice::default());
+    let t = e
+        .tunnels
+        .iter()
+        .find(|t| t.interface == "ingress-vpc")
+        .unwrap();
+    assert!(t.encrypts && t.kind == "WireGuard");
+    assert!(e
+        .rows
+        .iter()
+        .any(|r| r.interface == "ingress-vpc" && r.zone == Zone::Tunnel));
+    if let Some(anna) = corpus::find("Defm__mikrobackups__rawconf_anna_latest.rsc") {
+        let c = load(&anna);
+        let e = analyse(&c, &WanChoice::default());
+        assert_eq!(e.moved_to_tunnel, vec!["chr-tunnel".to_string()]);
+        let f = audit::run(&c, &WanChoice::default(), &Selection::default());
+        let tg220: Vec<_> = f.findings.iter().filter(|f| f.rule == "TG220").collect();
+        assert_eq!(tg220.len(), 1);
+        assert!(tg220[0].message.contains("L2TP without `use-ipsec`"));
+    }
 }
