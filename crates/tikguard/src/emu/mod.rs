@@ -15,6 +15,7 @@ pub mod router;
 pub mod rules;
 pub mod session;
 pub mod syslog;
+pub mod wireguard;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

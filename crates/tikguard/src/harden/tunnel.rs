@@ -96,6 +96,20 @@ pub fn parse(
         ));
     }
     let router = if ip == hosts.0 { hosts.0 + 1 } else { hosts.0 };
+    // An interface of that name the script did not add is someone else's: adding a peer and an
+    // address to it would change what it carries.
+    let tag = format!("{TAG}api-tunnel-interface");
+    if let Some(i) = c
+        .items("/interface wireguard")
+        .iter()
+        .find(|i| i.get("name") == Some(INTERFACE.as_bytes()))
+    {
+        if i.get("comment") != Some(tag.as_bytes()) {
+            return Err(format!(
+                "--api-tunnel wireguard: the router has a WireGuard interface `{INTERFACE}` that tikguard did not add; rename it or remove it first"
+            ));
+        }
+    }
     let network = Prefix::parse(&format!("{}/{len}", std::net::Ipv4Addr::from(start)))?;
     for p in mgmt.iter().filter(|p| !p.v6) {
         if !p.set.intersect(&network.set).is_empty() {
@@ -105,7 +119,12 @@ pub fn parse(
             ));
         }
     }
-    for item in c.items("/ip address") {
+    // The tunnel's own address (an earlier run) is no overlap.
+    for item in c
+        .items("/ip address")
+        .iter()
+        .filter(|i| i.get("interface") != Some(INTERFACE.as_bytes()))
+    {
         let Some(have) = item.get("address").and_then(parse_addr) else {
             continue;
         };
@@ -155,6 +174,11 @@ pub fn extend(plan: &mut Plan, c: &Config, wg: &Wg) {
     let peers = "/interface wireguard peers";
     let addr = "/ip address";
     let filter = "/ip firewall filter";
+    let has = |menu: &str, conds: &[(&str, &str)]| {
+        c.items(menu)
+            .iter()
+            .any(|i| conds.iter().all(|(k, v)| i.get(k) == Some(v.as_bytes())))
+    };
     let mut ch = Vec::new();
     ch.push(Change {
         id: "api-tunnel-interface".into(),
@@ -272,6 +296,24 @@ pub fn extend(plan: &mut Plan, c: &Config, wg: &Wg) {
             .into()],
         });
     }
+    // What the router has already (an earlier run) is not planned again.
+    let allowed32 = format!("{}/32", wg.client.text);
+    ch.retain(|c| match c.id.as_str() {
+        "api-tunnel-interface" => !has(wgm, &[("name", INTERFACE)]),
+        "api-tunnel-address" => !has(
+            addr,
+            &[("address", &wg.router_address), ("interface", INTERFACE)],
+        ),
+        "api-tunnel-peer" => !has(
+            peers,
+            &[
+                ("interface", INTERFACE),
+                ("public-key", &wg.client_key),
+                ("allowed-address", &allowed32),
+            ],
+        ),
+        _ => true,
+    });
     plan.changes.extend(ch);
     super::order::sort(&mut plan.changes);
     plan.notes.push(format!(
