@@ -36,6 +36,8 @@ use crate::input;
 ///   tikguard harden router.rsc --api-client 198.51.100.20 --mgmt 10.255.0.0/24 -o harden.rsc
 ///   tikguard harden router.rsc --api-client 203.0.113.7 --mgmt 192.0.2.0/28 --syslog 192.0.2.10 \
 ///       --rollback undo.rsc --format json
+///   tikguard harden router.rsc --mgmt 10.255.0.0/24 --api-tunnel wireguard \
+///       --api-client-key <CRM's wg public key> --api-client-tunnel-address 10.77.0.2/30
 ///   cat router.rsc harden-plain.rsc | tikguard audit -      # with --no-guards: see the result
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
