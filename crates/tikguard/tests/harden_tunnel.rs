@@ -167,3 +167,13 @@ fn hostile_names_in_the_router_never_reach_the_script() {
     assert!(!script.contains("/user add name=x"), "{script}");
     assert!(!script.contains("reset-configuration"), "{script}");
 }
+
+#[test]
+fn the_tunnel_with_the_plaintext_api_kept_is_proven_too() {
+    let bytes = example("isp-core-v7.rsc");
+    let (config, mut i, w, _) = planned(&bytes, Version::new(7, 18, 0));
+    i.keep_plain_api = true;
+    let mut plan = harden::plan(&config, &i);
+    tunnel::extend(&mut plan, &config, &w);
+    harden::prove(&bytes, &config, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

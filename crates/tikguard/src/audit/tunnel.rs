@@ -22,8 +22,12 @@
 //!   trees: `aes256-sha|aes256-gcm-sha384`): it encrypts.
 //! - **OpenVPN** runs inside TLS unless its `cipher=` list is `null` alone (TG125's facts).
 //!
-//! IPsec policies without an interface (`/ip ipsec policy`) are not a side here: their
-//! decapsulated packets arrive on the WAN interface, and the filter's
+//! IPsec policies without an interface (`/ip ipsec policy`) are not a side here. An ESP packet
+//! passes the filter once as itself, then, decrypted, "processed as usual, id est from the point
+//! an ordinal packet enters the router" (MikroTik's RouterOS manual, Packet Flow; the v7 Packet
+//! Flow page: the "logical in-interface" is "the starting point of the decapsulated packet (from
+//! tunnels, IPsec, etc)"), with the interface the ESP came in on as its in-interface: the WAN
+//! interface. There the filter's
 //! `ipsec-policy=in,ipsec` matcher (packets that were decapsulated by IPsec; netfilter's
 //! `policy` match, which RouterOS' matcher is, "used to select whether to match the policy
 //! used for decapsulation") already never counts them as the attacker's ([`super::firewall`]).
