@@ -296,3 +296,30 @@ fn corpus_tunnels_are_their_own_zone() {
         assert!(tg220[0].message.contains("L2TP without `use-ipsec`"));
     }
 }
+
+#[test]
+fn a_tunnel_bridged_into_a_lan_is_that_bridge_reached_from_its_far_end() {
+    // EoIP's usual place: a port of a bridge. Its IP traffic reaches the firewall as the
+    // bridge's, so the side is the bridge, and it does not encrypt.
+    let t = "/interface bridge add name=br-site\n\
+/interface eoip add name=eoip-site remote-address=198.51.100.9 tunnel-id=7\n\
+/interface bridge port add bridge=br-site interface=eoip-site\n\
+/ip firewall filter\n\
+add action=accept chain=input in-interface=br-site\n\
+add action=drop chain=input\n";
+    let e = exposure(t);
+    let r = row(&e, "br-site", "api");
+    assert_eq!(r.zone, Zone::Tunnel);
+    assert!(!r.set.is_empty());
+    let via = r.tunnel.as_ref().unwrap();
+    assert!(!via.encrypts);
+    assert!(via.peer.contains("eoip-site"), "{}", via.peer);
+    let f = findings(t, "TG220");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].1.contains("`eoip-site`"), "{}", f[0].1);
+    // A WAN bridge holding a tunnel stays WAN.
+    let wan = format!("{t}/interface list member add interface=br-site list=WAN\n");
+    let e = exposure(&wan);
+    assert!(e.moved_to_tunnel.is_empty());
+    assert_eq!(row(&e, "br-site", "api").zone, Zone::Wan);
+}

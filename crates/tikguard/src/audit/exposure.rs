@@ -720,7 +720,11 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
     let tunnels = super::tunnel::detect(c);
     let mut moved_to_tunnel = Vec::new();
     wan.retain(|w| {
-        let tunnel = tunnels.iter().any(|t| &t.interface == w) && !choice.interfaces.contains(w);
+        // A bridge holding a tunnel is still what it was: only a tunnel's own interface moves.
+        let tunnel = tunnels
+            .iter()
+            .any(|t| &t.interface == w && t.interface == t.name)
+            && !choice.interfaces.contains(w);
         if tunnel {
             moved_to_tunnel.push(w.clone());
         }

@@ -57,7 +57,11 @@ const MENUS: &[(&str, &str)] = &[
 /// One tunnel interface.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tunnel {
+    /// The interface the firewall sees its packets on: the tunnel's own, or the bridge it is a
+    /// port of.
     pub interface: String,
+    /// The tunnel interface itself (the first of several bridged into one bridge).
+    pub name: String,
     /// The menu it is configured in (`/interface wireguard`).
     pub menu: &'static str,
     /// `WireGuard`, `GRE`, ...
@@ -122,6 +126,53 @@ pub fn detect(c: &Config) -> Vec<Tunnel> {
             out.push(tunnel(c, menu, kind, name, item));
         }
     }
+    bridged(c, out)
+}
+
+/// Tunnels that are ports of a bridge (EoIP's usual place: a LAN stretched over the tunnel):
+/// their IP traffic reaches the firewall as the bridge's, as any bridge port's does
+/// ([`super::exposure`]'s `ip_interfaces`), so the side is the bridge, reached from the tunnels'
+/// far ends. Several tunnels in one bridge are one side that encrypts only if all of them do.
+fn bridged(c: &Config, tunnels: Vec<Tunnel>) -> Vec<Tunnel> {
+    let bridges: Vec<String> = c
+        .items("/interface bridge")
+        .iter()
+        .filter(|b| !b.is_disabled())
+        .filter_map(|b| b.get_str("name"))
+        .collect();
+    let mut out: Vec<Tunnel> = Vec::new();
+    for mut t in tunnels {
+        let bridge = c
+            .items("/interface bridge port")
+            .iter()
+            .filter(|p| !p.is_disabled())
+            .find(|p| p.get("interface") == Some(t.name.as_bytes()))
+            .and_then(|p| p.get_str("bridge"))
+            .filter(|b| bridges.contains(b));
+        let Some(bridge) = bridge else {
+            out.push(t);
+            continue;
+        };
+        let own = format!("{} `{}` ({})", t.kind, t.name, t.peer);
+        match out.iter_mut().find(|o| o.interface == bridge) {
+            Some(o) => {
+                o.peer = format!("{}; {own}", o.peer);
+                if o.encrypts && !t.encrypts {
+                    o.name = t.name.clone();
+                    o.menu = t.menu;
+                    o.why = t.why.clone();
+                }
+                o.encrypts &= t.encrypts;
+            }
+            None => {
+                t.peer = format!("bridged: {own}");
+                t.interface = bridge;
+                // The bridge carries what every port brings: no allowed-address bounds it.
+                t.admits = None;
+                out.push(t);
+            }
+        }
+    }
     out
 }
 
@@ -129,7 +180,7 @@ pub fn detect(c: &Config) -> Vec<Tunnel> {
 pub fn item<'a>(c: &'a Config, t: &Tunnel) -> Option<&'a Item> {
     c.items(t.menu)
         .iter()
-        .find(|i| i.get("name") == Some(t.interface.as_bytes()))
+        .find(|i| i.get("name") == Some(t.name.as_bytes()))
 }
 
 /// The sources the encrypting tunnels admit, per family: the union of the WireGuard peers'
@@ -215,7 +266,8 @@ fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item
         }
     };
     Tunnel {
-        interface: name,
+        interface: name.clone(),
+        name,
         menu,
         kind,
         peer,

@@ -39,11 +39,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         } else {
             Severity::High
         };
-        let name = crate::term::printable(&t.interface).into_owned();
+        let name = crate::term::printable(&t.name).into_owned();
         let at = format!(
             "{} set [find name={}]",
             t.menu,
-            crate::harden::script::value(&t.interface)
+            crate::harden::script::value(&t.name)
         );
         let fix = match t.menu {
             "/interface l2tp-client" => format!("{at} use-ipsec=yes ipsec-secret=<shared secret>"),
