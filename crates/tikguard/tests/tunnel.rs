@@ -323,3 +323,17 @@ add action=drop chain=input\n";
     assert!(e.moved_to_tunnel.is_empty());
     assert_eq!(row(&e, "br-site", "api").zone, Zone::Wan);
 }
+
+#[test]
+fn a_tunnel_whose_far_end_forwards_the_internet_is_judged_as_wide_as_that() {
+    // A VPN provider's WireGuard peer admits every source: the API reached through it is the
+    // internet's, whatever the tunnel encrypts.
+    let t = WG
+        .replace("allowed-address=10.99.0.2/32", "allowed-address=0.0.0.0/0")
+        .replace("/ip service set api address=10.99.0.2/32\n", "");
+    let f = findings(&t, "TG201");
+    assert_eq!(f.first().map(|f| f.0.as_str()), Some("critical"), "{f:?}");
+    assert!(f[0].1.contains("far ends of tunnels"), "{}", f[0].1);
+    // A few peers are explicit prefixes: no TG201.
+    assert!(findings(WG, "TG201").is_empty());
+}

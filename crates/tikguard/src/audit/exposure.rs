@@ -129,12 +129,12 @@ impl Row {
     /// How wide the reach is, for severity: a subscriber row that reaches anything counts as
     /// at least private space (subscribers are many untrusted hosts, however few prefixes
     /// they use) and at most that (they are the ISP's customers, not the whole internet). A
-    /// tunnel row is narrow: its sources are one far end, chosen by whoever configured the
-    /// tunnel (TG101 and TG220 judge what crosses it).
+    /// tunnel row is as wide as its sources: a WireGuard peer's `allowed-address` bounds them
+    /// (a few peers are narrow), other tunnels carry whatever their far end sends, which the
+    /// configuration does not bound (a VPN provider's tunnel forwards the internet).
     pub fn width(&self) -> super::reach::Width {
         use super::reach::{Reach, Width};
         match self.zone {
-            Zone::Tunnel => Width::Narrow,
             Zone::Subscriber | Zone::Lan if !self.set.is_empty() => Width::Private,
             _ => Reach::of(&self.set).width(),
         }

@@ -490,6 +490,9 @@ fn per_service(
         if mine.iter().any(|(r, _)| r.zone == Zone::Subscriber) {
             who.push("subscribers".into());
         }
+        if mine.iter().any(|(r, _)| r.zone == Zone::Tunnel) {
+            who.push("the far ends of tunnels".into());
+        }
         if mine.iter().any(|(r, _)| r.zone == Zone::Lan) {
             who.push("the LAN side (the device looks like an access point or switch)".into());
         }
