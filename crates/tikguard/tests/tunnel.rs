@@ -337,3 +337,31 @@ fn a_tunnel_whose_far_end_forwards_the_internet_is_judged_as_wide_as_that() {
     // A few peers are explicit prefixes: no TG201.
     assert!(findings(WG, "TG201").is_empty());
 }
+
+#[test]
+fn the_reports_escape_a_hostile_tunnel_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.rsc");
+    std::fs::write(
+        &path,
+        format!(
+            "{HEAD}{}",
+            GRE.replace("gre-noc", "\"<script>alert(1)</script>\\1B[31m\"")
+        ),
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tikguard"))
+            .args(["audit", "--format", format])
+            .arg(&path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let html = run("html");
+    assert!(html.contains("tunnel: <code>&lt;script&gt;"), "{html}");
+    assert!(!html.contains("<script>alert"), "{html}");
+    let text = run("text");
+    assert!(text.contains("tunnel: "), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+}
