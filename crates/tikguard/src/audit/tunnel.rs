@@ -235,11 +235,8 @@ fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item
         ),
         "/interface ovpn-client" => {
             let list = item.get("cipher").map(parse_list).unwrap_or_default();
-            let null_only = !list.is_empty()
-                && list
-                    .iter()
-                    .filter(|e| !e.negated)
-                    .all(|e| e.name == b"null");
+            let named: Vec<&[u8]> = list.iter().filter(|e| !e.negated).map(|e| e.name).collect();
+            let null_only = !named.is_empty() && named.iter().all(|n| *n == b"null");
             (
                 remote("connect-to"),
                 !null_only,
