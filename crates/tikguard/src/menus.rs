@@ -42,6 +42,15 @@ pub const READ: &[(&str, &[&str])] = &[
     // A tunnel in clear (TG125).
     ("/interface ovpn-server server", &[]),
     ("/interface pptp-client", &[]),
+    // Tunnels: their own zone, with their peers and whether they encrypt (`audit::tunnel`).
+    ("/interface wireguard", &[]),
+    ("/interface wireguard peers", &[]),
+    ("/interface eoip", &[]),
+    ("/interface eoipv6", &[]),
+    ("/interface gre", &[]),
+    ("/interface gre6", &[]),
+    ("/interface ipip", &[]),
+    ("/interface ipipv6", &[]),
     // IPv6: a global address on the WAN side makes the services reachable beyond the link.
     ("/ipv6 settings", &[]),
     ("/ipv6 address", &[]),

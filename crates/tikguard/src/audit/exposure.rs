@@ -75,6 +75,9 @@ pub enum Zone {
     /// The interface of an access point or switch that gets its address by DHCP: the network
     /// it serves, not the internet ([`lan_side`]).
     Lan,
+    /// A tunnel interface: its far end, and whoever holds the tunnel's key
+    /// ([`super::tunnel`]).
+    Tunnel,
 }
 
 impl Zone {
@@ -83,6 +86,7 @@ impl Zone {
             Zone::Wan => "wan",
             Zone::Subscriber => "subscriber",
             Zone::Lan => "lan",
+            Zone::Tunnel => "tunnel",
         }
     }
 }
@@ -112,6 +116,9 @@ pub struct Row {
     /// Some sources get in through the `input` chain's default accept.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub by_default: bool,
+    /// For a [`Zone::Tunnel`] row, the tunnel: its kind, peer and whether it encrypts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<super::tunnel::Via>,
     #[serde(skip)]
     pub set: AddrSet,
     #[serde(skip)]
@@ -121,7 +128,10 @@ pub struct Row {
 impl Row {
     /// How wide the reach is, for severity: a subscriber row that reaches anything counts as
     /// at least private space (subscribers are many untrusted hosts, however few prefixes
-    /// they use) and at most that (they are the ISP's customers, not the whole internet).
+    /// they use) and at most that (they are the ISP's customers, not the whole internet). A
+    /// tunnel row is as wide as its sources: a WireGuard peer's `allowed-address` bounds them
+    /// (a few peers are narrow), other tunnels carry whatever their far end sends, which the
+    /// configuration does not bound (a VPN provider's tunnel forwards the internet).
     pub fn width(&self) -> super::reach::Width {
         use super::reach::{Reach, Width};
         match self.zone {
@@ -155,6 +165,7 @@ impl Row {
         match self.zone {
             Zone::Subscriber => "subscribers",
             Zone::Lan => "the LAN side",
+            Zone::Tunnel => "tunnel peers",
             Zone::Wan => super::reach::Reach::of(&self.set).describe(),
         }
     }
@@ -172,6 +183,10 @@ pub struct Exposure {
     pub rows: Vec<Row>,
     /// PPPoE and hotspot subscriber interfaces, analysed as their own zone.
     pub subscribers: Vec<super::subscribers::Subscriber>,
+    /// Tunnel interfaces, analysed as [`Zone::Tunnel`].
+    pub tunnels: Vec<super::tunnel::Tunnel>,
+    /// WAN interfaces (by list or detection) that are tunnels, analysed as tunnels instead.
+    pub moved_to_tunnel: Vec<String>,
     pub v4: Firewall,
     pub v6: Firewall,
     pub lists: InterfaceLists,
@@ -184,6 +199,7 @@ pub struct Side<'a> {
     pub zone: Zone,
     pub interface: &'a str,
     subscriber: Option<&'a super::subscribers::Subscriber>,
+    pub tunnel: Option<&'a super::tunnel::Tunnel>,
 }
 
 impl Side<'_> {
@@ -191,41 +207,52 @@ impl Side<'_> {
     /// side: over IPv6 only the link unless a WAN interface has a global address
     /// ([`from_beyond`]); for subscribers, their addresses.
     pub fn sources(&self, c: &Config, accepted: AddrSet) -> AddrSet {
-        match self.subscriber {
-            Some(s) => accepted.intersect(if accepted.v6 { &s.v6 } else { &s.v4 }),
-            None => from_beyond(c, self.interface, accepted),
+        match (self.subscriber, self.tunnel) {
+            (Some(s), _) => accepted.intersect(if accepted.v6 { &s.v6 } else { &s.v4 }),
+            (None, Some(t)) => t.sources(accepted),
+            (None, None) => from_beyond(c, self.interface, accepted),
         }
     }
 }
 
 impl Exposure {
-    /// The WAN interfaces, then the subscriber interfaces.
+    /// The WAN interfaces, then the LAN side, the subscriber interfaces and the tunnels.
     pub fn sides(&self) -> Vec<Side<'_>> {
-        sides(&self.wan, &self.lan, &self.subscribers)
+        sides(&self.wan, &self.lan, &self.subscribers, &self.tunnels)
     }
 }
 
-/// The WAN interfaces, then the subscriber interfaces.
+/// The WAN interfaces, then the LAN side, the subscriber interfaces and the tunnels.
 fn sides<'a>(
     wan: &'a [String],
     lan: &'a [String],
     subscribers: &'a [super::subscribers::Subscriber],
+    tunnels: &'a [super::tunnel::Tunnel],
 ) -> Vec<Side<'a>> {
     wan.iter()
         .map(|i| Side {
             zone: Zone::Wan,
             interface: i,
             subscriber: None,
+            tunnel: None,
         })
         .chain(lan.iter().map(|i| Side {
             zone: Zone::Lan,
             interface: i,
             subscriber: None,
+            tunnel: None,
         }))
         .chain(subscribers.iter().map(|s| Side {
             zone: Zone::Subscriber,
             interface: &s.interface,
             subscriber: Some(s),
+            tunnel: None,
+        }))
+        .chain(tunnels.iter().map(|t| Side {
+            zone: Zone::Tunnel,
+            interface: &t.interface,
+            subscriber: None,
+            tunnel: Some(t),
         }))
         .collect()
 }
@@ -687,7 +714,33 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
         }
     }
     let (wan, mut wan_source, mut wan_list) = detect_wan(c, &lists, choice);
-    let (wan, bridged) = ip_interfaces(c, wan);
+    let (mut wan, bridged) = ip_interfaces(c, wan);
+    // A tunnel in the WAN list (or found by its PPP client) is its own side: its far end, not
+    // the internet. `--wan` naming it keeps it WAN, as asked.
+    let tunnels = super::tunnel::detect(c);
+    let mut moved_to_tunnel = Vec::new();
+    wan.retain(|w| {
+        // A bridge holding a tunnel is still what it was: only a tunnel's own interface moves.
+        let tunnel = tunnels
+            .iter()
+            .any(|t| &t.interface == w && t.interface == t.name)
+            && !choice.interfaces.contains(w);
+        if tunnel {
+            moved_to_tunnel.push(w.clone());
+        }
+        !tunnel
+    });
+    // With the WAN unknown (`*`) every interface, tunnels too, is already analysed as WAN.
+    let tunnels: Vec<super::tunnel::Tunnel> = tunnels
+        .into_iter()
+        .filter(|t| !wan.contains(&t.interface) && !wan.iter().any(|w| w == "*"))
+        .collect();
+    if !moved_to_tunnel.is_empty() {
+        wan_source.push_str(&format!(
+            "; tunnels analysed as such, not WAN: {}",
+            moved_to_tunnel.join(", ")
+        ));
+    }
     // Only interfaces detection found by their DHCP client: not `--wan`, not a list.
     let guessed = choice.interfaces.is_empty()
         && choice.list.is_none()
@@ -727,7 +780,7 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
                 .and_then(|s| s.get_str("vrf"))
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "main".into());
-            for side in sides(&wan, &lan, &subscribers) {
+            for side in sides(&wan, &lan, &subscribers, &tunnels) {
                 let (zone, iface) = (side.zone, side.interface);
                 let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
                 let (set, (approx, raw_approx), accepted_by, by_default) = if enabled && !other_vrf
@@ -779,6 +832,7 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
                     },
                     accepted_by,
                     by_default,
+                    tunnel: side.tunnel.map(super::tunnel::Tunnel::via),
                     set,
                     enabled,
                 });
@@ -792,6 +846,8 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
         wan_source,
         rows,
         subscribers,
+        tunnels,
+        moved_to_tunnel,
         v4,
         v6,
         lists,

@@ -161,6 +161,20 @@ fn matrix(h: &mut String, f: &FileReport<'_>, anchor: &str) {
             esc(&s.why)
         );
     }
+    for t in &e.tunnels {
+        let _ = write!(
+            h,
+            "; tunnel: <code>{}</code> ({}, {}; {})",
+            esc(&t.interface),
+            t.kind,
+            esc(&t.peer),
+            if t.encrypts {
+                "encrypts"
+            } else {
+                "does not encrypt"
+            }
+        );
+    }
     h.push_str("</p><div class=\"scroll\"><table class=\"matrix\"><tr><th>service</th>");
     for (zone, iface) in &cols {
         let _ = write!(

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod running;
 pub mod subscribers;
 pub mod summary;
+pub mod tunnel;
 
 use routeros_config::secrets::{redact_embedded, redact_embedded_in};
 use routeros_config::{Config, Item, Span};

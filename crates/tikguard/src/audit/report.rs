@@ -543,6 +543,20 @@ pub fn text(out: &mut dyn Write, style: Style, files: &[FileReport<'_>]) -> std:
                     printable(&s.why)
                 )?;
             }
+            for t in &f.audit.exposure.tunnels {
+                writeln!(
+                    out,
+                    "  tunnel: {} ({}, {}; {})",
+                    printable(&t.interface),
+                    t.kind,
+                    printable(&t.peer),
+                    if t.encrypts {
+                        "encrypts"
+                    } else {
+                        "does not encrypt"
+                    }
+                )?;
+            }
             writeln!(
                 out,
                 "  {:<8} {:>5}  {:<5} {:<10} {:<16} reachable from",

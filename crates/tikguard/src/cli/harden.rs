@@ -36,6 +36,8 @@ use crate::input;
 ///   tikguard harden router.rsc --api-client 198.51.100.20 --mgmt 10.255.0.0/24 -o harden.rsc
 ///   tikguard harden router.rsc --api-client 203.0.113.7 --mgmt 192.0.2.0/28 --syslog 192.0.2.10 \
 ///       --rollback undo.rsc --format json
+///   tikguard harden router.rsc --mgmt 10.255.0.0/24 --api-tunnel wireguard \
+///       --api-client-key <CRM's wg public key> --api-client-tunnel-address 10.77.0.2/30
 ///   cat router.rsc harden-plain.rsc | tikguard audit -      # with --no-guards: see the result
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -56,14 +58,32 @@ pub struct Args {
     yes_lock_me_out: bool,
     #[command(flatten)]
     connect: super::connect::ConnectArgs,
-    /// Where the CRM/billing system connects from (repeatable, or comma-separated).
+    /// Where the CRM/billing system connects from (repeatable, or comma-separated). Not needed
+    /// with --api-tunnel, whose tunnel address is the API client.
     #[arg(
         long = "api-client",
         value_name = "CIDR",
         value_delimiter = ',',
-        required = true
+        required_unless_present = "api_tunnel"
     )]
     api_clients: Vec<String>,
+    /// Carry the CRM's API over a tunnel of its own: `wireguard` adds an interface
+    /// `tikguard-crm` (the router generates its key pair), a peer for the CRM's key admitted only
+    /// from its tunnel address, and limits api-ssl to that address. RouterOS 7 only.
+    #[arg(
+        long,
+        value_name = "wireguard",
+        value_parser = ["wireguard"],
+        requires_all = ["api_client_key", "api_client_tunnel_address"]
+    )]
+    api_tunnel: Option<String>,
+    /// With --api-tunnel: the CRM's WireGuard public key (base64, as `wg pubkey` prints it).
+    #[arg(long, value_name = "KEY", requires = "api_tunnel")]
+    api_client_key: Option<String>,
+    /// With --api-tunnel: the CRM's address inside the tunnel, with the tunnel's prefix length
+    /// (e.g. 10.77.0.2/30; the router takes another address of that network).
+    #[arg(long, value_name = "ADDR/LEN", requires = "api_tunnel")]
+    api_client_tunnel_address: Option<String>,
     /// Where administrators must keep winbox/ssh/api-ssl access (repeatable). Required.
     #[arg(long, value_name = "CIDR", value_delimiter = ',', required = true)]
     mgmt: Vec<String>,
@@ -343,9 +363,22 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             comment_text(&d.message)
         );
     }
-    let intent = match intent_from(&a, &config) {
+    let mut intent = match intent_from(&a, &config) {
         Ok(i) => i,
         Err(e) => return usage(e),
+    };
+    // The tunnel's CRM address is an API client like any --api-client.
+    let tunnel = match (&a.api_client_key, &a.api_client_tunnel_address) {
+        (Some(k), Some(addr)) if a.api_tunnel.is_some() => {
+            match harden::tunnel::parse(k, addr, &intent.mgmt, &intent.target, &config) {
+                Ok(w) => {
+                    intent.api_clients.push(w.client.clone());
+                    Some(w)
+                }
+                Err(e) => return usage(e),
+            }
+        }
+        _ => None,
     };
     for (flag, ps) in [
         ("--mgmt", &intent.mgmt),
@@ -368,7 +401,10 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     if let Err(e) = mgmt_ifaces.check(&config, &source_name) {
         return usage(e.replacen("--wan", "--mgmt-interface", 1));
     }
-    let plan = harden::plan(&config, &intent);
+    let mut plan = harden::plan(&config, &intent);
+    if let Some(w) = &tunnel {
+        harden::tunnel::extend(&mut plan, &config, w);
+    }
     let limits = crate::audit::firewall::Limits {
         time: std::time::Duration::from_secs(a.time_limit),
         ..Default::default()
@@ -378,7 +414,12 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         "tikguard harden for {} (RouterOS {})\napi clients: {}; management: {}",
         source_name,
         intent.target,
-        a.api_clients.join(", "),
+        intent
+            .api_clients
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         a.mgmt.join(", ")
     );
     let script = harden::render(&plan.changes, !a.no_guards, &header);
@@ -398,15 +439,32 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         }
     }
     if let (Some(client), None) = (&client, &refused) {
-        return rt.block_on(harden::apply::apply(
+        let code = rt.block_on(harden::apply::apply(
             client,
             &plan,
             a.yes,
             a.yes_lock_me_out,
             &intent,
-        ));
+        ))?;
+        if let (Some(w), true, 0) = (&tunnel, a.yes, code) {
+            let key = rt.block_on(harden::apply::wireguard_public_key(
+                client,
+                harden::tunnel::INTERFACE,
+            ));
+            println!(
+                "the CRM's side (wg-quick):\n{}",
+                harden::tunnel::client_config(w, key.as_deref())
+            );
+        }
+        return Ok(code);
     }
     report(&a, &plan, &proof, &script, &intent)?;
+    if let (Some(w), Ok(_), Format::Text) = (&tunnel, &proof, a.format) {
+        eprintln!(
+            "tikguard: the CRM's side (wg-quick), the router's public key filled in once the script ran:\n{}",
+            harden::tunnel::client_config(w, None)
+        );
+    }
     Ok(if refused.is_some() { 1 } else { 0 })
 }
 

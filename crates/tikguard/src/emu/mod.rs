@@ -16,6 +16,7 @@ pub mod rules;
 pub mod session;
 pub mod state;
 pub mod syslog;
+pub mod wireguard;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

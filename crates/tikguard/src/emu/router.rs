@@ -675,7 +675,12 @@ impl Router {
             }
         }
         // Values stay bytes, exactly as sent; `place-before` orders, it is not a property.
+        // What RouterOS fills in itself (a WireGuard key pair) comes first.
+        let generated = super::wireguard::on_add(menu, &values);
         if let Some(it) = m.items.iter_mut().find(|i| i.id == id) {
+            for (k, v) in &generated {
+                it.set(k.as_bytes(), Value::new(v.clone()), Default::default());
+            }
             for (k, v) in &values {
                 if k != "place-before" && !(menu == "/user" && k == "password") {
                     it.set(k.as_bytes(), Value::new(v.clone()), Default::default());

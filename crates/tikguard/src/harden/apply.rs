@@ -282,3 +282,19 @@ async fn wait_signed(client: &routeros_api::Client, name: &str) -> Result<(), St
         comment_text(name)
     ))
 }
+
+/// The public key of WireGuard interface `name` on the router, once the plan created it: the
+/// router generated the pair, and only the public half is read.
+pub async fn wireguard_public_key(client: &routeros_api::Client, name: &str) -> Option<String> {
+    let words = vec![
+        "/interface/wireguard/print".to_string(),
+        "=.proplist=name,public-key".to_string(),
+    ];
+    let items = client.call(&words).await.ok()?;
+    items
+        .iter()
+        .find(|i| i.get("name").map(|n| &n[..]) == Some(name.as_bytes()))
+        .and_then(|i| i.get("public-key"))
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .and_then(|k| super::tunnel::check_key(&k).ok())
+}

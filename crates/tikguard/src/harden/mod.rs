@@ -33,6 +33,7 @@ pub mod placement;
 pub mod plan;
 pub mod proof;
 pub mod script;
+pub mod tunnel;
 pub mod used;
 
 use serde::Serialize;

@@ -58,6 +58,7 @@ mod ssh_none_crypto;
 mod ssh_weak_crypto;
 mod telnet_enabled;
 mod tls_below_1_2;
+mod tunnel_plaintext_management;
 mod upnp_wan;
 mod weak_password;
 mod www_enabled;
@@ -100,6 +101,7 @@ pub const ALL: &[&Rule] = &[
     &ipv6_bypass::RULE,
     &jump_loop::RULE,
     &dstnat_management::RULE,
+    &tunnel_plaintext_management::RULE,
     &builtin_admin_present::RULE,
     &group_api_with_dangerous_policy::RULE,
     &api_user_no_address::RULE,
@@ -258,7 +260,9 @@ fn side_matcher(cx: &Context, side: super::exposure::Side<'_>) -> String {
     use crate::harden::script::value;
     match side.zone {
         super::exposure::Zone::Wan => wan_matcher(cx, side.interface),
-        super::exposure::Zone::Lan => format!("in-interface={}", value(side.interface)),
+        super::exposure::Zone::Lan | super::exposure::Zone::Tunnel => {
+            format!("in-interface={}", value(side.interface))
+        }
         super::exposure::Zone::Subscriber if side.interface == super::subscribers::PPPOE => {
             "in-interface=all-ppp".into()
         }
@@ -568,6 +572,9 @@ fn per_service(
         }
         if mine.iter().any(|(r, _)| r.zone == Zone::Subscriber) {
             who.push("subscribers".into());
+        }
+        if mine.iter().any(|(r, _)| r.zone == Zone::Tunnel) {
+            who.push("the far ends of tunnels".into());
         }
         if mine.iter().any(|(r, _)| r.zone == Zone::Lan) {
             who.push("the LAN side (the device looks like an access point or switch)".into());

@@ -65,6 +65,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     crate::audit::exposure::Zone::Subscriber
                     | crate::audit::exposure::Zone::Lan => !set.is_empty(),
                     crate::audit::exposure::Zone::Wan => wide(&set),
+                    // Communities cross in clear: a tunnel that does not encrypt carries them
+                    // so ([`crate::audit::tunnel`]); one that does is the far end's choice.
+                    crate::audit::exposure::Zone::Tunnel => {
+                        !set.is_empty() && side.tunnel.is_some_and(|t| !t.encrypts)
+                    }
                 };
                 if !counts {
                     continue;
@@ -75,6 +80,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         crate::audit::exposure::Zone::Wan => "WAN interface",
                         crate::audit::exposure::Zone::Subscriber => "subscribers on",
                         crate::audit::exposure::Zone::Lan => "LAN-side interface",
+                        crate::audit::exposure::Zone::Tunnel => "unencrypted tunnel",
                     },
                     side.interface,
                     if v6 { "ipv6" } else { "ipv4" },

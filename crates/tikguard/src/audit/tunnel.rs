@@ -1,0 +1,324 @@
+//! Tunnels as interfaces: each is its own side of the router, the `tunnel` zone, with the peer
+//! it comes from and whether it encrypts what it carries.
+//!
+//! The facts relied on (each pinned by a test named after it):
+//!
+//! - **WireGuard encrypts**, and a peer's `allowed-address` is the list of sources accepted from
+//!   it: "List of IP (v4 or v6) addresses with CIDR masks from which incoming traffic for this
+//!   peer is allowed and to which outgoing traffic for this peer is directed" (MikroTik's
+//!   WireGuard manual, help.mikrotik.com/docs/display/ROS/WireGuard; the same in `wg(8)`:
+//!   "Incoming packets are only accepted if traffic to their source IP would be sent to the same
+//!   peer"). So what enters `wg1` comes from the union of its enabled peers' `allowed-address`,
+//!   and from a holder of one of their keys. WireGuard exists from RouterOS 7 on (its command
+//!   tree is in every 7.x tree, in none of v6).
+//! - **GRE, EoIP and IPIP (and their IPv6 forms) encrypt only with `ipsec-secret`**: with it
+//!   "router adds dynamic IPsec peer to remote-address with pre-shared key and policy" (MikroTik's
+//!   EoIP, GRE and IPIP manuals); without it they are plain encapsulation, readable and, with a
+//!   spoofed outer source, writable by anyone on the path.
+//! - **L2TP encrypts only with `use-ipsec`**: "When this option is enabled, dynamic IPSec peer
+//!   configuration and policy is added to encapsulate L2TP connection into IPSec tunnel"
+//!   (MikroTik's L2TP manual). PPP's own MPPE (RC4) is not counted as encryption.
+//! - **SSTP** runs PPP inside TLS, and its `ciphers` offer no null cipher (RouterOS' command
+//!   trees: `aes256-sha|aes256-gcm-sha384`): it encrypts.
+//! - **OpenVPN** runs inside TLS unless its `cipher=` list is `null` alone (TG125's facts).
+//!
+//! IPsec policies without an interface (`/ip ipsec policy`) are not a side here. An ESP packet
+//! passes the filter once as itself, then, decrypted, "processed as usual, id est from the point
+//! an ordinal packet enters the router" (MikroTik's RouterOS manual, Packet Flow; the v7 Packet
+//! Flow page: the "logical in-interface" is "the starting point of the decapsulated packet (from
+//! tunnels, IPsec, etc)"), with the interface the ESP came in on as its in-interface: the WAN
+//! interface. There the filter's
+//! `ipsec-policy=in,ipsec` matcher (packets that were decapsulated by IPsec; netfilter's
+//! `policy` match, which RouterOS' matcher is, "used to select whether to match the policy
+//! used for decapsulation") already never counts them as the attacker's ([`super::firewall`]).
+//! Server-side L2TP, SSTP and OpenVPN users get dynamic interfaces the export does not name;
+//! they are not analysed as tunnels.
+
+use routeros_config::value::{parse_addr, parse_list};
+use routeros_config::{Config, Item};
+use serde::Serialize;
+
+use super::addrset::AddrSet;
+
+/// Tunnel menus with static interfaces, their kind in words, and how they encrypt.
+const MENUS: &[(&str, &str)] = &[
+    ("/interface wireguard", "WireGuard"),
+    ("/interface eoip", "EoIP"),
+    ("/interface eoipv6", "EoIPv6"),
+    ("/interface gre", "GRE"),
+    ("/interface gre6", "GRE6"),
+    ("/interface ipip", "IPIP"),
+    ("/interface ipipv6", "IPIPv6"),
+    ("/interface l2tp-client", "L2TP client"),
+    ("/interface sstp-client", "SSTP client"),
+    ("/interface ovpn-client", "OpenVPN client"),
+];
+
+/// One tunnel interface.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tunnel {
+    /// The interface the firewall sees its packets on: the tunnel's own, or the bridge it is a
+    /// port of.
+    pub interface: String,
+    /// The tunnel interface itself (the first of several bridged into one bridge).
+    pub name: String,
+    /// The menu it is configured in (`/interface wireguard`).
+    pub menu: &'static str,
+    /// `WireGuard`, `GRE`, ...
+    pub kind: &'static str,
+    /// Who is at the other end: `peers 10.9.0.2/32` or `remote 203.0.113.7`.
+    pub peer: String,
+    /// Whether what it carries is encrypted on the way.
+    pub encrypts: bool,
+    /// Why it does or does not, for messages.
+    pub why: String,
+    /// WireGuard: the sources its peers may send from (`allowed-address`); else none (every
+    /// source the far end sends).
+    #[serde(skip)]
+    pub admits: Option<(AddrSet, AddrSet)>,
+}
+
+/// What an exposure row through a tunnel says of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Via {
+    pub kind: &'static str,
+    pub peer: String,
+    pub encrypts: bool,
+}
+
+impl Tunnel {
+    pub fn via(&self) -> Via {
+        Via {
+            kind: self.kind,
+            peer: self.peer.clone(),
+            encrypts: self.encrypts,
+        }
+    }
+
+    /// The part of `accepted` that can arrive through this tunnel.
+    pub fn sources(&self, accepted: AddrSet) -> AddrSet {
+        match &self.admits {
+            Some((v4, v6)) => accepted.intersect(if accepted.v6 { v6 } else { v4 }),
+            None => accepted,
+        }
+    }
+}
+
+/// Every enabled tunnel interface of the configuration, in menu then export order.
+pub fn detect(c: &Config) -> Vec<Tunnel> {
+    let mut out = Vec::new();
+    for &(menu, kind) in MENUS {
+        let ppp = menu.ends_with("-client");
+        for item in c.items(menu) {
+            // PPP-family clients are created disabled: only `disabled=no` runs one (ROUTEROS.md,
+            // "Defaults that exports omit"); the other tunnels are created enabled.
+            let on = if ppp {
+                item.get("disabled") == Some(b"no")
+            } else {
+                !item.is_disabled()
+            };
+            let Some(name) = item.get_str("name").filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            if !on {
+                continue;
+            }
+            out.push(tunnel(c, menu, kind, name, item));
+        }
+    }
+    bridged(c, out)
+}
+
+/// Tunnels that are ports of a bridge (EoIP's usual place: a LAN stretched over the tunnel):
+/// their IP traffic reaches the firewall as the bridge's, as any bridge port's does
+/// ([`super::exposure`]'s `ip_interfaces`), so the side is the bridge, reached from the tunnels'
+/// far ends. Several tunnels in one bridge are one side that encrypts only if all of them do.
+fn bridged(c: &Config, tunnels: Vec<Tunnel>) -> Vec<Tunnel> {
+    let bridges: Vec<String> = c
+        .items("/interface bridge")
+        .iter()
+        .filter(|b| !b.is_disabled())
+        .filter_map(|b| b.get_str("name"))
+        .collect();
+    let mut out: Vec<Tunnel> = Vec::new();
+    for mut t in tunnels {
+        let bridge = c
+            .items("/interface bridge port")
+            .iter()
+            .filter(|p| !p.is_disabled())
+            .find(|p| p.get("interface") == Some(t.name.as_bytes()))
+            .and_then(|p| p.get_str("bridge"))
+            .filter(|b| bridges.contains(b));
+        let Some(bridge) = bridge else {
+            out.push(t);
+            continue;
+        };
+        let own = format!("{} `{}` ({})", t.kind, t.name, t.peer);
+        match out.iter_mut().find(|o| o.interface == bridge) {
+            Some(o) => {
+                o.peer = format!("{}; {own}", o.peer);
+                if o.encrypts && !t.encrypts {
+                    o.name = t.name.clone();
+                    o.menu = t.menu;
+                    o.why = t.why.clone();
+                }
+                o.encrypts &= t.encrypts;
+            }
+            None => {
+                t.peer = format!("bridged: {own}");
+                t.interface = bridge;
+                // The bridge carries what every port brings: no allowed-address bounds it.
+                t.admits = None;
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// The item that configures `t`.
+pub fn item<'a>(c: &'a Config, t: &Tunnel) -> Option<&'a Item> {
+    c.items(t.menu)
+        .iter()
+        .find(|i| i.get("name") == Some(t.name.as_bytes()))
+}
+
+/// The sources the encrypting tunnels admit, per family: the union of the WireGuard peers'
+/// `allowed-address` (other tunnels carry whatever their far end routes, which the export does
+/// not bound).
+pub fn encrypted_sources(tunnels: &[Tunnel], v6: bool) -> AddrSet {
+    tunnels
+        .iter()
+        .filter(|t| t.encrypts)
+        .filter_map(|t| t.admits.as_ref())
+        .fold(AddrSet::empty(v6), |acc, (v4, v6s)| {
+            acc.union(if v6 { v6s } else { v4 })
+        })
+}
+
+fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item: &Item) -> Tunnel {
+    let remote = |key: &str| {
+        item.get_str(key)
+            .filter(|r| !r.is_empty())
+            .map(|r| format!("remote {r}"))
+            .unwrap_or_else(|| "remote unknown".into())
+    };
+    let secret = || item.get("ipsec-secret").is_some_and(|s| !s.is_empty());
+    let (peer, encrypts, why, admits) = match menu {
+        "/interface wireguard" => {
+            let (peers, v4, v6) = wireguard_peers(c, &name);
+            (
+                peers,
+                true,
+                "WireGuard encrypts and authenticates every packet with the peer's key".to_string(),
+                Some((v4, v6)),
+            )
+        }
+        "/interface l2tp-client" => {
+            let on = item.get("use-ipsec") == Some(b"yes");
+            (
+                remote("connect-to"),
+                on,
+                if on {
+                    "L2TP inside IPsec (`use-ipsec=yes`)".into()
+                } else {
+                    "L2TP without `use-ipsec`: PPP in clear UDP".into()
+                },
+                None,
+            )
+        }
+        "/interface sstp-client" => (
+            remote("connect-to"),
+            true,
+            "SSTP runs inside TLS".into(),
+            None,
+        ),
+        "/interface ovpn-client" => {
+            let list = item.get("cipher").map(parse_list).unwrap_or_default();
+            let named: Vec<&[u8]> = list.iter().filter(|e| !e.negated).map(|e| e.name).collect();
+            let null_only = !named.is_empty() && named.iter().all(|n| *n == b"null");
+            (
+                remote("connect-to"),
+                !null_only,
+                if null_only {
+                    "OpenVPN with `cipher=null`: the tunnel carries its traffic in clear".into()
+                } else {
+                    "OpenVPN runs inside TLS".into()
+                },
+                None,
+            )
+        }
+        _ => {
+            let on = secret();
+            (
+                remote("remote-address"),
+                on,
+                if on {
+                    format!("{kind} inside IPsec (`ipsec-secret` set)")
+                } else {
+                    format!("{kind} without `ipsec-secret`: plain encapsulation")
+                },
+                None,
+            )
+        }
+    };
+    Tunnel {
+        interface: name.clone(),
+        name,
+        menu,
+        kind,
+        peer,
+        encrypts,
+        why,
+        admits,
+    }
+}
+
+/// The peers of WireGuard interface `iface`: a description and the sources they may send
+/// from, per family (the union of enabled peers' `allowed-address`).
+fn wireguard_peers(c: &Config, iface: &str) -> (String, AddrSet, AddrSet) {
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    let mut shown: Vec<String> = Vec::new();
+    let mut count = 0;
+    for p in c.items("/interface wireguard peers") {
+        if p.is_disabled() || p.get("interface") != Some(iface.as_bytes()) {
+            continue;
+        }
+        count += 1;
+        for raw in p
+            .get("allowed-address")
+            .unwrap_or(b"")
+            .split(|&b| b == b',')
+        {
+            let Some(a) = parse_addr(raw) else { continue };
+            if a.negated {
+                continue;
+            }
+            shown.push(crate::term::printable(&String::from_utf8_lossy(raw)).into_owned());
+            if a.range.v6 {
+                v6.push((a.range.start, a.range.end));
+            } else {
+                v4.push((a.range.start, a.range.end));
+            }
+        }
+    }
+    let desc = match count {
+        0 => "no peers".to_string(),
+        n => {
+            shown.sort();
+            shown.dedup();
+            let list = if shown.is_empty() {
+                "no allowed-address".to_string()
+            } else {
+                super::rules::summarize_prefixes(&shown)
+            };
+            format!("{n} peer{} from {list}", if n == 1 { "" } else { "s" })
+        }
+    };
+    (
+        desc,
+        AddrSet::from_ranges(false, v4),
+        AddrSet::from_ranges(true, v6),
+    )
+}
