@@ -362,3 +362,116 @@ async fn a_wrong_password_fails_at_login() {
         "{body}"
     );
 }
+
+/// The fenced block that follows `<!-- NAME -->` in README.md.
+fn readme_block(name: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let marker = format!("<!-- {name} -->");
+    let after = readme
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("README.md has no {marker}"))
+        .1;
+    let body = after.split_once("```yaml\n").unwrap().1;
+    body.split_once("```").unwrap().0.to_string()
+}
+
+fn promtool_run(promtool: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(promtool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// README's scrape configuration (relabeling the router's name into `target` and `instance`)
+/// passes `promtool check config`, its alert rules `promtool check rules`, and the alert "api
+/// reachable from the internet" fires, under `promtool test rules`, on the series the exporter
+/// served for an emulated router whose API is open, after its `for:` and not before; on the
+/// same router with the API closed to all but one address it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_scrape_config_and_alert_pass_promtool_on_exporter_series() {
+    let Some(p) = promtool() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        readme_block("prometheus.yml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tikguard-alerts.yml"),
+        readme_block("tikguard-alerts.yml"),
+    )
+    .unwrap();
+    let (ok, said) = promtool_run(&p, dir.path(), &["check", "config", "prometheus.yml"]);
+    assert!(ok, "{said}");
+    let (ok, said) = promtool_run(&p, dir.path(), &["check", "rules", "tikguard-alerts.yml"]);
+    assert!(ok, "{said}");
+    // The checks can fail.
+    std::fs::write(
+        dir.path().join("broken.yml"),
+        readme_block("tikguard-alerts.yml").replace("== 1", "== == 1"),
+    )
+    .unwrap();
+    let (ok, _) = promtool_run(&p, dir.path(), &["check", "rules", "broken.yml"]);
+    assert!(!ok);
+
+    // The series as the exporter serves them, with the labels Prometheus adds (job, and the
+    // instance the relabeling sets to the router's name).
+    let open = emulated("edge-1", OPEN_ROUTER).await;
+    let closed = emulated(
+        "edge-2",
+        &format!("{OPEN_ROUTER}/ip service\nset api address=192.0.2.10/32\nset api-ssl address=192.0.2.10/32\n"),
+    )
+    .await;
+    let (addr, _) = start(vec![open, closed], Settings::default()).await;
+    let mut series = String::new();
+    for name in ["edge-1", "edge-2"] {
+        let (_, body) = get(addr, &format!("/probe?target={name}"), Some("20")).await;
+        for line in body
+            .lines()
+            .filter(|l| l.starts_with("tikguard_service_reach{") && l.contains("service=\"api\""))
+        {
+            let (labels, v) = line.rsplit_once(' ').unwrap();
+            let labels = labels.trim_end_matches('}');
+            series.push_str(&format!(
+                "      - series: '{labels},instance=\"{name}\",job=\"tikguard\"}}'\n        values: '{v}x40'\n"
+            ));
+        }
+    }
+    assert!(
+        series.contains(r#"reach="internet",service="api",instance="edge-1""#),
+        "{series}"
+    );
+    let test = format!(
+        r#"rule_files:
+  - tikguard-alerts.yml
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+{series}    alert_rule_test:
+      - eval_time: 10m
+        alertname: RouterApiReachableFromInternet
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: RouterApiReachableFromInternet
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              service: api
+              reach: internet
+              instance: edge-1
+              job: tikguard
+            exp_annotations:
+              summary: "edge-1: the RouterOS api service is reachable from the internet"
+"#
+    );
+    std::fs::write(dir.path().join("test.yml"), &test).unwrap();
+    let (ok, said) = promtool_run(&p, dir.path(), &["test", "rules", "test.yml"]);
+    assert!(ok, "{said}\n{test}");
+}
