@@ -10,6 +10,8 @@ pub mod civil;
 pub mod cli;
 pub mod emu;
 pub mod exporter;
+#[path = "fleet/page.rs"]
+pub mod fleet_page;
 pub mod harden;
 pub mod input;
 pub mod live;
