@@ -9,11 +9,14 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use tikguard::fleet_diff::{self, Finding, State};
 
-/// A webhook receiver answering `status`; the bodies it got.
-async fn receiver(status: u16) -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+/// The requests a receiver got: path and query, body.
+type Got = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A webhook receiver answering `status`; the requests it got.
+async fn receiver(status: u16) -> (String, Got) {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let got: Got = Arc::default();
     let seen = got.clone();
     tokio::spawn(async move {
         while let Ok((s, _)) = l.accept().await {
