@@ -36,6 +36,7 @@ const PAGE_STYLE: &str = r#"
 table.fleet th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.fleet th[aria-sort=ascending]::after { content: " \25B2"; }
 table.fleet th[aria-sort=descending]::after { content: " \25BC"; }
+table.fleet td.nw { overflow-wrap: normal; white-space: nowrap; }
 table.fleet td.n { text-align: right; font-variant-numeric: tabular-nums; }
 table.fleet td.n.hot { color: var(--crit); font-weight: 700; }
 .state-down { color: var(--crit); }
@@ -170,7 +171,7 @@ pub fn render(out: &mut dyn Write, title: &str, rows: &[Row]) -> std::io::Result
         };
         let _ = write!(h, "<td data-v=\"{}\">{name}</td>", esc(&r.name));
         for v in [&r.address, &r.group] {
-            let _ = write!(h, "<td data-v=\"{0}\">{0}</td>", esc(v));
+            let _ = write!(h, "<td class=\"nw\" data-v=\"{0}\">{0}</td>", esc(v));
         }
         match &r.unreachable {
             Some(why) => {
@@ -183,7 +184,7 @@ pub fn render(out: &mut dyn Write, title: &str, rows: &[Row]) -> std::io::Result
             None => h.push_str("<td data-v=\"1\">read</td>"),
         }
         let v = r.version.as_deref().unwrap_or("");
-        let _ = write!(h, "<td data-v=\"{0}\">{0}</td>", esc(v));
+        let _ = write!(h, "<td class=\"nw\" data-v=\"{0}\">{0}</td>", esc(v));
         for (i, n) in r.counts.iter().take(4).enumerate() {
             let hot = if i == 0 && *n > 0 { " hot" } else { "" };
             if r.unreachable.is_some() {
