@@ -475,3 +475,46 @@ tests:
     let (ok, said) = promtool_run(&p, dir.path(), &["test", "rules", "test.yml"]);
     assert!(ok, "{said}\n{test}");
 }
+
+/// Scrapes of one router that arrive together make one probe: the others wait for it and get
+/// its answer, so a flood of one name (or two Prometheus servers) opens one connection to
+/// the router.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_scrapes_of_one_router_share_one_probe() {
+    let good = emulated("edge-1", OPEN_ROUTER).await;
+    let (slow, connections) = silent("silent").await;
+    let (addr, _) = start(vec![good, slow], Settings::default()).await;
+    let scrape = |name: &'static str, t: &'static str| {
+        tokio::spawn(async move { get(addr, &format!("/probe?target={name}"), Some(t)).await })
+    };
+    let answers = [
+        scrape("edge-1", "20"),
+        scrape("edge-1", "20"),
+        scrape("edge-1", "20"),
+    ];
+    for a in answers {
+        let (status, body) = a.await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(value(&body, "probe_success"), Some(1.0), "{body}");
+    }
+    let (_, own) = get(addr, "/metrics", None).await;
+    let success = value(&own, r#"tikguard_exporter_probes_total{result="success"}"#).unwrap();
+    let coalesced = value(
+        &own,
+        r#"tikguard_exporter_probes_total{result="coalesced"}"#,
+    )
+    .unwrap_or(0.0);
+    assert_eq!(success + coalesced, 3.0, "{own}");
+    assert!(coalesced >= 1.0, "{own}");
+
+    let silent = [
+        scrape("silent", "2"),
+        scrape("silent", "2"),
+        scrape("silent", "2"),
+    ];
+    for a in silent {
+        let (_, body) = a.await.unwrap();
+        assert_eq!(value(&body, "probe_success"), Some(0.0), "{body}");
+    }
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

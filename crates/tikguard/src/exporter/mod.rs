@@ -7,6 +7,9 @@
 //! the exporter's own ([`own`]).
 //!
 //! Bounds, so that the exporter stays up whatever Prometheus or anyone else sends:
+//! - one probe of a router runs at a time: scrapes of the same router that arrive while it
+//!   runs wait for it and take its answer (Prometheus' HA pairs, a flood of one name), so a
+//!   router gets at most one exporter connection at a time;
 //! - a target must be a router of the inventory: an unknown name is a 404 at once, and no
 //!   address or host name from a request is ever connected to;
 //! - at most `concurrency` probes run at once and `queue` more wait; past that a request is
@@ -101,9 +104,17 @@ impl Default for Settings {
     }
 }
 
+/// A target and its last probe: one probe of a router runs at a time, and a scrape that waited
+/// for another's probe of the same router takes its result instead of probing again.
+struct Slot {
+    target: Target,
+    /// When the last probe finished, and its answer.
+    last: tokio::sync::Mutex<Option<(Instant, Arc<Vec<u8>>)>>,
+}
+
 /// The exporter's state: its targets, its slots, its own metrics.
 pub struct Exporter {
-    targets: HashMap<String, Arc<Target>>,
+    targets: HashMap<String, Arc<Slot>>,
     settings: Settings,
     slots: Arc<tokio::sync::Semaphore>,
     admitted: AtomicUsize,
@@ -117,7 +128,13 @@ impl Exporter {
         Arc::new(Exporter {
             targets: targets
                 .into_iter()
-                .map(|t| (t.name.clone(), Arc::new(t)))
+                .map(|t| {
+                    let slot = Slot {
+                        target: t,
+                        last: tokio::sync::Mutex::new(None),
+                    };
+                    (slot.target.name.clone(), Arc::new(slot))
+                })
                 .collect(),
             slots: Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1))),
             settings,
@@ -139,7 +156,7 @@ impl Exporter {
     }
 
     async fn probe(&self, name: &str, header: Option<&str>) -> Response<Full<Bytes>> {
-        let Some(target) = self.targets.get(name).cloned() else {
+        let Some(slot) = self.targets.get(name).cloned() else {
             self.own
                 .refused
                 .with_label_values(&["unknown_target"])
@@ -161,37 +178,63 @@ impl Exporter {
         let _admitted = Admitted(&self.admitted);
         let deadline = self.deadline(header);
         let start = Instant::now();
-        let outcome = match tokio::time::timeout(deadline, self.slots.clone().acquire_owned()).await
-        {
-            Ok(Ok(_slot)) => {
-                self.own.in_flight.inc();
-                let o = probe::run(&target, deadline.saturating_sub(start.elapsed())).await;
-                self.own.in_flight.dec();
-                o
-            }
-            _ => probe::Outcome {
-                failed: Some((
-                    probe::Stage::Queue,
-                    "no free probe slot before the deadline".into(),
-                )),
-                ..Default::default()
-            },
+        let body = match self.probe_once(&slot, start, deadline).await {
+            Ok(body) => body,
+            Err(outcome) => Arc::new(probe::render(&outcome)),
         };
-        let mut outcome = outcome;
+        Response::builder()
+            .header("content-type", prometheus::TEXT_FORMAT)
+            .body(Full::new(Bytes::from(body.to_vec())))
+            .expect("valid response")
+    }
+
+    /// Probes the slot's router, or takes the answer of a probe of it that finished while this
+    /// scrape waited. `Err`: the deadline passed before a probe could start.
+    async fn probe_once(
+        &self,
+        slot: &Slot,
+        start: Instant,
+        deadline: Duration,
+    ) -> Result<Arc<Vec<u8>>, probe::Outcome> {
+        let queued = |what: &str| probe::Outcome {
+            failed: Some((probe::Stage::Queue, what.to_string())),
+            duration: start.elapsed(),
+            ..Default::default()
+        };
+        let Ok(mut last) = tokio::time::timeout(deadline, slot.last.lock()).await else {
+            let o = queued("another probe of this router ran until the deadline");
+            self.own.record(&o);
+            return Err(o);
+        };
+        if let Some((finished, body)) = &*last {
+            if *finished >= start {
+                self.own.probes.with_label_values(&["coalesced"]).inc();
+                return Ok(body.clone());
+            }
+        }
+        let left = deadline.saturating_sub(start.elapsed());
+        let Ok(Ok(_running)) = tokio::time::timeout(left, self.slots.clone().acquire_owned()).await
+        else {
+            let o = queued("no free probe slot before the deadline");
+            self.own.record(&o);
+            return Err(o);
+        };
+        self.own.in_flight.inc();
+        let mut outcome = probe::run(&slot.target, deadline.saturating_sub(start.elapsed())).await;
+        self.own.in_flight.dec();
         outcome.duration = start.elapsed();
         self.own.record(&outcome);
         if let Some((stage, why)) = &outcome.failed {
             eprintln!(
                 "tikguard: exporter: {}: {}: {}",
-                crate::term::printable(name),
+                crate::term::printable(&slot.target.name),
                 stage.as_str(),
                 crate::term::printable(why)
             );
         }
-        Response::builder()
-            .header("content-type", prometheus::TEXT_FORMAT)
-            .body(Full::new(Bytes::from(probe::render(&outcome))))
-            .expect("valid response")
+        let body = Arc::new(probe::render(&outcome));
+        *last = Some((Instant::now(), body.clone()));
+        Ok(body)
     }
 
     async fn handle(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {

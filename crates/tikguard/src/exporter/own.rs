@@ -22,7 +22,7 @@ impl Own {
         let probes = IntCounterVec::new(
             Opts::new(
                 "tikguard_exporter_probes_total",
-                "Probes by result: success, or the stage a failed one stopped at (connect, login, read, audit, timeout, queue).",
+                "Probes by result: success, the stage a failed one stopped at (connect, login, read, audit, timeout, queue), or coalesced (a scrape answered with the probe of the same router that finished while it waited).",
             ),
             &["result"],
         )
