@@ -518,3 +518,33 @@ async fn concurrent_scrapes_of_one_router_share_one_probe() {
     }
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// A request head larger than the limit, or with too many headers, is refused (431) without
+/// probing; the server goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_request_head_is_refused_and_the_server_stays_up() {
+    let (t, seen) = silent("known").await;
+    let (addr, _) = start(vec![t], Settings::default()).await;
+    for head in [
+        format!(
+            "GET /probe?target=known HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(exporter::MAX_HEAD * 2)
+        ),
+        format!(
+            "GET /probe?target=known HTTP/1.1\r\nHost: x\r\n{}\r\n",
+            (0..exporter::MAX_HEADERS + 8)
+                .map(|i| format!("X-H{i}: v\r\n"))
+                .collect::<String>()
+        ),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = s.write_all(head.as_bytes()).await;
+        let mut resp = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut resp)).await;
+        let resp = String::from_utf8_lossy(&resp);
+        assert!(resp.starts_with("HTTP/1.1 431"), "{resp:?}");
+    }
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let (status, _) = get(addr, "/metrics", None).await;
+    assert_eq!(status, 200);
+}
