@@ -1,0 +1,5 @@
+//! `tikguard fleet`: tikguard's jobs over an inventory of routers, concurrently, with one
+//! answer for the whole fleet.
+
+pub mod inventory;
+pub mod result;
