@@ -10,10 +10,7 @@ pub mod civil;
 pub mod cli;
 pub mod emu;
 pub mod exporter;
-#[path = "fleet/diff.rs"]
-pub mod fleet_diff;
-#[path = "fleet/page.rs"]
-pub mod fleet_page;
+pub mod fleet;
 pub mod harden;
 pub mod input;
 pub mod live;

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use routeros_api::{Security, Verify};
 use routeros_config::Config;
 use tikguard::emu;
-use tikguard::exporter::{self, Exporter, Password, Settings, Target};
+use tikguard::exporter::{self, Exporter, Settings, Target};
+use tikguard::fleet::inventory::Credential as Password;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A router with a WAN interface and no firewall: every service, the API included, is

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use tikguard::fleet_diff::{self, Finding, State};
+use tikguard::fleet::diff::{self as fleet_diff, Finding, State};
 
 /// The requests a receiver got: path and query, body.
 type Got = Arc<Mutex<Vec<(String, Vec<u8>)>>>;

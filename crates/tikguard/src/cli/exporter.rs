@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::exporter::{self, Exporter, Settings};
+use crate::fleet::inventory;
 
 /// Serve live audits of the inventory's routers to Prometheus, one router per scrape.
 ///
@@ -28,7 +29,12 @@ pub struct Args {
     /// The inventory (TOML, as `tikguard fleet` reads it): routers, TLS, credentials.
     #[arg(long, value_name = "FILE")]
     config: String,
-    /// Where to serve HTTP.
+    /// Only these routers of the inventory (names, tag:T, group:G, with * wildcards and !
+    /// exclusions, comma-separated); the others are unknown targets.
+    #[arg(long, value_name = "PATTERNS")]
+    limit: Option<String>,
+    /// Where to serve HTTP. There is no authentication: anyone who reaches it can make the
+    /// exporter audit the inventory's routers, so keep it on loopback or a management network.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9729")]
     listen: std::net::SocketAddr,
     /// Probes running at once.
@@ -52,7 +58,7 @@ pub fn run(args: Args) -> std::io::Result<u8> {
         eprintln!("tikguard: --concurrency must be at least 1");
         return Ok(2);
     }
-    let targets = match targets(&args.config) {
+    let targets = match targets(&args.config, args.limit.as_deref()) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("tikguard: {e}");
@@ -90,7 +96,16 @@ pub fn run(args: Args) -> std::io::Result<u8> {
     })
 }
 
-/// The inventory's routers as targets.
-fn targets(path: &str) -> Result<Vec<exporter::Target>, String> {
-    Err(format!("{path}: the inventory reader is not there yet"))
+/// The inventory's routers (those --limit picks) as targets.
+fn targets(path: &str, limit: Option<&str>) -> Result<Vec<exporter::Target>, String> {
+    let inv = inventory::load(std::path::Path::new(path), &inventory::Defaults::default())
+        .map_err(|e| e.to_string())?;
+    let routers = match limit {
+        Some(l) => inventory::Limit::parse(l)?.select(&inv)?,
+        None => inv.routers,
+    };
+    if routers.is_empty() {
+        return Err(format!("{path}: no routers"));
+    }
+    routers.iter().map(exporter::Target::of).collect()
 }

@@ -35,7 +35,9 @@ use std::time::{Duration, Instant};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{Method, Request, Response, StatusCode};
-use routeros_api::Security;
+use routeros_api::{Fingerprint, Security, Verify};
+
+use crate::fleet::inventory::{Credential, Router, Tls};
 
 /// HTTP connections open at once; more are closed as they come.
 pub const MAX_CONNECTIONS: usize = 256;
@@ -48,28 +50,7 @@ pub const MAX_HEADERS: usize = 32;
 /// Prometheus' header with the scrape's timeout in seconds (set on every scrape since 2.x).
 pub const TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
 
-/// Where a router's password comes from: never the inventory itself.
-#[derive(Clone, Debug)]
-pub enum Password {
-    Env(String),
-    File(PathBuf),
-}
-
-impl Password {
-    /// Read at every probe, so a rotated password file is used without a restart.
-    pub fn read(&self) -> Result<String, String> {
-        match self {
-            Password::Env(var) => {
-                std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
-            }
-            Password::File(path) => std::fs::read_to_string(path)
-                .map(|t| t.lines().next().unwrap_or("").to_string())
-                .map_err(|e| format!("cannot read {}: {e}", path.display())),
-        }
-    }
-}
-
-/// A router the exporter may probe.
+/// A router the exporter may probe: an inventory router with its TLS verification resolved.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub name: String,
@@ -77,7 +58,49 @@ pub struct Target {
     pub address: String,
     pub security: Security,
     pub user: String,
-    pub password: Password,
+    /// Read at every probe, so a rotated password file is used without a restart.
+    pub password: Credential,
+}
+
+impl Target {
+    /// The inventory's router as a target. A router without a credential is an error: a live
+    /// audit logs in.
+    pub fn of(r: &Router) -> Result<Target, String> {
+        if r.credential == Credential::None {
+            return Err(format!(
+                "router {}: no password_env or password_file (a live audit logs in)",
+                crate::term::printable(&r.name)
+            ));
+        }
+        let security = match &r.tls {
+            Tls::Plain => Security::Plain,
+            Tls::InsecureSkipVerify => Security::Tls(Verify::InsecureSkipVerification),
+            Tls::Ca(path) => Security::Tls(Verify::Ca(routeros_api::tls::load_ca(path)?)),
+            Tls::Pin(hex) => {
+                Security::Tls(Verify::Pin(Fingerprint::parse(hex).ok_or_else(|| {
+                    format!(
+                        "router {}: pin `{hex}` is not a SHA-256 fingerprint",
+                        crate::term::printable(&r.name)
+                    )
+                })?))
+            }
+            Tls::KnownRouters(Some(file)) => Security::Tls(Verify::TrustOnFirstUse(file.clone())),
+            Tls::KnownRouters(None) => {
+                let home = std::env::var_os("HOME").ok_or("HOME is not set; give known_routers")?;
+                let dir = PathBuf::from(home).join(".config/tikguard");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Security::Tls(Verify::TrustOnFirstUse(dir.join("known_routers")))
+            }
+        };
+        Ok(Target {
+            name: r.name.clone(),
+            address: r.address(),
+            security,
+            user: r.user.clone(),
+            password: r.credential.clone(),
+        })
+    }
 }
 
 /// The server's limits.
