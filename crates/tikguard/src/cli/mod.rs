@@ -5,6 +5,7 @@ pub mod completions;
 pub mod connect;
 pub mod emu;
 pub mod exec;
+pub mod fleet;
 pub mod harden;
 pub mod parse;
 pub mod probe;
