@@ -6,6 +6,7 @@ pub mod connect;
 pub mod emu;
 pub mod exec;
 pub mod exporter;
+pub mod fleet;
 pub mod harden;
 pub mod parse;
 pub mod probe;
