@@ -117,3 +117,133 @@ async fn a_failing_webhook_is_reported_without_its_token() {
     .unwrap_err();
     assert!(!err.contains("T0KEN"), "{err}");
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// Two emulated routers audited by `fleet audit`, one changed over its API (`www` disabled),
+/// audited again: `fleet diff` names that router alone with TG108 fixed, exits 1, and POSTs
+/// the same to the webhook; the same run against itself is no change, exit 0.
+#[test]
+fn diff_after_changing_one_emulated_router() {
+    use rustls_pki_types::pem::PemObject;
+    let dir = tempfile::tempdir().unwrap();
+    let mut inventory = String::new();
+    let mut routers = Vec::new();
+    for name in ["pop-1", "pop-2"] {
+        let d = dir.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        let emu = common::emu_process(&d, false);
+        let cert = rustls_pki_types::CertificateDer::from_pem_file(d.join("cert.pem")).unwrap();
+        let fp = routeros_api::Fingerprint::of(&cert);
+        let (host, port) = emu.ssl.rsplit_once(':').unwrap();
+        inventory.push_str(&format!(
+            "[[router]]\nname = \"{name}\"\naddress = \"{host}\"\nport = {port}\npin = \"{}\"\npassword_file = \"{}\"\n",
+            fp.to_string().replace(':', "").to_lowercase(),
+            emu.password_file.display()
+        ));
+        routers.push((emu, fp));
+    }
+    let inv = dir.path().join("fleet.toml");
+    std::fs::write(&inv, inventory).unwrap();
+    let audit = |out: &str| {
+        let o = common::tikguard()
+            .args(["fleet", "audit", "-i"])
+            .arg(&inv)
+            .arg("-o")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert!(
+            dir.path().join(out).join("summary.json").exists(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    audit("before");
+
+    // Disable `www` on pop-2.
+    let (emu, fp) = &routers[1];
+    // Worker threads: the webhook receiver below serves while the test waits on a process.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let opts = routeros_api::Options::new(
+            emu.ssl.clone(),
+            routeros_api::Security::Tls(routeros_api::Verify::Pin(*fp)),
+        );
+        let c = routeros_api::Client::connect(&opts).await.unwrap();
+        c.login("admin", "s3cret").await.unwrap();
+        let www = c.call(&["/ip/service/print", "?name=www"]).await.unwrap();
+        let id = String::from_utf8_lossy(www[0].get(".id").unwrap()).into_owned();
+        c.call(&["/ip/service/set", &format!("=.id={id}"), "=disabled=yes"])
+            .await
+            .unwrap();
+    });
+    audit("after");
+
+    let run_diff = |extra: &[&str]| {
+        let o = common::tikguard()
+            .args(["fleet", "diff", "--format", "json"])
+            .arg(dir.path().join("before"))
+            .arg(dir.path().join("after"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run_diff(&[]);
+    assert_eq!(code, Some(1), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let changed = v["routers"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{out}");
+    assert_eq!(changed[0]["name"], "pop-2");
+    let fixed: Vec<&str> = changed[0]["fixed_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(fixed.contains(&"TG108"), "{out}");
+    assert!(changed[0].get("new_findings").is_none(), "{out}");
+
+    // The webhook gets the same document; a failing one makes the exit status 2 and is
+    // reported without the URL's token.
+    let (url, got) = rt.block_on(async {
+        let (base, got) = receiver(200).await;
+        (format!("{base}/hook/T0KEN-SECRET"), got)
+    });
+    let (code, _, err) = run_diff(&["--webhook", &url]);
+    assert_eq!(code, Some(1), "{err}");
+    let posted = got.lock().unwrap().clone();
+    assert_eq!(posted.len(), 1);
+    let pv: serde_json::Value = serde_json::from_slice(&posted[0].1).unwrap();
+    assert_eq!(pv, v);
+
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let (code, _, err) = run_diff(&[
+        "--webhook",
+        &format!("http://127.0.0.1:{port}/hook/T0KEN-SECRET"),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("webhook"), "{err}");
+    assert!(!err.contains("T0KEN"), "{err}");
+
+    let o = common::tikguard()
+        .args(["fleet", "diff"])
+        .arg(dir.path().join("after"))
+        .arg(dir.path().join("after"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "no change\n");
+}

@@ -55,6 +55,8 @@ enum Sub {
     Exec(ExecArgs),
     /// Combine the output folders of shards (--shard K/N) into one.
     Merge(MergeArgs),
+    /// What changed between two runs' output folders: new and fixed findings, versions, pins.
+    Diff(super::fleet_diff::Args),
 }
 
 #[derive(clap::Args)]
@@ -161,6 +163,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             job(Job::Exec(words), e.common)
         }
         Sub::Merge(m) => merge(m),
+        Sub::Diff(d) => super::fleet_diff::run(d),
     }
 }
 

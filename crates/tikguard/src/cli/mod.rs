@@ -7,6 +7,7 @@ pub mod emu;
 pub mod exec;
 pub mod exporter;
 pub mod fleet;
+pub mod fleet_diff;
 pub mod harden;
 pub mod parse;
 pub mod probe;

@@ -208,6 +208,38 @@ pub fn text(out: &mut dyn Write, d: &Diff) -> std::io::Result<()> {
     }
 }
 
+/// What an output folder (`summary.json` and the router files it lists,
+/// [`super::output::read`]) knows of each router.
+pub fn load(dir: &std::path::Path) -> Result<BTreeMap<String, State>, String> {
+    let (summary, results) = super::output::read(dir)?;
+    let mut out = BTreeMap::new();
+    for (row, r) in summary.routers.iter().zip(&results) {
+        let unreachable = (!row.status.is_reached()).then(|| match row.status.detail() {
+            Some(d) => format!("{}: {d}", row.status.word()),
+            None => row.status.word().to_string(),
+        });
+        let state = State {
+            unreachable,
+            version: row.version.clone(),
+            pin: row
+                .cert_sha256
+                .clone()
+                .or_else(|| r.cert.as_ref().map(|c| c.sha256.clone())),
+            findings: r
+                .findings
+                .iter()
+                .map(|f| Finding {
+                    rule: f.rule.clone(),
+                    severity: f.severity.as_str().to_string(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+        };
+        out.insert(row.name.clone(), state);
+    }
+    Ok(out)
+}
+
 /// POST attempts in all for the webhook: a refused connection or a 5xx/408/429 is tried again
 /// after 1 s, then 2 s; another 4xx is the receiver refusing the diff itself, not retried.
 pub const WEBHOOK_ATTEMPTS: u32 = 3;
