@@ -62,9 +62,10 @@ impl Output {
         Ok(file)
     }
 
-    /// Writes `summary.json` and `fleet.sarif`.
+    /// Writes `summary.json`, `fleet.sarif`, and the pages (`summary.html`, `<router>.html`).
     pub fn finish(&self, summary: &Summary, results: &[RouterResult]) -> Result<(), String> {
         write_json(&self.dir.join("summary.json"), summary)?;
+        super::page::write(&self.dir, summary, results)?;
         let sarif = sarif(summary, results);
         write_json(&self.dir.join("fleet.sarif"), &sarif)
     }

@@ -12,6 +12,152 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::audit::html::{esc, STYLE};
+use crate::fleet::result::{Reach, RouterResult, Summary};
+
+fn reach_word(r: Reach) -> &'static str {
+    match r {
+        Reach::Internet => "internet",
+        Reach::Private => "private",
+        Reach::Explicit => "explicit",
+        Reach::Closed => "closed",
+    }
+}
+
+/// The page's rows from `summary.json`; `report` is the router's HTML page, named as its
+/// JSON file with `.html`.
+pub fn rows_of(summary: &Summary) -> Vec<Row> {
+    summary
+        .routers
+        .iter()
+        .map(|r| {
+            let api = r
+                .api_exposure
+                .iter()
+                .filter(|s| s.service == "api" || s.service == "api-ssl")
+                .map(|s| s.reach)
+                .max();
+            Row {
+                name: r.name.clone(),
+                address: r.address.clone(),
+                group: r.group.clone().unwrap_or_default(),
+                unreachable: (!r.status.is_reached()).then(|| match r.status.detail() {
+                    Some(d) => format!("{}: {d}", r.status.word()),
+                    None => r.status.word().to_string(),
+                }),
+                version: r.version.clone(),
+                counts: [
+                    r.counts.critical as u64,
+                    r.counts.high as u64,
+                    r.counts.medium as u64,
+                    r.counts.low as u64,
+                    r.counts.info as u64,
+                ],
+                api_exposure: api.map(|a| reach_word(a).to_string()),
+                first_fix: r
+                    .first_fix
+                    .as_ref()
+                    .map(|f| format!("{}: {}", f.rule, f.message)),
+                report: html_name(&r.file),
+            }
+        })
+        .collect()
+}
+
+/// `core-1.json` -> `core-1.html`; `None` for a name that is not a plain JSON file name.
+fn html_name(json_file: &str) -> Option<String> {
+    let stem = json_file.strip_suffix(".json")?;
+    (!stem.is_empty() && !stem.contains(['/', '\\']) && !stem.starts_with('.'))
+        .then(|| format!("{stem}.html"))
+}
+
+/// Writes `summary.html` and each router's page into the output folder.
+pub fn write(
+    dir: &std::path::Path,
+    summary: &Summary,
+    results: &[RouterResult],
+) -> Result<(), String> {
+    let write_file = |name: &str, render: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+        let mut buf = Vec::new();
+        render(&mut buf).map_err(|e| e.to_string())?;
+        let p = dir.join(name);
+        std::fs::write(&p, buf).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
+    for row in &summary.routers {
+        let Some(r) = results.iter().find(|r| r.name == row.name) else {
+            continue;
+        };
+        if let Some(name) = html_name(&row.file) {
+            write_file(&name, &|b| router_page(b, r))?;
+        }
+    }
+    let title = format!("tikguard fleet {}", summary.job);
+    write_file("summary.html", &|b| render(b, &title, &rows_of(summary)))
+}
+
+/// One router's page: its state, counts, the services' reach and the findings with their fix.
+pub fn router_page(out: &mut dyn Write, r: &RouterResult) -> std::io::Result<()> {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{n}</title><style>{STYLE}{PAGE_STYLE}</style></head><body>\
+         <header><h1>{n}</h1><p>{a} &middot; {state}{v}</p></header><main><p><a href=\"./summary.html\">&larr; the fleet</a></p><section class=\"file\">",
+        n = esc(&r.name),
+        a = esc(&r.address),
+        state = esc(&match r.status.detail() {
+            Some(d) => format!("{}: {d}", r.status.word()),
+            None => r.status.word().to_string(),
+        }),
+        v = r
+            .version
+            .as_deref()
+            .map(|v| format!(" &middot; RouterOS {}", esc(v)))
+            .unwrap_or_default(),
+    );
+    h.push_str("<div class=\"summary\">");
+    for (n, s) in [
+        (r.counts.critical, "critical"),
+        (r.counts.high, "high"),
+        (r.counts.medium, "medium"),
+        (r.counts.low, "low"),
+        (r.counts.info, "info"),
+    ] {
+        let _ = write!(h, "<span class=\"pill {s}\">{n} {s}</span>");
+    }
+    h.push_str("</div>");
+    if !r.api_exposure.is_empty() {
+        h.push_str("<h2>Services</h2><table><thead><tr><th>Service</th><th>Port</th><th>Reached from</th></tr></thead><tbody>");
+        for s in &r.api_exposure {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"exp-{w}\">{w}</td></tr>",
+                esc(&s.service),
+                s.port,
+                w = reach_word(s.reach)
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    if !r.findings.is_empty() {
+        h.push_str("<h2>Findings</h2>");
+    }
+    for f in &r.findings {
+        let sev = f.severity.as_str();
+        let _ = write!(
+            h,
+            "<div class=\"finding sev-{sev}\"><div class=\"head\"><span class=\"pill {sev}\">{sev}</span> <span class=\"rule\">{}</span>{}</div>",
+            esc(&f.rule),
+            esc(&f.message)
+        );
+        if !f.fix.is_empty() {
+            let _ = write!(h, "<pre class=\"fix\">{}</pre>", esc(&f.fix.join("\n")));
+        }
+        h.push_str("</div>");
+    }
+    h.push_str("</section></main></body></html>\n");
+    out.write_all(h.as_bytes())
+}
 
 /// One router as the page shows it.
 #[derive(Clone, Debug, Default)]
@@ -262,6 +408,46 @@ mod tests {
             // `//` appears in no comment or URL of the page.
             assert!(found.is_empty(), "{outside}: {found:?}");
         }
+    }
+
+    #[test]
+    fn the_output_folder_gets_the_fleet_page_and_one_page_per_router_linked_from_it() {
+        use crate::fleet::result::{RouterResult, Status, Summary, SummaryRow};
+        let dir = tempfile::tempdir().unwrap();
+        let mut evil =
+            RouterResult::new("<script>x</script>", "192.0.2.1:8729", "audit", Status::Ok);
+        evil.version = Some("7.18".into());
+        let down = RouterResult::new("core-1", "192.0.2.2:8729", "audit", Status::Refused);
+        let results = vec![evil, down];
+        let rows: Vec<SummaryRow> = results
+            .iter()
+            .map(|r| {
+                SummaryRow::of(
+                    r,
+                    &format!("{}.json", crate::fleet::output::file_name(&r.name)),
+                )
+            })
+            .collect();
+        let summary = Summary::of("audit", "2026-12-05T00:00:00Z".into(), rows);
+        write(dir.path(), &summary, &results).unwrap();
+        let page = std::fs::read_to_string(dir.path().join("summary.html")).unwrap();
+        let evil_file = format!(
+            "{}.html",
+            crate::fleet::output::file_name("<script>x</script>")
+        );
+        assert!(
+            page.contains(&format!("href=\"{}\"", href(&evil_file))),
+            "{page}"
+        );
+        assert!(page.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(page.contains("not read: refused"), "{page}");
+        let router = std::fs::read_to_string(dir.path().join(&evil_file)).unwrap();
+        assert!(
+            router.contains("<h1>&lt;script&gt;x&lt;/script&gt;</h1>"),
+            "{router}"
+        );
+        assert!(!router.contains("<script>"), "{router}");
+        assert!(dir.path().join("core-1.html").exists());
     }
 
     #[test]
