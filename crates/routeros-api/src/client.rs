@@ -168,6 +168,8 @@ pub struct Client {
     /// This end's address of the TCP connection: the source the router sees, unless a NAT sits
     /// between.
     local: Option<std::net::SocketAddr>,
+    /// The router's end-entity certificate (DER), on connections verified through rustls.
+    peer_certificate: Option<Vec<u8>>,
 }
 
 /// A certificate recorded on first use: where, and under which names.
@@ -322,6 +324,7 @@ impl Client {
         tcp.set_nodelay(true).ok();
         let local = tcp.local_addr().ok();
         let mut first_use = None;
+        let mut peer_certificate = None;
         let (stream, fingerprint): (Box<dyn Stream>, Option<Fingerprint>) = match &opts.security {
             Security::Plain => (Box::new(tcp), None),
             Security::Tls(verify) => {
@@ -342,6 +345,12 @@ impl Client {
                 match done {
                     Ok((s, fp, fu)) => {
                         first_use = fu;
+                        peer_certificate = s
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .map(|c| c.to_vec());
                         (Box::new(s), fp)
                     }
                     // No suite in common with rustls: the same verification through OpenSSL,
@@ -377,6 +386,7 @@ impl Client {
         let mut c = Client::over(stream, opts, fingerprint);
         c.first_use = first_use;
         c.local = local;
+        c.peer_certificate = peer_certificate;
         Ok(c)
     }
 
@@ -406,7 +416,15 @@ impl Client {
             fingerprint,
             first_use: None,
             local: None,
+            peer_certificate: None,
         }
+    }
+
+    /// The router's end-entity certificate (DER) as presented in the TLS handshake, on
+    /// connections made with rustls (not the OpenSSL fallback): what its days left are read
+    /// from.
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        self.peer_certificate.as_deref()
     }
 
     /// The router's certificate fingerprint, on TLS connections.

@@ -9,6 +9,8 @@ pub mod audit;
 pub mod civil;
 pub mod cli;
 pub mod emu;
+pub mod exporter;
+pub mod fleet;
 pub mod harden;
 pub mod input;
 pub mod live;

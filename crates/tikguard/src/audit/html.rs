@@ -10,7 +10,7 @@ use super::Severity;
 /// Text as HTML: markup escaped, and control characters (other than tab and line breaks)
 /// shown as `\xNN`: HTML has no rendering for them (they are parse errors in HTML5), and an
 /// evidence line holding an escape sequence must show it, not hide it.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,7 +27,7 @@ fn esc(s: &str) -> String {
     o
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --crit:#b00020; --high:#d9480f; --med:#b08900; --low:#1c7ed6; --info:#666; --bg:#fafafa; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; background: var(--bg); color: #222; }
