@@ -810,6 +810,10 @@ pub(crate) fn check_known(
     let Verify::TrustOnFirstUse(path) = verify else {
         return Ok(None);
     };
+    // One check-then-record at a time in this process: connections made at once (a fleet run)
+    // would otherwise read a line another is writing, or record one router twice.
+    static KNOWN_FILE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = KNOWN_FILE.lock().unwrap_or_else(|p| p.into_inner());
     let known = KnownRouters::new(path);
     let names = match peer.map(|p| p.to_string()) {
         Some(p) if p != addr => format!("{addr},{p}"),

@@ -173,7 +173,9 @@ impl KnownRouters {
         let mut f = o
             .open(&self.path)
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
-        writeln!(f, "{names} {fp}")
+        // One write(2) of the whole line: `writeln!` on a File writes each piece with its own
+        // call, and another process appending at once would land between them.
+        f.write_all(format!("{names} {fp}\n").as_bytes())
             .and_then(|_| f.sync_all())
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
     }

@@ -27,8 +27,11 @@ use crate::input;
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, disable_version_flag = true)]
 pub struct Args {
-    /// The export to serve.
-    config: String,
+    /// The export to serve (or give --serve / --dir to serve many).
+    #[arg(required_unless_present_any = ["serve", "dir"])]
+    config: Option<String>,
+    #[command(flatten)]
+    many: ManyArgs,
     /// Serve the plaintext `api` here (port 0 picks a free one).
     #[arg(long, value_name = "ADDR")]
     api: Option<SocketAddr>,
@@ -68,12 +71,103 @@ pub struct Args {
     state: Option<PathBuf>,
 }
 
+/// Many routers from one process (`emu/many.rs`).
+#[derive(clap::Args)]
+pub struct ManyArgs {
+    /// Serve this export on this address (repeatable): api-ssl with --tls-cert/--tls-key, else
+    /// the plaintext api. Prints `NAME ADDR` per router.
+    #[arg(long, value_name = "CONFIG=ADDR", conflicts_with_all = ["config", "dir", "api", "api_ssl"])]
+    serve: Vec<String>,
+    /// Serve every .rsc of this folder, sorted by name, on consecutive ports from --first-port.
+    #[arg(long, value_name = "DIR", requires = "first_port", conflicts_with_all = ["config", "api", "api_ssl"])]
+    dir: Option<PathBuf>,
+    /// The first address:port for --dir.
+    #[arg(long, value_name = "ADDR")]
+    first_port: Option<SocketAddr>,
+}
+
+fn passwords(a: &Args) -> Result<HashMap<String, String>, String> {
+    let mut passwords = HashMap::new();
+    for spec in &a.password_file {
+        let Some((user, path)) = spec.split_once('=') else {
+            return Err(format!("--password-file takes USER=PATH, not `{spec}`"));
+        };
+        let t = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        passwords.insert(user.to_string(), t.lines().next().unwrap_or("").to_string());
+    }
+    Ok(passwords)
+}
+
+fn run_many(a: Args) -> std::io::Result<u8> {
+    let specs = match &a.many.dir {
+        Some(d) => emu::many::from_dir(d, a.many.first_port.expect("required by clap")),
+        None => emu::many::from_pairs(&a.many.serve),
+    };
+    let prepared = specs.and_then(|specs| {
+        let tls = match (&a.tls_cert, &a.tls_key) {
+            (Some(c), Some(k)) => Some(emu::tls_config(c, k)?),
+            _ => None,
+        };
+        let version = match &a.version {
+            Some(v) => Some(
+                Version::parse(v).ok_or(format!("--version `{v}` is not a RouterOS version"))?,
+            ),
+            None => None,
+        };
+        let common = emu::many::Common {
+            passwords: passwords(&a)?,
+            version,
+            tls,
+            budget: a.memory_budget.saturating_mul(1 << 20),
+        };
+        Ok((specs, common))
+    });
+    let (specs, common) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tikguard: {e}");
+            return Ok(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let served = match emu::many::serve(&specs, &common).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("tikguard: {e}");
+                return Ok(2);
+            }
+        };
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            for (spec, e) in &served {
+                let addr = e.api_ssl.or(e.api).expect("one service is served");
+                writeln!(out, "{} {addr}", crate::term::printable(&spec.name))?;
+            }
+            out.flush()?;
+        }
+        tokio::signal::ctrl_c().await?;
+        Ok::<u8, std::io::Error>(0)
+    })
+}
+
 pub fn run(a: Args) -> std::io::Result<u8> {
+    if !a.many.serve.is_empty() || a.many.dir.is_some() {
+        return run_many(a);
+    }
+    let Some(config_path) = a.config.clone() else {
+        eprintln!("tikguard: give an export, or --serve CONFIG=ADDR / --dir DIR");
+        return Ok(2);
+    };
     if a.api.is_none() && a.api_ssl.is_none() {
         eprintln!("tikguard: give --api ADDR and/or --api-ssl ADDR");
         return Ok(2);
     }
-    let (config, parsed) = match input::load_export(&a.config) {
+    let (config, parsed) = match input::load_export(&config_path) {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("tikguard: {e}");
@@ -119,7 +213,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     for d in &parsed.diagnostics {
         eprintln!(
             "tikguard: {}:{}:{}: {}",
-            a.config, d.line, d.column, d.message
+            config_path, d.line, d.column, d.message
         );
     }
     let state = match &a.state {

@@ -392,9 +392,20 @@ fn table(
                 Reach::Explicit => "explicit",
                 Reach::Closed => "closed",
             });
-        let first = match (&r.first_fix, r.status.detail()) {
-            (Some(f), _) => format!("{} {}", f.rule, clip(&f.message, 70)),
-            (None, Some(d)) if !r.status.is_reached() => clip(d, 70),
+        let recorded_now = r
+            .output
+            .as_ref()
+            .is_some_and(|o| o["recorded_now"] == serde_json::Value::Bool(true));
+        let first = match (&r.first_fix, r.status.detail(), &r.cert) {
+            (Some(f), _, _) => format!("{} {}", f.rule, clip(&f.message, 70)),
+            (None, Some(d), _) if !r.status.is_reached() => clip(d, 70),
+            (None, None, _) if !r.status.is_reached() => clip(&r.address, 70),
+            // probe and pins: the certificate seen.
+            (None, _, Some(c)) => format!(
+                "sha256 {}{}",
+                c.sha256,
+                if recorded_now { " (recorded now)" } else { "" }
+            ),
             _ => String::new(),
         };
         writeln!(

@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod defaults;
 pub mod expiry;
+pub mod many;
 pub mod query;
 pub mod router;
 pub mod rules;

@@ -76,6 +76,8 @@ pub fn classify(e: &Error, phase: Phase) -> Status {
     let detail = e.to_string();
     match e {
         Error::Io(m) if m.contains("refused") => Status::Refused,
+        // Once connected, a broken connection is the router's answer, not the network's reach.
+        Error::Io(_) if phase != Phase::Connect => Status::Protocol { detail },
         Error::Io(_) => Status::Unreachable { detail },
         Error::Timeout(what) => Status::Timeout {
             during: if what.contains("connecting") {

@@ -516,6 +516,13 @@ fn toml_entries(ctx: &Ctx<'_>) -> Result<Vec<Entry>, Error> {
 
 /// Ansible variables tikguard reads (the rest are ignored: an inventory holds much else).
 ///
+/// community.routeros' API modules run on the controller (`hosts: localhost`, or
+/// `ansible_connection=local`) and take the router as module options: `hostname`, `port`,
+/// `username`, `password`, `tls` (default false), `validate_certs`, `ca_path` (community.routeros
+/// API guide and api module docs:
+/// https://docs.ansible.com/ansible/latest/collections/community/routeros/docsite/api-guide.html).
+/// Inventories therefore keep the address in `ansible_host` and pass it as `hostname`.
+///
 /// - `ansible_host`, `ansible_user`: the address and the user, as Ansible's own.
 /// - `ansible_port`: the API port, unless `ansible_connection` is `ssh`, `network_cli` or
 ///   `paramiko` (then it is the SSH port) or it is 22. `tikguard_port` overrides it.

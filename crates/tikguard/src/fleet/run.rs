@@ -124,6 +124,12 @@ pub async fn run(
                     RouterResult::new(&r.name, &r.address(), job_name, Status::Interrupted);
                 res.group = r.group.clone();
                 res.tags = r.tags.clone();
+                // Its file too: the folder lists every router of the run.
+                if let Some(out) = &out {
+                    if let Err(e) = out.write_router(&res) {
+                        eprintln!("tikguard: {e}");
+                    }
+                }
                 res
             })
         })
