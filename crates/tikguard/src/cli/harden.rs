@@ -347,9 +347,18 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         Ok(i) => i,
         Err(e) => return usage(e),
     };
+    // api-ssl's `address=` and its accept take both flags' prefixes: together they must not
+    // be every address either (`--mgmt 0.0.0.0/1 --api-client 128.0.0.0/1`).
+    let both: Vec<_> = intent
+        .mgmt
+        .iter()
+        .chain(&intent.api_clients)
+        .cloned()
+        .collect();
     for (flag, ps) in [
         ("--mgmt", &intent.mgmt),
         ("--api-client", &intent.api_clients),
+        ("--mgmt and --api-client (api-ssl takes both)", &both),
     ] {
         if let Err(e) = intent::not_everything(flag, ps) {
             return usage(e);
