@@ -413,6 +413,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             a.yes,
             a.yes_lock_me_out,
             &intent,
+            &config,
             a.rollback.as_deref().map(std::path::Path::new),
         ));
     }

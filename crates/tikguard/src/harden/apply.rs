@@ -3,6 +3,8 @@
 //! - The connection's own source must keep access after the plan: its address (this end of the
 //!   TCP connection; a NAT in between is not seen, which is why `--yes-lock-me-out` exists) must
 //!   lie in `--mgmt` or `--api-client`, which the proof guarantees; otherwise `--yes` is refused.
+//! - The router is read again before anything changes: if what the plan rests on changed since
+//!   the read it was made from ([`super::drift`]), nothing is changed.
 //! - Every `find` is resolved before anything changes; one that matches nothing stops the run
 //!   with nothing changed.
 //! - `/certificate sign` is followed by a wait until the certificate has its private key, at
@@ -73,6 +75,7 @@ pub async fn apply(
     yes: bool,
     lock_me_out: bool,
     intent: &Intent,
+    planned: &routeros_config::Config,
     rollback: Option<&std::path::Path>,
 ) -> std::io::Result<u8> {
     // The connection this runs over: its source must keep the API after the plan.
@@ -90,6 +93,17 @@ pub async fn apply(
             return Ok(1);
         }
     };
+    // The plan and its proof were made from the read before this one: if what they rest on
+    // changed since, neither holds (a rule added with a find target's comment, a drop above
+    // the accepts), even where every find still matches.
+    let drift = super::drift::check(planned, &before, plan);
+    if !drift.is_empty() {
+        for e in &drift {
+            eprintln!("tikguard: {}", comment_text(e));
+        }
+        eprintln!("tikguard: nothing was changed: the plan and its proof were made from the router as it was a moment ago; run again");
+        return Ok(1);
+    }
     let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
         .findings
         .len();
