@@ -332,3 +332,90 @@ fn a_plain_apply_reads_the_final_audit_over_the_session_opened_before() {
         "{stdout}"
     );
 }
+
+/// A connection reset in the middle of `--apply --yes` (the relay ends it after the sentence
+/// that disables www): the run says which change it stopped at, that the ones before were
+/// applied, that the one in flight may or may not have been, and how to finish or undo; a
+/// second run over a working connection finishes the plan from where the router is, and a
+/// third has nothing to do.
+#[test]
+fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), true);
+    let pw = emu.password_file.clone();
+    let cut = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let addr = relay(emu.api.clone().unwrap(), cut.clone());
+    let rollback = dir.path().join("undo.rsc");
+    let run = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--plain",
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--rollback",
+            ])
+            .arg(&rollback)
+            .arg("--password-file")
+            .arg(&pw)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, dry, err) = run(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    let www_id = dry
+        .lines()
+        .skip_while(|l| !l.contains("would apply: disable www"))
+        .nth(1)
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("=.id=")))
+        .unwrap_or_else(|| panic!("{dry}"))
+        .to_string();
+    let mut word = vec![www_id.len() as u8];
+    word.extend_from_slice(www_id.as_bytes());
+    *cut.lock().unwrap() = Some(word);
+    let (code, applied, err) = run(&["--yes"]);
+    assert_eq!(code, Some(1), "{applied}\n{err}");
+    assert!(!applied.contains("live audit"), "{applied}");
+    assert!(
+        err.contains("the connection failed during change")
+            && err.contains("were applied")
+            && err.contains("may or may not have been applied")
+            && err.contains("nothing after it was sent")
+            && err.contains(&rollback.display().to_string()),
+        "{err}"
+    );
+    // What is left is a prefix of the plan: a second run plans from it and finishes.
+    *cut.lock().unwrap() = None;
+    let (code, finished, err) = run(&["--yes"]);
+    assert_eq!(code, Some(0), "{finished}\n{err}");
+    assert!(!finished.contains("disable www"), "{finished}");
+    // The plaintext API is off now: the last look goes over api-ssl.
+    let out = tikguard()
+        .args([
+            "harden",
+            "--apply",
+            &emu.ssl,
+            "--insecure-skip-verify",
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "10.255.0.0/24,127.0.0.0/8",
+            "--password-file",
+        ])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    let again = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{again}");
+    assert!(again.contains("nothing to do"), "{again}");
+}

@@ -109,6 +109,26 @@ fn two_halves_of_the_internet_are_refused_and_the_routers_own_address_warned_abo
     assert!(e.contains("router's own address"), "{e}");
 }
 
+/// api-ssl's `address=` and its firewall accept take --mgmt and --api-client together: one half
+/// of the internet in each flag is every address for api-ssl, and is refused as no restriction.
+#[test]
+fn halves_of_the_internet_split_between_mgmt_and_api_client_are_refused() {
+    for (mgmt, api) in [
+        ("0.0.0.0/1", "128.0.0.0/1"),
+        ("::/1", "8000::/1"),
+        ("0.0.0.0/1,128.0.0.0/2", "192.0.0.0/2"),
+    ] {
+        let out = tikguard()
+            .args(["harden", FIXTURE, "--api-client", api, "--mgmt", mgmt])
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mgmt} + {api}: {e}");
+        assert!(e.contains("--mgmt and --api-client"), "{e}");
+        assert!(e.contains("cover every"), "{e}");
+    }
+}
+
 #[test]
 fn api_port_syslog_and_cert_are_checked() {
     for (extra, want) in [

@@ -111,7 +111,63 @@ async fn a_router_changed_after_planning_is_left_unchanged_and_the_error_names_t
         unresolved[0].contains("[find where comment=\"CRM API\"]"),
         "{unresolved:?}"
     );
-    let code = harden::apply::apply(&c, &plan, true, false, &i)
+    let code = harden::apply::apply(&c, &plan, true, false, &i, &config, None)
+        .await
+        .unwrap();
+    assert_eq!(code, 1);
+    let (after, _) = tikguard::live::fetch(&c).await.unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&after),
+        String::from_utf8_lossy(&changed),
+        "the router was changed"
+    );
+}
+
+/// Another administrator adds, after the plan was made, a rule carrying the comment of the
+/// rule the plan disables (`disable [find where comment="CRM API"]`), above it: the find still
+/// resolves, but would now disable both. `--apply --yes` changes nothing and names the find.
+#[tokio::test]
+async fn a_rule_added_with_a_find_targets_comment_after_planning_changes_nothing() {
+    let (e, c) = router().await;
+    let (bytes, config) = tikguard::live::fetch(&c).await.unwrap();
+    let i = intent(&config);
+    let plan = harden::plan(&config, &i);
+    harden::prove(&bytes, &config, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let other = admin(&e).await;
+    let rules = other
+        .call(&["/ip/firewall/filter/print", "=.proplist=.id,comment"])
+        .await
+        .unwrap();
+    let id = rules
+        .iter()
+        .find(|r| r.get("comment").map(|c| &c[..]) == Some(b"CRM API"))
+        .and_then(|r| r.get(".id"))
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap();
+    other
+        .call(&[
+            "/ip/firewall/filter/add".to_string(),
+            "=chain=input".into(),
+            "=action=accept".into(),
+            "=protocol=tcp".into(),
+            "=dst-port=8291".into(),
+            "=src-address=10.255.0.7".into(),
+            "=comment=CRM API".into(),
+            format!("=place-before={id}"),
+        ])
+        .await
+        .unwrap();
+    let (changed, now) = tikguard::live::fetch(&c).await.unwrap();
+    // Every find still resolves: only the comparison with the read sees it.
+    assert!(harden::apply::unresolved(&c, &plan).await.is_empty());
+    let why = harden::drift::check(&config, &now, &plan);
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(
+        why[0].contains("/ip firewall filter")
+            && why[0].contains("[find where comment=\"CRM API\"]"),
+        "{why:?}"
+    );
+    let code = harden::apply::apply(&c, &plan, true, false, &i, &config, None)
         .await
         .unwrap();
     assert_eq!(code, 1);
@@ -138,7 +194,7 @@ async fn a_group_without_users_applies_without_stopping() {
         plan.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
     );
     assert!(harden::apply::unresolved(&c, &plan).await.is_empty());
-    let code = harden::apply::apply(&c, &plan, true, false, &i)
+    let code = harden::apply::apply(&c, &plan, true, false, &i, &config, None)
         .await
         .unwrap();
     assert_eq!(code, 0);
@@ -177,7 +233,7 @@ async fn a_find_by_a_comment_that_is_not_utf8_resolves_on_the_router() {
     let missing = harden::apply::unresolved(&c, &plan).await;
     assert!(missing.is_empty(), "{missing:?}");
     assert_eq!(
-        harden::apply::apply(&c, &plan, true, false, &i)
+        harden::apply::apply(&c, &plan, true, false, &i, &config, None)
             .await
             .unwrap(),
         0

@@ -380,9 +380,18 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         }
         _ => None,
     };
+    // api-ssl's `address=` and its accept take both flags' prefixes: together they must not
+    // be every address either (`--mgmt 0.0.0.0/1 --api-client 128.0.0.0/1`).
+    let both: Vec<_> = intent
+        .mgmt
+        .iter()
+        .chain(&intent.api_clients)
+        .cloned()
+        .collect();
     for (flag, ps) in [
         ("--mgmt", &intent.mgmt),
         ("--api-client", &intent.api_clients),
+        ("--mgmt and --api-client (api-ssl takes both)", &both),
     ] {
         if let Err(e) = intent::not_everything(flag, ps) {
             return usage(e);
@@ -445,6 +454,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             a.yes,
             a.yes_lock_me_out,
             &intent,
+            &config,
+            a.rollback.as_deref().map(std::path::Path::new),
         ))?;
         if let (Some(w), true, 0) = (&tunnel, a.yes, code) {
             let key = rt.block_on(harden::apply::wireguard_public_key(

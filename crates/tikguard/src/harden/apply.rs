@@ -3,6 +3,8 @@
 //! - The connection's own source must keep access after the plan: its address (this end of the
 //!   TCP connection; a NAT in between is not seen, which is why `--yes-lock-me-out` exists) must
 //!   lie in `--mgmt` or `--api-client`, which the proof guarantees; otherwise `--yes` is refused.
+//! - The router is read again before anything changes: if what the plan rests on changed since
+//!   the read it was made from ([`super::drift`]), nothing is changed.
 //! - Every `find` is resolved before anything changes; one that matches nothing stops the run
 //!   with nothing changed.
 //! - `/certificate sign` is followed by a wait until the certificate has its private key, at
@@ -73,6 +75,8 @@ pub async fn apply(
     yes: bool,
     lock_me_out: bool,
     intent: &Intent,
+    planned: &routeros_config::Config,
+    rollback: Option<&std::path::Path>,
 ) -> std::io::Result<u8> {
     // The connection this runs over: its source must keep the API after the plan.
     if let Err(e) = source_kept(client.local_addr(), intent) {
@@ -89,6 +93,17 @@ pub async fn apply(
             return Ok(1);
         }
     };
+    // The plan and its proof were made from the read before this one: if what they rest on
+    // changed since, neither holds (a rule added with a find target's comment, a drop above
+    // the accepts), even where every find still matches.
+    let drift = super::drift::check(planned, &before, plan);
+    if !drift.is_empty() {
+        for e in &drift {
+            eprintln!("tikguard: {}", comment_text(e));
+        }
+        eprintln!("tikguard: nothing was changed: the plan and its proof were made from the router as it was a moment ago; run again");
+        return Ok(1);
+    }
     let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
         .findings
         .len();
@@ -127,7 +142,9 @@ pub async fn apply(
         }
         super::CertPlan::Named(_) => None,
     };
-    for ch in &plan.changes {
+    let total = plan.changes.len();
+    for (k, ch) in plan.changes.iter().enumerate() {
+        let stopped = |why: &str, in_flight: bool| stopped(k, total, ch, why, in_flight, rollback);
         println!(
             "{} {}",
             if yes { "applying:" } else { "would apply:" },
@@ -139,7 +156,7 @@ pub async fn apply(
                 if yes && ch.id == "certificate-wait" {
                     if let Some(name) = &cert_waited {
                         if let Err(e) = wait_signed(client, name).await {
-                            eprintln!("tikguard: {e}");
+                            eprintln!("tikguard: {}", stopped(&e, false));
                             return Ok(1);
                         }
                     }
@@ -165,6 +182,10 @@ pub async fn apply(
                     continue;
                 }
                 Ok(s) => s,
+                Err(e) if yes => {
+                    eprintln!("tikguard: {}", stopped(&e, false));
+                    return Ok(1);
+                }
                 Err(e) => {
                     eprintln!("tikguard: {}", comment_text(&e));
                     return Ok(1);
@@ -185,11 +206,11 @@ pub async fn apply(
             println!("    {}", shown.join(" "));
             if yes {
                 if let Err(e) = client.call_words(words).await {
-                    eprintln!(
-                        "tikguard: {}: {}",
-                        shown.join(" "),
-                        comment_text(&e.to_string())
-                    );
+                    // A trap is RouterOS refusing the command: it did nothing. Anything else
+                    // (a reset, a timeout) lost the reply: whether it took effect is unknown.
+                    let refused = matches!(e, routeros_api::Error::Trap { .. });
+                    let why = format!("{}: {e}", shown.join(" "));
+                    eprintln!("tikguard: {}", stopped(&why, !refused));
                     return Ok(1);
                 }
                 if stmt.verb == "sign" {
@@ -197,7 +218,7 @@ pub async fn apply(
                         continue;
                     };
                     if let Err(e) = wait_signed(client, name).await {
-                        eprintln!("tikguard: {e}");
+                        eprintln!("tikguard: {}", stopped(&e, false));
                         return Ok(1);
                     }
                 }
@@ -241,6 +262,48 @@ pub async fn apply(
             Ok(1)
         }
     }
+}
+
+/// What a run that stopped at change `k` (0-based) of `total` leaves: the changes before it
+/// applied, this one not (`in_flight`: sent, its reply lost, so not known), nothing after it
+/// sent. The plan runs in an order whose every prefix the proof keeps access through, and a new
+/// run plans from the router as it is, so running again finishes it; the rollback undoes it
+/// (its commands for changes that were not made match nothing or set what is already set).
+fn stopped(
+    k: usize,
+    total: usize,
+    ch: &super::Change,
+    why: &str,
+    in_flight: bool,
+    rollback: Option<&std::path::Path>,
+) -> String {
+    let what = if in_flight {
+        "the connection failed during change"
+    } else {
+        "stopped at change"
+    };
+    let this = if in_flight {
+        "this one was sent and may or may not have been applied (its reply was lost)"
+    } else {
+        "this one was not applied"
+    };
+    let before = match k {
+        0 => "no change before it was applied".to_string(),
+        1 => "change 1 was applied".to_string(),
+        _ => format!("changes 1 to {k} were applied"),
+    };
+    let undo = match rollback {
+        Some(p) => format!(
+            "undo them with the rollback written to {} (keep it: a run again with the same --rollback replaces it with the undo of what that run changes)",
+            p.display()
+        ),
+        None => "undo them with the rollback (--rollback FILE writes it)".to_string(),
+    };
+    comment_text(&format!(
+        "{what} {} of {total} ({}): {why}; {before}, {this}, nothing after it was sent; every such stop leaves the access the proof checked: run again to finish (the plan is made from the router as it is then), or {undo}",
+        k + 1,
+        ch.description
+    ))
 }
 
 /// Whether this connection is the plaintext API (no TLS) and the plan disables the plaintext

@@ -24,6 +24,7 @@
 pub mod apply;
 pub mod block;
 pub mod crm;
+pub mod drift;
 pub mod intent;
 pub mod keep;
 pub mod layer2;
