@@ -213,6 +213,11 @@ fn diff_after_changing_one_emulated_router() {
         .collect();
     assert!(fixed.contains(&"TG108"), "{out}");
     assert!(changed[0].get("new_findings").is_none(), "{out}");
+    // TG601's CVE list lost the web server's CVE: the same finding, changed.
+    assert_eq!(
+        changed[0]["changed_findings"][0]["new"]["rule"], "TG601",
+        "{out}"
+    );
 
     // The webhook gets the same document; a failing one makes the exit status 2 and is
     // reported without the URL's token.

@@ -286,10 +286,13 @@ fn sarif_for_a_5000_entry_block_list_is_bounded_names_the_list_and_passes_the_va
     let f = write(&dir, "bl.rsc", &blocklist_export(5000, "blocklist"));
     let (code, out, err) = run(&["audit", "--format", "sarif", &f]);
     assert!(code < 2, "{err}");
-    // The rule catalogue is most of it; no message lists prefixes past three.
-    assert!(out.len() < 200_000, "SARIF of {} bytes", out.len());
+    // The rule catalogue (`tool.driver.rules`) is most of the file and grows with every rule;
+    // what the 5,000 entries could inflate is the results: no message lists prefixes past three.
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let results = v["runs"][0]["results"].as_array().unwrap();
+    let results_len = serde_json::to_string(results).unwrap().len();
+    assert!(results_len < 60_000, "SARIF results of {results_len} bytes");
+    assert!(out.len() < 400_000, "SARIF of {} bytes", out.len());
     let tg201 = results.iter().find(|r| r["ruleId"] == "TG201").unwrap();
     assert!(tg201["message"]["text"]
         .as_str()

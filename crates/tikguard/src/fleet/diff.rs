@@ -1,6 +1,8 @@
 //! `tikguard fleet diff OLD NEW`: what changed between two fleet runs, per router: findings
 //! that appeared and findings that went (a finding is its rule and its message: a live audit
-//! has no line numbers, and the message names what it is about), RouterOS version changes,
+//! has no line numbers, and the message names what it is about), findings whose message changed
+//! (a rule that went and came back once each on a router: TG601's list of CVEs shrinks when a
+//! service is turned off, which is neither a new finding nor a fixed one), RouterOS version changes,
 //! changed certificate pins, routers that could be read and now cannot (or the reverse), and
 //! routers added to or gone from the inventory. Pure: the loading is the caller's.
 
@@ -51,6 +53,40 @@ pub struct RouterDiff {
     pub new_findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fixed_findings: Vec<Finding>,
+    /// A rule with one finding that went and one that came on this router: the same finding,
+    /// its message (or severity) changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_findings: Vec<Change<Finding>>,
+}
+
+/// Splits the findings only in OLD and only in NEW into fixed, new and changed: a rule that has
+/// exactly one finding on each side is one finding whose text changed.
+fn compare(
+    old: &BTreeSet<Finding>,
+    new: &BTreeSet<Finding>,
+) -> (Vec<Finding>, Vec<Finding>, Vec<Change<Finding>>) {
+    let gone: Vec<&Finding> = old.difference(new).collect();
+    let came: Vec<&Finding> = new.difference(old).collect();
+    let count = |v: &[&Finding], rule: &str| v.iter().filter(|f| f.rule == rule).count();
+    let mut changed = Vec::new();
+    let mut paired = BTreeSet::new();
+    for g in &gone {
+        if count(&gone, &g.rule) == 1 && count(&came, &g.rule) == 1 {
+            let c = came.iter().find(|f| f.rule == g.rule).expect("counted one");
+            changed.push(Change {
+                old: (*g).clone(),
+                new: (*c).clone(),
+            });
+            paired.insert(g.rule.clone());
+        }
+    }
+    let rest = |v: &[&Finding]| {
+        v.iter()
+            .filter(|f| !paired.contains(&f.rule))
+            .map(|f| (*f).clone())
+            .collect::<Vec<_>>()
+    };
+    (rest(&came), rest(&gone), changed)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -88,6 +124,12 @@ pub fn diff(old: &BTreeMap<String, State>, new: &BTreeMap<String, State>) -> Dif
             },
             (Some(o), Some(n)) => {
                 let both_read = o.unreachable.is_none() && n.unreachable.is_none();
+                // Findings of a router not read in one of the runs are not compared.
+                let (new_findings, fixed_findings, changed_findings) = if both_read {
+                    compare(&o.findings, &n.findings)
+                } else {
+                    Default::default()
+                };
                 let d = RouterDiff {
                     name: name.clone(),
                     change: "changed",
@@ -106,22 +148,16 @@ pub fn diff(old: &BTreeMap<String, State>, new: &BTreeMap<String, State>) -> Dif
                         old: o.unreachable.clone(),
                         new: n.unreachable.clone(),
                     }),
-                    new_findings: if both_read {
-                        n.findings.difference(&o.findings).cloned().collect()
-                    } else {
-                        Vec::new()
-                    },
-                    fixed_findings: if both_read {
-                        o.findings.difference(&n.findings).cloned().collect()
-                    } else {
-                        Vec::new()
-                    },
+                    new_findings,
+                    fixed_findings,
+                    changed_findings,
                 };
                 if d.version.is_none()
                     && d.pin.is_none()
                     && d.unreachable.is_none()
                     && d.new_findings.is_empty()
                     && d.fixed_findings.is_empty()
+                    && d.changed_findings.is_empty()
                 {
                     continue;
                 }
@@ -142,7 +178,7 @@ pub fn diff(old: &BTreeMap<String, State>, new: &BTreeMap<String, State>) -> Dif
 pub fn text(out: &mut dyn Write, d: &Diff) -> std::io::Result<()> {
     use crate::term::printable as p;
     let shown = |v: &Option<String>| v.as_deref().map(|s| p(s).into_owned());
-    let (mut new, mut fixed) = (0, 0);
+    let (mut new, mut fixed, mut changed) = (0, 0, 0);
     for r in &d.routers {
         let name = p(&r.name);
         match r.change {
@@ -196,11 +232,24 @@ pub fn text(out: &mut dyn Write, d: &Diff) -> std::io::Result<()> {
                 p(&f.message)
             )?;
         }
+        for c in &r.changed_findings {
+            changed += 1;
+            writeln!(
+                out,
+                "{name}: now   {:<8} {} {}\n{name}: was   {:<8} {} {}",
+                p(&c.new.severity),
+                p(&c.new.rule),
+                p(&c.new.message),
+                p(&c.old.severity),
+                p(&c.old.rule),
+                p(&c.old.message)
+            )?;
+        }
     }
     if d.changed {
         writeln!(
             out,
-            "{} router(s) changed: {new} new finding(s), {fixed} fixed",
+            "{} router(s) changed: {new} new finding(s), {fixed} fixed, {changed} changed",
             d.routers.len()
         )
     } else {
@@ -319,6 +368,43 @@ mod tests {
         let b = &d.routers[1];
         assert!(b.new_findings.is_empty() && b.fixed_findings.is_empty());
         assert_eq!(b.pin.as_ref().unwrap().new.as_deref(), Some("cc"));
+    }
+
+    #[test]
+    fn a_rule_whose_one_finding_changed_text_is_changed_not_new_and_fixed() {
+        // TG601 on a router whose web server was turned off: the CVE list shrinks.
+        let old = BTreeMap::from([(
+            "a".to_string(),
+            state(
+                "7.12.1",
+                "aa",
+                &[f("TG601", "5 CVEs"), f("TG108", "www"), f("TG201", "r1")],
+            ),
+        )]);
+        let new = BTreeMap::from([(
+            "a".to_string(),
+            state(
+                "7.12.1",
+                "aa",
+                &[f("TG601", "4 CVEs"), f("TG201", "r2"), f("TG201", "r3")],
+            ),
+        )]);
+        let a = &diff(&old, &new).routers[0];
+        assert_eq!(
+            a.changed_findings,
+            vec![Change {
+                old: f("TG601", "5 CVEs"),
+                new: f("TG601", "4 CVEs")
+            }]
+        );
+        // One TG201 went, two came: not a one-to-one change, so new and fixed as they are.
+        assert_eq!(a.new_findings, vec![f("TG201", "r2"), f("TG201", "r3")]);
+        assert_eq!(a.fixed_findings, vec![f("TG108", "www"), f("TG201", "r1")]);
+        let mut out = Vec::new();
+        text(&mut out, &diff(&old, &new)).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("a: now   high     TG601 4 CVEs\na: was   high     TG601 5 CVEs\n"), "{out}");
+        assert!(out.ends_with("2 new finding(s), 2 fixed, 1 changed\n"), "{out}");
     }
 
     #[test]
