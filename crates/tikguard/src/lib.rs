@@ -18,6 +18,7 @@ pub mod menus;
 pub mod policy;
 pub mod probe;
 pub mod proxy;
+pub mod ros;
 pub mod schema;
 pub mod term;
 pub mod watch;

@@ -12,7 +12,7 @@ use routeros_api::Client;
 use routeros_config::escape::quote;
 use routeros_config::Config;
 
-use crate::harden::script::{name_bytes, Cond, Stmt, Target, Val};
+use crate::ros::script::{name_bytes, Cond, Stmt, Target, Val};
 
 /// Menus read with only the properties the audit needs: `/ppp/secret` holds subscribers'
 /// passwords, which never leave the router. `.id` is asked for too: RouterOS leaves out every

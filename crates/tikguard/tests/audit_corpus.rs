@@ -155,7 +155,7 @@ fn fix_lines_parse_exist_in_the_schema_and_name_what_the_config_has() {
 
 /// No pasteable fix places a rule with `[:pick [find] 0]` (RouterOS refuses to place before the
 /// dynamic rule a hotspot router has first), nor names a `place-before` on a table with no
-/// static rule (nothing to place before): placement is harden's ([`tikguard::harden::placement`]).
+/// static rule (nothing to place before): placement is harden's ([`tikguard::ros::placement`]).
 #[test]
 fn fix_lines_place_rules_where_routeros_accepts_them() {
     for e in corpus::corpus() {

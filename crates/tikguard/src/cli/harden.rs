@@ -7,9 +7,9 @@ use routeros_config::{Config, Version};
 use serde::Serialize;
 
 use crate::audit::WanChoice;
-use crate::harden::script::comment_text;
 use crate::harden::{self, intent, CertPlan, Intent, Plan, Prefix};
 use crate::input;
+use crate::ros::script::comment_text;
 
 /// Write the script that hardens a router's management plane, proven not to lock you out.
 ///

@@ -403,8 +403,14 @@ mod tests {
         let mut out = Vec::new();
         text(&mut out, &diff(&old, &new)).unwrap();
         let out = String::from_utf8(out).unwrap();
-        assert!(out.contains("a: now   high     TG601 4 CVEs\na: was   high     TG601 5 CVEs\n"), "{out}");
-        assert!(out.ends_with("2 new finding(s), 2 fixed, 1 changed\n"), "{out}");
+        assert!(
+            out.contains("a: now   high     TG601 4 CVEs\na: was   high     TG601 5 CVEs\n"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("2 new finding(s), 2 fixed, 1 changed\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -646,7 +646,7 @@ fn emit_block(
         props.push(("comment", r.tag.clone()));
         let mut stmt = Stmt::add(filter).args(props);
         let skip: Vec<&str> = above.iter().map(|t| t.as_str()).collect();
-        if let Some(conds) = super::placement::first(will_exist_after, &skip) {
+        if let Some(conds) = crate::ros::placement::first(will_exist_after, &skip) {
             stmt = stmt.pick("place-before", conds);
         }
         let mut guard = Guard::absent(filter, vec![Cond::eq("comment", &r.tag)]);

@@ -9,7 +9,7 @@
 //! - [`crm`]: the CRM's groups and users.
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
-//! - [`placement`]: where a rule goes in a filter table (harden's block and the audit's fixes).
+//! - placement and quoting: [`crate::ros`], shared with the audit's fix lines.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
 //! - [`layer2`]: MAC telnet, MAC winbox and discovery where management lives.
 //! - [`keep`]: the allow-lists the configuration has, kept unless `--replace-allow-lists`.
@@ -30,7 +30,6 @@ pub mod keep;
 pub mod layer2;
 pub mod losses;
 pub mod order;
-pub mod placement;
 pub mod plan;
 pub mod proof;
 pub mod script;
@@ -47,8 +46,7 @@ pub use script::{render, rollback};
 
 use script::{Guard, Line};
 
-/// The tag of everything harden adds, in `comment=`.
-pub const TAG: &str = "tikguard:";
+pub use crate::ros::TAG;
 
 /// One planned change.
 #[derive(Clone, Debug, Serialize)]

@@ -274,7 +274,7 @@ pub fn extend(plan: &mut Plan, c: &Config, wg: &Wg) {
             .arg("dst-port", PORT.to_string())
             .arg("action", "accept")
             .arg("comment", t.clone());
-        if let Some(conds) = super::placement::first(!c.items(filter).is_empty(), &[]) {
+        if let Some(conds) = crate::ros::placement::first(!c.items(filter).is_empty(), &[]) {
             stmt = stmt.pick("place-before", conds);
         }
         ch.push(Change {

@@ -35,7 +35,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             ),
             vec![format!(
                 "/user group set [find name={}] policy={}",
-                crate::harden::script::value(&name),
+                crate::ros::script::value(&name),
                 crate::policy::without_logins(&group_grants(cx.config, &name))
             )],
         ));

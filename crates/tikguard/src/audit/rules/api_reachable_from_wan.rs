@@ -74,7 +74,7 @@ fn fix(cx: &Context, row: &crate::audit::exposure::Row) -> Vec<String> {
         format!(
             "/{table} firewall filter add chain=input protocol=tcp dst-port={} src-address-list=!api-clients action=drop{}",
             row.port,
-            place(cx, v6, crate::harden::placement::Place::First)
+            place(cx, v6, crate::ros::placement::Place::First)
         ),
         format!("/ip service set {} address=<api client>/32", row.service),
     ]);

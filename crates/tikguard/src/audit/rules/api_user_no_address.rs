@@ -38,7 +38,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             format!("user `{name}` (group `{group}`) can use the API from any address"),
             vec![format!(
                 "/user set [find name={}] address=<client prefixes>",
-                crate::harden::script::value(&name)
+                crate::ros::script::value(&name)
             )],
         ));
     }

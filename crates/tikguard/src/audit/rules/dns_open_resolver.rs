@@ -52,7 +52,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     "/{} firewall filter add action=drop chain=input {} protocol={protocol} dst-port=53{}",
                     if v6 { "ipv6" } else { "ip" },
                     wan_matcher(cx, iface),
-                    place(cx, v6, crate::harden::placement::Place::First)
+                    place(cx, v6, crate::ros::placement::Place::First)
                 );
                 if !fixes.contains(&fix) {
                     fixes.push(fix);

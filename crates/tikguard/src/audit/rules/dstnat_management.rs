@@ -199,7 +199,7 @@ fn sources(set: &AddrSet) -> String {
 /// How a fix names the nat rule: by comment when it has one, else by what it matches and
 /// where it sends connections.
 fn nat_ref(item: &Item) -> String {
-    use crate::harden::script::value;
+    use crate::ros::script::value;
     if let Some(c) = item.get_str("comment") {
         return format!("[find comment={}]", value(&c));
     }

@@ -71,7 +71,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 ),
             vec![format!(
                     "/user group set [find name={}] policy={}",
-                    crate::harden::script::value(&name),
+                    crate::ros::script::value(&name),
                     crate::policy::api_policy(
                         &cx.config
                             .version

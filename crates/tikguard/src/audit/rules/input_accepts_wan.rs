@@ -115,9 +115,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 fn where_it_acts(
     fw: &crate::audit::firewall::Firewall,
     ev: &crate::audit::firewall::Evaluation,
-) -> crate::harden::placement::Place {
+) -> crate::ros::placement::Place {
     use crate::audit::firewall::Action;
-    use crate::harden::placement::Place;
+    use crate::ros::placement::Place;
     let input: Vec<&crate::audit::firewall::Rule> = fw.chain("input").collect();
     let accepting_in_input = input
         .iter()
@@ -136,12 +136,12 @@ fn where_it_acts(
     Place::End
 }
 
-/// The management path the configuration shows ([`crate::harden::keep::known`]: its
+/// The management path the configuration shows ([`crate::audit::keep::known`]: its
 /// allow-lists and the static sources of its management accepts), accepted above the drop; or,
 /// where it shows none, the line to fill in with the administrators' prefixes.
 fn keep_management(cx: &Context, v6: bool, at: &str) -> Vec<String> {
     let fam = if v6 { "ipv6" } else { "ip" };
-    let known = crate::harden::keep::known(cx.config);
+    let known = crate::audit::keep::known(cx.config);
     let mut prefixes: Vec<&str> = known
         .mgmt
         .iter()

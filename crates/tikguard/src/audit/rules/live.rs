@@ -26,7 +26,7 @@ pub fn is_live_only(id: &str) -> bool {
 /// A name or value from the router as a finding shows it: RouterOS' own quoting, so quotes,
 /// newlines and control bytes are escaped (`"a\"b\n"`), never written raw into a report.
 pub(super) fn shown(v: &str) -> String {
-    crate::harden::script::value(v)
+    crate::ros::script::value(v)
 }
 
 /// A finding that no line of a file carries: what the router told.

@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     use crate::audit::macserver::{access, MacAccess};
-    use crate::harden::script::value;
+    use crate::ros::script::value;
     for (menu, what) in [
         ("/tool mac-server", "MAC telnet"),
         ("/tool mac-server mac-winbox", "MAC winbox"),

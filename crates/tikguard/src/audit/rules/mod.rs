@@ -198,7 +198,7 @@ fn check_certless(cx: &Context, rule: &Rule, service: &str, out: &mut Vec<Findin
 /// the interface itself; quoted by harden's one quoting function. With the WAN unknown (`*`),
 /// a placeholder the user must fill in.
 fn wan_matcher(cx: &Context, iface: &str) -> String {
-    use crate::harden::script::value;
+    use crate::ros::script::value;
     match (&cx.exposure.wan_list, iface) {
         (Some(l), _) => format!("in-interface-list={}", value(l)),
         (None, "*") => "in-interface=<WAN interface>".into(),
@@ -220,7 +220,7 @@ fn filter_ref(cx: &Context, v6: bool, number: usize) -> String {
 }
 
 fn filter_refs(c: &Config, v6: bool) -> Vec<String> {
-    use crate::harden::script::value;
+    use crate::ros::script::value;
     use std::collections::HashMap;
     let menu = if v6 {
         "/ipv6 firewall filter"
@@ -257,7 +257,7 @@ fn filter_refs(c: &Config, v6: bool) -> Vec<String> {
 /// `in-interface=all-ppp` (their dynamic interfaces; it also covers PPP VPN users, who rarely
 /// need SNMP or management from the subscriber side); for a hotspot, its interface.
 fn side_matcher(cx: &Context, side: super::exposure::Side<'_>) -> String {
-    use crate::harden::script::value;
+    use crate::ros::script::value;
     match side.zone {
         super::exposure::Zone::Wan => wan_matcher(cx, side.interface),
         super::exposure::Zone::Lan | super::exposure::Zone::Tunnel => {
@@ -388,9 +388,9 @@ fn dst_address_note(cx: &Context, rows: &[&super::exposure::Row]) -> String {
 }
 
 /// ` place-before=...` for a fix line adding a filter rule: harden's placement
-/// ([`crate::harden::placement`]), so a fix never names a dynamic rule or an empty table.
-fn place(cx: &Context, v6: bool, at: crate::harden::placement::Place) -> String {
-    crate::harden::placement::place_before(cx.config, v6, at)
+/// ([`crate::ros::placement`]), so a fix never names a dynamic rule or an empty table.
+fn place(cx: &Context, v6: bool, at: crate::ros::placement::Place) -> String {
+    crate::ros::placement::place_before(cx.config, v6, at)
 }
 
 /// Where a settings property was set, if the file set it.

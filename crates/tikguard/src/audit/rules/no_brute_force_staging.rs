@@ -72,9 +72,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             {
                 let v6 = row.family == "ipv6";
                 let fam = if v6 { "ipv6" } else { "ip" };
-                let at = place(cx, v6, crate::harden::placement::Place::First);
+                let at = place(cx, v6, crate::ros::placement::Place::First);
                 // The table has a rule by then: the one just added.
-                let then = crate::harden::placement::first_text(true);
+                let then = crate::ros::placement::first_text(true);
                 vec![
                     format!("/{fam} firewall filter add action=add-src-to-address-list address-list={svc}-stage1 address-list-timeout=1m chain=input connection-state=new dst-port={} protocol=tcp{at}", row.port),
                     format!("/{fam} firewall filter add action=add-src-to-address-list address-list={svc}-blacklist address-list-timeout=1d chain=input connection-state=new dst-port={} protocol=tcp src-address-list={svc}-stage1{then}", row.port),

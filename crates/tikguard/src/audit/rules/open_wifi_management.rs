@@ -5,7 +5,7 @@ use routeros_config::Item;
 use super::*;
 use crate::audit::exposure::{service_state, SERVICES};
 use crate::audit::firewall::Probe;
-use crate::harden::script::value;
+use crate::ros::script::value;
 
 pub const RULE: Rule = Rule {
     id: "TG124",

@@ -26,7 +26,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let what = format!("the OpenVPN client `{}`", crate::term::printable(&name));
         let at = format!(
             "{CLIENT} set [find name={}]",
-            crate::harden::script::value(&name)
+            crate::ros::script::value(&name)
         );
         report(cx, item, &what, &at, out);
     }
@@ -47,7 +47,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             let what = format!("the OpenVPN server `{}`", crate::term::printable(&name));
             let at = format!(
                 "{SERVER} set [find name={}]",
-                crate::harden::script::value(&name)
+                crate::ros::script::value(&name)
             );
             report(cx, item, &what, &at, out);
         }
@@ -103,10 +103,7 @@ fn report(cx: &Context, item: &Item, what: &str, at: &str, out: &mut Vec<Finding
         Some(item),
         Some("cipher"),
         message,
-        vec![format!(
-            "{at} cipher={}",
-            crate::harden::script::value(&kept)
-        )],
+        vec![format!("{at} cipher={}", crate::ros::script::value(&kept))],
     );
     f.severity = severity;
     out.push(f);

@@ -90,7 +90,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     "/{} firewall filter add action=drop chain=input {} protocol=udp dst-port=161{}",
                     if v6 { "ipv6" } else { "ip" },
                     side_matcher(cx, side),
-                    place(cx, v6, crate::harden::placement::Place::First)
+                    place(cx, v6, crate::ros::placement::Place::First)
                 );
                 if !fixes.contains(&fix) {
                     fixes.push(fix);

@@ -53,7 +53,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         "ssh accepts the `null` cipher (`ciphers=` lists it): a session, and the password typed in it, can cross the network unencrypted".into(),
         vec![format!(
             "/ip ssh set ciphers={}",
-            crate::harden::script::value(&kept)
+            crate::ros::script::value(&kept)
         )],
     ));
 }

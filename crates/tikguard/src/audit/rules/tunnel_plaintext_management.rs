@@ -43,7 +43,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let at = format!(
             "{} set [find name={}]",
             t.menu,
-            crate::harden::script::value(&t.name)
+            crate::ros::script::value(&t.name)
         );
         let fix = match t.menu {
             "/interface l2tp-client" => format!("{at} use-ipsec=yes ipsec-secret=<shared secret>"),
