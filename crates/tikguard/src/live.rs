@@ -38,6 +38,31 @@ const PROPLISTS: &[(&str, &str)] = &[
 const HIDDEN_WITHOUT_SENSITIVE: &[(&str, &str)] =
     &[("/tool/romon", "secrets"), ("/snmp/community", "name")];
 
+/// Tunnels whose `ipsec-secret` decides whether they encrypt (TG220): a list menu, so an item
+/// without one may have none, or may have one this reader cannot see. Which of the two is told
+/// by whether the reader sees secrets at all: RoMON's settings record, whose `secrets` a
+/// reader with `sensitive` always gets (empty included), is read first for that.
+const TUNNEL_SECRETS: &[&str] = &[
+    "/interface/gre",
+    "/interface/gre6",
+    "/interface/eoip",
+    "/interface/eoipv6",
+    "/interface/ipip",
+    "/interface/ipipv6",
+];
+
+/// Whether the logged-in reader is shown secrets (it has the `sensitive` policy): the RoMON
+/// settings record carries `secrets` then, and leaves it out otherwise
+/// ([`HIDDEN_WITHOUT_SENSITIVE`]). A router that cannot say is taken as hiding them.
+async fn sees_secrets(client: &Client) -> bool {
+    client
+        .call(&["/tool/romon/print"])
+        .await
+        .ok()
+        .and_then(|r| r.first().map(|i| i.get("secrets").is_some()))
+        .unwrap_or(false)
+}
+
 /// The value `live` gives a secret the router did not show ([`HIDDEN_WITHOUT_SENSITIVE`]).
 /// Spaces and angle brackets make it a value no export writes unquoted and no rule takes for
 /// a real name; rules compare against it with [`is_hidden`].
@@ -96,6 +121,7 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
     }
     // What the model holds before any configuration (`admin`, the groups, the services): one
     // the router no longer has was removed, and is removed from the model too.
+    let sees_secrets = sees_secrets(client).await;
     let defaults =
         Config::with_defaults(version.as_deref().and_then(routeros_config::Version::parse));
     for (menu, builtins) in crate::menus::READ {
@@ -135,6 +161,12 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
                 if item.get(key).is_none() {
                     props.push(format!("{key}={}", export_value(HIDDEN.as_bytes())));
                 }
+            }
+            if !sees_secrets
+                && TUNNEL_SECRETS.contains(&path.as_str())
+                && item.get("ipsec-secret").is_none()
+            {
+                props.push(format!("ipsec-secret={}", export_value(HIDDEN.as_bytes())));
             }
             let name = item
                 .get("name")

@@ -271,3 +271,44 @@ async fn an_snmp_community_hidden_from_the_reader_is_not_called_public() {
     assert!(!tg119[0].2.contains("cannot tell"), "{tg119:?}");
     assert_eq!(tg119[0].1, "Medium");
 }
+
+const GRE_EXPORT: &str = "# 2025-01-01 00:00:00 by RouterOS 7.18.2
+/interface gre
+add name=gre-noc remote-address=198.51.100.9 ipsec-secret=a-long-shared-secret
+add name=gre-bare remote-address=198.51.100.10
+/interface list
+add name=WAN
+/interface list member
+add interface=ether1 list=WAN
+/ip address
+add address=10.255.0.1/30 interface=gre-noc
+add address=10.255.1.1/30 interface=gre-bare
+/ip firewall filter
+add action=accept chain=input connection-state=established,related
+add action=accept chain=input in-interface=gre-noc
+add action=accept chain=input in-interface=gre-bare
+add action=drop chain=input
+";
+
+/// RouterOS shows a GRE tunnel's `ipsec-secret` only to a reader with `sensitive` (MikroTik's
+/// User manual: the `sensitive` policy grants seeing passwords and other sensitive
+/// information): read without it, a tunnel that encrypts is not called plain encapsulation
+/// with certainty; TG220 says it is approximated and stays at medium.
+#[tokio::test(flavor = "current_thread")]
+async fn a_tunnel_secret_hidden_from_the_reader_is_not_reported_missing() {
+    let without = live_findings(GRE_EXPORT, "api,read").await;
+    let tg220 = of(&without, "TG220");
+    assert_eq!(tg220.len(), 2, "{without:?}");
+    for f in &tg220 {
+        assert!(f.2.contains("approximated"), "{f:?}");
+        assert!(!f.2.contains("does not encrypt"), "{f:?}");
+        assert_eq!(f.1, "Medium", "{f:?}");
+    }
+    // With `sensitive`: the tunnel with a secret encrypts, the bare one is certain.
+    let with = live_findings(GRE_EXPORT, "api,read,sensitive").await;
+    let tg220 = of(&with, "TG220");
+    assert_eq!(tg220.len(), 1, "{with:?}");
+    assert!(tg220[0].2.contains("`gre-bare`"), "{tg220:?}");
+    assert!(tg220[0].2.contains("does not encrypt"), "{tg220:?}");
+    assert_eq!(tg220[0].1, "High");
+}

@@ -72,6 +72,10 @@ pub struct Tunnel {
     pub encrypts: bool,
     /// Why it does or does not, for messages.
     pub why: String,
+    /// Read live without the `sensitive` policy, the router left `ipsec-secret` out
+    /// ([`crate::live::HIDDEN`]): whether the tunnel encrypts cannot be told. It is counted as
+    /// not encrypting (what it carries is judged as in clear), and TG220 says it is approximated.
+    pub secret_hidden: bool,
     /// WireGuard: the sources its peers may send from (`allowed-address`); else none (every
     /// source the far end sends).
     #[serde(skip)]
@@ -203,7 +207,8 @@ fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item
             .map(|r| format!("remote {r}"))
             .unwrap_or_else(|| "remote unknown".into())
     };
-    let secret = || item.get("ipsec-secret").is_some_and(|s| !s.is_empty());
+    let hidden = item.get("ipsec-secret").is_some_and(crate::live::is_hidden);
+    let secret = || !hidden && item.get("ipsec-secret").is_some_and(|s| !s.is_empty());
     let (peer, encrypts, why, admits) = match menu {
         "/interface wireguard" => {
             let (peers, v4, v6) = wireguard_peers(c, &name);
@@ -255,6 +260,8 @@ fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item
                 on,
                 if on {
                     format!("{kind} inside IPsec (`ipsec-secret` set)")
+                } else if hidden {
+                    format!("{kind} whose `ipsec-secret` the router did not show to a reader without the `sensitive` policy")
                 } else {
                     format!("{kind} without `ipsec-secret`: plain encapsulation")
                 },
@@ -270,6 +277,7 @@ fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item
         peer,
         encrypts,
         why,
+        secret_hidden: hidden,
         admits,
     }
 }

@@ -34,7 +34,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .copied()
             .filter(|s| CLEAR.contains(s))
             .collect();
-        let severity = if clear.is_empty() {
+        // A secret the live reader could not see: it may be there, so never more than medium,
+        // and said to be approximated.
+        let severity = if clear.is_empty() || t.secret_hidden {
             Severity::Medium
         } else {
             Severity::High
@@ -58,9 +60,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             severity,
             span,
             format!(
-                "{} `{name}` ({}) does not encrypt ({}), and {} {} reachable through it{}",
+                "{} `{name}` ({}) {} ({}), and {} {} reachable through it{}",
                 t.kind,
                 crate::term::printable(&t.peer),
+                if t.secret_hidden {
+                    "may not encrypt (approximated: audit with the `sensitive` policy to tell)"
+                } else {
+                    "does not encrypt"
+                },
                 t.why,
                 services.join(", "),
                 if services.len() == 1 { "is" } else { "are" },
