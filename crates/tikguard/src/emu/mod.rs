@@ -17,6 +17,7 @@ pub mod rules;
 pub mod session;
 pub mod state;
 pub mod syslog;
+pub mod tls_on_plain;
 pub mod wireguard;
 
 use std::collections::HashMap;
@@ -154,7 +155,9 @@ pub async fn start(router: Router, opts: Options) -> std::io::Result<Emulator> {
                 s.set_nodelay(true).ok();
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    session::serve(s, peer, shared, "api").await;
+                    if !tls_on_plain::close_unserved(&s, shared.limits.login_timeout).await {
+                        session::serve(s, peer, shared, "api").await;
+                    }
                     drop(admitted);
                 });
             }
