@@ -50,6 +50,11 @@ pub enum Error {
     Closed,
     /// Bad options (an unreadable CA file, a malformed address).
     Config(String),
+    /// One command's replies passed [`Options::max_reply`] bytes: the connection was closed,
+    /// so that a hostile or broken router cannot make the client hold unbounded memory.
+    ReplyTooLarge {
+        limit: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -69,6 +74,10 @@ impl fmt::Display for Error {
             },
             Error::Fatal(r) => write!(f, "router closed the session: {r}"),
             Error::Timeout(what) => write!(f, "timed out {what}"),
+            Error::ReplyTooLarge { limit } => write!(
+                f,
+                "the router's reply to one command passed {limit} bytes; the connection was closed (a router sending without end, or a menu far larger than any router holds)"
+            ),
             Error::Closed => write!(f, "connection closed"),
             Error::Config(e) => write!(f, "{e}"),
         }
@@ -107,7 +116,17 @@ pub struct Options {
     pub connect_timeout: Duration,
     pub command_timeout: Duration,
     pub limits: Limits,
+    /// The most bytes (words' contents) one command's replies may add up to in
+    /// [`Client::call`] and [`Client::call_words`], which hold them all; past it the connection is
+    /// closed with [`Error::ReplyTooLarge`]. Per-sentence limits ([`Limits`]) bound one reply;
+    /// this bounds a command's sum, which is what a router streaming `!re` without end grows.
+    pub max_reply: usize,
 }
+
+/// [`Options::max_reply`]'s default, 64 MiB: a large router's whole configuration read menu by
+/// menu stays far below it (the largest menus, address lists of 200,000 entries, are some
+/// 20 MB over the API), and a fleet of hundreds of concurrent reads stays bounded.
+pub const DEFAULT_MAX_REPLY: usize = 64 << 20;
 
 impl Options {
     pub fn new(addr: impl Into<String>, security: Security) -> Options {
@@ -117,6 +136,7 @@ impl Options {
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(60),
             limits: Limits::default(),
+            max_reply: DEFAULT_MAX_REPLY,
         }
     }
 }
@@ -162,6 +182,7 @@ pub struct Client {
     routes: Arc<Mutex<Routes>>,
     next_tag: AtomicU64,
     command_timeout: Duration,
+    max_reply: usize,
     reader: tokio::task::JoinHandle<()>,
     fingerprint: Option<Fingerprint>,
     first_use: Option<FirstUse>,
@@ -412,6 +433,7 @@ impl Client {
             routes,
             next_tag: AtomicU64::new(1),
             command_timeout: opts.command_timeout,
+            max_reply: opts.max_reply,
             reader,
             fingerprint,
             first_use: None,
@@ -468,6 +490,18 @@ impl Client {
         }
         routes.map.insert(tag.clone(), route);
         Ok(())
+    }
+
+    /// Ends the connection: the reader stops, every command still running and every later one
+    /// gets `e`, and the write side is shut down.
+    async fn close_with(&self, e: Error) {
+        self.reader.abort();
+        {
+            let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+            routes.map.clear();
+            routes.closed.get_or_insert(e);
+        }
+        let _ = self.writer.lock().await.shutdown().await;
     }
 
     fn unroute(&self, tag: &Bytes) {
@@ -530,12 +564,28 @@ impl Client {
         let result = tokio::time::timeout(self.command_timeout, async {
             self.send(words, &tag).await?;
             let mut items = Vec::new();
+            let mut held = 0usize;
             let mut empty = false;
             let mut failed: Option<Error> = None;
             loop {
                 let r = rx.recv().await.ok_or(Error::Closed)??;
                 match r.kind {
-                    ReplyKind::Re => items.push(r),
+                    ReplyKind::Re => {
+                        held += r
+                            .attrs
+                            .iter()
+                            .map(|(k, v)| k.len() + v.len())
+                            .sum::<usize>();
+                        if held > self.max_reply {
+                            drop(items);
+                            let e = Error::ReplyTooLarge {
+                                limit: self.max_reply,
+                            };
+                            self.close_with(e.clone()).await;
+                            return Err(e);
+                        }
+                        items.push(r)
+                    }
                     // RouterOS 7.18+: `!empty` precedes the `!done` of a print that found
                     // nothing (wire trace in pear2/Net_RouterOS#80).
                     ReplyKind::Empty => empty = true,

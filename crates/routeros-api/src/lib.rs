@@ -21,6 +21,7 @@ pub mod wire;
 
 pub use client::{
     Client, Error, FirstUse, Options, Replies, ReplySink, Response, Running, Security,
+    DEFAULT_MAX_REPLY,
 };
 pub use tls::{Fingerprint, KnownRouters, Verify};
 

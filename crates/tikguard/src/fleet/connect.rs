@@ -111,6 +111,7 @@ pub fn classify(e: &Error, phase: Phase) -> Status {
         },
         Error::Trap { .. } => Status::JobRefused { detail },
         Error::Config(_) => Status::Config { detail },
+        Error::ReplyTooLarge { .. } => Status::Protocol { detail },
         Error::Wire(_) | Error::Protocol(_) | Error::Fatal(_) | Error::Closed => {
             Status::Protocol { detail }
         }
@@ -121,11 +122,16 @@ pub fn classify(e: &Error, phase: Phase) -> Status {
 /// retried (a retry is one more failed login in the router's log, and lockout tools count them),
 /// nor a certificate mismatch.
 pub fn retryable(s: &Status) -> bool {
-    matches!(
-        s,
-        Status::Timeout { .. }
-            | Status::Refused
-            | Status::Unreachable { .. }
-            | Status::Protocol { .. }
-    )
+    match s {
+        // A reply past the client's cap (routeros_api::Error::ReplyTooLarge) would only be
+        // read to the cap again.
+        Status::Protocol { detail } => !detail.contains(REPLY_TOO_LARGE),
+        _ => matches!(
+            s,
+            Status::Timeout { .. } | Status::Refused | Status::Unreachable { .. }
+        ),
+    }
 }
+
+/// What [`routeros_api::Error::ReplyTooLarge`] says, to tell it among protocol errors.
+const REPLY_TOO_LARGE: &str = "reply to one command passed";
