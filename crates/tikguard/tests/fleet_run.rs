@@ -246,16 +246,6 @@ fn audit_results_and_shards_merged_equal_one_run() {
     assert!(r0.first_fix.is_some());
     assert!(!r0.findings.is_empty() && !r0.api_exposure.is_empty());
     assert!(std::fs::metadata(whole.join("fleet.sarif")).unwrap().len() > 0);
-    // The API-SSL certificate's expiry, read from the handshake (rcgen's default notAfter,
-    // 4096-01-01), reaches the router's result, summary.json and summary.html.
-    let cert = r0.cert.as_ref().unwrap();
-    assert_eq!(cert.not_after.as_deref(), Some("4096-01-01T00:00:00Z"));
-    let days = cert.days_left.unwrap();
-    assert!(days > 700_000, "{days}");
-    let row = summary.routers.iter().find(|r| r.name == "r0").unwrap();
-    assert_eq!(row.cert_days_left, Some(days));
-    let page = std::fs::read_to_string(whole.join("summary.html")).unwrap();
-    assert!(page.contains("Cert days left") && page.contains(&format!("data-v=\"{days}\"")));
     let mut shards = Vec::new();
     for k in 0..3 {
         let d = f.dir.path().join(format!("shard{k}"));

@@ -402,13 +402,8 @@ fn table(
             (None, None, _) if !r.status.is_reached() => clip(&r.address, 70),
             // probe and pins: the certificate seen.
             (None, _, Some(c)) => format!(
-                "sha256 {}{}{}",
+                "sha256 {}{}",
                 c.sha256,
-                match c.days_left {
-                    Some(d) if d < 0 => format!(", expired {} days ago", -d),
-                    Some(d) => format!(", expires in {d} days"),
-                    None => String::new(),
-                },
                 if recorded_now { " (recorded now)" } else { "" }
             ),
             _ => String::new(),

@@ -140,6 +140,13 @@ async fn read_update(client: &Client) -> Option<bool> {
     )
 }
 
+/// A certificate's notAfter, Unix seconds.
+fn not_after(der: &[u8]) -> Option<i64> {
+    use x509_parser::prelude::FromDer;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der).ok()?;
+    Some(cert.validity().not_after.timestamp())
+}
+
 /// Probes `target` within `deadline`.
 pub async fn run(target: &Target, deadline: Duration) -> Outcome {
     let start = Instant::now();
@@ -182,9 +189,7 @@ async fn work(
             f.file.display()
         );
     }
-    out.cert_not_after = client
-        .peer_certificate()
-        .and_then(crate::fleet::cert::not_after);
+    out.cert_not_after = client.peer_certificate().and_then(not_after);
     client
         .login(&target.user, &password)
         .await

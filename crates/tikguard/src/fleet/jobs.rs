@@ -8,7 +8,7 @@ use routeros_api::Client;
 
 use super::connect::{self, Timeouts};
 use super::inventory::{Router, Tls};
-use super::result::{FindingRecord, Phase, Reach, RouterResult, ServiceReach, Status};
+use super::result::{CertSeen, FindingRecord, Phase, Reach, RouterResult, ServiceReach, Status};
 use crate::audit::{self, Selection, WanChoice};
 
 /// A job for every router.
@@ -100,11 +100,11 @@ pub async fn attempt(
 }
 
 fn note_cert(c: &Client, out: &mut RouterResult) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    out.cert = super::cert::seen(c, now);
+    out.cert = c.fingerprint().map(|f| CertSeen {
+        sha256: f.to_string(),
+        not_after: None,
+        days_left: None,
+    });
 }
 
 async fn audit_one(r: &Router, t: Timeouts, out: &mut RouterResult) -> Result<(), Status> {

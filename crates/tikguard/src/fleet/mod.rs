@@ -4,7 +4,6 @@
 //! [`inventory`] says which routers and how to reach them, [`run`] runs a [`jobs::Job`] over
 //! them, [`result`] is what comes back, [`output`] writes the folder.
 
-pub mod cert;
 pub mod connect;
 pub mod diff;
 pub mod inventory;

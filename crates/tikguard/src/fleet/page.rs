@@ -58,7 +58,6 @@ pub fn rows_of(summary: &Summary) -> Vec<Row> {
                     .as_ref()
                     .map(|f| format!("{}: {}", f.rule, f.message)),
                 report: html_name(&r.file),
-                cert_days_left: r.cert_days_left,
             }
         })
         .collect()
@@ -177,8 +176,6 @@ pub struct Row {
     pub first_fix: Option<String>,
     /// The router's own HTML report, a file name in the same folder.
     pub report: Option<String>,
-    /// Days until the API-SSL certificate expires (negative: expired), when seen.
-    pub cert_days_left: Option<i64>,
 }
 
 const PAGE_STYLE: &str = r#"
@@ -297,7 +294,6 @@ pub fn render(out: &mut dyn Write, title: &str, rows: &[Row]) -> std::io::Result
         ("Medium", "n"),
         ("Low", "n"),
         ("API exposure", "n"),
-        ("Cert days left", "n"),
         ("First thing to fix", "s"),
     ] {
         let _ = write!(h, "<th data-type=\"{kind}\" scope=\"col\">{head}</th>");
@@ -350,14 +346,6 @@ pub fn render(out: &mut dyn Write, title: &str, rows: &[Row]) -> std::io::Result
             esc(exp.unwrap_or("unknown")),
             esc(exp.unwrap_or(""))
         );
-        match r.cert_days_left {
-            // Within 30 days (RouterOS' own renewal and TG704's threshold): marked.
-            Some(d) => {
-                let hot = if d <= 30 { " hot" } else { "" };
-                let _ = write!(h, "<td class=\"n{hot}\" data-v=\"{d}\">{d}</td>");
-            }
-            None => h.push_str("<td class=\"n\" data-v=\"999999\"></td>"),
-        }
         let fix = r.first_fix.as_deref().unwrap_or("");
         let _ = write!(h, "<td data-v=\"{0}\">{0}</td></tr>", esc(fix));
     }

@@ -346,9 +346,6 @@ pub struct SummaryRow {
     pub first_fix: Option<FirstFix>,
     #[serde(default)]
     pub cert_sha256: Option<String>,
-    /// Days until the API-SSL certificate expires, at the time of the run (negative: expired).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert_days_left: Option<i64>,
 }
 
 impl SummaryRow {
@@ -365,7 +362,6 @@ impl SummaryRow {
             api_exposure: r.api_exposure.clone(),
             first_fix: r.first_fix.clone(),
             cert_sha256: r.cert.as_ref().map(|c| c.sha256.clone()),
-            cert_days_left: r.cert.as_ref().and_then(|c| c.days_left),
         }
     }
 }
