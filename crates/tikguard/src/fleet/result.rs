@@ -346,6 +346,12 @@ pub struct SummaryRow {
     pub first_fix: Option<FirstFix>,
     #[serde(default)]
     pub cert_sha256: Option<String>,
+    /// The API-SSL certificate's notAfter (RFC 3339 UTC), when TLS got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_not_after: Option<String>,
+    /// Days from the run to `cert_not_after` (negative: expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_days_left: Option<i64>,
 }
 
 impl SummaryRow {
@@ -362,6 +368,8 @@ impl SummaryRow {
             api_exposure: r.api_exposure.clone(),
             first_fix: r.first_fix.clone(),
             cert_sha256: r.cert.as_ref().map(|c| c.sha256.clone()),
+            cert_not_after: r.cert.as_ref().and_then(|c| c.not_after.clone()),
+            cert_days_left: r.cert.as_ref().and_then(|c| c.days_left),
         }
     }
 }
