@@ -386,12 +386,7 @@ fn table(
             .into_iter()
             .flatten()
             .max()
-            .map_or("-", |x| match x {
-                Reach::Internet => "internet",
-                Reach::Private => "private",
-                Reach::Explicit => "explicit",
-                Reach::Closed => "closed",
-            });
+            .map_or("-", Reach::as_str);
         let recorded_now = r
             .output
             .as_ref()

@@ -186,18 +186,9 @@ async fn audit_one(r: &Router, t: Timeouts, out: &mut RouterResult) -> Result<()
 
 /// Each service's widest reach over its rows.
 pub fn exposure(rows: &[audit::exposure::Row]) -> Vec<ServiceReach> {
-    use audit::reach::Width;
     let mut out: Vec<ServiceReach> = Vec::new();
     for row in rows {
-        let reach = if !row.enabled || row.set.is_empty() {
-            Reach::Closed
-        } else {
-            match row.width() {
-                Width::Public => Reach::Internet,
-                Width::Private => Reach::Private,
-                Width::Narrow => Reach::Explicit,
-            }
-        };
+        let reach = Reach::of_row(row);
         match out.iter_mut().find(|s| s.service == row.service) {
             Some(s) => s.reach = s.reach.max(reach),
             None => out.push(ServiceReach {

@@ -12,16 +12,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::audit::html::{esc, STYLE};
-use crate::fleet::result::{Reach, RouterResult, Summary};
-
-fn reach_word(r: Reach) -> &'static str {
-    match r {
-        Reach::Internet => "internet",
-        Reach::Private => "private",
-        Reach::Explicit => "explicit",
-        Reach::Closed => "closed",
-    }
-}
+use crate::fleet::result::{RouterResult, Summary};
 
 /// The page's rows from `summary.json`; `report` is the router's HTML page, named as its
 /// JSON file with `.html`.
@@ -52,7 +43,7 @@ pub fn rows_of(summary: &Summary) -> Vec<Row> {
                     r.counts.low as u64,
                     r.counts.info as u64,
                 ],
-                api_exposure: api.map(|a| reach_word(a).to_string()),
+                api_exposure: api.map(|a| a.as_str().to_string()),
                 first_fix: r
                     .first_fix
                     .as_ref()
@@ -136,7 +127,7 @@ pub fn router_page(out: &mut dyn Write, r: &RouterResult) -> std::io::Result<()>
                 "<tr><td>{}</td><td>{}</td><td class=\"exp-{w}\">{w}</td></tr>",
                 esc(&s.service),
                 s.port,
-                w = reach_word(s.reach)
+                w = s.reach.as_str()
             );
         }
         h.push_str("</tbody></table>");

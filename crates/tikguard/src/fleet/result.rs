@@ -180,18 +180,55 @@ impl From<&crate::audit::Finding> for FindingRecord {
     }
 }
 
-/// How far a management service reaches, the widest of its rows.
+/// How far a management service is reached from outside, the widest of its rows in the
+/// audit's exposure model ([`crate::audit::exposure`], [`crate::audit::reach`]: WAN interfaces,
+/// subscribers, the LAN side of a DHCP-client access point). The one scale of the fleet's
+/// results and the exporter's `tikguard_service_reach`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reach {
     /// Disabled, or no source reaches it.
     Closed,
-    /// Only explicitly listed sources (an allow-list, `address=`).
+    /// Only explicitly listed sources (an allow-list, `address=`): at most a /16 of IPv4, a
+    /// /48 of IPv6, or the local link.
     Explicit,
-    /// Private address space (RFC 1918, subscribers, a LAN).
+    /// A large part of private or CGNAT space (RFC 1918, RFC 6598), or subscribers.
     Private,
-    /// The internet.
+    /// A large public space: the internet.
     Internet,
+}
+
+impl Reach {
+    /// Widest first.
+    pub const ALL: [Reach; 4] = [
+        Reach::Internet,
+        Reach::Private,
+        Reach::Explicit,
+        Reach::Closed,
+    ];
+
+    /// The word `summary.json`, the terminal, the pages and the metrics use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Closed => "closed",
+            Reach::Explicit => "explicit",
+            Reach::Private => "private",
+            Reach::Internet => "internet",
+        }
+    }
+
+    /// One row of the exposure table.
+    pub fn of_row(row: &crate::audit::exposure::Row) -> Reach {
+        use crate::audit::reach::Width;
+        if !row.enabled || row.set.is_empty() {
+            return Reach::Closed;
+        }
+        match row.width() {
+            Width::Public => Reach::Internet,
+            Width::Private => Reach::Private,
+            Width::Narrow => Reach::Explicit,
+        }
+    }
 }
 
 /// One management service's reach (`api`, `api-ssl`, ...).
