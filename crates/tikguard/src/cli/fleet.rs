@@ -371,8 +371,8 @@ fn table(
         w,
         "{}",
         style.bold(&format!(
-            "{:name_w$}  {:13}  {:9}  {:>4}  {:>4}  {:9}  FIRST FIX",
-            "ROUTER", "STATUS", "VERSION", "CRIT", "HIGH", "API"
+            "{:name_w$}  {:13}  {:9}  {:>4}  {:>4}  {:9}  {:>6}  FIRST FIX",
+            "ROUTER", "STATUS", "VERSION", "CRIT", "HIGH", "API", "CERT"
         ))
     )?;
     for r in order {
@@ -386,12 +386,7 @@ fn table(
             .into_iter()
             .flatten()
             .max()
-            .map_or("-", |x| match x {
-                Reach::Internet => "internet",
-                Reach::Private => "private",
-                Reach::Explicit => "explicit",
-                Reach::Closed => "closed",
-            });
+            .map_or("-", Reach::as_str);
         let recorded_now = r
             .output
             .as_ref()
@@ -408,9 +403,16 @@ fn table(
             ),
             _ => String::new(),
         };
+        // The API-SSL certificate's days left (negative: expired), in red from 30 days, when
+        // 30 days' notice is what the probe warns at.
+        let cert = match r.cert.as_ref().and_then(|c| c.days_left) {
+            Some(d) if d <= 30 => style.red(&format!("{:>6}", format!("{d}d"))),
+            Some(d) => format!("{:>6}", format!("{d}d")),
+            None => format!("{:>6}", "-"),
+        };
         writeln!(
             w,
-            "{:name_w$}  {status_shown}  {:9}  {:>4}  {:>4}  {:9}  {}",
+            "{:name_w$}  {status_shown}  {:9}  {:>4}  {:>4}  {:9}  {cert}  {}",
             clip(&r.name, 32),
             clip(r.version.as_deref().unwrap_or("-"), 9),
             r.counts.critical,

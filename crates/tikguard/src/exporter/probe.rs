@@ -14,53 +14,11 @@ use routeros_config::Config;
 
 use super::Target;
 use crate::audit::exposure::Row;
-use crate::audit::reach::Width;
 use crate::audit::{self, Selection, Severity, WanChoice};
 
-/// How far a management service is reached from outside, from the audit's exposure model
-/// ([`crate::audit::exposure`], [`crate::audit::reach`]): the widest reach over its rows (WAN
-/// interfaces, subscribers, the LAN side of a DHCP-client access point).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Reach {
-    /// Disabled, or no source reaches it.
-    Closed,
-    /// Only explicit prefixes (at most a /16 of IPv4, a /48 of IPv6) or the local link.
-    Explicit,
-    /// A large part of private or CGNAT space, or subscribers.
-    Private,
-    /// A large public space: the internet.
-    Internet,
-}
-
-impl Reach {
-    pub const ALL: [Reach; 4] = [
-        Reach::Internet,
-        Reach::Private,
-        Reach::Explicit,
-        Reach::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reach::Closed => "closed",
-            Reach::Explicit => "explicit",
-            Reach::Private => "private",
-            Reach::Internet => "internet",
-        }
-    }
-
-    /// One row of the exposure table.
-    pub fn of_row(row: &Row) -> Reach {
-        if !row.enabled || row.set.is_empty() {
-            return Reach::Closed;
-        }
-        match row.width() {
-            Width::Public => Reach::Internet,
-            Width::Private => Reach::Private,
-            Width::Narrow => Reach::Explicit,
-        }
-    }
-}
+/// The fleet's scale: one [`Reach`] for `summary.json` and the metrics, so the two never
+/// disagree on a word.
+pub use crate::fleet::result::Reach;
 
 /// Each service of the exposure table with its widest reach; services the table has no row
 /// for (no WAN side found) are absent, not closed.

@@ -100,11 +100,47 @@ pub async fn attempt(
 }
 
 fn note_cert(c: &Client, out: &mut RouterResult) {
-    out.cert = c.fingerprint().map(|f| CertSeen {
-        sha256: f.to_string(),
-        not_after: None,
-        days_left: None,
+    let now = std::time::SystemTime::now();
+    out.cert = c.fingerprint().map(|f| {
+        let (not_after, days_left) = c
+            .peer_certificate()
+            .and_then(not_after)
+            .map(|t| (Some(rfc3339(t)), Some(days_left(t, now))))
+            .unwrap_or((None, None));
+        CertSeen {
+            sha256: f.to_string(),
+            not_after,
+            days_left,
+        }
     });
+}
+
+/// A certificate's notAfter, Unix seconds (RFC 5280 section 4.1.2.5); `None` for a DER that
+/// does not parse.
+fn not_after(der: &[u8]) -> Option<i64> {
+    use x509_parser::prelude::FromDer;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der).ok()?;
+    Some(cert.validity().not_after.timestamp())
+}
+
+/// Whole days from `now` to `not_after` (Unix seconds), rounded down: 0 on the last day,
+/// negative once expired, as `probe` counts them ([`crate::probe::cert::facts`]).
+pub fn days_left(not_after: i64, now: std::time::SystemTime) -> i64 {
+    let now = match now.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    not_after.saturating_sub(now).div_euclid(86_400)
+}
+
+/// Unix seconds as RFC 3339 UTC, as `summary.json` writes its times; before 1970 or past what
+/// the clock holds, the seconds themselves.
+fn rfc3339(t: i64) -> String {
+    u64::try_from(t)
+        .ok()
+        .and_then(|s| std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(s)))
+        .map(|at| humantime::format_rfc3339_seconds(at).to_string())
+        .unwrap_or_else(|| t.to_string())
 }
 
 async fn audit_one(r: &Router, t: Timeouts, out: &mut RouterResult) -> Result<(), Status> {
@@ -150,18 +186,9 @@ async fn audit_one(r: &Router, t: Timeouts, out: &mut RouterResult) -> Result<()
 
 /// Each service's widest reach over its rows.
 pub fn exposure(rows: &[audit::exposure::Row]) -> Vec<ServiceReach> {
-    use audit::reach::Width;
     let mut out: Vec<ServiceReach> = Vec::new();
     for row in rows {
-        let reach = if !row.enabled || row.set.is_empty() {
-            Reach::Closed
-        } else {
-            match row.width() {
-                Width::Public => Reach::Internet,
-                Width::Private => Reach::Private,
-                Width::Narrow => Reach::Explicit,
-            }
-        };
+        let reach = Reach::of_row(row);
         match out.iter_mut().find(|s| s.service == row.service) {
             Some(s) => s.reach = s.reach.max(reach),
             None => out.push(ServiceReach {

@@ -12,16 +12,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::audit::html::{esc, STYLE};
-use crate::fleet::result::{Reach, RouterResult, Summary};
-
-fn reach_word(r: Reach) -> &'static str {
-    match r {
-        Reach::Internet => "internet",
-        Reach::Private => "private",
-        Reach::Explicit => "explicit",
-        Reach::Closed => "closed",
-    }
-}
+use crate::fleet::result::{RouterResult, Summary};
 
 /// The page's rows from `summary.json`; `report` is the router's HTML page, named as its
 /// JSON file with `.html`.
@@ -52,12 +43,14 @@ pub fn rows_of(summary: &Summary) -> Vec<Row> {
                     r.counts.low as u64,
                     r.counts.info as u64,
                 ],
-                api_exposure: api.map(|a| reach_word(a).to_string()),
+                api_exposure: api.map(|a| a.as_str().to_string()),
                 first_fix: r
                     .first_fix
                     .as_ref()
                     .map(|f| format!("{}: {}", f.rule, f.message)),
                 report: html_name(&r.file),
+                cert_days_left: r.cert_days_left,
+                cert_not_after: r.cert_not_after.clone(),
             }
         })
         .collect()
@@ -134,7 +127,7 @@ pub fn router_page(out: &mut dyn Write, r: &RouterResult) -> std::io::Result<()>
                 "<tr><td>{}</td><td>{}</td><td class=\"exp-{w}\">{w}</td></tr>",
                 esc(&s.service),
                 s.port,
-                w = reach_word(s.reach)
+                w = s.reach.as_str()
             );
         }
         h.push_str("</tbody></table>");
@@ -176,6 +169,9 @@ pub struct Row {
     pub first_fix: Option<String>,
     /// The router's own HTML report, a file name in the same folder.
     pub report: Option<String>,
+    /// The API-SSL certificate's days left and notAfter, when TLS got that far.
+    pub cert_days_left: Option<i64>,
+    pub cert_not_after: Option<String>,
 }
 
 const PAGE_STYLE: &str = r#"
@@ -294,6 +290,7 @@ pub fn render(out: &mut dyn Write, title: &str, rows: &[Row]) -> std::io::Result
         ("Medium", "n"),
         ("Low", "n"),
         ("API exposure", "n"),
+        ("Certificate days left", "n"),
         ("First thing to fix", "s"),
     ] {
         let _ = write!(h, "<th data-type=\"{kind}\" scope=\"col\">{head}</th>");
@@ -346,6 +343,19 @@ pub fn render(out: &mut dyn Write, title: &str, rows: &[Row]) -> std::io::Result
             esc(exp.unwrap_or("unknown")),
             esc(exp.unwrap_or(""))
         );
+        // Sorted as numbers: an unknown certificate (plaintext API, not reached) sorts last
+        // when the soonest expiry comes first.
+        match r.cert_days_left {
+            Some(d) => {
+                let soon = if d <= 30 { " hot" } else { "" };
+                let _ = write!(
+                    h,
+                    "<td class=\"n{soon}\" data-v=\"{d}\" title=\"{}\">{d}</td>",
+                    esc(r.cert_not_after.as_deref().unwrap_or(""))
+                );
+            }
+            None => h.push_str("<td class=\"n\" data-v=\"1e9\"></td>"),
+        }
         let fix = r.first_fix.as_deref().unwrap_or("");
         let _ = write!(h, "<td data-v=\"{0}\">{0}</td></tr>", esc(fix));
     }

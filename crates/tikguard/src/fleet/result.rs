@@ -180,18 +180,55 @@ impl From<&crate::audit::Finding> for FindingRecord {
     }
 }
 
-/// How far a management service reaches, the widest of its rows.
+/// How far a management service is reached from outside, the widest of its rows in the
+/// audit's exposure model ([`crate::audit::exposure`], [`crate::audit::reach`]: WAN interfaces,
+/// subscribers, the LAN side of a DHCP-client access point). The one scale of the fleet's
+/// results and the exporter's `tikguard_service_reach`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reach {
     /// Disabled, or no source reaches it.
     Closed,
-    /// Only explicitly listed sources (an allow-list, `address=`).
+    /// Only explicitly listed sources (an allow-list, `address=`): at most a /16 of IPv4, a
+    /// /48 of IPv6, or the local link.
     Explicit,
-    /// Private address space (RFC 1918, subscribers, a LAN).
+    /// A large part of private or CGNAT space (RFC 1918, RFC 6598), or subscribers.
     Private,
-    /// The internet.
+    /// A large public space: the internet.
     Internet,
+}
+
+impl Reach {
+    /// Widest first.
+    pub const ALL: [Reach; 4] = [
+        Reach::Internet,
+        Reach::Private,
+        Reach::Explicit,
+        Reach::Closed,
+    ];
+
+    /// The word `summary.json`, the terminal, the pages and the metrics use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Closed => "closed",
+            Reach::Explicit => "explicit",
+            Reach::Private => "private",
+            Reach::Internet => "internet",
+        }
+    }
+
+    /// One row of the exposure table.
+    pub fn of_row(row: &crate::audit::exposure::Row) -> Reach {
+        use crate::audit::reach::Width;
+        if !row.enabled || row.set.is_empty() {
+            return Reach::Closed;
+        }
+        match row.width() {
+            Width::Public => Reach::Internet,
+            Width::Private => Reach::Private,
+            Width::Narrow => Reach::Explicit,
+        }
+    }
 }
 
 /// One management service's reach (`api`, `api-ssl`, ...).
@@ -346,6 +383,12 @@ pub struct SummaryRow {
     pub first_fix: Option<FirstFix>,
     #[serde(default)]
     pub cert_sha256: Option<String>,
+    /// The API-SSL certificate's notAfter (RFC 3339 UTC), when TLS got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_not_after: Option<String>,
+    /// Days from the run to `cert_not_after` (negative: expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_days_left: Option<i64>,
 }
 
 impl SummaryRow {
@@ -362,6 +405,8 @@ impl SummaryRow {
             api_exposure: r.api_exposure.clone(),
             first_fix: r.first_fix.clone(),
             cert_sha256: r.cert.as_ref().map(|c| c.sha256.clone()),
+            cert_not_after: r.cert.as_ref().and_then(|c| c.not_after.clone()),
+            cert_days_left: r.cert.as_ref().and_then(|c| c.days_left),
         }
     }
 }
