@@ -101,9 +101,9 @@ pub struct Rule {
     loopback_only: bool,
     /// `ipsec-policy=in,ipsec`: matches only packets that came out of an IPsec tunnel (MikroTik's
     /// Firewall Filter manual: "ipsec - matches if the packet is subject to IPsec processing");
-    /// a connection from the WAN side is not, unless it comes from an authenticated IPsec peer,
-    /// which the analysis does not count as the attacker. In a table made
-    /// [`Firewall::decapsulated`], it is the other way round: the rule never matches when it
+    /// a connection from the WAN side in clear is not; one from an IPsec peer is judged on its
+    /// own side ([`crate::audit::tunnel`]) by a table made [`Firewall::decapsulated`]. In such a
+    /// table it is the other way round: the rule never matches when it
     /// says `in,none`.
     ipsec_only: bool,
     /// `ipsec-policy=`: `Some(true)` for `in,ipsec`, `Some(false)` for `in,none`.
