@@ -51,6 +51,9 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface gre6", &[]),
     ("/interface ipip", &[]),
     ("/interface ipipv6", &[]),
+    // IPsec policies that carry connections to the router, and their peers (`audit::tunnel`).
+    ("/ip ipsec policy", &[]),
+    ("/ip ipsec peer", &[]),
     // IPv6: a global address on the WAN side makes the services reachable beyond the link.
     ("/ipv6 settings", &[]),
     ("/ipv6 address", &[]),

@@ -365,3 +365,212 @@ fn the_reports_escape_a_hostile_tunnel_name() {
     assert!(text.contains("tunnel: "), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
 }
+
+/// The CRM (192.0.2.10) reaches the router's API (8728) inside IPsec from its gateway
+/// 198.51.100.7: the policy is written for what the router sends, `src-address` the router's
+/// side, `dst-address` the far side. No filter: the input chain accepts everything.
+const IPSEC: &str = "/ip ipsec peer add address=198.51.100.7/32 name=crm-gw\n\
+/ip ipsec policy add dst-address=192.0.2.10/32 peer=crm-gw protocol=tcp src-address=203.0.113.2/32 src-port=8728 tunnel=yes\n\
+/ip service set api address=192.0.2.10/32\n";
+
+/// The rows of `service` over IPv4 on ether1, by zone.
+fn ether1(e: &Exposure, service: &str, zone: Zone) -> Vec<audit::exposure::Row> {
+    e.rows
+        .iter()
+        .filter(|r| {
+            r.interface == "ether1" && r.service == service && r.family == "ipv4" && r.zone == zone
+        })
+        .cloned()
+        .collect()
+}
+
+fn ipsec_reach(rest: &str, service: &str) -> Vec<String> {
+    let e = exposure(rest);
+    let rows = ether1(&e, service, Zone::Tunnel);
+    assert!(rows.len() <= 1, "{rows:?}");
+    rows.first()
+        .map(|r| r.reachable_from.clone())
+        .unwrap_or_default()
+}
+
+fn wan_reach(rest: &str, service: &str) -> Vec<String> {
+    let e = exposure(rest);
+    ether1(&e, service, Zone::Wan)[0].reachable_from.clone()
+}
+
+#[test]
+fn an_ipsec_policy_admits_its_dst_address_to_its_src_side_from_its_peer_in_the_tunnel_zone() {
+    let e = exposure(IPSEC);
+    let rows = ether1(&e, "api", Zone::Tunnel);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].reachable_from, vec!["192.0.2.10/32".to_string()]);
+    let via = rows[0].tunnel.as_ref().unwrap();
+    assert_eq!(
+        (via.kind, via.peer.as_str()),
+        ("IPsec", "peer 198.51.100.7")
+    );
+    assert!(via.encrypts);
+    // The far side is `dst-address`: a policy naming the CRM as its `src-address` carries
+    // what the router sends *from* the CRM's address, not to the router.
+    let reversed = IPSEC.replace(
+        "dst-address=192.0.2.10/32 peer=crm-gw protocol=tcp src-address=203.0.113.2/32",
+        "dst-address=203.0.113.2/32 peer=crm-gw protocol=tcp src-address=192.0.2.10/32",
+    );
+    assert!(ipsec_reach(&reversed, "api").is_empty());
+    assert_eq!(wan_reach(&reversed, "api"), ["192.0.2.10/32"]);
+    // A `src-address` that holds none of the router's addresses protects forwarded traffic.
+    let elsewhere = IPSEC.replace("src-address=203.0.113.2/32", "src-address=10.1.0.0/24");
+    assert!(ipsec_reach(&elsewhere, "api").is_empty());
+    // A policy for every address (`0.0.0.0/0`) holds the router's too.
+    let all = IPSEC.replace("src-address=203.0.113.2/32", "src-address=0.0.0.0/0");
+    assert_eq!(ipsec_reach(&all, "api"), ["192.0.2.10/32"]);
+}
+
+#[test]
+fn an_ipsec_policy_carries_the_port_its_src_port_names_and_tcp_only_if_its_protocol_allows() {
+    // `src-port=8728`: the API, not api-ssl, whose WAN row stays.
+    assert!(ipsec_reach(IPSEC, "api-ssl").is_empty());
+    assert!(ether1(&exposure(IPSEC), "api-ssl", Zone::Tunnel).is_empty());
+    assert_eq!(wan_reach(IPSEC, "api-ssl"), ["0.0.0.0/0"]);
+    // `src-port` any: every service.
+    let any = IPSEC.replace(" src-port=8728", "");
+    assert_eq!(ipsec_reach(&any, "api-ssl"), ["192.0.2.10/32"]);
+    // UDP only: no TCP connection to the API comes in through it.
+    let udp = IPSEC.replace("protocol=tcp", "protocol=udp");
+    assert!(ipsec_reach(&udp, "api").is_empty());
+    assert_eq!(wan_reach(&udp, "api"), ["192.0.2.10/32"]);
+    // `dst-port` (the CRM's own port) fixed: its connections from other ports are not carried.
+    let dport = IPSEC.replace("src-port=8728", "dst-port=8728");
+    assert!(ipsec_reach(&dport, "api").is_empty());
+}
+
+#[test]
+fn level_require_keeps_the_policys_sources_from_arriving_in_clear_so_the_wan_row_loses_them() {
+    // No filter: without the policy, the CRM's address reaches the API from the WAN.
+    assert!(wan_reach(IPSEC, "api").is_empty());
+    let plain = IPSEC.replace(
+        "/ip ipsec policy add ",
+        "/ip ipsec policy add disabled=yes ",
+    );
+    assert_eq!(wan_reach(&plain, "api"), ["192.0.2.10/32"]);
+    // `unique` drops as `require` does.
+    let unique = IPSEC.replace("tunnel=yes", "level=unique tunnel=yes");
+    assert!(wan_reach(&unique, "api").is_empty());
+}
+
+#[test]
+fn level_use_lets_the_policys_sources_also_arrive_in_clear_so_the_internet_row_stays() {
+    let used = IPSEC.replace("tunnel=yes", "level=use tunnel=yes");
+    assert_eq!(ipsec_reach(&used, "api"), ["192.0.2.10/32"]);
+    assert_eq!(wan_reach(&used, "api"), ["192.0.2.10/32"]);
+    assert_eq!(findings(&used, "TG101")[0].0, "high");
+}
+
+#[test]
+fn a_disabled_policy_a_disabled_peer_and_a_template_are_not_a_side() {
+    for off in [
+        IPSEC.replace(
+            "/ip ipsec policy add ",
+            "/ip ipsec policy add disabled=yes ",
+        ),
+        IPSEC.replace(
+            "/ip ipsec policy add ",
+            "/ip ipsec policy add template=yes ",
+        ),
+        IPSEC.replace("/ip ipsec peer add ", "/ip ipsec peer add disabled=yes "),
+        IPSEC.replace("/ip ipsec policy add ", "/ip ipsec policy add action=none "),
+    ] {
+        let e = exposure(&off);
+        assert!(ether1(&e, "api", Zone::Tunnel).is_empty(), "{off}");
+        assert_eq!(wan_reach(&off, "api"), ["192.0.2.10/32"], "{off}");
+        assert_eq!(findings(&off, "TG101")[0].0, "high", "{off}");
+    }
+    // The default policy (`set 0`, a template) has no peer: not a side.
+    let default = "/ip ipsec policy\nset 0 dst-address=0.0.0.0/0 src-address=0.0.0.0/0\n";
+    assert!(ether1(&exposure(default), "api", Zone::Tunnel).is_empty());
+    assert_eq!(wan_reach(default, "api"), ["0.0.0.0/0"]);
+}
+
+#[test]
+fn a_decapsulated_packet_meets_the_filter_on_the_wan_interface_where_in_ipsec_matches_and_in_none_does_not(
+) {
+    // The usual pair: accept what IPsec decapsulated, drop the rest. The CRM gets in through
+    // the policy; nobody from the WAN in clear.
+    let accept = format!(
+        "{IPSEC}/ip firewall filter\n\
+add action=accept chain=input ipsec-policy=in,ipsec\n\
+add action=drop chain=input\n"
+    );
+    assert_eq!(ipsec_reach(&accept, "api"), ["192.0.2.10/32"]);
+    assert!(wan_reach(&accept, "api").is_empty());
+    // `in,none` matches only what did not come out of IPsec.
+    let none = accept.replace("ipsec-policy=in,ipsec", "ipsec-policy=in,none");
+    assert!(ipsec_reach(&none, "api").is_empty());
+    // Its in-interface is the WAN interface the ESP came in on: a drop of the WAN list drops
+    // it too.
+    let wan_drop = format!(
+        "{IPSEC}/ip firewall filter\n\
+add action=drop chain=input in-interface-list=WAN\n"
+    );
+    assert!(ipsec_reach(&wan_drop, "api").is_empty());
+}
+
+#[test]
+fn ipsec_encrypts_so_the_plaintext_api_only_through_it_is_medium_and_says_why() {
+    let f = findings(IPSEC, "TG101");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].0, "medium");
+    assert!(f[0].1.contains("tunnel encrypts"), "{}", f[0].1);
+    assert!(f[0].1.contains("still crosses in clear"), "{}", f[0].1);
+    assert!(f[0].1.contains("IPsec, peer 198.51.100.7"), "{}", f[0].1);
+    // The same API reachable from the internet as well: high.
+    let open = IPSEC.replace("/ip service set api address=192.0.2.10/32\n", "");
+    assert_eq!(findings(&open, "TG101")[0].0, "high");
+}
+
+#[test]
+fn hostile_ipsec_peer_addresses_are_escaped_in_messages() {
+    let t = IPSEC.replace(
+        "address=198.51.100.7/32 name",
+        "address=\"198.51.100.7\\1B[31m\" name",
+    );
+    let e = exposure(&t);
+    let via = ether1(&e, "api", Zone::Tunnel)[0].tunnel.clone().unwrap();
+    assert!(!via.peer.contains('\u{1b}'), "{:?}", via.peer);
+}
+
+#[test]
+fn a_policy_whose_src_address_leaves_out_a_router_address_does_not_keep_its_sources_out_in_clear() {
+    // The router also answers on its LAN address, which the policy does not select: a clear
+    // connection from the CRM's address to it is not the policy's to drop.
+    let lan = format!("/ip address add address=192.168.88.1/24 interface=bridge\n{IPSEC}");
+    assert_eq!(ipsec_reach(&lan, "api"), ["192.0.2.10/32"]);
+    assert_eq!(wan_reach(&lan, "api"), ["192.0.2.10/32"]);
+    assert_eq!(findings(&lan, "TG101")[0].0, "high");
+}
+
+#[test]
+fn the_esp_comes_in_on_the_interface_holding_the_peers_local_address() {
+    // The peer sits at the far end of an L2TP tunnel whose profile gives the router 10.0.0.3.
+    let l2tp = IPSEC.replace(
+        "name=crm-gw\n",
+        "local-address=10.0.0.3 name=crm-gw\n\
+/ppp profile add local-address=10.0.0.3 name=to-core remote-address=10.0.0.1\n\
+/interface l2tp-client add connect-to=198.51.100.7 disabled=no name=core profile=to-core user=r1\n",
+    );
+    let e = exposure(&l2tp);
+    assert!(ether1(&e, "api", Zone::Tunnel).is_empty());
+    let through = e
+        .rows
+        .iter()
+        .find(|r| {
+            r.interface == "core"
+                && r.service == "api"
+                && r.tunnel.as_ref().is_some_and(|t| t.kind == "IPsec")
+        })
+        .expect("an IPsec row on core");
+    assert_eq!(through.reachable_from, vec!["192.0.2.10/32".to_string()]);
+    // An `/ip address` holding it: that interface.
+    let addr = IPSEC.replace("name=crm-gw\n", "local-address=203.0.113.2 name=crm-gw\n");
+    assert_eq!(ipsec_reach(&addr, "api"), ["192.0.2.10/32"]);
+}

@@ -189,6 +189,10 @@ pub struct Exposure {
     pub moved_to_tunnel: Vec<String>,
     pub v4: Firewall,
     pub v6: Firewall,
+    /// The tables as they judge IPsec-decapsulated packets ([`Firewall::decapsulated`]), when
+    /// an IPsec policy is a side.
+    pub v4_ipsec: Option<Firewall>,
+    pub v6_ipsec: Option<Firewall>,
     pub lists: InterfaceLists,
 }
 
@@ -203,6 +207,11 @@ pub struct Side<'a> {
 }
 
 impl Side<'_> {
+    /// Whether it is an IPsec policy's side ([`super::tunnel::ipsec`]).
+    pub fn ipsec(&self) -> bool {
+        self.tunnel.is_some_and(|t| t.ipsec.is_some())
+    }
+
     /// The part of `accepted` (what the filter lets in on this interface) that comes from this
     /// side: over IPv6 only the link unless a WAN interface has a global address
     /// ([`from_beyond`]); for subscribers, their addresses.
@@ -219,6 +228,18 @@ impl Exposure {
     /// The WAN interfaces, then the LAN side, the subscriber interfaces and the tunnels.
     pub fn sides(&self) -> Vec<Side<'_>> {
         sides(&self.wan, &self.lan, &self.subscribers, &self.tunnels)
+    }
+
+    /// The table that judges what comes in from `side`: an IPsec policy's side sees the
+    /// decapsulated packets' ([`Firewall::decapsulated`]).
+    pub fn firewall(&self, side: Side<'_>, v6: bool) -> &Firewall {
+        let plain = if v6 { &self.v6 } else { &self.v4 };
+        if side.ipsec() {
+            if let Some(fw) = if v6 { &self.v6_ipsec } else { &self.v4_ipsec } {
+                return fw;
+            }
+        }
+        plain
     }
 }
 
@@ -753,6 +774,9 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
         }
         None => (wan, Vec::new()),
     };
+    // IPsec policies: a side on each WAN interface (their ESP comes in there).
+    let mut tunnels = tunnels;
+    tunnels.extend(super::tunnel::ipsec(c, &wan));
     if !bridged.is_empty() {
         // The list holds the ports, not the bridges the firewall sees: a fix matching the list
         // would match nothing.
@@ -761,11 +785,20 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
     }
     let v4 = Firewall::from_config(c, false).with_limits(limits);
     let v6 = Firewall::from_config(c, true).with_limits(limits);
+    let any_ipsec = tunnels.iter().any(|t| t.ipsec.is_some());
+    let decapsulated = |v6: bool| {
+        any_ipsec.then(|| {
+            Firewall::from_config(c, v6)
+                .with_limits(limits)
+                .decapsulated()
+        })
+    };
+    let (v4_ipsec, v6_ipsec) = (decapsulated(false), decapsulated(true));
     let mut rows = Vec::new();
     // Rows often share one large set (every service behind the same list drop): summarised once.
     let mut summaries: Vec<(AddrSet, summary::SetSummary)> = Vec::new();
     for &svc in SERVICES {
-        for fw in [&v4, &v6] {
+        for (fw, fw_ipsec) in [(&v4, &v4_ipsec), (&v6, &v6_ipsec)] {
             if fw.v6 && !ipv6_active(c) {
                 continue;
             }
@@ -782,6 +815,13 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
                 .unwrap_or_else(|| "main".into());
             for side in sides(&wan, &lan, &subscribers, &tunnels) {
                 let (zone, iface) = (side.zone, side.interface);
+                if side.tunnel.is_some_and(|t| !t.carries(port)) {
+                    continue;
+                }
+                let fw = match fw_ipsec {
+                    Some(d) if side.ipsec() => d,
+                    _ => fw,
+                };
                 let other_vrf = vrf_of(c, &lists, iface) != svc_vrf;
                 let (set, (approx, raw_approx), accepted_by, by_default) = if enabled && !other_vrf
                 {
@@ -794,7 +834,15 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
                         &lists,
                     );
                     let reached = ev.accepted.intersect(&allowed);
-                    let set = side.sources(c, reached);
+                    let mut set = side.sources(c, reached);
+                    if !side.ipsec() {
+                        // What a `level=require` IPsec policy carries never comes in clear, on
+                        // whatever interface ([`super::tunnel`]): those sources reach it
+                        // through the policy only.
+                        for t in &tunnels {
+                            set = set.minus(&t.required_sources(port, fw.v6));
+                        }
+                    }
                     let open = !set.is_empty();
                     (
                         set,
@@ -850,6 +898,8 @@ pub fn analyse_within(c: &Config, choice: &WanChoice, limits: super::firewall::L
         moved_to_tunnel,
         v4,
         v6,
+        v4_ipsec,
+        v6_ipsec,
         lists,
     }
 }

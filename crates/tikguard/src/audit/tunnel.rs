@@ -22,15 +22,52 @@
 //!   trees: `aes256-sha|aes256-gcm-sha384`): it encrypts.
 //! - **OpenVPN** runs inside TLS unless its `cipher=` list is `null` alone (TG125's facts).
 //!
-//! IPsec policies without an interface (`/ip ipsec policy`) are not a side here. An ESP packet
-//! passes the filter once as itself, then, decrypted, "processed as usual, id est from the point
-//! an ordinal packet enters the router" (MikroTik's RouterOS manual, Packet Flow; the v7 Packet
-//! Flow page: the "logical in-interface" is "the starting point of the decapsulated packet (from
-//! tunnels, IPsec, etc)"), with the interface the ESP came in on as its in-interface: the WAN
-//! interface. There the filter's
-//! `ipsec-policy=in,ipsec` matcher (packets that were decapsulated by IPsec; netfilter's
-//! `policy` match, which RouterOS' matcher is, "used to select whether to match the policy
-//! used for decapsulation") already never counts them as the attacker's ([`super::firewall`]).
+//! **IPsec policies** (`/ip ipsec policy`) have no interface; what arrives inside them is a side
+//! of its own, evaluated through the filter as decapsulated packets:
+//!
+//! - *How a decapsulated packet meets the filter.* An ESP packet passes the filter once as
+//!   itself, then, decrypted, is "processed as usual, id est from the point an ordinal packet
+//!   enters the router" (MikroTik's RouterOS manual, Packet Flow; the v7 Packet Flow page: the
+//!   "logical in-interface" is "the starting point of the decapsulated packet (from tunnels,
+//!   IPsec, etc)"), with the interface the ESP came in on as its in-interface: the WAN
+//!   interface. The side is therefore the WAN interface's, judged by
+//!   [`super::firewall::Firewall::decapsulated`].
+//! - *What `ipsec-policy=in,ipsec` matches.* Packets that were decapsulated by IPsec: MikroTik's
+//!   Firewall Filter manual ("ipsec - matches if the packet is subject to IPsec processing") and
+//!   netfilter's `policy` match, which RouterOS' matcher is (`--dir in` is "used to select whether
+//!   to match the policy used for decapsulation", `--pol ipsec|none` "matches if the packet is
+//!   subject to IPsec processing"). A clear packet from the WAN never matches it; a
+//!   decapsulated one always does, and never `in,none`.
+//! - *Which inner sources a policy admits.* A policy is written for the packets the router
+//!   sends: `src-address`/`src-port` are the router's side, `dst-address`/`dst-port` the far
+//!   side, `sa-src-address`/`sa-dst-address` (or the `peer`'s `address`) the tunnel's ends
+//!   (MikroTik's IPsec manual, Policies; real exports: `src-address=10.20.225.166/32` the
+//!   router's `local-address`, `dst-address=185.13.148.14/32` its peer's `address`,
+//!   Defm__mikrobackups__rawconf_anna_latest.rsc in the corpus). The packets it lets in
+//!   decrypted are the reverse: from `dst-address` to `src-address`, to the port `src-port`,
+//!   from the port `dst-port`, of `protocol`. So a policy carries a connection to the router's
+//!   service when its `src-address` holds one of the router's addresses, its `src-port` is
+//!   `any` or the service's port, its `dst-port` is `any` (a client's port is its own choice)
+//!   and its `protocol` is `all` or `tcp`; the sources are its `dst-address`, the peer its
+//!   `peer`'s `address` (else `sa-dst-address`).
+//! - *Which policies are a side.* `action=encrypt` (the default) and enabled; a template
+//!   (`template=yes`, or the default policy `set 0`, which has no peer) only makes dynamic
+//!   policies for peers it names elsewhere and carries nothing itself; a disabled peer brings
+//!   no SA.
+//! - *`level`.* `require` (the default) and `unique` "drop packet" when the SA is missing,
+//!   `use` will "skip this transform, do not drop packet" (MikroTik's IPsec manual, `level`;
+//!   the policy's `in-dropped` counts "incoming packets dropped by the policy without an
+//!   attempt to decrypt"). So with `require`/`unique` a clear packet from the policy's sources
+//!   to the router's side never reaches the filter: those sources leave the WAN side's rows.
+//!   With `use` they may also come in clear, and the WAN side keeps them. The drop is for the
+//!   policy's selector only, whatever the interface: a clear packet from those sources to a
+//!   router address outside `src-address` is not the policy's. So the sources leave the other
+//!   sides' rows only when `src-address` holds every address of the router in that family.
+//! - *Where the ESP comes in.* On the interface its peer is reached through: the one holding
+//!   the peer's `local-address` (an `/ip address`, or the `local-address` of the PPP profile of
+//!   a PPP client, as in the corpus' anna export, whose IPsec peer is at its L2TP tunnel's far
+//!   end); without one, the WAN interfaces.
+//!
 //! Server-side L2TP, SSTP and OpenVPN users get dynamic interfaces the export does not name;
 //! they are not analysed as tunnels.
 
@@ -80,6 +117,19 @@ pub struct Tunnel {
     /// source the far end sends).
     #[serde(skip)]
     pub admits: Option<(AddrSet, AddrSet)>,
+    /// An IPsec policy's side: what it carries.
+    #[serde(skip)]
+    pub ipsec: Option<Ipsec>,
+}
+
+/// What an IPsec policy carries to the router, read in the direction packets come in.
+#[derive(Clone, Debug)]
+pub struct Ipsec {
+    /// The router-side port (`src-port`); `None` for `any`.
+    pub port: Option<u16>,
+    /// `level=require` or `unique`, and `src-address` holds every address of the router: the
+    /// policy's sources never reach the router in clear.
+    pub required: bool,
 }
 
 /// What an exposure row through a tunnel says of it.
@@ -96,6 +146,25 @@ impl Tunnel {
             kind: self.kind,
             peer: self.peer.clone(),
             encrypts: self.encrypts,
+        }
+    }
+
+    /// Whether a TCP connection to `port` can come in through it: every tunnel interface
+    /// carries every port; an IPsec policy the ports its `src-port` names.
+    pub fn carries(&self, port: u16) -> bool {
+        self.ipsec
+            .as_ref()
+            .is_none_or(|i| i.port.is_none_or(|p| p == port))
+    }
+
+    /// The sources a `level=require` IPsec policy keeps from arriving in clear on this
+    /// interface for `port`; none for other tunnels.
+    pub fn required_sources(&self, port: u16, v6: bool) -> AddrSet {
+        match (&self.ipsec, &self.admits) {
+            (Some(i), Some((a4, a6))) if i.required && self.carries(port) => {
+                if v6 { a6 } else { a4 }.clone()
+            }
+            _ => AddrSet::empty(v6),
         }
     }
 
@@ -279,7 +348,170 @@ fn tunnel(c: &Config, menu: &'static str, kind: &'static str, name: String, item
         why,
         secret_hidden: hidden,
         admits,
+        ipsec: None,
     }
+}
+
+/// The IPsec policies that carry connections to the router (see the module docs), one side
+/// per policy and WAN interface, in export order.
+pub fn ipsec(c: &Config, wan: &[String]) -> Vec<Tunnel> {
+    let own = router_addresses(c);
+    let mut out = Vec::new();
+    for p in c.items("/ip ipsec policy") {
+        let Some((peer, ipsec, v4, v6, via)) = ipsec_policy(c, &own, p) else {
+            continue;
+        };
+        let on: Vec<String> = match via {
+            Some(i) => vec![i],
+            None => wan.to_vec(),
+        };
+        for w in &on {
+            out.push(Tunnel {
+                interface: w.clone(),
+                name: peer.clone(),
+                menu: "/ip ipsec policy",
+                kind: "IPsec",
+                peer: format!("peer {peer}"),
+                encrypts: true,
+                why: "IPsec (ESP) encrypts and authenticates what the policy carries".into(),
+                secret_hidden: false,
+                admits: Some((v4.clone(), v6.clone())),
+                ipsec: Some(ipsec.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// The router's own addresses, both families, as single-address sets.
+fn router_addresses(c: &Config) -> Vec<AddrSet> {
+    ["/ip address", "/ipv6 address"]
+        .iter()
+        .flat_map(|m| c.items(m))
+        .filter(|a| !a.is_disabled())
+        .filter_map(|a| {
+            let v = a.get("address")?;
+            let host = v.split(|&b| b == b'/').next()?;
+            parse_addr(host).map(|h| AddrSet::from_range(h.range))
+        })
+        .collect()
+}
+
+/// One policy read as a side: its peer's address, what it carries and its sources per family;
+/// `None` when it is not one.
+fn ipsec_policy(
+    c: &Config,
+    own: &[AddrSet],
+    p: &Item,
+) -> Option<(String, Ipsec, AddrSet, AddrSet, Option<String>)> {
+    if p.is_disabled() || p.get("template") == Some(b"yes") {
+        return None;
+    }
+    if p.get("action").is_some_and(|a| a != b"encrypt") {
+        return None;
+    }
+    let level_drops = match p.get("level") {
+        None | Some(b"require") | Some(b"unique") => true,
+        Some(b"use") => false,
+        Some(_) => return None,
+    };
+    let protocol = p.get("protocol").unwrap_or(b"all");
+    if !matches!(protocol, b"all" | b"tcp" | b"6") {
+        return None;
+    }
+    let any = |k: &str| p.get(k).is_none_or(|v| v.is_empty() || v == b"any");
+    if !any("dst-port") {
+        return None;
+    }
+    let port = if any("src-port") {
+        None
+    } else {
+        Some(p.get_str("src-port")?.trim().parse::<u16>().ok()?)
+    };
+    let local = parse_addr(p.get("src-address")?).filter(|a| !a.negated)?;
+    let local = AddrSet::from_range(local.range);
+    if !own
+        .iter()
+        .any(|o| o.v6 == local.v6 && local.contains_set(o))
+    {
+        return None;
+    }
+    let whole = own
+        .iter()
+        .filter(|o| o.v6 == local.v6)
+        .all(|o| local.contains_set(o));
+    let required = level_drops && whole;
+    let remote = parse_addr(p.get("dst-address")?).filter(|a| !a.negated)?;
+    let (peer, local_address) = match p.get("peer").filter(|n| !n.is_empty()) {
+        Some(name) => {
+            let item = c
+                .items("/ip ipsec peer")
+                .iter()
+                .find(|i| i.get("name") == Some(name))?;
+            if item.is_disabled() {
+                return None;
+            }
+            (item.get_str("address")?, item.get_str("local-address"))
+        }
+        None => (
+            p.get_str("sa-dst-address").filter(|a| !a.is_empty())?,
+            p.get_str("sa-src-address"),
+        ),
+    };
+    let via = local_address.and_then(|l| esp_interface(c, &l));
+    let peer = peer
+        .strip_suffix("/32")
+        .or_else(|| peer.strip_suffix("/128"))
+        .unwrap_or(&peer);
+    let peer = crate::term::printable(peer).into_owned();
+    let set = AddrSet::from_range(remote.range);
+    let (v4, v6) = if remote.range.v6 {
+        (AddrSet::empty(false), set)
+    } else {
+        (set, AddrSet::empty(true))
+    };
+    Some((peer, Ipsec { port, required }, v4, v6, via))
+}
+
+/// The interface that holds `local` (a peer's `local-address`): an enabled `/ip address` on it,
+/// or an enabled PPP client whose profile's `local-address` it is.
+fn esp_interface(c: &Config, local: &str) -> Option<String> {
+    let local = local.trim();
+    if local.is_empty() {
+        return None;
+    }
+    let host = |v: &str| v.split('/').next().unwrap_or("").trim().to_string();
+    for menu in ["/ip address", "/ipv6 address"] {
+        for a in c.items(menu).iter().filter(|a| !a.is_disabled()) {
+            if a.get_str("address").is_some_and(|v| host(&v) == local) {
+                return a.get_str("interface");
+            }
+        }
+    }
+    for menu in [
+        "/interface l2tp-client",
+        "/interface sstp-client",
+        "/interface ovpn-client",
+        "/interface pppoe-client",
+        "/interface pptp-client",
+    ] {
+        for i in c.items(menu) {
+            if i.get("disabled") != Some(b"no") {
+                continue;
+            }
+            let profile = i.get("profile").unwrap_or(b"default-encryption");
+            let holds = c
+                .items("/ppp profile")
+                .iter()
+                .find(|p| p.get("name") == Some(profile))
+                .and_then(|p| p.get_str("local-address"))
+                .is_some_and(|l| host(&l) == local);
+            if holds {
+                return i.get_str("name");
+            }
+        }
+    }
+    None
 }
 
 /// The peers of WireGuard interface `iface`: a description and the sources they may send

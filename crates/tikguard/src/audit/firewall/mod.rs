@@ -101,9 +101,13 @@ pub struct Rule {
     loopback_only: bool,
     /// `ipsec-policy=in,ipsec`: matches only packets that came out of an IPsec tunnel (MikroTik's
     /// Firewall Filter manual: "ipsec - matches if the packet is subject to IPsec processing");
-    /// a connection from the WAN side is not, unless it comes from an authenticated IPsec peer,
-    /// which the analysis does not count as the attacker.
+    /// a connection from the WAN side in clear is not; one from an IPsec peer is judged on its
+    /// own side ([`crate::audit::tunnel`]) by a table made [`Firewall::decapsulated`]. In such a
+    /// table it is the other way round: the rule never matches when it
+    /// says `in,none`.
     ipsec_only: bool,
+    /// `ipsec-policy=`: `Some(true)` for `in,ipsec`, `Some(false)` for `in,none`.
+    ipsec_policy: Option<bool>,
     /// Matchers that were not decided (see the module docs).
     pub undecided: Vec<String>,
     pub disabled: bool,
@@ -312,14 +316,16 @@ impl Rule {
         }
         // `in,none` matches every packet not decapsulated from IPsec, the attacker's among them:
         // no restriction. `out,...` is for packets the router sends, never valid in input.
-        let ipsec_only = match get("ipsec-policy") {
-            None | Some(b"in,none") => false,
-            Some(b"in,ipsec") => true,
+        let ipsec_policy = match get("ipsec-policy") {
+            None => None,
+            Some(b"in,none") => Some(false),
+            Some(b"in,ipsec") => Some(true),
             Some(v) => {
                 undecided.push(format!("ipsec-policy={}", text(v)));
-                false
+                None
             }
         };
+        let ipsec_only = ipsec_policy == Some(true);
         for p in &item.props {
             let k = std::str::from_utf8(&p.key).unwrap_or("?");
             if !NOT_MATCHERS.contains(&k) {
@@ -359,6 +365,7 @@ impl Rule {
             dst_type_ok,
             loopback_only,
             ipsec_only,
+            ipsec_policy,
             undecided,
             disabled: item.is_disabled(),
             log: item.get("log") == Some(b"yes"),
@@ -601,6 +608,20 @@ impl Firewall {
             .map(|(i, it)| Rule::compile(i, it, &lists, false))
             .filter(|r| !r.disabled && r.chain == "dstnat")
             .collect()
+    }
+
+    /// The same table as it judges a packet IPsec decapsulated: such a packet goes through the
+    /// chains again, "processed as usual, id est from the point an ordinal packet enters the
+    /// router" (MikroTik's Packet Flow manual), in on the interface its ESP came in on; there
+    /// `ipsec-policy=in,ipsec` matches it and `in,none` does not (netfilter's `policy` match,
+    /// which RouterOS' matcher is: `--pol ipsec|none` "matches if the packet is subject to
+    /// IPsec processing", `--dir in` "the policy used for decapsulation"; MikroTik's Firewall
+    /// Filter manual, `ipsec-policy`).
+    pub fn decapsulated(mut self) -> Firewall {
+        for r in self.rules.iter_mut().chain(self.raw.iter_mut()) {
+            r.ipsec_only = r.ipsec_policy == Some(false);
+        }
+        self
     }
 
     /// The same table with other limits on its evaluation.

@@ -46,7 +46,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
 /// The tunnels, described, when `api` is reachable only through encrypting tunnels from a few
 /// peers: no WAN, LAN-side or subscriber row reaches it, every tunnel row that does is an
 /// encrypting tunnel's from explicit prefixes, and the service's own `address=` lies within
-/// the sources the encrypting tunnels admit (WireGuard's `allowed-address`: [`crate::audit::tunnel`]),
+/// the sources the encrypting tunnels admit (WireGuard's `allowed-address`, an IPsec policy's
+/// `dst-address`: [`crate::audit::tunnel`]),
 /// so no interface the analysis does not model (the LAN) reaches it either.
 fn only_through_encrypting_tunnels(cx: &Context, item: &Item) -> Option<String> {
     use crate::audit::exposure::Zone;

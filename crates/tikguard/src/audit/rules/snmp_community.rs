@@ -51,7 +51,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
             let allowed = crate::audit::exposure::allowed_from(addresses, v6);
             for side in e.sides() {
-                let ev = fw.evaluate(
+                let ev = e.firewall(side, v6).evaluate(
                     Probe {
                         protocol: "udp",
                         port: 161,
