@@ -67,6 +67,33 @@ pub async fn unresolved(client: &routeros_api::Client, plan: &Plan) -> Vec<Strin
     missing
 }
 
+/// What `--rollback FILE` does with `text`, the undo of `plan`: `Ok(false)` writes nothing (a
+/// plan with nothing to do has nothing to undo, and an empty file would hide an earlier run's
+/// undo), `Ok(true)` writes it. With `--apply` (`applying`) an existing file holding other text
+/// is the undo of an earlier run, the only record of what that run changed: refused, before
+/// anything is changed. The same text (the dry run before the run) is no loss.
+pub fn rollback_to_write(
+    path: &std::path::Path,
+    text: &str,
+    plan: &Plan,
+    applying: bool,
+) -> Result<bool, String> {
+    if plan.is_empty() {
+        return Ok(false);
+    }
+    if applying {
+        if let Ok(have) = std::fs::read(path) {
+            if have != text.as_bytes() {
+                return Err(format!(
+                    "{} holds another rollback (the undo of an earlier run, which a second run would destroy): nothing was changed; keep it and give --rollback a new file",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
 /// again.
 pub async fn apply(
@@ -294,7 +321,7 @@ fn stopped(
     };
     let undo = match rollback {
         Some(p) => format!(
-            "undo them with the rollback written to {} (keep it: a run again with the same --rollback replaces it with the undo of what that run changes)",
+            "undo them with the rollback written to {} (keep it: a run again refuses to overwrite it; give that run a new --rollback file)",
             p.display()
         ),
         None => "undo them with the rollback (--rollback FILE writes it)".to_string(),
