@@ -121,3 +121,59 @@ fn the_plans_own_rules_and_entries_are_not_taken_for_foreign() {
     let again = harden::plan(&after, &i);
     assert!(again.foreign.is_empty(), "{:#?}", again.foreign);
 }
+
+/// MAC winbox, MAC telnet and discovery kept on "the LAN" never reach the WAN's layer 2: a
+/// PPPoE client's frames arrive on the Ethernet port it dials over, and a WAN bridge's on its
+/// ports (MikroTik's PPPoE manual: the client runs on `interface=`; Bridging manual: frames
+/// enter on bridge ports). With a WAN list naming only `pppoe-out1`, `include=all
+/// exclude=WAN` would keep them on ether1, the uplink: the plan lists the LAN side one by one,
+/// and an existing list holding ether1 is not taken for the LAN.
+#[test]
+fn layer2_kept_on_the_lan_never_includes_the_port_a_pppoe_wan_dials_over() {
+    const PPPOE: &str = "# 2025-06-02 10:00:00 by RouterOS 7.16.2
+/interface bridge
+add name=bridge
+/interface pppoe-client
+add interface=ether1 name=pppoe-out1 user=isp
+/interface list
+add name=WAN
+add name=LANISH
+/interface list member
+add interface=pppoe-out1 list=WAN
+add interface=ether1 list=LANISH
+add interface=bridge list=LANISH
+/interface bridge port
+add bridge=bridge interface=ether2
+/ip address
+add address=192.168.88.1/24 interface=bridge
+/ip firewall filter
+add action=accept chain=input connection-state=established,related
+add action=accept chain=input in-interface=bridge
+add action=drop chain=input
+/ip service
+set telnet disabled=yes
+set ftp disabled=yes
+set www disabled=yes
+/tool mac-server
+set allowed-interface-list=all
+/tool mac-server mac-winbox
+set allowed-interface-list=all
+/ip neighbor discovery-settings
+set discover-interface-list=all
+";
+    let c = Config::load(PPPOE.as_bytes().to_vec()).0;
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("include=all"), "{script}");
+    assert!(
+        !script.contains("allowed-interface-list=LANISH"),
+        "{script}"
+    );
+    assert!(!script.contains("interface=ether1"), "{script}");
+    assert!(
+        script.contains("mac-winbox set allowed-interface-list=tikguard-lan"),
+        "{script}"
+    );
+    assert!(script.contains("interface=bridge"), "{script}");
+}
