@@ -177,3 +177,36 @@ set discover-interface-list=all
     );
     assert!(script.contains("interface=bridge"), "{script}");
 }
+
+/// `--api-group G` tightens a group the export shows without its users (exports do not hold
+/// users): the "who loses access" table lists what G's users lose, the policies taken from
+/// the group and the address restriction put on its users.
+#[test]
+fn the_loss_table_lists_what_an_api_groups_users_lose() {
+    let (text, c) =
+        with("/user group\nadd name=integrations policy=read,write,api,winbox,ssh,ftp,test");
+    let mut i = guide_intent(&c);
+    i.api_group = Some("integrations".into());
+    let plan = harden::plan(&c, &i);
+    let (_, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let rows: Vec<&harden::losses::Loss> = proof
+        .losses
+        .iter()
+        .filter(|l| l.kind == "group" && l.who.contains("integrations"))
+        .collect();
+    let said = format!("{rows:#?}");
+    assert!(
+        rows.iter().any(|l| l
+            .r#where
+            .iter()
+            .any(|w| w.contains("winbox") && w.contains("ssh"))),
+        "{said}\n{:#?}",
+        proof.losses
+    );
+    assert!(
+        rows.iter()
+            .any(|l| l.r#where.iter().any(|w| w.contains("198.51.100.20"))),
+        "{said}"
+    );
+}
