@@ -484,3 +484,64 @@ fn apply_never_overwrites_an_earlier_rollback_and_an_empty_plan_writes_none() {
     assert!(!none.exists());
     assert_eq!(std::fs::read_to_string(&first).unwrap(), undo);
 }
+
+/// The user `--apply` logs in as must keep its way in: a plan that takes policies from its
+/// group (`--api-group` naming the group it is in) or restricts its address to the API
+/// clients locks the applying engineer out on the next login. Refused before any change,
+/// unless `--yes-lock-me-out`.
+#[test]
+fn apply_refuses_a_plan_that_restricts_the_user_it_logs_in_as() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let mut emu = tikguard()
+        .args(["emu", "examples/isp-core-v7.rsc", "--api", "127.0.0.1:0"])
+        .arg("--password-file")
+        .arg(format!("admin={}", pw.display()))
+        .arg("--password-file")
+        .arg(format!("crm={}", pw.display()))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(emu.stdout.take().unwrap()).lines();
+    let addr = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("api ")
+        .unwrap()
+        .to_string();
+    let run = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--plain",
+                "--user",
+                "crm",
+                "--api-group",
+                "billing",
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--password-file",
+            ])
+            .arg(&pw)
+            .args(extra)
+            .output()
+            .unwrap();
+        outcome(out)
+    };
+    let (code, out, err) = run(&["--yes"]);
+    let _ = emu.kill();
+    let _ = emu.wait();
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!out.contains("live audit"), "{out}");
+    assert!(
+        err.contains("`crm`") && err.contains("billing") && err.contains("--yes-lock-me-out"),
+        "{err}"
+    );
+}

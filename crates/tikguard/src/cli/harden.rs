@@ -465,6 +465,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             &intent,
             &config,
             a.rollback.as_deref().map(std::path::Path::new),
+            &a.connect.user,
         ))?;
         if let (Some(w), true, 0) = (&tunnel, a.yes, code) {
             let key = rt.block_on(harden::apply::wireguard_public_key(
