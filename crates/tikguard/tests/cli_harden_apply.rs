@@ -346,7 +346,7 @@ fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
     let cut = std::sync::Arc::new(std::sync::Mutex::new(None));
     let addr = relay(emu.api.clone().unwrap(), cut.clone());
     let rollback = dir.path().join("undo.rsc");
-    let run = |extra: &[&str]| {
+    let run = |rollback: &std::path::Path, extra: &[&str]| {
         let out = tikguard()
             .args([
                 "harden",
@@ -359,7 +359,7 @@ fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
                 "10.255.0.0/24,127.0.0.0/8",
                 "--rollback",
             ])
-            .arg(&rollback)
+            .arg(rollback)
             .arg("--password-file")
             .arg(&pw)
             .args(extra)
@@ -371,7 +371,7 @@ fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, dry, err) = run(&[]);
+    let (code, dry, err) = run(&rollback, &[]);
     assert_eq!(code, Some(0), "{err}");
     let www_id = dry
         .lines()
@@ -383,7 +383,7 @@ fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
     let mut word = vec![www_id.len() as u8];
     word.extend_from_slice(www_id.as_bytes());
     *cut.lock().unwrap() = Some(word);
-    let (code, applied, err) = run(&["--yes"]);
+    let (code, applied, err) = run(&rollback, &["--yes"]);
     assert_eq!(code, Some(1), "{applied}\n{err}");
     assert!(!applied.contains("live audit"), "{applied}");
     assert!(
@@ -396,8 +396,11 @@ fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
     );
     // What is left is a prefix of the plan: a second run plans from it and finishes.
     *cut.lock().unwrap() = None;
-    let (code, finished, err) = run(&["--yes"]);
+    // The first run's rollback is the undo of what it changed: the second run writes its own.
+    let first_undo = std::fs::read_to_string(&rollback).unwrap();
+    let (code, finished, err) = run(&dir.path().join("undo-2.rsc"), &["--yes"]);
     assert_eq!(code, Some(0), "{finished}\n{err}");
+    assert_eq!(std::fs::read_to_string(&rollback).unwrap(), first_undo);
     assert!(!finished.contains("disable www"), "{finished}");
     // The plaintext API is off now: the last look goes over api-ssl.
     let out = tikguard()
@@ -418,4 +421,127 @@ fn a_reset_mid_apply_is_reported_truthfully_and_a_second_run_finishes() {
     let again = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{again}");
     assert!(again.contains("nothing to do"), "{again}");
+}
+
+/// The rollback of a run is the only record of what it changed: a later `--apply` given the same
+/// `--rollback` file refuses before changing anything rather than overwrite it with the undo of a
+/// different plan (the earlier run's undo would be lost); a plan with nothing to do writes no
+/// rollback at all (an empty file would read as "nothing to undo").
+#[test]
+fn apply_never_overwrites_an_earlier_rollback_and_an_empty_plan_writes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let (addr, pw) = (emu.ssl.clone(), emu.password_file.clone());
+    let known = dir.path().join("known");
+    let run = |rollback: &std::path::Path, extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--known-routers",
+            ])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(&pw)
+            .arg("--rollback")
+            .arg(rollback)
+            .args(extra)
+            .output()
+            .unwrap();
+        outcome(out)
+    };
+    let earlier = dir.path().join("undo.rsc");
+    std::fs::write(&earlier, "# the undo of an earlier run\n").unwrap();
+    let (code, out, err) = run(&earlier, &["--yes"]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!out.contains("live audit"), "{out}");
+    assert!(
+        err.contains("undo.rsc") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&earlier).unwrap(),
+        "# the undo of an earlier run\n"
+    );
+    // Its own dry run's rollback is the same text: the run that follows it may write it.
+    let first = dir.path().join("first.rsc");
+    let (code, _, err) = run(&first, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(&first, &["--yes"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("live audit"), "{out}");
+    let undo = std::fs::read_to_string(&first).unwrap();
+    assert!(undo.contains("remove"), "{undo}");
+    let none = dir.path().join("none.rsc");
+    let (code, out, err) = run(&none, &["--yes"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("nothing to do"), "{out}");
+    assert!(!none.exists());
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), undo);
+}
+
+/// The user `--apply` logs in as must keep its way in: a plan that takes policies from its
+/// group (`--api-group` naming the group it is in) or restricts its address to the API
+/// clients locks the applying engineer out on the next login. Refused before any change,
+/// unless `--yes-lock-me-out`.
+#[test]
+fn apply_refuses_a_plan_that_restricts_the_user_it_logs_in_as() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pass");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let mut emu = tikguard()
+        .args(["emu", "examples/isp-core-v7.rsc", "--api", "127.0.0.1:0"])
+        .arg("--password-file")
+        .arg(format!("admin={}", pw.display()))
+        .arg("--password-file")
+        .arg(format!("crm={}", pw.display()))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(emu.stdout.take().unwrap()).lines();
+    let addr = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("api ")
+        .unwrap()
+        .to_string();
+    let run = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--plain",
+                "--user",
+                "crm",
+                "--api-group",
+                "billing",
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--password-file",
+            ])
+            .arg(&pw)
+            .args(extra)
+            .output()
+            .unwrap();
+        outcome(out)
+    };
+    let (code, out, err) = run(&["--yes"]);
+    let _ = emu.kill();
+    let _ = emu.wait();
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!out.contains("live audit"), "{out}");
+    assert!(
+        err.contains("`crm`") && err.contains("billing") && err.contains("--yes-lock-me-out"),
+        "{err}"
+    );
 }

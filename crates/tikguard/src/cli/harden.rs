@@ -435,10 +435,19 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     let refused = proof.as_ref().err().map(|r| r.0.clone());
     if refused.is_none() {
         let secret = intent.password_in_script.is_some();
-        let writes = [
-            (&a.output, script.clone(), secret),
-            (&a.rollback, harden::rollback(&plan.changes), true),
-        ];
+        let undo = harden::rollback(&plan.changes);
+        let rollback =
+            match a.rollback.as_deref().map(|p| {
+                harden::apply::rollback_to_write(p.as_ref(), &undo, &plan, client.is_some())
+            }) {
+                Some(Err(e)) => {
+                    eprintln!("tikguard: {}", comment_text(&e));
+                    return Ok(1);
+                }
+                Some(Ok(true)) => a.rollback.clone(),
+                _ => None,
+            };
+        let writes = [(&a.output, script.clone(), secret), (&rollback, undo, true)];
         for (path, text, private) in writes {
             if let Some(path) = path {
                 if let Err(e) = write_file(path, text.as_bytes(), private) {
@@ -456,6 +465,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             &intent,
             &config,
             a.rollback.as_deref().map(std::path::Path::new),
+            &a.connect.user,
         ))?;
         if let (Some(w), true, 0) = (&tunnel, a.yes, code) {
             let key = rt.block_on(harden::apply::wireguard_public_key(

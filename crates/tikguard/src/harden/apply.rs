@@ -38,6 +38,54 @@ pub fn source_kept(local: Option<std::net::SocketAddr>, intent: &Intent) -> Resu
     }
 }
 
+/// Whether the user this run logs in as (`user`, in the router's `/user` as read now) keeps its
+/// way in after `plan`: a plan that takes policies from its group (`/user group set ...
+/// policy=`) or sets its address (`/user set [find where group=G] address=`, or by its name)
+/// restricts it, and the next login (this run's own final look included) may fail. MikroTik's
+/// User manual: a user's `address` is the "host or network address from which the user is
+/// allowed to log in", and its group's `policy` the rights it has.
+pub fn login_kept(before: &routeros_config::Config, user: &str, plan: &Plan) -> Result<(), String> {
+    let group = before
+        .items("/user")
+        .iter()
+        .find(|u| u.get_str("name").as_deref() == Some(user))
+        .and_then(|u| u.get_str("group"));
+    let names = |conds: &[super::script::Cond], key: &str, v: &str| {
+        conds
+            .iter()
+            .any(|c| !c.negated && c.key == key && c.value.as_deref() == Some(v))
+    };
+    for ch in &plan.changes {
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else { continue };
+            if stmt.verb != "set" {
+                continue;
+            }
+            let conds: &[super::script::Cond] = match &stmt.target {
+                Target::Find(c) | Target::Every(c) => c,
+                _ => continue,
+            };
+            let sets = |k: &str| stmt.args.iter().any(|(a, _)| a == k);
+            let in_group = |key: &str| group.as_deref().is_some_and(|g| names(conds, key, g));
+            let hits = (stmt.menu == "/user"
+                && (names(conds, "name", user) || in_group("group"))
+                && (sets("address") || sets("group")))
+                || (stmt.menu == "/user group" && in_group("name") && sets("policy"));
+            if hits {
+                return Err(format!(
+                    "the plan restricts `{user}`, the user this run logs in as ({}: {}): after it, `{user}` may not log in from here again; log in as another administrator (--user), or give --yes-lock-me-out",
+                    match &group {
+                        Some(g) => format!("group {g}"),
+                        None => "its own entry".into(),
+                    },
+                    ch.description
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A statement with its placements dropped, to check its target alone.
 fn without_picks(stmt: &Stmt) -> Stmt {
     let mut s = stmt.clone();
@@ -67,8 +115,37 @@ pub async fn unresolved(client: &routeros_api::Client, plan: &Plan) -> Vec<Strin
     missing
 }
 
+/// What `--rollback FILE` does with `text`, the undo of `plan`: `Ok(false)` writes nothing (a
+/// plan with nothing to do has nothing to undo, and an empty file would hide an earlier run's
+/// undo), `Ok(true)` writes it. With `--apply` (`applying`) an existing file holding other text
+/// is the undo of an earlier run, the only record of what that run changed: refused, before
+/// anything is changed. The same text (the dry run before the run) is no loss.
+pub fn rollback_to_write(
+    path: &std::path::Path,
+    text: &str,
+    plan: &Plan,
+    applying: bool,
+) -> Result<bool, String> {
+    if plan.is_empty() {
+        return Ok(false);
+    }
+    if applying {
+        if let Ok(have) = std::fs::read(path) {
+            if have != text.as_bytes() {
+                return Err(format!(
+                    "{} holds another rollback (the undo of an earlier run, which a second run would destroy): nothing was changed; keep it and give --rollback a new file",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
 /// again.
+// Each argument is one thing the command line decided; bundling them would only move the list.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply(
     client: &routeros_api::Client,
     plan: &Plan,
@@ -77,6 +154,7 @@ pub async fn apply(
     intent: &Intent,
     planned: &routeros_config::Config,
     rollback: Option<&std::path::Path>,
+    user: &str,
 ) -> std::io::Result<u8> {
     // The connection this runs over: its source must keep the API after the plan.
     if let Err(e) = source_kept(client.local_addr(), intent) {
@@ -103,6 +181,14 @@ pub async fn apply(
         }
         eprintln!("tikguard: nothing was changed: the plan and its proof were made from the router as it was a moment ago; run again");
         return Ok(1);
+    }
+    if let Err(e) = login_kept(&before, user, plan) {
+        if !lock_me_out {
+            eprintln!("tikguard: {}", comment_text(&e));
+            eprintln!("tikguard: nothing was changed");
+            return Ok(1);
+        }
+        eprintln!("tikguard: warning: {}", comment_text(&e));
     }
     let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
         .findings
@@ -294,7 +380,7 @@ fn stopped(
     };
     let undo = match rollback {
         Some(p) => format!(
-            "undo them with the rollback written to {} (keep it: a run again with the same --rollback replaces it with the undo of what that run changes)",
+            "undo them with the rollback written to {} (keep it: a run again refuses to overwrite it; give that run a new --rollback file)",
             p.display()
         ),
         None => "undo them with the rollback (--rollback FILE writes it)".to_string(),

@@ -209,14 +209,14 @@ fn open_plain_api_port(c: &Config, intent: &Intent, trusted: &[&Prefix], v6: boo
 }
 
 /// One rule of the block: its tag, properties, description, findings it fixes.
-struct BlockRule {
-    tag: String,
-    props: Vec<(&'static str, String)>,
+pub(crate) struct BlockRule {
+    pub(crate) tag: String,
+    pub(crate) props: Vec<(&'static str, String)>,
     description: String,
     fixes: Vec<&'static str>,
     phase: Phase,
     /// A drop: run only while the family's accepts are there.
-    drop: bool,
+    pub(crate) drop: bool,
 }
 
 /// Address lists, the rule block per family, and open API accepts disabled.
@@ -226,6 +226,7 @@ pub fn plan(
     kept: &super::keep::Kept,
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
+    foreign: &mut Vec<String>,
 ) {
     let api_ssl_port = intent
         .api_port
@@ -277,6 +278,7 @@ pub fn plan(
         }
         let fam = if v6 { "ipv6" } else { "ip" };
         let lists = format!("/{fam} firewall address-list");
+        foreign.extend(super::foreign::entries(&lists, fam, c.items(&lists)));
         let filter = format!("/{fam} firewall filter");
         // The given prefixes, and the allow-lists kept ([`super::keep`]) that they do not cover
         // already (a list this plan wrote holds the given prefixes and link-local addresses,
@@ -328,11 +330,18 @@ pub fn plan(
             ("tikguard-mgmt", &mgmt, "management"),
         ] {
             for p in prefixes.iter() {
-                let exists = c.items(&lists).iter().any(|i| {
+                let same = |i: &&routeros_config::Item| {
                     i.get_str("list").as_deref() == Some(list)
                         && i.get_str("address").as_deref() == Some(p.text.as_str())
-                });
-                if exists {
+                };
+                let entries: Vec<&routeros_config::Item> =
+                    c.items(&lists).iter().filter(same).collect();
+                foreign.extend(
+                    entries
+                        .iter()
+                        .filter_map(|i| super::foreign::not_lasting(&lists, i)),
+                );
+                if !entries.is_empty() {
                     continue;
                 }
                 out.push(add_unique(
@@ -553,7 +562,7 @@ pub fn plan(
         // `mgmt-drop` above drops them from every source on every interface already (a rule
         // behind it could never match). Other IPv6 services (an SSTP server on 443, a BGP peer
         // opening its session to 179) are left as they are.
-        emit_block(c, &filter, block, &accepts, out);
+        emit_block(c, &filter, block, &accepts, out, foreign);
     }
     disable_open_api_accepts(c, out);
     log_api_drops(c, out, notes);
@@ -613,8 +622,10 @@ fn emit_block(
     block: Vec<BlockRule>,
     accepts: &[String],
     out: &mut Vec<Change>,
+    foreign: &mut Vec<String>,
 ) {
     let items = c.items(filter);
+    foreign.extend(super::foreign::rules(filter, items, &block));
     let existing = |tag: &str| {
         items
             .iter()

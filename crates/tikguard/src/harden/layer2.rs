@@ -224,11 +224,13 @@ fn lan_side(
         layer2_per_interface(c, &e.wan, &lan, own.is_empty(), out);
         return;
     }
+    // The WAN side as layer 2 sees it ([`wan_side`]): a list naming the Ethernet port a
+    // PPPoE WAN dials over, or a WAN bridge's port, reaches the WAN though it names no WAN.
     let reaches_wan = |list: &str| match list {
         "none" => false,
         "all" => true,
         l if l.starts_with('!') => true,
-        l => e.wan.iter().any(|w| lists.contains(l, w)),
+        l => outside.iter().any(|w| lists.contains(l, w)),
     };
     // A list of its own that names a WAN interface was put there by someone (MAC winbox over a
     // link the detection calls WAN): kept, as allow-lists are, with a note. Only the settings
@@ -237,8 +239,7 @@ fn lan_side(
         .into_iter()
         .partition(|n| n.5 == "all" || n.5 == "static" || n.5.starts_with('!'));
     for (_, _, _, what, rule, have) in &named {
-        let on: Vec<String> = e
-            .wan
+        let on: Vec<String> = outside
             .iter()
             .filter(|w| lists.contains(have, w))
             .map(|w| format!("`{w}`"))
@@ -263,10 +264,13 @@ fn lan_side(
                 .iter()
                 .any(|l| l.get_str("name").as_deref() == Some(name.as_str()));
             // Subscribers' access interfaces are left out too: only the members one by one can.
-            let exclude = e
-                .wan_list
-                .clone()
-                .filter(|_| intent.target.at_least(7, 0, 0) && subscriber_side(c).is_empty());
+            // So is a WAN side the WAN list does not hold whole (the port a PPPoE client dials
+            // over, a WAN bridge's ports): `exclude=` would leave it in.
+            let exclude = e.wan_list.clone().filter(|wl| {
+                intent.target.at_least(7, 0, 0)
+                    && subscriber_side(c).is_empty()
+                    && outside.iter().all(|w| lists.contains(wl, w))
+            });
             match exclude {
                 Some(wl) if !have => {
                     out.push(add_unique(

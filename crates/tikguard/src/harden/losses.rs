@@ -9,6 +9,9 @@
 //! configuration names. Services compared: winbox, ssh, www-ssl and the API (plaintext, or
 //! api-ssl with a certificate); the services the plan turns off are listed as changes.
 //!
+//! Groups too: the policies the plan takes from a group, and the address restriction it puts
+//! on the group's users, listed for the group since exports do not show its users.
+//!
 //! Layer 2 too: every interface where MAC telnet, MAC winbox or neighbour discovery was on
 //! before and is off after. A WAN interface (or a subscribers' access interface) that had them
 //! only because they were on every interface (`all`, RouterOS' default, or the default entry
@@ -28,7 +31,7 @@ use crate::audit::firewall::{Action, Assume, Exhausted, Firewall};
 /// One row of the table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Loss {
-    /// `prefix`, `user`, or `interface` (layer 2).
+    /// `prefix`, `user`, `group` (what its users lose), or `interface` (layer 2).
     pub kind: &'static str,
     pub who: String,
     pub service: String,
@@ -172,11 +175,85 @@ pub(super) fn losses(
             });
         }
     }
+    out.extend(group_losses(before, after, changes));
     out.extend(layer2_losses(before, after, wan));
     if let Some(e) = b.exhausted().or_else(|| a.exhausted()) {
         return Err(e);
     }
     Ok(out)
+}
+
+/// What the users of a group lose, whoever they are (exports do not hold users, so a group's
+/// users are mostly not shown): the policies the plan takes from the group, and the address
+/// restriction it puts on every user of the group (`/user set [find where group=G]
+/// address=`), as the plan writes it.
+fn group_losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss> {
+    use super::script::{Target, Val};
+    use routeros_config::value::parse_list;
+    let policies = |c: &Config, g: &str| -> Vec<String> {
+        c.items("/user group")
+            .iter()
+            .find(|i| i.get_str("name").as_deref() == Some(g))
+            .and_then(|i| i.get("policy"))
+            .map(|p| {
+                parse_list(p)
+                    .into_iter()
+                    .filter(|e| !e.negated)
+                    .map(|e| String::from_utf8_lossy(e.name).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for g in before.items("/user group") {
+        let Some(name) = g.get_str("name") else {
+            continue;
+        };
+        let had = policies(before, &name);
+        let now = policies(after, &name);
+        let lost: Vec<&String> = had.iter().filter(|p| !now.contains(p)).collect();
+        if !lost.is_empty()
+            && after
+                .items("/user group")
+                .iter()
+                .any(|i| i.get_str("name").as_deref() == Some(name.as_str()))
+        {
+            out.push(Loss {
+                kind: "group",
+                who: format!("users of group {name}"),
+                service: "policies".into(),
+                r#where: vec![format!(
+                    "policies removed: {}",
+                    lost.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )],
+            });
+        }
+        let restricted = changes.iter().flat_map(|c| &c.lines).find_map(|l| match l {
+            Line::Cmd(st)
+                if st.menu == "/user"
+                    && matches!(&st.target, Target::Every(cs) | Target::Find(cs)
+                        if cs.iter().any(|c| !c.negated && c.key == "group" && c.value.as_deref() == Some(name.as_str()))) =>
+            {
+                st.args.iter().find_map(|(k, v)| match v {
+                    Val::Text(t) if k == "address" => Some(t.clone()),
+                    _ => None,
+                })
+            }
+            _ => None,
+        });
+        if let Some(addr) = restricted {
+            out.push(Loss {
+                kind: "group",
+                who: format!("users of group {name}"),
+                service: "login".into(),
+                r#where: vec![format!("address restricted to {addr}")],
+            });
+        }
+    }
+    out
 }
 
 /// Interfaces where MAC telnet, MAC winbox or neighbour discovery was on before and is off

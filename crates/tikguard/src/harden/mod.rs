@@ -12,6 +12,8 @@
 //! - placement and quoting: [`crate::ros`], shared with the audit's fix lines.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
 //! - [`layer2`]: MAC telnet, MAC winbox and discovery where management lives.
+//! - [`foreign`]: items carrying harden's comment that it did not write, and entries of its
+//!   own lists that do not last: refused.
 //! - [`keep`]: the allow-lists the configuration has, kept unless `--replace-allow-lists`.
 //! - [`proof`]: every prefix of the script applied to the export in memory, audited and checked
 //!   for lockout over every packet of a connection; every command checked against RouterOS'
@@ -25,6 +27,7 @@ pub mod apply;
 pub mod block;
 pub mod crm;
 pub mod drift;
+pub mod foreign;
 pub mod intent;
 pub mod keep;
 pub mod layer2;
@@ -73,6 +76,11 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Things kept as they are and why (ports another feature needs, layer 2 access off).
     pub notes: Vec<String>,
+    /// Items that carry the comment harden writes but are not what it writes (anyone with
+    /// `write` can set a comment), or entries of its own lists that do not last: read back as
+    /// the plan's they would be skipped, kept or removed as its own, so the proof refuses.
+    #[serde(skip)]
+    pub foreign: Vec<String>,
 }
 
 impl Plan {

@@ -214,6 +214,11 @@ pub fn prove_within(
     intent: &Intent,
     limits: Limits,
 ) -> Result<(Config, Proof), Refusal> {
+    // What the plan would read back as its own but is not (a comment anyone can set, an
+    // entry that expires): nothing built on it holds.
+    if let Some(f) = super::plan(before, intent).foreign.first() {
+        return Err(Refusal(format!("refusing: {f}")));
+    }
     let deadline = Deadline::new(limits);
     let out_of_budget = |e: Exhausted| Refusal::budget(&e, &limits);
     let lines = script::lines(changes);

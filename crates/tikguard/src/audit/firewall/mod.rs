@@ -34,7 +34,7 @@ mod shadow;
 
 pub use budget::{Budget, Exhausted, Limits};
 
-pub use lists::{AddressLists, InterfaceLists};
+pub use lists::{expires, AddressLists, InterfaceLists};
 pub use shadow::Shadowed;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

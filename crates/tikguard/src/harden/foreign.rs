@@ -1,0 +1,159 @@
+//! Items that look like harden's but are not: a comment is any text anyone with `write` sets
+//! (MikroTik's Firewall Filter manual: `comment`, a descriptive text), so a rule or an
+//! address-list entry whose comment starts with [`TAG`] proves nothing about who wrote it. Read
+//! back as the plan's, such an item would be skipped (the plan adds nothing where it is),
+//! left out of the allow-lists kept, counted as the plan's accept, and removed by the
+//! rollback. An item is the plan's only when it is what the plan writes under that comment;
+//! anything else is foreign, and the proof refuses, naming it.
+//!
+//! Entries of the plan's own address lists count only when they last: one with `timeout=`
+//! is removed when it passes and one with `disabled=yes` matches nothing (MikroTik's Firewall
+//! Address-lists manual, `timeout` and `disabled`). RouterOS keeps one entry per list and
+//! address, so the plan cannot add a lasting one beside it: refused, with what to remove.
+//!
+//! This module decides only what is foreign; it changes nothing.
+
+use routeros_config::Item;
+
+use super::block::BlockRule;
+use super::TAG;
+use crate::ros::script::{comment_text, text_of};
+
+/// Keys a rule may differ in and still be the plan's: where it sits, and its comment.
+const POSITIONAL: &[&str] = &["comment", "place-before", "disabled", "dst-port"];
+
+/// Ports of a `dst-port` value (`22,8291,8000-8100`); `None` when it is not a plain list.
+fn ports(v: &str) -> Option<Vec<(u16, u16)>> {
+    v.split(',')
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
+            None => {
+                let n = p.trim().parse().ok()?;
+                Some((n, n))
+            }
+        })
+        .collect()
+}
+
+/// Whether `have` covers every port of `want`.
+fn covers(have: &str, want: &str) -> bool {
+    let (Some(have), Some(want)) = (ports(have), ports(want)) else {
+        return have == want;
+    };
+    want.iter()
+        .all(|&(a, b)| (a..=b).all(|p| have.iter().any(|&(x, y)| x <= p && p <= y)))
+}
+
+/// Why `item`, carrying the comment of a rule with `props` (a drop: `drop`), is not what the
+/// plan writes under it.
+fn differs(item: &Item, props: &[(&str, String)], drop: bool) -> Option<String> {
+    if item.is_disabled() {
+        return Some("it is disabled".into());
+    }
+    for (k, want) in props {
+        if POSITIONAL.contains(k) {
+            continue;
+        }
+        let have = text_of(item, k);
+        if have.as_deref() != Some(want.as_str()) {
+            return Some(format!(
+                "{k}={} where the plan writes {k}={want}",
+                have.unwrap_or_else(|| "(none)".into())
+            ));
+        }
+    }
+    // The ports: an accept of the plan's trusted lists may hold more (an earlier run's, such
+    // as the plaintext API while it was staged); a drop must hold every port the plan drops.
+    if let Some((_, want)) = props.iter().find(|(k, _)| *k == "dst-port") {
+        let have = text_of(item, "dst-port").unwrap_or_default();
+        if drop && !covers(&have, want) {
+            return Some(format!(
+                "dst-port={have} where the plan drops dst-port={want}"
+            ));
+        }
+    }
+    for p in &item.props {
+        let k = String::from_utf8_lossy(&p.key);
+        if POSITIONAL.contains(&k.as_ref()) || props.iter().any(|(rk, _)| *rk == k) {
+            continue;
+        }
+        return Some(format!("it has {k}=, which the plan never writes"));
+    }
+    None
+}
+
+/// The rules of `menu` whose comment is harden's but which are not the plan's `block`: one
+/// that differs from the rule the plan writes under that comment, and an accept under a
+/// comment the plan does not write (the allow-lists kept would skip it as the plan's).
+pub(crate) fn rules(menu: &str, items: &[Item], block: &[BlockRule]) -> Vec<String> {
+    // The WireGuard accept [`super::tunnel`] writes (`--api-tunnel`).
+    let tunnel = (
+        format!("{TAG}api-tunnel-accept"),
+        vec![
+            ("chain", "input".to_string()),
+            ("protocol", "udp".into()),
+            ("dst-port", super::tunnel::PORT.to_string()),
+            ("action", "accept".into()),
+        ],
+    );
+    let mut out = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let Some(comment) = text_of(item, "comment").filter(|c| c.starts_with(TAG)) else {
+            continue;
+        };
+        let why = match block.iter().find(|r| r.tag == comment) {
+            Some(rule) => differs(item, &rule.props, rule.drop),
+            None if comment == tunnel.0 => differs(item, &tunnel.1, false),
+            None if item.get("action") == Some(b"accept") || item.get("action").is_none() => {
+                Some("it accepts, and the plan writes no rule under that comment".into())
+            }
+            None => None,
+        };
+        if let Some(why) = why {
+            out.push(comment_text(&format!(
+                "{menu} rule {n} carries the comment `{comment}` that tikguard writes, but it is not tikguard's ({why}); anyone with write access can set a comment: check who added it, then remove it or change its comment, and run again"
+            )));
+        }
+    }
+    out
+}
+
+/// Why an entry of one of the plan's own lists is no lasting source, if it is not.
+pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
+    let why = if item.is_disabled() {
+        "it is disabled"
+    } else if item
+        .get("timeout")
+        .is_some_and(crate::audit::firewall::expires)
+    {
+        "it has a timeout, and is removed once it passes"
+    } else {
+        return None;
+    };
+    let list = text_of(item, "list").unwrap_or_default();
+    let address = text_of(item, "address").unwrap_or_default();
+    Some(comment_text(&format!(
+        "{menu} entry {address} of list {list}, which the plan needs to last, does not ({why}); RouterOS keeps one entry per list and address, so the plan cannot add a lasting one beside it: remove it, and run again"
+    )))
+}
+
+/// Entries of `menu` whose comment is harden's for a list entry (`<TAG><fam>-<list>:<address>`)
+/// but that are another list or address than the comment says.
+pub fn entries(menu: &str, fam: &str, items: &[Item]) -> Vec<String> {
+    let own = format!("{TAG}{fam}-");
+    let mut out = Vec::new();
+    for item in items {
+        let Some(comment) = text_of(item, "comment").filter(|c| c.starts_with(&own)) else {
+            continue;
+        };
+        let said = comment[own.len()..].split_once(':');
+        let list = text_of(item, "list").unwrap_or_default();
+        let address = text_of(item, "address").unwrap_or_default();
+        if said != Some((list.as_str(), address.as_str())) {
+            out.push(comment_text(&format!(
+                "{menu} entry {address} of list {list} carries the comment `{comment}` that tikguard writes for another entry; anyone with write access can set a comment: check who added it, then remove it or change its comment, and run again"
+            )));
+        }
+    }
+    out
+}
