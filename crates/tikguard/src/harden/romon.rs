@@ -14,7 +14,8 @@
 //!   `secrets="mysecret",""` (sending with the secret, still accepting unhashed), then
 //!   `secrets="mysecret"`.
 //! - "For each interface, if the interface-specific secret list is empty, a global secret list
-//!   is used": a `/tool romon port` with secrets of its own is not changed by the global list.
+//!   is used": a `/tool romon port` with secrets of its own is not changed by the global list
+//!   (the note says so; ports are not read, as the live read does not carry them).
 //!
 //! A secret set on one router alone cuts it off from every peer that does not yet accept it,
 //! so each stage says what must hold on every RoMON peer before the next.
@@ -153,14 +154,6 @@ pub fn extend(plan: &mut Plan, c: &Config, r: Option<&RomonSecret>) -> Result<()
     };
     let stage = r.stage;
     let want = wanted(&have, &r.secret, stage);
-    let ports = c
-        .items("/tool romon port")
-        .iter()
-        .filter(|i| i.get("secrets").is_some_and(|s| !s.is_empty()))
-        .count();
-    if ports > 0 {
-        plan.notes.push(format!("RoMON: {ports} `/tool romon port` entr{} their own secrets, which this stage leaves as they are (MikroTik's RoMON manual: an interface with its own list does not use the global one); stage them by hand", if ports == 1 { "y has" } else { "ies have" }));
-    }
     if want == have {
         plan.notes.push(format!(
             "RoMON secret stage {stage} of 3 is already in place; {}",
@@ -175,7 +168,7 @@ pub fn extend(plan: &mut Plan, c: &Config, r: Option<&RomonSecret>) -> Result<()
         _ => "the secret alone: unhashed messages no longer accepted",
     };
     plan.notes.push(format!(
-        "RoMON secret stage {stage} of 3 ({what}); {}",
+        "RoMON secret stage {stage} of 3 ({what}); {}; a `/tool romon port` given secrets of its own does not use this list (RoMON manual) and is left as it is",
         before_next(stage)
     ));
     plan.changes.push(Change {
