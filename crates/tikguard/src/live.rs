@@ -276,6 +276,8 @@ pub async fn stmt_to_api(client: &Client, stmt: &Stmt) -> Result<Vec<Vec<u8>>, S
     }
     for (k, v) in &stmt.args {
         let v = match v {
+            // The API takes a list as its elements joined with commas (`,S` for `"",S`).
+            Val::List(l) => name_bytes(&l.join(",")),
             Val::Text(t) => name_bytes(t),
             Val::Pick(conds) => match resolve(client, &api_menu, conds).await?.first() {
                 Some(id) => id.clone().into_bytes(),

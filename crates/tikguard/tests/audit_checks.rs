@@ -785,6 +785,40 @@ fn romon_without_a_secret_gives_reach_to_the_logins_not_control() {
     assert!(m[0].contains("a login is still asked"), "{m:?}");
 }
 
+/// MikroTik's RoMON manual, "Secrets": unhashed messages are accepted while the list "is empty
+/// or contains 'empty secret'". A list holding `""` beside a secret (the manual's first two
+/// steps of introducing one, `secrets="","S"` and `secrets="S",""`) still lets any agent in:
+/// flagged high; the secret alone is not flagged.
+#[test]
+fn romon_secrets_holding_the_empty_secret_accept_unhashed_messages() {
+    for list in [
+        "\"\",long-enough-secret",
+        "long-enough-secret,\"\"",
+        "\",long-enough-secret\"",
+    ] {
+        let m = rule_messages(
+            &v(
+                "7.18.2",
+                &format!("/tool romon set enabled=yes secrets={list}\n"),
+            ),
+            "TG121",
+        );
+        assert_eq!(m.len(), 1, "{list}: {m:?}");
+        assert!(
+            m[0].contains("unhashed RoMON messages are accepted"),
+            "{list}: {m:?}"
+        );
+    }
+    let m = rule_messages(
+        &v(
+            "7.18.2",
+            "/tool romon set enabled=yes secrets=long-enough-secret\n",
+        ),
+        "TG121",
+    );
+    assert!(m.is_empty(), "{m:?}");
+}
+
 const DNS_WAN: &str = "/interface list add name=WAN\n/interface list member add interface=ether1 list=WAN\n/ip address add address=203.0.113.2/24 interface=ether1\n/ip dns set allow-remote-requests=yes\n";
 
 fn tg115(export: &str) -> Vec<(String, Vec<String>)> {

@@ -508,8 +508,8 @@ fn a_web_proxy_the_nat_redirects_to_is_left_on() {
 }
 
 /// MikroTik's RoMON manual, Secrets: a secret set on one router alone cuts it off from RoMON
-/// peers without one. TG121 is planned as the manual's staged introduction, in a note; the
-/// script leaves RoMON as it is and does not claim TG121.
+/// peers without one. Without `--romon-secret-stage`, TG121 is the manual's staged introduction
+/// in a note naming the flags; the script leaves RoMON as it is and does not claim TG121.
 #[test]
 fn romon_without_a_secret_is_planned_as_a_staged_note_not_a_lone_change() {
     let cfg = format!("{ALLOW}\n/tool romon\nset enabled=yes\n");
@@ -524,6 +524,10 @@ fn romon_without_a_secret_is_planned_as_a_staged_note_not_a_lone_change() {
         .iter()
         .find(|n| n.starts_with("TG121"))
         .unwrap_or_else(|| panic!("{:#?}", plan.notes));
-    assert!(note.contains("secrets=\",<secret>\""), "{note}");
+    assert!(note.contains("secrets=\"\",<secret>"), "{note}");
+    assert!(
+        note.contains("--romon-secret-file FILE --romon-secret-stage 1"),
+        "{note}"
+    );
     harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }

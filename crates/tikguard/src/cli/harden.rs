@@ -135,6 +135,16 @@ pub struct Args {
     /// then written 0600).
     #[arg(long, value_name = "PATH", requires = "create_api_user")]
     api_password_file: Option<String>,
+    /// TG121: a RoMON secret, read from this file's first line (a file only its owner may
+    /// read), introduced in MikroTik's three stages with --romon-secret-stage. The script then
+    /// holds it and is written 0600; what is printed shows `***`.
+    #[arg(long, value_name = "FILE", requires = "romon_secret_stage")]
+    romon_secret_file: Option<String>,
+    /// The stage this run takes, each on every RoMON router before the next: 1 adds the secret
+    /// while still sending unhashed (`secrets="",S`), 2 sends with it (`secrets=S,""`), 3
+    /// removes the empty secret (`secrets=S`).
+    #[arg(long, value_name = "1|2|3", value_parser = clap::value_parser!(u8).range(1..=3), requires = "romon_secret_file")]
+    romon_secret_stage: Option<u8>,
     /// Write the script here (default: standard output).
     #[arg(short = 'o', long = "output", value_name = "SCRIPT")]
     output: Option<String>,
@@ -410,7 +420,17 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     if let Err(e) = mgmt_ifaces.check(&config, &source_name) {
         return usage(e.replacen("--wan", "--mgmt-interface", 1));
     }
+    let romon = match (&a.romon_secret_file, a.romon_secret_stage) {
+        (Some(f), Some(st)) => match harden::romon::read(f, st) {
+            Ok(r) => Some(r),
+            Err(e) => return usage(e),
+        },
+        _ => None,
+    };
     let mut plan = harden::plan(&config, &intent);
+    if let Err(e) = harden::romon::extend(&mut plan, &config, romon.as_ref()) {
+        return usage(e);
+    }
     if let Some(w) = &tunnel {
         harden::tunnel::extend(&mut plan, &config, w);
     }
@@ -418,7 +438,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         time: std::time::Duration::from_secs(a.time_limit),
         ..Default::default()
     };
-    let proof = harden::prove_within(&bytes, &config, &plan.changes, &intent, limits);
+    let proof = harden::prove_within(&bytes, &config, &plan.changes, &intent, limits)
+        .map_err(|r| harden::Refusal(harden::romon::scrub(&r.0, romon.as_ref())));
     let header = format!(
         "tikguard harden for {} (RouterOS {})\napi clients: {}; management: {}",
         source_name,
@@ -432,9 +453,11 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         a.mgmt.join(", ")
     );
     let script = harden::render(&plan.changes, !a.no_guards, &header);
+    // What may be shown: the RoMON secret as `***` (the script file alone holds it).
+    let shown = harden::render(&harden::romon::masked(&plan.changes), !a.no_guards, &header);
     let refused = proof.as_ref().err().map(|r| r.0.clone());
     if refused.is_none() {
-        let secret = intent.password_in_script.is_some();
+        let secret = intent.password_in_script.is_some() || romon.is_some();
         let undo = harden::rollback(&plan.changes);
         let rollback =
             match a.rollback.as_deref().map(|p| {
@@ -479,7 +502,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         }
         return Ok(code);
     }
-    report(&a, &plan, &proof, &script, &intent)?;
+    report(&a, &plan, &proof, &shown, &intent)?;
     if let (Some(w), Ok(_), Format::Text) = (&tunnel, &proof, a.format) {
         eprintln!(
             "tikguard: the CRM's side (wg-quick), the router's public key filled in once the script ran:\n{}",

@@ -19,6 +19,7 @@
 //!   for lockout over every packet of a connection; every command checked against RouterOS'
 //!   command tree ([`crate::schema`]).
 //! - [`losses`]: who could reach a service before and cannot after (the proof's table).
+//! - [`romon`]: TG121's RoMON secret, in the manual's three stages, one a run.
 //! - [`apply`]: `--apply`, the plan run on a live router over the API.
 //!
 //! The least-privilege API policy is [`crate::policy`]'s, shared with the audit.
@@ -35,6 +36,7 @@ pub mod losses;
 pub mod order;
 pub mod plan;
 pub mod proof;
+pub mod romon;
 pub mod script;
 pub mod tunnel;
 pub mod used;

@@ -483,9 +483,10 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     // the first secret of its list (unhashed if that is empty) and accepts unhashed messages
     // only while its list is empty or holds the empty secret. A secret set on this router
     // alone cuts it off from every RoMON peer still without one; the manual's way is in steps
-    // across the whole RoMON network, which one router's script cannot take. Said, not done.
+    // across the whole RoMON network. Without `--romon-secret-stage` it is said, not done;
+    // with it [`super::romon`] plans the stage and drops this note.
     if has("TG121") {
-        notes.push("TG121 not planned: a RoMON secret set on this router alone cuts it off from its RoMON peers (MikroTik's RoMON manual, Secrets: unhashed messages are accepted only while the list is empty or holds the empty secret). Introduce it on every RoMON router in turn: first `/tool romon set secrets=\",<secret>\"` everywhere (still sending unhashed, already accepting the secret), then `secrets=<secret>` everywhere".into());
+        notes.push("TG121 not planned: a RoMON secret set on this router alone cuts it off from its RoMON peers (MikroTik's RoMON manual, Secrets: unhashed messages are accepted only while the list is empty or holds the empty secret). Introduce it in the manual's three stages, each on every RoMON router before the next: `--romon-secret-file FILE --romon-secret-stage 1` (`secrets=\"\",<secret>`: still sending unhashed, already accepting the secret), then `--romon-secret-stage 2` (`secrets=<secret>,\"\"`: sending with it), then `--romon-secret-stage 3` (`secrets=<secret>`)".into());
     }
 
     super::crm::crm_access(c, intent, &mut out, &mut notes);

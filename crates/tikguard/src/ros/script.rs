@@ -157,11 +157,61 @@ pub fn pick_first(conds: &[Cond]) -> String {
     format!("[:pick {} 0]", find(None, conds))
 }
 
-/// A property value: text (quoted by [`value`]), or the first item a `find` picks.
+/// A property value: text (quoted by [`value`]), the first item a `find` picks, or a list whose
+/// elements are each quoted by [`value`] and joined with commas.
+///
+/// A list is written as MikroTik's RoMON manual writes one (section "Secrets":
+/// `secrets="","mysecret"`): each element its own value, so the empty element is `""` and an
+/// element is never split or joined by the quoting of another. An empty list is `""`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Val {
     Text(String),
     Pick(Vec<Cond>),
+    List(Vec<String>),
+}
+
+/// The elements of a list value as the configuration holds it, the inverse of [`list_value`]:
+/// split at commas outside quotes, each quoted element unescaped. `"",S` (as the RoMON manual
+/// writes a list), `,S` (as the API returns it) and `",S"` unquoted by the parser are all the
+/// empty element and `S`; an empty value is the empty list.
+pub fn list_items(v: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if v.is_empty() {
+        return out;
+    }
+    let mut cur = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        match v[i] {
+            b'"' => {
+                let mut j = i + 1;
+                while j < v.len() && v[j] != b'"' {
+                    j += if v[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = j.min(v.len());
+                cur.extend(routeros_config::escape::unescape(&v[i + 1..end]));
+                i = end + 1;
+            }
+            b',' => {
+                out.push(std::mem::take(&mut cur));
+                i += 1;
+            }
+            c => {
+                cur.push(c);
+                i += 1;
+            }
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// A list value as script text (see [`Val::List`]).
+pub fn list_value(items: &[String]) -> String {
+    if items.is_empty() {
+        return value("");
+    }
+    items.iter().map(|i| value(i)).collect::<Vec<_>>().join(",")
 }
 
 /// What a `set`/`remove`/`disable` acts on.
@@ -212,6 +262,10 @@ impl Stmt {
         }
         self
     }
+    pub fn list(mut self, key: &str, items: Vec<String>) -> Stmt {
+        self.args.push((key.into(), Val::List(items)));
+        self
+    }
     pub fn pick(mut self, key: &str, conds: Vec<Cond>) -> Stmt {
         self.args.push((key.into(), Val::Pick(conds)));
         self
@@ -234,6 +288,7 @@ impl Stmt {
             let v = match v {
                 Val::Text(t) => value(t),
                 Val::Pick(c) => pick_first(c),
+                Val::List(l) => list_value(l),
             };
             let _ = write!(s, " {k}={v}");
         }

@@ -35,15 +35,25 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    let shortest = secrets
-        .split(|&b| b == b',')
+    // The list's elements, quoted ones unquoted (`"",S` is the empty secret and `S`).
+    let items = crate::ros::script::list_items(secrets);
+    let shortest = items
+        .iter()
         .filter(|s| !s.is_empty())
-        .map(<[u8]>::len)
+        .map(|s| String::from_utf8_lossy(s).chars().count())
         .min();
+    // MikroTik's RoMON manual, "Secrets": "unhashed messages are only accepted if a secret list
+    // is empty or contains 'empty secret'". A list holding it beside a secret (stages 1 and 2
+    // of introducing one) still lets any agent in.
+    let holds_empty = items.iter().any(|s| s.is_empty());
     let (severity, message) = match shortest {
         None => (
             Severity::High,
             "RoMON is enabled without a secret: any RoMON agent on a reachable link can join the RoMON network and reach this router's Winbox and ssh logins over layer 2, past the IP firewall and `/ip service address` (a login is still asked)".to_string(),
+        ),
+        Some(_) if holds_empty => (
+            Severity::High,
+            "RoMON's secrets still hold the empty secret (\"\"), so unhashed RoMON messages are accepted: any RoMON agent on a reachable link can join as if there were no secret. Once every RoMON router sends with the secret, remove the empty one (`tikguard harden --romon-secret-stage 3`)".to_string(),
         ),
         Some(n) if n < MIN_LEN => (
             Severity::Medium,
