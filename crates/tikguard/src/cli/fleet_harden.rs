@@ -218,7 +218,8 @@ fn table(
         let detail = r.status.detail().unwrap_or("");
         let detail: String = printable(detail).chars().take(160).collect();
         let name: String = printable(&r.name).chars().take(32).collect();
-        writeln!(w, "{name:name_w$}  {outcome:13}  {changes:>7}  {detail}")?;
+        let line = format!("{name:name_w$}  {outcome:13}  {changes:>7}  {detail}");
+        writeln!(w, "{}", line.trim_end())?;
     }
     let by: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     writeln!(
