@@ -90,21 +90,24 @@ fn fleet(n: usize, outside: &[usize]) -> Fleet {
 }
 
 fn harden(f: &Fleet, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut with = vec![
+        "--mgmt",
+        "10.254.0.0/24,127.0.0.0/8",
+        "--api-client",
+        "198.51.100.20",
+    ];
+    with.extend(extra);
+    harden_bare(f, out, &with)
+}
+
+/// Without the default --mgmt and --api-client.
+fn harden_bare(f: &Fleet, out: &Path, extra: &[&str]) -> std::process::Output {
     tikguard()
         .args(["fleet", "harden", "-i"])
         .arg(&f.inventory)
         .arg("-o")
         .arg(out)
-        .args([
-            "--mgmt",
-            "10.254.0.0/24,127.0.0.0/8",
-            "--api-client",
-            "198.51.100.20",
-            "--timeout",
-            "5s",
-            "--command-timeout",
-            "30s",
-        ])
+        .args(["--timeout", "5s", "--command-timeout", "30s"])
         .args(extra)
         .output()
         .unwrap()
@@ -275,4 +278,24 @@ fn apply_without_yes_is_refused_and_changes_nothing() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("--yes"));
     assert!(!out.exists());
+}
+
+#[test]
+fn a_router_without_management_prefixes_is_refused_and_never_planned() {
+    // r1's group gives `mgmt`; r0 has none, and no --mgmt is given.
+    let f = fleet(2, &[1]);
+    let out = f.dir.path().join("out");
+    let run = harden_bare(&f, &out, &["--api-client", "198.51.100.20"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let (_, res) = results(&out);
+    assert_eq!(outcome(&res, "r0"), "refused");
+    let r0 = res.iter().find(|r| r.name == "r0").unwrap();
+    assert!(r0.status.detail().unwrap().contains("--mgmt"), "{r0:?}");
+    assert!(!out.join("r0.rsc").exists());
+    assert_eq!(outcome(&res, "r1"), "planned");
+    // No API clients anywhere: refused too.
+    let run = harden_bare(&f, &out, &["--mgmt", "10.254.0.0/24"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let (_, res) = results(&out);
+    assert_eq!(outcome(&res, "r1"), "refused");
 }

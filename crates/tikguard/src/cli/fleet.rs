@@ -33,6 +33,7 @@ use crate::term::{printable, Style};
 ///   tikguard fleet audit -i fleet.toml --password-env ROS_PASS -o out/
 ///   tikguard fleet exec -i hosts.yml /ip/service/print --limit group:pop-*
 ///   tikguard fleet pins -i routers.csv
+///   tikguard fleet harden -i fleet.toml --mgmt 10.255.0.0/24 --api-client 198.51.100.20 -o plans/
 ///   tikguard fleet audit -i fleet.toml --shard 0/4 -o shard-0 && tikguard fleet merge shard-* -o all
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]

@@ -101,7 +101,20 @@ fn plan_one(
     let (config, parsed) = routeros_config::Config::load(bytes.clone());
     crate::input::check_parsed(name, &parsed)?;
     let version = config.version.as_ref().map(|v| v.to_string());
-    let prepared = match harden::options::prepare(options, &config, name) {
+    // `harden` requires --mgmt and --api-client: without them the proof has nobody's access
+    // to keep, and a plan that limits every service to them would lock everyone out.
+    let missing = if options.mgmt.is_empty() {
+        Some("no management prefixes for this router: give --mgmt, or `mgmt` in the inventory")
+    } else if options.api_clients.is_empty() && options.api_tunnel.is_none() {
+        Some("no API clients for this router: give --api-client, or `api_clients` in the inventory")
+    } else {
+        None
+    };
+    let checked = match missing {
+        Some(m) => Err(m.to_string()),
+        None => harden::options::prepare(options, &config, name),
+    };
+    let prepared = match checked {
         Ok(p) => p,
         Err(e) => {
             return Ok(Planned {
