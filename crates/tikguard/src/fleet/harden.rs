@@ -364,7 +364,10 @@ pub async fn run(
         let permit = tokio::select! {
             p = sem.clone().acquire_owned() => p,
             () = &mut stop => {
+                // Ctrl-C: as the other fleet jobs, the routers in flight stop at once (a plan
+                // stopped after any change keeps the access the proof checked).
                 interrupted = true;
+                set.abort_all();
                 break;
             }
         };
