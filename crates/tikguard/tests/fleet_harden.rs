@@ -299,3 +299,28 @@ fn a_router_without_management_prefixes_is_refused_and_never_planned() {
     let (_, res) = results(&out);
     assert_eq!(outcome(&res, "r1"), "refused");
 }
+
+#[test]
+fn a_hostile_router_name_stays_in_the_folder_and_off_the_terminal() {
+    let f = fleet(1, &[]);
+    let inv = std::fs::read_to_string(&f.inventory).unwrap();
+    let hostile = "../up\u{1b}[31m\nred";
+    let escaped = "../up\\u001b[31m\\nred";
+    std::fs::write(
+        &f.inventory,
+        inv.replace("name = \"r0\"", &format!("name = \"{escaped}\"")),
+    )
+    .unwrap();
+    let out = f.dir.path().join("out");
+    let run = harden(&f, &out, &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let base = tikguard::fleet::output::file_name(hostile);
+    assert!(!base.contains('/') && !base.contains('\u{1b}'), "{base}");
+    assert!(out.join(format!("{base}.rsc")).exists());
+    assert!(out.join(format!("{base}.rollback.rsc")).exists());
+    assert!(!f.dir.path().join("up").exists());
+    assert!(!text(&run).contains('\u{1b}'), "{}", text(&run));
+    // In the script the name is inside a comment, never a command of its own.
+    let script = std::fs::read_to_string(out.join(format!("{base}.rsc"))).unwrap();
+    assert!(script.lines().all(|l| !l.starts_with("red")), "{script}");
+}
