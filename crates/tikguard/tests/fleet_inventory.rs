@@ -289,3 +289,73 @@ fn shard_core1() -> u32 {
     let v = u64::from_str_radix(&hex[..16], 16).unwrap();
     (v % 1000) as u32
 }
+
+#[test]
+fn harden_prefixes_come_from_router_group_or_defaults_in_every_format() {
+    let inv = parse(
+        r#"
+[defaults]
+api_clients = ["198.51.100.20"]
+
+[group.pop]
+mgmt = ["10.20.0.0/24"]
+
+[[router]]
+name = "pop-1"
+address = "10.0.0.1"
+group = "pop"
+
+[[router]]
+name = "pop-2"
+address = "10.0.0.2"
+group = "pop"
+mgmt = ["10.30.0.0/24", "10.31.0.0/24"]
+api_clients = ["203.0.113.7"]
+
+[[router]]
+name = "core-1"
+address = "10.0.0.3"
+"#,
+        Format::Toml,
+    )
+    .unwrap();
+    let r = |n: &str| inv.routers.iter().find(|r| r.name == n).unwrap();
+    assert_eq!(r("pop-1").mgmt, ["10.20.0.0/24"]);
+    assert_eq!(r("pop-1").api_clients, ["198.51.100.20"]);
+    // The router's own replace the group's and the defaults' (not added to them).
+    assert_eq!(r("pop-2").mgmt, ["10.30.0.0/24", "10.31.0.0/24"]);
+    assert_eq!(r("pop-2").api_clients, ["203.0.113.7"]);
+    // None given: the command line's --mgmt applies.
+    assert!(r("core-1").mgmt.is_empty());
+    let yaml = parse(
+        r#"
+all:
+  children:
+    pops:
+      vars:
+        tikguard_mgmt: [10.20.0.0/24, 10.21.0.0/24]
+      hosts:
+        north-1:
+          ansible_host: 192.0.2.1
+          tikguard_api_clients: 198.51.100.20
+"#,
+        Format::AnsibleYaml,
+    )
+    .unwrap();
+    assert_eq!(yaml.routers[0].mgmt, ["10.20.0.0/24", "10.21.0.0/24"]);
+    assert_eq!(yaml.routers[0].api_clients, ["198.51.100.20"]);
+    let ini = parse(
+        "[pops]\nn1 ansible_host=192.0.2.1\n\n[pops:vars]\ntikguard_mgmt=10.20.0.0/24,10.21.0.0/24\n",
+        Format::AnsibleIni,
+    )
+    .unwrap();
+    assert_eq!(ini.routers[0].mgmt, ["10.20.0.0/24", "10.21.0.0/24"]);
+    let csv = parse(
+        "name,address,mgmt,api_clients\nr1,10.1.1.1,10.20.0.0/24;10.21.0.0/24,198.51.100.20\nr2,10.1.1.2,,\n",
+        Format::Csv,
+    )
+    .unwrap();
+    assert_eq!(csv.routers[0].mgmt, ["10.20.0.0/24", "10.21.0.0/24"]);
+    assert_eq!(csv.routers[0].api_clients, ["198.51.100.20"]);
+    assert!(csv.routers[1].mgmt.is_empty());
+}

@@ -111,9 +111,19 @@ async fn a_router_changed_after_planning_is_left_unchanged_and_the_error_names_t
         unresolved[0].contains("[find where comment=\"CRM API\"]"),
         "{unresolved:?}"
     );
-    let code = harden::apply::apply(&c, &plan, true, false, &i, &config, None, "admin")
-        .await
-        .unwrap();
+    let code = harden::apply::apply(
+        &c,
+        &plan,
+        true,
+        false,
+        &i,
+        &config,
+        None,
+        "admin",
+        &mut harden::apply::Terminal,
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 1);
     let (after, _) = tikguard::live::fetch(&c).await.unwrap();
     assert_eq!(
@@ -167,9 +177,19 @@ async fn a_rule_added_with_a_find_targets_comment_after_planning_changes_nothing
             && why[0].contains("[find where comment=\"CRM API\"]"),
         "{why:?}"
     );
-    let code = harden::apply::apply(&c, &plan, true, false, &i, &config, None, "admin")
-        .await
-        .unwrap();
+    let code = harden::apply::apply(
+        &c,
+        &plan,
+        true,
+        false,
+        &i,
+        &config,
+        None,
+        "admin",
+        &mut harden::apply::Terminal,
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 1);
     let (after, _) = tikguard::live::fetch(&c).await.unwrap();
     assert_eq!(
@@ -194,9 +214,19 @@ async fn a_group_without_users_applies_without_stopping() {
         plan.changes.iter().map(|c| &c.id).collect::<Vec<_>>()
     );
     assert!(harden::apply::unresolved(&c, &plan).await.is_empty());
-    let code = harden::apply::apply(&c, &plan, true, false, &i, &config, None, "admin")
-        .await
-        .unwrap();
+    let code = harden::apply::apply(
+        &c,
+        &plan,
+        true,
+        false,
+        &i,
+        &config,
+        None,
+        "admin",
+        &mut harden::apply::Terminal,
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 0);
     let (_, after) = tikguard::live::fetch(&c).await.unwrap();
     assert!(harden::plan(&after, &i)
@@ -233,9 +263,19 @@ async fn a_find_by_a_comment_that_is_not_utf8_resolves_on_the_router() {
     let missing = harden::apply::unresolved(&c, &plan).await;
     assert!(missing.is_empty(), "{missing:?}");
     assert_eq!(
-        harden::apply::apply(&c, &plan, true, false, &i, &config, None, "admin")
-            .await
-            .unwrap(),
+        harden::apply::apply(
+            &c,
+            &plan,
+            true,
+            false,
+            &i,
+            &config,
+            None,
+            "admin",
+            &mut harden::apply::Terminal
+        )
+        .await
+        .unwrap(),
         0
     );
     let rules = c

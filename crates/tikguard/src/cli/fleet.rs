@@ -33,6 +33,7 @@ use crate::term::{printable, Style};
 ///   tikguard fleet audit -i fleet.toml --password-env ROS_PASS -o out/
 ///   tikguard fleet exec -i hosts.yml /ip/service/print --limit group:pop-*
 ///   tikguard fleet pins -i routers.csv
+///   tikguard fleet harden -i fleet.toml --mgmt 10.255.0.0/24 --api-client 198.51.100.20 -o plans/
 ///   tikguard fleet audit -i fleet.toml --shard 0/4 -o shard-0 && tikguard fleet merge shard-* -o all
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -53,6 +54,9 @@ enum Sub {
     /// Run one API command on each router. Read-only verbs (print, get, getall, export,
     /// monitor) run freely; anything else needs --yes.
     Exec(ExecArgs),
+    /// Plan `harden` for each router; with --apply --yes, apply each plan as `harden --apply`
+    /// does, the lockout proof and drift check per router, stopping at the first refusal.
+    Harden(super::fleet_harden::Args),
     /// Combine the output folders of shards (--shard K/N) into one.
     Merge(MergeArgs),
     /// What changed between two runs' output folders: new and fixed findings, versions, pins.
@@ -86,53 +90,53 @@ struct MergeArgs {
 }
 
 #[derive(clap::Args, Clone)]
-struct Common {
+pub(super) struct Common {
     /// The inventory: .toml, .yml/.yaml (Ansible), .csv, else an Ansible INI file.
     #[arg(short, long, value_name = "FILE")]
-    inventory: PathBuf,
+    pub(super) inventory: PathBuf,
     /// Pick routers: names, tag:T, group:G, with * and ? wildcards; !term excludes.
     #[arg(long, value_name = "LIST")]
-    limit: Option<String>,
+    pub(super) limit: Option<String>,
     /// Run only shard K of N (0 <= K < N), by a stable hash of the router's name.
     #[arg(long, value_name = "K/N")]
-    shard: Option<String>,
+    pub(super) shard: Option<String>,
     /// Output folder.
     #[arg(short, long, value_name = "DIR", default_value = "fleet-out")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
     /// Routers worked on at once. Needs about concurrency x 2 + 16 open files (`ulimit -n`).
     #[arg(long, default_value_t = 64, value_name = "N")]
-    concurrency: usize,
+    pub(super) concurrency: usize,
     /// Timeout for connecting (TCP and TLS) to a router.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
-    timeout: Duration,
+    pub(super) timeout: Duration,
     /// Timeout for the login and each command.
     #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
-    command_timeout: Duration,
+    pub(super) command_timeout: Duration,
     /// Retries of a router that timed out, refused or dropped the connection (never of a bad
     /// login or a certificate mismatch), after 0.5 s, then doubling.
     #[arg(long, default_value_t = 1, value_name = "N")]
-    retries: u32,
+    pub(super) retries: u32,
     /// Exit 1 if a router has a finding at or above this severity.
     #[arg(long, value_enum, default_value_t = Severity::High)]
-    fail_on: Severity,
+    pub(super) fail_on: Severity,
     /// User for routers the inventory gives none.
     #[arg(long, value_name = "USER")]
-    user: Option<String>,
+    pub(super) user: Option<String>,
     /// Password from this environment variable, for routers the inventory gives none.
     #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
-    password_env: Option<String>,
+    pub(super) password_env: Option<String>,
     /// Password from this file (first line), for routers the inventory gives none.
     #[arg(long, value_name = "PATH")]
-    password_file: Option<PathBuf>,
+    pub(super) password_file: Option<PathBuf>,
     /// CA certificates (PEM) for routers the inventory gives no verification.
     #[arg(long, value_name = "PEM")]
-    ca: Option<PathBuf>,
+    pub(super) ca: Option<PathBuf>,
     /// Known-routers file for trust on first use (default ~/.config/tikguard/known_routers).
     #[arg(long, value_name = "FILE")]
-    known_routers: Option<PathBuf>,
+    pub(super) known_routers: Option<PathBuf>,
     /// Plaintext API (8728) for routers the inventory gives no verification: passwords in clear.
     #[arg(long)]
-    plain: bool,
+    pub(super) plain: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -164,10 +168,12 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         }
         Sub::Merge(m) => merge(m),
         Sub::Diff(d) => super::fleet_diff::run(d),
+        Sub::Harden(h) => super::fleet_harden::run(h),
     }
 }
 
-fn job(job: Job, c: Common) -> std::io::Result<u8> {
+/// The routers the inventory, --limit and --shard select; or the exit code of a usage error.
+pub(super) fn select(c: &Common) -> Result<(Vec<inventory::Router>, Option<Shard>), u8> {
     let defaults = Defaults {
         user: c.user.clone(),
         password_env: c.password_env.clone(),
@@ -181,7 +187,7 @@ fn job(job: Job, c: Common) -> std::io::Result<u8> {
         Ok(i) => i,
         Err(e) => {
             eprintln!("tikguard: {e}");
-            return Ok(2);
+            return Err(2);
         }
     };
     let mut routers = match &c.limit {
@@ -189,7 +195,7 @@ fn job(job: Job, c: Common) -> std::io::Result<u8> {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("tikguard: {e}");
-                return Ok(2);
+                return Err(2);
             }
         },
         None => inv.routers,
@@ -198,7 +204,7 @@ fn job(job: Job, c: Common) -> std::io::Result<u8> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("tikguard: {e}");
-            return Ok(2);
+            return Err(2);
         }
     };
     if let Some(s) = shard {
@@ -207,6 +213,14 @@ fn job(job: Job, c: Common) -> std::io::Result<u8> {
     if routers.iter().any(|r| r.tls == inventory::Tls::Plain) {
         eprintln!("tikguard: warning: plaintext API for some routers: their passwords cross the network in clear");
     }
+    Ok((routers, shard))
+}
+
+fn job(job: Job, c: Common) -> std::io::Result<u8> {
+    let (routers, shard) = match select(&c) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
     let out = match Output::create(&c.out) {
         Ok(o) => Arc::new(o),
         Err(e) => {
@@ -442,19 +456,19 @@ fn table(
     )
 }
 
-fn now_rfc3339() -> String {
+pub(super) fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// A progress bar on stderr (only on a terminal): done, failed, ETA.
 #[derive(Clone)]
-struct Bar(
+pub(super) struct Bar(
     Option<indicatif::ProgressBar>,
     Arc<std::sync::atomic::AtomicU64>,
 );
 
 impl Bar {
-    fn new(n: u64) -> Arc<Bar> {
+    pub(super) fn new(n: u64) -> Arc<Bar> {
         let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
             let b = indicatif::ProgressBar::new(n);
             b.set_style(
@@ -469,7 +483,7 @@ impl Bar {
         Arc::new(Bar(bar, Arc::default()))
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(b) = &self.0 {
             b.finish_and_clear();
         }

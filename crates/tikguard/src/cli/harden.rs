@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
-use routeros_config::{Config, Version};
+use routeros_config::Config;
 use serde::Serialize;
 
-use crate::audit::WanChoice;
-use crate::harden::{self, intent, CertPlan, Intent, Plan, Prefix};
+use crate::harden::options::{self, Options};
+use crate::harden::{self, Intent, Plan};
 use crate::input;
 use crate::ros::script::comment_text;
 
@@ -230,98 +230,30 @@ fn write_file(path: &str, bytes: &[u8], private: bool) -> Result<(), String> {
     r.map_err(|e| format!("cannot write {path}: {e}"))
 }
 
-/// The intent from the arguments, or a usage error.
-fn intent_from(a: &Args, config: &Config) -> Result<Intent, String> {
-    let parse_all = |flag: &str, v: &[String]| {
-        v.iter()
-            .map(|s| Prefix::parse(s).map_err(|e| format!("{flag}: {e}")))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let target = match &a.target_version {
-        Some(v) => intent::target_version(v).map_err(|e| format!("--target-version: {e}"))?,
-        None => config
-            .version
-            .clone()
-            .unwrap_or_else(|| Version::new(7, 18, 0)),
-    };
-    let syslog = match &a.syslog {
-        None => None,
-        Some(s) => Some(match s.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') || h.starts_with('[') => match p.parse() {
-                Ok(p) => (h.trim_matches(|c| c == '[' || c == ']').to_string(), p),
-                Err(_) => return Err(format!("--syslog `{s}`: bad port")),
-            },
-            _ => (s.clone(), 514),
-        }),
-    };
-    // RouterOS' logging action takes an address for `remote=` (MikroTik's Log manual).
-    if let Some((h, p)) = &syslog {
-        if h.parse::<std::net::IpAddr>().is_err() {
-            return Err(format!(
-                "--syslog `{h}`: give the receiver's IP address (RouterOS' remote logging takes an address, not a name)"
-            ));
-        }
-        if *p == 0 {
-            return Err("--syslog: port 0 is not a port".into());
+impl Args {
+    /// The plan's options, as given.
+    fn options(&self) -> Options {
+        Options {
+            api_clients: self.api_clients.clone(),
+            api_tunnel: self.api_tunnel.clone(),
+            api_client_key: self.api_client_key.clone(),
+            api_client_tunnel_address: self.api_client_tunnel_address.clone(),
+            mgmt: self.mgmt.clone(),
+            wan: self.wan.clone(),
+            wan_list: self.wan_list.clone(),
+            api_port: self.api_port,
+            cert: self.cert.clone(),
+            syslog: self.syslog.clone(),
+            target_version: self.target_version.clone(),
+            api_user: self.api_user.clone(),
+            api_group: self.api_group.clone(),
+            replace_allow_lists: self.replace_allow_lists,
+            keep_plain_api: self.keep_plain_api,
+            mgmt_interfaces: self.mgmt_interfaces.clone(),
+            create_api_user: self.create_api_user,
+            api_password_file: self.api_password_file.clone(),
         }
     }
-    if let Some(p) = a.api_port {
-        if p == 0 {
-            return Err("--api-port: port 0 is not a port".into());
-        }
-        for svc in crate::audit::exposure::SERVICES {
-            if *svc == "api-ssl" {
-                continue;
-            }
-            if let Some((port, enabled, _)) =
-                crate::audit::exposure::service_state(config, svc, false)
-            {
-                if port == p && (enabled || *svc == "api") {
-                    return Err(format!(
-                        "--api-port {p}: `{svc}` uses that port; choose a free one"
-                    ));
-                }
-            }
-        }
-    }
-    if a.cert != "generate"
-        && (a.cert.is_empty() || a.cert == "none" || a.cert.chars().any(char::is_control))
-    {
-        return Err(format!(
-            "--cert `{}`: give `generate` or the name of a certificate on the router",
-            comment_text(&a.cert)
-        ));
-    }
-    let password_in_script = match &a.api_password_file {
-        None => None,
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(t) => Some(t.lines().next().unwrap_or("").to_string()),
-            Err(e) => return Err(format!("cannot read {p}: {e}")),
-        },
-    };
-    Ok(Intent {
-        api_clients: parse_all("--api-client", &a.api_clients)?,
-        mgmt: parse_all("--mgmt", &a.mgmt)?,
-        wan: WanChoice {
-            interfaces: a.wan.clone(),
-            list: a.wan_list.clone(),
-        },
-        api_port: a.api_port,
-        cert: if a.cert == "generate" {
-            CertPlan::Generate
-        } else {
-            CertPlan::Named(a.cert.clone())
-        },
-        syslog,
-        target,
-        api_user: a.api_user.clone(),
-        create_api_user: a.create_api_user,
-        password_in_script,
-        api_group: a.api_group.clone(),
-        replace_allow_lists: a.replace_allow_lists,
-        keep_plain_api: a.keep_plain_api,
-        mgmt_interfaces: a.mgmt_interfaces.clone(),
-    })
 }
 
 pub fn run(a: Args) -> std::io::Result<u8> {
@@ -373,53 +305,19 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             comment_text(&d.message)
         );
     }
-    let mut intent = match intent_from(&a, &config) {
-        Ok(i) => i,
+    let prepared = match options::prepare(&a.options(), &config, &source_name) {
+        Ok(p) => p,
         Err(e) => return usage(e),
     };
-    // The tunnel's CRM address is an API client like any --api-client.
-    let tunnel = match (&a.api_client_key, &a.api_client_tunnel_address) {
-        (Some(k), Some(addr)) if a.api_tunnel.is_some() => {
-            match harden::tunnel::parse(k, addr, &intent.mgmt, &intent.target, &config) {
-                Ok(w) => {
-                    intent.api_clients.push(w.client.clone());
-                    Some(w)
-                }
-                Err(e) => return usage(e),
-            }
-        }
-        _ => None,
-    };
-    // api-ssl's `address=` and its accept take both flags' prefixes: together they must not
-    // be every address either (`--mgmt 0.0.0.0/1 --api-client 128.0.0.0/1`).
-    let both: Vec<_> = intent
-        .mgmt
-        .iter()
-        .chain(&intent.api_clients)
-        .cloned()
-        .collect();
-    for (flag, ps) in [
-        ("--mgmt", &intent.mgmt),
-        ("--api-client", &intent.api_clients),
-        ("--mgmt and --api-client (api-ssl takes both)", &both),
-    ] {
-        if let Err(e) = intent::not_everything(flag, ps) {
-            return usage(e);
-        }
+    for w in &prepared.warnings {
+        eprintln!("tikguard: warning: {}", comment_text(w));
     }
-    for w in intent::own_address_warnings(&config, &intent.mgmt) {
-        eprintln!("tikguard: warning: {}", comment_text(&w));
-    }
-    if let Err(e) = intent.wan.check(&config, &source_name) {
-        return usage(e);
-    }
-    let mgmt_ifaces = WanChoice {
-        interfaces: intent.mgmt_interfaces.clone(),
-        list: None,
-    };
-    if let Err(e) = mgmt_ifaces.check(&config, &source_name) {
-        return usage(e.replacen("--wan", "--mgmt-interface", 1));
-    }
+    let options::Prepared {
+        intent,
+        tunnel,
+        mut plan,
+        ..
+    } = prepared;
     let romon = match (&a.romon_secret_file, a.romon_secret_stage) {
         (Some(f), Some(st)) => match harden::romon::read(f, st) {
             Ok(r) => Some(r),
@@ -427,12 +325,8 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         },
         _ => None,
     };
-    let mut plan = harden::plan(&config, &intent);
     if let Err(e) = harden::romon::extend(&mut plan, &config, romon.as_ref()) {
         return usage(e);
-    }
-    if let Some(w) = &tunnel {
-        harden::tunnel::extend(&mut plan, &config, w);
     }
     let limits = crate::audit::firewall::Limits {
         time: std::time::Duration::from_secs(a.time_limit),
@@ -489,6 +383,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
             &config,
             a.rollback.as_deref().map(std::path::Path::new),
             &a.connect.user,
+            &mut harden::apply::Terminal,
         ))?;
         if let (Some(w), true, 0) = (&tunnel, a.yes, code) {
             let key = rt.block_on(harden::apply::wireguard_public_key(

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod exporter;
 pub mod fleet;
 pub mod fleet_diff;
+pub mod fleet_harden;
 pub mod harden;
 pub mod parse;
 pub mod probe;

@@ -8,7 +8,13 @@
 //!   `children` and group vars (`vars:` / `[group:vars]`), `validate_certs` and `ca_path` as
 //!   community.routeros' API modules name them.
 //! - **CSV** (`.csv`): a header row, then `name,address,port,group,tags` (tags separated by `;`),
-//!   optionally `user`, `password_env`, `password_file`, `ca`, `pin`.
+//!   optionally `user`, `password_env`, `password_file`, `ca`, `pin`, and `fleet harden`'s
+//!   `mgmt` and `api_clients` (prefixes separated by `;`).
+//!
+//! `fleet harden` takes each router's management prefixes and API clients from the inventory
+//! where it gives them (TOML `mgmt = [...]`, `api_clients = [...]` on a router, group or the
+//! defaults; Ansible `tikguard_mgmt`, `tikguard_api_clients`; CSV as above), else from the
+//! command line's `--mgmt` and `--api-client`.
 //!
 //! Credentials are never in the inventory: a router, group or the command line names an
 //! environment variable (`password_env`) or a file (`password_file`). A password written in the
@@ -98,6 +104,11 @@ pub struct Router {
     pub user: String,
     pub credential: Credential,
     pub tls: Tls,
+    /// `fleet harden`: where administrators keep access to this router (prefixes, as given;
+    /// empty: the command line's `--mgmt`).
+    pub mgmt: Vec<String>,
+    /// `fleet harden`: where this router's API clients connect from (empty: `--api-client`).
+    pub api_clients: Vec<String>,
 }
 
 impl Router {
@@ -278,6 +289,10 @@ struct Settings {
     insecure_skip_verify: Option<bool>,
     #[serde(default)]
     tags: Vec<String>,
+    /// `fleet harden`'s management prefixes; a level that sets them replaces those below.
+    mgmt: Option<Vec<String>>,
+    /// `fleet harden`'s API clients; a level that sets them replaces those below.
+    api_clients: Option<Vec<String>>,
     /// Only to say why it is refused.
     password: Option<toml::Value>,
 }
@@ -315,6 +330,11 @@ impl Settings {
             plain: tls.plain,
             insecure_skip_verify: tls.insecure_skip_verify,
             tags,
+            mgmt: self.mgmt.clone().or_else(|| under.mgmt.clone()),
+            api_clients: self
+                .api_clients
+                .clone()
+                .or_else(|| under.api_clients.clone()),
             password: None,
         }
     }
@@ -411,6 +431,8 @@ impl Entry {
                 .unwrap_or_else(|| "admin".into()),
             credential,
             tls,
+            mgmt: s.mgmt.unwrap_or_default(),
+            api_clients: s.api_clients.unwrap_or_default(),
         })
     }
 }
@@ -445,6 +467,8 @@ struct TomlRouter {
     insecure_skip_verify: Option<bool>,
     #[serde(default)]
     tags: Vec<String>,
+    mgmt: Option<Vec<String>>,
+    api_clients: Option<Vec<String>>,
     password: Option<toml::Value>,
 }
 
@@ -461,6 +485,8 @@ impl TomlRouter {
             plain: self.plain,
             insecure_skip_verify: self.insecure_skip_verify,
             tags: self.tags.clone(),
+            mgmt: self.mgmt.clone(),
+            api_clients: self.api_clients.clone(),
             password: None,
         }
     }
@@ -530,7 +556,8 @@ fn toml_entries(ctx: &Ctx<'_>) -> Result<Vec<Entry>, Error> {
 ///   `ca_path` verifies by that CA; `validate_certs: false` falls back to tikguard's trust on
 ///   first use, never to no verification (set `tikguard_insecure_skip_verify` for that).
 /// - `tikguard_password_env`, `tikguard_password_file`, `tikguard_pin`, `tikguard_plain`,
-///   `tikguard_known_routers`, `tikguard_tags` (list or comma-separated).
+///   `tikguard_known_routers`, `tikguard_tags`, `tikguard_mgmt`, `tikguard_api_clients` (lists or
+///   comma-separated).
 /// - `ansible_password`: a literal value is refused ([`INLINE_PASSWORD`]); a Jinja template
 ///   (`{{ ... }}`, e.g. a vault lookup) cannot be evaluated here and is ignored.
 #[derive(Clone, Debug, Default)]
@@ -576,15 +603,16 @@ impl AnsibleVars {
             None => port_of("ansible_port")?.filter(|p| *p != 22 && !ssh),
         };
         let validate = truthy("validate_certs")?;
-        let tags = v("tikguard_tags")
-            .map(|t| {
+        let list = |k: &str| -> Option<Vec<String>> {
+            v(k).map(|t| {
                 t.trim_matches(|c| c == '[' || c == ']')
                     .split(',')
                     .map(|s| s.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
                     .filter(|s| !s.is_empty())
                     .collect()
             })
-            .unwrap_or_default();
+        };
+        let tags = list("tikguard_tags").unwrap_or_default();
         let known = v("tikguard_known_routers").map(str::to_string);
         Ok(Settings {
             port,
@@ -598,6 +626,8 @@ impl AnsibleVars {
             insecure_skip_verify: truthy("tikguard_insecure_skip_verify")?
                 .filter(|b| *b && validate != Some(true)),
             tags,
+            mgmt: list("tikguard_mgmt"),
+            api_clients: list("tikguard_api_clients"),
             password: None,
         })
     }
@@ -982,6 +1012,8 @@ fn csv_entries(ctx: &Ctx<'_>) -> Result<Vec<Entry>, Error> {
         "password_file",
         "ca",
         "pin",
+        "mgmt",
+        "api_clients",
     ];
     let mut rd = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -1039,6 +1071,14 @@ fn csv_entries(ctx: &Ctx<'_>) -> Result<Vec<Entry>, Error> {
                     .collect()
             })
             .unwrap_or_default();
+        let prefixes = |k: &str| {
+            get(k).map(|t| {
+                t.split([';', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+        };
         let group = get("group");
         out.push(Entry {
             name: get("name").unwrap_or_default(),
@@ -1054,6 +1094,8 @@ fn csv_entries(ctx: &Ctx<'_>) -> Result<Vec<Entry>, Error> {
                 ca: get("ca"),
                 pin: get("pin"),
                 tags,
+                mgmt: prefixes("mgmt"),
+                api_clients: prefixes("api_clients"),
                 ..Settings::default()
             },
         });

@@ -99,7 +99,7 @@ pub async fn attempt(
     }
 }
 
-fn note_cert(c: &Client, out: &mut RouterResult) {
+pub(crate) fn note_cert(c: &Client, out: &mut RouterResult) {
     let now = std::time::SystemTime::now();
     out.cert = c.fingerprint().map(|f| {
         let (not_after, days_left) = c

@@ -6,6 +6,7 @@
 
 pub mod connect;
 pub mod diff;
+pub mod harden;
 pub mod inventory;
 pub mod jobs;
 pub mod output;

@@ -42,6 +42,9 @@ pub enum Status {
     JobRefused { detail: String },
     /// The run was interrupted (Ctrl-C) before this router was done.
     Interrupted,
+    /// Not started: the run stopped starting routers (`fleet harden --apply` at the first
+    /// refusal or failure, without `--keep-going`); the detail says which router stopped it.
+    NotStarted { detail: String },
 }
 
 /// Where a timeout happened.
@@ -70,6 +73,7 @@ impl Status {
             Status::Config { .. } => "config",
             Status::JobRefused { .. } => "job-refused",
             Status::Interrupted => "interrupted",
+            Status::NotStarted { .. } => "not-started",
         }
     }
 
@@ -88,7 +92,8 @@ impl Status {
             | Status::Protocol { detail }
             | Status::Unreachable { detail }
             | Status::Config { detail }
-            | Status::JobRefused { detail } => Some(detail),
+            | Status::JobRefused { detail }
+            | Status::NotStarted { detail } => Some(detail),
             _ => None,
         }
     }

@@ -15,6 +15,43 @@ use super::script::{pick_first, Line, Stmt, Target, Val};
 use super::{Intent, Plan};
 use crate::audit::addrset::AddrSet;
 
+/// Where a run's lines go: the terminal for one router, a buffer per router for a fleet.
+pub trait Log: Send {
+    /// A line of what the run does (standard output on a terminal).
+    fn out(&mut self, line: &str);
+    /// A line saying why it stopped, or a warning (standard error on a terminal).
+    fn err(&mut self, line: &str);
+}
+
+/// Standard output and standard error.
+pub struct Terminal;
+
+impl Log for Terminal {
+    fn out(&mut self, line: &str) {
+        println!("{line}");
+    }
+    fn err(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+}
+
+/// The lines kept, in order; `err` lines hold the reason a run stopped.
+#[derive(Default, Debug, Clone)]
+pub struct Buffer {
+    pub lines: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+impl Log for Buffer {
+    fn out(&mut self, line: &str) {
+        self.lines.push(line.to_string());
+    }
+    fn err(&mut self, line: &str) {
+        self.lines.push(line.to_string());
+        self.errors.push(line.to_string());
+    }
+}
+
 /// The connection's source is in `--mgmt` or `--api-client`, or says why not.
 pub fn source_kept(local: Option<std::net::SocketAddr>, intent: &Intent) -> Result<(), String> {
     let Some(local) = local else {
@@ -143,7 +180,7 @@ pub fn rollback_to_write(
 }
 
 /// Lists (dry run) or runs the changes on a live router in the plan's order, then audits it
-/// again.
+/// again. Its lines go to `log`.
 // Each argument is one thing the command line decided; bundling them would only move the list.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
@@ -155,19 +192,27 @@ pub async fn apply(
     planned: &routeros_config::Config,
     rollback: Option<&std::path::Path>,
     user: &str,
+    log: &mut dyn Log,
 ) -> std::io::Result<u8> {
+    // The run's lines: what it applies (`say!`) and what stops it (`tell!`).
+    macro_rules! say {
+        ($($t:tt)*) => { log.out(&format!($($t)*)) };
+    }
+    macro_rules! tell {
+        ($($t:tt)*) => { log.err(&format!($($t)*)) };
+    }
     // The connection this runs over: its source must keep the API after the plan.
     if let Err(e) = source_kept(client.local_addr(), intent) {
         if yes && !lock_me_out {
-            eprintln!("tikguard: {}", comment_text(&e));
+            tell!("tikguard: {}", comment_text(&e));
             return Ok(1);
         }
-        eprintln!("tikguard: warning: {}", comment_text(&e));
+        tell!("tikguard: warning: {}", comment_text(&e));
     }
     let (_, before) = match crate::live::fetch(client).await {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("tikguard: {}", comment_text(&e));
+            tell!("tikguard: {}", comment_text(&e));
             return Ok(1);
         }
     };
@@ -177,24 +222,24 @@ pub async fn apply(
     let drift = super::drift::check(planned, &before, plan);
     if !drift.is_empty() {
         for e in &drift {
-            eprintln!("tikguard: {}", comment_text(e));
+            tell!("tikguard: {}", comment_text(e));
         }
-        eprintln!("tikguard: nothing was changed: the plan and its proof were made from the router as it was a moment ago; run again");
+        tell!("tikguard: nothing was changed: the plan and its proof were made from the router as it was a moment ago; run again");
         return Ok(1);
     }
     if let Err(e) = login_kept(&before, user, plan) {
         if !lock_me_out {
-            eprintln!("tikguard: {}", comment_text(&e));
-            eprintln!("tikguard: nothing was changed");
+            tell!("tikguard: {}", comment_text(&e));
+            tell!("tikguard: nothing was changed");
             return Ok(1);
         }
-        eprintln!("tikguard: warning: {}", comment_text(&e));
+        tell!("tikguard: warning: {}", comment_text(&e));
     }
     let findings_before = crate::audit::run(&before, &intent.wan, &Default::default())
         .findings
         .len();
     if plan.is_empty() {
-        println!("nothing to do: the router already has what tikguard would add");
+        say!("nothing to do: the router already has what tikguard would add");
         return Ok(0);
     }
     // Every `find` the plan needs is resolved before anything changes: a target that matches
@@ -204,9 +249,9 @@ pub async fn apply(
     let missing = unresolved(client, plan).await;
     if !missing.is_empty() {
         for e in &missing {
-            eprintln!("tikguard: {}", comment_text(e));
+            tell!("tikguard: {}", comment_text(e));
         }
-        eprintln!("tikguard: nothing was changed: the router differs from the configuration read a moment ago; run again");
+        tell!("tikguard: nothing was changed: the router differs from the configuration read a moment ago; run again");
         return Ok(1);
     }
     let cuts_own = cuts_own_service(client, plan);
@@ -231,7 +276,7 @@ pub async fn apply(
     let total = plan.changes.len();
     for (k, ch) in plan.changes.iter().enumerate() {
         let stopped = |why: &str, in_flight: bool| stopped(k, total, ch, why, in_flight, rollback);
-        println!(
+        say!(
             "{} {}",
             if yes { "applying:" } else { "would apply:" },
             comment_text(&ch.description)
@@ -242,7 +287,7 @@ pub async fn apply(
                 if yes && ch.id == "certificate-wait" {
                     if let Some(name) = &cert_waited {
                         if let Err(e) = wait_signed(client, name).await {
-                            eprintln!("tikguard: {}", stopped(&e, false));
+                            tell!("tikguard: {}", stopped(&e, false));
                             return Ok(1);
                         }
                     }
@@ -261,7 +306,7 @@ pub async fn apply(
             };
             let mut words = match resolved {
                 Ok(s) if s.is_empty() => {
-                    println!(
+                    say!(
                         "    (nothing matches {}: nothing to send)",
                         comment_text(&stmt.render())
                     );
@@ -269,11 +314,11 @@ pub async fn apply(
                 }
                 Ok(s) => s,
                 Err(e) if yes => {
-                    eprintln!("tikguard: {}", stopped(&e, false));
+                    tell!("tikguard: {}", stopped(&e, false));
                     return Ok(1);
                 }
                 Err(e) => {
-                    eprintln!("tikguard: {}", comment_text(&e));
+                    tell!("tikguard: {}", comment_text(&e));
                     return Ok(1);
                 }
             };
@@ -289,14 +334,14 @@ pub async fn apply(
                 .map(|w| routeros_config::secrets::redact_embedded(w).into_owned())
                 .map(|w| comment_text(&String::from_utf8_lossy(&w)))
                 .collect();
-            println!("    {}", shown.join(" "));
+            say!("    {}", shown.join(" "));
             if yes {
                 if let Err(e) = client.call_words(words).await {
                     // A trap is RouterOS refusing the command: it did nothing. Anything else
                     // (a reset, a timeout) lost the reply: whether it took effect is unknown.
                     let refused = matches!(e, routeros_api::Error::Trap { .. });
                     let why = format!("{}: {e}", shown.join(" "));
-                    eprintln!("tikguard: {}", stopped(&why, !refused));
+                    tell!("tikguard: {}", stopped(&why, !refused));
                     return Ok(1);
                 }
                 if stmt.verb == "sign" {
@@ -304,7 +349,7 @@ pub async fn apply(
                         continue;
                     };
                     if let Err(e) = wait_signed(client, name).await {
-                        eprintln!("tikguard: {}", stopped(&e, false));
+                        tell!("tikguard: {}", stopped(&e, false));
                         return Ok(1);
                     }
                 }
@@ -313,9 +358,9 @@ pub async fn apply(
     }
     if !yes {
         if cuts_own {
-            println!("note: this connection is the plaintext API, which the plan disables last; the final check reads over this session, opened before, and says so if the router ends it");
+            say!("note: this connection is the plaintext API, which the plan disables last; the final check reads over this session, opened before, and says so if the router ends it");
         }
-        println!("dry run: nothing changed; run again with --yes to apply");
+        say!("dry run: nothing changed; run again with --yes to apply");
         return Ok(0);
     }
     // The final read goes over this session, opened before the plan ran. Over the plaintext
@@ -332,7 +377,7 @@ pub async fn apply(
             let n = crate::audit::run(&after, &intent.wan, &Default::default())
                 .findings
                 .len();
-            println!("live audit: findings {findings_before} -> {n}{read_after}");
+            say!("live audit: findings {findings_before} -> {n}{read_after}");
             Ok(0)
         }
         Err(e) => {
@@ -341,7 +386,7 @@ pub async fn apply(
             } else {
                 ""
             };
-            eprintln!(
+            tell!(
                 "tikguard: every change was applied, but the final check did not run: {}{why}; audit the router over api-ssl (tikguard audit --live ROUTER) to see its findings now",
                 comment_text(&e)
             );

@@ -3,6 +3,8 @@
 //! whatever line an import stops at.
 //!
 //! Where each decision lives:
+//! - [`options`]: the command line's options, checked and planned for one configuration (shared
+//!   by `harden` and `fleet harden`).
 //! - [`intent`]: what the administrator asked for, checked (prefixes, not ranges; a version).
 //! - [`plan`]: which changes the configuration needs (services, settings, users, logging); only
 //!   what it needs, so planning the hardened result again gives nothing.
@@ -33,6 +35,7 @@ pub mod intent;
 pub mod keep;
 pub mod layer2;
 pub mod losses;
+pub mod options;
 pub mod order;
 pub mod plan;
 pub mod proof;
