@@ -1,7 +1,6 @@
 //! `tikguard harden`: plan, prove, and write the hardening script.
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use routeros_config::Config;
 use serde::Serialize;
@@ -214,22 +213,6 @@ fn usage(msg: String) -> std::io::Result<u8> {
     Ok(2)
 }
 
-/// Writes a file; one that may hold a secret is created 0600, and an existing one set to 0600.
-fn write_file(path: &str, bytes: &[u8], private: bool) -> Result<(), String> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    if private {
-        o.mode(0o600);
-    }
-    let r = o.open(path).and_then(|mut f| {
-        if private {
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        f.write_all(bytes)
-    });
-    r.map_err(|e| format!("cannot write {path}: {e}"))
-}
-
 impl Args {
     /// The plan's options, as given.
     fn options(&self) -> Options {
@@ -367,7 +350,11 @@ pub fn run(a: Args) -> std::io::Result<u8> {
         let writes = [(&a.output, script.clone(), secret), (&rollback, undo, true)];
         for (path, text, private) in writes {
             if let Some(path) = path {
-                if let Err(e) = write_file(path, text.as_bytes(), private) {
+                if let Err(e) = harden::options::write_file(
+                    std::path::Path::new(path),
+                    text.as_bytes(),
+                    private,
+                ) {
                     return usage(e);
                 }
             }

@@ -15,8 +15,6 @@
 //! plan wrong for this fleet is not repeated on every router.
 
 use std::future::Future;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,22 +60,6 @@ pub fn options_for(job: &Job, r: &Router) -> Options {
         o.api_clients = r.api_clients.clone();
     }
     o
-}
-
-/// Writes a file; one that may hold a secret is created 0600, and an existing one set to 0600.
-fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    if private {
-        o.mode(0o600);
-    }
-    let r = o.open(path).and_then(|mut f| {
-        if private {
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        f.write_all(bytes)
-    });
-    r.map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// What a plan came to before anything is applied.
@@ -168,7 +150,7 @@ fn plan_one(
                 true,
             ),
         ] {
-            write_file(&dir.join(&file), text.as_bytes(), private)?;
+            crate::harden::options::write_file(&dir.join(&file), text.as_bytes(), private)?;
             files.insert(key.into(), file.into());
         }
     }

@@ -187,3 +187,22 @@ pub fn prepare(a: &Options, config: &Config, source_name: &str) -> Result<Prepar
         warnings,
     })
 }
+
+/// Writes a plan's output (script, rollback, plan JSON) for `harden` and `fleet harden` alike;
+/// one that may hold a secret is created 0600, and an existing one set to 0600.
+pub fn write_file(path: &std::path::Path, bytes: &[u8], private: bool) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    if private {
+        o.mode(0o600);
+    }
+    let r = o.open(path).and_then(|mut f| {
+        if private {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        f.write_all(bytes)
+    });
+    r.map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
