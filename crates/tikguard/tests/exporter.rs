@@ -10,6 +10,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use routeros_api::{Security, Verify};
 use routeros_config::Config;
 use tikguard::emu;
@@ -31,24 +33,7 @@ const PASSWORD: &str = "exporter-pass";
 const NOT_AFTER: i64 = 1_893_456_000;
 
 fn server_config() -> (Arc<rustls::ServerConfig>, routeros_api::Fingerprint) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
-    params.not_after = rcgen::date_time_ymd(2030, 1, 1);
-    let cert = params.self_signed(&key).unwrap();
-    let fp = routeros_api::Fingerprint::of(cert.der());
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.der().clone()],
-        rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
-    .unwrap();
-    (Arc::new(cfg), fp)
+    common::self_signed_until((2030, 1, 1))
 }
 
 /// The emulator serving `export` on api-ssl; the target that reaches it, pinned.

@@ -21,25 +21,7 @@ const PAST: i64 = 1_609_459_200;
 fn server_config(
     not_after: (i32, u8, u8),
 ) -> (Arc<rustls::ServerConfig>, routeros_api::Fingerprint) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
-    let cert = params.self_signed(&key).unwrap();
-    let fp = routeros_api::Fingerprint::of(cert.der());
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.der().clone()],
-        rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
-    .unwrap();
-    (Arc::new(cfg), fp)
+    common::self_signed_until(not_after)
 }
 
 fn now() -> i64 {

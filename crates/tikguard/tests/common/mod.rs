@@ -107,6 +107,15 @@ pub fn ca_signed_server_config() -> (Arc<rustls::ServerConfig>, routeros_api::Fi
     params.distinguished_name = dn("router.test");
     params.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let (cfg, fp) = rustls_config(&cert, &key);
+    (cfg, fp, ca.pem())
+}
+
+/// A rustls server configuration serving `cert` alone, and its fingerprint.
+pub fn rustls_config(
+    cert: &rcgen::Certificate,
+    key: &rcgen::KeyPair,
+) -> (Arc<rustls::ServerConfig>, routeros_api::Fingerprint) {
     let fp = routeros_api::Fingerprint::of(cert.der());
     let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -119,7 +128,21 @@ pub fn ca_signed_server_config() -> (Arc<rustls::ServerConfig>, routeros_api::Fi
         rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
     )
     .unwrap();
-    (Arc::new(cfg), fp, ca.pem())
+    (Arc::new(cfg), fp)
+}
+
+/// A self-signed certificate for 127.0.0.1, valid from 2020-01-01 to `not_after` (year, month,
+/// day), as a rustls server configuration and its fingerprint.
+pub fn self_signed_until(
+    not_after: (i32, u8, u8),
+) -> (Arc<rustls::ServerConfig>, routeros_api::Fingerprint) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.subject_alt_names = vec![rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+    let cert = params.self_signed(&key).unwrap();
+    rustls_config(&cert, &key)
 }
 
 /// A self-signed certificate for 127.0.0.1 written as PEM files: (cert, key).
