@@ -174,7 +174,10 @@ fn applying_from_outside_management_is_refused_and_changes_nothing() {
     let out = run(&["--yes"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("in neither --mgmt nor --api-client"), "{err}");
+    assert!(
+        err.contains("in none of the management and API client prefixes"),
+        "{err}"
+    );
     // Nothing was created: the dry run still plans the interface.
     let dry = String::from_utf8(run(&[]).stdout).unwrap();
     assert!(dry.contains("/interface/wireguard/add"), "{dry}");

@@ -52,7 +52,8 @@ impl Log for Buffer {
     }
 }
 
-/// The connection's source is in `--mgmt` or `--api-client`, or says why not.
+/// The connection's source is in the management or API client prefixes (`--mgmt`,
+/// `--api-client`, or a fleet inventory's), or says why not, naming them.
 pub fn source_kept(local: Option<std::net::SocketAddr>, intent: &Intent) -> Result<(), String> {
     let Some(local) = local else {
         return Ok(());
@@ -69,10 +70,16 @@ pub fn source_kept(local: Option<std::net::SocketAddr>, intent: &Intent) -> Resu
         .chain(&intent.api_clients)
         .any(|p| p.v6 == v6 && p.set.contains_set(&me));
     if kept {
-        Ok(())
-    } else {
-        Err(format!("this connection comes from {ip}, which is in neither --mgmt nor --api-client: after the plan it could not reach the router again; add it to --mgmt, apply from inside management, or give --yes-lock-me-out"))
+        return Ok(());
     }
+    let given: Vec<&str> = intent
+        .mgmt
+        .iter()
+        .chain(&intent.api_clients)
+        .map(|p| p.text.as_str())
+        .collect();
+    // The prefixes come from the command line or, in a fleet, from the inventory: both named.
+    Err(format!("this connection comes from {ip}, which is in none of the management and API client prefixes ({}): after the plan it could not reach the router again; add it to the management prefixes (--mgmt, or `mgmt` in the fleet inventory), apply from inside management, or give --yes-lock-me-out", given.join(", ")))
 }
 
 /// Whether the user this run logs in as (`user`, in the router's `/user` as read now) keeps its

@@ -434,4 +434,37 @@ mod tests {
         assert_eq!(comment_text(&t), "\\CB\\C2\\D1");
         assert_eq!(lossy(&t), "\u{FFFD}\u{FFFD}\u{FFFD}");
     }
+
+    /// The RoMON manual writes a list holding the empty secret as `secrets="",mysecret`; no
+    /// export at hand shows how a router prints such a list back, so every spelling it could take
+    /// (the manual's, the API's `,S`, the whole list quoted, `S,""` for stage 2) reads as the
+    /// same elements once the export parser has read the line.
+    #[test]
+    fn every_spelling_of_a_list_with_the_empty_secret_reads_the_same() {
+        let read = |line: &str| {
+            let (c, _) = routeros_config::Config::load(format!("/tool romon\nset {line}\n"));
+            list_items(c.setting("/tool romon", "secrets").unwrap_or(b""))
+        };
+        let first_empty = vec![b"".to_vec(), b"S0123456789ab".to_vec()];
+        for line in [
+            "secrets=\"\",S0123456789ab",
+            "secrets=,S0123456789ab",
+            "secrets=\",S0123456789ab\"",
+            "secrets=\"\",\"S0123456789ab\"",
+        ] {
+            assert_eq!(read(line), first_empty, "{line}");
+        }
+        let last_empty = vec![b"S0123456789ab".to_vec(), b"".to_vec()];
+        for line in [
+            "secrets=S0123456789ab,\"\"",
+            "secrets=S0123456789ab,",
+            "secrets=\"S0123456789ab,\"",
+        ] {
+            assert_eq!(read(line), last_empty, "{line}");
+        }
+        // `secrets=""` reads as the empty list; the manual gives it the same behaviour as a list
+        // holding only the empty secret (sent unhashed, unhashed accepted).
+        assert_eq!(read("secrets=\"\""), Vec::<Vec<u8>>::new());
+        assert!(read("enabled=yes").is_empty());
+    }
 }
