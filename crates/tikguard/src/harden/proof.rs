@@ -206,6 +206,37 @@ pub fn prove(
     prove_within(original, before, changes, intent, Limits::default())
 }
 
+/// The script, read after the export (`boundary` is its first byte in `parsed`), parses on its
+/// own terms: no diagnostic of its own, and no statement of the export running into it (a
+/// trailing `\\` or an unclosed `{` would make the script's first lines part of the export's
+/// last statement). A diagnostic inside the export itself is the export's (the CLI has already
+/// named its file, line and column, and left the line out): it is not the script's, and the plan
+/// is judged on the statements that were read.
+fn script_parses(boundary: usize, parsed: &routeros_config::syntax::Parsed) -> Result<(), Refusal> {
+    let b = boundary as u32;
+    if let Some(d) = parsed.diagnostics.iter().find(|d| d.span.start >= b) {
+        return Err(Refusal(format!(
+            "the generated script does not parse: {}",
+            d.message
+        )));
+    }
+    if let Some(st) = parsed
+        .statements
+        .iter()
+        .find(|st| st.span.start < b && st.span.end > b)
+    {
+        let line = parsed.source[..st.span.start as usize]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count()
+            + 1;
+        return Err(Refusal(format!(
+            "the export's statement at line {line} runs on into the script (a trailing `\\` or an unclosed `{{`): fix the export's last lines and plan again"
+        )));
+    }
+    Ok(())
+}
+
 /// [`prove`] within the firewall engine's `limits` (their time is the whole proof's).
 pub fn prove_within(
     original: &[u8],
@@ -232,12 +263,7 @@ pub fn prove_within(
         Config::load(combined)
     };
     let (after, parsed) = with(lines.len());
-    if let Some(d) = parsed.diagnostics.first() {
-        return Err(Refusal(format!(
-            "the generated script does not parse: {}",
-            d.message
-        )));
-    }
+    script_parses(original.len() + 1, &parsed)?;
     let unchecked = schema_check(changes, intent)?;
     {
         let sel = Selection::default();
@@ -497,4 +523,54 @@ fn lockout_reason(after: &Config, need: &Need, at: &str) -> String {
         .unwrap_or_else(|| "the firewall would not accept it".into());
     let what = if svc == "api" { "the API" } else { svc };
     format!("refusing: {who} would lose {what} on `{iface}`{at}: {dropper}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(export: &str, script: &str) -> Result<(), Refusal> {
+        let text = format!("{export}\n{script}");
+        let (_, parsed) = Config::load(text.into_bytes());
+        script_parses(export.len() + 1, &parsed)
+    }
+
+    const SCRIPT: &str = "/ip service\nset telnet disabled=yes\n";
+
+    /// A line of the export that does not parse (a `//` comment, an unterminated string) is the
+    /// export's: the CLI names it with its line and column; the script is not refused for it.
+    #[test]
+    fn a_line_of_the_export_that_does_not_parse_is_not_the_scripts() {
+        for export in [
+            "// firewall\n/ip firewall filter\nadd chain=input action=accept",
+            "/ip firewall filter\nadd chain=input comment=\"open\naction=accept",
+        ] {
+            let (_, own) = Config::load(export.as_bytes().to_vec());
+            assert!(!own.diagnostics.is_empty(), "{export}");
+            assert!(check(export, SCRIPT).is_ok(), "{export}");
+        }
+    }
+
+    /// The script's own error is still found, after an export with errors of its own too.
+    #[test]
+    fn a_script_line_that_does_not_parse_is_refused() {
+        let r = check(
+            "// x\n/ip service",
+            "/ip service\nset telnet comment=\"open\n",
+        )
+        .unwrap_err();
+        assert!(
+            r.0.starts_with("the generated script does not parse"),
+            "{}",
+            r.0
+        );
+    }
+
+    /// An export whose last line continues (`\`) would swallow the script's first line into
+    /// its own statement: refused, naming the export's line.
+    #[test]
+    fn an_export_running_on_into_the_script_is_refused_with_its_line() {
+        let r = check("/ip firewall filter\nadd chain=input \\", SCRIPT).unwrap_err();
+        assert!(r.0.contains("line 2 runs on into the script"), "{}", r.0);
+    }
 }
