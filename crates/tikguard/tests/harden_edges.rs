@@ -19,6 +19,39 @@ fn ids(plan: &harden::Plan) -> Vec<&str> {
     plan.changes.iter().map(|c| c.id.as_str()).collect()
 }
 
+/// A source an `input` accept lets in only when the router's address is in a list filled at
+/// run time (`dst-address-list=` with no entries: a hotspot or PPP profile fills it) had access
+/// before only in the attacker's view: the loss table still lists it, marked approximated,
+/// while a source a plain accept let in is listed as certain.
+#[test]
+fn a_loss_that_depended_on_a_run_time_list_is_marked_approximated() {
+    let text = "# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+         /interface list\nadd name=WAN\n\
+         /interface list member\nadd interface=ether1 list=WAN\n\
+         /ip address\nadd address=192.168.88.1/24 interface=ether2\n\
+         /ip firewall filter\n\
+         add chain=input action=accept connection-state=established,related\n\
+         add chain=input action=accept protocol=tcp dst-port=22 src-address=203.0.113.0/24 dst-address-list=clients\n\
+         add chain=input action=accept protocol=tcp dst-port=22 src-address=198.18.7.0/24\n\
+         add chain=input action=drop\n";
+    let c = load(text);
+    // Narrowing asked: the plain accept's source is not kept either, a certain loss.
+    let mut i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    i.replace_allow_lists = true;
+    let plan = harden::plan(&c, &i);
+    let (_, proof) =
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let row = |who: &str| {
+        proof
+            .losses
+            .iter()
+            .find(|l| l.who == who && l.service == "ssh")
+            .unwrap_or_else(|| panic!("{who}: {:?}", proof.losses))
+    };
+    assert!(row("203.0.113.0/24").approximated);
+    assert!(!row("198.18.7.0/24").approximated);
+}
+
 /// RouterOS' `find where comment=""` matches every rule without a comment: a rule whose comment
 /// is empty cannot be named by it, and is left as it is (TG203 not claimed).
 #[test]

@@ -198,12 +198,20 @@ fn losses_table(p: &harden::Proof) -> String {
     let mut t = String::from("who loses access (could reach it before, cannot after):\n");
     for l in &p.losses {
         t.push_str(&format!(
-            "  {} {}: {} ({})\n",
+            "  {} {}: {} ({}){}\n",
             l.kind,
             comment_text(&l.who),
             l.service,
-            comment_text(&l.r#where.join(", "))
+            comment_text(&l.r#where.join(", ")),
+            if l.approximated {
+                " [approximated]"
+            } else {
+                ""
+            }
         ));
+    }
+    if p.losses.iter().any(|l| l.approximated) {
+        t.push_str("  [approximated]: it reached the service before only if a run-time address list (or a matcher the analysis cannot decide) let it in, so whether it had access to lose is not known\n");
     }
     t
 }

@@ -37,6 +37,11 @@ pub struct Loss {
     pub service: String,
     /// Where it is lost (interfaces), or what changes (a user's addresses).
     pub r#where: Vec<String>,
+    /// The source reached the service before only in the attacker's view: through a run-time
+    /// address list, or a matcher the analysis cannot decide (an accept whose
+    /// `dst-address-list` is filled at run time). Whether it had access, and so loses it, is
+    /// not known; the row says so rather than claim it.
+    pub approximated: bool,
 }
 
 /// What someone granted explicitly, per service: (service, family, set, as written).
@@ -107,6 +112,7 @@ pub(super) fn losses(
     deadline: &Deadline,
 ) -> Result<Vec<Loss>, Exhausted> {
     let b = Reach::within(before, Assume::Attacker, deadline.now());
+    let sure = Reach::within(before, Assume::Defender, deadline.now());
     let a = Reach::within(after, Assume::Attacker, deadline.now());
     let ifaces = interfaces(before);
     let mut out = Vec::new();
@@ -127,11 +133,15 @@ pub(super) fn losses(
             .cloned()
             .collect();
         if !lost.is_empty() {
+            let approximated = !lost
+                .iter()
+                .any(|i| !get(&sure, i).intersect(&set).is_empty());
             out.push(Loss {
                 kind: "prefix",
                 who: text.clone(),
                 service: svc.to_string(),
                 r#where: lost,
+                approximated,
             });
         }
     }
@@ -172,12 +182,17 @@ pub(super) fn losses(
                     if had.is_empty() { "any" } else { &had },
                     now
                 )],
+                approximated: false,
             });
         }
     }
     out.extend(group_losses(before, after, changes));
     out.extend(layer2_losses(before, after, wan));
-    if let Some(e) = b.exhausted().or_else(|| a.exhausted()) {
+    if let Some(e) = b
+        .exhausted()
+        .or_else(|| sure.exhausted())
+        .or_else(|| a.exhausted())
+    {
         return Err(e);
     }
     Ok(out)
@@ -229,6 +244,7 @@ fn group_losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss
                         .collect::<Vec<_>>()
                         .join(",")
                 )],
+                approximated: false,
             });
         }
         let restricted = changes.iter().flat_map(|c| &c.lines).find_map(|l| match l {
@@ -250,6 +266,7 @@ fn group_losses(before: &Config, after: &Config, changes: &[Change]) -> Vec<Loss
                 who: format!("users of group {name}"),
                 service: "login".into(),
                 r#where: vec![format!("address restricted to {addr}")],
+                approximated: false,
             });
         }
     }
@@ -305,6 +322,7 @@ fn layer2_losses(before: &Config, after: &Config, wan: &[String]) -> Vec<Loss> {
                     who: i.clone(),
                     service: service.into(),
                     r#where: vec![change.clone()],
+                    approximated: false,
                 }),
             }
         }
