@@ -182,6 +182,95 @@ fn existing_allow_lists_are_kept_and_nobody_loses_access() {
     );
 }
 
+/// A management network on its own interface (`accept src-address=10.9.0.0/24
+/// in-interface=ether5`): joined to the plan's lists it would gain access on every interface,
+/// left below the plan's drop it would lose it. The plan repeats the rule above its drop, with
+/// its interfaces, names and bytes as they are (an interface named with a quote, a `$` and
+/// Windows-1251 bytes stays one value); nobody loses access, nobody gains it elsewhere, and
+/// planning the result again gives nothing.
+#[test]
+fn an_accept_limited_to_an_interface_is_kept_on_that_interface_only() {
+    for iface in [&b"ether5"[..], b"mgmt \"oob\" $x\xcb\xc2\xd1"] {
+        let mut text = b"# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+/interface list\nadd name=WAN\n\
+/interface list member\nadd interface=ether1 list=WAN\n\
+/ip address\nadd address=192.168.88.1/24 interface=ether2\n"
+            .to_vec();
+        let quoted = {
+            let mut q = b"\"".to_vec();
+            for &b in iface {
+                match b {
+                    b'"' | b'$' | b'\\' => q.extend([b'\\', b]),
+                    0x80.. => q.extend(format!("\\{b:02X}").bytes()),
+                    _ => q.push(b),
+                }
+            }
+            q.push(b'"');
+            q
+        };
+        text.extend(b"add address=10.9.0.1/24 interface=");
+        text.extend(&quoted);
+        text.extend(
+            b"\n/ip firewall filter\n\
+add chain=input action=accept connection-state=established,related\n\
+add chain=input action=accept protocol=tcp dst-port=8291,22 src-address=10.9.0.0/24 in-interface=",
+        );
+        text.extend(&quoted);
+        text.extend(
+            b"\nadd chain=input action=accept src-address=192.168.88.0/24\n\
+add chain=input action=drop\n",
+        );
+        let (c, parsed) = Config::load(text.clone());
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let i = intent(&c);
+        let plan = harden::plan(&c, &i);
+        let script = harden::render(&plan.changes, false, "");
+        let (after, proof) = harden::prove(&text, &c, &plan.changes, &i)
+            .unwrap_or_else(|r| panic!("{}\n{script}", r.0));
+        assert!(proof.losses.is_empty(), "{:#?}\n{script}", proof.losses);
+        // The repeated accept carries the rule's interface, byte for byte.
+        let kept: Vec<&routeros_config::Item> = after
+            .items("/ip firewall filter")
+            .iter()
+            .filter(|r| {
+                r.get_str("comment")
+                    .is_some_and(|t| t.starts_with("tikguard:ip-keep-accept:"))
+            })
+            .collect();
+        assert_eq!(kept.len(), 1, "{script}");
+        assert_eq!(kept[0].get("in-interface"), Some(iface), "{script}");
+        assert_eq!(
+            kept[0].get_str("src-address").as_deref(),
+            Some("10.9.0.0/24")
+        );
+        // Not widened: from the LAN side, 10.9.0.0/24 is still dropped on winbox.
+        let fw = tikguard::audit::firewall::Firewall::from_config(&after, false);
+        let ifl = tikguard::audit::firewall::InterfaceLists::from_config(&after);
+        let on = |name: &str| {
+            fw.evaluate_connection(
+                tikguard::audit::firewall::Probe {
+                    protocol: "tcp",
+                    port: 8291,
+                    interface: name,
+                },
+                &ifl,
+            )
+        };
+        let noc = tikguard::audit::addrset::AddrSet::from_range(
+            routeros_config::value::parse_addr(b"10.9.0.0/24")
+                .unwrap()
+                .range,
+        );
+        assert!(on("ether2").intersect(&noc).is_empty(), "{script}");
+        let again = harden::plan(&after, &i);
+        assert!(
+            again.is_empty(),
+            "{}",
+            harden::render(&again.changes, false, "")
+        );
+    }
+}
+
 /// With `--replace-allow-lists` the lists become the given prefixes, and the table names every
 /// prefix that loses a service: the whole list, and the NOC range the firewall accepted.
 #[test]

@@ -32,6 +32,94 @@ pub struct Kept {
     pub mgmt: Vec<Prefix>,
     /// Sources for `tikguard-api-clients`.
     pub api: Vec<Prefix>,
+    /// Accepts limited to some interfaces, kept as they are ([`Limited`]).
+    pub limited: Vec<Limited>,
+}
+
+/// An `input` accept for management ports whose sources it limits to some interfaces (a
+/// management network on its own port: `src-address=10.9.0.0/24 in-interface=ether5`), where
+/// those sources do not reach the port on every interface today. Joined to the plan's lists
+/// (which hold on every interface) they would gain access elsewhere; left below the plan's drop
+/// they would lose it. The plan repeats the rule's own matchers above its drop instead, for
+/// the management ports the rule covers.
+#[derive(Clone, Debug)]
+pub struct Limited {
+    pub v6: bool,
+    /// The rule's matchers, as it writes them (names in [`crate::ros::script::name_text`]
+    /// form, every byte kept): sources, interfaces and destinations.
+    pub matchers: Vec<(&'static str, String)>,
+    /// The services whose ports it covers (`api` stands for api and api-ssl).
+    pub services: Vec<&'static str>,
+    /// Its number among the family's filter rules, as the export shows them.
+    pub number: usize,
+    /// The sources it accepts.
+    pub src: AddrSet,
+}
+
+/// The matchers a kept limited accept repeats; a rule with any other (`src-address-type`,
+/// `limit`, a `!` protocol...) is not repeated, and the proof's table lists what its sources lose.
+const REPEATED: &[&str] = &[
+    "src-address",
+    "src-address-list",
+    "in-interface",
+    "in-interface-list",
+    "dst-address",
+    "dst-address-list",
+];
+
+/// Keys of an accept that change nothing the copy must carry: what it is, its ports (the copy
+/// names the plan's), a new connection's state, and its bookkeeping.
+const BESIDE: &[&str] = &[
+    "chain",
+    "action",
+    "protocol",
+    "dst-port",
+    "port",
+    "connection-state",
+    "comment",
+    "disabled",
+    "log",
+    "log-prefix",
+];
+
+/// The rule as a [`Limited`], when it can be repeated exactly: only the keys above, TCP (or no
+/// protocol), and, if it names connection states, `new` among them.
+fn limited(
+    item: &Item,
+    v6: bool,
+    number: usize,
+    services: Vec<&'static str>,
+    src: &AddrSet,
+) -> Option<Limited> {
+    for p in &item.props {
+        let k = String::from_utf8_lossy(&p.key);
+        if !REPEATED.contains(&k.as_ref()) && !BESIDE.contains(&k.as_ref()) {
+            return None;
+        }
+    }
+    if item
+        .get("protocol")
+        .is_some_and(|p| p != b"tcp" && p != b"6")
+    {
+        return None;
+    }
+    if item
+        .get("connection-state")
+        .is_some_and(|v| !v.split(|&b| b == b',').any(|s| s == b"new"))
+    {
+        return None;
+    }
+    let matchers = REPEATED
+        .iter()
+        .filter_map(|k| item.get(k).map(|v| (*k, crate::ros::script::name_text(v))))
+        .collect();
+    Some(Limited {
+        v6,
+        matchers,
+        services,
+        number,
+        src: src.clone(),
+    })
 }
 
 impl Kept {
@@ -91,6 +179,14 @@ fn list(c: &Config, svc: &str) -> Option<Vec<Prefix>> {
 fn service<'a>(c: &'a Config, name: &str) -> Option<&'a Item> {
     c.menu("/ip service")?.by_name(name)
 }
+
+/// The management services and the `/ip service` names each stands for.
+const MGMT: &[(&str, &[&str])] = &[
+    ("winbox", &["winbox"]),
+    ("ssh", &["ssh"]),
+    ("www-ssl", &["www-ssl"]),
+    ("api", &["api", "api-ssl"]),
+];
 
 /// Who reaches management today through an explicit list (the module docs): the management
 /// path the configuration shows, which the audit's fixes keep too.
@@ -190,15 +286,37 @@ pub fn known(c: &Config) -> Kept {
                     .filter(|&p| r.covers_port(p))
                     .collect();
                 if !ports.iter().all(|&p| everywhere(p)) {
+                    let services = MGMT
+                        .iter()
+                        .filter(|(_, names)| {
+                            names
+                                .iter()
+                                .filter_map(|n| port(n))
+                                .any(|p| r.covers_port(p))
+                        })
+                        .map(|(svc, _)| *svc)
+                        .collect();
+                    if let Some(l) = item.and_then(|i| limited(i, v6, r.number, services, src)) {
+                        // A service's own `address=` cannot name interfaces: the sources join
+                        // it (as today, where it admits everyone), and the repeated accept keeps
+                        // them to the rule's interfaces.
+                        for &svc in &l.services {
+                            let names = MGMT.iter().find(|(s, _)| *s == svc).map(|m| m.1);
+                            if names.is_some_and(|ns| ns.iter().any(|n| list(c, n).is_some())) {
+                                continue;
+                            }
+                            let ps = prefixes(src);
+                            match k.services.iter_mut().find(|(s, _)| *s == svc) {
+                                Some((_, v)) => push_unique(v, ps),
+                                None => k.services.push((svc, ps)),
+                            }
+                        }
+                        k.limited.push(l);
+                    }
                     continue;
                 }
             }
-            for (svc, names) in [
-                ("winbox", &["winbox"][..]),
-                ("ssh", &["ssh"][..]),
-                ("www-ssl", &["www-ssl"][..]),
-                ("api", &["api", "api-ssl"][..]),
-            ] {
+            for &(svc, names) in MGMT {
                 if !names
                     .iter()
                     .filter_map(|n| port(n))
@@ -222,6 +340,14 @@ pub fn known(c: &Config) -> Kept {
                     None => k.services.push((svc, ps)),
                 }
             }
+        }
+    }
+    // Sources an interface-limited accept carries reach management only on its interfaces: a
+    // service list naming them too (harden's own, written for them on an earlier run, or the
+    // operator's) does not make them management everywhere.
+    for l in &k.limited {
+        for v in [&mut k.mgmt, &mut k.api] {
+            v.retain(|p| p.v6 != l.v6 || !l.src.contains_set(&p.set));
         }
     }
     k

@@ -441,6 +441,63 @@ pub fn plan(
                 });
             }
         }
+        // Accepts limited to some interfaces, repeated above the drop as they are, for the
+        // management ports they cover ([`super::keep::Limited`]): their sources keep access
+        // where they have it, and gain none elsewhere.
+        for l in kept.limited.iter().filter(|l| l.v6 == v6) {
+            let covers = |s: &str| {
+                l.services
+                    .iter()
+                    .any(|k| *k == s || (*k == "api" && s == "api-ssl"))
+            };
+            let mut ports: Vec<u16> = services
+                .iter()
+                .filter(|(s, _)| covers(s))
+                .map(|s| s.1)
+                .collect();
+            if l.services.contains(&"api") {
+                ports.extend(staged);
+            }
+            ports.sort_unstable();
+            ports.dedup();
+            if ports.is_empty() {
+                continue;
+            }
+            let shown: Vec<String> = l.matchers.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let digest = {
+                use sha2::Digest;
+                let mut h = sha2::Sha256::new();
+                h.update(fam.as_bytes());
+                for (k, v) in &l.matchers {
+                    h.update([0]);
+                    h.update(k.as_bytes());
+                    h.update([0]);
+                    h.update(v.as_bytes());
+                }
+                hex::encode(&h.finalize()[..5])
+            };
+            let mut props = vec![
+                ("chain", "input".into()),
+                ("action", "accept".into()),
+                tcp(),
+                ("dst-port", port_list(&ports)),
+            ];
+            props.extend(l.matchers.iter().cloned());
+            props.push(new());
+            block.push(BlockRule {
+                tag: tag(&format!("keep-accept:{digest}")),
+                props,
+                description: format!(
+                    "keep what {fam} filter rule {} accepts today (tcp/{}, {}), limited to its interfaces as it is",
+                    l.number,
+                    port_list(&ports),
+                    shown.join(" ")
+                ),
+                fixes: vec![],
+                phase: Phase::Accept,
+                drop: false,
+            });
+        }
         // Every later packet of a connection the accepts below let in is `established`: without
         // an accept for those above every drop, a management connection gets its first packet
         // in and loses the rest (ROUTEROS.md, "Connection tracking"). First in the chain.
