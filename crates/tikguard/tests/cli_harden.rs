@@ -162,6 +162,55 @@ fn mgmt_is_required_and_bad_prefixes_are_usage_errors() {
     );
 }
 
+/// Without --api-client the API must be off: where it is on, the CRM would lose it, so it is a
+/// usage error naming the service; where it is off (an access point, a switch) it stays off,
+/// with no certificate made and no API port in the plan's rules.
+#[test]
+fn without_api_client_an_api_that_is_on_is_a_usage_error_and_one_that_is_off_stays_off() {
+    let out = tikguard()
+        .args([
+            "harden",
+            "examples/home-v7.rsc",
+            "--mgmt",
+            "192.168.88.0/24",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is on in") && err.contains("give --api-client"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("ap.rsc");
+    let mut text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/home-v7.rsc"),
+    )
+    .unwrap();
+    text.push_str("\n/ip service\nset api disabled=yes\nset api-ssl disabled=yes\n");
+    std::fs::write(&export, text).unwrap();
+    let script = dir.path().join("h.rsc");
+    let out = tikguard()
+        .arg("harden")
+        .arg(&export)
+        .args(["--mgmt", "192.168.88.0/24", "-o"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the API (api, api-ssl) is off and stays off"),
+        "{err}"
+    );
+    let s = std::fs::read_to_string(&script).unwrap();
+    assert!(!s.contains("/certificate"), "{s}");
+    assert!(!s.contains("api-ssl"), "{s}");
+    assert!(!s.contains("8729"), "{s}");
+    assert!(s.contains("tikguard:ip-mgmt-drop"), "{s}");
+}
+
 #[test]
 fn hardening_the_hardened_result_is_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();

@@ -294,11 +294,18 @@ fn a_router_without_management_prefixes_is_refused_and_never_planned() {
     assert!(r0.status.detail().unwrap().contains("--mgmt"), "{r0:?}");
     assert!(!out.join("r0.rsc").exists());
     assert_eq!(outcome(&res, "r1"), "planned");
-    // No API clients anywhere: refused too.
+    // No API clients anywhere, while the routers' API is on (the CRM's way in): refused too,
+    // saying which service is on and what to give.
     let run = harden_bare(&f, &out, &["--mgmt", "10.254.0.0/24"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let (_, res) = results(&out);
     assert_eq!(outcome(&res, "r1"), "refused");
+    let r1 = res.iter().find(|r| r.name == "r1").unwrap();
+    let why = r1.status.detail().unwrap();
+    assert!(
+        why.contains("is on in") && why.contains("--api-client"),
+        "{why}"
+    );
 }
 
 #[test]

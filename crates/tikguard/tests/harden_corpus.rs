@@ -1,7 +1,8 @@
 //! `harden` over every export in the corpus and the repository's examples, with `--mgmt` and
 //! `--api-client` taken from each configuration itself: an address it already allows for winbox
 //! (its `/ip service address=`), else its LAN (the network of an address on an interface that is
-//! not WAN, in private space); the API clients likewise from the API's lists, else the LAN. An
+//! not WAN, in private space); the API clients likewise from the API's lists, else the LAN, and
+//! none where the API is off (it stays off). An
 //! export with neither (a firewall fragment, a router with no private LAN) is planned with
 //! documentation prefixes as an operator's, and proven too.
 //!
@@ -84,13 +85,24 @@ fn every_export_hardens_with_its_own_management_and_nobody_loses_access() {
         let client = listed(&c, "api-ssl")
             .or_else(|| listed(&c, "api"))
             .or_else(|| lan(&c));
-        let own = mgmt.is_some() && client.is_some();
+        // Where the API is off (api and api-ssl disabled: an access point, a switch), nobody
+        // uses it: no --api-client, and it stays off.
+        let api_off = ["api", "api-ssl"].iter().all(|s| {
+            c.menu("/ip service")
+                .and_then(|m| m.by_name(s))
+                .is_some_and(|i| i.is_disabled())
+        });
+        let own = mgmt.is_some() && (client.is_some() || api_off);
         // Without its own (a firewall fragment, a core router with no private LAN), the
         // documentation prefixes stand in for the operator's --mgmt and --api-client: every
         // export is planned and proven.
         let doc = |p: &str| Prefix::parse(p).unwrap();
         let i = Intent {
-            api_clients: vec![client.unwrap_or_else(|| doc("198.51.100.20"))],
+            api_clients: if api_off {
+                vec![]
+            } else {
+                vec![client.unwrap_or_else(|| doc("198.51.100.20"))]
+            },
             mgmt: vec![mgmt.unwrap_or_else(|| doc("192.0.2.0/24"))],
             wan: WanChoice::default(),
             api_port: None,

@@ -58,13 +58,10 @@ pub struct Args {
     #[command(flatten)]
     connect: super::connect::ConnectArgs,
     /// Where the CRM/billing system connects from (repeatable, or comma-separated). Not needed
-    /// with --api-tunnel, whose tunnel address is the API client.
-    #[arg(
-        long = "api-client",
-        value_name = "CIDR",
-        value_delimiter = ',',
-        required_unless_present = "api_tunnel"
-    )]
+    /// with --api-tunnel, whose tunnel address is the API client. Without either, the router's
+    /// API must be off (api and api-ssl disabled, as on most access points and switches): it
+    /// stays off, and no certificate is made.
+    #[arg(long = "api-client", value_name = "CIDR", value_delimiter = ',')]
     api_clients: Vec<String>,
     /// Carry the CRM's API over a tunnel of its own: `wireguard` adds an interface
     /// `tikguard-crm` (the router generates its key pair), a peer for the CRM's key admitted only

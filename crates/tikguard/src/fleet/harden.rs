@@ -83,15 +83,12 @@ fn plan_one(
     let (config, parsed) = routeros_config::Config::load(bytes.clone());
     crate::input::check_parsed(name, &parsed)?;
     let version = config.version.as_ref().map(|v| v.to_string());
-    // `harden` requires --mgmt and --api-client: without them the proof has nobody's access
-    // to keep, and a plan that limits every service to them would lock everyone out.
-    let missing = if options.mgmt.is_empty() {
-        Some("no management prefixes for this router: give --mgmt, or `mgmt` in the inventory")
-    } else if options.api_clients.is_empty() && options.api_tunnel.is_none() {
-        Some("no API clients for this router: give --api-client, or `api_clients` in the inventory")
-    } else {
-        None
-    };
+    // `harden` requires --mgmt: without it the proof has nobody's access to keep, and a plan
+    // that limits every service to it would lock everyone out. API clients are required where
+    // the router's API is on ([`harden::options::prepare`] says so, naming the router).
+    let missing = options.mgmt.is_empty().then_some(
+        "no management prefixes for this router: give --mgmt, or `mgmt` in the inventory",
+    );
     let checked = match missing {
         Some(m) => Err(m.to_string()),
         None => harden::options::prepare(options, &config, name),

@@ -59,13 +59,14 @@ pub fn uses_letsencrypt(c: &Config) -> bool {
 }
 
 /// Services that stay enabled after the plan, with their ports.
-fn enabled_after(c: &Config, api_ssl_port: u16) -> Vec<(&'static str, u16)> {
+fn enabled_after(c: &Config, api_ssl_port: u16, api_off: bool) -> Vec<(&'static str, u16)> {
     let le = uses_letsencrypt(c);
     SERVICES
         .iter()
         .filter_map(|&s| {
             let stays = match s {
-                "api-ssl" => true,
+                // On for the API clients; with none, the API is off and stays off.
+                "api-ssl" => !api_off,
                 "api" | "telnet" | "ftp" => false,
                 "www" => le && service_enabled(c, s),
                 _ => service_enabled(c, s),
@@ -232,7 +233,7 @@ pub fn plan(
         .api_port
         .or_else(|| service_port(c, "api-ssl"))
         .unwrap_or(8729);
-    let services = enabled_after(c, api_ssl_port);
+    let services = enabled_after(c, api_ssl_port, intent.api_clients.is_empty());
     let mut mgmt_ports: Vec<u16> = services.iter().map(|s| s.1).collect();
     mgmt_ports.sort_unstable();
     mgmt_ports.dedup();

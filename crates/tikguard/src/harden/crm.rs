@@ -28,6 +28,10 @@ pub(super) fn crm_access(
     out: &mut Vec<Change>,
     notes: &mut Vec<String>,
 ) {
+    // No API client: the API is off and stays off ([`super::options::prepare`]); no CRM.
+    if intent.api_clients.is_empty() {
+        return;
+    }
     let v = &intent.target;
     let clients: Vec<&Prefix> = intent.api_clients.iter().collect();
     let clients_text = join(&clients);

@@ -167,6 +167,21 @@ pub fn prepare(a: &Options, config: &Config, source_name: &str) -> Result<Prepar
     ] {
         intent::not_everything(flag, ps)?;
     }
+    // No API client: nobody is to use the API, which is right only where nobody does today.
+    if intent.api_clients.is_empty() {
+        let on: Vec<&str> = ["api", "api-ssl"]
+            .into_iter()
+            .filter(|s| super::plan::service_enabled(config, s))
+            .collect();
+        if !on.is_empty() {
+            return Err(format!(
+                "{} is on in {}: give --api-client with the addresses the CRM/billing system connects from (or --api-tunnel), or, if nothing uses the API, disable it first (`/ip service disable {}`) and plan again",
+                on.join(" and "),
+                comment_text(source_name),
+                on.join(",")
+            ));
+        }
+    }
     let warnings = intent::own_address_warnings(config, &intent.mgmt);
     intent.wan.check(config, source_name)?;
     let mgmt_ifaces = WanChoice {

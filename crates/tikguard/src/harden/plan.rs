@@ -254,8 +254,23 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         v.join(",")
     };
 
-    // The certificate api-ssl will use.
-    let cert_name = certificate(c, intent, &mut out);
+    // No API client (only where the API is off: [`super::options::prepare`]): api-ssl stays
+    // off, and needs no certificate.
+    let api_off = intent.api_clients.is_empty();
+    // www-ssl on without a certificate takes the one made for api-ssl.
+    let www_ssl_needs_cert = service_enabled(c, "www-ssl")
+        && !service(c, "www-ssl")
+            .and_then(|i| i.get_str("certificate"))
+            .is_some_and(|n| !n.is_empty() && n != "none");
+    if api_off {
+        notes.push("the API (api, api-ssl) is off and stays off: no --api-client was given, so nobody is to use it".into());
+    }
+    // The certificate api-ssl (and a www-ssl without one) will use.
+    let cert_name = if api_off && !www_ssl_needs_cert {
+        String::new()
+    } else {
+        certificate(c, intent, &mut out)
+    };
 
     // api-ssl: what the CRM will use, ready before anything restricts the plaintext API.
     let mut ssl: Vec<(&str, String)> = vec![
@@ -276,18 +291,20 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             ssl_fixes.push("TG105");
         }
     }
-    out.extend(service_set(
-        c,
-        intent,
-        "api-ssl",
-        ssl,
-        format!(
-            "api-ssl: certificate {cert_name}{}, only the API clients and management may connect",
-            if v7 { ", TLS 1.2+" } else { "" }
-        ),
-        ssl_fixes,
-        Phase::ApiSsl,
-    ));
+    if !api_off {
+        out.extend(service_set(
+            c,
+            intent,
+            "api-ssl",
+            ssl,
+            format!(
+                "api-ssl: certificate {cert_name}{}, only the API clients and management may connect",
+                if v7 { ", TLS 1.2+" } else { "" }
+            ),
+            ssl_fixes,
+            Phase::ApiSsl,
+        ));
+    }
 
     // Other services.
     for svc in ["winbox", "ssh"] {
@@ -307,10 +324,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         let mut w: Vec<(&str, String)> = vec![("address", with_kept(&mgmt_refs, "www-ssl"))];
         // A certificate it has (Let's Encrypt, which RouterOS 7 renews by itself with no script
         // to show it) is kept; one is given only where there is none.
-        let has_cert = service(c, "www-ssl")
-            .and_then(|i| i.get_str("certificate"))
-            .is_some_and(|n| !n.is_empty() && n != "none");
-        if !has_cert {
+        if www_ssl_needs_cert {
             w.push(("certificate", cert_name.clone()));
         }
         if v7 {
@@ -521,7 +535,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
             Phase::Last,
         ));
     }
-    if matches!(intent.cert, CertPlan::Generate) {
+    if matches!(intent.cert, CertPlan::Generate) && !cert_name.is_empty() {
         certificate_wait(&cert_name, &mut out);
     }
     for ch in &mut out {

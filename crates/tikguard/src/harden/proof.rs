@@ -446,13 +446,30 @@ fn claimed_fixes_hold(
             && !(wide_intent && ["TG201", "TG202", "TG209"].contains(&f.rule))
     }) {
         return Err(Refusal(format!(
-            "the plan would add a new {} finding {}: {}",
+            "the plan would add a new {} finding {}: {}; {}",
             f.severity.as_str(),
             f.rule,
-            f.message
+            f.message,
+            what_to_do(f)
         )));
     }
     Ok(())
+}
+
+/// What to change when the plan would add a high finding: the exposure rules' sides, as
+/// [`crate::audit::rules`] words them, each with the way out.
+fn what_to_do(f: &Finding) -> &'static str {
+    let exposure = ["TG201", "TG202", "TG209"].contains(&f.rule);
+    if exposure
+        && f.message
+            .contains("from the LAN side (the device looks like an access point")
+    {
+        "no WAN side was found (an access point or switch), so every host on its LAN can use the addresses --mgmt and --api-client name: if nothing uses the API here, leave out --api-client (an API that is off stays off); if the device is a router, name its WAN with --wan or --wan-list"
+    } else if exposure && f.message.contains("subscribers") {
+        "the addresses given sit among the subscribers (or subscribers can use them): give --mgmt and --api-client prefixes outside the subscribers' networks, or carry the CRM over --api-tunnel wireguard"
+    } else {
+        "see the finding on the planned result (`--no-guards -o plan.rsc`, then `cat EXPORT plan.rsc | tikguard audit -`) and change the options that lead to it"
+    }
 }
 
 fn schema_check(changes: &[Change], intent: &Intent) -> Result<Vec<String>, Refusal> {
