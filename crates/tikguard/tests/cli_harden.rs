@@ -211,6 +211,50 @@ fn without_api_client_an_api_that_is_on_is_a_usage_error_and_one_that_is_off_sta
     assert!(s.contains("tikguard:ip-mgmt-drop"), "{s}");
 }
 
+/// An access point (its address by DHCP on its only bridge, no NAT: the LAN side of the
+/// network) with the API off: given an --api-client, api-ssl would be reachable from a side where
+/// any host can use those addresses, and the refusal says what to change; without it the API
+/// stays off and the plan is proven.
+#[test]
+fn an_access_points_refusal_says_what_to_change_and_without_api_client_it_is_planned() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("ap.rsc");
+    std::fs::write(
+        &export,
+        "# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+         /interface bridge\nadd name=bridge1\n\
+         /interface bridge port\nadd bridge=bridge1 interface=ether1\nadd bridge=bridge1 interface=ether2\n\
+         /ip dhcp-client\nadd interface=bridge1\n\
+         /ip service\nset api disabled=yes\nset api-ssl disabled=yes\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        tikguard()
+            .arg("harden")
+            .arg(&export)
+            .args(["--mgmt", "192.168.88.0/24"])
+            .args(extra)
+            .args(["-o", "/dev/null"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--api-client", "192.168.88.10"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("new high finding TG201"), "{err}");
+    assert!(err.contains("leave out --api-client"), "{err}");
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("proof: findings"), "{summary}");
+    // Layer 2 is left on the access point's LAN side, and the note says why in its terms.
+    assert!(
+        err.contains("looks like an access point or switch (its address by DHCP on `bridge1`"),
+        "{err}"
+    );
+}
+
 #[test]
 fn hardening_the_hardened_result_is_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();

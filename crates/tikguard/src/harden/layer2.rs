@@ -181,6 +181,12 @@ fn lan_side(
     notes: &mut Vec<String>,
 ) {
     let lists = &e.lists;
+    if e.wan.is_empty() && !e.lan.is_empty() {
+        // An access point or switch: no WAN side, its address on the LAN side by DHCP, where
+        // MAC winbox is how it is reached when IP fails.
+        notes.push(format!("MAC telnet, MAC winbox and neighbour discovery left as they are: the device looks like an access point or switch (its address by DHCP on {}, the LAN side), and there they are the way in when IP fails; narrow them to management with --mgmt-interface, or name a WAN with --wan/--wan-list if it is a router", e.lan.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")));
+        return;
+    }
     if e.wan.is_empty() || e.wan.iter().any(|w| w == "*") {
         // Every interface counts as WAN: keeping layer 2 off it would take it from all of them.
         notes.push("MAC telnet, MAC winbox and neighbour discovery left as they are: the WAN side is not known (no WAN list, default route or DHCP client), so the plan cannot tell which interfaces to keep them on; name it with --wan/--wan-list, or narrow them to management with --mgmt-interface (TG112/TG113 stay open)".into());
