@@ -183,3 +183,45 @@ fn a_move_takes_access_only_from_what_the_moved_port_had_opened() {
         }
     }
 }
+
+/// With `--keep-plain-api` the plaintext API stays open beyond the API clients, and brute-force
+/// staging and the block-list drop guard its port. After `/ip service set api port=8730` they
+/// are moved to 8730 with the accepts, so staging counts the port the API listens on, the
+/// proof holds, and planning the result gives nothing.
+#[test]
+fn a_rerun_after_the_kept_plain_api_moved_moves_its_staging_and_block_list_drop() {
+    let c0 = Config::load(GUIDE.as_bytes().to_vec()).0;
+    let mut i = guide_intent(&c0);
+    i.keep_plain_api = true;
+    let plan = harden::plan(&c0, &i);
+    harden::prove(GUIDE.as_bytes(), &c0, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let mut text = GUIDE.to_string();
+    text.push('\n');
+    for l in harden::script::lines(&plan.changes) {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    text.push_str("/ip service\nset api port=8730\n");
+    let c = Config::load(text.clone().into_bytes()).0;
+    let again = harden::plan(&c, &i);
+    let script = harden::render(&again.changes, true, "");
+    let (after, _) = harden::prove(text.as_bytes(), &c, &again.changes, &i)
+        .unwrap_or_else(|r| panic!("{}\n{script}", r.0));
+    for rule in ["stage1", "stage2", "stage3", "blacklist-drop"] {
+        assert_eq!(
+            dst_port(&after, &format!("tikguard:ip-{rule}")),
+            "8730",
+            "{script}"
+        );
+    }
+    for rule in ["api-accept", "mgmt-accept"] {
+        let ports = dst_port(&after, &format!("tikguard:ip-{rule}"));
+        assert!(ports.split(',').any(|p| p == "8730"), "{rule}: {ports}");
+    }
+    let third = harden::plan(&after, &i);
+    assert!(
+        third.is_empty(),
+        "{}",
+        harden::render(&third.changes, true, "")
+    );
+}
