@@ -225,3 +225,64 @@ fn a_rerun_after_the_kept_plain_api_moved_moves_its_staging_and_block_list_drop(
         harden::render(&third.changes, true, "")
     );
 }
+
+/// An accept limited to an interface that an earlier run repeated above its drop (`accept
+/// src-address=10.9.0.0/24 in-interface=ether5`, every port) names the management ports of that
+/// run: after `/ip service set ssh port=2222` it is moved with the plan's accepts, so that network
+/// keeps ssh on its interface, and planning the result gives nothing.
+#[test]
+fn an_accept_kept_on_its_interface_by_an_earlier_run_moves_with_the_port() {
+    let export = "# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+/interface list\nadd name=WAN\n\
+/interface list member\nadd interface=ether1 list=WAN\n\
+/ip address\nadd address=192.168.88.1/24 interface=ether2\n\
+add address=10.9.0.1/24 interface=ether5\n\
+/ip firewall filter\n\
+add chain=input action=accept connection-state=established,related\n\
+add chain=input action=accept src-address=10.9.0.0/24 in-interface=ether5\n\
+add chain=input action=accept src-address=192.168.88.0/24\n\
+add chain=input action=drop\n";
+    let c0 = Config::load(export.as_bytes().to_vec()).0;
+    let i = harden_intent::intent(&c0, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c0, &i);
+    harden::prove(export.as_bytes(), &c0, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let mut text = export.to_string();
+    for l in harden::script::lines(&plan.changes) {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    let keep = |c: &Config| {
+        c.items("/ip firewall filter")
+            .iter()
+            .find(|r| {
+                r.get_str("comment")
+                    .is_some_and(|t| t.starts_with("tikguard:ip-keep-accept:"))
+            })
+            .and_then(|r| r.get_str("dst-port"))
+            .expect("the kept accept")
+    };
+    let hardened = Config::load(text.clone().into_bytes()).0;
+    assert!(keep(&hardened).split(',').any(|p| p == "22"));
+    text.push_str("/ip service\nset ssh port=2222\n");
+    let c = Config::load(text.clone().into_bytes()).0;
+    let again = harden::plan(&c, &i);
+    let script = harden::render(&again.changes, true, "");
+    let (after, proof) = harden::prove(text.as_bytes(), &c, &again.changes, &i)
+        .unwrap_or_else(|r| panic!("{}\n{script}", r.0));
+    let ports = keep(&after);
+    assert!(
+        ports.split(',').any(|p| p == "2222") && !ports.split(',').any(|p| p == "22"),
+        "{ports}\n{script}"
+    );
+    assert!(
+        !proof.losses.iter().any(|l| l.who.starts_with("10.9.0.")),
+        "{:#?}",
+        proof.losses
+    );
+    let third = harden::plan(&after, &i);
+    assert!(
+        third.is_empty(),
+        "{}",
+        harden::render(&third.changes, true, "")
+    );
+}
