@@ -26,7 +26,7 @@
 //! challenge on port 80). Those are left alone and the plan says so.
 //!
 //! An earlier run's rule that names a port a service no longer listens on, or lacks the port it
-//! moved to, is moved to the ports of today ([`moved_ports`]), accepts before drops; one that
+//! moved to, is moved to the ports of today (`moved_ports`), accepts before drops; one that
 //! cannot be told to be the plan's is refused by [`super::foreign`].
 //!
 //! Placement: each rule goes before the first non-dynamic rule that is not one of the block rules
