@@ -25,9 +25,9 @@
 //! script renews a Let's Encrypt certificate (`/certificate enable-ssl-certificate` answers its
 //! challenge on port 80). Those are left alone and the plan says so.
 //!
-//! An earlier run's rule that names a port a service no longer listens on, or lacks the port it
-//! moved to, is moved to the ports of today (`moved_ports`), accepts before drops; one that
-//! cannot be told to be the plan's is refused by [`super::foreign`].
+//! An earlier run's rule that lacks a port it should name (a service moved since) is moved to
+//! the ports of today (`moved_ports`), accepts before drops; one that cannot be told to be the
+//! plan's is refused by [`super::foreign`].
 //!
 //! Placement: each rule goes before the first non-dynamic rule that is not one of the block rules
 //! above it. `find where dynamic=no` skips what RouterOS adds itself (v7's "special dummy rule to
