@@ -25,6 +25,10 @@
 //! script renews a Let's Encrypt certificate (`/certificate enable-ssl-certificate` answers its
 //! challenge on port 80). Those are left alone and the plan says so.
 //!
+//! An earlier run's rule that lacks a port it should name (a service moved since) is moved to
+//! the ports of today (`moved_ports`), accepts before drops; one that cannot be told to be the
+//! plan's is refused by [`super::foreign`].
+//!
 //! Placement: each rule goes before the first non-dynamic rule that is not one of the block rules
 //! above it. `find where dynamic=no` skips what RouterOS adds itself (v7's "special dummy rule to
 //! show fasttrack counters", hotspot and UPnP rules), which cannot be placed before. Rules are added
@@ -40,7 +44,7 @@ use super::intent::{Intent, Prefix};
 use super::order::Phase;
 use super::plan::{add_unique, service_enabled, service_port};
 use super::proof::{interfaces, Reach};
-use super::script::{text_of, Cond, Guard, Stmt, Target};
+use super::script::{comment_text, text_of, Cond, Guard, Stmt, Target};
 use super::{Change, TAG};
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::{self, SERVICES};
@@ -238,6 +242,13 @@ pub fn plan(
     mgmt_ports.sort_unstable();
     mgmt_ports.dedup();
     let features = feature_ports(c);
+    // What the services listen on today, before the plan: the ports an earlier run's rule may
+    // keep when it is moved to new ones ([`moved_ports`]).
+    let listening: Vec<u16> = SERVICES
+        .iter()
+        .filter(|s| service_enabled(c, s))
+        .filter_map(|s| service_port(c, s))
+        .collect();
     let mut drop_ports = mgmt_ports.clone();
     for (port, what) in &features {
         if drop_ports.contains(port) {
@@ -620,7 +631,7 @@ pub fn plan(
         // `mgmt-drop` above drops them from every source on every interface already (a rule
         // behind it could never match). Other IPv6 services (an SSTP server on 443, a BGP peer
         // opening its session to 179) are left as they are.
-        emit_block(c, &filter, block, &accepts, out, foreign);
+        emit_block(c, &filter, block, &accepts, &listening, out, foreign);
     }
     disable_open_api_accepts(c, out);
     log_api_drops(c, out, notes);
@@ -673,12 +684,87 @@ fn log_api_drops(c: &Config, out: &mut Vec<Change>, notes: &mut Vec<String>) {
     }
 }
 
-/// Renders the block as guarded additions placed as the module docs say.
+/// The ports an earlier run's rule `have` moves to when it lacks some of the plan's `want` (a
+/// service's port changed since that run: `port` is where a service listens, MikroTik's IP
+/// Services manual, and real exports move it, `set ssh port=222` in the corpus' memhamwan
+/// routers), or `None`
+/// when it covers them already (an accept may hold more: the plaintext API while it was staged).
+/// The new list is the plan's ports and those of `have` that an enabled service listens on
+/// today (`listening`): what the rule did for a service that has not moved, it keeps doing;
+/// a port nothing listens on any longer goes. A list that is not single ports was refused as
+/// not the plan's ([`super::foreign`]).
+fn moved_ports(have: &str, want: &str, listening: &[u16]) -> Option<String> {
+    if super::foreign::covers(have, want) {
+        return None;
+    }
+    let have = super::foreign::single_ports(have)?;
+    let mut ports = super::foreign::single_ports(want)?;
+    ports.extend(have.iter().filter(|p| listening.contains(p)));
+    ports.sort_unstable();
+    ports.dedup();
+    Some(port_list(&ports))
+}
+
+/// The change that moves the plan's rule `r`, present in `items`, to the ports of today, if it
+/// needs one ([`moved_ports`]); an error saying why it cannot be told to be the plan's when
+/// several rules carry its comment (the rest was refused by [`super::foreign::rules`]).
+fn moved_rule(
+    filter: &str,
+    items: &[routeros_config::Item],
+    r: &BlockRule,
+    listening: &[u16],
+    drop_guard: impl Fn(Guard) -> Guard,
+) -> Option<Result<Change, String>> {
+    let (_, want) = r.props.iter().find(|(k, _)| *k == "dst-port")?;
+    let mine: Vec<String> = items
+        .iter()
+        .filter(|i| text_of(i, "comment").as_deref() == Some(r.tag.as_str()))
+        .map(|i| text_of(i, "dst-port").unwrap_or_default())
+        .collect();
+    let mut moved = mine
+        .iter()
+        .filter_map(|have| Some((moved_ports(have, want, listening)?, have.clone())));
+    let (to, have) = moved.next()?;
+    if mine.len() > 1 {
+        // One `set [find ...]` would give every one of them the same ports, and which of them
+        // an earlier run wrote cannot be told.
+        return Some(Err(comment_text(&format!(
+            "{filter} has {} rules carrying the comment `{}` that tikguard writes for one, and the ports of a service they name have changed; check who added them, then remove all but one, and run again",
+            mine.len(),
+            r.tag
+        ))));
+    }
+    let target = Target::Find(vec![Cond::eq("comment", &r.tag)]);
+    Some(Ok(Change {
+        id: format!("{}:ports", r.tag.trim_start_matches(TAG)),
+        description: format!(
+            "move `{}` from tcp/{have} to tcp/{to}: a service's port changed since it was added",
+            r.tag
+        ),
+        fixes: r.fixes.clone(),
+        phase: r.phase,
+        lines: vec![Stmt::set(filter, target.clone()).arg("dst-port", to).into()],
+        guard: r.drop.then(|| drop_guard(Guard::default())),
+        undo: vec![Stmt::set(filter, target).arg("dst-port", have).into()],
+    }))
+}
+
+/// Renders the block as guarded additions placed as the module docs say, and the plan's rules
+/// an earlier run added moved to the ports the services listen on now.
+///
+/// A moved rule is `set` in place, so it keeps its place in the chain (MikroTik's Firewall
+/// Filter manual: `dst-port` is the rule's list of destination ports, and `set` changes a
+/// property of the rule it names). It is set where its own phase runs ([`super::order`]): the
+/// accepts take the new
+/// ports before any drop does, so no prefix of the script drops management on a port its accept
+/// does not cover yet, and the drops are set last, guarded like an added drop by the family's
+/// accepts being present. The rollback sets the earlier ports back, drops first.
 fn emit_block(
     c: &Config,
     filter: &str,
     block: Vec<BlockRule>,
     accepts: &[String],
+    listening: &[u16],
     out: &mut Vec<Change>,
     foreign: &mut Vec<String>,
 ) {
@@ -688,6 +774,13 @@ fn emit_block(
         items
             .iter()
             .any(|i| text_of(i, "comment").as_deref() == Some(tag))
+    };
+    let drop_guard = |present: Guard| {
+        accepts.iter().fold(present, |mut g, t| {
+            g.present
+                .push((filter.to_string(), vec![Cond::eq("comment", t)]));
+            g
+        })
     };
     let block_tags: Vec<String> = block.iter().map(|r| r.tag.clone()).collect();
     // Execution order: by phase, the block order within a phase; the block-list drop runs after
@@ -709,6 +802,11 @@ fn emit_block(
         let above: Vec<&String> = block_tags[..i].iter().collect();
         let will_exist_after = present.iter().any(|t| !above.contains(&t) && *t != r.tag);
         if existing(&r.tag) {
+            match moved_rule(filter, items, r, listening, drop_guard) {
+                Some(Ok(change)) => out.push(change),
+                Some(Err(why)) => foreign.push(why),
+                None => {}
+            }
             continue;
         }
         let mut props: Vec<(&str, String)> = r.props.clone();
@@ -720,10 +818,7 @@ fn emit_block(
         }
         let mut guard = Guard::absent(filter, vec![Cond::eq("comment", &r.tag)]);
         if r.drop {
-            guard.present = accepts
-                .iter()
-                .map(|t| (filter.to_string(), vec![Cond::eq("comment", t)]))
-                .collect();
+            guard = drop_guard(guard);
         }
         present.push(r.tag.clone());
         out.push(Change {

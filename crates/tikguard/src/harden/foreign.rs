@@ -23,7 +23,7 @@ use crate::ros::script::{comment_text, text_of};
 const POSITIONAL: &[&str] = &["comment", "place-before", "disabled", "dst-port"];
 
 /// Ports of a `dst-port` value (`22,8291,8000-8100`); `None` when it is not a plain list.
-fn ports(v: &str) -> Option<Vec<(u16, u16)>> {
+pub(crate) fn ports(v: &str) -> Option<Vec<(u16, u16)>> {
     v.split(',')
         .map(|p| match p.split_once('-') {
             Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
@@ -35,8 +35,17 @@ fn ports(v: &str) -> Option<Vec<(u16, u16)>> {
         .collect()
 }
 
+/// The single ports of a `dst-port` value (`22,8291`), as the plan writes it; `None` when it
+/// holds a range or is not a list of ports.
+pub(crate) fn single_ports(v: &str) -> Option<Vec<u16>> {
+    ports(v)?
+        .into_iter()
+        .map(|(a, b)| (a == b).then_some(a))
+        .collect()
+}
+
 /// Whether `have` covers every port of `want`.
-fn covers(have: &str, want: &str) -> bool {
+pub(crate) fn covers(have: &str, want: &str) -> bool {
     let (Some(have), Some(want)) = (ports(have), ports(want)) else {
         return have == want;
     };
@@ -63,12 +72,16 @@ fn differs(item: &Item, props: &[(&str, String)], drop: bool) -> Option<String> 
         }
     }
     // The ports: an accept of the plan's trusted lists may hold more (an earlier run's, such
-    // as the plaintext API while it was staged); a drop must hold every port the plan drops.
+    // as the plaintext API while it was staged). One that lacks a port the plan names (a
+    // service moved since the run that wrote it) is the plan's all the same, and
+    // [`super::block`] moves it to the new ports; that needs a list of single ports, which is
+    // all the plan writes. Anything else under the comment is not the plan's.
     if let Some((_, want)) = props.iter().find(|(k, _)| *k == "dst-port") {
         let have = text_of(item, "dst-port").unwrap_or_default();
-        if drop && !covers(&have, want) {
+        if !covers(&have, want) && single_ports(&have).is_none() {
+            let what = if drop { "drops" } else { "accepts" };
             return Some(format!(
-                "dst-port={have} where the plan drops dst-port={want}"
+                "dst-port={have} where the plan {what} dst-port={want}, and it is not a list of ports the plan could have written"
             ));
         }
     }
