@@ -54,6 +54,13 @@ pub async fn run(
     trial: Trial,
     ready: Option<tokio::sync::oneshot::Sender<Vec<(&'static str, SocketAddr)>>>,
 ) -> Result<(), String> {
+    // The handlers first: a SIGTERM while the log is opened and the listeners bound (a service
+    // manager stopping a proxy just started) stops it the same orderly way, never by the
+    // signal's default action, which would leave the log without its closing checkpoint.
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| e.to_string())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
     let log = AuditLog::from_config(&cfg)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let metrics = super::metrics::Metrics::new();
@@ -172,10 +179,6 @@ pub async fn run(
     if let Some(r) = ready {
         let _ = r.send(bound);
     }
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| e.to_string())?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| e.to_string())?;
     loop {
         tokio::select! {
             _ = hup.recv() => {
