@@ -264,3 +264,51 @@ fn hotspot_clients_reach_management_over_ipv6_where_the_hotspot_does_not_gate() 
         .filter(|r| r.zone == Zone::Subscriber && r.family == "ipv6")
         .all(|r| r.reachable_from.is_empty()));
 }
+
+/// A list's `include=`/`exclude=` name other lists, the built-in `dynamic` and `static` among
+/// them (real exports: `add include=dynamic name=VPN`, `add exclude=dynamic name=ISP`); RouterOS
+/// resolves them against the interfaces there are at run time, the subscribers' dynamic
+/// `<pppoe-NAME>` included. A drop on a list that includes `dynamic` stops subscribers; one on
+/// a list that includes `static` stops the WAN port and not them.
+#[test]
+fn a_list_that_includes_dynamic_or_static_holds_what_those_built_in_lists_hold() {
+    let rest = format!(
+        "/interface list add include=dynamic name=VPN\n{PPPOE}/ip firewall filter add chain=input in-interface-list=VPN action=drop\n"
+    );
+    assert_eq!(from_subscribers(&rest, "<pppoe-*>", "api"), Some(vec![]));
+    let rest = format!(
+        "/interface list add include=static name=fixed\n{PPPOE}/ip firewall filter add chain=input in-interface-list=fixed action=drop\n"
+    );
+    assert!(!from_subscribers(&rest, "<pppoe-*>", "api")
+        .unwrap()
+        .is_empty());
+    let e = exposure(&rest);
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+    // `exclude=dynamic`: the subscribers are out of it, the static members stay.
+    let rest = format!(
+        "/interface list add exclude=dynamic include=all name=fixed2\n{PPPOE}/ip firewall filter add chain=input in-interface-list=fixed2 action=drop\n"
+    );
+    assert!(!from_subscribers(&rest, "<pppoe-*>", "api")
+        .unwrap()
+        .is_empty());
+}
+
+/// A list may include a list that itself includes another, created after it (`set` later):
+/// membership does not depend on the order of the lines.
+#[test]
+fn a_list_including_a_list_that_includes_another_holds_its_members() {
+    let e = exposure(
+        "/interface list add include=uplinks name=outside\n/interface list add include=isp name=uplinks\n/interface list add name=isp\n/interface list member add interface=ether1 list=isp\n/ip firewall filter add chain=input in-interface-list=outside action=drop\n",
+    );
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+}

@@ -10,13 +10,19 @@ use crate::audit::addrset::AddrSet;
 /// Interface lists with their members, from `/interface list` and `/interface list member`.
 #[derive(Debug, Default)]
 pub struct InterfaceLists {
+    /// Each list's members as `/interface list member` gives them (and, for `dynamic` and a
+    /// PPP profile's list, the dynamic interfaces [`InterfaceLists::add_dynamic`] adds).
     members: HashMap<String, HashSet<String>>,
-    /// Lists that include the built-in `all` (minus their `exclude=` members).
-    universal: HashMap<String, HashSet<String>>,
+    /// Each list's `include=` and `exclude=`, resolved when asked ([`InterfaceLists::contains`]).
+    defs: HashMap<String, (Vec<String>, Vec<String>)>,
     /// Interface name to kind (`ppp`, `ethernet`, `wireless`, `vlan`), for the `all-ppp`-style
     /// names `in-interface=` accepts.
     kinds: HashMap<String, &'static str>,
 }
+
+/// How deep `include=`/`exclude=` are followed: lists that include each other in a loop stop
+/// there instead of recursing for ever.
+const LIST_DEPTH: usize = 8;
 
 /// Menus whose interfaces are of a kind the `all-KIND` interface names match.
 const KIND_MENUS: &[(&str, &str)] = &[
@@ -33,6 +39,12 @@ const KIND_MENUS: &[(&str, &str)] = &[
 ];
 
 impl InterfaceLists {
+    /// MikroTik's Interface Lists manual (https://help.mikrotik.com/docs/x/OYDSAw): `include`
+    /// adds the members of the named lists, `exclude` removes those of the named lists, then
+    /// the list's own (static) members are added. The named lists may be the built-in `all`,
+    /// `none`, `dynamic` and `static` (real exports: `add include=dynamic name=VPN`, `add
+    /// exclude=dynamic name=ISP`), whose members exist only at run time, or lists the export
+    /// creates after this one; so membership is resolved when asked, not when read.
     pub fn from_config(c: &Config) -> InterfaceLists {
         let mut members: HashMap<String, HashSet<String>> = HashMap::new();
         for m in c.items("/interface list member") {
@@ -43,41 +55,20 @@ impl InterfaceLists {
                 members.entry(l).or_default().insert(i);
             }
         }
-        // `include=`/`exclude=` of other lists, one level deep as RouterOS allows.
-        let mut extra: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+        let mut defs = HashMap::new();
         for l in c.items("/interface list") {
             let Some(name) = l.get_str("name") else {
                 continue;
             };
-            let inc = l.get_str("include").unwrap_or_default();
-            let exc = l.get_str("exclude").unwrap_or_default();
-            let split = |s: &str| -> Vec<String> {
-                s.split(',')
+            let split = |key: &str| -> Vec<String> {
+                l.get_str(key)
+                    .unwrap_or_default()
+                    .split(',')
                     .filter(|x| !x.is_empty())
                     .map(str::to_string)
                     .collect()
             };
-            extra.push((name, split(&inc), split(&exc)));
-        }
-        let mut universal: HashMap<String, HashSet<String>> = HashMap::new();
-        for (name, inc, exc) in extra {
-            if inc.iter().any(|i| i == "all") {
-                let excluded: HashSet<String> = exc
-                    .iter()
-                    .flat_map(|e| members.get(e).cloned().unwrap_or_default())
-                    .collect();
-                universal.insert(name.clone(), excluded);
-            }
-            let mut set = members.get(&name).cloned().unwrap_or_default();
-            for i in inc {
-                set.extend(members.get(&i).cloned().unwrap_or_default());
-            }
-            for e in exc {
-                for x in members.get(&e).cloned().unwrap_or_default() {
-                    set.remove(&x);
-                }
-            }
-            members.insert(name, set);
+            defs.insert(name, (split("include"), split("exclude")));
         }
         let mut kinds = HashMap::new();
         for (menu, kind) in KIND_MENUS {
@@ -89,7 +80,7 @@ impl InterfaceLists {
         }
         InterfaceLists {
             members,
-            universal,
+            defs,
             kinds,
         }
     }
@@ -125,28 +116,61 @@ impl InterfaceLists {
         }
     }
 
+    /// Whether `iface` is in `list` at run time.
     pub fn contains(&self, list: &str, iface: &str) -> bool {
-        match list {
-            "all" => true,
-            "none" => false,
-            // Every interface without the dynamic flag (MikroTik's Interface Lists manual).
-            "static" => !self.contains("dynamic", iface),
-            _ => {
-                if let Some(excluded) = self.universal.get(list) {
-                    return !excluded.contains(iface);
-                }
-                self.members.get(list).is_some_and(|s| s.contains(iface))
-            }
-        }
+        self.contains_within(list, iface, LIST_DEPTH)
     }
 
+    fn contains_within(&self, list: &str, iface: &str, depth: usize) -> bool {
+        match list {
+            "all" => return true,
+            "none" => return false,
+            // Every interface without the dynamic flag (MikroTik's Interface Lists manual).
+            "static" => return !self.contains_within("dynamic", iface, depth),
+            _ => {}
+        }
+        if self.members.get(list).is_some_and(|s| s.contains(iface)) {
+            return true;
+        }
+        let Some((include, exclude)) = self.defs.get(list) else {
+            return false;
+        };
+        let Some(depth) = depth.checked_sub(1) else {
+            return false;
+        };
+        include
+            .iter()
+            .any(|l| self.contains_within(l, iface, depth))
+            && !exclude
+                .iter()
+                .any(|l| self.contains_within(l, iface, depth))
+    }
+
+    /// The members of `list` that can be named: its own, and those of the lists it includes
+    /// less those it excludes. What `all` and `static` hold is every interface there is, which
+    /// no export lists: a list including them is not enumerated through them.
     pub fn members(&self, list: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .named_members(list, LIST_DEPTH)
+            .into_iter()
+            .filter(|i| self.contains(list, i))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn named_members(&self, list: &str, depth: usize) -> Vec<String> {
         let mut v: Vec<String> = self
             .members
             .get(list)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
-        v.sort();
+        if let (Some((include, _)), Some(depth)) = (self.defs.get(list), depth.checked_sub(1)) {
+            for l in include {
+                v.extend(self.named_members(l, depth));
+            }
+        }
         v
     }
 }
