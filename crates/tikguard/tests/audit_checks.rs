@@ -969,3 +969,23 @@ fn rule_numbers_on_a_hotspot_router_say_print_lists_the_dynamic_rules_first() {
             .all(|m| !m.contains("numbered as the export"))
     );
 }
+
+/// MikroTik's Connection tracking manual: "Disabling connection tracking will cause several
+/// firewall features to stop working", `connection-state` among them. With
+/// `enabled=no`, staging rules that count `connection-state=new` may count nothing: the API
+/// port is not known to be staged, and TG206 stays, saying why. Staging that names no state
+/// counts every packet and works without tracking; with `auto` the staging rules are
+/// themselves firewall rules, so tracking is on.
+#[test]
+fn with_connection_tracking_off_connection_state_staging_may_count_nothing_and_tg206_stays() {
+    let good = include_str!("rules/TG206/good.rsc");
+    assert!(rule_messages(good, "TG206").is_empty());
+    let off = format!("{good}/ip firewall connection tracking set enabled=no\n");
+    let m = rule_messages(&off, "TG206");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("connection tracking"), "{m:?}");
+    let auto = format!("{good}/ip firewall connection tracking set enabled=auto\n");
+    assert!(rule_messages(&auto, "TG206").is_empty());
+    let stateless = off.replace(" connection-state=new", "");
+    assert!(rule_messages(&stateless, "TG206").is_empty());
+}
