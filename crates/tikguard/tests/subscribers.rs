@@ -312,3 +312,21 @@ fn a_list_including_a_list_that_includes_another_holds_its_members() {
         .unwrap();
     assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
 }
+
+/// A PPP client joins its profile's `interface-list=` while it is up: a real export names a
+/// list "includes l2tp client interfaces when UP" and fills it only through its L2TP client's
+/// profile (`Defm/mikrobackups` anna). A PPPoE uplink put in WAN that way is WAN, and a drop on
+/// the WAN list covers it.
+#[test]
+fn a_ppp_client_is_in_its_profiles_interface_list() {
+    let e = exposure(
+        "/ppp profile add interface-list=WAN name=isp\n/interface pppoe-client add disabled=no interface=ether1 name=pppoe-out1 profile=isp user=x\n/ip firewall filter add chain=input in-interface-list=WAN action=drop\n",
+    );
+    assert!(e.wan.contains(&"pppoe-out1".to_string()), "{:?}", e.wan);
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "pppoe-out1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(row.reachable_from.is_empty(), "{:?}", row.reachable_from);
+}

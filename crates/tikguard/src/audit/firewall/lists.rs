@@ -24,6 +24,15 @@ pub struct InterfaceLists {
 /// there instead of recursing for ever.
 const LIST_DEPTH: usize = 8;
 
+/// PPP client menus, with the profile a client uses when it names none.
+const PPP_CLIENTS: &[(&str, &str)] = &[
+    ("/interface pppoe-client", "default"),
+    ("/interface l2tp-client", "default-encryption"),
+    ("/interface sstp-client", "default-encryption"),
+    ("/interface ovpn-client", "default-encryption"),
+    ("/interface pptp-client", "default-encryption"),
+];
+
 /// Menus whose interfaces are of a kind the `all-KIND` interface names match.
 const KIND_MENUS: &[(&str, &str)] = &[
     ("/interface pppoe-client", "ppp"),
@@ -39,10 +48,11 @@ const KIND_MENUS: &[(&str, &str)] = &[
 ];
 
 impl InterfaceLists {
-    /// MikroTik's Interface Lists manual (https://help.mikrotik.com/docs/x/OYDSAw): `include`
-    /// adds the members of the named lists, `exclude` removes those of the named lists, then
-    /// the list's own (static) members are added. The named lists may be the built-in `all`,
-    /// `none`, `dynamic` and `static` (real exports: `add include=dynamic name=VPN`, `add
+    /// MikroTik's Interface Lists manual (https://help.mikrotik.com/docs/x/LADWAg): "include
+    /// members are added to the interface list", "exclude members are removed from the list",
+    /// then "statically configured members are added". The named lists may be the predefined
+    /// `all`, `none`, `dynamic` ("interfaces that have a dynamic flag") and `static` (every
+    /// other interface), whose members exist only at run time (real exports: `add include=dynamic name=VPN`, `add
     /// exclude=dynamic name=ISP`), whose members exist only at run time, or lists the export
     /// creates after this one; so membership is resolved when asked, not when read.
     pub fn from_config(c: &Config) -> InterfaceLists {
@@ -53,6 +63,31 @@ impl InterfaceLists {
             }
             if let (Some(l), Some(i)) = (m.get_str("list"), m.get_str("interface")) {
                 members.entry(l).or_default().insert(i);
+            }
+        }
+        // A PPP client joins its profile's `interface-list=` while it is up. The PPP AAA manual
+        // documents the property for the profiles of `/ppp secret`; that a client's profile does
+        // the same is what a real export relies on (`Defm/mikrobackups` anna: a list commented
+        // "includes l2tp client interfaces when UP", filled only by its L2TP client's profile):
+        // approximated. A client without `profile=` takes RouterOS' default profile for it
+        // (`default` for PPPoE, `default-encryption` for the others), also approximated.
+        for (menu, default) in PPP_CLIENTS {
+            for i in c.items(menu) {
+                if i.get("disabled") != Some(b"no") {
+                    continue;
+                }
+                let Some(name) = i.get_str("name") else {
+                    continue;
+                };
+                let profile = i.get_str("profile").unwrap_or_else(|| default.to_string());
+                let list = c
+                    .menu("/ppp profile")
+                    .and_then(|m| m.by_name(&profile))
+                    .and_then(|p| p.get_str("interface-list"))
+                    .filter(|l| !l.is_empty() && l != "none");
+                if let Some(l) = list {
+                    members.entry(l).or_default().insert(name);
+                }
             }
         }
         let mut defs = HashMap::new();
