@@ -347,3 +347,21 @@ fn loose_tcp_tracking_off_does_not_matter_when_tracking_is_already_on() {
             .unwrap_or_else(|r| panic!("{cfg}\n{}", r.0));
     }
 }
+
+/// The note that asks for `set enabled=auto` with tracking off: with `loose-tcp-tracking=no`
+/// the connection that turns tracking on is then `invalid` to it (it was not seen opening), so
+/// a rule dropping `invalid` packets cuts it; the note says to reconnect.
+#[test]
+fn the_note_turning_tracking_on_warns_that_without_loose_tracking_the_session_is_invalid() {
+    let cfg = CONNTRACK_OFF.replace("set enabled=no", "set enabled=no loose-tcp-tracking=no");
+    let c = load(&cfg);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("enabled=auto") && n.contains("loose-tcp-tracking=no")),
+        "{:?}",
+        plan.notes
+    );
+}
