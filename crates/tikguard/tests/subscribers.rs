@@ -330,3 +330,28 @@ fn a_ppp_client_is_in_its_profiles_interface_list() {
         .unwrap();
     assert!(row.reachable_from.is_empty(), "{:?}", row.reachable_from);
 }
+
+/// Detect Internet adds interfaces to its lists at run time (MikroTik's Detect Internet manual:
+/// "Interfaces with state Lan will be dynamically added to this list"; "All layer 2 interfaces
+/// initially have this state", so the uplink too until it has its DHCP lease). An accept on
+/// `lan-interface-list` may take the WAN port: the attacker's view counts it, as approximated;
+/// the list's static members stay decided.
+#[test]
+fn a_detect_internet_list_may_hold_any_interface_it_monitors() {
+    let rest = "/interface list add name=dlan\n/interface detect-internet set detect-interface-list=all lan-interface-list=dlan\n/ip firewall filter add chain=input in-interface-list=dlan action=accept\n/ip firewall filter add chain=input action=drop\n";
+    let e = exposure(rest);
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(!wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+    // Not monitored (`detect-interface-list=none`, its default): nothing is added.
+    let e = exposure(&rest.replace("detect-interface-list=all ", ""));
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+}

@@ -18,6 +18,9 @@ pub struct InterfaceLists {
     /// Interface name to kind (`ppp`, `ethernet`, `wireless`, `vlan`), for the `all-ppp`-style
     /// names `in-interface=` accepts.
     kinds: HashMap<String, &'static str>,
+    /// Lists Detect Internet fills at run time, with the list of the interfaces it monitors
+    /// ([`InterfaceLists::member`]).
+    detected: Vec<(String, String)>,
 }
 
 /// How deep `include=`/`exclude=` are followed: lists that include each other in a loop stop
@@ -113,10 +116,37 @@ impl InterfaceLists {
                 }
             }
         }
+        // MikroTik's Detect Internet manual (https://help.mikrotik.com/docs/x/MADxAg): the
+        // interfaces of `detect-interface-list` (default `none`) are monitored, and those in
+        // state LAN, WAN or Internet "will be dynamically added" to `lan-interface-list`,
+        // `wan-interface-list`, `internet-interface-list`; "All layer 2 interfaces initially
+        // have" state LAN. Which list a monitored interface is in depends on the moment.
+        let menu = "/interface detect-internet";
+        let mut detected = Vec::new();
+        if let Some(watch) = c
+            .setting(menu, "detect-interface-list")
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .filter(|l| !l.is_empty() && l != "none")
+        {
+            for key in [
+                "lan-interface-list",
+                "wan-interface-list",
+                "internet-interface-list",
+            ] {
+                if let Some(l) = c
+                    .setting(menu, key)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .filter(|l| !l.is_empty() && l != "none")
+                {
+                    detected.push((l, watch.clone()));
+                }
+            }
+        }
         InterfaceLists {
             members,
             defs,
             kinds,
+            detected,
         }
     }
 
@@ -151,34 +181,63 @@ impl InterfaceLists {
         }
     }
 
-    /// Whether `iface` is in `list` at run time.
+    /// Whether `iface` is certainly in `list` at run time.
     pub fn contains(&self, list: &str, iface: &str) -> bool {
-        self.contains_within(list, iface, LIST_DEPTH)
+        self.member(list, iface) == Some(true)
     }
 
-    fn contains_within(&self, list: &str, iface: &str, depth: usize) -> bool {
+    /// Whether `iface` is in `list` at run time: `None` when that depends on the moment (a list
+    /// Detect Internet fills, and an interface it monitors).
+    pub fn member(&self, list: &str, iface: &str) -> Option<bool> {
+        self.member_within(list, iface, LIST_DEPTH)
+    }
+
+    fn member_within(&self, list: &str, iface: &str, depth: usize) -> Option<bool> {
         match list {
-            "all" => return true,
-            "none" => return false,
+            "all" => return Some(true),
+            "none" => return Some(false),
             // Every interface without the dynamic flag (MikroTik's Interface Lists manual).
-            "static" => return !self.contains_within("dynamic", iface, depth),
+            "static" => return self.member_within("dynamic", iface, depth).map(|d| !d),
             _ => {}
         }
         if self.members.get(list).is_some_and(|s| s.contains(iface)) {
-            return true;
+            return Some(true);
         }
-        let Some((include, exclude)) = self.defs.get(list) else {
-            return false;
-        };
         let Some(depth) = depth.checked_sub(1) else {
-            return false;
+            return Some(false);
         };
-        include
+        // Kleene's three values: unknown unless some list decides it.
+        let any = |lists: &[String]| {
+            let mut unknown = false;
+            for l in lists {
+                match self.member_within(l, iface, depth) {
+                    Some(true) => return Some(true),
+                    None => unknown = true,
+                    Some(false) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(false)
+            }
+        };
+        let detected = self
+            .detected
             .iter()
-            .any(|l| self.contains_within(l, iface, depth))
-            && !exclude
-                .iter()
-                .any(|l| self.contains_within(l, iface, depth))
+            .any(|(l, watch)| l == list && self.member_within(watch, iface, depth) != Some(false));
+        let Some((include, exclude)) = self.defs.get(list) else {
+            return if detected { None } else { Some(false) };
+        };
+        let listed = match (any(include), any(exclude)) {
+            (Some(false), _) | (_, Some(true)) => Some(false),
+            (Some(true), Some(false)) => Some(true),
+            _ => None,
+        };
+        match listed {
+            Some(false) if detected => None,
+            other => other,
+        }
     }
 
     /// The members of `list` that can be named: its own, and those of the lists it includes

@@ -434,9 +434,14 @@ impl Rule {
                 return Some(false);
             }
         }
+        // A list whose membership depends on the moment ([`InterfaceLists::member`]) is settled
+        // like a `connection-state=` that cannot be told: the caller's view decides.
+        let mut list_unknown = false;
         if let Some((neg, list)) = &self.in_interface_list {
-            if ifl.contains(list, probe.interface) == *neg {
-                return Some(false);
+            match ifl.member(list, probe.interface) {
+                Some(m) if m == *neg => return Some(false),
+                Some(_) => {}
+                None => list_unknown = true,
             }
         }
         if let Some((neg, natted)) = self.nat_state {
@@ -451,7 +456,17 @@ impl Rule {
         {
             return Some(false);
         }
-        self.state_matches(state)
+        match self.state_matches(state) {
+            Some(true) if list_unknown => None,
+            other => other,
+        }
+    }
+
+    /// Whether its `in-interface-list=` may or may not hold `iface` ([`InterfaceLists::member`]).
+    fn interface_undecided(&self, iface: &str, ifl: &InterfaceLists) -> bool {
+        self.in_interface_list
+            .as_ref()
+            .is_some_and(|(_, list)| ifl.member(list, iface).is_none())
     }
 
     /// The sources `src-address` and `src-address-list` restrict it to, if they do.
@@ -743,7 +758,9 @@ impl Firewall {
             if m.is_empty() {
                 continue;
             }
-            let uncertain = !rule.undecided.is_empty() || rule.runtime_list;
+            let uncertain = !rule.undecided.is_empty()
+                || rule.runtime_list
+                || rule.interface_undecided(probe.interface, ifl);
             let notrack = rule.notrack;
             match (rule.action, uncertain) {
                 (Action::Drop, false) => undecided = undecided.minus(&m),
