@@ -11,6 +11,8 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface", &[]),
     ("/interface list", &["all", "none", "dynamic", "static"]),
     ("/interface list member", &[]),
+    // Fills interface lists at run time (`audit::firewall::InterfaceLists`).
+    ("/interface detect-internet", &[]),
     ("/interface ethernet", &[]),
     ("/interface vlan", &[]),
     // A WAN port in a bridge is its bridge for IP (`audit::exposure`).

@@ -969,3 +969,56 @@ fn rule_numbers_on_a_hotspot_router_say_print_lists_the_dynamic_rules_first() {
             .all(|m| !m.contains("numbered as the export"))
     );
 }
+
+/// MikroTik's Connection tracking manual: "Disabling connection tracking will cause several
+/// firewall features to stop working", `connection-state` among them. With
+/// `enabled=no`, staging rules that count `connection-state=new` may count nothing: the API
+/// port is not known to be staged, and TG206 stays, saying why. Staging that names no state
+/// counts every packet and works without tracking; with `auto` the staging rules are
+/// themselves firewall rules, so tracking is on.
+#[test]
+fn with_connection_tracking_off_connection_state_staging_may_count_nothing_and_tg206_stays() {
+    let good = include_str!("rules/TG206/good.rsc");
+    assert!(rule_messages(good, "TG206").is_empty());
+    let off = format!("{good}/ip firewall connection tracking set enabled=no\n");
+    let m = rule_messages(&off, "TG206");
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains("connection tracking"), "{m:?}");
+    let auto = format!("{good}/ip firewall connection tracking set enabled=auto\n");
+    assert!(rule_messages(&auto, "TG206").is_empty());
+    let stateless = off.replace(" connection-state=new", "");
+    assert!(rule_messages(&stateless, "TG206").is_empty());
+}
+
+/// The layer-2 side of a WAN is the Ethernet (or VLAN) a PPPoE client dials over, and the port
+/// under a WAN VLAN that carries nothing else (MikroTik's PPPoE manual: the client runs on
+/// `interface=`; VLAN manual: a VLAN interface runs on its `interface=`). MAC telnet allowed on
+/// `!WAN` with a WAN list naming only `pppoe-out1` answers frames on the uplink's wire: TG112
+/// and TG113. A port that also carries a LAN VLAN, or has an address of its own, is not taken
+/// for the uplink's (approximated: the wire carries more than the uplink).
+#[test]
+fn the_port_under_a_pppoe_or_vlan_wan_is_the_wans_layer_2_side() {
+    let head = "# 2025-06-02 10:00:00 by RouterOS 7.16.2\n/interface list add name=WAN\n/ip address add address=192.168.88.1/24 interface=ether2\n/tool mac-server set allowed-interface-list=!WAN\n/ip neighbor discovery-settings set discover-interface-list=!WAN\n";
+    let pppoe_over_vlan = format!("{head}/interface vlan add interface=ether1 name=vlan35 vlan-id=35\n/interface pppoe-client add disabled=no interface=vlan35 name=pppoe-out1 user=x\n/interface list member add interface=pppoe-out1 list=WAN\n");
+    // (MAC winbox stays on `all`, its default: a finding of its own, not counted here.)
+    let on = |export: &str, rule: &str, list: &str| {
+        rule_messages(export, rule)
+            .iter()
+            .filter(|m| m.contains(&format!("list `{list}`")))
+            .count()
+    };
+    for rule in ["TG112", "TG113"] {
+        assert_eq!(on(&pppoe_over_vlan, rule, "!WAN"), 1, "{rule}");
+    }
+    let vlan = format!("{head}/interface vlan add interface=ether1 name=vlan100 vlan-id=100\n/interface list member add interface=vlan100 list=WAN\n");
+    assert_eq!(on(&vlan, "TG112", "!WAN"), 1);
+    // Router on a stick: ether1 also carries the LAN's VLAN.
+    let stick = format!("{head}/interface vlan add interface=ether1 name=vlan100 vlan-id=100\n/interface vlan add interface=ether1 name=vlan10 vlan-id=10\n/ip address add address=10.0.10.1/24 interface=vlan10\n/interface list member add interface=vlan100 list=WAN\n");
+    assert_eq!(on(&stick, "TG112", "!WAN"), 0);
+    // `LAN` holding the LAN side only: no finding either way.
+    let lan = format!(
+        "{}/interface list add name=LAN\n/interface list member add interface=ether2 list=LAN\n",
+        pppoe_over_vlan.replace("=!WAN", "=LAN")
+    );
+    assert_eq!(on(&lan, "TG112", "LAN"), 0);
+}

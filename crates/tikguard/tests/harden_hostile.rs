@@ -178,6 +178,60 @@ set discover-interface-list=all
     assert!(script.contains("interface=bridge"), "{script}");
 }
 
+/// The same under a VLAN WAN: the port a WAN VLAN runs on, carrying nothing else, is the
+/// uplink's wire, and the audit says so (TG112); the plan keeps layer 2 off it, so the audit
+/// of the hardened configuration has no TG112 left.
+#[test]
+fn layer2_kept_on_the_lan_never_includes_the_port_under_a_vlan_wan() {
+    const VLAN: &str = "# 2025-06-02 10:00:00 by RouterOS 7.16.2
+/interface bridge
+add name=bridge
+/interface vlan
+add interface=ether1 name=vlan100 vlan-id=100
+/interface list
+add name=WAN
+/interface list member
+add interface=vlan100 list=WAN
+/interface bridge port
+add bridge=bridge interface=ether2
+/ip address
+add address=192.168.88.1/24 interface=bridge
+/ip firewall filter
+add action=accept chain=input connection-state=established,related
+add action=accept chain=input in-interface=bridge
+add action=drop chain=input
+/ip service
+set telnet disabled=yes
+set ftp disabled=yes
+set www disabled=yes
+/tool mac-server
+set allowed-interface-list=all
+/tool mac-server mac-winbox
+set allowed-interface-list=all
+/ip neighbor discovery-settings
+set discover-interface-list=all
+";
+    let c = Config::load(VLAN.as_bytes().to_vec()).0;
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(!script.contains("include=all"), "{script}");
+    assert!(!script.contains("interface=ether1"), "{script}");
+    let (after, _) =
+        harden::prove(VLAN.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    let left: Vec<String> = tikguard::audit::run(
+        &after,
+        &tikguard::audit::WanChoice::default(),
+        &tikguard::audit::Selection::default(),
+    )
+    .findings
+    .iter()
+    .filter(|f| f.rule == "TG112" || f.rule == "TG113")
+    .map(|f| f.message.clone())
+    .collect();
+    assert!(left.is_empty(), "{left:?}\n{script}");
+}
+
 /// `--api-group G` tightens a group the export shows without its users (exports do not hold
 /// users): the "who loses access" table lists what G's users lose, the policies taken from
 /// the group and the address restriction put on its users.

@@ -223,3 +223,145 @@ fn an_ipv6_address_without_a_length_is_a_64() {
     assert!(s.contains("address=2001:db8:1::/64"), "{s}");
     assert!(!s.contains("2001:db8:1::1"), "{s}");
 }
+
+/// An export with no firewall rule at all, management allowed by `/ip service address=` alone:
+/// connection tracking `auto` (the default) is off until the plan's first rule turns it on.
+const NO_RULES: &str = "# 2025-06-02 10:00:00 by RouterOS 7.16.2
+/interface list
+add name=WAN
+/interface list member
+add interface=ether1 list=WAN
+/ip address
+add address=203.0.113.2/30 interface=ether1
+add address=192.168.88.1/24 interface=ether2
+/ip route
+add gateway=203.0.113.1
+/ip service
+set telnet disabled=yes
+set ftp disabled=yes
+set www disabled=yes
+set api-ssl certificate=none
+/system identity
+set name=edge-04
+";
+
+/// MikroTik's Connection tracking manual, `enabled`: "Starting from v6.0rc2 default value is
+/// auto. This means that connection tracing is disabled until at least one firewall rule is
+/// added." The plan's own rules are firewall rules: once the first is in, tracking is on and
+/// its `connection-state=` rules act, so with `auto` written out (as with it left at its
+/// default) the plan relies on them and claims TG206/TG207 like with `enabled=yes`.
+#[test]
+fn with_connection_tracking_auto_the_plans_own_rules_turn_it_on_so_connection_state_rules_act() {
+    for cfg in [
+        format!("{NO_ESTABLISHED}/ip firewall connection tracking\nset enabled=auto\n"),
+        format!("{NO_RULES}/ip firewall connection tracking\nset enabled=auto\n"),
+    ] {
+        let c = load(&cfg);
+        let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+        let plan = harden::plan(&c, &i);
+        let s = harden::render(&plan.changes, false, "");
+        assert!(s.contains("connection-state="), "{s}");
+        assert!(
+            !plan
+                .notes
+                .iter()
+                .any(|n| n.contains("connection tracking is off")),
+            "{:?}",
+            plan.notes
+        );
+        harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    }
+}
+
+/// Linux' `nf_conntrack_tcp_loose` (what RouterOS' `loose-tcp-tracking` sets; MikroTik's
+/// Connection tracking manual: "Disable picking up already established connections"): with it
+/// off, a TCP packet tracking sees without having seen the connection open is `invalid`. The
+/// connection the script is pasted (or `--apply`d) over was opened while tracking was off
+/// (`auto` with no firewall rule); the first rule the script adds turns tracking on, and from
+/// then on every packet of that connection is `invalid`. The plan's own drops take `new`
+/// packets only, so that connection passes them: proven. A drop of `invalid` packets (the
+/// default configuration's) would cut it half way through the import: the proof follows that
+/// connection too, refuses, and says what to do.
+#[test]
+fn with_loose_tcp_tracking_off_the_session_open_when_tracking_turns_on_is_invalid() {
+    let cfg = format!("{NO_RULES}/ip firewall connection tracking\nset loose-tcp-tracking=no\n");
+    let c = load(&cfg);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let mut plan = harden::plan(&c, &i);
+    harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+    // New connections and established ones pass a drop of `invalid`: only the open session
+    // does not.
+    plan.changes.push(harden::Change {
+        id: "drop-invalid".into(),
+        description: "drop invalid".into(),
+        fixes: vec![],
+        phase: harden::Phase::Last,
+        lines: vec![harden::script::Line::Script(
+            "/ip firewall filter add chain=input action=drop connection-state=invalid".into(),
+        )],
+        guard: None,
+        undo: vec![],
+    });
+    let refused = harden::prove(cfg.as_bytes(), &c, &plan.changes, &i)
+        .expect_err("a script that cuts the connection it is pasted over was proven");
+    assert!(refused.0.contains("loose-tcp-tracking"), "{}", refused.0);
+    assert!(refused.0.contains("192.168.88.0/24"), "{}", refused.0);
+    assert!(
+        refused.0.contains("connection-state=invalid"),
+        "{}",
+        refused.0
+    );
+    // With loose tracking the same script keeps the session: picked up as `new`, then
+    // `established`.
+    harden::prove(NO_RULES.as_bytes(), &load(NO_RULES), &plan.changes, &i)
+        .unwrap_or_else(|r| panic!("{}", r.0));
+}
+
+/// With loose tracking (the default) the same session is picked up mid-stream: its first packet
+/// seen is `new`, the rest `established` (Linux nf_conntrack_proto_tcp.c, `tcp_new`), which is
+/// what the proof already follows for every connection: proven.
+#[test]
+fn with_loose_tcp_tracking_a_session_picked_up_mid_stream_is_new_then_established() {
+    let c = load(NO_RULES);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    harden::prove(NO_RULES.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}
+
+/// With tracking already on (a firewall rule exists, or `enabled=yes`) the session was seen
+/// opening and is `established`; `loose-tcp-tracking=no` changes nothing for it. Connections
+/// opened to the router itself do not outlive a reboot (its end of them is gone), so no
+/// management connection is ever picked up mid-stream that way either.
+#[test]
+fn loose_tcp_tracking_off_does_not_matter_when_tracking_is_already_on() {
+    for cfg in [
+        format!("{NO_ESTABLISHED}/ip firewall connection tracking\nset loose-tcp-tracking=no\n"),
+        format!(
+            "{NO_RULES}/ip firewall connection tracking\nset enabled=yes loose-tcp-tracking=no\n"
+        ),
+    ] {
+        let c = load(&cfg);
+        let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+        let plan = harden::plan(&c, &i);
+        harden::prove(cfg.as_bytes(), &c, &plan.changes, &i)
+            .unwrap_or_else(|r| panic!("{cfg}\n{}", r.0));
+    }
+}
+
+/// The note that asks for `set enabled=auto` with tracking off: with `loose-tcp-tracking=no`
+/// the connection that turns tracking on is then `invalid` to it (it was not seen opening), so
+/// a rule dropping `invalid` packets cuts it; the note says to reconnect.
+#[test]
+fn the_note_turning_tracking_on_warns_that_without_loose_tracking_the_session_is_invalid() {
+    let cfg = CONNTRACK_OFF.replace("set enabled=no", "set enabled=no loose-tcp-tracking=no");
+    let c = load(&cfg);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("enabled=auto") && n.contains("loose-tcp-tracking=no")),
+        "{:?}",
+        plan.notes
+    );
+}

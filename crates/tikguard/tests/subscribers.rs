@@ -264,3 +264,94 @@ fn hotspot_clients_reach_management_over_ipv6_where_the_hotspot_does_not_gate() 
         .filter(|r| r.zone == Zone::Subscriber && r.family == "ipv6")
         .all(|r| r.reachable_from.is_empty()));
 }
+
+/// A list's `include=`/`exclude=` name other lists, the built-in `dynamic` and `static` among
+/// them (real exports: `add include=dynamic name=VPN`, `add exclude=dynamic name=ISP`); RouterOS
+/// resolves them against the interfaces there are at run time, the subscribers' dynamic
+/// `<pppoe-NAME>` included. A drop on a list that includes `dynamic` stops subscribers; one on
+/// a list that includes `static` stops the WAN port and not them.
+#[test]
+fn a_list_that_includes_dynamic_or_static_holds_what_those_built_in_lists_hold() {
+    let rest = format!(
+        "/interface list add include=dynamic name=VPN\n{PPPOE}/ip firewall filter add chain=input in-interface-list=VPN action=drop\n"
+    );
+    assert_eq!(from_subscribers(&rest, "<pppoe-*>", "api"), Some(vec![]));
+    let rest = format!(
+        "/interface list add include=static name=fixed\n{PPPOE}/ip firewall filter add chain=input in-interface-list=fixed action=drop\n"
+    );
+    assert!(!from_subscribers(&rest, "<pppoe-*>", "api")
+        .unwrap()
+        .is_empty());
+    let e = exposure(&rest);
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+    // `exclude=dynamic`: the subscribers are out of it, the static members stay.
+    let rest = format!(
+        "/interface list add exclude=dynamic include=all name=fixed2\n{PPPOE}/ip firewall filter add chain=input in-interface-list=fixed2 action=drop\n"
+    );
+    assert!(!from_subscribers(&rest, "<pppoe-*>", "api")
+        .unwrap()
+        .is_empty());
+}
+
+/// A list may include a list that itself includes another, created after it (`set` later):
+/// membership does not depend on the order of the lines.
+#[test]
+fn a_list_including_a_list_that_includes_another_holds_its_members() {
+    let e = exposure(
+        "/interface list add include=uplinks name=outside\n/interface list add include=isp name=uplinks\n/interface list add name=isp\n/interface list member add interface=ether1 list=isp\n/ip firewall filter add chain=input in-interface-list=outside action=drop\n",
+    );
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+}
+
+/// A PPP client joins its profile's `interface-list=` while it is up: a real export names a
+/// list "includes l2tp client interfaces when UP" and fills it only through its L2TP client's
+/// profile (`Defm/mikrobackups` anna). A PPPoE uplink put in WAN that way is WAN, and a drop on
+/// the WAN list covers it.
+#[test]
+fn a_ppp_client_is_in_its_profiles_interface_list() {
+    let e = exposure(
+        "/ppp profile add interface-list=WAN name=isp\n/interface pppoe-client add disabled=no interface=ether1 name=pppoe-out1 profile=isp user=x\n/ip firewall filter add chain=input in-interface-list=WAN action=drop\n",
+    );
+    assert!(e.wan.contains(&"pppoe-out1".to_string()), "{:?}", e.wan);
+    let row = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "pppoe-out1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(row.reachable_from.is_empty(), "{:?}", row.reachable_from);
+}
+
+/// Detect Internet adds interfaces to its lists at run time (MikroTik's Detect Internet manual:
+/// "Interfaces with state Lan will be dynamically added to this list"; "All layer 2 interfaces
+/// initially have this state", so the uplink too until it has its DHCP lease). An accept on
+/// `lan-interface-list` may take the WAN port: the attacker's view counts it, as approximated;
+/// the list's static members stay decided.
+#[test]
+fn a_detect_internet_list_may_hold_any_interface_it_monitors() {
+    let rest = "/interface list add name=dlan\n/interface detect-internet set detect-interface-list=all lan-interface-list=dlan\n/ip firewall filter add chain=input in-interface-list=dlan action=accept\n/ip firewall filter add chain=input action=drop\n";
+    let e = exposure(rest);
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(!wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+    // Not monitored (`detect-interface-list=none`, its default): nothing is added.
+    let e = exposure(&rest.replace("detect-interface-list=all ", ""));
+    let wan = e
+        .rows
+        .iter()
+        .find(|r| r.interface == "ether1" && r.service == "api" && r.family == "ipv4")
+        .unwrap();
+    assert!(wan.reachable_from.is_empty(), "{:?}", wan.reachable_from);
+}

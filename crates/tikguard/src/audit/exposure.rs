@@ -582,6 +582,68 @@ fn ip_interfaces(c: &Config, wan: Vec<String>) -> (Vec<String>, Vec<String>) {
     (out, why)
 }
 
+/// The interfaces that carry the WAN's frames beneath `wan`: the Ethernet (or VLAN) a PPPoE
+/// client of the WAN dials over (MikroTik's PPPoE manual: the client runs on `interface=`),
+/// and the interface a WAN VLAN runs on (VLAN manual: `interface=` is the physical interface
+/// the VLAN is on), followed down (PPPoE over a VLAN over a port). A layer-2 service (MAC
+/// telnet, MAC winbox, discovery) on such an interface answers whoever is on the uplink's wire.
+/// The interface under a VLAN is taken only when it carries nothing but the WAN: every VLAN on
+/// it WAN, no address of its own, no bridge port (a router on a stick's port carries its LAN
+/// too: approximated, by what the export shows). Bridge ports are left out: a bridge port's
+/// frames reach the router on the bridge, which is the interface the WAN list names.
+pub fn layer2_wan_side(c: &Config, wan: &[String]) -> Vec<String> {
+    let mut side: Vec<String> = wan.to_vec();
+    let vlans: Vec<(String, String)> = c
+        .items("/interface vlan")
+        .iter()
+        .filter(|v| !v.is_disabled())
+        .filter_map(|v| Some((v.get_str("name")?, v.get_str("interface")?)))
+        .collect();
+    let addressed: Vec<String> = ["/ip address", "/ipv6 address"]
+        .iter()
+        .flat_map(|m| c.items(m))
+        .filter(|a| !a.is_disabled())
+        .filter_map(|a| a.get_str("interface"))
+        .collect();
+    let ported: Vec<String> = c
+        .items("/interface bridge port")
+        .iter()
+        .filter(|p| !p.is_disabled())
+        .filter_map(|p| p.get_str("interface"))
+        .collect();
+    // Each pass goes one layer down; PPPoE over a VLAN over a port is three.
+    for _ in 0..4 {
+        let mut more: Vec<String> = c
+            .items("/interface pppoe-client")
+            .iter()
+            .filter(|p| p.get_str("name").is_some_and(|n| side.contains(&n)))
+            .filter_map(|p| p.get_str("interface"))
+            .collect();
+        more.extend(
+            vlans
+                .iter()
+                .filter(|(name, _)| side.contains(name))
+                .map(|(_, parent)| parent.clone())
+                .filter(|parent| {
+                    vlans
+                        .iter()
+                        .filter(|(_, p)| p == parent)
+                        .all(|(n, _)| side.contains(n))
+                        && !addressed.contains(parent)
+                        && !ported.contains(parent)
+                }),
+        );
+        more.retain(|i| !i.is_empty() && !side.contains(i));
+        if more.is_empty() {
+            break;
+        }
+        more.sort();
+        more.dedup();
+        side.extend(more);
+    }
+    side
+}
+
 /// Menus whose items are interfaces, named by `name`: `/interface` itself and each
 /// `/interface KIND` one level below it, except the lists and settings menus.
 pub fn is_interface_menu(menu: &str) -> bool {

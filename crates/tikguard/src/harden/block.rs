@@ -260,7 +260,13 @@ pub fn plan(
     }
     let tracking_off = crate::audit::firewall::tracking_off(c);
     if tracking_off {
-        notes.push("connection tracking is off (`/ip firewall connection tracking enabled=no`): the rules added match every packet (no `connection-state=`), no brute-force staging is added (it counts connections), and TG206/TG207 are left open; `set enabled=auto` and run harden again for them".into());
+        let mut note = "connection tracking is off (`/ip firewall connection tracking enabled=no`): the rules added match every packet (no `connection-state=`), no brute-force staging is added (it counts connections), and TG206/TG207 are left open; `set enabled=auto` and run harden again for them".to_string();
+        // Not picked up mid-stream, the connection that turns tracking on is `invalid` to it
+        // from then on ([`crate::audit::firewall::loose_tcp_tracking`]).
+        if !crate::audit::firewall::loose_tcp_tracking(c) {
+            note.push_str(" (with `loose-tcp-tracking=no` the connection that sets it is `invalid` to tracking from then on, and a rule dropping `invalid` packets cuts it: reconnect before running harden again)");
+        }
+        notes.push(note);
     }
     let (v6_derived, v6_ifaces) = derived_v6_mgmt(c, intent);
     let v6_active = exposure::ipv6_active(c);

@@ -24,22 +24,17 @@ use crate::audit::exposure;
 /// The list the plan creates to keep layer 2 on the LAN side.
 const LAN_LIST: &str = "tikguard-lan";
 
-/// The WAN interfaces, the ports of WAN bridges and the interfaces PPP clients of the WAN
-/// dial over: the layer-2 side of the WAN (a MAC telnet frame from the uplink enters on the
-/// port, or on the Ethernet a PPPoE client runs on, as much as on the bridge or the PPP link).
+/// The WAN interfaces, the ports of WAN bridges and what the audit takes as the wire beneath
+/// the WAN (the interface a PPPoE client of the WAN dials over, the port under a WAN VLAN:
+/// [`exposure::layer2_wan_side`]): the layer-2 side of the WAN. Bridge ports are counted here
+/// and not by the audit: keeping layer 2 off them takes nothing the LAN needs.
 pub(super) fn wan_side(c: &Config, wan: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = wan.to_vec();
+    let mut v: Vec<String> = exposure::layer2_wan_side(c, wan);
     v.extend(
         c.items("/interface bridge port")
             .iter()
             .filter(|p| !p.is_disabled())
             .filter(|p| p.get_str("bridge").is_some_and(|b| wan.contains(&b)))
-            .filter_map(|p| p.get_str("interface")),
-    );
-    v.extend(
-        c.items("/interface pppoe-client")
-            .iter()
-            .filter(|p| p.get_str("name").is_some_and(|n| wan.contains(&n)))
             .filter_map(|p| p.get_str("interface")),
     );
     v.extend(subscriber_side(c));

@@ -30,7 +30,9 @@ use super::script::{self, Line};
 use super::Change;
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure;
-use crate::audit::firewall::{Action, Assume, Exhausted, Firewall, InterfaceLists, Limits, Probe};
+use crate::audit::firewall::{
+    self, Action, Assume, Exhausted, Firewall, InterfaceLists, Limits, Probe,
+};
 use crate::audit::{self, Finding, Selection, Severity};
 use crate::schema;
 
@@ -119,6 +121,12 @@ impl<'a> Reach<'a> {
 
     /// The sources that reach an enabled service on an interface; empty when it is disabled.
     pub(super) fn service(&self, svc: &str, v6: bool, iface: &str) -> AddrSet {
+        self.service_as(svc, v6, iface, None)
+    }
+
+    /// [`Reach::service`] for a connection opened before tracking saw it, picked up as
+    /// `loose` says ([`Firewall::evaluate_picked_up`]); `None`: a connection opened now.
+    fn service_as(&self, svc: &str, v6: bool, iface: &str, picked_up: Option<bool>) -> AddrSet {
         let Some((port, enabled, allowed)) = exposure::service_state(self.config, svc, v6) else {
             return AddrSet::empty(v6);
         };
@@ -126,21 +134,26 @@ impl<'a> Reach<'a> {
             return AddrSet::empty(v6);
         }
         let fw = if v6 { &self.v6 } else { &self.v4 };
+        let probe = Probe {
+            protocol: "tcp",
+            port,
+            interface: iface,
+        };
         // Every packet of the connection, not only its first.
-        fw.evaluate_connection(
-            Probe {
-                protocol: "tcp",
-                port,
-                interface: iface,
-            },
-            &self.lists,
-        )
+        match picked_up {
+            None => fw.evaluate_connection(probe, &self.lists),
+            Some(loose) => fw.evaluate_picked_up(probe, &self.lists, loose),
+        }
         .intersect(&allowed)
     }
 
     /// The API as a CRM can use it: plaintext, or api-ssl with a certificate.
     pub(super) fn api(&self, v6: bool, iface: &str) -> AddrSet {
-        let mut s = self.service("api", v6, iface);
+        self.api_as(v6, iface, None)
+    }
+
+    fn api_as(&self, v6: bool, iface: &str, picked_up: Option<bool>) -> AddrSet {
+        let mut s = self.service_as("api", v6, iface, picked_up);
         let cert = self
             .config
             .menu("/ip service")
@@ -148,7 +161,7 @@ impl<'a> Reach<'a> {
             .and_then(|i| i.get_str("certificate"))
             .is_some_and(|c| !c.is_empty() && c != "none");
         if cert {
-            s = s.union(&self.service("api-ssl", v6, iface));
+            s = s.union(&self.service_as("api-ssl", v6, iface, picked_up));
         }
         s
     }
@@ -291,6 +304,15 @@ pub fn prove_within(
         claimed_fixes_hold(changes, &a_before.findings, &after_ours, wide)?;
 
         let needs = needs(before, intent, &deadline).map_err(out_of_budget)?;
+        // The connection the script is pasted or applied over was opened before it. With
+        // tracking not certainly on before (`auto` and no firewall rule), the plan's first rule
+        // turns it on under that connection ([`firewall::tracking_on`]); without loose tracking
+        // every later packet of it is `invalid` ([`firewall::loose_tcp_tracking`]). Whoever
+        // management is must keep that connection too, or the import stops where its packets
+        // are dropped. With loose tracking it is picked up as `new` then `established`, what
+        // the check of a new connection below already follows.
+        let session_invalid =
+            !firewall::tracking_on(before) && !firewall::loose_tcp_tracking(before);
         let mut checked = 0;
         for n in 0..=lines.len() {
             let last = n == lines.len();
@@ -312,6 +334,22 @@ pub fn prove_within(
                 } else {
                     &need.certain
                 };
+                if session_invalid && n > 0 && firewall::tracking_on(cfg) {
+                    let kept = if need.svc == "api" {
+                        now.api_as(need.v6, &need.iface, Some(false))
+                    } else {
+                        now.service_as(need.svc, need.v6, &need.iface, Some(false))
+                    };
+                    if !need.certain.minus(&kept).is_empty() {
+                        if let Some(e) = now.exhausted() {
+                            return Err(out_of_budget(e));
+                        }
+                        let on = (1..=n)
+                            .find(|&k| firewall::tracking_on(&with(k).0))
+                            .unwrap_or(n);
+                        return Err(Refusal(session_reason(need, &lines, on, n)));
+                    }
+                }
                 if !want.minus(&has).is_empty() {
                     // Cut short, the defender's view has lost what it did not finish.
                     if let Some(e) = now.exhausted() {
@@ -500,6 +538,29 @@ fn schema_check(changes: &[Change], intent: &Intent) -> Result<Vec<String>, Refu
     unchecked.sort();
     unchecked.dedup();
     Ok(unchecked)
+}
+
+/// Why the connection the script runs over would be cut: tracking turns on under it at line
+/// `on` and, without loose tracking, its packets are `invalid` and dropped after line `at`.
+fn session_reason(need: &Need, lines: &[String], on: usize, at: usize) -> String {
+    let what = if need.svc == "api" {
+        "the API"
+    } else {
+        need.svc
+    };
+    let line = |k: usize| {
+        lines
+            .get(k.saturating_sub(1))
+            .map(String::as_str)
+            .unwrap_or_default()
+    };
+    format!(
+        "refusing: connection tracking is off until line {on} (`{}`) adds the first firewall rule (`enabled=auto`: \"connection tracing is disabled until at least one firewall rule is added\", MikroTik's Connection tracking manual), and with `loose-tcp-tracking=no` a connection open before that is then `invalid` to it: the connection {} pastes or applies this script over ({what} on `{}`) would be dropped once the import is past line {at} (`{}`), and the import would stop there. Add one firewall rule first (`/ip firewall filter add chain=input action=accept connection-state=established,related`), reconnect, export again and run harden on that export; or set `loose-tcp-tracking=yes` before running this script",
+        line(on),
+        need.who,
+        need.iface,
+        line(at),
+    )
 }
 
 fn lockout_reason(after: &Config, need: &Need, at: &str) -> String {

@@ -10,13 +10,31 @@ use crate::audit::addrset::AddrSet;
 /// Interface lists with their members, from `/interface list` and `/interface list member`.
 #[derive(Debug, Default)]
 pub struct InterfaceLists {
+    /// Each list's members as `/interface list member` gives them (and, for `dynamic` and a
+    /// PPP profile's list, the dynamic interfaces [`InterfaceLists::add_dynamic`] adds).
     members: HashMap<String, HashSet<String>>,
-    /// Lists that include the built-in `all` (minus their `exclude=` members).
-    universal: HashMap<String, HashSet<String>>,
+    /// Each list's `include=` and `exclude=`, resolved when asked ([`InterfaceLists::contains`]).
+    defs: HashMap<String, (Vec<String>, Vec<String>)>,
     /// Interface name to kind (`ppp`, `ethernet`, `wireless`, `vlan`), for the `all-ppp`-style
     /// names `in-interface=` accepts.
     kinds: HashMap<String, &'static str>,
+    /// Lists Detect Internet fills at run time, with the list of the interfaces it monitors
+    /// ([`InterfaceLists::member`]).
+    detected: Vec<(String, String)>,
 }
+
+/// How deep `include=`/`exclude=` are followed: lists that include each other in a loop stop
+/// there instead of recursing for ever.
+const LIST_DEPTH: usize = 8;
+
+/// PPP client menus, with the profile a client uses when it names none.
+const PPP_CLIENTS: &[(&str, &str)] = &[
+    ("/interface pppoe-client", "default"),
+    ("/interface l2tp-client", "default-encryption"),
+    ("/interface sstp-client", "default-encryption"),
+    ("/interface ovpn-client", "default-encryption"),
+    ("/interface pptp-client", "default-encryption"),
+];
 
 /// Menus whose interfaces are of a kind the `all-KIND` interface names match.
 const KIND_MENUS: &[(&str, &str)] = &[
@@ -33,6 +51,13 @@ const KIND_MENUS: &[(&str, &str)] = &[
 ];
 
 impl InterfaceLists {
+    /// MikroTik's Interface Lists manual (https://help.mikrotik.com/docs/x/LADWAg): "include
+    /// members are added to the interface list", "exclude members are removed from the list",
+    /// then "statically configured members are added". The named lists may be the predefined
+    /// `all`, `none`, `dynamic` ("interfaces that have a dynamic flag") and `static` (every
+    /// other interface), whose members exist only at run time (real exports: `add include=dynamic name=VPN`, `add
+    /// exclude=dynamic name=ISP`), whose members exist only at run time, or lists the export
+    /// creates after this one; so membership is resolved when asked, not when read.
     pub fn from_config(c: &Config) -> InterfaceLists {
         let mut members: HashMap<String, HashSet<String>> = HashMap::new();
         for m in c.items("/interface list member") {
@@ -43,41 +68,45 @@ impl InterfaceLists {
                 members.entry(l).or_default().insert(i);
             }
         }
-        // `include=`/`exclude=` of other lists, one level deep as RouterOS allows.
-        let mut extra: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+        // A PPP client joins its profile's `interface-list=` while it is up. The PPP AAA manual
+        // documents the property for the profiles of `/ppp secret`; that a client's profile does
+        // the same is what a real export relies on (`Defm/mikrobackups` anna: a list commented
+        // "includes l2tp client interfaces when UP", filled only by its L2TP client's profile):
+        // approximated. A client without `profile=` takes RouterOS' default profile for it
+        // (`default` for PPPoE, `default-encryption` for the others), also approximated.
+        for (menu, default) in PPP_CLIENTS {
+            for i in c.items(menu) {
+                if i.get("disabled") != Some(b"no") {
+                    continue;
+                }
+                let Some(name) = i.get_str("name") else {
+                    continue;
+                };
+                let profile = i.get_str("profile").unwrap_or_else(|| default.to_string());
+                let list = c
+                    .menu("/ppp profile")
+                    .and_then(|m| m.by_name(&profile))
+                    .and_then(|p| p.get_str("interface-list"))
+                    .filter(|l| !l.is_empty() && l != "none");
+                if let Some(l) = list {
+                    members.entry(l).or_default().insert(name);
+                }
+            }
+        }
+        let mut defs = HashMap::new();
         for l in c.items("/interface list") {
             let Some(name) = l.get_str("name") else {
                 continue;
             };
-            let inc = l.get_str("include").unwrap_or_default();
-            let exc = l.get_str("exclude").unwrap_or_default();
-            let split = |s: &str| -> Vec<String> {
-                s.split(',')
+            let split = |key: &str| -> Vec<String> {
+                l.get_str(key)
+                    .unwrap_or_default()
+                    .split(',')
                     .filter(|x| !x.is_empty())
                     .map(str::to_string)
                     .collect()
             };
-            extra.push((name, split(&inc), split(&exc)));
-        }
-        let mut universal: HashMap<String, HashSet<String>> = HashMap::new();
-        for (name, inc, exc) in extra {
-            if inc.iter().any(|i| i == "all") {
-                let excluded: HashSet<String> = exc
-                    .iter()
-                    .flat_map(|e| members.get(e).cloned().unwrap_or_default())
-                    .collect();
-                universal.insert(name.clone(), excluded);
-            }
-            let mut set = members.get(&name).cloned().unwrap_or_default();
-            for i in inc {
-                set.extend(members.get(&i).cloned().unwrap_or_default());
-            }
-            for e in exc {
-                for x in members.get(&e).cloned().unwrap_or_default() {
-                    set.remove(&x);
-                }
-            }
-            members.insert(name, set);
+            defs.insert(name, (split("include"), split("exclude")));
         }
         let mut kinds = HashMap::new();
         for (menu, kind) in KIND_MENUS {
@@ -87,10 +116,37 @@ impl InterfaceLists {
                 }
             }
         }
+        // MikroTik's Detect Internet manual (https://help.mikrotik.com/docs/x/MADxAg): the
+        // interfaces of `detect-interface-list` (default `none`) are monitored, and those in
+        // state LAN, WAN or Internet "will be dynamically added" to `lan-interface-list`,
+        // `wan-interface-list`, `internet-interface-list`; "All layer 2 interfaces initially
+        // have" state LAN. Which list a monitored interface is in depends on the moment.
+        let menu = "/interface detect-internet";
+        let mut detected = Vec::new();
+        if let Some(watch) = c
+            .setting(menu, "detect-interface-list")
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .filter(|l| !l.is_empty() && l != "none")
+        {
+            for key in [
+                "lan-interface-list",
+                "wan-interface-list",
+                "internet-interface-list",
+            ] {
+                if let Some(l) = c
+                    .setting(menu, key)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .filter(|l| !l.is_empty() && l != "none")
+                {
+                    detected.push((l, watch.clone()));
+                }
+            }
+        }
         InterfaceLists {
             members,
-            universal,
+            defs,
             kinds,
+            detected,
         }
     }
 
@@ -125,28 +181,90 @@ impl InterfaceLists {
         }
     }
 
+    /// Whether `iface` is certainly in `list` at run time.
     pub fn contains(&self, list: &str, iface: &str) -> bool {
+        self.member(list, iface) == Some(true)
+    }
+
+    /// Whether `iface` is in `list` at run time: `None` when that depends on the moment (a list
+    /// Detect Internet fills, and an interface it monitors).
+    pub fn member(&self, list: &str, iface: &str) -> Option<bool> {
+        self.member_within(list, iface, LIST_DEPTH)
+    }
+
+    fn member_within(&self, list: &str, iface: &str, depth: usize) -> Option<bool> {
         match list {
-            "all" => true,
-            "none" => false,
+            "all" => return Some(true),
+            "none" => return Some(false),
             // Every interface without the dynamic flag (MikroTik's Interface Lists manual).
-            "static" => !self.contains("dynamic", iface),
-            _ => {
-                if let Some(excluded) = self.universal.get(list) {
-                    return !excluded.contains(iface);
+            "static" => return self.member_within("dynamic", iface, depth).map(|d| !d),
+            _ => {}
+        }
+        if self.members.get(list).is_some_and(|s| s.contains(iface)) {
+            return Some(true);
+        }
+        let Some(depth) = depth.checked_sub(1) else {
+            return Some(false);
+        };
+        // Kleene's three values: unknown unless some list decides it.
+        let any = |lists: &[String]| {
+            let mut unknown = false;
+            for l in lists {
+                match self.member_within(l, iface, depth) {
+                    Some(true) => return Some(true),
+                    None => unknown = true,
+                    Some(false) => {}
                 }
-                self.members.get(list).is_some_and(|s| s.contains(iface))
             }
+            if unknown {
+                None
+            } else {
+                Some(false)
+            }
+        };
+        let detected = self
+            .detected
+            .iter()
+            .any(|(l, watch)| l == list && self.member_within(watch, iface, depth) != Some(false));
+        let Some((include, exclude)) = self.defs.get(list) else {
+            return if detected { None } else { Some(false) };
+        };
+        let listed = match (any(include), any(exclude)) {
+            (Some(false), _) | (_, Some(true)) => Some(false),
+            (Some(true), Some(false)) => Some(true),
+            _ => None,
+        };
+        match listed {
+            Some(false) if detected => None,
+            other => other,
         }
     }
 
+    /// The members of `list` that can be named: its own, and those of the lists it includes
+    /// less those it excludes. What `all` and `static` hold is every interface there is, which
+    /// no export lists: a list including them is not enumerated through them.
     pub fn members(&self, list: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .named_members(list, LIST_DEPTH)
+            .into_iter()
+            .filter(|i| self.contains(list, i))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn named_members(&self, list: &str, depth: usize) -> Vec<String> {
         let mut v: Vec<String> = self
             .members
             .get(list)
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
-        v.sort();
+        if let (Some((include, _)), Some(depth)) = (self.defs.get(list), depth.checked_sub(1)) {
+            for l in include {
+                v.extend(self.named_members(l, depth));
+            }
+        }
         v
     }
 }

@@ -130,6 +130,7 @@ struct States {
     new: bool,
     established: bool,
     untracked: bool,
+    invalid: bool,
 }
 
 /// Which packet of a connection the chain sees (ROUTEROS.md, "Connection tracking"; MikroTik's
@@ -142,6 +143,9 @@ pub enum Packet {
     Established,
     /// Every packet of a connection raw `prerouting` marked `notrack`.
     Untracked,
+    /// Every packet of a TCP connection tracking did not see open, with
+    /// `loose-tcp-tracking=no` ([`loose_tcp_tracking`]).
+    Invalid,
     /// Connection tracking is off (`/ip firewall connection tracking enabled=no`): the state
     /// matcher sees no connection entry (Linux net/netfilter/xt_state.c calls that `invalid`),
     /// so what a `connection-state=` rule does is not decided.
@@ -259,6 +263,7 @@ impl Rule {
                     new: names(b"new"),
                     established: names(b"established"),
                     untracked: names(b"untracked"),
+                    invalid: names(b"invalid"),
                 },
             )
         });
@@ -399,6 +404,7 @@ impl Rule {
             Packet::New => s.new,
             Packet::Established => s.established,
             Packet::Untracked => s.untracked,
+            Packet::Invalid => s.invalid,
             Packet::Stateless => return None,
         };
         Some(named != neg)
@@ -428,9 +434,14 @@ impl Rule {
                 return Some(false);
             }
         }
+        // A list whose membership depends on the moment ([`InterfaceLists::member`]) is settled
+        // like a `connection-state=` that cannot be told: the caller's view decides.
+        let mut list_unknown = false;
         if let Some((neg, list)) = &self.in_interface_list {
-            if ifl.contains(list, probe.interface) == *neg {
-                return Some(false);
+            match ifl.member(list, probe.interface) {
+                Some(m) if m == *neg => return Some(false),
+                Some(_) => {}
+                None => list_unknown = true,
             }
         }
         if let Some((neg, natted)) = self.nat_state {
@@ -445,7 +456,17 @@ impl Rule {
         {
             return Some(false);
         }
-        self.state_matches(state)
+        match self.state_matches(state) {
+            Some(true) if list_unknown => None,
+            other => other,
+        }
+    }
+
+    /// Whether its `in-interface-list=` may or may not hold `iface` ([`InterfaceLists::member`]).
+    fn interface_undecided(&self, iface: &str, ifl: &InterfaceLists) -> bool {
+        self.in_interface_list
+            .as_ref()
+            .is_some_and(|(_, list)| ifl.member(list, iface).is_none())
     }
 
     /// The sources `src-address` and `src-address-list` restrict it to, if they do.
@@ -481,6 +502,12 @@ impl Rule {
                 .dst_port
                 .as_ref()
                 .is_some_and(|p| !p.negated && p.contains(port))
+    }
+
+    /// Whether it matches on `connection-state=`: inert, or not known to match, with connection
+    /// tracking off ([`tracking_off`]).
+    pub fn names_connection_state(&self) -> bool {
+        self.conn_state.is_some()
     }
 
     pub fn is_terminal(&self) -> bool {
@@ -540,10 +567,47 @@ pub struct Evaluation {
     pub work: u64,
 }
 
-/// `/ip firewall connection tracking enabled=no`: off (`auto`, the default on RouterOS 7, turns
-/// it on once a rule needs it; MikroTik's Connection tracking manual).
+const TRACKING: &str = "/ip firewall connection tracking";
+
+/// `/ip firewall connection tracking enabled=no`: off for good.
+///
+/// `auto` (written out, or left at its default) is not off where it matters to a filter rule:
+/// MikroTik's Connection tracking manual, `enabled (yes | no | auto; Default: auto)`: "Starting
+/// from v6.0rc2 default value is auto. This means that connection tracing is disabled until at
+/// least one firewall rule is added." A filter rule is a firewall rule, so wherever there is a
+/// filter rule to judge a packet, tracking is on; the plan's own rules turn it on as they go
+/// in. What `auto` leaves undecided is the moment before the first rule, which only a
+/// connection open across that moment sees ([`tracking_on`], [`loose_tcp_tracking`]).
 pub fn tracking_off(c: &Config) -> bool {
-    c.setting("/ip firewall connection tracking", "enabled") == Some(b"no")
+    c.setting(TRACKING, "enabled") == Some(b"no")
+}
+
+/// Whether connection tracking is certainly on: `enabled=yes`, or `auto` (the default) with an
+/// enabled IPv4 firewall rule in the filter, NAT, mangle or raw table. The manual's "at least
+/// one firewall rule" does not say which tables count nor whether a disabled rule or an IPv6
+/// one does; those are taken as not turning it on, the side on which a connection open across
+/// the change is checked rather than assumed tracked (approximated).
+pub fn tracking_on(c: &Config) -> bool {
+    match c.setting(TRACKING, "enabled") {
+        Some(b"no") => false,
+        Some(b"yes") => true,
+        _ => ["filter", "nat", "mangle", "raw"].iter().any(|t| {
+            c.items(&format!("/ip firewall {t}"))
+                .iter()
+                .any(|i| !i.is_disabled())
+        }),
+    }
+}
+
+/// `loose-tcp-tracking` (default `yes`). MikroTik's Connection tracking manual: "Disable picking
+/// up already established connections" (its `no`); it sets Linux' `nf_conntrack_tcp_loose`
+/// ("If it is set to zero, we disable picking up already established connections",
+/// Documentation/networking/nf_conntrack-sysctl). Picked up, a TCP connection's first packet
+/// seen is `new` and the rest `established` (net/netfilter/nf_conntrack_proto_tcp.c,
+/// `tcp_new`); not picked up, every packet of it is `invalid` ([`Packet::Invalid`]). It matters
+/// only to a connection open before tracking saw it: one open while tracking was off.
+pub fn loose_tcp_tracking(c: &Config) -> bool {
+    c.setting(TRACKING, "loose-tcp-tracking") != Some(b"no")
 }
 
 impl Firewall {
@@ -694,7 +758,9 @@ impl Firewall {
             if m.is_empty() {
                 continue;
             }
-            let uncertain = !rule.undecided.is_empty() || rule.runtime_list;
+            let uncertain = !rule.undecided.is_empty()
+                || rule.runtime_list
+                || rule.interface_undecided(probe.interface, ifl);
             let notrack = rule.notrack;
             match (rule.action, uncertain) {
                 (Action::Drop, false) => undecided = undecided.minus(&m),
@@ -779,6 +845,30 @@ impl Firewall {
         first
             .intersect(&rest)
             .union(&run(untracked, Packet::Untracked))
+    }
+
+    /// The sources every packet of whose connection to `probe`, opened before tracking saw it,
+    /// gets through once tracking is on ([`loose_tcp_tracking`]): with loose tracking that is
+    /// [`Firewall::evaluate_connection`]; without, each packet of it is `invalid` (one raw
+    /// `prerouting` marked `notrack` stays `untracked`).
+    pub fn evaluate_picked_up(
+        &self,
+        probe: Probe<'_>,
+        ifl: &InterfaceLists,
+        loose: bool,
+    ) -> AddrSet {
+        if loose || self.tracking_off {
+            return self.evaluate_connection(probe, ifl);
+        }
+        let (tracked, untracked, _) = self.eval_raw(probe, ifl);
+        let run = |input: AddrSet, state: Packet| {
+            let mut trace = Trace {
+                state: Some(state),
+                ..Trace::default()
+            };
+            self.eval_input(input, probe, ifl, &mut trace)
+        };
+        run(tracked, Packet::Invalid).union(&run(untracked, Packet::Untracked))
     }
 
     /// Whether `input` accepts every `established` packet before any rule could drop one: an

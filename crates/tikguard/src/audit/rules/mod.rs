@@ -415,8 +415,9 @@ fn list_reaches_wan(cx: &Context, list: &str) -> bool {
                 Some(n) => (true, n),
                 None => (false, l),
             };
-            cx.exposure
-                .wan
+            // Layer 2 answers on the wire beneath the WAN too (the port a PPPoE client dials
+            // over, the port under a WAN VLAN): [`crate::audit::exposure::layer2_wan_side`].
+            crate::audit::exposure::layer2_wan_side(cx.config, &cx.exposure.wan)
                 .iter()
                 .any(|w| cx.exposure.lists.contains(name, w) != negated)
         }

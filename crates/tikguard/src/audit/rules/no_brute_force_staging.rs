@@ -42,12 +42,23 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         } else {
             &cx.exposure.v4
         };
-        let staged: Vec<&str> = fw
-            .rules
-            .iter()
-            .filter(|r| !r.disabled && r.covers_port(row.port))
+        // With connection tracking off (`enabled=no`) a staging rule that counts
+        // `connection-state=new` may count nothing (MikroTik's Connection tracking manual:
+        // "Disabling connection tracking will cause several firewall features to stop
+        // working"): it stages nothing that can be counted on. One naming no state counts
+        // every packet, and still stages.
+        let inert =
+            |r: &&crate::audit::firewall::Rule| fw.tracking_off && r.names_connection_state();
+        let staging = || {
+            fw.rules
+                .iter()
+                .filter(|r| !r.disabled && r.covers_port(row.port) && r.adds_src_to.is_some())
+        };
+        let staged: Vec<&str> = staging()
+            .filter(|r| !inert(r))
             .filter_map(|r| r.adds_src_to.as_deref())
             .collect();
+        let untracked = staging().any(|r| inert(&r));
         let dropped = fw.rules.iter().any(|r| {
             !r.disabled
                 && r.action == Action::Drop
@@ -63,8 +74,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             RULE.severity,
             None,
             format!(
-                "`{svc}` (tcp/{}) is reachable from WAN and nothing stages its new connections into a block list",
-                row.port
+                "`{svc}` (tcp/{}) is reachable from WAN and nothing stages its new connections into a block list{}",
+                row.port,
+                if untracked {
+                    " (its staging rules match `connection-state=`, and connection tracking is off: they may count nothing)"
+                } else {
+                    ""
+                }
             ),
             // Each line goes above every static rule: appended after a final drop, staging
             // would never see a packet. Added in this order, they end up drop, stage 2,
