@@ -533,6 +533,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ch.fixes.sort_unstable();
         ch.fixes.dedup();
     }
+    super::dynamic::exclude(&mut out);
     order::sort(&mut out);
     Plan {
         changes: out,
