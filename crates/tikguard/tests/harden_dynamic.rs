@@ -195,3 +195,31 @@ async fn a_target_whose_only_match_is_dynamic_stops_apply_with_the_router_unchan
     );
     assert_eq!(filter_rules(&c).await, before, "the router was changed");
 }
+
+/// Every address list the plan writes entries to is one whose dynamic entries the live read
+/// keeps: a timed entry there takes the list and address on the router, and a plan that did
+/// not see it would stop at its own add.
+#[test]
+fn the_live_read_keeps_the_dynamic_entries_of_every_list_the_plan_writes() {
+    let (config, _) = Config::load(GUIDE.as_bytes().to_vec());
+    let i = intent(&config, &["192.168.88.0/24", "2001:db8:aa::/48"]);
+    let mut lists = Vec::new();
+    for ch in harden::plan(&config, &i).changes {
+        for line in &ch.lines {
+            let Line::Cmd(stmt) = line else { continue };
+            if stmt.menu.ends_with("firewall address-list") && stmt.verb == "add" {
+                lists.extend(stmt.args.iter().filter_map(|(k, v)| match v {
+                    Val::Text(t) if k == "list" => Some(t.clone()),
+                    _ => None,
+                }));
+            }
+        }
+    }
+    assert!(!lists.is_empty(), "the plan writes no address-list entry");
+    for l in lists {
+        assert!(
+            tikguard::live::DYNAMIC_KEPT_LISTS.contains(&l.as_str()),
+            "{l} is not read live with its dynamic entries"
+        );
+    }
+}

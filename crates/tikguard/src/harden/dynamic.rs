@@ -27,7 +27,9 @@
 //! dynamic; and the guard of an address-list `add` no longer skips the add because a timed
 //! entry with the same list and address is there (an entry that is gone once its timeout
 //! passes: RouterOS keeps one entry per list and address, so the add then fails with "already
-//! have such entry" and an import stops there, early and with access kept, instead of leaving
+//! have such entry" and an import stops there (MikroTik's Scripting manual: "command lines are
+//! executed one by one until the end of the script or until a runtime error occurs"), early
+//! and with access kept, instead of leaving
 //! management's access resting on an entry that expires).
 
 use super::script::{Cond, Line, Target, Val};

@@ -7,8 +7,9 @@
 //! anything else is foreign, and the proof refuses, naming it.
 //!
 //! Entries of the plan's own address lists count only when they last: one with `timeout=`
-//! is removed when it passes and one with `disabled=yes` matches nothing (MikroTik's Firewall
-//! Address-lists manual, `timeout` and `disabled`). RouterOS keeps one entry per list and
+//! is removed when it passes, one with `disabled=yes` matches nothing (MikroTik's Firewall
+//! Address-lists manual, `timeout` and `disabled`), and one RouterOS added itself (read from
+//! a live router with `dynamic=yes`, [`crate::live::DYNAMIC_KEPT_LISTS`]) is held in RAM only. RouterOS keeps one entry per list and
 //! address, so the plan cannot add a lasting one beside it: refused, with what to remove.
 //!
 //! This module decides only what is foreign; it changes nothing.
@@ -127,6 +128,10 @@ pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
         .is_some_and(crate::audit::firewall::expires)
     {
         "it has a timeout, and is removed once it passes"
+    } else if item.get("dynamic") == Some(b"yes") {
+        // Read live ([`crate::live::DYNAMIC_KEPT_LISTS`]): RouterOS added it (an
+        // `add-src-to-address-list` without a timeout), and holds it in RAM only.
+        "it is dynamic, held in RAM only and gone at the next reboot"
     } else {
         return None;
     };
@@ -156,4 +161,28 @@ pub fn entries(menu: &str, fam: &str, items: &[Item]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use routeros_config::Config;
+
+    /// An entry RouterOS added to one of the plan's lists without a timeout
+    /// (`add-src-to-address-list` with `address-list-timeout=none-dynamic`), read live with
+    /// `dynamic=yes`: held in RAM only, so no lasting source, and it takes the list and address.
+    #[test]
+    fn a_dynamic_entry_without_a_timeout_in_the_plans_list_does_not_last() {
+        let (c, _) = Config::load(
+            b"/ip firewall address-list\nadd list=tikguard-mgmt address=10.255.0.0/24 dynamic=yes\nadd list=tikguard-mgmt address=10.255.1.0/24\n"
+                .to_vec(),
+        );
+        let menu = "/ip firewall address-list";
+        let items = c.items(menu);
+        let why = super::not_lasting(menu, &items[0]).expect("a dynamic entry lasts");
+        assert!(
+            why.contains("10.255.0.0/24") && why.contains("dynamic"),
+            "{why}"
+        );
+        assert_eq!(super::not_lasting(menu, &items[1]), None);
+    }
 }
