@@ -11,6 +11,8 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface", &[]),
     ("/interface list", &["all", "none", "dynamic", "static"]),
     ("/interface list member", &[]),
+    // Which lists Detect Internet fills at run time (harden's layer 2 never rests on them).
+    ("/interface detect-internet", &[]),
     ("/interface ethernet", &[]),
     ("/interface vlan", &[]),
     // A WAN port in a bridge is its bridge for IP (`audit::exposure`).
