@@ -84,7 +84,7 @@ pub fn is_hidden(v: &[u8]) -> bool {
 /// `dynamic=yes` and its `timeout`, the plan refuses before any change
 /// ([`crate::harden::foreign::not_lasting`]). Other lists' dynamic entries (a block list filled
 /// at run time, thousands of entries) stay out, as every other dynamic item does.
-pub const DYNAMIC_KEPT_LISTS: &[&str] = &["tikguard-mgmt", "tikguard-api-clients"];
+pub const DYNAMIC_KEPT_LISTS: &[&str] = crate::ros::TRUSTED_LISTS;
 
 /// Whether a dynamic item of `path` (an API menu path) is read: an entry of the lists in
 /// [`DYNAMIC_KEPT_LISTS`].

@@ -239,3 +239,34 @@ fn a_drop_left_by_an_earlier_run_without_a_port_moved_since_is_refused() {
         r.0
     );
 }
+
+/// A rule that puts sources on the plan's own trusted lists (`action=add-src-to-address-list
+/// address-list=tikguard-mgmt`, a port knock on the WAN) makes whoever matches it management
+/// at run time, past every accept the plan writes: refused, naming the rule, not planned
+/// around.
+#[test]
+fn a_rule_that_adds_sources_to_the_plans_own_list_is_refused_naming_it() {
+    for (menu, rule) in [
+        ("/ip firewall mangle", "add chain=prerouting action=add-src-to-address-list address-list=tikguard-mgmt address-list-timeout=1h protocol=tcp dst-port=4444 comment=knock"),
+        ("/ip firewall filter", "add chain=input action=add-dst-to-address-list address-list=tikguard-api-clients protocol=udp dst-port=4445 comment=knock"),
+        ("/ip firewall raw", "add chain=prerouting action=add-src-to-address-list address-list=tikguard-mgmt comment=knock"),
+    ] {
+        let (text, c) = with(&format!("{menu}\n{rule}"));
+        let i = guide_intent(&c);
+        let plan = harden::plan(&c, &i);
+        let r = harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .err()
+            .unwrap_or_else(|| panic!("{rule}: proven"));
+        assert!(
+            r.0.contains(menu) && r.0.contains("adds sources to list tikguard-"),
+            "{rule}: {}",
+            r.0
+        );
+    }
+    // Disabled, it adds nothing: no refusal of its own.
+    let (_, c) = with("/ip firewall mangle\nadd chain=prerouting action=add-src-to-address-list address-list=tikguard-mgmt disabled=yes comment=knock");
+    assert!(
+        harden::plan(&c, &guide_intent(&c)).foreign.is_empty(),
+        "a disabled rule refused"
+    );
+}

@@ -142,6 +142,43 @@ pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
     )))
 }
 
+/// Rules that put sources on the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]):
+/// `action=add-src-to-address-list` or `add-dst-to-address-list` with `address-list=` one of
+/// them, in any firewall table that has those actions (MikroTik's Address-lists manual: "The
+/// address list records can also be updated dynamically via the action=add-src-to-address-list
+/// or action=add-dst-to-address-list items found in NAT, Mangle, and Filter facilities"; raw
+/// has them too). Whoever matches such a rule (a port knock from the WAN) becomes management
+/// or an API client at run time, past every accept the plan writes. A disabled rule adds
+/// nothing.
+pub fn fillers(c: &routeros_config::Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        for table in ["filter", "nat", "mangle", "raw"] {
+            let menu = format!("/{fam} firewall {table}");
+            for (n, item) in c.items(&menu).iter().enumerate() {
+                if item.is_disabled()
+                    || !matches!(
+                        item.get("action"),
+                        Some(b"add-src-to-address-list" | b"add-dst-to-address-list")
+                    )
+                {
+                    continue;
+                }
+                let Some(list) = text_of(item, "address-list")
+                    .filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
+                else {
+                    continue;
+                };
+                let action = text_of(item, "action").unwrap_or_default();
+                out.push(comment_text(&format!(
+                    "{menu} rule {n} adds sources to list {list} (action={action}), which tikguard's accepts trust: whoever matches it would reach the management ports; make it add to another list or remove it, and run again"
+                )));
+            }
+        }
+    }
+    out
+}
+
 /// Entries of `menu` whose comment is harden's for a list entry (`<TAG><fam>-<list>:<address>`)
 /// but that are another list or address than the comment says.
 pub fn entries(menu: &str, fam: &str, items: &[Item]) -> Vec<String> {
