@@ -642,7 +642,7 @@ fn a_timed_entry_in_the_plans_own_list_on_the_router_is_refused_before_any_chang
         .unwrap();
     let (code, out, err) = outcome(out);
     assert_eq!(code, Some(1), "{out}\n{err}");
-    assert!(!out.contains("applying:"), "{out}");
+    assert!(!out.contains("applying:"), "{out}\n{err}");
     assert!(!err.contains("already have such entry"), "{err}");
     assert!(
         err.contains("entry 10.255.0.0/24 of list tikguard-mgmt") && err.contains("timeout"),
