@@ -121,6 +121,48 @@ pub(crate) fn rules(menu: &str, items: &[Item], block: &[BlockRule]) -> Vec<Stri
 
 /// Why an entry of one of the plan's own lists is no lasting source, if it is not.
 pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
+    let why = passes(item)?;
+    let list = text_of(item, "list").unwrap_or_default();
+    let address = text_of(item, "address").unwrap_or_default();
+    Some(comment_text(&format!(
+        "{menu} entry {address} of list {list}, which the plan needs to last, does not ({why}); RouterOS keeps one entry per list and address, so the plan cannot add a lasting one beside it: remove it, and run again"
+    )))
+}
+
+/// Enabled entries of the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]) that are
+/// there only for a while ([`passes`]), other than those [`not_lasting`] already named in `reported` (the
+/// plan's own prefixes): the plan's accepts would trust such an entry while it lasts (a
+/// contractor's one-day entry, an address RouterOS added), and nothing the proof holds can
+/// count on it either way, so the proof would refuse as a lockout without saying why.
+pub fn passing(c: &routeros_config::Config, reported: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        let menu = format!("/{fam} firewall address-list");
+        for item in c.items(&menu) {
+            let Some(list) =
+                text_of(item, "list").filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
+            else {
+                continue;
+            };
+            // A disabled entry matches nothing: no trust to count on or not.
+            if item.is_disabled() {
+                continue;
+            }
+            let Some(why) = passes(item) else { continue };
+            if not_lasting(&menu, item).is_some_and(|m| reported.contains(&m)) {
+                continue;
+            }
+            let address = text_of(item, "address").unwrap_or_default();
+            out.push(comment_text(&format!(
+                "{menu} entry {address} of list {list} is there only for a while ({why}): tikguard's accepts would trust it while it lasts, and nothing the plan proves can count on it; remove it (or, if it is to be trusted, add it without a timeout), and run again"
+            )));
+        }
+    }
+    out
+}
+
+/// Why an address-list entry is there only for a while, if it is.
+fn passes(item: &Item) -> Option<&'static str> {
     let why = if item.is_disabled() {
         "it is disabled"
     } else if item
@@ -135,11 +177,7 @@ pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
     } else {
         return None;
     };
-    let list = text_of(item, "list").unwrap_or_default();
-    let address = text_of(item, "address").unwrap_or_default();
-    Some(comment_text(&format!(
-        "{menu} entry {address} of list {list}, which the plan needs to last, does not ({why}); RouterOS keeps one entry per list and address, so the plan cannot add a lasting one beside it: remove it, and run again"
-    )))
+    Some(why)
 }
 
 /// Rules that put sources on the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]):
