@@ -73,6 +73,30 @@ pub fn is_hidden(v: &[u8]) -> bool {
     v == HIDDEN.as_bytes()
 }
 
+/// Address lists whose dynamic entries are read too: the lists harden writes for the sources
+/// that must keep access ([`crate::harden::block`]). An entry RouterOS holds as dynamic (one
+/// written with `timeout=`, or added by `add-src-to-address-list`: MikroTik's Address-lists
+/// manual, "two new dynamic entries appeared in the address list (marked with a status of
+/// 'D')"; held in RAM, gone once its timeout passes or at a reboot) still takes the list and
+/// address: RouterOS keeps one entry per list and address and refuses a second with "failure:
+/// already have such entry" (the emulator as RouterOS, `emu::rules`). Left out of the read, the
+/// plan would add the lasting entry and the run would stop there, half applied; read, with
+/// `dynamic=yes` and its `timeout`, the plan refuses before any change
+/// ([`crate::harden::foreign::not_lasting`]). Other lists' dynamic entries (a block list filled
+/// at run time, thousands of entries) stay out, as every other dynamic item does.
+pub const DYNAMIC_KEPT_LISTS: &[&str] = crate::ros::TRUSTED_LISTS;
+
+/// Whether a dynamic item of `path` (an API menu path) is read: an entry of the lists in
+/// [`DYNAMIC_KEPT_LISTS`].
+fn dynamic_kept(path: &str, item: &routeros_api::Reply) -> bool {
+    matches!(
+        path,
+        "/ip/firewall/address-list" | "/ipv6/firewall/address-list"
+    ) && item
+        .get("list")
+        .is_some_and(|l| DYNAMIC_KEPT_LISTS.iter().any(|k| k.as_bytes() == &l[..]))
+}
+
 const SKIP: &[&str] = &[
     "dynamic",
     "invalid",
@@ -146,7 +170,8 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
             }
         }
         for item in items {
-            if item.get("dynamic").is_some_and(|d| &d[..] == b"true") {
+            let dynamic = item.get("dynamic").is_some_and(|d| &d[..] == b"true");
+            if dynamic && !dynamic_kept(&path, &item) {
                 continue;
             }
             let mut props: Vec<String> = item
@@ -157,6 +182,9 @@ pub async fn fetch(client: &Client) -> Result<(Vec<u8>, Config), String> {
                 })
                 .map(|(k, v)| format!("{}={}", String::from_utf8_lossy(k), export_value(v)))
                 .collect();
+            if dynamic {
+                props.push("dynamic=yes".into());
+            }
             for (_, key) in HIDDEN_WITHOUT_SENSITIVE.iter().filter(|(m, _)| *m == path) {
                 if item.get(key).is_none() {
                     props.push(format!("{key}={}", export_value(HIDDEN.as_bytes())));

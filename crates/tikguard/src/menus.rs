@@ -11,7 +11,8 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/interface", &[]),
     ("/interface list", &["all", "none", "dynamic", "static"]),
     ("/interface list member", &[]),
-    // Fills interface lists at run time (`audit::firewall::InterfaceLists`).
+    // Which lists Detect Internet fills at run time: the firewall reads them as undecided
+    // (`audit::firewall::InterfaceLists`), and harden's layer 2 never rests on them.
     ("/interface detect-internet", &[]),
     ("/interface ethernet", &[]),
     ("/interface vlan", &[]),

@@ -41,7 +41,7 @@ fn writes_script_and_rollback_and_summarises_with_the_proof() {
     assert!(summary.contains("proof: findings"));
     let text = std::fs::read_to_string(&script).unwrap();
     assert!(text.contains(
-        ":if (([:len [/ip firewall filter find where comment=tikguard:ip-mgmt-drop]] = 0) && "
+        ":if (([:len [/ip firewall filter find where comment=tikguard:ip-mgmt-drop and dynamic=no]] = 0) && "
     ));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(

@@ -545,3 +545,108 @@ fn apply_refuses_a_plan_that_restricts_the_user_it_logs_in_as() {
         "{err}"
     );
 }
+
+/// The router's state where a harden run acts, dynamic items included (`live` leaves most of
+/// them out) and without what counts down by itself (an entry's `timeout`, `creation-time`).
+fn router_state(rt: &tokio::runtime::Runtime, c: &routeros_api::Client) -> Vec<String> {
+    let mut out = Vec::new();
+    for menu in [
+        "/ip/firewall/filter",
+        "/ip/firewall/address-list",
+        "/ipv6/firewall/filter",
+        "/ipv6/firewall/address-list",
+        "/ip/service",
+        "/certificate",
+        "/user",
+        "/user/group",
+        "/interface/list",
+        "/interface/list/member",
+        "/system/logging",
+    ] {
+        let items = rt
+            .block_on(c.call(&[format!("{menu}/print")]))
+            .unwrap_or_default();
+        for i in items {
+            let attrs: Vec<String> = i
+                .attrs
+                .iter()
+                .filter(|(k, _)| !matches!(&k[..], b"timeout" | b"creation-time"))
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        String::from_utf8_lossy(k),
+                        String::from_utf8_lossy(v)
+                    )
+                })
+                .collect();
+            out.push(format!("{menu} {}", attrs.join(" ")));
+        }
+    }
+    out
+}
+
+/// A timed entry (`timeout=`) for a management prefix in the plan's own list is dynamic on a
+/// router (MikroTik's Address-lists manual: held in RAM, printed with `D`), and RouterOS keeps
+/// one entry per list and address (`failure: already have such entry`). `--apply --yes` sees
+/// it in the live read and refuses before any change, naming it, instead of stopping half-way
+/// at the plan's own add.
+#[test]
+fn a_timed_entry_in_the_plans_own_list_on_the_router_is_refused_before_any_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), true);
+    let (addr, pw) = (emu.ssl.clone(), emu.password_file.clone());
+    let known = dir.path().join("known");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let password = std::fs::read_to_string(&pw).unwrap();
+    let client = rt.block_on(async {
+        let c = routeros_api::Client::connect(&routeros_api::Options::new(
+            emu.api.clone().unwrap(),
+            routeros_api::Security::Plain,
+        ))
+        .await
+        .unwrap();
+        c.login("admin", password.trim()).await.unwrap();
+        c
+    });
+    rt.block_on(client.call(&[
+        "/ip/firewall/address-list/add",
+        "=list=tikguard-mgmt",
+        "=address=10.255.0.0/24",
+        "=timeout=1d",
+        "=comment=contractor, one day",
+    ]))
+    .unwrap();
+    let before = router_state(&rt, &client);
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("list=tikguard-mgmt") && l.contains("dynamic=true")),
+        "the emulator holds a timed entry as dynamic: {before:#?}"
+    );
+    let out = tikguard()
+        .args([
+            "harden",
+            "--apply",
+            &addr,
+            "--api-client",
+            "198.51.100.20",
+            "--mgmt",
+            "10.255.0.0/24,127.0.0.0/8",
+            "--known-routers",
+        ])
+        .arg(&known)
+        .arg("--password-file")
+        .arg(&pw)
+        .arg("--yes")
+        .output()
+        .unwrap();
+    let (code, out, err) = outcome(out);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!out.contains("applying:"), "{out}\n{err}");
+    assert!(!err.contains("already have such entry"), "{err}");
+    assert!(
+        err.contains("entry 10.255.0.0/24 of list tikguard-mgmt") && err.contains("timeout"),
+        "{err}"
+    );
+    assert_eq!(router_state(&rt, &client), before, "the router was changed");
+}

@@ -371,7 +371,7 @@ fn an_unlogged_api_drop_gets_logging_instead_of_a_refusal() {
     let plan = harden::plan(&c, &i);
     let s = harden::render(&plan.changes, false, "");
     assert!(
-        s.contains("/ip firewall filter set [find where comment=\"no api from bad\"] log=yes"),
+        s.contains("/ip firewall filter set [find where comment=\"no api from bad\" and dynamic=no] log=yes"),
         "{s}"
     );
     harden::prove(src.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));

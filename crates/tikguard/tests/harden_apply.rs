@@ -108,7 +108,7 @@ async fn a_router_changed_after_planning_is_left_unchanged_and_the_error_names_t
     let unresolved = harden::apply::unresolved(&c, &plan).await;
     assert_eq!(unresolved.len(), 1, "{unresolved:?}");
     assert!(
-        unresolved[0].contains("[find where comment=\"CRM API\"]"),
+        unresolved[0].contains("[find where comment=\"CRM API\" and dynamic=no]"),
         "{unresolved:?}"
     );
     let code = harden::apply::apply(
@@ -174,7 +174,7 @@ async fn a_rule_added_with_a_find_targets_comment_after_planning_changes_nothing
     assert_eq!(why.len(), 1, "{why:?}");
     assert!(
         why[0].contains("/ip firewall filter")
-            && why[0].contains("[find where comment=\"CRM API\"]"),
+            && why[0].contains("[find where comment=\"CRM API\" and dynamic=no]"),
         "{why:?}"
     );
     let code = harden::apply::apply(

@@ -479,3 +479,53 @@ fn the_plain_api_kept_leaves_tg103_and_a_subscriber_reached_api_leaves_tg206_unc
     }
     harden::prove(hotspot.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+/// A list RouterOS fills at run time is not where layer 2 stays: Detect Internet puts every
+/// monitored layer-2 interface in its `lan-interface-list` until it is found WAN, and puts it
+/// back there whenever its link changes (MikroTik's Detect Internet manual: "All layer 2
+/// interfaces initially have this state", "Interfaces with state Lan will be dynamically
+/// added to this list"), so the uplink's port is in `LAN` after every link flap; a PPP
+/// profile's `interface-list` adds each session's interface. Even when the list's static
+/// members are exactly the LAN side, the plan keeps layer 2 on a list of its own.
+#[test]
+fn layer2_never_rests_on_a_list_routeros_fills_at_run_time() {
+    let base = "# 2025-06-02 10:00:00 by RouterOS 7.16.2\n/interface bridge\nadd name=bridge-lan\n/interface list\nadd name=WAN\nadd name=LAN\n/interface bridge port\nadd bridge=bridge-lan interface=ether2\n/interface list member\nadd interface=ether1 list=WAN\nadd interface=bridge-lan list=LAN\nadd interface=ether2 list=LAN\n/ip address\nadd address=203.0.113.2/30 interface=ether1\nadd address=192.168.88.1/24 interface=bridge-lan\n/ip firewall filter\nadd action=accept chain=input connection-state=established,related\nadd action=accept chain=input in-interface=bridge-lan\nadd action=drop chain=input\n/ip route\nadd gateway=203.0.113.1\n";
+    // Without anything filling it, `LAN` is the LAN side: layer 2 goes there.
+    let c = load(base);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let script = harden::render(&harden::plan(&c, &i).changes, false, "");
+    assert!(
+        script.contains("/ip neighbor discovery-settings set discover-interface-list=LAN"),
+        "{script}"
+    );
+    for filler in [
+        "/interface detect-internet\nset detect-interface-list=all lan-interface-list=LAN wan-interface-list=WAN\n",
+        "/ppp profile\nadd name=subs interface-list=LAN\n",
+    ] {
+        let text = format!("{base}{filler}");
+        let c = load(&text);
+        let plan = harden::plan(&c, &i);
+        let script = harden::render(&plan.changes, false, "");
+        assert!(
+            !script.contains("-interface-list=LAN"),
+            "{filler}: {script}"
+        );
+        assert!(
+            script.contains("/ip neighbor discovery-settings set discover-interface-list=tikguard-lan")
+                && script.contains("/tool mac-server mac-winbox set allowed-interface-list=tikguard-lan"),
+            "{filler}: {script}"
+        );
+        // Detect Internet fills `WAN` too: `include=all exclude=WAN` would take in the uplink
+        // whenever it falls back to LAN; the LAN side goes in member by member.
+        if filler.contains("detect-internet") {
+            assert!(!script.contains("exclude=WAN"), "{script}");
+            assert!(
+                script.contains("/interface list member add list=tikguard-lan interface=ether2")
+                    && !script.contains("list=tikguard-lan interface=ether1 "),
+                "{script}"
+            );
+        }
+        harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .unwrap_or_else(|r| panic!("{filler}: {}", r.0));
+    }
+}

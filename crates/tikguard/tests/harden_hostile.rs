@@ -305,3 +305,72 @@ fn a_rule_of_an_earlier_run_that_cannot_be_told_to_be_the_plans_is_refused_after
         );
     }
 }
+
+/// A rule that puts sources on the plan's own trusted lists (`action=add-src-to-address-list
+/// address-list=tikguard-mgmt`, a port knock on the WAN) makes whoever matches it management
+/// at run time, past every accept the plan writes: refused, naming the rule, not planned
+/// around.
+#[test]
+fn a_rule_that_adds_sources_to_the_plans_own_list_is_refused_naming_it() {
+    for (menu, rule) in [
+        ("/ip firewall mangle", "add chain=prerouting action=add-src-to-address-list address-list=tikguard-mgmt address-list-timeout=1h protocol=tcp dst-port=4444 comment=knock"),
+        ("/ip firewall filter", "add chain=input action=add-dst-to-address-list address-list=tikguard-api-clients protocol=udp dst-port=4445 comment=knock"),
+        ("/ip firewall raw", "add chain=prerouting action=add-src-to-address-list address-list=tikguard-mgmt comment=knock"),
+    ] {
+        let (text, c) = with(&format!("{menu}\n{rule}"));
+        let i = guide_intent(&c);
+        let plan = harden::plan(&c, &i);
+        let r = harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .err()
+            .unwrap_or_else(|| panic!("{rule}: proven"));
+        assert!(
+            r.0.contains(menu) && r.0.contains("adds sources to list tikguard-"),
+            "{rule}: {}",
+            r.0
+        );
+    }
+    // Disabled, it adds nothing: no refusal of its own.
+    let (_, c) = with("/ip firewall mangle\nadd chain=prerouting action=add-src-to-address-list address-list=tikguard-mgmt disabled=yes comment=knock");
+    assert!(
+        harden::plan(&c, &guide_intent(&c)).foreign.is_empty(),
+        "a disabled rule refused"
+    );
+}
+
+/// An entry of the plan's own trusted list that is there only for a while (a `timeout=`, or
+/// added by RouterOS and read live with `dynamic=yes`), for an address the plan does not
+/// write: the plan's accepts would trust it while it lasts and nothing can count on it.
+/// Refused, naming the entry, not as a lockout of management.
+#[test]
+fn a_passing_entry_of_the_plans_trusted_list_for_another_address_is_refused_naming_it() {
+    for entry in [
+        "add list=tikguard-mgmt address=0.0.0.0/0 timeout=1d",
+        "add list=tikguard-api-clients address=203.0.113.99 dynamic=yes",
+    ] {
+        let (text, c) = with(&format!("/ip firewall address-list\n{entry}"));
+        let i = guide_intent(&c);
+        let plan = harden::plan(&c, &i);
+        let r = harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .err()
+            .unwrap_or_else(|| panic!("{entry}: proven"));
+        let address = entry
+            .split("address=")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        assert!(
+            r.0.contains(&format!("entry {address} of list tikguard-")),
+            "{entry}: {}",
+            r.0
+        );
+    }
+    // Disabled, it matches nothing: no refusal of its own.
+    let (_, c) =
+        with("/ip firewall address-list\nadd list=tikguard-mgmt address=0.0.0.0/0 disabled=yes");
+    assert!(
+        harden::plan(&c, &guide_intent(&c)).foreign.is_empty(),
+        "a disabled entry refused"
+    );
+}

@@ -298,7 +298,7 @@ fn rerunning_after_an_operator_removed_the_drop_puts_it_below_the_accepts() {
     );
     // And the guarded form only adds a drop while the accepts are there.
     let guarded = harden::render(&plan.changes, true, "");
-    assert!(guarded.contains("([:len [/ip firewall filter find where comment=tikguard:ip-mgmt-drop]] = 0) && ([:len [/ip firewall filter find where comment=tikguard:ip-api-accept]] > 0)"), "{guarded}");
+    assert!(guarded.contains("([:len [/ip firewall filter find where comment=tikguard:ip-mgmt-drop and dynamic=no]] = 0) && ([:len [/ip firewall filter find where comment=tikguard:ip-api-accept and dynamic=no]] > 0)"), "{guarded}");
 }
 
 #[test]
@@ -457,7 +457,7 @@ fn address_list_guards_key_on_list_and_address_as_routeros_prints_them() {
     let (c, _) = Config::load(GUIDE.as_bytes().to_vec());
     let script = harden::render(&harden::plan(&c, &guide_intent(&c)).changes, true, "");
     // A /32 is printed without its length: the guard must find the bare address.
-    assert!(script.contains("[/ip firewall address-list find where list=tikguard-api-clients and address=198.51.100.20]"), "{script}");
+    assert!(script.contains("[/ip firewall address-list find where list=tikguard-api-clients and address=198.51.100.20 and dynamic=no]"), "{script}");
 }
 
 /// The guide router with its LAN bridge (where management lives: link-local accepts, layer-2

@@ -11,7 +11,8 @@
 //!
 //! Left out of the comparison: what counts down or moves by itself (an address-list entry's
 //! `timeout` and `creation-time`, a user's `last-logged-in`); `live` already leaves out counters
-//! and dynamic items.
+//! and dynamic items (but for the entries of harden's own address lists,
+//! [`crate::live::DYNAMIC_KEPT_LISTS`], which a plan must see).
 
 use routeros_config::{Config, Item};
 

@@ -7,8 +7,9 @@
 //! anything else is foreign, and the proof refuses, naming it.
 //!
 //! Entries of the plan's own address lists count only when they last: one with `timeout=`
-//! is removed when it passes and one with `disabled=yes` matches nothing (MikroTik's Firewall
-//! Address-lists manual, `timeout` and `disabled`). RouterOS keeps one entry per list and
+//! is removed when it passes, one with `disabled=yes` matches nothing (MikroTik's Firewall
+//! Address-lists manual, `timeout` and `disabled`), and one RouterOS added itself (read from
+//! a live router with `dynamic=yes`, [`crate::live::DYNAMIC_KEPT_LISTS`]) is held in RAM only. RouterOS keeps one entry per list and
 //! address, so the plan cannot add a lasting one beside it: refused, with what to remove.
 //!
 //! This module decides only what is foreign; it changes nothing.
@@ -133,6 +134,48 @@ pub(crate) fn rules(menu: &str, items: &[Item], block: &[BlockRule]) -> Vec<Stri
 
 /// Why an entry of one of the plan's own lists is no lasting source, if it is not.
 pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
+    let why = passes(item)?;
+    let list = text_of(item, "list").unwrap_or_default();
+    let address = text_of(item, "address").unwrap_or_default();
+    Some(comment_text(&format!(
+        "{menu} entry {address} of list {list}, which the plan needs to last, does not ({why}); RouterOS keeps one entry per list and address, so the plan cannot add a lasting one beside it: remove it, and run again"
+    )))
+}
+
+/// Enabled entries of the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]) that are
+/// there only for a while ([`passes`]), other than those [`not_lasting`] already named in `reported` (the
+/// plan's own prefixes): the plan's accepts would trust such an entry while it lasts (a
+/// contractor's one-day entry, an address RouterOS added), and nothing the proof holds can
+/// count on it either way, so the proof would refuse as a lockout without saying why.
+pub fn passing(c: &routeros_config::Config, reported: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        let menu = format!("/{fam} firewall address-list");
+        for item in c.items(&menu) {
+            let Some(list) =
+                text_of(item, "list").filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
+            else {
+                continue;
+            };
+            // A disabled entry matches nothing: no trust to count on or not.
+            if item.is_disabled() {
+                continue;
+            }
+            let Some(why) = passes(item) else { continue };
+            if not_lasting(&menu, item).is_some_and(|m| reported.contains(&m)) {
+                continue;
+            }
+            let address = text_of(item, "address").unwrap_or_default();
+            out.push(comment_text(&format!(
+                "{menu} entry {address} of list {list} is there only for a while ({why}): tikguard's accepts would trust it while it lasts, and nothing the plan proves can count on it; remove it (or, if it is to be trusted, add it without a timeout), and run again"
+            )));
+        }
+    }
+    out
+}
+
+/// Why an address-list entry is there only for a while, if it is.
+fn passes(item: &Item) -> Option<&'static str> {
     let why = if item.is_disabled() {
         "it is disabled"
     } else if item
@@ -140,14 +183,51 @@ pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
         .is_some_and(crate::audit::firewall::expires)
     {
         "it has a timeout, and is removed once it passes"
+    } else if item.get("dynamic") == Some(b"yes") {
+        // Read live ([`crate::live::DYNAMIC_KEPT_LISTS`]): RouterOS added it (an
+        // `add-src-to-address-list` without a timeout), and holds it in RAM only.
+        "it is dynamic, held in RAM only and gone at the next reboot"
     } else {
         return None;
     };
-    let list = text_of(item, "list").unwrap_or_default();
-    let address = text_of(item, "address").unwrap_or_default();
-    Some(comment_text(&format!(
-        "{menu} entry {address} of list {list}, which the plan needs to last, does not ({why}); RouterOS keeps one entry per list and address, so the plan cannot add a lasting one beside it: remove it, and run again"
-    )))
+    Some(why)
+}
+
+/// Rules that put sources on the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]):
+/// `action=add-src-to-address-list` or `add-dst-to-address-list` with `address-list=` one of
+/// them, in any firewall table that has those actions (MikroTik's Address-lists manual: "The
+/// address list records can also be updated dynamically via the action=add-src-to-address-list
+/// or action=add-dst-to-address-list items found in NAT, Mangle, and Filter facilities"; raw
+/// has them too). Whoever matches such a rule (a port knock from the WAN) becomes management
+/// or an API client at run time, past every accept the plan writes. A disabled rule adds
+/// nothing.
+pub fn fillers(c: &routeros_config::Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        for table in ["filter", "nat", "mangle", "raw"] {
+            let menu = format!("/{fam} firewall {table}");
+            for (n, item) in c.items(&menu).iter().enumerate() {
+                if item.is_disabled()
+                    || !matches!(
+                        item.get("action"),
+                        Some(b"add-src-to-address-list" | b"add-dst-to-address-list")
+                    )
+                {
+                    continue;
+                }
+                let Some(list) = text_of(item, "address-list")
+                    .filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
+                else {
+                    continue;
+                };
+                let action = text_of(item, "action").unwrap_or_default();
+                out.push(comment_text(&format!(
+                    "{menu} rule {n} adds sources to list {list} (action={action}), which tikguard's accepts trust: whoever matches it would reach the management ports; make it add to another list or remove it, and run again"
+                )));
+            }
+        }
+    }
+    out
 }
 
 /// Entries of `menu` whose comment is harden's for a list entry (`<TAG><fam>-<list>:<address>`)
@@ -169,4 +249,28 @@ pub fn entries(menu: &str, fam: &str, items: &[Item]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use routeros_config::Config;
+
+    /// An entry RouterOS added to one of the plan's lists without a timeout
+    /// (`add-src-to-address-list` with `address-list-timeout=none-dynamic`), read live with
+    /// `dynamic=yes`: held in RAM only, so no lasting source, and it takes the list and address.
+    #[test]
+    fn a_dynamic_entry_without_a_timeout_in_the_plans_list_does_not_last() {
+        let (c, _) = Config::load(
+            b"/ip firewall address-list\nadd list=tikguard-mgmt address=10.255.0.0/24 dynamic=yes\nadd list=tikguard-mgmt address=10.255.1.0/24\n"
+                .to_vec(),
+        );
+        let menu = "/ip firewall address-list";
+        let items = c.items(menu);
+        let why = super::not_lasting(menu, &items[0]).expect("a dynamic entry lasts");
+        assert!(
+            why.contains("10.255.0.0/24") && why.contains("dynamic"),
+            "{why}"
+        );
+        assert_eq!(super::not_lasting(menu, &items[1]), None);
+    }
 }

@@ -52,6 +52,39 @@ fn subscriber_side(c: &Config) -> Vec<String> {
         .collect()
 }
 
+/// Interface lists RouterOS fills at run time, whose members are not those the configuration
+/// names: Detect Internet's `lan-interface-list`, `wan-interface-list` and
+/// `internet-interface-list` while it monitors any interface (MikroTik's Detect Internet
+/// manual: "All layer 2 interfaces initially have this state [LAN]", "Interfaces with state
+/// Lan will be dynamically added to this list", and a WAN falls back to LAN when its link
+/// changes: the uplink's port is in the LAN list at boot and after every link flap), and a PPP
+/// profile's `interface-list`, which each session's interface joins (PPP AAA manual). Layer 2
+/// restricted to such a list follows what RouterOS puts there, not what the plan proved.
+fn filled_at_run_time(c: &Config) -> Vec<String> {
+    let set = |v: Option<String>| v.filter(|l| !l.is_empty() && l != "none");
+    let mut v = Vec::new();
+    let menu = "/interface detect-internet";
+    let text = |key: &str| {
+        c.setting(menu, key)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    if set(text("detect-interface-list")).is_some() {
+        for key in [
+            "lan-interface-list",
+            "wan-interface-list",
+            "internet-interface-list",
+        ] {
+            v.extend(set(text(key)));
+        }
+    }
+    v.extend(
+        c.items("/ppp profile")
+            .iter()
+            .filter_map(|p| set(p.get_str("interface-list"))),
+    );
+    v
+}
+
 /// The interfaces the configuration creates (`/interface KIND add name=`), puts on a bridge,
 /// gives an address or puts in an interface list: names the router has as interfaces (not a
 /// WireGuard peer, a security profile or a switch chip, which other `/interface` menus name).
@@ -250,12 +283,16 @@ fn lan_side(
     if needs.is_empty() {
         return;
     }
-    // An existing list holding no WAN and every LAN-side interface; else ours.
+    // An existing list holding no WAN and every LAN-side interface, and whose members are
+    // the configuration's ([`filled_at_run_time`]); else ours.
+    let filled = filled_at_run_time(c);
     let existing = c
         .items("/interface list")
         .iter()
         .filter_map(|l| l.get_str("name"))
-        .find(|l| !reaches_wan(l) && lan.iter().all(|i| lists.contains(l, i)));
+        .find(|l| {
+            !reaches_wan(l) && !filled.contains(l) && lan.iter().all(|i| lists.contains(l, i))
+        });
     let list = match existing {
         Some(l) => l,
         None => {
@@ -267,8 +304,10 @@ fn lan_side(
             // Subscribers' access interfaces are left out too: only the members one by one can.
             // So is a WAN side the WAN list does not hold whole (the port a PPPoE client dials
             // over, a WAN bridge's ports): `exclude=` would leave it in.
+            // And so is a WAN list RouterOS fills at run time: what it leaves out is taken in.
             let exclude = e.wan_list.clone().filter(|wl| {
                 intent.target.at_least(7, 0, 0)
+                    && !filled.contains(wl)
                     && subscriber_side(c).is_empty()
                     && outside.iter().all(|w| lists.contains(wl, w))
             });

@@ -10,6 +10,7 @@
 //!   what it needs, so planning the hardened result again gives nothing.
 //! - [`crm`]: the CRM's groups and users.
 //! - [`block`]: the firewall rules, where they go in the chain and which ports they cover.
+//! - [`dynamic`]: `dynamic=no` in every `find` where RouterOS adds items itself.
 //! - [`order`]: the order the changes run in, so that a stop after any line leaves access.
 //! - placement and quoting: [`crate::ros`], shared with the audit's fix lines.
 //! - [`script`]: rendering, guards, the rollback, and the one quoting function.
@@ -30,6 +31,7 @@ pub mod apply;
 pub mod block;
 pub mod crm;
 pub mod drift;
+pub mod dynamic;
 pub mod foreign;
 pub mod intent;
 pub mod keep;

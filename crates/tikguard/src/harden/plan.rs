@@ -506,6 +506,8 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     super::crm::crm_access(c, intent, &mut out, &mut notes);
     let mut foreign = Vec::new();
     block::plan(c, intent, &kept, &mut out, &mut notes, &mut foreign);
+    foreign.extend(super::foreign::fillers(c));
+    foreign.extend(super::foreign::passing(c, &foreign));
     if intent.keep_plain_api && service_enabled(c, "api") {
         // The CRM's accepts for the plaintext API stay with it, and so does its port (staged
         // against brute force by [`block`] where it is open beyond the API clients).
@@ -547,6 +549,7 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
         ch.fixes.sort_unstable();
         ch.fixes.dedup();
     }
+    super::dynamic::exclude(&mut out);
     order::sort(&mut out);
     Plan {
         changes: out,

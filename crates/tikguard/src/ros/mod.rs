@@ -10,6 +10,11 @@ pub mod script;
 /// the rollback and the audit recognise it.
 pub const TAG: &str = "tikguard:";
 
+/// The address lists harden's accepts trust: management's and the API clients'. Whatever is
+/// in them reaches the management ports, so harden writes their entries itself and refuses
+/// anything else that puts sources there (`harden::foreign`).
+pub const TRUSTED_LISTS: &[&str] = &["tikguard-mgmt", "tikguard-api-clients"];
+
 #[cfg(test)]
 mod tests {
     /// The audit sits below harden: it may use `ros` (quoting, placement) but never `harden`,
