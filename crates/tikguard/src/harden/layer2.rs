@@ -61,26 +61,15 @@ fn subscriber_side(c: &Config) -> Vec<String> {
 /// profile's `interface-list`, which each session's interface joins (PPP AAA manual). Layer 2
 /// restricted to such a list follows what RouterOS puts there, not what the plan proved.
 fn filled_at_run_time(c: &Config) -> Vec<String> {
-    let set = |v: Option<String>| v.filter(|l| !l.is_empty() && l != "none");
-    let mut v = Vec::new();
-    let menu = "/interface detect-internet";
-    let text = |key: &str| {
-        c.setting(menu, key)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    };
-    if set(text("detect-interface-list")).is_some() {
-        for key in [
-            "lan-interface-list",
-            "wan-interface-list",
-            "internet-interface-list",
-        ] {
-            v.extend(set(text(key)));
-        }
-    }
+    let mut v: Vec<String> = crate::audit::firewall::InterfaceLists::from_config(c)
+        .detected_lists()
+        .map(str::to_string)
+        .collect();
     v.extend(
         c.items("/ppp profile")
             .iter()
-            .filter_map(|p| set(p.get_str("interface-list"))),
+            .filter_map(|p| p.get_str("interface-list"))
+            .filter(|l| !l.is_empty() && l != "none"),
     );
     v
 }

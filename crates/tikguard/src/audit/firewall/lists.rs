@@ -150,6 +150,11 @@ impl InterfaceLists {
         }
     }
 
+    /// The lists Detect Internet fills at run time (see [`InterfaceLists::from_config`]).
+    pub fn detected_lists(&self) -> impl Iterator<Item = &str> {
+        self.detected.iter().map(|(l, _)| l.as_str())
+    }
+
     /// A dynamic interface the router creates at run time (a PPPoE subscriber's `<pppoe-NAME>`):
     /// a member of the built-in `dynamic` list and of `lists` (a PPP profile's
     /// `interface-list=`).
