@@ -374,3 +374,29 @@ fn a_passing_entry_of_the_plans_trusted_list_for_another_address_is_refused_nami
         "a disabled entry refused"
     );
 }
+
+/// A lasting entry of a list the plan trusts that admits the internet (`0.0.0.0/0` added by
+/// hand, or by anyone with `write`) and that the command line did not give: the plan's accepts
+/// would open every management port to it while the plan says they are open only to
+/// management. Refused, naming it; a narrow entry an administrator added is kept.
+#[test]
+fn a_lasting_entry_that_admits_the_internet_in_a_trusted_list_is_refused_naming_it() {
+    for entry in [
+        "add list=tikguard-mgmt address=0.0.0.0/0",
+        "add list=tikguard-api-clients address=0.0.0.0/1",
+        "add list=tikguard-mgmt address=100.0.0.0/6",
+    ] {
+        let (text, c) = with(&format!("/ip firewall address-list\n{entry}"));
+        let i = guide_intent(&c);
+        let plan = harden::plan(&c, &i);
+        let r = harden::prove(text.as_bytes(), &c, &plan.changes, &i)
+            .err()
+            .unwrap_or_else(|| panic!("{entry}: proven"));
+        assert!(r.0.contains("admits the internet"), "{entry}: {}", r.0);
+    }
+    let (text, c) = with("/ip firewall address-list\nadd list=tikguard-mgmt address=10.1.2.0/24");
+    let i = guide_intent(&c);
+    let plan = harden::plan(&c, &i);
+    assert!(plan.foreign.is_empty(), "{:?}", plan.foreign);
+    harden::prove(text.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
+}

@@ -151,8 +151,14 @@ fn the_rollback_of_a_move_restores_the_earlier_ports() {
         for tag in ["tikguard:ip-mgmt-accept", "tikguard:ip-mgmt-drop"] {
             assert_eq!(dst_port(&back, tag), EARLIER, "{moved}: {tag}\n{undo}");
         }
-        let drops_first =
-            undo.find("ip-mgmt-drop]").unwrap() < undo.find("ip-mgmt-accept]").unwrap();
+        // Each statement names its rule by comment (and `dynamic=no`, which every find in the
+        // firewall carries).
+        let at = |tag: &str| {
+            undo.lines()
+                .position(|l| l.contains(&format!("comment={tag} and dynamic=no]")))
+                .unwrap_or_else(|| panic!("{tag}: {undo}"))
+        };
+        let drops_first = at("tikguard:ip-mgmt-drop") < at("tikguard:ip-mgmt-accept");
         assert!(drops_first, "{undo}");
     }
 }

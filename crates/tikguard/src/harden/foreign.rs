@@ -174,6 +174,48 @@ pub fn passing(c: &routeros_config::Config, reported: &[String]) -> Vec<String> 
     out
 }
 
+/// Lasting entries of the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]) that admit
+/// more than the public /16 the audit calls the internet ([`crate::audit::reach::Width::Public`])
+/// and that the command line did not give: the plan's accepts take every source in such a list
+/// as management or an API client, so `0.0.0.0/0` added there by hand (or by anyone with `write`)
+/// would open every management port to the internet behind a plan that says they are open only
+/// to management. A narrow entry an administrator added is theirs to keep.
+pub fn wide(c: &routeros_config::Config, given: &[&crate::audit::prefix::Prefix]) -> Vec<String> {
+    use crate::audit::reach::{Reach, Width};
+    let mut out = Vec::new();
+    for fam in ["ip", "ipv6"] {
+        let menu = format!("/{fam} firewall address-list");
+        for item in c.items(&menu) {
+            let Some(list) =
+                text_of(item, "list").filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
+            else {
+                continue;
+            };
+            if item.is_disabled() || passes(item).is_some() {
+                continue;
+            }
+            let address = text_of(item, "address").unwrap_or_default();
+            if given.iter().any(|p| p.text == address) {
+                continue;
+            }
+            let Some(m) = item
+                .get("address")
+                .and_then(routeros_config::value::parse_addr)
+            else {
+                continue;
+            };
+            let set = crate::audit::addrset::AddrSet::from_range(m.range);
+            if Reach::of(&set).width() != Width::Public {
+                continue;
+            }
+            out.push(comment_text(&format!(
+                "{menu} entry {address} of list {list} admits the internet, and the command line did not give it: tikguard's accepts would take every such source as trusted and open the management ports to them; remove or narrow it (or give it with --mgmt/--api-client if that is meant), and run again"
+            )));
+        }
+    }
+    out
+}
+
 /// Why an address-list entry is there only for a while, if it is.
 fn passes(item: &Item) -> Option<&'static str> {
     let why = if item.is_disabled() {

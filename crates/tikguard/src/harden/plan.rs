@@ -508,6 +508,8 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     block::plan(c, intent, &kept, &mut out, &mut notes, &mut foreign);
     foreign.extend(super::foreign::fillers(c));
     foreign.extend(super::foreign::passing(c, &foreign));
+    let given: Vec<&Prefix> = intent.mgmt.iter().chain(&intent.api_clients).collect();
+    foreign.extend(super::foreign::wide(c, &given));
     if intent.keep_plain_api && service_enabled(c, "api") {
         // The CRM's accepts for the plaintext API stay with it, and so does its port (staged
         // against brute force by [`block`] where it is open beyond the API clients).
