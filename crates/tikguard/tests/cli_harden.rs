@@ -209,6 +209,38 @@ fn without_api_client_an_api_that_is_on_is_a_usage_error_and_one_that_is_off_sta
     assert!(!s.contains("api-ssl"), "{s}");
     assert!(!s.contains("8729"), "{s}");
     assert!(s.contains("tikguard:ip-mgmt-drop"), "{s}");
+    // www-ssl on without a certificate still gets one, made for it, with the API still off.
+    text_with(&export, "\n/ip service\nset www-ssl disabled=no\n");
+    let out = tikguard()
+        .arg("harden")
+        .arg(&export)
+        .args(["--mgmt", "192.168.88.0/24", "-o"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(summary.contains("825 days) for www-ssl"), "{summary}");
+    let s = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        s.lines().any(|l| l.starts_with("/ip service set www-ssl ")
+            && l.contains(" certificate=tikguard-api")),
+        "{s}"
+    );
+    assert!(s.contains("# api clients: none (the API stays off)"), "{s}");
+    assert!(!s.contains("api-ssl"), "{s}");
+}
+
+/// Appends `more` to the file at `path`.
+fn text_with(path: &std::path::Path, more: &str) {
+    let mut t = std::fs::read_to_string(path).unwrap();
+    t.push_str(more);
+    std::fs::write(path, t).unwrap();
 }
 
 /// An access point (its address by DHCP on its only bridge, no NAT: the LAN side of the

@@ -322,18 +322,7 @@ pub fn run(a: Args) -> std::io::Result<u8> {
     };
     let proof = harden::prove_within(&bytes, &config, &plan.changes, &intent, limits)
         .map_err(|r| harden::Refusal(harden::romon::scrub(&r.0, romon.as_ref())));
-    let header = format!(
-        "tikguard harden for {} (RouterOS {})\napi clients: {}; management: {}",
-        source_name,
-        intent.target,
-        intent
-            .api_clients
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        a.mgmt.join(", ")
-    );
+    let header = harden::header("tikguard harden", &source_name, &intent);
     let script = harden::render(&plan.changes, !a.no_guards, &header);
     // What may be shown: the RoMON secret as `***` (the script file alone holds it).
     let shown = harden::render(&harden::romon::masked(&plan.changes), !a.no_guards, &header);

@@ -118,23 +118,7 @@ fn plan_one(
     let refused = proof.as_ref().err().map(|r| r.0.clone());
     let mut files = serde_json::Map::new();
     if refused.is_none() {
-        let header = format!(
-            "tikguard fleet harden for {} (RouterOS {})\napi clients: {}; management: {}",
-            name,
-            intent.target,
-            intent
-                .api_clients
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            intent
-                .mgmt
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let header = harden::header("tikguard fleet harden", name, &intent);
         let script = harden::render(&plan.changes, true, &header);
         let base = file_name(name);
         let secret = intent.password_in_script.is_some();

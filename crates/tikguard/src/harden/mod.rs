@@ -95,3 +95,24 @@ impl Plan {
         self.changes.is_empty()
     }
 }
+
+/// The script's header: the command, what it was planned for, and for whom (`none` API
+/// clients: the API is off and stays off).
+pub fn header(command: &str, source: &str, intent: &Intent) -> String {
+    let texts = |ps: &[Prefix]| {
+        ps.iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let clients = if intent.api_clients.is_empty() {
+        "none (the API stays off)".to_string()
+    } else {
+        texts(&intent.api_clients)
+    };
+    format!(
+        "{command} for {source} (RouterOS {})\napi clients: {clients}; management: {}",
+        intent.target,
+        texts(&intent.mgmt)
+    )
+}

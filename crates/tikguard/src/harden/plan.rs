@@ -269,7 +269,12 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     let cert_name = if api_off && !www_ssl_needs_cert {
         String::new()
     } else {
-        certificate(c, intent, &mut out)
+        certificate(
+            c,
+            intent,
+            if api_off { "www-ssl" } else { "api-ssl" },
+            &mut out,
+        )
     };
 
     // api-ssl: what the CRM will use, ready before anything restricts the plaintext API.
@@ -560,8 +565,9 @@ pub fn plan(c: &Config, intent: &Intent) -> Plan {
     }
 }
 
-/// The certificate api-ssl will use: named, already set, or created and signed.
-fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
+/// The certificate api-ssl (or, with the API off, a www-ssl without one) will use: named,
+/// already set, or created and signed.
+fn certificate(c: &Config, intent: &Intent, for_what: &str, out: &mut Vec<Change>) -> String {
     match &intent.cert {
         CertPlan::Named(n) => n.clone(),
         CertPlan::Generate => {
@@ -583,7 +589,7 @@ fn certificate(c: &Config, intent: &Intent, out: &mut Vec<Change>) -> String {
                     .unwrap_or_else(|| "router".into());
                 out.push(Change {
                     id: "certificate".into(),
-                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for api-ssl"),
+                    description: format!("create and sign a 2048-bit RSA certificate `{name}` (CN={cn}, 825 days) for {for_what}"),
                     fixes: vec![],
                     phase: Phase::Prepare,
                     lines: vec![
