@@ -58,7 +58,7 @@ pub struct Limited {
 
 /// The matchers a kept limited accept repeats; a rule with any other (`src-address-type`,
 /// `limit`, a `!` protocol...) is not repeated, and the proof's table lists what its sources lose.
-const REPEATED: &[&str] = &[
+pub(crate) const REPEATED: &[&str] = &[
     "src-address",
     "src-address-list",
     "in-interface",
@@ -219,6 +219,7 @@ pub fn known(c: &Config) -> Kept {
     }
     let port = |s: &str| service_state(c, s, false).map(|p| p.0);
     let ifl = InterfaceLists::from_config(c);
+    let mut own_keeps: Vec<(bool, AddrSet)> = Vec::new();
     let mut ifaces = known_interfaces(c).0;
     ifaces.push("*".into());
     for v6 in [false, true] {
@@ -243,6 +244,21 @@ pub fn known(c: &Config) -> Kept {
                 i.get("in-interface").is_some() || i.get("in-interface-list").is_some()
             });
             if ours {
+                // An accept an earlier run repeated for one limited to some interfaces: its
+                // sources are written into the services' own lists too (which cannot name
+                // interfaces), and read back from there they are no management everywhere,
+                // whether the accept it repeats is still there or not.
+                let keep = format!(
+                    "{}{}-keep-accept:",
+                    crate::ros::TAG,
+                    if v6 { "ipv6" } else { "ip" }
+                );
+                let is_keep = item
+                    .and_then(|i| i.get_str("comment"))
+                    .is_some_and(|t| t.starts_with(&keep));
+                if let Some(src) = r.src().filter(|_| is_keep) {
+                    own_keeps.push((v6, src.clone()));
+                }
                 continue;
             }
             let Some(src) = r.src() else { continue };
@@ -345,9 +361,25 @@ pub fn known(c: &Config) -> Kept {
     // Sources an interface-limited accept carries reach management only on its interfaces: a
     // service list naming them too (harden's own, written for them on an earlier run, or the
     // operator's) does not make them management everywhere.
-    for l in &k.limited {
+    // One whose accept is gone (changed or removed since: harden removes the repeat) no
+    // longer admits its sources anywhere, and the services' lists drop them too; read back
+    // from there on the next run they would become management everywhere.
+    for (v6, src) in &own_keeps {
+        if k.limited
+            .iter()
+            .any(|l| l.v6 == *v6 && l.src.contains_set(src))
+        {
+            continue;
+        }
+        for (_, ps) in &mut k.services {
+            ps.retain(|p| p.v6 != *v6 || !src.contains_set(&p.set));
+        }
+    }
+    k.services.retain(|(_, ps)| !ps.is_empty());
+    let limited = k.limited.iter().map(|l| (l.v6, l.src.clone()));
+    for (v6, src) in limited.chain(own_keeps).collect::<Vec<_>>() {
         for v in [&mut k.mgmt, &mut k.api] {
-            v.retain(|p| p.v6 != l.v6 || !l.src.contains_set(&p.set));
+            v.retain(|p| p.v6 != v6 || !src.contains_set(&p.set));
         }
     }
     k
