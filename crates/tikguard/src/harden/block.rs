@@ -879,6 +879,7 @@ pub(crate) fn stale_keep(filter: &str, item: &routeros_config::Item, block: &[Bl
         ]
         .contains(&k.as_ref())
             || crate::audit::keep::REPEATED.contains(&k.as_ref())
+            || at_default(&k, p.value.as_bytes())
     });
     keys_ok
         && is("chain", b"input")
@@ -886,6 +887,17 @@ pub(crate) fn stale_keep(filter: &str, item: &routeros_config::Item, block: &[Bl
         && is("protocol", b"tcp")
         && text_of(item, "dst-port").is_some_and(|v| super::foreign::single_ports(&v).is_some())
         && item.get("connection-state").is_none_or(|v| v == b"new")
+}
+
+/// A property a router prints for every rule, at the value a rule gets without it
+/// (`disabled=no`, `log=no`, an empty `log-prefix`: MikroTik's Firewall Filter manual gives
+/// these defaults), as a live read shows them.
+fn at_default(key: &str, value: &[u8]) -> bool {
+    match key {
+        "disabled" | "log" => value == b"no",
+        "log-prefix" => value.is_empty(),
+        _ => false,
+    }
 }
 
 /// An earlier run's repeated accept ([`stale_keep`]) whose original was changed or removed
@@ -902,6 +914,7 @@ fn remove_stale_keeps(c: &Config, filter: &str, block: &[BlockRule], out: &mut V
         let props: Vec<(String, String)> = item
             .props
             .iter()
+            .filter(|p| !at_default(&String::from_utf8_lossy(&p.key), p.value.as_bytes()))
             .map(|p| {
                 (
                     String::from_utf8_lossy(&p.key).into_owned(),
