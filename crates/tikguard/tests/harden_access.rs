@@ -719,3 +719,37 @@ add chain=input action=drop\n";
         );
     }
 }
+
+/// A rule under a keep-accept comment that admits the internet is no repeat the plan wrote
+/// (it repeats only narrow sources): removed as a stale repeat, it does not make the services'
+/// own lists drop what they hold; 10.1.0.0/24, in winbox's `address=`, keeps winbox.
+#[test]
+fn a_keep_accept_comment_on_a_rule_for_every_source_does_not_empty_the_allow_lists() {
+    let text = b"# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+/interface list\nadd name=WAN\n\
+/interface list member\nadd interface=ether1 list=WAN\n\
+/ip address\nadd address=192.168.88.1/24 interface=ether2\n\
+/ip service\nset winbox address=10.1.0.0/24,192.168.88.0/24\n\
+/ip firewall filter\n\
+add chain=input action=accept connection-state=established,related\n\
+add chain=input action=accept protocol=tcp dst-port=22 src-address=0.0.0.0/0 in-interface=ether1 connection-state=new comment=tikguard:ip-keep-accept:0000000000\n\
+add chain=input action=accept src-address=10.1.0.0/24\n\
+add chain=input action=accept src-address=192.168.88.0/24\n\
+add chain=input action=drop\n";
+    let (c, parsed) = Config::load(text.to_vec());
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    let (after, proof) =
+        harden::prove(text, &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}\n{script}", r.0));
+    assert!(
+        service_address(&after, "winbox").contains(&"10.1.0.0/24".to_string()),
+        "{script}"
+    );
+    assert!(
+        !proof.losses.iter().any(|l| l.who == "10.1.0.0/24"),
+        "{:#?}\n{script}",
+        proof.losses
+    );
+}

@@ -256,7 +256,11 @@ pub fn known(c: &Config) -> Kept {
                 let is_keep = item
                     .and_then(|i| i.get_str("comment"))
                     .is_some_and(|t| t.starts_with(&keep));
-                if let Some(src) = r.src().filter(|_| is_keep) {
+                // A repeat holds a narrow source (wider ones are never repeated, above): a
+                // rule under that comment admitting the internet is not one, and its source
+                // would strip every allow-list.
+                let narrow = |s: &&AddrSet| Reach::of(s).width() != Width::Public;
+                if let Some(src) = r.src().filter(narrow).filter(|_| is_keep) {
                     own_keeps.push((v6, src.clone()));
                 }
                 continue;
