@@ -699,6 +699,18 @@ add chain=input action=drop\n";
                 set(b"10.8.0.0/24").minus(&on("ether5")).is_empty(),
                 "{what}: the new source lost winbox\n{script}"
             );
+            // winbox's own list, which the first run wrote for the old source, takes the new
+            // one: the repeated accept alone would let it through a firewall to a service that
+            // turns it away.
+            let winbox = service_address(&after, "winbox");
+            assert!(
+                winbox.contains(&"10.8.0.0/24".to_string()),
+                "{winbox:?}\n{script}"
+            );
+            assert!(
+                !winbox.contains(&"10.9.0.0/24".to_string()),
+                "{winbox:?}\n{script}"
+            );
         }
         assert!(
             proof.losses.iter().any(|l| l.who.contains("10.9.0.0/24")),
