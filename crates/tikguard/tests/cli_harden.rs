@@ -243,6 +243,51 @@ fn text_with(path: &std::path::Path, more: &str) {
     std::fs::write(path, t).unwrap();
 }
 
+/// Without --api-client the API stays off, and nothing the API-only flags ask for is done:
+/// `--create-api-user` would create no user, `--api-user` and `--api-group` restrict nobody,
+/// `--api-password-file` is read for nothing, `--keep-plain-api` and `--api-port` keep and move
+/// nothing. Each is a usage error naming the flag, rather than a plan that quietly leaves it out.
+#[test]
+fn without_api_client_flags_that_only_shape_the_api_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("ap.rsc");
+    let mut text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/home-v7.rsc"),
+    )
+    .unwrap();
+    text.push_str("\n/ip service\nset api disabled=yes\nset api-ssl disabled=yes\n");
+    std::fs::write(&export, text).unwrap();
+    let password = dir.path().join("pw");
+    std::fs::write(&password, "s3cret-password\n").unwrap();
+    let pw = password.to_str().unwrap();
+    for (flag, extra) in [
+        ("--create-api-user", &["--create-api-user"][..]),
+        ("--api-user", &["--api-user", "crm"][..]),
+        ("--api-group", &["--api-group", "crm"][..]),
+        (
+            "--api-password-file",
+            &["--create-api-user", "--api-password-file", pw][..],
+        ),
+        ("--keep-plain-api", &["--keep-plain-api"][..]),
+        ("--api-port", &["--api-port", "8730"][..]),
+    ] {
+        let out = tikguard()
+            .arg("harden")
+            .arg(&export)
+            .args(["--mgmt", "192.168.88.0/24", "-o", "/dev/null"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(flag) && err.contains("--api-client"),
+            "{flag}: {err}"
+        );
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+}
+
 /// An access point (its address by DHCP on its only bridge, no NAT: the LAN side of the
 /// network) with the API off: given an --api-client, api-ssl would be reachable from a side where
 /// any host can use those addresses, and the refusal says what to change; without it the API

@@ -95,3 +95,97 @@ fn apply_again_after_winbox_moved_covers_the_new_port_on_the_router() {
     assert_eq!(code, Some(0), "{err}");
     assert!(again.contains("nothing to do"), "{again}");
 }
+
+/// An accept limited to an interface (`src-address=10.9.0.0/24 in-interface=vlan300-mgmt`
+/// for ssh) is repeated by a first `--apply` as `tikguard:ip-keep-accept:<hash>`; after the
+/// operator removes the original on the router, a second `--apply` removes the repeat too
+/// (it would keep admitting 10.9.0.0/24 on its own), leaves 10.9.0.0/24 out of the plan's
+/// management list, and a third run has nothing to do.
+#[test]
+fn apply_again_after_a_limited_accept_was_removed_removes_its_repeat_on_the_router() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emu_process(dir.path(), false);
+    let (addr, pw) = (emu.ssl.clone(), emu.password_file.clone());
+    let known = dir.path().join("known");
+    let harden = |extra: &[&str]| {
+        let out = tikguard()
+            .args([
+                "harden",
+                "--apply",
+                &addr,
+                "--api-client",
+                "198.51.100.20",
+                "--mgmt",
+                "10.255.0.0/24,127.0.0.0/8",
+                "--known-routers",
+            ])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(&pw)
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        outcome(out)
+    };
+    let exec = |words: &[&str]| {
+        let out = tikguard()
+            .arg("exec")
+            .arg(&addr)
+            .args(words)
+            .args(["--format", "json", "--known-routers"])
+            .arg(&known)
+            .arg("--password-file")
+            .arg(&pw)
+            .output()
+            .unwrap();
+        let (code, stdout, err) = outcome(out);
+        assert_eq!(code, Some(0), "{words:?}: {err}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let with_source = |src: &str| -> Vec<serde_json::Value> {
+        let v = exec(&["/ip/firewall/filter/print", &format!("?src-address={src}")]);
+        v["items"].as_array().unwrap().clone()
+    };
+    exec(&[
+        "/ip/firewall/filter/add",
+        "=chain=input",
+        "=action=accept",
+        "=protocol=tcp",
+        "=dst-port=22",
+        "=src-address=10.9.0.0/24",
+        "=in-interface=vlan300-mgmt",
+    ]);
+    let (code, out, err) = harden(&["--yes"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let rules = with_source("10.9.0.0/24");
+    let repeat = |r: &serde_json::Value| {
+        r["comment"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("tikguard:ip-keep-accept:"))
+    };
+    assert_eq!(
+        rules.iter().filter(|r| repeat(r)).count(),
+        1,
+        "{rules:?}\n{out}"
+    );
+    let original = rules.iter().find(|r| !repeat(r)).expect("the original");
+    let id = original[".id"].as_str().unwrap();
+    exec(&["/ip/firewall/filter/remove", &format!("=numbers={id}")]);
+
+    let (code, out, err) = harden(&["--yes"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(with_source("10.9.0.0/24").is_empty(), "{out}");
+    let mgmt = exec(&[
+        "/ip/firewall/address-list/print",
+        "?list=tikguard-mgmt",
+        "?address=10.9.0.0/24",
+    ]);
+    assert!(
+        mgmt["items"].as_array().unwrap().is_empty(),
+        "{mgmt}\n{out}"
+    );
+    let (code, again, err) = harden(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(again.contains("nothing to do"), "{again}");
+}

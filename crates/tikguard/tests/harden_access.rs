@@ -620,3 +620,148 @@ fn romon_without_a_secret_is_planned_as_a_staged_note_not_a_lone_change() {
     );
     harden::prove(cfg.as_bytes(), &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}", r.0));
 }
+
+/// A re-run after the operator changed or removed an accept limited to an interface: the rule
+/// an earlier run repeated for it (`tikguard:ip-keep-accept:<hash>`, which names the old
+/// matchers) is removed, not left to admit the old source, not refused as someone else's, and
+/// the old source, written into the services' own lists for that rule, is not taken as
+/// management everywhere. The proof's table says who loses access with it; the rollback puts
+/// the rule back.
+#[test]
+fn a_keep_accept_whose_rule_changed_or_went_is_removed_and_its_source_not_widened() {
+    let text = b"# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+/interface list\nadd name=WAN\n\
+/interface list member\nadd interface=ether1 list=WAN\n\
+/ip address\nadd address=192.168.88.1/24 interface=ether2\n\
+add address=10.9.0.1/24 interface=ether5\n\
+/ip firewall filter\n\
+add chain=input action=accept connection-state=established,related\n\
+add chain=input action=accept protocol=tcp dst-port=8291,22 src-address=10.9.0.0/24 in-interface=ether5\n\
+add chain=input action=accept src-address=192.168.88.0/24\n\
+add chain=input action=drop\n";
+    let c = Config::load(text.to_vec()).0;
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let mut run = text.to_vec();
+    run.extend(harden::render(&plan.changes, false, "").bytes());
+    let original = "src-address=10.9.0.0/24 in-interface=ether5\n";
+    let run = String::from_utf8(run).unwrap();
+    assert!(run.contains(original), "{run}");
+    for (what, edited) in [
+        (
+            "source changed",
+            run.replace(original, "src-address=10.8.0.0/24 in-interface=ether5\n"),
+        ),
+        ("rule removed", {
+            let cut = run.find(original).unwrap();
+            let start = run[..cut].rfind('\n').unwrap() + 1;
+            format!("{}{}", &run[..start], &run[cut + original.len()..])
+        }),
+    ] {
+        let (c, parsed) = Config::load(edited.clone().into_bytes());
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{what}: {:?}",
+            parsed.diagnostics
+        );
+        let plan = harden::plan(&c, &i);
+        let script = harden::render(&plan.changes, false, "");
+        let (after, proof) = harden::prove(edited.as_bytes(), &c, &plan.changes, &i)
+            .unwrap_or_else(|r| panic!("{what}: {}\n{script}", r.0));
+        let fw = tikguard::audit::firewall::Firewall::from_config(&after, false);
+        let ifl = tikguard::audit::firewall::InterfaceLists::from_config(&after);
+        let on = |name: &str| {
+            fw.evaluate_connection(
+                tikguard::audit::firewall::Probe {
+                    protocol: "tcp",
+                    port: 8291,
+                    interface: name,
+                },
+                &ifl,
+            )
+        };
+        let set = |p: &[u8]| {
+            tikguard::audit::addrset::AddrSet::from_range(
+                routeros_config::value::parse_addr(p).unwrap().range,
+            )
+        };
+        let old = set(b"10.9.0.0/24");
+        // The old source reaches winbox nowhere: not on its interface through the stale
+        // rule, not on every interface through the plan's management list.
+        for iface in ["ether5", "ether2", "ether1"] {
+            assert!(
+                on(iface).intersect(&old).is_empty(),
+                "{what}: 10.9.0.0/24 still reaches winbox on {iface}\n{script}"
+            );
+        }
+        if what == "source changed" {
+            assert!(
+                set(b"10.8.0.0/24").minus(&on("ether5")).is_empty(),
+                "{what}: the new source lost winbox\n{script}"
+            );
+            // winbox's own list, which the first run wrote for the old source, takes the new
+            // one: the repeated accept alone would let it through a firewall to a service that
+            // turns it away.
+            let winbox = service_address(&after, "winbox");
+            assert!(
+                winbox.contains(&"10.8.0.0/24".to_string()),
+                "{winbox:?}\n{script}"
+            );
+            assert!(
+                !winbox.contains(&"10.9.0.0/24".to_string()),
+                "{winbox:?}\n{script}"
+            );
+        }
+        assert!(
+            proof.losses.iter().any(|l| l.who.contains("10.9.0.0/24")),
+            "{what}: the table does not say 10.9.0.0/24 loses access: {:#?}\n{script}",
+            proof.losses
+        );
+        // The rollback adds the removed rule back.
+        let undo = harden::rollback(&plan.changes);
+        assert!(
+            undo.contains("src-address=10.9.0.0/24 in-interface=ether5"),
+            "{what}: {undo}"
+        );
+        let again = harden::plan(&after, &i);
+        assert!(
+            again.is_empty(),
+            "{what}: {}",
+            harden::render(&again.changes, false, "")
+        );
+    }
+}
+
+/// A rule under a keep-accept comment that admits the internet is no repeat the plan wrote
+/// (it repeats only narrow sources): removed as a stale repeat, it does not make the services'
+/// own lists drop what they hold; 10.1.0.0/24, in winbox's `address=`, keeps winbox.
+#[test]
+fn a_keep_accept_comment_on_a_rule_for_every_source_does_not_empty_the_allow_lists() {
+    let text = b"# 2024-01-02 12:00:00 by RouterOS 7.16\n\
+/interface list\nadd name=WAN\n\
+/interface list member\nadd interface=ether1 list=WAN\n\
+/ip address\nadd address=192.168.88.1/24 interface=ether2\n\
+/ip service\nset winbox address=10.1.0.0/24,192.168.88.0/24\n\
+/ip firewall filter\n\
+add chain=input action=accept connection-state=established,related\n\
+add chain=input action=accept protocol=tcp dst-port=22 src-address=0.0.0.0/0 in-interface=ether1 connection-state=new comment=tikguard:ip-keep-accept:0000000000\n\
+add chain=input action=accept src-address=10.1.0.0/24\n\
+add chain=input action=accept src-address=192.168.88.0/24\n\
+add chain=input action=drop\n";
+    let (c, parsed) = Config::load(text.to_vec());
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let i = intent(&c);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    let (after, proof) =
+        harden::prove(text, &c, &plan.changes, &i).unwrap_or_else(|r| panic!("{}\n{script}", r.0));
+    assert!(
+        service_address(&after, "winbox").contains(&"10.1.0.0/24".to_string()),
+        "{script}"
+    );
+    assert!(
+        !proof.losses.iter().any(|l| l.who == "10.1.0.0/24"),
+        "{:#?}\n{script}",
+        proof.losses
+    );
+}

@@ -58,7 +58,7 @@ pub struct Limited {
 
 /// The matchers a kept limited accept repeats; a rule with any other (`src-address-type`,
 /// `limit`, a `!` protocol...) is not repeated, and the proof's table lists what its sources lose.
-const REPEATED: &[&str] = &[
+pub(crate) const REPEATED: &[&str] = &[
     "src-address",
     "src-address-list",
     "in-interface",
@@ -188,6 +188,44 @@ const MGMT: &[(&str, &[&str])] = &[
     ("api", &["api", "api-ssl"]),
 ];
 
+/// The sources of the accepts an earlier run repeated for ones limited to some interfaces
+/// (comment `tikguard:<family>-keep-accept:`), per family. A repeat holds a narrow source
+/// (wider ones are never repeated, [`known`]): a rule under that comment admitting the
+/// internet is not one, and its source would strip every allow-list.
+fn repeats(c: &Config) -> Vec<(bool, AddrSet)> {
+    let mut out = Vec::new();
+    for v6 in [false, true] {
+        let fw = Firewall::from_config(c, v6);
+        let menu = if v6 {
+            "/ipv6 firewall filter"
+        } else {
+            "/ip firewall filter"
+        };
+        let keep = format!(
+            "{}{}-keep-accept:",
+            crate::ros::TAG,
+            if v6 { "ipv6" } else { "ip" }
+        );
+        let items = c.items(menu);
+        for r in fw.chain("input") {
+            if r.action != Action::Accept {
+                continue;
+            }
+            let is_keep = items
+                .get(r.number)
+                .and_then(|i| i.get_str("comment"))
+                .is_some_and(|t| t.starts_with(&keep));
+            if let Some(src) = r
+                .src()
+                .filter(|s| is_keep && Reach::of(s).width() != Width::Public)
+            {
+                out.push((v6, src.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// Who reaches management today through an explicit list (the module docs): the management
 /// path the configuration shows, which the audit's fixes keep too.
 pub fn known(c: &Config) -> Kept {
@@ -219,6 +257,10 @@ pub fn known(c: &Config) -> Kept {
     }
     let port = |s: &str| service_state(c, s, false).map(|p| p.0);
     let ifl = InterfaceLists::from_config(c);
+    // The sources of the accepts an earlier run repeated for ones limited to some interfaces
+    // (below: they are not read as management, and a service list holding them was written
+    // for such accepts).
+    let own_keeps = repeats(c);
     let mut ifaces = known_interfaces(c).0;
     ifaces.push("*".into());
     for v6 in [false, true] {
@@ -302,7 +344,19 @@ pub fn known(c: &Config) -> Kept {
                         // them to the rule's interfaces.
                         for &svc in &l.services {
                             let names = MGMT.iter().find(|(s, _)| *s == svc).map(|m| m.1);
-                            if names.is_some_and(|ns| ns.iter().any(|n| list(c, n).is_some())) {
+                            // A list an earlier run wrote for such accepts (it holds one's
+                            // source) takes this one's sources as that run did; the
+                            // operator's own list is left as it is.
+                            let operators = |n: &&str| {
+                                list(c, n).is_some_and(|ps| {
+                                    !ps.iter().any(|p| {
+                                        own_keeps
+                                            .iter()
+                                            .any(|(v6, s)| *v6 == p.v6 && s.contains_set(&p.set))
+                                    })
+                                })
+                            };
+                            if names.is_some_and(|ns| ns.iter().any(operators)) {
                                 continue;
                             }
                             let ps = prefixes(src);
@@ -345,9 +399,25 @@ pub fn known(c: &Config) -> Kept {
     // Sources an interface-limited accept carries reach management only on its interfaces: a
     // service list naming them too (harden's own, written for them on an earlier run, or the
     // operator's) does not make them management everywhere.
-    for l in &k.limited {
+    // One whose accept is gone (changed or removed since: harden removes the repeat) no
+    // longer admits its sources anywhere, and the services' lists drop them too; read back
+    // from there on the next run they would become management everywhere.
+    for (v6, src) in &own_keeps {
+        if k.limited
+            .iter()
+            .any(|l| l.v6 == *v6 && l.src.contains_set(src))
+        {
+            continue;
+        }
+        for (_, ps) in &mut k.services {
+            ps.retain(|p| p.v6 != *v6 || !src.contains_set(&p.set));
+        }
+    }
+    k.services.retain(|(_, ps)| !ps.is_empty());
+    let limited = k.limited.iter().map(|l| (l.v6, l.src.clone()));
+    for (v6, src) in limited.chain(own_keeps).collect::<Vec<_>>() {
         for v in [&mut k.mgmt, &mut k.api] {
-            v.retain(|p| p.v6 != l.v6 || !l.src.contains_set(&p.set));
+            v.retain(|p| p.v6 != v6 || !src.contains_set(&p.set));
         }
     }
     k

@@ -44,7 +44,7 @@ use super::intent::{Intent, Prefix};
 use super::order::Phase;
 use super::plan::{add_unique, service_enabled, service_port};
 use super::proof::{interfaces, Reach};
-use super::script::{comment_text, text_of, Cond, Guard, Stmt, Target};
+use super::script::{comment_text, name_text, text_of, Cond, Guard, Stmt, Target};
 use super::{Change, TAG};
 use crate::audit::addrset::AddrSet;
 use crate::audit::exposure::{self, SERVICES};
@@ -637,6 +637,7 @@ pub fn plan(
         // `mgmt-drop` above drops them from every source on every interface already (a rule
         // behind it could never match). Other IPv6 services (an SSTP server on 443, a BGP peer
         // opening its session to 179) are left as they are.
+        remove_stale_keeps(c, &filter, &block, out);
         emit_block(c, &filter, block, &accepts, &listening, out, foreign);
     }
     disable_open_api_accepts(c, out);
@@ -840,6 +841,108 @@ fn emit_block(
                 Target::Find(vec![Cond::eq("comment", &r.tag)]),
             )
             .into()],
+        });
+    }
+}
+
+/// Whether `item` of `filter` is an accept an earlier run repeated for an accept limited to
+/// some interfaces ([`super::keep::Limited`]) that this plan no longer repeats: the operator
+/// changed that accept's matchers or removed it since. It is such a rule only in the form the
+/// plan writes it: its keep-accept comment, an enabled `input` accept of TCP ports with the
+/// repeated matchers and nothing else; anything else under the comment is refused as not the
+/// plan's ([`super::foreign`]).
+pub(crate) fn stale_keep(filter: &str, item: &routeros_config::Item, block: &[BlockRule]) -> bool {
+    let fam = if filter.starts_with("/ipv6") {
+        "ipv6"
+    } else {
+        "ip"
+    };
+    let Some(comment) = text_of(item, "comment") else {
+        return false;
+    };
+    if !comment.starts_with(&format!("{TAG}{fam}-keep-accept:"))
+        || block.iter().any(|r| r.tag == comment)
+        || item.is_disabled()
+    {
+        return false;
+    }
+    let is = |k: &str, v: &[u8]| item.get(k) == Some(v);
+    let keys_ok = item.props.iter().all(|p| {
+        let k = String::from_utf8_lossy(&p.key);
+        [
+            "chain",
+            "action",
+            "protocol",
+            "dst-port",
+            "connection-state",
+            "comment",
+        ]
+        .contains(&k.as_ref())
+            || crate::audit::keep::REPEATED.contains(&k.as_ref())
+            || at_default(&k, p.value.as_bytes())
+    });
+    keys_ok
+        && is("chain", b"input")
+        && is("action", b"accept")
+        && is("protocol", b"tcp")
+        && text_of(item, "dst-port").is_some_and(|v| super::foreign::single_ports(&v).is_some())
+        && item.get("connection-state").is_none_or(|v| v == b"new")
+}
+
+/// A property a router prints for every rule, at the value a rule gets without it
+/// (`disabled=no`, `log=no`, an empty `log-prefix`: MikroTik's Firewall Filter manual gives
+/// these defaults), as a live read shows them.
+fn at_default(key: &str, value: &[u8]) -> bool {
+    match key {
+        "disabled" | "log" => value == b"no",
+        "log-prefix" => value.is_empty(),
+        _ => false,
+    }
+}
+
+/// An earlier run's repeated accept ([`stale_keep`]) whose original was changed or removed
+/// since goes: left, it would keep admitting the sources the operator took away. It is
+/// removed after the plan's accepts are in (the source it admits loses access with it, and
+/// the proof's table says so); the rollback adds it back, above every rule as the plan's
+/// accepts are placed.
+fn remove_stale_keeps(c: &Config, filter: &str, block: &[BlockRule], out: &mut Vec<Change>) {
+    let items = c.items(filter);
+    for item in items.iter().filter(|i| stale_keep(filter, i, block)) {
+        let Some(comment) = text_of(item, "comment") else {
+            continue;
+        };
+        let props: Vec<(String, String)> = item
+            .props
+            .iter()
+            .filter(|p| !at_default(&String::from_utf8_lossy(&p.key), p.value.as_bytes()))
+            .map(|p| {
+                (
+                    String::from_utf8_lossy(&p.key).into_owned(),
+                    name_text(p.value.as_bytes()),
+                )
+            })
+            .collect();
+        let shown: Vec<String> = props
+            .iter()
+            .filter(|(k, _)| k != "comment")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let target = Target::Find(vec![Cond::eq("comment", &comment)]);
+        let mut undo = Stmt::add(filter).args(props.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        if let Some(conds) = crate::ros::placement::first(true, &[]) {
+            undo = undo.pick("place-before", conds);
+        }
+        out.push(Change {
+            id: format!("{}:remove", comment.trim_start_matches(TAG)),
+            description: format!(
+                "remove `{comment}` ({}): an earlier run repeated an accept limited to its interfaces that is no longer there as it was (changed or removed since), and it would keep admitting its sources",
+                shown.join(" ")
+            ),
+            fixes: vec![],
+            phase: Phase::Last,
+            lines: vec![Stmt::new(filter, "remove", target).into()],
+            guard: None,
+            undo: vec![undo.into()],
         });
     }
 }

@@ -115,6 +115,10 @@ pub(crate) fn rules(menu: &str, items: &[Item], block: &[BlockRule]) -> Vec<Stri
         let Some(comment) = text_of(item, "comment").filter(|c| c.starts_with(TAG)) else {
             continue;
         };
+        // An earlier run's repeated accept whose original is gone: the plan removes it.
+        if super::block::stale_keep(menu, item, block) {
+            continue;
+        }
         let why = match block.iter().find(|r| r.tag == comment) {
             Some(rule) => differs(item, &rule.props, rule.drop),
             None if comment == tunnel.0 => differs(item, &tunnel.1, false),

@@ -181,6 +181,26 @@ pub fn prepare(a: &Options, config: &Config, source_name: &str) -> Result<Prepar
                 on.join(",")
             ));
         }
+        // The flags that only shape the API would do nothing with it off: said, not dropped.
+        let asked: Vec<&str> = [
+            ("--create-api-user", a.create_api_user),
+            ("--api-user", a.api_user.is_some()),
+            ("--api-group", a.api_group.is_some()),
+            ("--api-password-file", a.api_password_file.is_some()),
+            ("--keep-plain-api", a.keep_plain_api),
+            ("--api-port", a.api_port.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !asked.is_empty() {
+            return Err(format!(
+                "{} shape the API, which stays off without --api-client (api and api-ssl are off in {}): give --api-client with the addresses the CRM/billing system connects from, or leave {} out",
+                asked.join(", "),
+                comment_text(source_name),
+                if asked.len() == 1 { "it" } else { "them" }
+            ));
+        }
     }
     let warnings = intent::own_address_warnings(config, &intent.mgmt);
     intent.wan.check(config, source_name)?;
