@@ -38,6 +38,8 @@ pub const READ: &[(&str, &[&str])] = &[
     ("/ip route", &[]),
     ("/ip vrf", &[]),
     ("/ip dhcp-client", &[]),
+    // The interfaces it serves: layer 2's LAN side where nothing else names them.
+    ("/ip dhcp-server", &[]),
     ("/interface pppoe-client", &[]),
     ("/interface l2tp-client", &[]),
     ("/interface sstp-client", &[]),

@@ -529,3 +529,44 @@ fn layer2_never_rests_on_a_list_routeros_fills_at_run_time() {
             .unwrap_or_else(|r| panic!("{filler}: {}", r.0));
     }
 }
+
+/// A configuration shown in part names its LAN bridge only in a DHCP server and firewall
+/// rules: layer 2 is kept there (the bridge joins the plan's LAN list), never restricted to an
+/// empty list, which would take MAC winbox from every interface. Where no LAN-side interface is
+/// named at all, layer 2 is left as it is, and the plan says so.
+#[test]
+fn layer2_is_kept_on_a_lan_named_only_by_its_dhcp_server_and_never_put_on_an_empty_list() {
+    // RouterOS 6 (from 6.41): the list is built member by member (no `include=all
+    // exclude=WAN` before 7).
+    let base = "# 2024-01-02 12:00:00 by RouterOS 6.49.10\n\
+        /interface list\nadd name=WAN\n\
+        /interface list member\nadd interface=ether1 list=WAN\n\
+        /ip dhcp-client\nadd interface=ether1\n";
+    let lan = format!(
+        "{base}/ip dhcp-server\nadd name=d interface=bridge-LAN address-pool=p\n\
+         /ip firewall filter\nadd chain=input action=accept protocol=tcp dst-port=8291 in-interface=bridge-LAN\n\
+         add chain=input action=drop in-interface-list=WAN\n"
+    );
+    let c = load(&lan);
+    let i = intent(&c, &["198.51.100.20"], &["192.168.88.0/24"]);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        script.contains("/interface list member add list=tikguard-lan interface=bridge-LAN"),
+        "{script}"
+    );
+    let c = load(base);
+    let plan = harden::plan(&c, &i);
+    let script = harden::render(&plan.changes, false, "");
+    assert!(
+        !script.contains("allowed-interface-list=tikguard-lan"),
+        "{script}"
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("names no interface on the LAN side")),
+        "{:?}",
+        plan.notes
+    );
+}

@@ -92,6 +92,26 @@ pub(super) fn named_interfaces(c: &Config) -> Vec<String> {
     ] {
         v.extend(c.items(menu).iter().filter_map(|i| i.get_str("interface")));
     }
+    // Interfaces a DHCP server serves, or a firewall rule matches by name, exist on the router
+    // too (a configuration shown in part names its LAN bridge there only). `all-ppp`,
+    // `all-ethernet` and the like are RouterOS' names for groups, not interfaces.
+    v.extend(
+        c.items("/ip dhcp-server")
+            .iter()
+            .filter_map(|i| i.get_str("interface")),
+    );
+    for menu in [
+        "/ip firewall filter",
+        "/ip firewall nat",
+        "/ip firewall mangle",
+        "/ipv6 firewall filter",
+    ] {
+        for i in c.items(menu) {
+            for k in ["in-interface", "out-interface"] {
+                v.extend(i.get_str(k).filter(|n| !n.starts_with("all-")));
+            }
+        }
+    }
     v.retain(|i| !i.is_empty() && !i.starts_with('<') && !i.starts_with('!'));
     v.sort();
     v.dedup();
@@ -270,6 +290,12 @@ fn lan_side(
         notes.push(format!("{what} left on interface list `{have}` as it is: it names {}, which the plan takes as WAN-facing; remove them from the list by hand if they are (and give --mgmt-interface to narrow it to management) ({rule} stays open)", on.join(", ")));
     }
     if needs.is_empty() {
+        return;
+    }
+    // No LAN-side interface named anywhere (a fragment of a configuration): a list for them
+    // would be empty, and MAC winbox off everywhere, the administrators' LAN included.
+    if lan.is_empty() {
+        notes.push("MAC telnet, MAC winbox and neighbour discovery left as they are: the configuration names no interface on the LAN side to keep them on (TG112/TG113 stay open); narrow them with --mgmt-interface".into());
         return;
     }
     // An existing list holding no WAN and every LAN-side interface, and whose members are
