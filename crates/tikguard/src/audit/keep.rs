@@ -192,10 +192,9 @@ const MGMT: &[(&str, &[&str])] = &[
 /// (comment `tikguard:<family>-keep-accept:`), per family. A repeat holds a narrow source
 /// (wider ones are never repeated, [`known`]): a rule under that comment admitting the
 /// internet is not one, and its source would strip every allow-list.
-fn repeats(c: &Config) -> Vec<(bool, AddrSet)> {
+fn repeats(c: &Config, fws: &[Firewall; 2]) -> Vec<(bool, AddrSet)> {
     let mut out = Vec::new();
-    for v6 in [false, true] {
-        let fw = Firewall::from_config(c, v6);
+    for (v6, fw) in [false, true].into_iter().zip(fws) {
         let menu = if v6 {
             "/ipv6 firewall filter"
         } else {
@@ -230,12 +229,7 @@ fn repeats(c: &Config) -> Vec<(bool, AddrSet)> {
 /// path the configuration shows, which the audit's fixes keep too.
 pub fn known(c: &Config) -> Kept {
     let mut k = Kept::default();
-    for (svc, names) in [
-        ("winbox", &["winbox"][..]),
-        ("ssh", &["ssh"][..]),
-        ("www-ssl", &["www-ssl"][..]),
-        ("api", &["api", "api-ssl"][..]),
-    ] {
+    for &(svc, names) in MGMT {
         let mut ps = Vec::new();
         for name in names {
             if service(c, name).is_none_or(|i| i.is_disabled()) {
@@ -260,11 +254,15 @@ pub fn known(c: &Config) -> Kept {
     // The sources of the accepts an earlier run repeated for ones limited to some interfaces
     // (below: they are not read as management, and a service list holding them was written
     // for such accepts).
-    let own_keeps = repeats(c);
+    // Each family's filter, compiled once for both walks.
+    let fws = [
+        Firewall::from_config(c, false),
+        Firewall::from_config(c, true),
+    ];
+    let own_keeps = repeats(c, &fws);
     let mut ifaces = known_interfaces(c).0;
     ifaces.push("*".into());
-    for v6 in [false, true] {
-        let fw = Firewall::from_config(c, v6);
+    for (v6, fw) in [false, true].into_iter().zip(&fws) {
         let menu = if v6 {
             "/ipv6 firewall filter"
         } else {

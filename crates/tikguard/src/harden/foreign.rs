@@ -153,26 +153,34 @@ pub fn not_lasting(menu: &str, item: &Item) -> Option<String> {
 /// count on it either way, so the proof would refuse as a lockout without saying why.
 pub fn passing(c: &routeros_config::Config, reported: &[String]) -> Vec<String> {
     let mut out = Vec::new();
+    for (menu, list, item) in trusted_entries(c) {
+        let Some(why) = passes(item) else { continue };
+        if not_lasting(&menu, item).is_some_and(|m| reported.contains(&m)) {
+            continue;
+        }
+        let address = text_of(item, "address").unwrap_or_default();
+        out.push(comment_text(&format!(
+            "{menu} entry {address} of list {list} is there only for a while ({why}): tikguard's accepts would trust it while it lasts, and nothing the plan proves can count on it; remove it (or, if it is to be trusted, add it without a timeout), and run again"
+        )));
+    }
+    out
+}
+
+/// The enabled entries of the lists the plan trusts ([`crate::ros::TRUSTED_LISTS`]), both
+/// families, with their menu and list. A disabled entry matches nothing: no trust to count on
+/// or not.
+fn trusted_entries(c: &routeros_config::Config) -> Vec<(String, String, &Item)> {
+    let mut out = Vec::new();
     for fam in ["ip", "ipv6"] {
         let menu = format!("/{fam} firewall address-list");
         for item in c.items(&menu) {
-            let Some(list) =
+            if let Some(list) =
                 text_of(item, "list").filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
-            else {
-                continue;
-            };
-            // A disabled entry matches nothing: no trust to count on or not.
-            if item.is_disabled() {
-                continue;
+            {
+                if !item.is_disabled() {
+                    out.push((menu.clone(), list, item));
+                }
             }
-            let Some(why) = passes(item) else { continue };
-            if not_lasting(&menu, item).is_some_and(|m| reported.contains(&m)) {
-                continue;
-            }
-            let address = text_of(item, "address").unwrap_or_default();
-            out.push(comment_text(&format!(
-                "{menu} entry {address} of list {list} is there only for a while ({why}): tikguard's accepts would trust it while it lasts, and nothing the plan proves can count on it; remove it (or, if it is to be trusted, add it without a timeout), and run again"
-            )));
         }
     }
     out
@@ -187,35 +195,27 @@ pub fn passing(c: &routeros_config::Config, reported: &[String]) -> Vec<String> 
 pub fn wide(c: &routeros_config::Config, given: &[&crate::audit::prefix::Prefix]) -> Vec<String> {
     use crate::audit::reach::{Reach, Width};
     let mut out = Vec::new();
-    for fam in ["ip", "ipv6"] {
-        let menu = format!("/{fam} firewall address-list");
-        for item in c.items(&menu) {
-            let Some(list) =
-                text_of(item, "list").filter(|l| crate::ros::TRUSTED_LISTS.contains(&l.as_str()))
-            else {
-                continue;
-            };
-            if item.is_disabled() || passes(item).is_some() {
-                continue;
-            }
-            let address = text_of(item, "address").unwrap_or_default();
-            if given.iter().any(|p| p.text == address) {
-                continue;
-            }
-            let Some(m) = item
-                .get("address")
-                .and_then(routeros_config::value::parse_addr)
-            else {
-                continue;
-            };
-            let set = crate::audit::addrset::AddrSet::from_range(m.range);
-            if Reach::of(&set).width() != Width::Public {
-                continue;
-            }
-            out.push(comment_text(&format!(
-                "{menu} entry {address} of list {list} admits the internet, and the command line did not give it: tikguard's accepts would take every such source as trusted and open the management ports to them; remove or narrow it (or give it with --mgmt/--api-client if that is meant), and run again"
-            )));
+    for (menu, list, item) in trusted_entries(c) {
+        if passes(item).is_some() {
+            continue;
         }
+        let address = text_of(item, "address").unwrap_or_default();
+        if given.iter().any(|p| p.text == address) {
+            continue;
+        }
+        let Some(m) = item
+            .get("address")
+            .and_then(routeros_config::value::parse_addr)
+        else {
+            continue;
+        };
+        let set = crate::audit::addrset::AddrSet::from_range(m.range);
+        if Reach::of(&set).width() != Width::Public {
+            continue;
+        }
+        out.push(comment_text(&format!(
+            "{menu} entry {address} of list {list} admits the internet, and the command line did not give it: tikguard's accepts would take every such source as trusted and open the management ports to them; remove or narrow it (or give it with --mgmt/--api-client if that is meant), and run again"
+        )));
     }
     out
 }

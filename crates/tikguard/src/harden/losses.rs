@@ -105,14 +105,14 @@ fn candidates(c: &Config) -> Vec<(&'static str, bool, AddrSet, String)> {
 /// The table: empty when nobody loses anything. Cut short by the budget, the attacker's view
 /// would hide losses: an error.
 pub(super) fn losses(
+    seen: &super::proof::Before,
     before: &Config,
     after: &Config,
     changes: &[Change],
     wan: &[String],
     deadline: &Deadline,
 ) -> Result<Vec<Loss>, Exhausted> {
-    let b = Reach::within(before, Assume::Attacker, deadline.now());
-    let sure = Reach::within(before, Assume::Defender, deadline.now());
+    let (b, sure) = (&seen.possible, &seen.certain);
     let a = Reach::within(after, Assume::Attacker, deadline.now());
     let ifaces = interfaces(before);
     let mut out = Vec::new();
@@ -127,7 +127,7 @@ pub(super) fn losses(
         let lost: Vec<String> = ifaces
             .iter()
             .filter(|i| {
-                let had = get(&b, i).intersect(&set);
+                let had = get(b, i).intersect(&set);
                 !had.is_empty() && !had.minus(&get(&a, i)).is_empty()
             })
             .cloned()
@@ -135,7 +135,7 @@ pub(super) fn losses(
         if !lost.is_empty() {
             let approximated = !lost
                 .iter()
-                .any(|i| !get(&sure, i).intersect(&set).is_empty());
+                .any(|i| !get(sure, i).intersect(&set).is_empty());
             out.push(Loss {
                 kind: "prefix",
                 who: text.clone(),

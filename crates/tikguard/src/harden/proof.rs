@@ -88,6 +88,13 @@ pub struct Proof {
     pub losses: Vec<super::losses::Loss>,
 }
 
+/// The configuration before the script as the defender sees it (what certainly gets in) and
+/// as the attacker does (what could).
+pub(super) struct Before<'a> {
+    pub(super) certain: Reach<'a>,
+    pub(super) possible: Reach<'a>,
+}
+
 /// A configuration's firewalls and interface lists, compiled once.
 pub(super) struct Reach<'a> {
     config: &'a Config,
@@ -303,7 +310,13 @@ pub fn prove_within(
         let after_ours: Vec<Finding> = a_after.findings.iter().filter(ours).cloned().collect();
         claimed_fixes_hold(changes, &a_before.findings, &after_ours, wide)?;
 
-        let needs = needs(before, intent, &deadline).map_err(out_of_budget)?;
+        // The configuration before the script, both views, compiled once for what management
+        // must keep and for who loses access.
+        let seen = Before {
+            certain: Reach::within(before, Assume::Defender, deadline.now()),
+            possible: Reach::within(before, Assume::Attacker, deadline.now()),
+        };
+        let needs = needs(&seen, before, intent).map_err(out_of_budget)?;
         // The connection the script is pasted or applied over was opened before it. With
         // tracking not certainly on before (`auto` and no firewall rule), the plan's first rule
         // turns it on under that connection ([`firewall::tracking_on`]); without loose tracking
@@ -392,6 +405,7 @@ pub fn prove_within(
             prefixes_checked: checked,
             unchecked,
             losses: super::losses::losses(
+                &seen,
                 before,
                 &after,
                 changes,
@@ -406,9 +420,8 @@ pub fn prove_within(
 
 /// What management and the API clients have before the script, which they must keep. Cut
 /// short, it is not known (the defender's view would need nothing): an error.
-fn needs(before: &Config, intent: &Intent, deadline: &Deadline) -> Result<Vec<Need>, Exhausted> {
-    let certain = Reach::within(before, Assume::Defender, deadline.now());
-    let possible = Reach::within(before, Assume::Attacker, deadline.now());
+fn needs(seen: &Before, before: &Config, intent: &Intent) -> Result<Vec<Need>, Exhausted> {
+    let (certain, possible) = (&seen.certain, &seen.possible);
     let mut mgmt: Vec<(Prefix, Option<Vec<String>>)> =
         intent.mgmt.iter().map(|p| (p.clone(), None)).collect();
     if exposure::ipv6_active(before) {
